@@ -1,0 +1,63 @@
+/**
+ * The contract between the schema layer and the token service. Plain data only:
+ * nothing here knows GraphQL, HTTP or the AWS SDK.
+ */
+
+export const GRANT_TYPES = ["AUTHORIZATION_CODE", "REFRESH_TOKEN", "JWT_BEARER", "TOKEN_EXCHANGE"] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** AWS's grant URNs, as CreateTokenWithIAM takes them. */
+export const GRANT_TYPE_URIS: Readonly<Record<GrantType, string>> = {
+  AUTHORIZATION_CODE: "authorization_code",
+  REFRESH_TOKEN: "refresh_token",
+  JWT_BEARER: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+  TOKEN_EXCHANGE: "urn:ietf:params:oauth:grant-type:token-exchange",
+};
+
+/** Token type URIs of the SSO OIDC model (subjectTokenType, requestedTokenType, issuedTokenType). */
+export const TOKEN_TYPE_URIS = {
+  ACCESS_TOKEN: "urn:ietf:params:oauth:token-type:access_token",
+  REFRESH_TOKEN: "urn:ietf:params:oauth:token-type:refresh_token",
+  ID_TOKEN: "urn:ietf:params:oauth:token-type:id_token",
+  AWS_TOKEN: "urn:amazon:webservices:token",
+} as const;
+
+/** A request to exchange a grant, with AWS's request field names. `clientId` absent = the configured default. */
+export interface TokenRequest {
+  clientId?: string | null;
+  grantType: GrantType;
+  code?: string | null;
+  refreshToken?: string | null;
+  assertion?: string | null;
+  scope?: readonly string[] | null;
+  redirectUri?: string | null;
+  subjectToken?: string | null;
+  subjectTokenType?: string | null;
+  requestedTokenType?: string | null;
+  codeVerifier?: string | null;
+}
+
+/** CreateTokenWithIAMResponse as AWS returned it, plus when the gateway received it. */
+export interface IssuedToken {
+  accessToken?: string;
+  tokenType?: string;
+  expiresIn?: number;
+  refreshToken?: string;
+  idToken?: string;
+  issuedTokenType?: string;
+  scope?: string[];
+  awsAdditionalDetails?: { identityContext?: string };
+  /** Epoch milliseconds at which this response was issued (received from AWS). Stable for the response's life. */
+  issuedAt: number;
+  /** The application ARN the token was issued for. */
+  clientId: string;
+}
+
+/**
+ * Per-request facade over the token service. Created once per GraphQL operation (it holds the
+ * request's DataLoader) and dropped with it. Throws `GatewayError` only.
+ */
+export interface RequestTokenService {
+  createToken(request: TokenRequest): Promise<IssuedToken>;
+  refresh(request: { clientId?: string | null; refreshToken: string; scope?: readonly string[] | null }): Promise<IssuedToken>;
+}
