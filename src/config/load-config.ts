@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import { ConfigError } from "./config-error.js";
+import type { GatewayConfig, UpstreamConfig } from "./config.types.js";
+import { DEFAULT_APPLICATION_ARN, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
+
+/**
+ * Reads, validates and types the gateway's configuration. The only place (with the emulator's
+ * own config module) where `process.env` is read. Throws `ConfigError` on the first bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const read = <N extends VariableName>(name: N) => parseVariable(name, env);
+
+  const nodeEnv = read("NODE_ENV") ?? "development";
+  const region = read("AWS_REGION") ?? "us-east-1";
+  const defaultClientId = read("DEFAULT_CLIENT_ID") ?? DEFAULT_APPLICATION_ARN;
+  const secret = readGatewaySecret(read("GATEWAY_SECRET"), nodeEnv);
+
+  return {
+    port: read("PORT") ?? 4000,
+    host: read("HOST") ?? "0.0.0.0",
+    nodeEnv,
+    logLevel: read("LOG_LEVEL") ?? "info",
+    upstream: resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM") ?? "embedded", region, read("EMULATOR_PORT") ?? 4001),
+    upstreamTimeoutMs: read("UPSTREAM_TIMEOUT_MS") ?? 5000,
+    upstreamConnectTimeoutMs: read("UPSTREAM_CONNECT_TIMEOUT_MS") ?? 2000,
+    upstreamMaxAttempts: read("UPSTREAM_MAX_ATTEMPTS") ?? 3,
+    defaultClientId,
+    // The default application is always allowed: a request without clientId must never be refused.
+    allowedClientIds: [...new Set([defaultClientId, ...(read("ALLOWED_CLIENT_IDS") ?? [])])],
+    redisUrl: read("REDIS_URL"),
+    gatewaySecret: secret.value,
+    gatewaySecretGenerated: secret.generated,
+    introspection: read("INTROSPECTION") ?? nodeEnv !== "production",
+  };
+}
+
+type Parsed<N extends VariableName> = (typeof VARIABLES)[N]["schema"]["_zod"]["output"];
+
+/** Undefined when the variable is unset or empty (an empty value means "use the default"). */
+function parseVariable<N extends VariableName>(name: N, env: NodeJS.ProcessEnv): Parsed<N> | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const definition = VARIABLES[name];
+  const result = definition.schema.safeParse(raw);
+  if (result.success) return result.data as Parsed<N>;
+  throw new ConfigError(name, `${name} must be ${definition.accepts} (got ${describeBadValue(name, raw)})`);
+}
+
+/** Shows the bad value, except what must stay secret: the secret's length only, a URL's password masked. */
+function describeBadValue(name: VariableName, raw: string): string {
+  if (!VARIABLES[name].echoValue) return `${Buffer.byteLength(raw, "utf8")} bytes`;
+  if (name === "REDIS_URL") return JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"));
+  return JSON.stringify(raw);
+}
+
+function resolveUpstream(endpoint: string | undefined, upstream: "aws" | "embedded", region: string, emulatorPort: number): UpstreamConfig {
+  if (endpoint !== undefined) return { mode: "endpoint", endpoint, region };
+  switch (upstream) {
+    case "aws":
+      return { mode: "aws", region };
+    case "embedded":
+      return { mode: "embedded", region, emulatorPort };
+  }
+}
+
+function readGatewaySecret(secret: string | undefined, nodeEnv: GatewayConfig["nodeEnv"]): { value: Buffer; generated: boolean } {
+  if (secret !== undefined) return { value: Buffer.from(secret, "utf8"), generated: false };
+  if (nodeEnv === "production") {
+    // Replicas must share the key, and a generated one would silently differ per process.
+    throw new ConfigError(
+      "GATEWAY_SECRET",
+      `GATEWAY_SECRET is required when NODE_ENV=production: set a string of at least ${GATEWAY_SECRET_MIN_BYTES} bytes, shared by every replica`,
+    );
+  }
+  return { value: randomBytes(GATEWAY_SECRET_MIN_BYTES), generated: true };
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { CONFIG_VARIABLES, ConfigError, DEFAULT_APPLICATION_ARN, loadConfig } from "../../../src/config/index.js";
+
+const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333";
+const SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t!"; // 35 bytes
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("loadConfig accepted the environment");
+}
+
+describe("loadConfig defaults", () => {
+  it("returns the documented defaults for an empty environment", () => {
+    const config = loadConfig({});
+    expect({ ...config, gatewaySecret: undefined }).toEqual({
+      port: 4000,
+      host: "0.0.0.0",
+      nodeEnv: "development",
+      logLevel: "info",
+      upstream: { mode: "embedded", region: "us-east-1", emulatorPort: 4001 },
+      upstreamTimeoutMs: 5000,
+      upstreamConnectTimeoutMs: 2000,
+      upstreamMaxAttempts: 3,
+      defaultClientId: DEFAULT_APPLICATION_ARN,
+      allowedClientIds: [DEFAULT_APPLICATION_ARN],
+      redisUrl: undefined,
+      gatewaySecret: undefined,
+      gatewaySecretGenerated: true,
+      introspection: true,
+    });
+    expect(config.gatewaySecret.length).toBe(32);
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PORT: "", LOG_LEVEL: "" }).port).toBe(4000);
+  });
+
+  it("generates a different secret for each process when none is given", () => {
+    expect(loadConfig({}).gatewaySecret.equals(loadConfig({}).gatewaySecret)).toBe(false);
+  });
+});
+
+describe("loadConfig accepts good values", () => {
+  const cases: Array<[string, NodeJS.ProcessEnv, (config: ReturnType<typeof loadConfig>) => unknown, unknown]> = [
+    ["PORT 0 (ephemeral)", { PORT: "0" }, (c) => c.port, 0],
+    ["PORT 65535", { PORT: "65535" }, (c) => c.port, 65535],
+    ["HOST", { HOST: "127.0.0.1" }, (c) => c.host, "127.0.0.1"],
+    ["NODE_ENV test", { NODE_ENV: "test" }, (c) => c.nodeEnv, "test"],
+    ["LOG_LEVEL silent", { LOG_LEVEL: "silent" }, (c) => c.logLevel, "silent"],
+    ["SSO_OIDC_ENDPOINT", { SSO_OIDC_ENDPOINT: "http://127.0.0.1:9999", AWS_REGION: "eu-west-1" }, (c) => c.upstream, { mode: "endpoint", endpoint: "http://127.0.0.1:9999", region: "eu-west-1" }],
+    ["SSO_OIDC_ENDPOINT over UPSTREAM=aws", { SSO_OIDC_ENDPOINT: "https://oidc.example", UPSTREAM: "aws" }, (c) => c.upstream.mode, "endpoint"],
+    ["UPSTREAM aws", { UPSTREAM: "aws", AWS_REGION: "ap-southeast-2" }, (c) => c.upstream, { mode: "aws", region: "ap-southeast-2" }],
+    ["UPSTREAM embedded with EMULATOR_PORT 0", { UPSTREAM: "embedded", EMULATOR_PORT: "0" }, (c) => c.upstream, { mode: "embedded", region: "us-east-1", emulatorPort: 0 }],
+    ["AWS_REGION us-gov-west-1", { AWS_REGION: "us-gov-west-1" }, (c) => c.upstream.region, "us-gov-west-1"],
+    ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "250" }, (c) => c.upstreamTimeoutMs, 250],
+    ["UPSTREAM_CONNECT_TIMEOUT_MS", { UPSTREAM_CONNECT_TIMEOUT_MS: "100" }, (c) => c.upstreamConnectTimeoutMs, 100],
+    ["UPSTREAM_MAX_ATTEMPTS 1", { UPSTREAM_MAX_ATTEMPTS: "1" }, (c) => c.upstreamMaxAttempts, 1],
+    ["DEFAULT_CLIENT_ID", { DEFAULT_CLIENT_ID: OTHER_APP }, (c) => [c.defaultClientId, c.allowedClientIds], [OTHER_APP, [OTHER_APP]]],
+    ["ALLOWED_CLIENT_IDS always includes the default", { ALLOWED_CLIENT_IDS: ` ${OTHER_APP} ,,${OTHER_APP}` }, (c) => c.allowedClientIds, [DEFAULT_APPLICATION_ARN, OTHER_APP]],
+    ["REDIS_URL", { REDIS_URL: "rediss://user:pw@cache.example:6380/0" }, (c) => c.redisUrl, "rediss://user:pw@cache.example:6380/0"],
+    ["GATEWAY_SECRET", { GATEWAY_SECRET: SECRET }, (c) => [c.gatewaySecret.toString("utf8"), c.gatewaySecretGenerated], [SECRET, false]],
+    ["GATEWAY_SECRET in production", { NODE_ENV: "production", GATEWAY_SECRET: SECRET }, (c) => [c.nodeEnv, c.introspection], ["production", false]],
+    ["INTROSPECTION false", { INTROSPECTION: "false" }, (c) => c.introspection, false],
+    ["INTROSPECTION true in production", { NODE_ENV: "production", GATEWAY_SECRET: SECRET, INTROSPECTION: "true" }, (c) => c.introspection, true],
+  ];
+  it.each(cases)("reads %s", (_label, env, pick, expected) => {
+    expect(pick(loadConfig(env))).toEqual(expected);
+  });
+});
+
+describe("loadConfig rejects bad values with one line naming the variable", () => {
+  const cases: Array<[NodeJS.ProcessEnv, string]> = [
+    [{ PORT: "abc" }, 'PORT must be an integer from 0 to 65535 (got "abc")'],
+    [{ PORT: "65536" }, 'PORT must be an integer from 0 to 65535 (got "65536")'],
+    [{ PORT: "-1" }, 'PORT must be an integer from 0 to 65535 (got "-1")'],
+    [{ PORT: "80.5" }, 'PORT must be an integer from 0 to 65535 (got "80.5")'],
+    [{ HOST: "local host" }, 'HOST must be a host name or IP address without spaces (got "local host")'],
+    [{ NODE_ENV: "prod" }, 'NODE_ENV must be one of development, production, test (got "prod")'],
+    [{ LOG_LEVEL: "verbose" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
+    [{ SSO_OIDC_ENDPOINT: "localhost:4001" }, 'SSO_OIDC_ENDPOINT must be an http:// or https:// URL (got "localhost:4001")'],
+    [{ SSO_OIDC_ENDPOINT: "ftp://x.example" }, 'SSO_OIDC_ENDPOINT must be an http:// or https:// URL (got "ftp://x.example")'],
+    [{ UPSTREAM: "AWS" }, 'UPSTREAM must be aws or embedded (got "AWS")'],
+    [{ AWS_REGION: "US-EAST-1" }, 'AWS_REGION must be an AWS region name such as us-east-1 (got "US-EAST-1")'],
+    [{ EMULATOR_PORT: "70000" }, 'EMULATOR_PORT must be an integer from 0 to 65535 (got "70000")'],
+    [{ UPSTREAM_TIMEOUT_MS: "0" }, 'UPSTREAM_TIMEOUT_MS must be an integer from 1 to 600000 (milliseconds) (got "0")'],
+    [{ UPSTREAM_CONNECT_TIMEOUT_MS: "2s" }, 'UPSTREAM_CONNECT_TIMEOUT_MS must be an integer from 1 to 600000 (milliseconds) (got "2s")'],
+    [{ UPSTREAM_MAX_ATTEMPTS: "11" }, 'UPSTREAM_MAX_ATTEMPTS must be an integer from 1 to 10 (got "11")'],
+    [{ DEFAULT_CLIENT_ID: "my-app" }, 'DEFAULT_CLIENT_ID must be an Identity Center application ARN (arn:aws:sso::<account>:application/ssoins-…/apl-…) (got "my-app")'],
+    [{ ALLOWED_CLIENT_IDS: `${OTHER_APP},oops` }, `ALLOWED_CLIENT_IDS must be a comma-separated list of Identity Center application ARNs (arn:aws:sso::<account>:application/ssoins-…/apl-…) (got "${OTHER_APP},oops")`],
+    [{ ALLOWED_CLIENT_IDS: " , " }, 'ALLOWED_CLIENT_IDS must be a comma-separated list of Identity Center application ARNs (arn:aws:sso::<account>:application/ssoins-…/apl-…) (got " , ")'],
+    [{ REDIS_URL: "http://cache.example" }, 'REDIS_URL must be a redis:// or rediss:// URL (got "http://cache.example")'],
+    [{ REDIS_URL: "memcached://user:hunter2@cache" }, 'REDIS_URL must be a redis:// or rediss:// URL (got "memcached://***@cache")'],
+    [{ GATEWAY_SECRET: "too-short-secret" }, "GATEWAY_SECRET must be a string of at least 32 bytes (got 16 bytes)"],
+    [{ NODE_ENV: "production" }, "GATEWAY_SECRET is required when NODE_ENV=production: set a string of at least 32 bytes, shared by every replica"],
+    [{ INTROSPECTION: "yes" }, 'INTROSPECTION must be true or false (got "yes")'],
+  ];
+  it.each(cases)("rejects %j", (env, message) => {
+    const error = configError(env);
+    expect(error.message).toBe(message);
+    expect(error.variable).toBe(message.split(" ")[0]);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it("never shows GATEWAY_SECRET's value", () => {
+    const error = configError({ GATEWAY_SECRET: "hunter2-hunter2" });
+    expect(error.message).not.toContain("hunter2");
+  });
+});
+
+describe("CONFIG_VARIABLES", () => {
+  it("documents every variable loadConfig reads, with a description", () => {
+    expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
+      "PORT", "HOST", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
+      "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "DEFAULT_CLIENT_ID",
+      "ALLOWED_CLIENT_IDS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
+    ]);
+    for (const variable of CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(10);
+  });
+
+  it("lists the defaults loadConfig applies", () => {
+    const defaults = Object.fromEntries(CONFIG_VARIABLES.map((v) => [v.name, v.default]));
+    expect(defaults).toMatchObject({ PORT: "4000", HOST: "0.0.0.0", NODE_ENV: "development", LOG_LEVEL: "info", EMULATOR_PORT: "4001", UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_CONNECT_TIMEOUT_MS: "2000", UPSTREAM_MAX_ATTEMPTS: "3", DEFAULT_CLIENT_ID: DEFAULT_APPLICATION_ARN, AWS_REGION: "us-east-1", GATEWAY_SECRET: null, REDIS_URL: null });
+  });
+});
