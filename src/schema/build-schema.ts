@@ -1,0 +1,29 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { GatewayInfoResolver } from "./gateway-info.resolver.js";
+import { TokenComputedFieldsResolver } from "./token-computed.resolver.js";
+import { TokenResolver } from "./token.resolver.js";
+
+const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, GatewayInfoResolver] as const;
+
+/**
+ * Builds the gateway's executable schema. Resolvers are stateless, so one instance of each is
+ * created here and handed to type-graphql instead of its global container; all per-request
+ * state travels in the context. type-graphql's class-validator integration is off: input
+ * validation lives in tokens/, in one place.
+ */
+export async function buildGatewaySchema(): Promise<GraphQLSchema> {
+  const instances = new Map<Function, object>(RESOLVER_CLASSES.map((resolverClass) => [resolverClass, new resolverClass()]));
+  return buildSchema({
+    resolvers: [...RESOLVER_CLASSES],
+    validate: false,
+    container: {
+      get(someClass) {
+        const instance = instances.get(someClass);
+        if (instance === undefined) throw new Error(`buildGatewaySchema: no resolver instance registered for ${someClass.name}`);
+        return instance;
+      },
+    },
+  });
+}

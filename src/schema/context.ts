@@ -1,0 +1,14 @@
+import type { Logger } from "pino";
+import type { GatewayConfig } from "../config/config.types.js";
+import type { RequestTokenService } from "../tokens/token.types.js";
+
+/**
+ * What every resolver receives, built once per GraphQL request by the server's context
+ * function. `tokens` holds the request's DataLoader, so it must never outlive the request.
+ */
+export interface GatewayContext {
+  tokens: RequestTokenService;
+  config: GatewayConfig;
+  logger: Logger;
+  requestId: string;
+}

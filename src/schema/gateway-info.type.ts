@@ -1,0 +1,26 @@
+import { Field, ObjectType } from "type-graphql";
+import type { UpstreamConfig } from "../config/config.types.js";
+import type { GrantType } from "../tokens/token.types.js";
+import { GrantType as GrantTypeEnum } from "./grant-type.enum.js";
+import { UpstreamMode } from "./upstream-mode.enum.js";
+
+@ObjectType("GatewayInfo", { description: "What this gateway is and what it exchanges for: enough for a frontend to configure itself." })
+export class GatewayInfo {
+  @Field(() => String, { description: "The gateway's version (package.json)." })
+  version!: string;
+
+  @Field(() => UpstreamMode, { description: "Where CreateTokenWithIAM requests go." })
+  upstreamMode!: UpstreamConfig["mode"];
+
+  @Field(() => String, { description: "The AWS region of the Identity Center instance the gateway calls." })
+  region!: string;
+
+  @Field(() => [GrantTypeEnum], { description: "The grants createTokenWithIAM accepts." })
+  supportedGrantTypes!: readonly GrantType[];
+
+  @Field(() => String, { description: "The application ARN used when a request names no clientId." })
+  defaultClientId!: string;
+
+  @Field(() => [String], { description: "The application ARNs the gateway will exchange tokens for." })
+  allowedClientIds!: readonly string[];
+}

@@ -1,0 +1,47 @@
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { IssuedToken, TokenRequest } from "../tokens/token.types.js";
+import type { GatewayContext } from "./context.js";
+import { CreateTokenWithIAMInput, RefreshTokenInput } from "./token.input.js";
+import { CreateTokenWithIAMResponse } from "./token.type.js";
+
+/** The two token mutations. They only delegate: validation, dedupe and AWS live in tokens/. */
+@Resolver(() => CreateTokenWithIAMResponse)
+export class TokenResolver {
+  @Mutation(() => CreateTokenWithIAMResponse, {
+    description:
+      "Runs AWS IAM Identity Center's CreateTokenWithIAM with the gateway's own AWS credentials and returns AWS's response plus computed fields. Identical exchanges within one operation (e.g. aliases) cost one call to AWS.",
+  })
+  createTokenWithIAM(
+    @Arg("input", () => CreateTokenWithIAMInput, { description: "The grant to exchange, with AWS's request field names." })
+    input: CreateTokenWithIAMInput,
+    @Ctx() context: GatewayContext,
+  ): Promise<IssuedToken> {
+    return context.tokens.createToken(toTokenRequest(input));
+  }
+
+  @Mutation(() => CreateTokenWithIAMResponse, {
+    description: "Exchanges a refresh token for new tokens: CreateTokenWithIAM with the refresh_token grant.",
+  })
+  refreshToken(
+    @Arg("input", () => RefreshTokenInput, { description: "The refresh token and, optionally, the application and scopes." })
+    input: RefreshTokenInput,
+    @Ctx() context: GatewayContext,
+  ): Promise<IssuedToken> {
+    return context.tokens.refresh({ clientId: input.clientId, refreshToken: input.refreshToken, scope: input.scope });
+  }
+}
+
+const OPTIONAL_REQUEST_FIELDS = [
+  "clientId", "code", "refreshToken", "assertion", "scope", "redirectUri",
+  "subjectToken", "subjectTokenType", "requestedTokenType", "codeVerifier",
+] as const satisfies ReadonlyArray<keyof TokenRequest>;
+
+/** A plain TokenRequest (type-graphql hands over a class instance); fields the client omitted stay absent. */
+export function toTokenRequest(input: CreateTokenWithIAMInput): TokenRequest {
+  const request: TokenRequest = { grantType: input.grantType };
+  for (const field of OPTIONAL_REQUEST_FIELDS) {
+    const value = input[field];
+    if (value !== undefined) (request as unknown as Record<string, unknown>)[field] = value;
+  }
+  return request;
+}
