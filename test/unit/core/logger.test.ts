@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../../src/logging/logger.js";
+import { SECRET_KEYS } from "../../../src/logging/redaction.js";
+
+function capturingLogger() {
+  const lines: string[] = [];
+  const logger = createLogger({ level: "trace", name: "test", destination: { write: (line: string) => void lines.push(line) } });
+  return { logger, lines, output: () => lines.join("") };
+}
+
+/** `{ a: { b: { key: value } } }` with `depth` levels above the key; level names vary to defeat fixed paths. */
+function nestAt(depth: number, key: string, value: string): Record<string, unknown> {
+  let object: Record<string, unknown> = { [key]: value };
+  for (let level = depth; level > 0; level--) object = { [`level${level}`]: object };
+  return object;
+}
+
+describe("createLogger", () => {
+  it("writes JSON lines with level, name and message", () => {
+    const { logger, lines } = capturingLogger();
+    logger.info({ requestId: "r-1" }, "hello");
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({ level: 30, name: "test", requestId: "r-1", msg: "hello" });
+  });
+
+  it.each([0, 1, 2, 3, 4, 5])("redacts every secret key at depth %i", (depth) => {
+    const { logger, output } = capturingLogger();
+    for (const key of SECRET_KEYS) {
+      logger.info(nestAt(depth, key, `SeCrEt-${key}-at-${depth}`), "secret inside");
+    }
+    expect(output()).not.toMatch(/SeCrEt-/);
+    expect(output().match(/\[redacted\]/g)?.length).toBe(SECRET_KEYS.length);
+  });
+
+  it("redacts secrets inside arrays", () => {
+    const { logger, output } = capturingLogger();
+    logger.info({ tokens: [{ accessToken: "SeCrEt-a" }, { refreshToken: "SeCrEt-b" }] }, "array");
+    expect(output()).not.toContain("SeCrEt-");
+  });
+
+  it.each(["input", "variables"])("redacts every member of GraphQL %s at any depth", (container) => {
+    const { logger, output } = capturingLogger();
+    logger.info({ [container]: { grantType: "JWT_BEARER", note: "SeCrEt-top" } }, "top");
+    logger.info({ request: { body: { [container]: { anything: "SeCrEt-nested", code: "ABCDEF" } } } }, "nested");
+    expect(output()).not.toContain("SeCrEt-");
+    expect(output()).not.toContain("ABCDEF");
+  });
+
+  it("redacts credential headers of a logged request", () => {
+    const { logger, output } = capturingLogger();
+    logger.info(
+      { req: { headers: { authorization: "AWS4-HMAC-SHA256 SeCrEt-sig", cookie: "sid=SeCrEt-cookie", "x-amz-security-token": "SeCrEt-sts", host: "gateway.example" } } },
+      "request",
+    );
+    expect(output()).not.toContain("SeCrEt-");
+    expect(output()).toContain("gateway.example");
+  });
+
+  it("keeps an error's diagnostic code while redacting an authorization code", () => {
+    const { logger, lines } = capturingLogger();
+    logger.error({ err: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), code: "yJraWQiOiJrZXktMTU2Njk2" }, "failed");
+    const line = JSON.parse(lines[0] ?? "");
+    expect(line.err.code).toBe("ECONNRESET");
+    expect(line.code).toBe("[redacted]");
+  });
+
+  it("leaves non-secret fields untouched", () => {
+    const { logger, lines } = capturingLogger();
+    logger.info({ clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-2", grantType: "JWT_BEARER", expiresIn: 3600 }, "ok");
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({ clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-2", grantType: "JWT_BEARER", expiresIn: 3600 });
+  });
+
+  it("respects the level", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    logger.info("dropped");
+    logger.warn("kept");
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["kept"]);
+  });
+});
