@@ -1,9 +1,18 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { describeRootTypes } from "./describe-root-types.js";
 import { GatewayInfoResolver } from "./gateway-info.resolver.js";
 import { TokenComputedFieldsResolver } from "./token-computed.resolver.js";
 import { TokenResolver } from "./token.resolver.js";
+
+/*
+ * Import graphql's values from "graphql/index.js", never "graphql". graphql 16 ships two builds
+ * (index.js, CJS; index.mjs via the "module" field). Node, type-graphql, Apollo Server and
+ * graphql-scalars all load index.js; Vite (vitest) resolves a bare "graphql" in our sources to
+ * index.mjs, which would create a second graphql realm and fail its instanceof checks.
+ * Type-only imports are unaffected.
+ */
 
 const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, GatewayInfoResolver] as const;
 
@@ -15,7 +24,7 @@ const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, GatewayInf
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>(RESOLVER_CLASSES.map((resolverClass) => [resolverClass, new resolverClass()]));
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [...RESOLVER_CLASSES],
     validate: false,
     container: {
@@ -26,4 +35,5 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       },
     },
   });
+  return describeRootTypes(schema);
 }
