@@ -1,0 +1,146 @@
+/**
+ * The developer API under /_emulator/: mint assertions and authorization codes, approve or deny
+ * device codes, read stats, inject faults, reset state. Unsigned JSON over HTTP, for tests and
+ * local development only.
+ */
+import { SignJWT } from "jose";
+import type { z } from "zod";
+import { BUILT_IN_AUDIENCE, BUILT_IN_ISSUER, DEFAULT_APPLICATION_ARN } from "../emulator-config.js";
+import type { EmulatorContext } from "../emulator-context.js";
+import type { JsonObject } from "../http/json-input.js";
+import { WireError } from "../http/wire-errors.js";
+import { jwksOf } from "../tokens/signing-keys.js";
+import { approveInput, assertionInput, authorizeInput, denyInput, describeFirstIssue } from "./dev-api-inputs.js";
+import { faultSchema } from "./faults.js";
+
+export interface DevApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export function devApiError(description: string, status = 400): WireError {
+  return new WireError(status, "InvalidRequestException", { error: "invalid_request", error_description: description });
+}
+
+function parse<T extends z.ZodType>(schema: T, body: JsonObject): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (!result.success) throw devApiError(describeFirstIssue(result.error));
+  return result.data;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+async function mintAssertion(ctx: EmulatorContext, body: JsonObject): Promise<DevApiAnswer> {
+  const input = parse(assertionInput, body);
+  const nowSeconds = Math.floor(ctx.now() / 1000);
+  const issuer = input.iss ?? BUILT_IN_ISSUER;
+  const audience = input.aud ?? BUILT_IN_AUDIENCE;
+  const expiresAt = nowSeconds + (input.expiresInSeconds ?? 300);
+  const jwt = new SignJWT({ ...input.claims })
+    .setProtectedHeader({ alg: "RS256", kid: ctx.keys.issuer.kid, typ: "JWT" })
+    .setSubject(input.sub)
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(expiresAt);
+  if (input.notBeforeSeconds !== undefined) jwt.setNotBefore(nowSeconds + input.notBeforeSeconds);
+  const assertion = await jwt.sign(ctx.keys.issuer.privateKey);
+  return { status: 200, body: { assertion, issuer, audience, expiresAt: iso(expiresAt * 1000) } };
+}
+
+function authorize(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
+  const input = parse(authorizeInput, body);
+  const clientId = input.clientId ?? DEFAULT_APPLICATION_ARN;
+  const app = ctx.applications.get(clientId);
+  if (app === undefined) throw devApiError(`clientId: ${clientId} is not a configured application`);
+  if (!app.redirectUris.includes(input.redirectUri)) {
+    throw devApiError(`redirectUri: not registered for the application (registered: ${app.redirectUris.join(", ")})`);
+  }
+  const scopes = input.scope !== undefined && input.scope.length > 0 ? input.scope : undefined;
+  const outside = scopes?.filter((scope) => !app.scopes.includes(scope)) ?? [];
+  if (outside.length > 0) throw devApiError(`scope: the application does not have ${outside.join(", ")}`);
+  const expiresAt = ctx.now() + ctx.config.authorizationCodeLifetimeSeconds * 1000;
+  const code = ctx.tokens.issueCode({
+    clientId,
+    redirectUri: input.redirectUri,
+    sub: input.sub,
+    scopes,
+    codeChallenge: input.codeChallenge,
+    // RFC 7636: "plain" when a challenge comes without a method.
+    codeChallengeMethod: input.codeChallenge === undefined ? undefined : (input.codeChallengeMethod ?? "plain"),
+    expiresAt,
+  });
+  return { status: 200, body: { code, expiresAt: iso(expiresAt) } };
+}
+
+function pendingByUserCode(ctx: EmulatorContext, userCode: string) {
+  const authorization = ctx.devices.byUserCode.get(userCode.toUpperCase());
+  if (authorization === undefined || authorization.status.kind !== "pending") {
+    throw devApiError("userCode: no pending device authorization has this user code");
+  }
+  return authorization;
+}
+
+function approveDevice(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
+  const input = parse(approveInput, body);
+  pendingByUserCode(ctx, input.userCode).status = { kind: "approved", sub: input.sub };
+  return { status: 200, body: { approved: true } };
+}
+
+function denyDevice(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
+  const input = parse(denyInput, body);
+  pendingByUserCode(ctx, input.userCode).status = { kind: "denied" };
+  return { status: 200, body: { denied: true } };
+}
+
+function addFault(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
+  const input = parse(faultSchema, body);
+  if (input.latencyMs === undefined && input.exception === undefined && input.dropConnection !== true) {
+    throw devApiError("body: give at least one of latencyMs, exception or dropConnection");
+  }
+  if (input.reason !== undefined && input.exception === undefined) throw devApiError("reason: only meaningful with exception");
+  const { remaining: _remaining, ...fault } = ctx.faults.add(input);
+  return { status: 201, body: fault };
+}
+
+function reset(ctx: EmulatorContext): DevApiAnswer {
+  ctx.tokens.clear();
+  ctx.devices.clear();
+  ctx.stats.clear();
+  ctx.faults.clear();
+  ctx.rateLimiter.clear();
+  return { status: 200, body: { reset: true } };
+}
+
+/** Routes a developer-API request; undefined when no route matches. */
+export async function handleDevApi(
+  ctx: EmulatorContext,
+  method: string,
+  path: string,
+  readJson: () => Promise<JsonObject>,
+): Promise<DevApiAnswer | undefined> {
+  switch (`${method} ${path}`) {
+    case "POST /_emulator/assertions":
+      return mintAssertion(ctx, await readJson());
+    case "POST /_emulator/authorize":
+      return authorize(ctx, await readJson());
+    case "POST /_emulator/device/approve":
+      return approveDevice(ctx, await readJson());
+    case "POST /_emulator/device/deny":
+      return denyDevice(ctx, await readJson());
+    case "GET /_emulator/stats":
+      return { status: 200, body: ctx.stats.snapshot() };
+    case "POST /_emulator/faults":
+      return addFault(ctx, await readJson());
+    case "DELETE /_emulator/faults":
+      return { status: 200, body: { cleared: ctx.faults.clear() } };
+    case "POST /_emulator/reset":
+      return reset(ctx);
+    case "GET /_emulator/issuer/jwks.json":
+      return { status: 200, body: jwksOf(ctx.keys.issuer) };
+    case "GET /_emulator/health":
+      return { status: 200, body: { status: "ok" } };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Verifies AWS Signature Version 4 on an incoming request, the way AWS's front door does, and
+ * throws the WireError AWS would answer with. The canonical request is rebuilt from exactly the
+ * headers listed in SignedHeaders (the SDK may add unsigned ones), at the request's own x-amz-date.
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { protocolError } from "./wire-errors.js";
+
+const ALGORITHM = "AWS4-HMAC-SHA256";
+
+export interface SigV4Expectations {
+  region: string;
+  service: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  maxClockSkewSeconds: number;
+}
+
+export interface SignedRequest {
+  method: string;
+  /** The path exactly as it came on the wire, without the query string. */
+  rawPath: string;
+  rawQuery: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+interface ParsedAuthorization {
+  accessKeyId: string;
+  scopeDate: string;
+  scopeRegion: string;
+  scopeService: string;
+  scopeTerminator: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+function incomplete(message: string): Error {
+  return protocolError("IncompleteSignatureException", message);
+}
+
+function invalidSignature(message: string): Error {
+  return protocolError("InvalidSignatureException", message);
+}
+
+export function parseAuthorizationHeader(header: string): ParsedAuthorization {
+  const space = header.indexOf(" ");
+  const algorithm = space < 0 ? header : header.slice(0, space);
+  if (algorithm !== ALGORITHM) {
+    throw incomplete(`Unsupported authorization algorithm ${JSON.stringify(algorithm.slice(0, 40))}; expected ${ALGORITHM}.`);
+  }
+  const parts = new Map<string, string>();
+  for (const part of header.slice(space + 1).split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) parts.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const credential = parts.get("Credential");
+  const signedHeaders = parts.get("SignedHeaders");
+  const signature = parts.get("Signature");
+  if (!credential || !signedHeaders || !signature) {
+    throw incomplete("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.");
+  }
+  const scope = credential.split("/");
+  if (scope.length !== 5 || scope.some((piece) => piece === "")) {
+    throw incomplete("Credential must have the form <access key id>/<date>/<region>/<service>/aws4_request.");
+  }
+  const [accessKeyId, scopeDate, scopeRegion, scopeService, scopeTerminator] = scope as [string, string, string, string, string];
+  if (!/^[0-9a-f]{64}$/.test(signature)) throw incomplete("Signature must be 64 lowercase hexadecimal characters.");
+  return {
+    accessKeyId,
+    scopeDate,
+    scopeRegion,
+    scopeService,
+    scopeTerminator,
+    signedHeaders: signedHeaders.split(";"),
+    signature,
+  };
+}
+
+/** `20261126T142247Z` → epoch milliseconds, or undefined when malformed. */
+export function parseAmzDate(value: string): number | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** RFC 3986 encoding as SigV4 wants it (encodeURIComponent also leaves !'()* alone). */
+function escapeUri(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Same normalisation as @smithy/signature-v4 (non-S3 services double-encode the path). */
+function canonicalPath(rawPath: string): string {
+  const segments: string[] = [];
+  for (const segment of rawPath.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  const trailing = segments.length > 0 && rawPath.endsWith("/") ? "/" : "";
+  const normalized = `${rawPath.startsWith("/") ? "/" : ""}${segments.join("/")}${trailing}`;
+  return escapeUri(normalized).replace(/%2F/g, "/");
+}
+
+function canonicalQuery(rawQuery: string): string {
+  const pairs: [string, string][] = [];
+  for (const [key, value] of new URLSearchParams(rawQuery)) {
+    if (key.toLowerCase() === "x-amz-signature") continue;
+    pairs.push([escapeUri(key), escapeUri(value)]);
+  }
+  pairs.sort(([ka, va], [kb, vb]) => (ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join("&");
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value.join(",") : value).trim().replace(/\s+/g, " ");
+}
+
+const sha256Hex = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
+const hmac = (key: Buffer | string, data: string): Buffer => createHmac("sha256", key).update(data).digest();
+
+export class SigV4Verifier {
+  /** Signing keys depend only on the date: caching them keeps the hot path at two HMACs. */
+  private readonly signingKeys = new Map<string, Buffer>();
+
+  constructor(private readonly expected: SigV4Expectations) {}
+
+  verify(request: SignedRequest, now = Date.now()): void {
+    const authorization = request.headers.authorization;
+    if (authorization === undefined || authorization.trim() === "") {
+      throw protocolError("MissingAuthenticationTokenException", "Missing Authentication Token");
+    }
+    const auth = parseAuthorizationHeader(authorization.trim());
+    if (auth.accessKeyId !== this.expected.accessKeyId) {
+      throw protocolError("UnrecognizedClientException", "The security token included in the request is invalid.");
+    }
+    if (!auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("x-amz-date")) {
+      throw incomplete("SignedHeaders must include 'host' and 'x-amz-date'.");
+    }
+    const amzDate = headerValue(request.headers, "x-amz-date");
+    const signedAt = amzDate === undefined ? undefined : parseAmzDate(amzDate);
+    if (amzDate === undefined || signedAt === undefined) {
+      throw incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header (yyyyMMddTHHmmssZ).");
+    }
+    this.checkScope(auth, amzDate);
+    const skewMs = this.expected.maxClockSkewSeconds * 1000;
+    if (Math.abs(now - signedAt) > skewMs) {
+      throw invalidSignature(
+        `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - skewMs)} (${formatAmzDate(now)} - ${this.expected.maxClockSkewSeconds} sec.)`,
+      );
+    }
+    const payloadHash = sha256Hex(request.body);
+    const claimedHash = headerValue(request.headers, "x-amz-content-sha256");
+    if (claimedHash !== undefined && claimedHash !== payloadHash) {
+      throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+    const expected = this.computeSignature(request, auth, amzDate, payloadHash);
+    const given = Buffer.from(auth.signature, "hex");
+    if (!timingSafeEqual(expected, given)) {
+      throw invalidSignature(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+      );
+    }
+  }
+
+  private checkScope(auth: ParsedAuthorization, amzDate: string): void {
+    const { region, service } = this.expected;
+    if (auth.scopeDate !== amzDate.slice(0, 8)) {
+      throw invalidSignature(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${amzDate.slice(0, 8)}'`);
+    }
+    if (auth.scopeRegion !== region) {
+      throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. Expected '${region}'.`);
+    }
+    if (auth.scopeService !== service) {
+      throw invalidSignature(`Credential should be scoped to correct service: '${service}'.`);
+    }
+    if (auth.scopeTerminator !== "aws4_request") {
+      throw invalidSignature("Credential should be scoped with a valid terminator: 'aws4_request'.");
+    }
+  }
+
+  private computeSignature(request: SignedRequest, auth: ParsedAuthorization, amzDate: string, payloadHash: string): Buffer {
+    const canonicalHeaders: string[] = [];
+    for (const name of auth.signedHeaders) {
+      const value = headerValue(request.headers, name);
+      if (value === undefined) {
+        throw invalidSignature(`Signed header '${name}' is missing from the request.`);
+      }
+      canonicalHeaders.push(`${name}:${value}\n`);
+    }
+    const canonicalRequest = [
+      request.method,
+      canonicalPath(request.rawPath),
+      canonicalQuery(request.rawQuery),
+      canonicalHeaders.join(""),
+      auth.signedHeaders.join(";"),
+      payloadHash,
+    ].join("\n");
+    const scope = `${auth.scopeDate}/${auth.scopeRegion}/${auth.scopeService}/aws4_request`;
+    const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
+    return hmac(this.signingKey(auth.scopeDate), stringToSign);
+  }
+
+  private signingKey(date: string): Buffer {
+    let key = this.signingKeys.get(date);
+    if (key === undefined) {
+      const { secretAccessKey, region, service } = this.expected;
+      key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), "aws4_request");
+      if (this.signingKeys.size > 8) this.signingKeys.clear();
+      this.signingKeys.set(date, key);
+    }
+    return key;
+  }
+}
+
+function formatAmzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}

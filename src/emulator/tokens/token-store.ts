@@ -1,0 +1,62 @@
+/**
+ * In-memory state for issued tokens: sessions (who signed in, to which application), the access
+ * and refresh tokens pointing at them, and authorization codes. Expired entries are swept
+ * periodically so a long benchmark does not grow memory without bound.
+ */
+import { randomToken } from "./opaque-token.js";
+
+/** One sign-in: what every token derived from it shares. */
+export interface Session {
+  sub: string;
+  clientId: string;
+  scopes: string[];
+  /** Epoch seconds of the original authentication. */
+  authTime: number;
+  credentialId: string;
+  identityContext: string;
+}
+
+export interface AccessTokenRecord {
+  session: Session;
+  expiresAt: number;
+}
+
+export interface RefreshTokenRecord {
+  session: Session;
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  clientId: string;
+  redirectUri: string;
+  sub: string;
+  scopes: string[] | undefined;
+  codeChallenge: string | undefined;
+  codeChallengeMethod: "S256" | "plain" | undefined;
+  expiresAt: number;
+}
+
+export class TokenStore {
+  readonly accessTokens = new Map<string, AccessTokenRecord>();
+  readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  readonly codes = new Map<string, AuthorizationCodeRecord>();
+
+  issueCode(record: AuthorizationCodeRecord): string {
+    const code = randomToken(32);
+    this.codes.set(code, record);
+    return code;
+  }
+
+  /** Drops everything that expired before `now` (epoch ms). */
+  sweep(now: number): void {
+    for (const map of [this.accessTokens, this.refreshTokens, this.codes] as Map<string, { expiresAt: number }>[]) {
+      for (const [key, record] of map) if (record.expiresAt <= now) map.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.accessTokens.clear();
+    this.refreshTokens.clear();
+    this.codes.clear();
+  }
+}
