@@ -1,0 +1,134 @@
+import { EventEmitter } from "node:events";
+import { LRUCache } from "lru-cache";
+import { assertBuffer, assertKey, assertPositiveInteger, assertTtl } from "./store-options.js";
+import type { MessageHandler, Store, Unsubscribe } from "./store.types.js";
+
+export interface MemoryStoreOptions {
+  /** Most entries kept at once; the least recently used go first. Default 10 000. */
+  maxEntries?: number;
+  /** Most bytes (keys + values) kept at once. Default 64 MiB. */
+  maxBytes?: number;
+}
+
+interface ValidMemoryStoreOptions {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export function getValidMemoryStoreOptions(options: MemoryStoreOptions = {}): ValidMemoryStoreOptions {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  assertPositiveInteger("createMemoryStore: maxEntries", maxEntries);
+  assertPositiveInteger("createMemoryStore: maxBytes", maxBytes);
+  return { maxEntries, maxBytes };
+}
+
+/**
+ * The process-local store: an LRU bounded by entry count and total bytes, honouring TTLs.
+ * Every operation is synchronous underneath, so setIfAbsent / deleteIfEquals / increment are
+ * atomic within the process. Pub/sub delivers on a later tick, like Redis would.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const { maxEntries, maxBytes } = getValidMemoryStoreOptions(options);
+  const cache = new LRUCache<string, Buffer>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    // Count the key too: a flood of distinct small entries must still be bounded in bytes.
+    sizeCalculation: (value, key) => Math.max(1, value.length + Buffer.byteLength(key)),
+  });
+  const channels = new EventEmitter();
+  channels.setMaxListeners(0);
+  let closed = false;
+
+  function assertOpen(): void {
+    if (closed) throw new Error("memory store is closed");
+  }
+
+  const store: Store = {
+    kind: "memory",
+
+    async get(key) {
+      assertOpen();
+      assertKey("key", key);
+      const value = cache.get(key);
+      return value === undefined ? null : Buffer.from(value);
+    },
+
+    async set(key, value, ttlMs) {
+      assertOpen();
+      assertKey("key", key);
+      assertBuffer("value", value);
+      assertTtl(ttlMs);
+      cache.set(key, Buffer.from(value), { ttl: ttlMs });
+    },
+
+    async delete(key) {
+      assertOpen();
+      assertKey("key", key);
+      cache.delete(key);
+    },
+
+    async setIfAbsent(key, value, ttlMs) {
+      assertOpen();
+      assertKey("key", key);
+      assertBuffer("value", value);
+      assertTtl(ttlMs);
+      if (cache.has(key)) return false;
+      cache.set(key, Buffer.from(value), { ttl: ttlMs });
+      return true;
+    },
+
+    async deleteIfEquals(key, expected) {
+      assertOpen();
+      assertKey("key", key);
+      assertBuffer("expected", expected);
+      const current = cache.get(key);
+      if (current === undefined || !current.equals(expected)) return false;
+      cache.delete(key);
+      return true;
+    },
+
+    async increment(key, ttlMs) {
+      assertOpen();
+      assertKey("key", key);
+      assertTtl(ttlMs);
+      const current = cache.get(key);
+      const count = current === undefined ? 1 : Number.parseInt(current.toString("utf8"), 10) + 1;
+      if (!Number.isSafeInteger(count)) throw new Error("value at key is not a counter");
+      // Stored as decimal digits, as Redis INCR does; an existing window keeps its expiry.
+      cache.set(key, Buffer.from(String(count)), current === undefined ? { ttl: ttlMs } : { noUpdateTTL: true });
+      return count;
+    },
+
+    async publish(channel, message) {
+      assertOpen();
+      assertKey("channel", channel);
+      assertBuffer("message", message);
+      const copy = Buffer.from(message);
+      setImmediate(() => channels.emit(channel, copy));
+    },
+
+    async subscribe(channel, handler: MessageHandler): Promise<Unsubscribe> {
+      assertOpen();
+      assertKey("channel", channel);
+      const listener = (message: Buffer) => handler(Buffer.from(message));
+      channels.on(channel, listener);
+      return async () => {
+        channels.off(channel, listener);
+      };
+    },
+
+    async health() {
+      return closed
+        ? { ok: false, status: "down", detail: "memory store closed" }
+        : { ok: true, status: "up", detail: `memory (process-local, ${cache.size} entries)` };
+    },
+
+    async close() {
+      closed = true;
+      cache.clear();
+      channels.removeAllListeners();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,271 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
+import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
+import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
+
+export interface RedisStoreOptions {
+  /** REDIS_URL: redis://, rediss://, redis+sentinel:// or redis+cluster:// (see redis-url.ts). */
+  url: string;
+  /** Prepended to every key and channel (isolates tests and deployments sharing one Redis). Default "". */
+  keyPrefix?: string;
+  logger?: StoreLogger;
+  /** A command with no reply after this long rejects (a hung Redis must not hang requests). Default 1000. */
+  commandTimeoutMs?: number;
+  /** Time allowed for the TCP connect. Default 2000. */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff grows 50 ms, 100 ms, 200 ms … up to this cap (plus jitter). Default 2000. */
+  reconnectMaxDelayMs?: number;
+}
+
+/** Thrown (as a rejection) when Redis cannot be reached; the resilient store falls back on it. */
+export class StoreUnavailableError extends Error {
+  constructor(detail: string) {
+    super(`redis unreachable (${detail})`);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+type RedisClient = Redis | Cluster;
+
+/** Our two Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
+interface ScriptCommands {
+  idcDeleteIfEquals(key: string, expected: Buffer): Promise<number>;
+  idcIncrementWindow(key: string, ttlMs: number): Promise<number>;
+}
+
+const DELETE_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+// PTTL < 0 also repairs a counter left without expiry (e.g. written by hand), so no window lives forever.
+const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+// These states mean "known down right now": fail fast instead of queueing behind a dead socket.
+const DOWN_STATUSES = new Set(["reconnecting", "close", "end", "disconnecting"]);
+
+/**
+ * The Redis backend. Commands fail fast while the connection is known to be down, and are
+ * bounded by `commandTimeoutMs` otherwise; in-flight commands are rejected when the socket
+ * drops (maxRetriesPerRequest 0) rather than replayed later. ioredis reconnects by itself with
+ * backoff. Pub/sub uses a second connection, opened on the first subscribe.
+ */
+export function createRedisStore(options: RedisStoreOptions): Store {
+  const settings = getValidRedisStoreOptions(options);
+  const { keyPrefix, logger, commandTimeoutMs } = settings;
+  const target = parseRedisUrl(settings.url);
+  const description = `redis ${target.mode} ${describeRedisUrl(settings.url)}`;
+  const client = connect(target, settings);
+  const scripts = client as unknown as ScriptCommands;
+  client.defineCommand("idcDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS_LUA });
+  client.defineCommand("idcIncrementWindow", { numberOfKeys: 1, lua: INCREMENT_WINDOW_LUA });
+
+  let lastError = "not connected yet";
+  client.on("error", (error: Error) => {
+    lastError = describeError(error);
+    logger.debug({ store: description, reason: lastError }, "redis connection error");
+  });
+
+  let subscriber: RedisClient | undefined;
+  const handlersByChannel = new Map<string, Set<MessageHandler>>();
+  const subscribing = new Map<string, Promise<unknown>>();
+
+  function available(client: RedisClient): void {
+    if (DOWN_STATUSES.has(client.status)) throw new StoreUnavailableError(lastError);
+  }
+  /** Runs a command, turning connection-level failures into StoreUnavailableError. */
+  async function command<T>(run: () => Promise<T>): Promise<T> {
+    available(client);
+    try {
+      return await run();
+    } catch (error) {
+      throw toUnavailable(error);
+    }
+  }
+  function toUnavailable(error: unknown): Error {
+    const reason = describeError(error);
+    if (/ReplyError/.test((error as Error)?.name ?? "")) return error as Error;
+    return new StoreUnavailableError(reason);
+  }
+
+  function getSubscriber(): RedisClient {
+    if (subscriber) return subscriber;
+    const created: RedisClient = client instanceof Cluster ? client.duplicate() : client.duplicate();
+    created.on("error", (error: Error) => logger.debug({ store: description, reason: describeError(error) }, "redis subscriber connection error"));
+    created.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+      handlersByChannel.get(channel.toString("utf8"))?.forEach((handler) => handler(message));
+    });
+    subscriber = created;
+    return created;
+  }
+
+  const store: Store = {
+    kind: "redis",
+
+    async get(key) {
+      assertKey("key", key);
+      return command(() => client.getBuffer(keyPrefix + key));
+    },
+
+    async set(key, value, ttlMs) {
+      assertKey("key", key);
+      assertBuffer("value", value);
+      assertTtl(ttlMs);
+      await command(() => client.set(keyPrefix + key, value, "PX", ttlMs));
+    },
+
+    async delete(key) {
+      assertKey("key", key);
+      await command(() => client.del(keyPrefix + key));
+    },
+
+    async setIfAbsent(key, value, ttlMs) {
+      assertKey("key", key);
+      assertBuffer("value", value);
+      assertTtl(ttlMs);
+      const reply = await command(() => client.set(keyPrefix + key, value, "PX", ttlMs, "NX"));
+      return reply === "OK";
+    },
+
+    async deleteIfEquals(key, expected) {
+      assertKey("key", key);
+      assertBuffer("expected", expected);
+      return (await command(() => scripts.idcDeleteIfEquals(keyPrefix + key, expected))) === 1;
+    },
+
+    async increment(key, ttlMs) {
+      assertKey("key", key);
+      assertTtl(ttlMs);
+      return Number(await command(() => scripts.idcIncrementWindow(keyPrefix + key, ttlMs)));
+    },
+
+    async publish(channel, message) {
+      assertKey("channel", channel);
+      assertBuffer("message", message);
+      await command(() => client.publish(keyPrefix + channel, message));
+    },
+
+    async subscribe(channel, handler): Promise<Unsubscribe> {
+      assertKey("channel", channel);
+      const full = keyPrefix + channel;
+      const connection = getSubscriber();
+      available(client);
+      let handlers = handlersByChannel.get(full);
+      if (!handlers) {
+        handlers = new Set();
+        handlersByChannel.set(full, handlers);
+        // The subscriber connection queues SUBSCRIBE until connected (and resubscribes after a
+        // reconnect); bound the wait here so a caller never hangs on it.
+        subscribing.set(full, withTimeout(connection.subscribe(full), commandTimeoutMs, "SUBSCRIBE timed out"));
+      }
+      handlers.add(handler);
+      try {
+        await subscribing.get(full);
+      } catch (error) {
+        await unsubscribe();
+        throw toUnavailable(error);
+      }
+      let active = true;
+      async function unsubscribe(): Promise<void> {
+        if (!active) return;
+        active = false;
+        const current = handlersByChannel.get(full);
+        current?.delete(handler);
+        if (current && current.size === 0) {
+          handlersByChannel.delete(full);
+          subscribing.delete(full);
+          await connection.unsubscribe(full).catch(() => undefined);
+        }
+      }
+      return unsubscribe;
+    },
+
+    async health() {
+      try {
+        await command(() => client.ping());
+        return { ok: true, status: "up", detail: `${description}: ok` };
+      } catch (error) {
+        return { ok: false, status: "down", detail: `redis unreachable (${describeError(error).replace(/^redis unreachable \((.*)\)$/, "$1")})` };
+      }
+    },
+
+    async close() {
+      handlersByChannel.clear();
+      subscriber?.disconnect();
+      client.disconnect();
+    },
+  };
+  return store;
+}
+
+interface ValidRedisStoreOptions {
+  url: string;
+  keyPrefix: string;
+  logger: StoreLogger;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  reconnectMaxDelayMs: number;
+}
+
+export function getValidRedisStoreOptions(options: RedisStoreOptions): ValidRedisStoreOptions {
+  if (typeof options?.url !== "string" || options.url.length === 0) {
+    throw new TypeError(`createRedisStore: url must be a redis:// URL string (got ${typeof options?.url})`);
+  }
+  parseRedisUrl(options.url);
+  const keyPrefix = options.keyPrefix ?? "";
+  if (typeof keyPrefix !== "string") throw new TypeError(`createRedisStore: keyPrefix must be a string (got ${typeof keyPrefix})`);
+  const valid: ValidRedisStoreOptions = {
+    url: options.url,
+    keyPrefix,
+    logger: options.logger ?? silentStoreLogger,
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 2000,
+  };
+  assertPositiveInteger("createRedisStore: commandTimeoutMs", valid.commandTimeoutMs);
+  assertPositiveInteger("createRedisStore: connectTimeoutMs", valid.connectTimeoutMs);
+  assertPositiveInteger("createRedisStore: reconnectMaxDelayMs", valid.reconnectMaxDelayMs);
+  return valid;
+}
+
+function connect(target: RedisTarget, settings: ValidRedisStoreOptions): RedisClient {
+  const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 16), settings.reconnectMaxDelayMs) + Math.floor(Math.random() * 50);
+  const common: RedisOptions = {
+    // Queue only while (re)connecting — `available()` rejects while known down — and bound it by commandTimeout.
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 0,
+    commandTimeout: settings.commandTimeoutMs,
+    connectTimeout: settings.connectTimeoutMs,
+    retryStrategy: backoff,
+  };
+  switch (target.mode) {
+    case "standalone":
+      return new Redis(target.url, common);
+    case "sentinel":
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels,
+        name: target.masterName,
+        ...(target.username ? { username: target.username, sentinelUsername: target.username } : {}),
+        ...(target.password ? { password: target.password, sentinelPassword: target.password } : {}),
+        ...(target.db !== undefined ? { db: target.db } : {}),
+        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+        sentinelRetryStrategy: backoff,
+      });
+    case "cluster":
+      return new Cluster(target.nodes, {
+        enableOfflineQueue: true,
+        clusterRetryStrategy: backoff,
+        redisOptions: {
+          ...common,
+          ...(target.username ? { username: target.username } : {}),
+          ...(target.password ? { password: target.password } : {}),
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

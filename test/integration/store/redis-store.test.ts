@@ -1,0 +1,66 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedisStore, StoreUnavailableError } from "../../../src/store/redis-store.js";
+import {
+  SHARED_REDIS_URL,
+  deleteKeysWithPrefix,
+  findFreePort,
+  isSharedRedisReachable,
+  rawRedis,
+  uniqueKeyPrefix,
+  warnRedisMissing,
+} from "./redis-test-support.js";
+
+const redisReachable = await isSharedRedisReachable();
+if (!redisReachable) warnRedisMissing("redis-store.test.ts");
+const prefix = uniqueKeyPrefix("redis-store");
+const raw = rawRedis();
+
+afterAll(async () => {
+  if (redisReachable) await deleteKeysWithPrefix(raw, prefix);
+  raw.disconnect();
+});
+
+describe.skipIf(!redisReachable)("createRedisStore", () => {
+  it("writes every key under its keyPrefix, with the TTL in Redis", async () => {
+    const store = createRedisStore({ url: SHARED_REDIS_URL, keyPrefix: prefix });
+    await store.set("k", Buffer.from("v"), 10_000);
+    expect(await raw.getBuffer(`${prefix}k`)).toEqual(Buffer.from("v"));
+    const ttl = await raw.pttl(`${prefix}k`);
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    await store.close();
+  });
+
+  it("fails fast with StoreUnavailableError when nothing listens at the URL, instead of hanging", async () => {
+    const port = await findFreePort();
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, commandTimeoutMs: 500 });
+    const started = Date.now();
+    const error = await store.get("k").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/^redis unreachable \(/);
+    expect(Date.now() - started).toBeLessThan(700);
+    // Once the first connect has failed, calls do not even wait for the command timeout.
+    const again = Date.now();
+    await expect(store.set("k", Buffer.from("v"), 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - again).toBeLessThan(50);
+    const health = await store.health();
+    expect(health.ok).toBe(false);
+    expect(health.status).toBe("down");
+    expect(health.detail).toMatch(new RegExp(`^redis unreachable \\(.*ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`));
+    await store.close();
+  });
+
+  it("never shows the URL's password in its health detail", async () => {
+    const store = createRedisStore({ url: "redis://:not-the-password@127.0.0.1:6379", keyPrefix: prefix });
+    const health = await store.health();
+    expect(health.detail).not.toContain("not-the-password");
+    await store.close();
+  });
+
+  it("refuses options that break its contract, restating it", () => {
+    expect(() => createRedisStore({ url: "" })).toThrow("createRedisStore: url must be a redis:// URL string (got string)");
+    expect(() => createRedisStore({ url: SHARED_REDIS_URL, commandTimeoutMs: 0 })).toThrow(
+      "createRedisStore: commandTimeoutMs must be a positive integer (got 0)",
+    );
+  });
+});

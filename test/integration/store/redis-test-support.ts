@@ -1,0 +1,56 @@
+import { randomBytes } from "node:crypto";
+import { Socket, createServer } from "node:net";
+import { Redis } from "ioredis";
+
+/** The shared Redis the test machines run (`.ci/run` starts it). */
+export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** A prefix unique to this test file run, so parallel runs and other engineers' tests never collide. */
+export function uniqueKeyPrefix(label: string): string {
+  return `test:${label}:${process.pid}:${randomBytes(4).toString("hex")}:`;
+}
+
+/** True when something answers on 127.0.0.1:6379 (checked once, before the suites are declared). */
+export async function isSharedRedisReachable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(500);
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    socket.once("error", () => resolve(false));
+    socket.connect(6379, "127.0.0.1");
+  });
+}
+
+export function warnRedisMissing(suite: string): void {
+  console.warn(`\n!!! Redis is not reachable at ${SHARED_REDIS_URL}: SKIPPING the Redis-backed tests of ${suite}. Start redis-server to run them. !!!\n`);
+}
+
+/** A plain client for asserting on what the store wrote, and for cleaning it up. */
+export function rawRedis(url = SHARED_REDIS_URL): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: false });
+}
+
+/** Deletes every key under `prefix`; returns how many there were. */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== "0");
+  return deleted;
+}
+
+/** A port nothing listens on right now: listen on 0, note the port, close. */
+export async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

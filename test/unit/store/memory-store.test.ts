@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryStore } from "../../../src/store/memory-store.js";
+
+describe("createMemoryStore", () => {
+  it("evicts the least recently used entry beyond maxEntries", async () => {
+    const store = createMemoryStore({ maxEntries: 2 });
+    await store.set("a", Buffer.from("1"), 5_000);
+    await store.set("b", Buffer.from("2"), 5_000);
+    await store.get("a"); // a is now more recent than b
+    await store.set("c", Buffer.from("3"), 5_000);
+    expect(await store.get("a")).toEqual(Buffer.from("1"));
+    expect(await store.get("b")).toBeNull();
+    expect(await store.get("c")).toEqual(Buffer.from("3"));
+  });
+
+  it("keeps the bytes of keys and values under maxBytes by evicting old entries", async () => {
+    const store = createMemoryStore({ maxBytes: 100 });
+    for (let index = 0; index < 10; index += 1) await store.set(`k${index}`, Buffer.alloc(30, index), 5_000);
+    const kept = [];
+    for (let index = 0; index < 10; index += 1) if (await store.get(`k${index}`)) kept.push(index);
+    expect(kept).toEqual([7, 8, 9]); // 3 × (30 + 2) bytes fit in 100
+  });
+
+  it("hands out copies, so a caller mutating a buffer cannot change what is stored", async () => {
+    const store = createMemoryStore();
+    const value = Buffer.from("abc");
+    await store.set("k", value, 5_000);
+    value[0] = 0x7a;
+    const read = await store.get("k");
+    read![1] = 0x7a;
+    expect(await store.get("k")).toEqual(Buffer.from("abc"));
+  });
+
+  it("refuses bounds that are not positive integers, restating the contract", () => {
+    expect(() => createMemoryStore({ maxEntries: 0 })).toThrow("createMemoryStore: maxEntries must be a positive integer (got 0)");
+    expect(() => createMemoryStore({ maxBytes: -5 })).toThrow("createMemoryStore: maxBytes must be a positive integer (got -5)");
+  });
+
+  it("reports down and refuses work once closed", async () => {
+    const store = createMemoryStore();
+    await store.close();
+    expect(await store.health()).toEqual({ ok: false, status: "down", detail: "memory store closed" });
+    await expect(store.get("k")).rejects.toThrow("memory store is closed");
+  });
+});
