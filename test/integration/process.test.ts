@@ -1,0 +1,84 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnGateway, startGateway, type GatewayProcess } from "../support/gateway-process.js";
+
+/**
+ * The process as a user meets it (`npm start` runs `tsx src/main.ts`, which is what we spawn):
+ * the ready log, the banner with a curl example that works as printed, health, and a clean stop.
+ */
+
+const run = promisify(execFile);
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  gateway = await startGateway();
+});
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+/** The banner's curl command: the line starting it plus its backslash continuations, colours stripped. */
+function curlCommandFrom(output: string): string {
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const start = lines.findIndex((line) => /^\s*(\$\s*)?curl\s/.test(line));
+  if (start < 0) throw new Error(`no curl example in the output:\n${output}`);
+  const command: string[] = [];
+  for (let i = start; i < lines.length; i++) {
+    const line = lines[i]!;
+    command.push(line.replace(/^\s*\$\s*/, ""));
+    if (!line.trimEnd().endsWith("\\")) break;
+  }
+  return command.join("\n");
+}
+
+describe("start-up", () => {
+  it("logs \"gateway ready\" with the /graphql URL on an ephemeral port and the embedded emulator's URL", () => {
+    expect(gateway.readyLog.url).toMatch(/^http:\/\/[^/]+:\d+\/graphql$/);
+    expect(new URL(gateway.readyLog.url).port).not.toBe("4000");
+    expect(gateway.readyLog.mode).toBe("embedded");
+    expect(gateway.readyLog.emulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(new URL(gateway.readyLog.emulatorUrl!).port).not.toBe("4001");
+  });
+
+  it("prints a banner with the URL, the mode and a curl example that works as printed", async () => {
+    await gateway.waitForOutput(/curl\s[\s\S]*createTokenWithIAM/);
+    const output = gateway.stdout();
+    expect(output).toContain(gateway.url);
+    expect(output.toLowerCase()).toContain("embedded");
+
+    const { stdout } = await run("bash", ["-c", curlCommandFrom(output)], { timeout: 10_000 });
+    const body = JSON.parse(stdout) as { data?: { createTokenWithIAM?: { accessToken?: string } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.createTokenWithIAM?.accessToken).toMatch(/^aoa/);
+  });
+
+  it("answers GET /healthz with 200", async () => {
+    const response = await fetch(new URL("/healthz", gateway.url));
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("configuration errors", () => {
+  it("a bad PORT stops the program with exit code 1 and one line naming the variable, no stack trace", async () => {
+    const child = spawnGateway({ env: { PORT: "abc" } });
+    let output = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    expect(code).toBe(1);
+    expect(output).toMatch(/PORT.*"abc"/);
+    expect(output).not.toMatch(/^\s+at\s/m);
+  });
+});
+
+describe("shutdown", () => {
+  it("SIGTERM stops the gateway with exit code 0 and closes both the gateway's and the emulator's ports", async () => {
+    const emulatorHealth = new URL("/_emulator/health", gateway.emulatorUrl!);
+    expect((await fetch(emulatorHealth)).status).toBe(200);
+
+    expect(await gateway.stop()).toBe(0);
+    await expect(fetch(emulatorHealth)).rejects.toThrow();
+    await expect(fetch(new URL("/healthz", gateway.url))).rejects.toThrow();
+  });
+});

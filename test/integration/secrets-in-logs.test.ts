@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { dataOf, graphql } from "../support/gateway-client.js";
+import { createPkcePair, emulatorApi, type EmulatorApi } from "../support/gateway-emulator-api.js";
+import {
+  ACCESS_TOKEN_TYPE, AWS_TOKEN_TYPE, CREATE_TOKEN, CREATE_TOKEN_MINIMAL, REDIRECT_URI, REFRESH_TOKEN, type TokenResponse,
+} from "../support/gateway-operations.js";
+import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
+
+/**
+ * No secret ever reaches a log line. We run every grant, a refresh, and the error paths through
+ * one gateway logging at debug level (stricter than the default), then scan everything the
+ * process wrote for each assertion, code, verifier and token the test sent or received.
+ */
+
+const GATEWAY_SECRET = "secrets-test-gateway-secret-0123456789abcdef0123";
+const EMULATOR_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+let gateway: GatewayProcess;
+let emulator: EmulatorApi;
+const secrets = new Set<string>();
+
+beforeAll(async () => {
+  gateway = await startGateway({ env: { LOG_LEVEL: "debug", GATEWAY_SECRET } });
+  emulator = emulatorApi(gateway.emulatorUrl!);
+});
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+/** Remember a secret, and for a JWT its payload and signature too (a log could print one part). */
+function remember(...values: (string | null | undefined)[]) {
+  for (const value of values) {
+    if (!value) continue;
+    secrets.add(value);
+    const parts = value.split(".");
+    if (parts.length === 3) {
+      // The header is shared by every token of one key (and the banner's example); skip it.
+      secrets.add(parts[1]!);
+      secrets.add(parts[2]!);
+    }
+  }
+}
+
+function rememberToken(token: TokenResponse) {
+  remember(token.accessToken, token.refreshToken, token.idToken, token.awsAdditionalDetails?.identityContext);
+}
+
+async function createToken(input: Record<string, unknown>) {
+  remember(...["assertion", "code", "refreshToken", "subjectToken", "codeVerifier"].map((key) => input[key] as string | undefined));
+  return graphql<{ createTokenWithIAM: TokenResponse }>(gateway.url, CREATE_TOKEN, { input });
+}
+
+it("logs none of the assertions, codes, verifiers or tokens of every grant, refresh and error path", async () => {
+  // JWT bearer.
+  const jwt = dataOf(await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "alice" }) })).createTokenWithIAM;
+  rememberToken(jwt);
+
+  // Authorization code with PKCE.
+  const { codeVerifier, codeChallenge } = createPkcePair();
+  const code = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "bob", codeChallenge, codeChallengeMethod: "S256" });
+  const authCode = dataOf(await createToken({ grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier })).createTokenWithIAM;
+  rememberToken(authCode);
+
+  // Refresh (rotation), then the rotated-out token again (an error path).
+  remember(jwt.refreshToken);
+  const refreshed = dataOf(await graphql<{ refreshToken: TokenResponse }>(gateway.url, REFRESH_TOKEN, { input: { refreshToken: jwt.refreshToken } })).refreshToken;
+  rememberToken(refreshed);
+  const reuse = await graphql(gateway.url, REFRESH_TOKEN, { input: { refreshToken: jwt.refreshToken } });
+  expect(reuse.body.errors?.[0]?.extensions?.code).toBe("INVALID_GRANT");
+
+  // Token exchange to an AWS token.
+  const exchanged = dataOf(
+    await createToken({ grantType: "TOKEN_EXCHANGE", subjectToken: authCode.accessToken, subjectTokenType: ACCESS_TOKEN_TYPE, requestedTokenType: AWS_TOKEN_TYPE }),
+  ).createTokenWithIAM;
+  rememberToken(exchanged);
+
+  // Error paths: reused code, wrong verifier, forged assertion, rejected input, failed coercion, an upstream fault.
+  expect((await createToken({ grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier })).body.errors?.[0]?.extensions?.code).toBe("INVALID_GRANT");
+  const other = createPkcePair();
+  const otherCode = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "bob", codeChallenge: other.codeChallenge, codeChallengeMethod: "S256" });
+  await createToken({ grantType: "AUTHORIZATION_CODE", code: otherCode, redirectUri: REDIRECT_URI, codeVerifier: createPkcePair().codeVerifier });
+  const minted = await emulator.mintAssertion({ sub: "mallory" });
+  await createToken({ grantType: "JWT_BEARER", assertion: `${minted.split(".").slice(0, 2).join(".")}.Zm9yZ2Vk` });
+  remember(minted);
+  await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "eve" }), code: "forbidden-code-value-0123456789" });
+  const coercionAssertion = await emulator.mintAssertion({ sub: "trent" });
+  remember(coercionAssertion);
+  await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { assertion: coercionAssertion } });
+  await emulator.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 100 });
+  await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "oscar" }) });
+  await emulator.clearFaults();
+
+  await new Promise((resolve) => setTimeout(resolve, 200)); // let the last log lines reach the pipe
+  const output = gateway.output();
+  expect(output.length).toBeGreaterThan(0);
+  expect(secrets.size).toBeGreaterThan(20);
+  const leaked = [...secrets].filter((secret) => output.includes(secret));
+  expect(leaked.map((secret) => `${secret.slice(0, 12)}… (${secret.length} chars)`)).toEqual([]);
+  expect(output).not.toContain(GATEWAY_SECRET);
+  expect(output).not.toContain(EMULATOR_SECRET_ACCESS_KEY);
+});
