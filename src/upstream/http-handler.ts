@@ -1,0 +1,37 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+export interface HttpHandlerOptions {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Sockets kept open per host: enough for bursts of token exchanges without opening a socket each. */
+const MAX_SOCKETS = 50;
+
+/**
+ * The one HTTP handler of the SSO OIDC client: keep-alive agents (a TLS handshake per token
+ * exchange would dominate latency) and timeouts that throw. Without `throwOnRequestTimeout` the
+ * handler only warns when `requestTimeout` passes and the call hangs on.
+ */
+export function createHttpHandler(options: HttpHandlerOptions): { handler: NodeHttpHandler; destroy(): void } {
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
+  const httpAgent = new HttpAgent(agentOptions);
+  const httpsAgent = new HttpsAgent(agentOptions);
+  const handler = new NodeHttpHandler({
+    httpAgent,
+    httpsAgent,
+    requestTimeout: options.timeoutMs,
+    connectionTimeout: options.connectTimeoutMs,
+    throwOnRequestTimeout: true,
+  });
+  return {
+    handler,
+    destroy() {
+      handler.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}

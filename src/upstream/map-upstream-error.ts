@@ -1,0 +1,97 @@
+import { GatewayError, isGatewayError, type ErrorCode, type GatewayErrorDetails } from "../errors/error-codes.js";
+
+/**
+ * THE table: every exception of the SSO OIDC model → the gateway's error code. The only place
+ * that knows AWS's exception names. Keep it in sync with the model (a unit test constructs every
+ * exception class of @aws-sdk/client-sso-oidc and fails on one missing here).
+ */
+export const SSO_OIDC_EXCEPTION_CODES = {
+  InvalidGrantException: "INVALID_GRANT",
+  InvalidClientException: "INVALID_CLIENT",
+  InvalidRequestException: "INVALID_REQUEST",
+  InvalidScopeException: "INVALID_SCOPE",
+  UnauthorizedClientException: "UNAUTHORIZED_CLIENT",
+  UnsupportedGrantTypeException: "UNSUPPORTED_GRANT_TYPE",
+  AccessDeniedException: "ACCESS_DENIED",
+  ExpiredTokenException: "EXPIRED_TOKEN",
+  AuthorizationPendingException: "AUTHORIZATION_PENDING",
+  SlowDownException: "SLOW_DOWN",
+  InvalidRequestRegionException: "INVALID_REQUEST_REGION",
+  InternalServerException: "UPSTREAM_SERVER_ERROR",
+  // RegisterClient's exceptions: CreateTokenWithIAM does not raise them, but the model has them.
+  InvalidClientMetadataException: "INVALID_CLIENT",
+  InvalidRedirectUriException: "INVALID_REQUEST",
+} as const satisfies Record<string, ErrorCode>;
+
+/**
+ * Exceptions AWS's front end raises before SSO OIDC sees the request: the gateway's own IAM
+ * credentials or signature are wrong. The caller cannot fix that, so it is the gateway's fault.
+ */
+export const GATEWAY_CREDENTIAL_EXCEPTIONS = [
+  "InvalidSignatureException",
+  "UnrecognizedClientException",
+  "MissingAuthenticationTokenException",
+  "IncompleteSignatureException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "CredentialsProviderError",
+] as const;
+
+/** Throttling raised by AWS's front end (not the modeled SlowDownException). */
+const THROTTLING_EXCEPTIONS = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException"]);
+
+/** Errors that mean "no answer in time / no connection", from node:http and the SDK's handler. */
+const UNREACHABLE_ERROR_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+const UNREACHABLE_ERROR_CODES = new Set([
+  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED",
+  "UND_ERR_SOCKET", "ERR_HTTP2_STREAM_ERROR",
+]);
+
+interface AwsLikeError {
+  name?: unknown;
+  code?: unknown;
+  error_description?: unknown;
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+/** Maps anything the SDK throws to a GatewayError. Never throws; never copies a message that could hold input. */
+export function mapUpstreamError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  const error = (typeof err === "object" && err !== null ? err : {}) as AwsLikeError;
+  const code = classify(error);
+  return new GatewayError(code, undefined, detailsOf(error, code), { cause: err });
+}
+
+function classify(error: AwsLikeError): ErrorCode {
+  const name = typeof error.name === "string" ? error.name : "";
+  const status = error.$metadata?.httpStatusCode;
+  // A 403 is IAM refusing the gateway's own credentials or permissions, whatever the exception is called.
+  if (status === 403 || (GATEWAY_CREDENTIAL_EXCEPTIONS as readonly string[]).includes(name)) return "INTERNAL_SERVER_ERROR";
+  if (Object.hasOwn(SSO_OIDC_EXCEPTION_CODES, name)) return SSO_OIDC_EXCEPTION_CODES[name as keyof typeof SSO_OIDC_EXCEPTION_CODES];
+  if (THROTTLING_EXCEPTIONS.has(name) || status === 429) return "SLOW_DOWN";
+  if (status !== undefined && status >= 500) return "UPSTREAM_UNAVAILABLE";
+  if (isUnreachable(error, 0)) return "UPSTREAM_UNAVAILABLE";
+  // Any other 4xx (e.g. SerializationException) means the gateway sent something AWS cannot read.
+  return "INTERNAL_SERVER_ERROR";
+}
+
+function isUnreachable(error: AwsLikeError, depth: number): boolean {
+  if ((typeof error.name === "string" && UNREACHABLE_ERROR_NAMES.has(error.name)) || (typeof error.code === "string" && UNREACHABLE_ERROR_CODES.has(error.code))) {
+    return true;
+  }
+  return depth < 5 && typeof error.cause === "object" && error.cause !== null && isUnreachable(error.cause as AwsLikeError, depth + 1);
+}
+
+function detailsOf(error: AwsLikeError, code: ErrorCode): GatewayErrorDetails {
+  const details: GatewayErrorDetails = {};
+  if (error.$metadata !== undefined && typeof error.name === "string") details.awsException = error.name;
+  if (typeof error.error_description === "string") details.awsErrorDescription = error.error_description;
+  if (typeof error.$metadata?.requestId === "string") details.awsRequestId = error.$metadata.requestId;
+  if (code === "SLOW_DOWN") {
+    const retryAfter = Number(error.$response?.headers?.["retry-after"]);
+    if (Number.isFinite(retryAfter) && retryAfter >= 0) details.retryAfterSeconds = retryAfter;
+  }
+  return details;
+}

@@ -1,0 +1,63 @@
+import type { Logger } from "../logging/logger.js";
+
+/**
+ * The gateway's own view of CreateTokenWithIAM: plain data, so no AWS SDK type leaks above `tokens/`.
+ * Field names are AWS's; grant types are AWS's wire values.
+ */
+
+export const UPSTREAM_GRANT_TYPES = [
+  "authorization_code",
+  "refresh_token",
+  "urn:ietf:params:oauth:grant-type:jwt-bearer",
+  "urn:ietf:params:oauth:grant-type:token-exchange",
+] as const;
+export type UpstreamGrantType = (typeof UPSTREAM_GRANT_TYPES)[number];
+
+export interface UpstreamTokenRequest {
+  clientId: string;
+  grantType: UpstreamGrantType;
+  code?: string;
+  refreshToken?: string;
+  assertion?: string;
+  scope?: string[];
+  redirectUri?: string;
+  subjectToken?: string;
+  subjectTokenType?: string;
+  requestedTokenType?: string;
+  codeVerifier?: string;
+}
+
+export interface UpstreamTokenResponse {
+  accessToken?: string;
+  tokenType?: string;
+  expiresIn?: number;
+  refreshToken?: string;
+  idToken?: string;
+  issuedTokenType?: string;
+  scope?: string[];
+  awsAdditionalDetails?: { identityContext?: string };
+  /** AWS's request id of the successful call (for logs and support cases). */
+  requestId?: string;
+}
+
+export interface Upstream {
+  /** Resolves with AWS's answer; rejects with a `GatewayError` only (see `mapUpstreamError`). */
+  createTokenWithIAM(request: UpstreamTokenRequest): Promise<UpstreamTokenResponse>;
+  /** Closes pooled connections. */
+  destroy(): void;
+}
+
+export interface CreateUpstreamOptions {
+  region: string;
+  /** An SSO OIDC endpoint (emulator, proxy); omitted = AWS's endpoint for `region`. */
+  endpoint?: string;
+  /** Static credentials (the embedded emulator's); omitted = the SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Per-attempt request timeout, ms. */
+  timeoutMs: number;
+  /** Connect timeout, ms. */
+  connectTimeoutMs: number;
+  /** Total attempts for retryable faults (1 = no retry). */
+  maxAttempts: number;
+  logger: Logger;
+}
