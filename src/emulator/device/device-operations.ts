@@ -31,6 +31,8 @@ export function registerClient(ctx: EmulatorContext, input: JsonObject) {
   const clientType = required(input, "clientType");
   const scopes = optionalStringList(input, "scopes") ?? [];
   if (clientType !== "public") throw oidcError("InvalidClientMetadataException", `clientType must be "public", got ${JSON.stringify(clientType.slice(0, 50))}.`);
+  const badRedirect = optionalStringList(input, "redirectUris")?.find((uri) => !URL.canParse(uri));
+  if (badRedirect !== undefined) throw oidcError("InvalidRedirectUriException", `redirectUris: ${JSON.stringify(badRedirect.slice(0, 100))} is not an absolute URI.`);
   const issuedAt = Math.floor(ctx.now() / 1000);
   const client: RegisteredClient = {
     clientId: randomToken(16),

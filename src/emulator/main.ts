@@ -1,0 +1,47 @@
+/**
+ * `npm run emulator`: runs the SSO OIDC emulator alone, configured from EMULATOR_* variables,
+ * prints where it listens and how to use it, and stops cleanly on SIGINT/SIGTERM.
+ */
+import { readEmulatorEnv } from "./emulator-env.js";
+import { EmulatorConfigError } from "./emulator-config.js";
+import { startEmulator, type RunningEmulator } from "./index.js";
+
+function banner(emulator: RunningEmulator): string {
+  const apps = emulator.config.applications.map((app) => `    ${app.clientId}`).join("\n");
+  return [
+    `SSO OIDC emulator listening on ${emulator.url} (region ${emulator.region})`,
+    `  IAM access key id: ${emulator.credentials.accessKeyId} (secret from EMULATOR_SECRET_ACCESS_KEY or the documented default)`,
+    `  default application: ${emulator.defaultClientId}`,
+    `  applications:\n${apps}`,
+    `  developer API:`,
+    `    curl -s -XPOST ${emulator.url}/_emulator/assertions -H 'content-type: application/json' -d '{"sub":"alice"}'`,
+    `    curl -s -XPOST ${emulator.url}/_emulator/authorize -H 'content-type: application/json' -d '{"sub":"alice","redirectUri":"https://mywebapp.example/redirect"}'`,
+    `    curl -s ${emulator.url}/_emulator/stats`,
+    `  SDK: new SSOOIDCClient({ endpoint: "${emulator.url}", region: "${emulator.region}", credentials: { accessKeyId, secretAccessKey } })`,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const env = readEmulatorEnv();
+  const emulator = await startEmulator(env);
+  console.log(banner(emulator));
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal} received, stopping the emulator`);
+    emulator.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof EmulatorConfigError) console.error(error.message);
+  else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`EMULATOR_PORT is already in use: ${(error as Error).message}`);
+  else console.error(error);
+  process.exit(1);
+});
