@@ -1,0 +1,52 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { GatewayError } from "../../../src/errors/error-codes.js";
+import { createLogger } from "../../../src/logging/logger.js";
+import { createUpstream, type CreateUpstreamOptions } from "../../../src/upstream/index.js";
+
+const logger = createLogger({ level: "silent" });
+const base: CreateUpstreamOptions = { region: "us-east-1", endpoint: "http://127.0.0.1:1", credentials: { accessKeyId: "AKID", secretAccessKey: "SECRET" }, timeoutMs: 200, connectTimeoutMs: 200, maxAttempts: 1, logger };
+
+describe("createUpstream options", () => {
+  const cases: Array<[Partial<CreateUpstreamOptions>, string]> = [
+    [{ region: "" }, 'createUpstream: options.region must be a non-empty AWS region name (got "")'],
+    [{ endpoint: "localhost:4001" }, 'createUpstream: options.endpoint must be an http:// or https:// URL when given (got "localhost:4001")'],
+    [{ timeoutMs: 0 }, "createUpstream: options.timeoutMs must be an integer >= 1 (got 0)"],
+    [{ connectTimeoutMs: 1.5 }, "createUpstream: options.connectTimeoutMs must be an integer >= 1 (got 1.5)"],
+    [{ maxAttempts: 0 }, "createUpstream: options.maxAttempts must be an integer >= 1 (got 0)"],
+    [{ credentials: { accessKeyId: "AKID", secretAccessKey: "" } }, "createUpstream: options.credentials must have a non-empty accessKeyId and secretAccessKey when given"],
+  ];
+  it.each(cases)("rejects %j with a message restating the contract", (overrides, message) => {
+    expect(() => createUpstream({ ...base, ...overrides })).toThrow(new TypeError(message));
+  });
+});
+
+describe("createUpstream timeouts", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it("throws UPSTREAM_UNAVAILABLE when a server accepts the request and never answers", async () => {
+    let requests = 0;
+    server = createServer(() => void requests++); // never responds
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const upstream = createUpstream({ ...base, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 250 });
+    const started = Date.now();
+    const error = await upstream.createTokenWithIAM({ clientId: "c", grantType: "refresh_token", refreshToken: "r" }).catch((caught: unknown) => caught);
+    upstream.destroy();
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(requests).toBe(1);
+  });
+
+  it("throws UPSTREAM_UNAVAILABLE when nothing listens", async () => {
+    const upstream = createUpstream(base);
+    const error = await upstream.createTokenWithIAM({ clientId: "c", grantType: "refresh_token", refreshToken: "r" }).catch((caught: unknown) => caught);
+    upstream.destroy();
+    expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
+  });
+});
