@@ -80,7 +80,7 @@ describe("each model exception reaches the SDK as its own class", () => {
   });
 
   it("device flow: InvalidClientMetadata, InvalidRedirectUri, InvalidClient, AuthorizationPending, SlowDown, AccessDenied", async () => {
-    const send = <T>(command: Parameters<typeof client.send>[0]) => (client.send(command as never) as Promise<T>).catch((error: unknown) => error);
+    const send = <T>(command: object) => (client.send(command as never) as Promise<T>).catch((error: unknown) => error);
     expect(await send(new sdk.RegisterClientCommand({ clientName: "cli", clientType: "confidential" }))).toBeInstanceOf(sdk.InvalidClientMetadataException);
     expect(await send(new sdk.RegisterClientCommand({ clientName: "cli", clientType: "public", redirectUris: ["not a uri"] }))).toBeInstanceOf(sdk.InvalidRedirectUriException);
     const registered = await client.send(new sdk.RegisterClientCommand({ clientName: "cli", clientType: "public" }));
