@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../logging/logger.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { RequestTokenService } from "../tokens/token.types.js";
 

@@ -1,0 +1,97 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
+
+/**
+ * The one error normalizer: every error the gateway answers with passes through here.
+ *
+ * - A GatewayError (thrown by tokens/ or upstream/) keeps its message and gets `extensions.code`,
+ *   `retryable` and whichever details it carries (field, awsErrorDescription, awsException,
+ *   awsRequestId, retryAfterSeconds). Its message never holds a secret (the contract of GatewayError).
+ * - Request errors Apollo raises before execution (parse, validation, variable coercion, bad
+ *   HTTP request) keep Apollo's code and message: they describe the client's document, not us.
+ * - Anything else (a plain Error thrown anywhere, a non-null violation, a failed context) is our own
+ *   fault: masked as INTERNAL_SERVER_ERROR with a fixed message; its text and stack stay in the
+ *   server log (see plugins/request-logging.plugin.ts), since they may hold internals.
+ * - `stacktrace` is added only when `exposeStacktrace` (NODE_ENV is not production), and never to
+ *   a masked error, whose stack would repeat the masked message.
+ *
+ * HTTP status: GraphQL execution errors keep Apollo's default 200, even though ERROR_CODES has an
+ * httpStatus per code. A 200 lets partial data (other root fields of the same operation) reach the
+ * client; clients read `errors[].extensions.code`. Apollo itself answers 400 for parse/validation
+ * failures and for variable coercion errors.
+ */
+
+export const MASKED_ERROR_MESSAGE = "Internal server error";
+
+/** Codes Apollo gives errors of the request itself; they are safe to show and tell the client what to fix. */
+const APOLLO_REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "INTROSPECTION_DISABLED",
+  "MAX_RECURSIVE_SELECTIONS_EXCEEDED",
+]);
+
+export interface FormatErrorOptions {
+  /** Add `extensions.stacktrace` to unmasked errors. True only outside production. */
+  exposeStacktrace: boolean;
+}
+
+export type FormatError = (formattedError: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+export function createFormatError(options: FormatErrorOptions): FormatError {
+  if (typeof options?.exposeStacktrace !== "boolean") {
+    throw new TypeError(`createFormatError: options.exposeStacktrace must be a boolean (got ${String(options?.exposeStacktrace)})`);
+  }
+  const { exposeStacktrace } = options;
+  return (formattedError, error) => {
+    const original = unwrapResolverError(error);
+    if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(formattedError, exposeStacktrace);
+    return maskedError(formattedError);
+  };
+}
+
+/** An Apollo request error: a known code and no `path` (errors raised while resolving a field have one). */
+export function isApolloRequestError(error: Pick<GraphQLFormattedError, "extensions" | "path">): boolean {
+  const code = error.extensions?.code;
+  return typeof code === "string" && APOLLO_REQUEST_ERROR_CODES.has(code) && error.path === undefined;
+}
+
+function formatGatewayError(formattedError: GraphQLFormattedError, error: GatewayError, exposeStacktrace: boolean): GraphQLFormattedError {
+  const { field, awsErrorDescription, awsException, awsRequestId, retryAfterSeconds } = error.details;
+  const extensions: Record<string, unknown> = { code: error.code, retryable: error.retryable };
+  if (field !== undefined) extensions.field = field;
+  if (awsErrorDescription !== undefined) extensions.awsErrorDescription = awsErrorDescription;
+  if (awsException !== undefined) extensions.awsException = awsException;
+  if (awsRequestId !== undefined) extensions.awsRequestId = awsRequestId;
+  if (retryAfterSeconds !== undefined) extensions.retryAfterSeconds = retryAfterSeconds;
+  if (exposeStacktrace && error.stack !== undefined) extensions.stacktrace = error.stack.split("\n");
+  return { message: error.message, ...locationAndPath(formattedError), extensions };
+}
+
+function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {
+  if (exposeStacktrace || formattedError.extensions?.stacktrace === undefined) return formattedError;
+  const { stacktrace: _hidden, ...extensions } = formattedError.extensions;
+  return { ...formattedError, extensions };
+}
+
+function maskedError(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: MASKED_ERROR_MESSAGE,
+    ...locationAndPath(formattedError),
+    extensions: { code: "INTERNAL_SERVER_ERROR", retryable: false },
+  };
+}
+
+function locationAndPath(formattedError: GraphQLFormattedError): Pick<GraphQLFormattedError, "locations" | "path"> {
+  return {
+    ...(formattedError.locations === undefined ? {} : { locations: formattedError.locations }),
+    ...(formattedError.path === undefined ? {} : { path: formattedError.path }),
+  };
+}

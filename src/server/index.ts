@@ -1,0 +1,2 @@
+export { createGatewayServer, GRAPHQL_PATH } from "./gateway-server.js";
+export type { GatewayServer, GatewayServerDeps, TokenService } from "./server.types.js";

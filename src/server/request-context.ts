@@ -1,0 +1,20 @@
+import type { FastifyRequest } from "fastify";
+import type { GatewayConfig } from "../config/config.types.js";
+import type { Logger } from "../logging/logger.js";
+import type { GatewayContext } from "../schema/context.js";
+import type { TokenService } from "./server.types.js";
+
+/**
+ * Builds each GraphQL request's context. `tokenService.forRequest()` is called per request
+ * because the RequestTokenService holds that request's DataLoader: sharing one would dedupe
+ * (and cache) across users.
+ */
+export function createContextFunction(deps: { config: GatewayConfig; tokenService: TokenService; logger: Logger }) {
+  const { config, tokenService, logger } = deps;
+  return async (request: FastifyRequest): Promise<GatewayContext> => ({
+    tokens: tokenService.forRequest(),
+    config,
+    logger,
+    requestId: request.id,
+  });
+}

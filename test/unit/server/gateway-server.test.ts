@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatewayError } from "../../../src/errors/error-codes.js";
+import { createGatewayServer, type GatewayServer } from "../../../src/server/index.js";
+import type { IssuedToken } from "../../../src/tokens/token.types.js";
+import { capturingLogger, DEFAULT_CLIENT_ID, fakeTokenService, type FakeCall, jwt, postGraphQL, testConfig } from "./server-fixtures.js";
+
+const ISSUED_AT = Date.now() - 60_000;
+const ID_TOKEN_CLAIMS = {
+  sub: "alice",
+  iss: "https://identitycenter.amazonaws.com/ssoins-111111111111",
+  aud: DEFAULT_CLIENT_ID,
+  iat: 1_700_000_000,
+  exp: 1_700_003_600,
+  auth_time: "2023-11-14T22:00:00Z",
+  "aws:identity_store_id": "d-1234567890",
+  "aws:identity_store_arn": "arn:aws:identitystore::123456789012:identitystore/d-1234567890",
+  "aws:instance_arn": "arn:aws:sso:::instance/ssoins-111111111111",
+  "aws:instance_account": "123456789012",
+  "aws:credential_id": "cred-1",
+  "sts:identity_context": "ctx-alice",
+  "sts:audit_context": "audit-alice",
+};
+const ISSUED: IssuedToken = {
+  accessToken: "aoaAAAAAexample",
+  tokenType: "Bearer",
+  expiresIn: 3600,
+  refreshToken: "aorvJYubGpU6i91Qexample",
+  idToken: jwt(ID_TOKEN_CLAIMS),
+  issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token",
+  scope: ["openid", "aws", "sts:identity_context"],
+  awsAdditionalDetails: { identityContext: "ctx-alice" },
+  issuedAt: ISSUED_AT,
+  clientId: DEFAULT_CLIENT_ID,
+};
+
+const CREATE = /* GraphQL */ `
+  mutation Create($input: CreateTokenWithIAMInput!) {
+    createTokenWithIAM(input: $input) {
+      accessToken tokenType expiresIn refreshToken idToken issuedTokenType scope
+      awsAdditionalDetails { identityContext }
+      clientId issuedAt expiresAt again: expiresAt isAwsToken isExpired secondsRemaining expiresInSeconds canRefresh
+      idTokenClaims {
+        subject issuer audience issuedAt expiresAt authTime identityStoreId identityStoreArn instanceArn
+        instanceAccount credentialId identityContext auditContext raw
+      }
+    }
+  }
+`;
+
+function answer(call: FakeCall): IssuedToken {
+  const [, request] = call;
+  if ("assertion" in request && request.assertion === "bad") {
+    throw new GatewayError("BAD_USER_INPUT", "assertion must be a JWT", { field: "input.assertion" });
+  }
+  if ("assertion" in request && request.assertion === "boom") throw new Error("socket hang up near aoaSECRET");
+  return ISSUED;
+}
+
+let server: GatewayServer;
+let url: string;
+const fake = fakeTokenService(answer);
+const log = capturingLogger();
+
+beforeAll(async () => {
+  server = await createGatewayServer({ config: testConfig(), tokenService: fake.tokenService, logger: log.logger, upstreamLabel: "fake" });
+  ({ url } = await server.listen(0, "127.0.0.1"));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("gateway server over HTTP", () => {
+  it("listens on an ephemeral port and reports the /graphql URL", () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(new URL(url).port).not.toBe("0");
+  });
+
+  it("answers GET /healthz with 200 {\"status\":\"ok\"}", async () => {
+    const response = await fetch(new URL("/healthz", url));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('{"status":"ok"}');
+  });
+
+  it("returns AWS's fields and every computed field of an issued token", async () => {
+    const { status, body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "good", scope: ["openid"] } });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const token = body.data.createTokenWithIAM;
+    const expiresAt = new Date(ISSUED_AT + 3_600_000).toISOString();
+    expect(token).toEqual({
+      accessToken: "aoaAAAAAexample",
+      tokenType: "Bearer",
+      expiresIn: 3600,
+      refreshToken: "aorvJYubGpU6i91Qexample",
+      idToken: ISSUED.idToken,
+      issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token",
+      scope: ["openid", "aws", "sts:identity_context"],
+      awsAdditionalDetails: { identityContext: "ctx-alice" },
+      clientId: DEFAULT_CLIENT_ID,
+      issuedAt: new Date(ISSUED_AT).toISOString(),
+      expiresAt,
+      again: expiresAt,
+      isAwsToken: false,
+      isExpired: false,
+      secondsRemaining: expect.any(Number),
+      expiresInSeconds: expect.any(Number),
+      canRefresh: true,
+      idTokenClaims: {
+        subject: "alice",
+        issuer: "https://identitycenter.amazonaws.com/ssoins-111111111111",
+        audience: [DEFAULT_CLIENT_ID],
+        issuedAt: "2023-11-14T22:13:20.000Z",
+        expiresAt: "2023-11-14T23:13:20.000Z",
+        authTime: "2023-11-14T22:00:00.000Z",
+        identityStoreId: "d-1234567890",
+        identityStoreArn: "arn:aws:identitystore::123456789012:identitystore/d-1234567890",
+        instanceArn: "arn:aws:sso:::instance/ssoins-111111111111",
+        instanceAccount: "123456789012",
+        credentialId: "cred-1",
+        identityContext: "ctx-alice",
+        auditContext: "audit-alice",
+        raw: ID_TOKEN_CLAIMS,
+      },
+    });
+    expect(token.secondsRemaining).toBeGreaterThan(3600 - 60 - 5);
+    expect(token.secondsRemaining).toBeLessThanOrEqual(3600 - 60);
+  });
+
+  it("hands the token service a plain request with only the fields the client sent", async () => {
+    const before = fake.calls.length;
+    await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "good", scope: ["openid"] } });
+    expect(fake.calls.slice(before)).toEqual([["createToken", { grantType: "JWT_BEARER", assertion: "good", scope: ["openid"] }]]);
+  });
+
+  it("delegates refreshToken to the token service's refresh", async () => {
+    const before = fake.calls.length;
+    const { body } = await postGraphQL(url, `mutation { refreshToken(input: { refreshToken: "aorv1" }) { accessToken canRefresh } }`);
+    expect(body).toEqual({ data: { refreshToken: { accessToken: "aoaAAAAAexample", canRefresh: true } } });
+    expect(fake.calls.slice(before)).toEqual([["refresh", { clientId: undefined, refreshToken: "aorv1", scope: undefined }]]);
+  });
+
+  it("creates one per-request token service per GraphQL request", async () => {
+    const before = fake.requestServices();
+    await postGraphQL(url, `mutation { a: refreshToken(input: { refreshToken: "r" }) { accessToken } b: refreshToken(input: { refreshToken: "r" }) { accessToken } }`);
+    expect(fake.requestServices() - before).toBe(1);
+  });
+
+  it("surfaces a GatewayError with its code, retryable flag and field", async () => {
+    const { status, body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
+    expect(status).toBe(200);
+    expect(body.data).toBeNull();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0]).toMatchObject({
+      message: "assertion must be a JWT",
+      path: ["createTokenWithIAM"],
+      extensions: { code: "BAD_USER_INPUT", retryable: false, field: "input.assertion" },
+    });
+  });
+
+  it("masks a thrown plain Error as INTERNAL_SERVER_ERROR and logs it server-side", async () => {
+    const { body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "boom" } });
+    expect(body.errors).toEqual([
+      { message: "Internal server error", locations: [{ line: 3, column: 5 }], path: ["createTokenWithIAM"], extensions: { code: "INTERNAL_SERVER_ERROR", retryable: false } },
+    ]);
+    expect(JSON.stringify(body)).not.toContain("aoaSECRET");
+    expect(log.lines().some((line) => line.level === 50 && (line.err as { message?: string } | undefined)?.message?.includes("socket hang up"))).toBe(true);
+  });
+
+  it("keeps Apollo's code for a validation error", async () => {
+    const { status, body } = await postGraphQL(url, `{ gateway { nope } }`);
+    expect(status).toBe(400);
+    expect(body.errors![0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("answers Query.gateway from the configuration", async () => {
+    const { body } = await postGraphQL(url, `{ gateway { version upstreamMode region supportedGrantTypes defaultClientId allowedClientIds } }`);
+    expect(body.data.gateway).toEqual({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      upstreamMode: "ENDPOINT",
+      region: "eu-west-1",
+      supportedGrantTypes: ["AUTHORIZATION_CODE", "REFRESH_TOKEN", "JWT_BEARER", "TOKEN_EXCHANGE"],
+      defaultClientId: DEFAULT_CLIENT_ID,
+      allowedClientIds: [DEFAULT_CLIENT_ID],
+    });
+  });
+
+  it("logs one line per operation with name, duration and error codes, never the variables", async () => {
+    await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
+    const line = log.lines().filter((entry) => entry.msg === "graphql request").at(-1);
+    expect(line).toMatchObject({ operationName: "Create", outcome: "error", errorCodes: ["BAD_USER_INPUT"] });
+    expect(typeof line?.requestId).toBe("string");
+    expect(typeof line?.durationMs).toBe("number");
+    expect(log.text()).not.toContain("aorvJYubGpU6i91Qexample");
+    expect(log.text()).not.toContain('"assertion"');
+  });
+});
+
+describe("gateway server in production", () => {
+  it("hides stack traces and schema suggestions", async () => {
+    const production = await createGatewayServer({
+      config: testConfig({ nodeEnv: "production", introspection: false }),
+      tokenService: fakeTokenService(answer).tokenService,
+      logger: capturingLogger().logger,
+      upstreamLabel: "fake",
+    });
+    try {
+      const { url: productionUrl } = await production.listen(0, "127.0.0.1");
+      const failed = await postGraphQL(productionUrl, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
+      expect(failed.body.errors![0].extensions).toEqual({ code: "BAD_USER_INPUT", retryable: false, field: "input.assertion" });
+      const misspelled = await postGraphQL(productionUrl, `{ gateway { versio } }`);
+      expect(misspelled.body.errors![0].message).not.toContain("Did you mean");
+      expect(misspelled.body.errors![0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED" });
+    } finally {
+      await production.close();
+    }
+  });
+
+  it("adds stack traces to GatewayErrors outside production", async () => {
+    const { body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
+    expect(body.errors![0].extensions.stacktrace[0]).toBe("GatewayError: assertion must be a JWT");
+  });
+});

@@ -1,0 +1,85 @@
+import { Writable } from "node:stream";
+import type { GatewayConfig } from "../../../src/config/config.types.js";
+import { createLogger, type Logger } from "../../../src/logging/logger.js";
+import type { TokenService } from "../../../src/server/index.js";
+import type { IssuedToken, RequestTokenService, TokenRequest } from "../../../src/tokens/token.types.js";
+
+export const DEFAULT_CLIENT_ID = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+
+export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    port: 0,
+    host: "127.0.0.1",
+    nodeEnv: "test",
+    logLevel: "info",
+    upstream: { mode: "endpoint", endpoint: "http://127.0.0.1:1", region: "eu-west-1" },
+    upstreamTimeoutMs: 5000,
+    upstreamConnectTimeoutMs: 2000,
+    upstreamMaxAttempts: 3,
+    defaultClientId: DEFAULT_CLIENT_ID,
+    allowedClientIds: [DEFAULT_CLIENT_ID],
+    redisUrl: undefined,
+    gatewaySecret: Buffer.alloc(32, 7),
+    gatewaySecretGenerated: false,
+    introspection: true,
+    ...overrides,
+  };
+}
+
+/** A logger whose JSON lines are kept in memory, so tests can assert what was (not) logged. */
+export function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>>; text: () => string } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: "info", destination });
+  const text = () => chunks.join("");
+  const lines = () => text().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { logger, lines, text };
+}
+
+export type FakeCall = ["createToken", TokenRequest] | ["refresh", Parameters<RequestTokenService["refresh"]>[0]];
+
+/**
+ * A TokenService whose every request answers with `answer(call)` (a value, or a thrown error),
+ * recording the calls made and how many per-request services were created.
+ */
+export function fakeTokenService(answer: (call: FakeCall) => IssuedToken | Promise<IssuedToken>) {
+  const calls: FakeCall[] = [];
+  let requestServices = 0;
+  const tokenService: TokenService = {
+    forRequest() {
+      requestServices += 1;
+      return {
+        async createToken(request) {
+          const call: FakeCall = ["createToken", request];
+          calls.push(call);
+          return answer(call);
+        },
+        async refresh(request) {
+          const call: FakeCall = ["refresh", request];
+          calls.push(call);
+          return answer(call);
+        },
+      };
+    },
+  };
+  return { tokenService, calls, requestServices: () => requestServices };
+}
+
+export function jwt(payload: unknown): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${encode({ alg: "RS256", kid: "k1" })}.${encode(payload)}.c2lnbmF0dXJl`;
+}
+
+export async function postGraphQL(url: string, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
