@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { StoreUnavailableError } from "./store-errors.js";
 import { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
 import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
 import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -17,13 +18,7 @@ export interface RedisStoreOptions {
   reconnectMaxDelayMs?: number;
 }
 
-/** Thrown (as a rejection) when Redis cannot be reached; the resilient store falls back on it. */
-export class StoreUnavailableError extends Error {
-  constructor(detail: string) {
-    super(`redis unreachable (${detail})`);
-    this.name = "StoreUnavailableError";
-  }
-}
+export { StoreUnavailableError };
 
 type RedisClient = Redis | Cluster;
 

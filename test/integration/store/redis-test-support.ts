@@ -54,3 +54,60 @@ export async function findFreePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface RedisServerProcess {
+  readonly port: number;
+  readonly url: string;
+  /** SIGKILL (an abrupt crash, as in production) and wait until the process has exited. */
+  stop(): Promise<void>;
+}
+
+/** Spawns a throwaway `redis-server` (nothing on disk) on `port` and waits until it accepts connections. */
+export async function startRedisServer(port: number): Promise<RedisServerProcess> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + 5_000;
+  while (!(await canConnect(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
+    await sleep(20);
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+    socket.connect(port, "127.0.0.1");
+  });
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes (then throws `what`). */
+export async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A StoreLogger that records every line, for asserting on what was logged. */
+export function recordingLogger() {
+  const lines: Array<{ level: string; fields: object; message: string }> = [];
+  const at = (level: string) => (fields: object, message: string) => void lines.push({ level, fields, message });
+  return { lines, logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } };
+}

@@ -1,0 +1,127 @@
+import { createMemoryStore } from "./memory-store.js";
+import { isStoreUnavailable } from "./store-errors.js";
+import { assertPositiveInteger, describeError } from "./store-options.js";
+import { silentStoreLogger, type Store, type StoreHealth, type StoreLogger, type Unsubscribe } from "./store.types.js";
+
+export interface ResilientStoreOptions {
+  /** The shared store (Redis). Its StoreUnavailableError rejections trigger the fallback. */
+  primary: Store;
+  /** Process-local stand-in while the primary is unreachable. Default: a fresh createMemoryStore(). */
+  fallback?: Store;
+  logger?: StoreLogger;
+  /** While degraded, how often the primary is probed (health) to switch back. Default 1000. */
+  probeIntervalMs?: number;
+}
+
+type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: string };
+
+/**
+ * Keeps the gateway answering when Redis is not: an operation the primary cannot serve is
+ * served by a process-local fallback, and so are all later ones (without touching the dead
+ * primary) until a background probe finds the primary healthy again — no restart needed.
+ * One warning per outage, one info line on recovery. While degraded, locks, results and
+ * counters are per process: single-flight and caching still work, just not across replicas.
+ *
+ * Pub/sub: a subscription listens on both backends (the primary's survives reconnects), and
+ * a message is published on whichever backend is active, so no handler receives it twice.
+ */
+export function createResilientStore(options: ResilientStoreOptions): Store {
+  const { primary, logger, probeIntervalMs } = getValidResilientStoreOptions(options);
+  const fallback = options.fallback ?? createMemoryStore();
+  let mode: Mode = { name: "primary" };
+  let probeTimer: NodeJS.Timeout | undefined;
+  let probing = false;
+  let closed = false;
+
+  function enterFallback(reason: string): void {
+    if (mode.name === "fallback" || closed) return;
+    mode = { name: "fallback", since: Date.now(), reason };
+    logger.warn({ store: primary.kind, reason }, "store degraded: redis unreachable, serving from process memory until it answers again");
+    probeTimer = setInterval(probe, probeIntervalMs);
+    probeTimer.unref();
+  }
+
+  async function probe(): Promise<void> {
+    if (probing || mode.name !== "fallback") return;
+    probing = true;
+    try {
+      const health = await primary.health();
+      if (health.ok && mode.name === "fallback" && !closed) {
+        logger.info({ store: primary.kind, outageMs: Date.now() - mode.since }, "store recovered: redis reachable again");
+        mode = { name: "primary" };
+        clearInterval(probeTimer);
+      }
+    } finally {
+      probing = false;
+    }
+  }
+
+  /** Runs `operation` on the primary unless degraded; falls back on an unavailability error. */
+  async function route<T>(operation: (store: Store) => Promise<T>): Promise<T> {
+    if (mode.name === "primary") {
+      try {
+        return await operation(primary);
+      } catch (error) {
+        if (!isStoreUnavailable(error)) throw error;
+        enterFallback(unavailableReason(error.message));
+      }
+    }
+    return operation(fallback);
+  }
+
+  return {
+    kind: primary.kind,
+    get: (key) => route((store) => store.get(key)),
+    set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs)),
+    delete: (key) => route((store) => store.delete(key)),
+    setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs)),
+    deleteIfEquals: (key, expected) => route((store) => store.deleteIfEquals(key, expected)),
+    increment: (key, ttlMs) => route((store) => store.increment(key, ttlMs)),
+    publish: (channel, message) => route((store) => store.publish(channel, message)),
+
+    async subscribe(channel, handler): Promise<Unsubscribe> {
+      const stops: Unsubscribe[] = [await fallback.subscribe(channel, handler)];
+      if (mode.name === "primary") {
+        try {
+          stops.push(await primary.subscribe(channel, handler));
+        } catch (error) {
+          if (!isStoreUnavailable(error)) throw error;
+          enterFallback(unavailableReason(error.message));
+        }
+      }
+      return async () => {
+        await Promise.all(stops.map((stop) => stop().catch(() => undefined)));
+      };
+    },
+
+    async health(): Promise<StoreHealth> {
+      if (mode.name === "primary") {
+        const health = await primary.health();
+        if (health.ok) return health;
+        enterFallback(unavailableReason(health.detail));
+      }
+      const reason = mode.name === "fallback" ? mode.reason : "closed";
+      return { ok: true, status: "degraded", detail: `degraded: redis unreachable (${reason}); serving from process memory, not shared with other replicas` };
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(probeTimer);
+      await Promise.all([primary.close(), fallback.close()]);
+    },
+  };
+}
+
+/** "redis unreachable (connect ECONNREFUSED …)" → "connect ECONNREFUSED …". */
+function unavailableReason(message: string): string {
+  return describeError(message).replace(/^redis unreachable \((.*)\)$/, "$1");
+}
+
+function getValidResilientStoreOptions(options: ResilientStoreOptions): { primary: Store; logger: StoreLogger; probeIntervalMs: number } {
+  if (typeof options?.primary?.get !== "function") {
+    throw new TypeError("createResilientStore: primary must be a Store (e.g. createRedisStore(…))");
+  }
+  const probeIntervalMs = options.probeIntervalMs ?? 1000;
+  assertPositiveInteger("createResilientStore: probeIntervalMs", probeIntervalMs);
+  return { primary: options.primary, logger: options.logger ?? silentStoreLogger, probeIntervalMs };
+}
