@@ -27,6 +27,12 @@ export interface RawResponse {
 /** Sends one request with node:http (no keep-alive) and collects the whole answer. */
 export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
+  const headers = { ...request.headers };
+  // node:http sends a GET/DELETE body without Content-Length, which the server would read as a
+  // second request; always frame the body explicitly.
+  if (request.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-length")) {
+    headers["content-length"] = String(Buffer.byteLength(request.body));
+  }
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -34,7 +40,7 @@ export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawRes
         port: url.port,
         method: request.method,
         path: request.path,
-        headers: request.headers ?? {},
+        headers,
         agent: false,
         timeout: request.timeoutMs ?? 5000,
       },
