@@ -5,6 +5,7 @@ import {
   SSOOIDCClient,
   UnsupportedGrantTypeException,
 } from "@aws-sdk/client-sso-oidc";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/index.js";
 
@@ -46,7 +47,22 @@ describe("the real SDK against the emulator", () => {
     expect(out.issuedTokenType).toBe("urn:ietf:params:oauth:token-type:refresh_token");
     expect(out.scope).toEqual(["openid", "aws", "sts:identity_context"]);
     expect(out.awsAdditionalDetails?.identityContext).toEqual(expect.any(String));
-    expect(out.idToken?.split(".")).toHaveLength(3);
+    const { payload } = await jwtVerify(out.idToken!, createRemoteJWKSet(new URL(`${emulator.url}/_emulator/id-token/jwks.json`)), {
+      issuer: "https://identitycenter.amazonaws.com/ssoins-111111111111",
+      audience: emulator.defaultClientId,
+    });
+    expect(payload).toMatchObject({
+      sub: "alice",
+      "sts:identity_context": out.awsAdditionalDetails?.identityContext,
+      "aws:identity_store_id": "d-3333333333",
+      "aws:identity_store_arn": "arn:aws:identitystore::111111111111:identitystore/d-3333333333",
+      "aws:instance_arn": "arn:aws:sso:::instance/ssoins-111111111111",
+      "aws:instance_account": "111111111111",
+      "aws:credential_id": expect.any(String),
+      "sts:audit_context": expect.any(String),
+      auth_time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/),
+    });
+    expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
   it("redeems an authorization code once, refreshes, and exchanges the access token", async () => {

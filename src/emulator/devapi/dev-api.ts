@@ -138,6 +138,8 @@ export async function handleDevApi(
       return reset(ctx);
     case "GET /_emulator/issuer/jwks.json":
       return { status: 200, body: jwksOf(ctx.keys.issuer) };
+    case "GET /_emulator/id-token/jwks.json":
+      return { status: 200, body: jwksOf(ctx.keys.idToken) };
     case "GET /_emulator/health":
       return { status: 200, body: { status: "ok" } };
     default:
