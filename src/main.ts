@@ -1,0 +1,108 @@
+/**
+ * `npm start`: wiring only. Config → logger → (embedded emulator) → upstream → token service →
+ * server → listen → "gateway ready"; SIGINT/SIGTERM stop everything and exit 0.
+ */
+import "reflect-metadata";
+import type { UpstreamConfig } from "./config/config.types.js";
+import { ConfigError, loadConfig } from "./config/index.js";
+import { EmulatorConfigError } from "./emulator/emulator-config.js";
+import { readEmulatorEnv } from "./emulator/emulator-env.js";
+import { startEmulator, type RunningEmulator } from "./emulator/index.js";
+import { createLogger } from "./logging/logger.js";
+import { GATEWAY_VERSION } from "./schema/package-version.js";
+import { mintExampleAssertion } from "./server/example-assertion.js";
+import { createGatewayServer } from "./server/index.js";
+import { formatStartupBanner } from "./server/startup-banner.js";
+import { createTokenService } from "./tokens/index.js";
+import { createUpstream } from "./upstream/index.js";
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel });
+  if (config.gatewaySecretGenerated) {
+    logger.warn("GATEWAY_SECRET is not set: generated a random one for this process; replicas will not share state (set it in production)");
+  }
+
+  const emulator = config.upstream.mode === "embedded" ? await startEmbeddedEmulator(config.upstream) : undefined;
+  const upstream = createUpstream({
+    region: config.upstream.region,
+    ...(emulator ? { endpoint: emulator.url, credentials: emulator.credentials } : {}),
+    ...(config.upstream.mode === "endpoint" ? { endpoint: config.upstream.endpoint } : {}),
+    timeoutMs: config.upstreamTimeoutMs,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    maxAttempts: config.upstreamMaxAttempts,
+    logger,
+  });
+  const tokenService = createTokenService({ config, upstream, logger });
+  const upstreamLabel = describeUpstream(config.upstream, emulator);
+  const server = await createGatewayServer({ config, tokenService, logger, upstreamLabel });
+  const { url } = await server.listen(config.port, config.host);
+
+  const mode = config.upstream.mode;
+  logger.info({ url, mode, emulatorUrl: emulator?.url }, "gateway ready");
+  if (config.nodeEnv !== "production") {
+    const exampleAssertion = emulator ? await mintExampleAssertion(emulator.url) : undefined;
+    const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel };
+    process.stdout.write(formatStartupBanner(exampleAssertion === undefined ? banner : { ...banner, exampleAssertion }));
+  }
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "gateway stopping");
+    try {
+      await server.close();
+      upstream.destroy();
+      await emulator?.stop();
+      logger.info("gateway stopped");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "gateway did not stop cleanly");
+      process.exit(1);
+    }
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function loadConfigOrExit() {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) exitWithOneLine(error.message);
+    throw error;
+  }
+}
+
+/** The embedded emulator honours its own EMULATOR_* variables; port, host and region follow the gateway's config. */
+async function startEmbeddedEmulator(upstream: Extract<UpstreamConfig, { mode: "embedded" }>): Promise<RunningEmulator> {
+  try {
+    const emulatorEnv = readEmulatorEnv();
+    return await startEmulator({ ...emulatorEnv, port: upstream.emulatorPort, host: "127.0.0.1", region: upstream.region });
+  } catch (error) {
+    if (error instanceof EmulatorConfigError) exitWithOneLine(error.message);
+    throw error;
+  }
+}
+
+function describeUpstream(upstream: UpstreamConfig, emulator: RunningEmulator | undefined): string {
+  switch (upstream.mode) {
+    case "embedded":
+      return `embedded SSO OIDC emulator at ${emulator?.url ?? "(not started)"}`;
+    case "endpoint":
+      return `SSO OIDC endpoint ${upstream.endpoint}`;
+    case "aws":
+      return "AWS IAM Identity Center";
+  }
+}
+
+function exitWithOneLine(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`gateway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
