@@ -6,6 +6,10 @@
 import type { IncomingMessage } from "node:http";
 import { protocolError, WireError } from "./wire-errors.js";
 
+export class RequestAbortedError extends Error {
+  override name = "RequestAbortedError";
+}
+
 export const MAX_BODY_BYTES = 64 * 1024;
 const DRAIN_CAP_BYTES = 8 * 1024 * 1024;
 
@@ -29,7 +33,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     req.on("end", () => (overLimit ? reject(tooLarge()) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
     req.on("error", reject);
     req.on("close", () => {
-      if (!req.complete) reject(new Error("request aborted"));
+      if (!req.complete) reject(new RequestAbortedError("request aborted before its body was complete"));
     });
   });
 }

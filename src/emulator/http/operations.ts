@@ -8,7 +8,7 @@ import type { EmulatorContext } from "../emulator-context.js";
 import type { OperationName } from "../devapi/stats.js";
 import { createToken, registerClient, startDeviceAuthorization } from "../device/device-operations.js";
 import { createTokenWithIAM } from "../grants/create-token-with-iam.js";
-import { readBody } from "./body-reader.js";
+import { readBody, RequestAbortedError } from "./body-reader.js";
 import { parseJsonObject, type JsonObject } from "./json-input.js";
 import { sendJson, sendWireError } from "./respond.js";
 import { oidcError, WireError } from "./wire-errors.js";
@@ -73,10 +73,12 @@ export async function runOperation(
     const output = await spec.handle(ctx, input);
     sendJson(res, 200, output);
   } catch (error) {
+    // The client went away mid-body: nobody to answer.
+    if (error instanceof RequestAbortedError) return;
     const wire = error instanceof WireError ? error : oidcError("InternalServerException", "An internal error occurred in the emulator.");
-    if (!(error instanceof WireError) && error instanceof Error && error.message !== "request aborted") {
+    if (!(error instanceof WireError)) {
       // An emulator bug: answer like the service (500) and say so on stderr, without request data.
-      console.error(`[emulator] ${operation} failed unexpectedly: ${error.stack ?? error.message}`);
+      console.error(`[emulator] ${operation} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     ctx.stats.recordError(wire.errorType);
     sendWireError(res, wire);

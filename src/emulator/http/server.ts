@@ -5,13 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { EmulatorContext } from "../emulator-context.js";
-import { handleDevApi } from "../devapi/dev-api.js";
-import { readBody } from "./body-reader.js";
+import { devApiError, handleDevApi } from "../devapi/dev-api.js";
+import { readBody, RequestAbortedError } from "./body-reader.js";
 import { type JsonObject } from "./json-input.js";
 import { routeOperation, runOperation } from "./operations.js";
 import { sendJson, sendWireError } from "./respond.js";
 import { oidcError, protocolError, WireError } from "./wire-errors.js";
-import { devApiError } from "../devapi/dev-api.js";
 
 const DEV_API_PREFIX = "/_emulator/";
 
@@ -60,6 +59,7 @@ export function createEmulatorServer(ctx: EmulatorContext): EmulatorServer {
   const sockets = new Set<Socket>();
   const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {
+      if (error instanceof RequestAbortedError) return;
       console.error(`[emulator] request failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendWireError(res, oidcError("InternalServerException", "An internal error occurred in the emulator."));
     });
