@@ -1,0 +1,202 @@
+import { randomBytes } from "node:crypto";
+import { GatewayError } from "../../errors/error-codes.js";
+import type { Keyspace } from "../../store/keyspace.js";
+import { assertPositiveInteger } from "../../store/store-options.js";
+import { silentStoreLogger, type Store, type StoreLogger } from "../../store/store.types.js";
+import { restoreGatewayError, shareGatewayError, type SharedError } from "./shared-error.js";
+
+export interface SingleFlightOptions {
+  /** Where locks and results live: the resilient Redis store for many replicas, a memory store for one. */
+  store: Store;
+  keyspace: Keyspace;
+  /** How long a leader holds the lock. Must exceed fn's worst case (upstream timeout × attempts): when it expires with no result, a follower takes over. */
+  lockTtlMs: number;
+  /** How long a follower waits, in total, for a result before failing with UPSTREAM_UNAVAILABLE. */
+  waitTimeoutMs: number;
+  /** How long a successful result stays readable: identical calls arriving this soon after the leader finished reuse it. Default 5000. */
+  resultTtlMs?: number;
+  /** Same for a handed-off error; short, so a retry soon after gets a fresh attempt. Default 1000. */
+  errorTtlMs?: number;
+  /** Followers re-check the result and the lock this often: the safety net for a missed publish. Default 50. */
+  pollIntervalMs?: number;
+  logger?: StoreLogger;
+}
+
+/** How a result crosses processes. `encode`/`decode` must round-trip; the bytes are sealed (AES-256-GCM) before they are stored. */
+export interface SingleFlightCodec<T> {
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): T;
+  /** Which of the leader's errors followers receive instead of calling fn themselves; undefined = not shared (the lock is released and one follower runs fn). Default: shareGatewayError. */
+  shareError?(error: unknown): SharedError | undefined;
+  /** The error a follower throws for a shared one. Default: restoreGatewayError (a GatewayError with the same code, message, details). */
+  restoreError?(shared: SharedError): Error;
+}
+
+export interface SingleFlightResult<T> {
+  value: T;
+  /** "leader": this call ran fn. "follower": it received another call's result (in this process or another). */
+  role: "leader" | "follower";
+}
+
+export interface SingleFlight {
+  /**
+   * Runs `fn` once for all concurrent calls with the same `key`, across every process sharing the
+   * store. `key` identifies the work (e.g. a request fingerprint); it is only ever used through
+   * the keyspace's HMAC, so it may contain secret input. A leader's error is thrown to every waiter.
+   */
+  run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>>;
+}
+
+const VALUE = 1;
+const ERROR = 2;
+const DONE = Buffer.from("done");
+
+interface FlightKeys {
+  lock: string;
+  result: string;
+  channel: string;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
+  const settings = getValidSingleFlightOptions(options);
+  const { store, keyspace, logger } = settings;
+  // Same-process callers share one promise: they never touch the store at all.
+  const inFlight = new Map<string, Promise<SingleFlightResult<unknown>>>();
+
+  async function coordinate<T>(keys: FlightKeys, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+    const deadline = Date.now() + settings.waitTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      const owner = randomBytes(16);
+      if (await store.setIfAbsent(keys.lock, owner, settings.lockTtlMs)) {
+        if (attempt > 0) logger.warn({ lockTtlMs: settings.lockTtlMs }, "single-flight: the lock expired without a result (leader gone); taking over");
+        return lead(keys, owner, fn, codec);
+      }
+      const envelope = await follow(keys, deadline);
+      if (envelope) return settle(envelope, codec);
+      // The lock is gone and no result was left: loop, and one waiter becomes the new leader.
+    }
+  }
+
+  async function lead<T>(keys: FlightKeys, owner: Buffer, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+    let outcome: Outcome<T> | undefined;
+    try {
+      // A leader that finished moments ago may have left its result: reuse it rather than call again.
+      const recent = await store.get(keys.result);
+      if (recent) return settle(keyspace.open(keys.result, recent), codec);
+      // Promise.resolve().then: a synchronous throw in fn is an outcome too, not a crash of the flight.
+      outcome = await Promise.resolve().then(fn).then(
+        (value): Outcome<T> => ({ ok: true, value }),
+        (error: unknown): Outcome<T> => ({ ok: false, error }),
+      );
+      await handOff(keys, outcome, codec);
+    } finally {
+      await store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error));
+      await store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error));
+    }
+    if (!outcome.ok) throw outcome.error;
+    return { value: outcome.value, role: "leader" };
+  }
+
+  async function handOff<T>(keys: FlightKeys, outcome: Outcome<T>, codec: SingleFlightCodec<T>): Promise<void> {
+    try {
+      let envelope: Buffer | undefined;
+      let ttlMs = settings.resultTtlMs;
+      if (outcome.ok) {
+        envelope = Buffer.concat([Buffer.from([VALUE]), codec.encode(outcome.value)]);
+      } else {
+        const shared = (codec.shareError ?? shareGatewayError)(outcome.error);
+        if (shared) envelope = Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(shared))]);
+        ttlMs = settings.errorTtlMs;
+      }
+      if (envelope) await store.set(keys.result, keyspace.seal(keys.result, envelope), ttlMs);
+    } catch (error) {
+      // The leader's own caller still gets its outcome; followers see the lock freed and retry.
+      warnStoreFailure("hand off the result", error);
+    }
+  }
+
+  /** Waits for the leader's result (null when the lock was freed without one). */
+  async function follow(keys: FlightKeys, deadline: number): Promise<Buffer | null> {
+    let signalled = false;
+    let wake = () => {};
+    const unsubscribe = await store.subscribe(keys.channel, () => {
+      signalled = true;
+      wake();
+    });
+    try {
+      for (;;) {
+        signalled = false;
+        const sealed = await store.get(keys.result);
+        if (sealed) return keyspace.open(keys.result, sealed);
+        if ((await store.get(keys.lock)) === null) return null;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new GatewayError("UPSTREAM_UNAVAILABLE", "Timed out waiting for an identical request in flight to finish.");
+        }
+        if (signalled) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(settings.pollIntervalMs, remaining));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = () => {};
+      }
+    } finally {
+      await unsubscribe().catch(() => undefined);
+    }
+  }
+
+  function settle<T>(envelope: Buffer, codec: SingleFlightCodec<T>): SingleFlightResult<T> {
+    const body = envelope.subarray(1);
+    if (envelope[0] === VALUE) return { value: codec.decode(body), role: "follower" };
+    const shared = JSON.parse(body.toString("utf8")) as SharedError;
+    throw (codec.restoreError ?? restoreGatewayError)(shared);
+  }
+
+  function warnStoreFailure(action: string, error: unknown): void {
+    logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `single-flight: could not ${action}`);
+  }
+
+  return {
+    run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+      if (typeof key !== "string" || key.length === 0) throw new TypeError("singleFlight.run: key must be a non-empty string");
+      const keys: FlightKeys = {
+        lock: keyspace.key("sf-lock", key),
+        result: keyspace.key("sf-result", key),
+        channel: keyspace.key("sf-done", key),
+      };
+      const joined = inFlight.get(keys.result) as Promise<SingleFlightResult<T>> | undefined;
+      if (joined) return joined.then(({ value }) => ({ value, role: "follower" }));
+      const flight = coordinate(keys, fn, codec).finally(() => inFlight.delete(keys.result));
+      inFlight.set(keys.result, flight);
+      return flight;
+    },
+  };
+}
+
+interface ValidSingleFlightOptions extends Required<Omit<SingleFlightOptions, "logger">> {
+  logger: StoreLogger;
+}
+
+export function getValidSingleFlightOptions(options: SingleFlightOptions): ValidSingleFlightOptions {
+  if (typeof options?.store?.setIfAbsent !== "function") throw new TypeError("createSingleFlight: store must be a Store");
+  if (typeof options.keyspace?.seal !== "function") throw new TypeError("createSingleFlight: keyspace must come from createKeyspace");
+  const valid: ValidSingleFlightOptions = {
+    store: options.store,
+    keyspace: options.keyspace,
+    lockTtlMs: options.lockTtlMs,
+    waitTimeoutMs: options.waitTimeoutMs,
+    resultTtlMs: options.resultTtlMs ?? 5_000,
+    errorTtlMs: options.errorTtlMs ?? 1_000,
+    pollIntervalMs: options.pollIntervalMs ?? 50,
+    logger: options.logger ?? silentStoreLogger,
+  };
+  for (const name of ["lockTtlMs", "waitTimeoutMs", "resultTtlMs", "errorTtlMs", "pollIntervalMs"] as const) {
+    assertPositiveInteger(`createSingleFlight: ${name}`, valid[name]);
+  }
+  return valid;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import type { GatewayConfig } from "../../../src/config/config.types.js";
+import { GatewayError } from "../../../src/errors/error-codes.js";
+import { createLogger } from "../../../src/logging/logger.js";
+import { createTokenService } from "../../../src/tokens/index.js";
+import { MAX_BATCH_SIZE } from "../../../src/tokens/request-token-service.js";
+import type { Upstream, UpstreamTokenRequest, UpstreamTokenResponse } from "../../../src/upstream/index.js";
+
+const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333";
+const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+const config: GatewayConfig = {
+  port: 0, host: "127.0.0.1", nodeEnv: "test", logLevel: "silent",
+  upstream: { mode: "endpoint", endpoint: "http://127.0.0.1:1", region: "us-east-1" },
+  upstreamTimeoutMs: 1000, upstreamConnectTimeoutMs: 1000, upstreamMaxAttempts: 1,
+  defaultClientId: APP, allowedClientIds: [APP, OTHER_APP], redisUrl: undefined,
+  gatewaySecret: Buffer.from("s".repeat(32)), gatewaySecretGenerated: false, introspection: true,
+};
+
+/** A fake Upstream recording every call (dataloader's `[loader, calls]` style). */
+function fakeUpstream(answer: (request: UpstreamTokenRequest) => UpstreamTokenResponse | Error = (request) => ({ accessToken: `at-for-${request.assertion ?? request.refreshToken ?? request.code}`, tokenType: "Bearer", expiresIn: 3600, requestId: "req-1" })) {
+  const calls: UpstreamTokenRequest[] = [];
+  const upstream: Upstream = {
+    async createTokenWithIAM(request) {
+      calls.push(request);
+      const result = answer(request);
+      if (result instanceof Error) throw result;
+      return result;
+    },
+    destroy() {},
+  };
+  return [upstream, calls] as const;
+}
+
+function serviceWith(upstream: Upstream) {
+  return createTokenService({ config, upstream, logger: createLogger({ level: "silent" }) });
+}
+
+describe("RequestTokenService", () => {
+  it("sends one upstream call for identical exchanges in one request, and both get the answer", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const tokens = serviceWith(upstream).forRequest();
+    const [a, b] = await Promise.all([
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-1", scope: ["openid", "aws"] }),
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-1", scope: ["aws", "openid"], clientId: APP }),
+    ]);
+    expect(calls).toEqual([{ clientId: APP, grantType: JWT_BEARER, assertion: "jwt-1", scope: ["openid", "aws"] }]);
+    expect(a).toBe(b);
+  });
+
+  it("sends one call per distinct exchange", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const tokens = serviceWith(upstream).forRequest();
+    await Promise.all([
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" }),
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-2" }),
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-1", clientId: OTHER_APP }),
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" }),
+    ]);
+    expect(calls).toEqual([
+      { clientId: APP, grantType: JWT_BEARER, assertion: "jwt-1" },
+      { clientId: APP, grantType: JWT_BEARER, assertion: "jwt-2" },
+      { clientId: OTHER_APP, grantType: JWT_BEARER, assertion: "jwt-1" },
+    ]);
+  });
+
+  it("shares the answer with a later identical exchange of the same request", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const tokens = serviceWith(upstream).forRequest();
+    await tokens.createToken({ grantType: "REFRESH_TOKEN", refreshToken: "rt-1" });
+    await tokens.createToken({ grantType: "REFRESH_TOKEN", refreshToken: "rt-1" });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("does not share answers between requests", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const service = serviceWith(upstream);
+    await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" });
+    await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" });
+    expect(calls).toHaveLength(2);
+  });
+
+  it("rejects one exchange without failing the others in its batch", async () => {
+    const [upstream, calls] = fakeUpstream((request) =>
+      request.assertion === "bad" ? new GatewayError("INVALID_GRANT", undefined, { awsException: "InvalidGrantException" }) : { accessToken: "ok" },
+    );
+    const tokens = serviceWith(upstream).forRequest();
+    const results = await Promise.allSettled([
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "good" }),
+      tokens.createToken({ grantType: "JWT_BEARER", assertion: "bad" }),
+    ]);
+    expect(results[0]).toMatchObject({ status: "fulfilled", value: { accessToken: "ok" } });
+    expect(results[1]).toMatchObject({ status: "rejected", reason: { code: "INVALID_GRANT", details: { awsException: "InvalidGrantException" } } });
+    expect(calls).toHaveLength(2);
+  });
+
+  it("masks a non-GatewayError from the upstream as INTERNAL_SERVER_ERROR", async () => {
+    const [upstream] = fakeUpstream(() => new TypeError("bug"));
+    await expect(serviceWith(upstream).forRequest().createToken({ grantType: "JWT_BEARER", assertion: "a" })).rejects.toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+  });
+
+  it("validates before calling upstream: a bad request makes no call", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const tokens = serviceWith(upstream).forRequest();
+    await expect(tokens.createToken({ grantType: "JWT_BEARER", assertion: "a", code: "c" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "input.code" } });
+    await expect(tokens.createToken({ grantType: "JWT_BEARER", assertion: "a", clientId: "arn:aws:sso::1:application/x/y" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "input.clientId" } });
+    expect(calls).toEqual([]);
+  });
+
+  it("refresh() is createToken with grantType REFRESH_TOKEN", async () => {
+    const [upstream, calls] = fakeUpstream();
+    const token = await serviceWith(upstream).forRequest().refresh({ refreshToken: "rt-1", scope: ["openid"] });
+    expect(calls).toEqual([{ clientId: APP, grantType: "refresh_token", refreshToken: "rt-1", scope: ["openid"] }]);
+    expect(token).toMatchObject({ accessToken: "at-for-rt-1", clientId: APP });
+  });
+
+  it("returns AWS's fields with clientId and issuedAt taken when the upstream answered", async () => {
+    let answeredAt = 0;
+    const [upstream] = fakeUpstream(() => {
+      answeredAt = Date.now();
+      return { accessToken: "at", tokenType: "Bearer", expiresIn: 60, refreshToken: "rt", idToken: "id", issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", scope: ["openid"], awsAdditionalDetails: { identityContext: "ctx" }, requestId: "req-9" };
+    });
+    const token = await serviceWith(upstream).forRequest().createToken({ grantType: "JWT_BEARER", assertion: "a" });
+    const { issuedAt, ...rest } = token;
+    expect(rest).toEqual({ accessToken: "at", tokenType: "Bearer", expiresIn: 60, refreshToken: "rt", idToken: "id", issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", scope: ["openid"], awsAdditionalDetails: { identityContext: "ctx" }, clientId: APP });
+    expect(issuedAt).toBeGreaterThanOrEqual(answeredAt);
+    expect(issuedAt - answeredAt).toBeLessThan(50);
+  });
+
+  it(`splits more than ${MAX_BATCH_SIZE} distinct exchanges into batches and still answers each`, async () => {
+    const [upstream, calls] = fakeUpstream();
+    const tokens = serviceWith(upstream).forRequest();
+    const results = await Promise.all(Array.from({ length: MAX_BATCH_SIZE + 5 }, (_, i) => tokens.createToken({ grantType: "JWT_BEARER", assertion: `jwt-${i}` })));
+    expect(results.map((token) => token.accessToken)).toEqual(Array.from({ length: MAX_BATCH_SIZE + 5 }, (_, i) => `at-for-jwt-${i}`));
+    expect(calls).toHaveLength(MAX_BATCH_SIZE + 5);
+  });
+});
+
+describe("createTokenService", () => {
+  it("refuses a config without a usable gateway secret", () => {
+    const [upstream] = fakeUpstream();
+    expect(() => createTokenService({ config: { ...config, gatewaySecret: Buffer.alloc(8) }, upstream, logger: createLogger({ level: "silent" }) })).toThrow(
+      new TypeError("createTokenService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)"),
+    );
+  });
+});
