@@ -232,6 +232,11 @@ describe("client metadata checks of RegisterClient", () => {
     const e = await rejectionOf(h.client().send(new RegisterClientCommand({ clientName: "cli", clientType: "confidential" })));
     expectAwsException(e, "InvalidClientMetadataException");
   });
+
+  it("answers InvalidRedirectUriException for a redirect URI that is not an absolute URI (as AWS does)", async () => {
+    const command = new RegisterClientCommand({ clientName: "cli", clientType: "public", redirectUris: ["not a uri"] });
+    expectAwsException(await rejectionOf(h.client().send(command)), "InvalidRedirectUriException");
+  });
 });
 
 describe("the fault API raises every modeled exception of every operation as its own SDK class", () => {

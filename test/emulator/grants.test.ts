@@ -194,6 +194,13 @@ describe("refresh token grant", () => {
     expectIssuedTokens(again);
   });
 
+  it("narrows the scope to a requested subset on refresh", async () => {
+    const first = await viaJwtBearer(h);
+    const out = await h.createTokenWithIAM({ grantType: GRANT.refreshToken, refreshToken: first.refreshToken!, scope: ["openid"] });
+    expectIssuedTokens(out);
+    expect(out.scope).toEqual(["openid"]);
+  });
+
   it("with rotation off, keeps accepting the same refresh token", async () => {
     const first = await viaJwtBearer(h, { clientId: SHORT_APP });
     const a = await viaRefreshToken(h, first.refreshToken!, SHORT_APP);
@@ -226,6 +233,17 @@ describe("token exchange grant", () => {
       expectIdToken(out, DEFAULT_APP);
     });
   }
+
+  it("narrows the scope to a requested subset on token exchange", async () => {
+    const first = await viaJwtBearer(h);
+    const out = await h.createTokenWithIAM({
+      grantType: GRANT.tokenExchange,
+      subjectToken: first.accessToken!,
+      subjectTokenType: TOKEN_TYPE.accessToken,
+      scope: ["openid", "aws"],
+    });
+    expect([...(out.scope ?? [])].sort()).toEqual(["aws", "openid"]);
+  });
 
   it("accepts an access token obtained by refresh and one obtained by exchange as subject tokens", async () => {
     const first = await viaJwtBearer(h);
