@@ -117,6 +117,13 @@ describe("faults", () => {
     for (let i = 0; i < 5; i++) expect((await viaJwtBearer(h)).accessToken).toMatch(/^aoa/);
   });
 
+  it("applies a fault without operation to every operation", async () => {
+    await h.dev.addFault({ exception: "InternalServerException" });
+    expectAwsException(await rejectionOf(viaJwtBearer(h)), "InternalServerException");
+    const e = await rejectionOf(h.client().send(new RegisterClientCommand({ clientName: "x", clientType: "public" })));
+    expectAwsException(e, "InternalServerException");
+  });
+
   it("applies a fault only to the operation it names", async () => {
     await h.dev.addFault({ operation: "RegisterClient", exception: "InternalServerException" });
     expect((await viaJwtBearer(h)).accessToken).toMatch(/^aoa/);
@@ -189,7 +196,11 @@ describe("bad developer-API input answers 400 invalid_request naming the field",
     ["/_emulator/faults", "an exception the model does not have", { exception: "NoSuchException" }, "exception"],
     ["/_emulator/faults", "an unknown operation", { operation: "DeleteEverything", latencyMs: 1 }, "operation"],
     ["/_emulator/faults", "a count of zero", { count: 0, latencyMs: 1 }, "count"],
+    ["/_emulator/authorize", "an application that is not configured", { clientId: "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-000000000000", redirectUri: DEFAULT_REDIRECT_URIS[0], sub: "a" }, "clientId"],
+    ["/_emulator/authorize", "a redirect URI the application does not have", { redirectUri: "https://evil.example/cb", sub: "a" }, "redirectUri"],
+    ["/_emulator/authorize", "a scope the application does not have", { redirectUri: DEFAULT_REDIRECT_URIS[0], sub: "a", scope: ["admin:all"] }, "scope"],
     ["/_emulator/device/approve", "no userCode", { sub: "alice" }, "userCode"],
+    ["/_emulator/device/approve", "a user code no device authorization has", { userCode: "NOPE-NOPE", sub: "alice" }, "userCode"],
     ["/_emulator/device/deny", "no userCode", {}, "userCode"],
   ];
   for (const [path, what, body, field] of cases) {

@@ -2,6 +2,7 @@
  * Every exception of the model raised by the emulator as the SDK's own class, first from natural
  * triggers (the contract's checks, in order), then from the fault API for the rest.
  */
+import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateTokenCommand,
@@ -134,6 +135,25 @@ describe("JWT bearer assertion checks answer InvalidGrantException saying which 
     expect(e.error_description).toMatch(/iss|trust/i);
   });
 
+  it("rejects built-in issuer assertions that are expired or not yet valid", async () => {
+    const expired = await h.dev.assertion({ sub: "alice", expiresInSeconds: -60 });
+    expect(expectAwsException(await rejectionOf(jwt(expired.assertion)), "InvalidGrantException").error_description).toMatch(/exp/i);
+    const early = await h.dev.assertion({ sub: "alice", notBeforeSeconds: 300 });
+    expect(expectAwsException(await rejectionOf(jwt(early.assertion)), "InvalidGrantException").error_description).toMatch(/nbf|not before|not yet/i);
+  });
+
+  it("rejects unsigned (alg none) and HMAC-signed assertions carrying the issuer's key id", async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const claims = b64({ iss: trustedIssuer.issuer, aud: trustedIssuer.audience, sub: "alice", iat: now, exp: now + 300 });
+    const none = `${b64({ alg: "none", typ: "JWT", kid: trustedIssuer.kid })}.${claims}.`;
+    expectAwsException(await rejectionOf(jwt(none)), "InvalidGrantException");
+    const hsHeader = b64({ alg: "HS256", typ: "JWT", kid: trustedIssuer.kid });
+    const secret = JSON.stringify(trustedIssuer.jwks.keys[0]);
+    const mac = createHmac("sha256", secret).update(`${hsHeader}.${claims}`).digest("base64url");
+    expectAwsException(await rejectionOf(jwt(`${hsHeader}.${claims}.${mac}`)), "InvalidGrantException");
+  });
+
   it("rejects an assertion that is not a JWT", async () => {
     expectAwsException(await rejectionOf(jwt("not-a-jwt")), "InvalidGrantException");
   });
@@ -195,6 +215,12 @@ describe("refresh and token exchange checks", () => {
     expectAwsException(await rejectionOf(viaRefreshToken(h, "aor-made-up")), "InvalidGrantException");
     const { refreshToken } = await freshTokens(h, { clientId: OTHER_APP });
     expectAwsException(await rejectionOf(viaRefreshToken(h, refreshToken, APP)), "InvalidGrantException");
+  });
+
+  it("rejects a refresh token presented as subject token, and an access token presented as refresh token", async () => {
+    const tokens = await freshTokens(h);
+    expectAwsException(await rejectionOf(viaTokenExchange(h, tokens.refreshToken)), "InvalidGrantException");
+    expectAwsException(await rejectionOf(viaRefreshToken(h, tokens.accessToken)), "InvalidGrantException");
   });
 
   it("rejects a subject token it never issued with InvalidGrantException", async () => {

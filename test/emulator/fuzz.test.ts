@@ -153,6 +153,30 @@ describe("fuzzed requests", () => {
   });
 });
 
+describe("malformed requests get the documented AWS error type", () => {
+  const cases: Array<[string, string, string, Record<string, string>, string, string]> = [
+    ["broken JSON on CreateToken", "POST", "/token", { "content-type": "application/json" }, "{not json", "SerializationException"],
+    ["broken JSON on RegisterClient", "POST", "/client/register", { "content-type": "application/json" }, '{"clientName": ', "SerializationException"],
+    ["a JSON array body", "POST", "/device_authorization", { "content-type": "application/json" }, "[1,2]", "SerializationException"],
+    ["an unknown route", "POST", "/nope", { "content-type": "application/json" }, "{}", "UnknownOperationException"],
+    ["a known route with the wrong method", "GET", "/token", {}, "", "UnknownOperationException"],
+    ["DELETE on device authorization", "DELETE", "/device_authorization", {}, "", "UnknownOperationException"],
+  ];
+  for (const [what, method, path, headers, body, errorType] of cases) {
+    it(`answers ${errorType} to ${what}`, async () => {
+      const response = await rawRequest(h.url, { method, path, headers, body: body === "" ? undefined : body });
+      expectAwsShaped4xx(response, `${method} ${path}`);
+      expect(String(response.headers["x-amzn-errortype"]).split(":")[0]).toBe(errorType);
+    });
+  }
+
+  it("answers a 4xx to a JSON body sent with a content type other than JSON", async () => {
+    const body = JSON.stringify({ clientName: "x", clientType: "public" });
+    const response = await rawRequest(h.url, { method: "POST", path: "/client/register", headers: { "content-type": "text/plain" }, body });
+    expectAwsShaped4xx(response, "text/plain RegisterClient");
+  });
+});
+
 /** Writes raw bytes on a fresh socket and returns everything the server sends before closing. */
 function rawSocket(baseUrl: string, bytes: string | Buffer): Promise<string> {
   const url = new URL(baseUrl);

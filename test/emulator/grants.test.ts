@@ -53,6 +53,7 @@ function expectIssuedTokens(out: CreateTokenWithIAMCommandOutput, expiresIn = 36
   expect(out.accessToken).toMatch(/^aoa/);
   expect(out.accessToken!.split(".")).not.toHaveLength(3); // opaque, not a JWT
   expect(out.$metadata.httpStatusCode).toBe(200);
+  expect(out.$metadata.requestId).toBeTruthy();
 }
 
 /** Asserts the idToken carries every contract claim and matches awsAdditionalDetails. */

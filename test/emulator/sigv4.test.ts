@@ -80,6 +80,20 @@ describe("through the SDK", () => {
   });
 });
 
+describe("maxClockSkewSeconds", () => {
+  it("rejects a 2-minute clock skew when the emulator is configured for 60 s", async () => {
+    const strict = await startTestEmulator({ config: { maxClockSkewSeconds: 60 } });
+    try {
+      const { assertion } = await strict.dev.assertion({ sub: "alice" });
+      const command = new CreateTokenWithIAMCommand({ clientId: strict.defaultClientId, grantType: GRANT.jwtBearer, assertion });
+      expectAuthFailure(await rejectionOf(strict.client({ systemClockOffset: -2 * 60_000 }).send(command)), "InvalidSignatureException");
+      expect((await strict.client({ systemClockOffset: -30_000 }).send(command)).accessToken).toMatch(/^aoa/);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
 describe("signed by hand with @smithy/signature-v4", () => {
   it("issues tokens for a correctly signed request, with and without x-amz-content-sha256", async () => {
     for (const contentSha256Header of [false, true]) {
