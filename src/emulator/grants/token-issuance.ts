@@ -39,13 +39,13 @@ export function newSession(sub: string, clientId: string, scopes: string[], nowM
 
 export function issueAccessToken(ctx: EmulatorContext, session: Session, app: ApplicationConfig): string {
   const token = mintOpaqueToken("access", ctx.region);
-  ctx.tokens.accessTokens.set(token, { session, expiresAt: ctx.now() + app.accessTokenLifetimeSeconds * 1000 });
+  ctx.tokens.rememberAccessToken(token, { session, expiresAt: ctx.now() + app.accessTokenLifetimeSeconds * 1000 });
   return token;
 }
 
 export function issueRefreshToken(ctx: EmulatorContext, session: Session, app: ApplicationConfig): string {
   const token = mintOpaqueToken("refresh", ctx.region);
-  ctx.tokens.refreshTokens.set(token, { session, expiresAt: ctx.now() + app.refreshTokenLifetimeSeconds * 1000 });
+  ctx.tokens.rememberRefreshToken(token, { session, expiresAt: ctx.now() + app.refreshTokenLifetimeSeconds * 1000 });
   return token;
 }
 

@@ -36,6 +36,20 @@ export interface AuthorizationCodeRecord {
   expiresAt: number;
 }
 
+/**
+ * A bound on each map so a long benchmark cannot exhaust memory: past it, the oldest entries go
+ * (Maps iterate in insertion order). High enough that no realistic test ever sees an eviction.
+ */
+export const MAX_ENTRIES_PER_KIND = 500_000;
+
+function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > MAX_ENTRIES_PER_KIND) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}
+
 export class TokenStore {
   readonly accessTokens = new Map<string, AccessTokenRecord>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
@@ -43,8 +57,16 @@ export class TokenStore {
 
   issueCode(record: AuthorizationCodeRecord): string {
     const code = randomToken(32);
-    this.codes.set(code, record);
+    setBounded(this.codes, code, record);
     return code;
+  }
+
+  rememberAccessToken(token: string, record: AccessTokenRecord): void {
+    setBounded(this.accessTokens, token, record);
+  }
+
+  rememberRefreshToken(token: string, record: RefreshTokenRecord): void {
+    setBounded(this.refreshTokens, token, record);
   }
 
   /** Drops everything that expired before `now` (epoch ms). */
