@@ -80,6 +80,12 @@ describe("stats", () => {
     expect(stats.calls).toEqual({ CreateTokenWithIAM: 4, CreateToken: 0, RegisterClient: 1, StartDeviceAuthorization: 1 });
     expect(stats.errors.InvalidGrantException).toBe(1);
   });
+
+  it("counts 40 concurrent calls exactly and issues 40 distinct access tokens", async () => {
+    const outs = await Promise.all(Array.from({ length: 40 }, () => viaJwtBearer(h)));
+    expect(new Set(outs.map((o) => o.accessToken)).size).toBe(40);
+    expect((await h.dev.stats()).calls).toEqual({ ...ZERO_CALLS, CreateTokenWithIAM: 40 });
+  });
 });
 
 describe("faults", () => {

@@ -43,7 +43,7 @@ beforeAll(async () => {
           { clientId: OTHER_APP, trustedIssuers: issuers },
           { clientId: CODE_ONLY_APP, grants: ["authorization_code", "refresh_token"] },
           { clientId: RATE_APP, rateLimitPerSecond: 2 },
-          { clientId: SHORT_LIVED_APP, accessTokenLifetimeSeconds: 1 },
+          { clientId: SHORT_LIVED_APP, accessTokenLifetimeSeconds: 1, refreshTokenLifetimeSeconds: 1 },
         ],
         trustedIssuers: [
           { issuer: trustedIssuer.issuer, audiences: [trustedIssuer.audience], jwks: trustedIssuer.jwks },
@@ -233,6 +233,21 @@ describe("refresh and token exchange checks", () => {
     expectAwsException(await rejectionOf(viaTokenExchange(h, accessToken, undefined, SHORT_LIVED_APP)), "ExpiredTokenException");
   });
 
+  it("rejects an expired refresh token (InvalidGrantException or ExpiredTokenException: the contract names neither)", async () => {
+    const { refreshToken } = await freshTokens(h, { clientId: SHORT_LIVED_APP });
+    await sleep(1300);
+    const e = await rejectionOf(viaRefreshToken(h, refreshToken, SHORT_LIVED_APP));
+    expect(["InvalidGrantException", "ExpiredTokenException"]).toContain(e.name);
+    expectAwsException(e, e.name);
+  });
+
+  it("lets exactly one of five concurrent refreshes with the same rotating refresh token win", async () => {
+    const { refreshToken } = await freshTokens(h);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => viaRefreshToken(h, refreshToken)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results) if (r.status === "rejected") expectAwsException(r.reason, "InvalidGrantException");
+  });
+
   it("rejects tokens issued in another region with InvalidRequestRegionException naming endpoint and region", async () => {
     const fromWest = await freshTokens(west);
     for (const attempt of [viaRefreshToken(h, fromWest.refreshToken), viaTokenExchange(h, fromWest.accessToken)]) {
@@ -244,10 +259,11 @@ describe("refresh and token exchange checks", () => {
   });
 
   it("answers SlowDownException beyond the application's rateLimitPerSecond", async () => {
-    const assertions = await Promise.all(Array.from({ length: 6 }, () => h.dev.assertion({ sub: "alice" })));
+    const assertions = await Promise.all(Array.from({ length: 10 }, () => h.dev.assertion({ sub: "alice" })));
     const results = await Promise.allSettled(assertions.map(({ assertion }) => jwt(assertion, RATE_APP)));
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    expect(rejected.length).toBeGreaterThanOrEqual(2); // at most 2 per second, and 6 calls span at most two seconds
+    // 10 concurrent calls at 2 per second: even spread over three one-second windows, 4 must be refused
+    expect(rejected.length).toBeGreaterThanOrEqual(4);
     for (const r of rejected) expectAwsException(r.reason, "SlowDownException");
     expect(results.some((r) => r.status === "fulfilled")).toBe(true);
   });
