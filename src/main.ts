@@ -8,13 +8,13 @@ import { ConfigError, loadConfig } from "./config/index.js";
 import { EmulatorConfigError } from "./emulator/emulator-config.js";
 import { readEmulatorEnv } from "./emulator/emulator-env.js";
 import { startEmulator, type RunningEmulator } from "./emulator/index.js";
-import { createLogger } from "./logging/logger.js";
+import { createLogger, type Logger } from "./logging/logger.js";
 import { GATEWAY_VERSION } from "./schema/package-version.js";
 import { mintExampleAssertion } from "./server/example-assertion.js";
-import { createGatewayServer } from "./server/index.js";
+import { createGatewayServer, type GatewayServer } from "./server/index.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createTokenService } from "./tokens/index.js";
-import { createUpstream } from "./upstream/index.js";
+import { createUpstream, type Upstream } from "./upstream/index.js";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -23,7 +23,16 @@ async function main(): Promise<void> {
     logger.warn("GATEWAY_SECRET is not set: generated a random one for this process; replicas will not share state (set it in production)");
   }
 
+  // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
+  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer } = {};
+  handleShutdownSignals(logger, async () => {
+    await running.server?.close();
+    running.upstream?.destroy();
+    await running.emulator?.stop();
+  });
+
   const emulator = config.upstream.mode === "embedded" ? await startEmbeddedEmulator(config.upstream) : undefined;
+  running.emulator = emulator;
   const upstream = createUpstream({
     region: config.upstream.region,
     ...(emulator ? { endpoint: emulator.url, credentials: emulator.credentials } : {}),
@@ -33,9 +42,11 @@ async function main(): Promise<void> {
     maxAttempts: config.upstreamMaxAttempts,
     logger,
   });
+  running.upstream = upstream;
   const tokenService = createTokenService({ config, upstream, logger });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({ config, tokenService, logger, upstreamLabel });
+  running.server = server;
   const { url } = await server.listen(config.port, config.host);
 
   const mode = config.upstream.mode;
@@ -45,16 +56,17 @@ async function main(): Promise<void> {
     const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel };
     process.stdout.write(formatStartupBanner(exampleAssertion === undefined ? banner : { ...banner, exampleAssertion }));
   }
+}
 
+/** SIGINT/SIGTERM: stop once, exit 0 when everything closed (1 if closing failed). */
+function handleShutdownSignals(logger: Logger, stopEverything: () => Promise<void>): void {
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "gateway stopping");
     try {
-      await server.close();
-      upstream.destroy();
-      await emulator?.stop();
+      await stopEverything();
       logger.info("gateway stopped");
       process.exit(0);
     } catch (error) {
@@ -62,8 +74,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 function loadConfigOrExit() {

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
+import { redactVariableValue } from "./redact-variable-value.js";
 
 /**
  * The one error normalizer: every error the gateway answers with passes through here.
@@ -10,6 +11,7 @@ import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
  *   awsRequestId, retryAfterSeconds). Its message never holds a secret (the contract of GatewayError).
  * - Request errors Apollo raises before execution (parse, validation, variable coercion, bad
  *   HTTP request) keep Apollo's code and message: they describe the client's document, not us.
+ *   Variable coercion messages lose the variable's value, though (see redact-variable-value.ts).
  * - Anything else (a plain Error thrown anywhere, a non-null violation, a failed context) is our own
  *   fault: masked as INTERNAL_SERVER_ERROR with a fixed message; its text and stack stay in the
  *   server log (see plugins/request-logging.plugin.ts), since they may hold internals.
@@ -52,7 +54,7 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(formattedError, exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(withoutVariableValues(formattedError, error), exposeStacktrace);
     return maskedError(formattedError);
   };
 }
@@ -73,6 +75,14 @@ function formatGatewayError(formattedError: GraphQLFormattedError, error: Gatewa
   if (retryAfterSeconds !== undefined) extensions.retryAfterSeconds = retryAfterSeconds;
   if (exposeStacktrace && error.stack !== undefined) extensions.stacktrace = error.stack.split("\n");
   return { message: error.message, ...locationAndPath(formattedError), extensions };
+}
+
+/** Variable coercion errors (BAD_USER_INPUT) quote the variable's value, which may be a secret: drop it. */
+function withoutVariableValues(formattedError: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formattedError.extensions?.code !== "BAD_USER_INPUT") return formattedError;
+  const reason = (error as { originalError?: { message?: unknown } } | null)?.originalError?.message;
+  const message = redactVariableValue(formattedError.message, typeof reason === "string" ? reason : undefined);
+  return message === formattedError.message ? formattedError : { ...formattedError, message };
 }
 
 function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {

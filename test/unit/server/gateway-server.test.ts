@@ -172,6 +172,20 @@ describe("gateway server over HTTP", () => {
     expect(body.errors![0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
+  it("answers a variable coercion error as BAD_USER_INPUT without echoing the variable's value", async () => {
+    const secret = jwt({ sub: "alice" });
+    const { status, body } = await postGraphQL(url, CREATE, { input: { assertion: secret } });
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([
+      {
+        message: 'Variable "$input" got invalid value; Field "grantType" of required type "GrantType!" was not provided.',
+        locations: [{ line: 2, column: 19 }],
+        extensions: { code: "BAD_USER_INPUT" },
+      },
+    ]);
+    expect(JSON.stringify(body)).not.toContain(secret);
+  });
+
   it("answers Query.gateway from the configuration", async () => {
     const { body } = await postGraphQL(url, `{ gateway { version upstreamMode region supportedGrantTypes defaultClientId allowedClientIds } }`);
     expect(body.data.gateway).toEqual({

@@ -1,0 +1,32 @@
+/**
+ * graphql-js echoes the offending variable value in coercion errors:
+ *   Variable "$input" got invalid value { assertion: "eyJ…" }; Field "grantType" of required type "GrantType!" was not provided.
+ * The value of `$input` is where assertions, codes and refresh tokens travel, so the gateway
+ * rewrites these messages without it, keeping the path and the reason:
+ *   Variable "$input" got invalid value; Field "grantType" of required type "GrantType!" was not provided.
+ *   Variable "$input" got invalid value at "input.assertion"; String cannot represent a non string value.
+ */
+
+const INVALID_VALUE_PREFIX = /^Variable "(\$[^"]+)" got invalid value /;
+const TRAILING_PATH = / at "([^"]+)"$/;
+/** graphql's scalar coercion messages end with the value: "String cannot represent a non string value: 42". */
+const SCALAR_VALUE_ECHO = /^([\s\S]*?cannot represent[^:]*):[\s\S]*$/;
+
+/**
+ * @param message the coercion error's message (prefix + "; " + reason)
+ * @param reason the inner error's message, when known (Apollo keeps it as `originalError`)
+ */
+export function redactVariableValue(message: string, reason: string | undefined): string {
+  const prefix = INVALID_VALUE_PREFIX.exec(message);
+  if (prefix === null) return message;
+  const variable = prefix[1];
+  if (reason === undefined || !message.endsWith(`; ${reason}`)) return `Variable "${variable}" got invalid value.`;
+  const head = message.slice(0, message.length - reason.length - 2);
+  const path = TRAILING_PATH.exec(head)?.[1];
+  return `Variable "${variable}" got invalid value${path === undefined ? "" : ` at "${path}"`}; ${withoutScalarValue(reason)}`;
+}
+
+function withoutScalarValue(reason: string): string {
+  const match = SCALAR_VALUE_ECHO.exec(reason);
+  return match === null ? reason : `${match[1]}.`;
+}

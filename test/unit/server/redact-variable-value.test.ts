@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { redactVariableValue } from "../../../src/server/redact-variable-value.js";
+
+const SECRET = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+
+describe("redactVariableValue", () => {
+  it("drops the whole-variable value and keeps the reason", () => {
+    const reason = 'Field "grantType" of required type "GrantType!" was not provided.';
+    const message = `Variable "$input" got invalid value { assertion: "${SECRET}" }; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe(`Variable "$input" got invalid value; ${reason}`);
+  });
+
+  it("keeps the path of a nested invalid value", () => {
+    const reason = 'Value "NOPE" does not exist in "GrantType" enum.';
+    const message = `Variable "$input" got invalid value "NOPE" at "input.grantType"; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe(`Variable "$input" got invalid value at "input.grantType"; ${reason}`);
+  });
+
+  it("drops the value graphql's scalar coercion quotes at the end of its reason", () => {
+    const reason = `String cannot represent a non string value: { token: "${SECRET}" }`;
+    const message = `Variable "$input" got invalid value { token: "${SECRET}" } at "input.assertion"; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe('Variable "$input" got invalid value at "input.assertion"; String cannot represent a non string value.');
+  });
+
+  it("falls back to a message without value or reason when the reason is unknown", () => {
+    expect(redactVariableValue(`Variable "$input" got invalid value "${SECRET}"; something`, undefined)).toBe('Variable "$input" got invalid value.');
+    expect(redactVariableValue(`Variable "$input" got invalid value "${SECRET}"; something`, "else")).toBe('Variable "$input" got invalid value.');
+  });
+
+  it("leaves other messages alone", () => {
+    const message = 'Variable "$input" of required type "CreateTokenWithIAMInput!" was not provided.';
+    expect(redactVariableValue(message, undefined)).toBe(message);
+  });
+});
