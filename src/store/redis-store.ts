@@ -74,9 +74,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     }
   }
   function toUnavailable(error: unknown): Error {
-    const reason = describeError(error);
     if (/ReplyError/.test((error as Error)?.name ?? "")) return error as Error;
-    return new StoreUnavailableError(reason);
+    // A flushed queue says only "max retries" or "Connection is closed": the socket's own error says why.
+    const generic = (error as Error)?.name === "MaxRetriesPerRequestError" || /Connection is closed/.test(describeError(error));
+    return new StoreUnavailableError(generic && lastError !== "not connected yet" ? lastError : describeError(error));
   }
 
   function getSubscriber(): RedisClient {

@@ -1,0 +1,36 @@
+/**
+ * The store layer's public face. `createGatewayStore` is the one wiring main/tokens need:
+ * no REDIS_URL → a bounded memory store (one process); REDIS_URL → Redis behind the resilient
+ * wrapper (process-local fallback while Redis is unreachable).
+ */
+import { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
+import { createRedisStore } from "./redis-store.js";
+import { createResilientStore } from "./resilient-store.js";
+import type { Store, StoreLogger } from "./store.types.js";
+
+export interface GatewayStoreOptions {
+  /** REDIS_URL, or undefined for the in-memory store. */
+  redisUrl: string | undefined;
+  logger: StoreLogger;
+  /** Prepended to every Redis key and channel. Default "". */
+  keyPrefix?: string;
+  /** Bounds of the memory store (and of the fallback used while Redis is unreachable). */
+  memory?: MemoryStoreOptions;
+}
+
+export function createGatewayStore(options: GatewayStoreOptions): Store {
+  if (options.redisUrl === undefined) return createMemoryStore(options.memory);
+  return createResilientStore({
+    primary: createRedisStore({ url: options.redisUrl, keyPrefix: options.keyPrefix ?? "", logger: options.logger }),
+    fallback: createMemoryStore(options.memory),
+    logger: options.logger,
+  });
+}
+
+export type { Store, StoreHealth, StoreHealthStatus, StoreKind, StoreLogger, MessageHandler, Unsubscribe } from "./store.types.js";
+export { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
+export { createRedisStore, type RedisStoreOptions } from "./redis-store.js";
+export { createResilientStore, type ResilientStoreOptions } from "./resilient-store.js";
+export { StoreUnavailableError, isStoreUnavailable } from "./store-errors.js";
+export { createKeyspace, SealedValueError, KEY_NAMESPACE, type Keyspace } from "./keyspace.js";
+export { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
