@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dataOf, graphql, onlyError } from "../support/gateway-client.js";
 import { createPkcePair, emulatorApi, type EmulatorApi } from "../support/gateway-emulator-api.js";
@@ -6,7 +7,11 @@ import {
 } from "../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
 
-/** Every grant end to end: GraphQL → gateway → real AWS SDK (SigV4) → embedded emulator. */
+/**
+ * Every grant end to end: GraphQL → gateway → real AWS SDK (SigV4) → embedded emulator, and the
+ * per-request DataLoader that makes identical exchanges in one operation cost one upstream call.
+ * The emulator's stats are the `calls` we assert on, exactly.
+ */
 
 const DEFAULT_APPLICATION_SCOPES = ["openid", "aws", "sts:identity_context"];
 const DEFAULT_ACCESS_TOKEN_LIFETIME = 3600;
@@ -201,7 +206,6 @@ describe("TOKEN_EXCHANGE", () => {
 
 describe("Query.gateway", () => {
   it("describes the running gateway: version, EMBEDDED upstream mode, region, default application and the four grants", async () => {
-    const { readFile } = await import("node:fs/promises");
     const { version } = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
     const result = await graphql<{ gateway: Record<string, unknown> }>(gateway.url, GATEWAY_INFO);
     const info = dataOf(result).gateway;
@@ -212,5 +216,53 @@ describe("Query.gateway", () => {
     expect(info.allowedClientIds).toEqual([DEFAULT_CLIENT_ID]);
     expect([...(info.supportedGrantTypes as string[])].sort()).toEqual(["AUTHORIZATION_CODE", "JWT_BEARER", "REFRESH_TOKEN", "TOKEN_EXCHANGE"]);
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
+  });
+});
+
+const THREE_IDENTICAL_EXCHANGES = /* GraphQL */ `
+  mutation ($input: CreateTokenWithIAMInput!) {
+    first: createTokenWithIAM(input: $input) { accessToken refreshToken expiresAt }
+    second: createTokenWithIAM(input: $input) { accessToken refreshToken expiresAt }
+    third: createTokenWithIAM(input: $input) { accessToken refreshToken expiresAt }
+  }
+`;
+
+const TWO_DIFFERENT_EXCHANGES = /* GraphQL */ `
+  mutation ($alice: CreateTokenWithIAMInput!, $bob: CreateTokenWithIAMInput!) {
+    alice: createTokenWithIAM(input: $alice) { accessToken idTokenClaims { subject } }
+    bob: createTokenWithIAM(input: $bob) { accessToken idTokenClaims { subject } }
+  }
+`;
+
+describe("DataLoader (per operation)", () => {
+  it("answers three aliases of the identical JWT exchange with one CreateTokenWithIAM call and the same token", async () => {
+    const assertion = await emulator.mintAssertion({ sub: "alice" });
+    const result = await graphql<Record<"first" | "second" | "third", { accessToken: string; refreshToken: string; expiresAt: string }>>(gateway.url, THREE_IDENTICAL_EXCHANGES, {
+      input: { grantType: "JWT_BEARER", assertion },
+    });
+
+    const { first, second, third } = dataOf(result);
+    expect(first.accessToken).toMatch(/^aoa/);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(1);
+  });
+
+  it("makes one call per distinct exchange when two aliases carry different assertions", async () => {
+    const [aliceAssertion, bobAssertion] = await Promise.all([
+      emulator.mintAssertion({ sub: "alice" }),
+      emulator.mintAssertion({ sub: "bob" }),
+    ]);
+    const result = await graphql<Record<"alice" | "bob", { accessToken: string; idTokenClaims: { subject: string } }>>(
+      gateway.url,
+      TWO_DIFFERENT_EXCHANGES,
+      { alice: { grantType: "JWT_BEARER", assertion: aliceAssertion }, bob: { grantType: "JWT_BEARER", assertion: bobAssertion } },
+    );
+
+    const { alice, bob } = dataOf(result);
+    expect(alice.idTokenClaims.subject).toBe("alice");
+    expect(bob.idTokenClaims.subject).toBe("bob");
+    expect(alice.accessToken).not.toBe(bob.accessToken);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(2);
   });
 });

@@ -8,8 +8,9 @@ import { startGateway, type GatewayProcess } from "../support/gateway-process.js
 
 /**
  * No secret ever reaches a log line. We run every grant, a refresh, and the error paths through
- * one gateway logging at debug level (stricter than the default), then scan everything the
- * process wrote for each assertion, code, verifier and token the test sent or received.
+ * one gateway logging at debug level (stricter than the default), stop it with SIGTERM (so its
+ * output is complete, shutdown included), then scan everything the process wrote for each
+ * assertion, code, verifier and token the test sent or received. The tests run in order.
  */
 
 const GATEWAY_SECRET = "secrets-test-gateway-secret-0123456789abcdef0123";
@@ -50,7 +51,7 @@ async function createToken(input: Record<string, unknown>) {
   return graphql<{ createTokenWithIAM: TokenResponse }>(gateway.url, CREATE_TOKEN, { input });
 }
 
-it("logs none of the assertions, codes, verifiers or tokens of every grant, refresh and error path", async () => {
+it("runs every grant, a rotating refresh and the error paths, collecting each secret sent or received", async () => {
   // JWT bearer.
   const jwt = dataOf(await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "alice" }) })).createTokenWithIAM;
   rememberToken(jwt);
@@ -75,24 +76,39 @@ it("logs none of the assertions, codes, verifiers or tokens of every grant, refr
   rememberToken(exchanged);
 
   // Error paths: reused code, wrong verifier, forged assertion, rejected input, failed coercion, an upstream fault.
-  expect((await createToken({ grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier })).body.errors?.[0]?.extensions?.code).toBe("INVALID_GRANT");
+  const codeOf = (result: { body: { errors?: { extensions?: { code?: string } }[] } }) => result.body.errors?.[0]?.extensions?.code;
+  expect(codeOf(await createToken({ grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier }))).toBe("INVALID_GRANT");
   const other = createPkcePair();
   const otherCode = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "bob", codeChallenge: other.codeChallenge, codeChallengeMethod: "S256" });
-  await createToken({ grantType: "AUTHORIZATION_CODE", code: otherCode, redirectUri: REDIRECT_URI, codeVerifier: createPkcePair().codeVerifier });
+  const wrongVerifier = createPkcePair().codeVerifier;
+  expect(codeOf(await createToken({ grantType: "AUTHORIZATION_CODE", code: otherCode, redirectUri: REDIRECT_URI, codeVerifier: wrongVerifier }))).toBe("INVALID_GRANT");
   const minted = await emulator.mintAssertion({ sub: "mallory" });
-  await createToken({ grantType: "JWT_BEARER", assertion: `${minted.split(".").slice(0, 2).join(".")}.Zm9yZ2Vk` });
   remember(minted);
-  await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "eve" }), code: "forbidden-code-value-0123456789" });
+  expect(codeOf(await createToken({ grantType: "JWT_BEARER", assertion: `${minted.split(".").slice(0, 2).join(".")}.Zm9yZ2Vk` }))).toBe("INVALID_GRANT");
+  const withForbiddenCode = { grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "eve" }), code: "forbidden-code-value-0123456789" };
+  expect(codeOf(await createToken(withForbiddenCode))).toBe("BAD_USER_INPUT");
   const coercionAssertion = await emulator.mintAssertion({ sub: "trent" });
   remember(coercionAssertion);
-  await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { assertion: coercionAssertion } });
+  expect(codeOf(await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { assertion: coercionAssertion } }))).toBe("BAD_USER_INPUT");
   await emulator.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 100 });
-  await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "oscar" }) });
+  expect(codeOf(await createToken({ grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "oscar" }) }))).toBe("UPSTREAM_SERVER_ERROR");
   await emulator.clearFaults();
 
-  await new Promise((resolve) => setTimeout(resolve, 200)); // let the last log lines reach the pipe
+  expect(secrets.size).toBeGreaterThan(20);
+});
+
+it("stops on SIGTERM with exit code 0 and closes the embedded emulator's port", async () => {
+  const emulatorHealth = new URL("/_emulator/health", gateway.emulatorUrl!);
+  expect((await fetch(emulatorHealth)).status).toBe(200);
+  expect(await gateway.stop()).toBe(0);
+  await expect(fetch(emulatorHealth)).rejects.toThrow();
+  await expect(fetch(new URL("/healthz", gateway.url))).rejects.toThrow();
+});
+
+it("wrote none of those secrets, nor GATEWAY_SECRET or the emulator's AWS secret key, anywhere in its output", () => {
+  expect(gateway.child.exitCode).not.toBeNull(); // the output is complete
   const output = gateway.output();
-  expect(output.length).toBeGreaterThan(0);
+  expect(output).toContain("gateway ready");
   expect(secrets.size).toBeGreaterThan(20);
   const leaked = [...secrets].filter((secret) => output.includes(secret));
   expect(leaked.map((secret) => `${secret.slice(0, 12)}… (${secret.length} chars)`)).toEqual([]);

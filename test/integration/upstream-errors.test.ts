@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dataOf, graphql, onlyError, type GraphQLResult } from "../support/gateway-client.js";
 import { createPkcePair, emulatorApi, type EmulatorApi } from "../support/gateway-emulator-api.js";
-import { CREATE_TOKEN_MINIMAL, REDIRECT_URI } from "../support/gateway-operations.js";
+import { ACCESS_TOKEN_TYPE, CREATE_TOKEN_MINIMAL, REDIRECT_URI } from "../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
 
 /**
@@ -58,6 +59,18 @@ describe("INVALID_GRANT", () => {
     const [header, payload] = real.split(".");
     const forged = `${header}.${payload}.${Buffer.from("not the issuer's signature").toString("base64url")}`;
     expectAwsError(await createToken({ grantType: "JWT_BEARER", assertion: forged }), "INVALID_GRANT", "InvalidGrantException", [forged, payload!]);
+  });
+
+  it("a garbage assertion, a garbage refresh token and an unknown subject token → INVALID_GRANT, one call each", async () => {
+    const garbage = (prefix: string) => `${prefix}${randomUUID().replaceAll("-", "")}`;
+    const assertion = garbage("not-a-jwt-");
+    expectAwsError(await createToken({ grantType: "JWT_BEARER", assertion }), "INVALID_GRANT", "InvalidGrantException", [assertion]);
+    const refreshToken = garbage("aor");
+    expectAwsError(await createToken({ grantType: "REFRESH_TOKEN", refreshToken }), "INVALID_GRANT", "InvalidGrantException", [refreshToken]);
+    const subjectToken = garbage("aoa");
+    const exchange = await createToken({ grantType: "TOKEN_EXCHANGE", subjectToken, subjectTokenType: ACCESS_TOKEN_TYPE });
+    expectAwsError(exchange, "INVALID_GRANT", "InvalidGrantException", [subjectToken]);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(3);
   });
 
   it("an authorization code used twice → the second use is INVALID_GRANT", async () => {
