@@ -151,13 +151,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         subscribing.set(full, withTimeout(connection.subscribe(full), commandTimeoutMs, "SUBSCRIBE timed out"));
       }
       handlers.add(handler);
+      let active = true;
       try {
         await subscribing.get(full);
       } catch (error) {
         await unsubscribe();
         throw toUnavailable(error);
       }
-      let active = true;
       async function unsubscribe(): Promise<void> {
         if (!active) return;
         active = false;

@@ -50,6 +50,14 @@ describe.skipIf(!redisReachable)("createRedisStore", () => {
     await store.close();
   });
 
+  it("rejects subscribe with StoreUnavailableError when nothing listens at the URL, every time (no half-registered channel)", async () => {
+    const port = await findFreePort();
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, commandTimeoutMs: 300 });
+    await expect(store.subscribe("channel", () => {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.subscribe("channel", () => {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    await store.close();
+  });
+
   it("never shows the URL's password in its health detail", async () => {
     const store = createRedisStore({ url: "redis://:not-the-password@127.0.0.1:6379", keyPrefix: prefix });
     const health = await store.health();
