@@ -97,8 +97,15 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => { stdout += chunk; notify(); });
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => { stderr += chunk; notify(); });
 
+  // A test worker that dies without its afterAll must not leave a gateway holding ports behind.
+  const killOnWorkerExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnWorkerExit);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => { resolve({ code, signal }); notify(); });
+    child.once("exit", (code, signal) => {
+      process.removeListener("exit", killOnWorkerExit);
+      resolve({ code, signal });
+      notify();
+    });
   });
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((info) => { exitInfo = info; });
