@@ -47,6 +47,8 @@ const CASES: Case[] = [
   { name: "JWT_BEARER carrying a code", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), code: secret("code-") }), field: "input.code" },
   { name: "JWT_BEARER carrying a refreshToken", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), refreshToken: secret("aor") }), field: "input.refreshToken" },
   { name: "JWT_BEARER with a too-long assertion", input: () => ({ grantType: "JWT_BEARER", assertion: "a".repeat(TOO_LONG) }), field: "input.assertion" },
+  { name: "JWT_BEARER with a thousand scopes", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), scope: Array.from({ length: 1000 }, (_, i) => `scope-${i}`) }), field: "input.scope" },
+  { name: "AUTHORIZATION_CODE with a too-long redirectUri", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-"), redirectUri: `${REDIRECT_URI}?${"a".repeat(TOO_LONG)}` }), field: "input.redirectUri" },
   { name: "AUTHORIZATION_CODE without code", input: () => ({ grantType: "AUTHORIZATION_CODE", redirectUri: REDIRECT_URI }), field: "input.code" },
   { name: "AUTHORIZATION_CODE without redirectUri", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-") }), field: "input.redirectUri" },
   { name: "AUTHORIZATION_CODE carrying an assertion", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-"), redirectUri: REDIRECT_URI, assertion: uniqueAssertion() }), field: "input.assertion" },
