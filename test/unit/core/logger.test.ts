@@ -22,7 +22,7 @@ describe("createLogger", () => {
     expect(JSON.parse(lines[0] ?? "")).toMatchObject({ level: 30, name: "test", requestId: "r-1", msg: "hello" });
   });
 
-  it.each([0, 1, 2, 3, 4, 5])("redacts every secret key at depth %i", (depth) => {
+  it.each([0, 1, 2, 3, 5, 10])("redacts every secret key at depth %i", (depth) => {
     const { logger, output } = capturingLogger();
     for (const key of SECRET_KEYS) {
       logger.info(nestAt(depth, key, `SeCrEt-${key}-at-${depth}`), "secret inside");
@@ -61,6 +61,41 @@ describe("createLogger", () => {
     const line = JSON.parse(lines[0] ?? "");
     expect(line.err.code).toBe("ECONNRESET");
     expect(line.code).toBe("[redacted]");
+  });
+
+  it("matches secret keys case-insensitively and by secret/password in the name", () => {
+    const { logger, lines } = capturingLogger();
+    logger.info({ headers: { Authorization: "SeCrEt-1", "X-Amz-Security-Token": "SeCrEt-2", Cookie: "SeCrEt-3" }, awsSecretAccessKey: "SeCrEt-4", dbPassword: "SeCrEt-5", gatewaySecretGenerated: true }, "keys");
+    expect(lines.join("")).not.toContain("SeCrEt-");
+    expect(JSON.parse(lines[0] ?? "").gatewaySecretGenerated).toBe(true);
+  });
+
+  it("redacts secrets carried by an Error and keeps its type, message and stack", () => {
+    const { logger, lines } = capturingLogger();
+    const error = Object.assign(new TypeError("exchange failed"), { assertion: "SeCrEt-in-error", details: { refreshToken: "SeCrEt-deep" } });
+    logger.error({ err: error }, "with err");
+    logger.error(error, "error as first argument");
+    expect(lines.join("")).not.toContain("SeCrEt-");
+    for (const line of lines) {
+      const { err } = JSON.parse(line);
+      expect(err).toMatchObject({ type: "TypeError", message: "exchange failed", assertion: "[redacted]", details: { refreshToken: "[redacted]" } });
+      expect(err.stack).toContain("TypeError: exchange failed");
+    }
+  });
+
+  it("redacts a child logger's bindings", () => {
+    const { logger, output } = capturingLogger();
+    logger.child({ requestId: "r-1", authorization: "Bearer SeCrEt-child" }).info("from child");
+    expect(output()).not.toContain("SeCrEt-");
+    expect(output()).toContain("r-1");
+  });
+
+  it("survives a circular object", () => {
+    const { logger, lines } = capturingLogger();
+    const loop: Record<string, unknown> = { name: "loop", token: "SeCrEt-loop" };
+    loop.self = loop;
+    logger.info({ loop }, "circular");
+    expect(JSON.parse(lines[0] ?? "").loop).toEqual({ name: "loop", token: "[redacted]", self: "[circular]" });
   });
 
   it("leaves non-secret fields untouched", () => {
