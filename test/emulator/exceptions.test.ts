@@ -1,21 +1,15 @@
 /**
- * Every exception of the model raised by the emulator as the SDK's own class, first from natural
- * triggers (the contract's checks, in order), then from the fault API for the rest.
+ * Every exception of the model that has a natural trigger, raised by the emulator as the SDK's own
+ * class (the contract's checks, in order). exception-faults.test.ts covers the rest via faults.
  */
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CreateTokenCommand,
-  CreateTokenWithIAMCommand,
-  RegisterClientCommand,
-  StartDeviceAuthorizationCommand,
-  type SSOOIDCClient,
-} from "@aws-sdk/client-sso-oidc";
+import { RegisterClientCommand } from "@aws-sdk/client-sso-oidc";
 import { rejectionOf, sleep, startTestEmulator, type TestEmulator } from "../support/emulator-harness.js";
-import { freshTokens, pkce, viaJwtBearer, viaRefreshToken, viaTokenExchange } from "../support/emulator-flows.js";
+import { freshTokens, pkce, viaRefreshToken, viaTokenExchange } from "../support/emulator-flows.js";
 import { expectAwsException } from "../support/emulator-expect.js";
 import { createTestIssuer, type TestIssuer } from "../support/emulator-issuer.js";
-import { BUILT_IN_ISSUER, DEFAULT_REDIRECT_URIS, GRANT, OPERATION_ERRORS, TOKEN_TYPE } from "../support/emulator-model.js";
+import { BUILT_IN_ISSUER, DEFAULT_REDIRECT_URIS, GRANT, TOKEN_TYPE } from "../support/emulator-model.js";
 
 const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
 const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-444444444444";
@@ -278,43 +272,5 @@ describe("client metadata checks of RegisterClient", () => {
   it("answers InvalidRedirectUriException for a redirect URI that is not an absolute URI (as AWS does)", async () => {
     const command = new RegisterClientCommand({ clientName: "cli", clientType: "public", redirectUris: ["not a uri"] });
     expectAwsException(await rejectionOf(h.client().send(command)), "InvalidRedirectUriException");
-  });
-});
-
-describe("the fault API raises every modeled exception of every operation as its own SDK class", () => {
-  const requests: Record<string, (client: SSOOIDCClient) => Promise<unknown>> = {
-    CreateTokenWithIAM: async (client) => {
-      const { assertion } = await h.dev.assertion({ sub: "alice" });
-      return client.send(new CreateTokenWithIAMCommand({ clientId: APP, grantType: GRANT.jwtBearer, assertion }));
-    },
-    CreateToken: (client) =>
-      client.send(new CreateTokenCommand({ clientId: "c", clientSecret: "s", grantType: GRANT.deviceCode, deviceCode: "d" })),
-    RegisterClient: (client) => client.send(new RegisterClientCommand({ clientName: "cli", clientType: "public" })),
-    StartDeviceAuthorization: (client) =>
-      client.send(new StartDeviceAuthorizationCommand({ clientId: "c", clientSecret: "s", startUrl: "https://example.awsapps.com/start" })),
-  };
-
-  for (const [operation, names] of Object.entries(OPERATION_ERRORS)) {
-    for (const name of names) {
-      it(`${operation} raises ${name} when the fault API injects it`, async () => {
-        await h.dev.addFault({ operation: operation as never, exception: name, count: 1 });
-        try {
-          expectAwsException(await rejectionOf(requests[operation]!(h.client())), name);
-        } finally {
-          await h.dev.clearFaults();
-        }
-      });
-    }
-  }
-
-  it("carries the fault's reason on AccessDeniedException and InvalidRequestException", async () => {
-    for (const [name, reason] of [
-      ["AccessDeniedException", "KMS_AccessDeniedException"],
-      ["InvalidRequestException", "KMS_DisabledException"],
-    ] as const) {
-      await h.dev.addFault({ operation: "CreateTokenWithIAM", exception: name, reason, count: 1 });
-      const e = expectAwsException(await rejectionOf(viaJwtBearer(h)), name);
-      expect(e.reason).toBe(reason);
-    }
   });
 });
