@@ -70,7 +70,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
     for (let attempt = 0; ; attempt += 1) {
       const owner = randomBytes(16);
       if (await store.setIfAbsent(keys.lock, owner, settings.lockTtlMs)) {
-        if (attempt > 0) logger.warn({ lockTtlMs: settings.lockTtlMs }, "single-flight: the lock expired without a result (leader gone); taking over");
+        if (attempt > 0) logger.warn({ lockTtlMs: settings.lockTtlMs }, "single-flight: the lock was freed without a result (leader gone, or its error not shared); taking over");
         return lead(keys, owner, fn, codec);
       }
       const envelope = await follow(keys, deadline);

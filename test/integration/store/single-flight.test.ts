@@ -120,7 +120,7 @@ describe.each(backends)("single-flight over the $name store", ({ pair }) => {
     expect(result).toEqual({ value: "token-rescued", role: "leader" });
     expect(calls).toEqual(["token-rescued"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(230);
-    expect(lines.map((line) => line.message)).toEqual(["single-flight: the lock expired without a result (leader gone); taking over"]);
+    expect(lines.map((line) => line.message)).toEqual(["single-flight: the lock was freed without a result (leader gone, or its error not shared); taking over"]);
   });
 
   it("hands the leader's GatewayError to every follower instead of calling again", async () => {
