@@ -44,8 +44,8 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Token exchange: the model accepts only an access token as the subject. */
 const SUBJECT_TOKEN_TYPES = [TOKEN_TYPE_URIS.ACCESS_TOKEN] as const;
-/** The token types Identity Center issues (its issuedTokenType values). */
-const REQUESTED_TOKEN_TYPES = [TOKEN_TYPE_URIS.ACCESS_TOKEN, TOKEN_TYPE_URIS.AWS_TOKEN, TOKEN_TYPE_URIS.REFRESH_TOKEN, TOKEN_TYPE_URIS.ID_TOKEN] as const;
+/** What a token exchange may request: the model's access_token and refresh_token, and AWS's own token type. */
+const REQUESTED_TOKEN_TYPES = [TOKEN_TYPE_URIS.ACCESS_TOKEN, TOKEN_TYPE_URIS.REFRESH_TOKEN, TOKEN_TYPE_URIS.AWS_TOKEN] as const;
 
 const field = (name: string) => `input.${name}`;
 

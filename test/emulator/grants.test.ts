@@ -129,16 +129,12 @@ describe("JWT bearer grant", () => {
     expectIdToken(out, DEFAULT_APP);
   });
 
-  it("signs the idToken with a key the built-in issuer's JWKS publishes, when it publishes that key id", async () => {
+  it("signs the idToken with the key its id-token JWKS publishes, so relying parties can verify it", async () => {
     const out = await viaJwtBearer(h);
-    const { kid } = decodeProtectedHeader(out.idToken!);
-    const jwks = await h.dev.issuerJwks();
-    expect(jwks.keys.length).toBeGreaterThan(0);
-    // The contract publishes no JWKS for idTokens: only verify when the issuer JWKS holds the idToken's key.
-    if (kid !== undefined && jwks.keys.some((key) => key.kid === kid)) {
-      const { payload } = await jwtVerify(out.idToken!, createLocalJWKSet(jwks as never), { audience: DEFAULT_APP });
-      expect(payload.aud).toBe(DEFAULT_APP);
-    }
+    const jwks = await h.dev.idTokenJwks();
+    const { payload, protectedHeader } = await jwtVerify(out.idToken!, createLocalJWKSet(jwks as never), { audience: DEFAULT_APP });
+    expect(protectedHeader.alg).toBe("RS256");
+    expect(payload.aud).toBe(DEFAULT_APP);
   });
 });
 
@@ -234,6 +230,15 @@ describe("token exchange grant", () => {
       expectIdToken(out, DEFAULT_APP);
     });
   }
+
+  it("issues a working refresh token when a refresh token is requested, as the model documents", async () => {
+    const first = await viaJwtBearer(h);
+    const out = await viaTokenExchange(h, first.accessToken!, "urn:ietf:params:oauth:token-type:refresh_token");
+    expect(out.issuedTokenType).toBe("urn:ietf:params:oauth:token-type:refresh_token");
+    expect(out.refreshToken).toMatch(/^aor/);
+    const refreshed = await viaRefreshToken(h, out.refreshToken!);
+    expectIssuedTokens(refreshed);
+  });
 
   it("narrows the scope to a requested subset on token exchange", async () => {
     const first = await viaJwtBearer(h);

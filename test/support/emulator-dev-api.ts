@@ -114,6 +114,9 @@ export class EmulatorDevApi {
   issuerJwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
     return this.call("GET", "/_emulator/issuer/jwks.json");
   }
+  idTokenJwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
+    return this.call("GET", "/_emulator/id-token/jwks.json");
+  }
   health(): Promise<{ status: string }> {
     return this.call("GET", "/_emulator/health");
   }

@@ -1,6 +1,8 @@
 /**
  * Token exchange grant: trades a live access token the emulator issued (to any application) for
- * one of this application. No refresh token; issuedTokenType is the requested type.
+ * one of this application. issuedTokenType is the requested type: an access token (the default, no
+ * refresh token, as in AWS's example), AWS's own `urn:amazon:webservices:token`, or — as the model
+ * documents — a refresh token, in which case the response carries one.
  */
 import { GRANT_TYPES, type ApplicationConfig } from "../emulator-config.js";
 import type { EmulatorContext } from "../emulator-context.js";
@@ -9,7 +11,7 @@ import type { IamGrantRequest } from "./iam-grant-request.js";
 import { issueTokens, newSession, TOKEN_TYPE_URIS, type CreateTokenWithIAMOutput } from "./token-issuance.js";
 import { assertTokenFromThisRegion } from "./token-region.js";
 
-const REQUESTABLE_TYPES: readonly string[] = [TOKEN_TYPE_URIS.accessToken, TOKEN_TYPE_URIS.awsToken];
+const REQUESTABLE_TYPES: readonly string[] = [TOKEN_TYPE_URIS.accessToken, TOKEN_TYPE_URIS.awsToken, TOKEN_TYPE_URIS.refreshToken];
 
 export async function tokenExchangeGrant(
   ctx: EmulatorContext,
@@ -33,5 +35,6 @@ export async function tokenExchangeGrant(
   if (subject === undefined) throw oidcError("InvalidGrantException", "The subject token is not an access token issued by this service.");
   if (subject.expiresAt <= ctx.now()) throw oidcError("ExpiredTokenException", "The subject token has expired.");
   const session = newSession(subject.session.sub, app.clientId, request.scopes ?? app.scopes, ctx.now());
-  return issueTokens(ctx, session, app, { refreshToken: "none", withIdToken: true, issuedTokenType });
+  const refreshToken = issuedTokenType === TOKEN_TYPE_URIS.refreshToken ? "new" : "none";
+  return issueTokens(ctx, session, app, { refreshToken, withIdToken: true, issuedTokenType });
 }

@@ -73,7 +73,7 @@ describe("validateTokenRequest accepts", () => {
     expect(() => validateTokenRequest({ ...VALID.TOKEN_EXCHANGE, requestedTokenType: null }, policy)).not.toThrow();
   });
 
-  it.each([ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:refresh_token", "urn:ietf:params:oauth:token-type:id_token", "urn:amazon:webservices:token"])(
+  it.each([ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:refresh_token", "urn:amazon:webservices:token"])(
     "requestedTokenType %s",
     (requestedTokenType) => {
       expect(validateTokenRequest({ ...VALID.TOKEN_EXCHANGE, requestedTokenType }, policy).requestedTokenType).toBe(requestedTokenType);
@@ -119,7 +119,8 @@ describe("validateTokenRequest rejects with BAD_USER_INPUT naming the field", ()
     ["a long codeVerifier", { ...VALID.AUTHORIZATION_CODE, codeVerifier: "a".repeat(129) }, "input.codeVerifier", 'input.codeVerifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636)'],
     ["a codeVerifier outside the alphabet", { ...VALID.AUTHORIZATION_CODE, codeVerifier: `${"a".repeat(42)}+` }, "input.codeVerifier", 'input.codeVerifier must be 43 to 128 characters of A-Z, a-z, 0-9, "-", ".", "_", "~" (RFC 7636)'],
     ["a refresh_token subjectTokenType", { ...VALID.TOKEN_EXCHANGE, subjectTokenType: "urn:ietf:params:oauth:token-type:refresh_token" }, "input.subjectTokenType", `input.subjectTokenType must be one of ${ACCESS_TOKEN_TYPE}`],
-    ["an unknown requestedTokenType", { ...VALID.TOKEN_EXCHANGE, requestedTokenType: "urn:x:jwt" }, "input.requestedTokenType", "input.requestedTokenType must be one of urn:ietf:params:oauth:token-type:access_token, urn:amazon:webservices:token, urn:ietf:params:oauth:token-type:refresh_token, urn:ietf:params:oauth:token-type:id_token"],
+    ["an unknown requestedTokenType", { ...VALID.TOKEN_EXCHANGE, requestedTokenType: "urn:x:jwt" }, "input.requestedTokenType", "input.requestedTokenType must be one of urn:ietf:params:oauth:token-type:access_token, urn:ietf:params:oauth:token-type:refresh_token, urn:amazon:webservices:token"],
+    ["an id token as requestedTokenType (the model does not issue one by exchange)", { ...VALID.TOKEN_EXCHANGE, requestedTokenType: "urn:ietf:params:oauth:token-type:id_token" }, "input.requestedTokenType", "input.requestedTokenType must be one of urn:ietf:params:oauth:token-type:access_token, urn:ietf:params:oauth:token-type:refresh_token, urn:amazon:webservices:token"],
     ["an empty scope list", { ...VALID.JWT_BEARER, scope: [] }, "input.scope", "input.scope must have 1 to 50 items (omit it for the application's default scopes)"],
     ["51 scopes", { ...VALID.JWT_BEARER, scope: Array.from({ length: 51 }, (_, i) => `s${i}`) }, "input.scope", "input.scope must have 1 to 50 items"],
     ["an empty scope item", { ...VALID.JWT_BEARER, scope: ["openid", ""] }, "input.scope", "input.scope items must not be empty"],
