@@ -1,0 +1,50 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The gateway's Prometheus metrics, in one registry per process. A leaf module: any layer may
+ * record into it; only the server exposes it (`GET /metrics`). Labels are closed sets (operation
+ * names, outcomes, error codes, grant types): never a token, client-supplied string or key.
+ */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** GraphQL operations by operation type/name and outcome (`ok` or the first error code). */
+  readonly graphqlRequests: Counter<"operation" | "outcome">;
+  readonly graphqlDuration: Histogram<"operation">;
+  /** CreateTokenWithIAM calls that left the gateway, by grant and outcome (`ok` or our error code). */
+  readonly upstreamCalls: Counter<"grant" | "outcome">;
+  readonly upstreamDuration: Histogram<"grant">;
+  /** Response cache lookups: `hit`, `miss`, `stale`. */
+  readonly cacheLookups: Counter<"result">;
+  /** Single-flight roles: `leader` (made the call), `follower` (joined one in flight), `grace` (served a rotated token's successor). */
+  readonly singleFlight: Counter<"role">;
+  /** Requests refused before execution, by reason (`rate_limited`, `max_aliases`, `body_too_large`, …). */
+  readonly rejections: Counter<"reason">;
+}
+
+export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry, prefix: "idc_gateway_" });
+  const registers = [registry];
+  return {
+    registry,
+    graphqlRequests: new Counter({ name: "idc_gateway_graphql_requests_total", help: "GraphQL operations by operation and outcome.", labelNames: ["operation", "outcome"], registers }),
+    graphqlDuration: new Histogram({
+      name: "idc_gateway_graphql_duration_seconds",
+      help: "GraphQL operation latency.",
+      labelNames: ["operation"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    upstreamCalls: new Counter({ name: "idc_gateway_upstream_calls_total", help: "CreateTokenWithIAM calls by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
+    upstreamDuration: new Histogram({
+      name: "idc_gateway_upstream_duration_seconds",
+      help: "CreateTokenWithIAM latency as seen by the gateway (all attempts).",
+      labelNames: ["grant"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    cacheLookups: new Counter({ name: "idc_gateway_cache_lookups_total", help: "Response cache lookups by result.", labelNames: ["result"], registers }),
+    singleFlight: new Counter({ name: "idc_gateway_single_flight_total", help: "Single-flight participation by role.", labelNames: ["role"], registers }),
+    rejections: new Counter({ name: "idc_gateway_rejections_total", help: "Requests refused before execution, by reason.", labelNames: ["reason"], registers }),
+  };
+}
