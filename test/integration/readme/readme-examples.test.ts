@@ -1,0 +1,82 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+
+/**
+ * The README's shell examples run as written against a real `npm start`-style gateway with its
+ * embedded emulator. Only the addresses change: tests never assume ports 4000/4001 are free.
+ */
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const README = readFileSync(`${REPO_ROOT}README.md`, "utf8");
+
+function section(heading: string): string {
+  const start = README.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`README.md has no "${heading}" section`);
+  const next = README.indexOf("\n## ", start + heading.length + 2);
+  return README.slice(start, next === -1 ? undefined : next);
+}
+
+function shellBlocks(text: string): string[] {
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
+}
+
+function runBash(script: string, cwd = REPO_ROOT) {
+  return spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8", timeout: 60_000 });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("README examples", () => {
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it("runs every example of the Examples section, in order, against the gateway and its embedded emulator", () => {
+    const blocks = shellBlocks(section("## Examples"));
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    const script = blocks
+      .join("\n")
+      .replace(/^GW=http:\/\/localhost:4000\/graphql/m, `GW=${gateway.url}`)
+      .replace(/^EMU=http:\/\/localhost:4001/m, `EMU=${gateway.emulatorUrl}`);
+    expect(script).toContain(`GW=${gateway.url}`);
+    const result = runBash(script);
+    expect(result.stderr).toBe("");
+    expect(result.status, result.stdout).toBe(0);
+    expect(result.stdout).toContain('"isAwsToken": true');
+    expect(result.stdout).toContain('"code": "BAD_USER_INPUT"');
+    expect(result.stdout).toContain('"subject": "alice"');
+    expect(result.stdout).toContain('"subject": "bob"');
+  });
+
+  it("runs the standalone emulator example as written, on a free port", async () => {
+    const [block] = shellBlocks(section("## The SSO OIDC emulator"));
+    expect(block).toBeDefined();
+    const port = String(await freePort());
+    // `npm run emulator &` then curl at once: wait for the port the way a person would wait a moment.
+    const script = block!
+      .replaceAll("4101", port)
+      .replace("npm run emulator &", `npm run emulator >/dev/null 2>&1 &\nfor _ in $(seq 1 100); do curl -sf localhost:${port}/_emulator/health >/dev/null && break; sleep 0.1; done`);
+    const result = runBash(script);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
+    expect(result.stdout).toContain('"CreateTokenWithIAM": 0');
+  });
+});
