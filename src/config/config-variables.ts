@@ -118,6 +118,16 @@ export const VARIABLES = {
     description: "Total attempts for retryable upstream faults (throttling, 5xx, transient); 1 = no retry. Authorization codes are never replayed.",
     schema: integer(1, 10),
   }),
+  CIRCUIT_BREAKER_THRESHOLD: variable({
+    name: "CIRCUIT_BREAKER_THRESHOLD", default: "5", accepts: "an integer from 1 to 1000",
+    description: "Consecutive upstream availability faults (timeouts, connection errors, 5xx; never a rejected grant or throttling) that open the circuit: calls then fail fast with UPSTREAM_UNAVAILABLE.",
+    schema: integer(1, 1000),
+  }),
+  CIRCUIT_BREAKER_COOLDOWN_MS: variable({
+    name: "CIRCUIT_BREAKER_COOLDOWN_MS", default: "10000", accepts: "an integer from 1 to 600000 (milliseconds)",
+    description: "How long an open circuit fails fast before one probe call is let through; an answer closes it, a fault opens it again.",
+    schema: integer(1, 600_000),
+  }),
   DEFAULT_CLIENT_ID: variable({
     name: "DEFAULT_CLIENT_ID", default: DEFAULT_APPLICATION_ARN,
     accepts: "an Identity Center application ARN (arn:aws:sso::<account>:application/ssoins-…/apl-…)",
@@ -148,6 +158,61 @@ export const VARIABLES = {
     name: "INTROSPECTION", default: "true (false when NODE_ENV=production)", accepts: "true or false",
     description: "Whether GraphQL introspection is enabled.",
     schema: booleanWord,
+  }),
+  MAX_ALIASES: variable({
+    name: "MAX_ALIASES", default: "15", accepts: "an integer from 1 to 1000",
+    description: "Most aliases one GraphQL operation may use; more is refused before execution (GRAPHQL_VALIDATION_FAILED), so one request cannot fan out into many AWS calls.",
+    schema: integer(1, 1000),
+  }),
+  MAX_DEPTH: variable({
+    name: "MAX_DEPTH", default: "8", accepts: "an integer from 1 to 100",
+    description: "Deepest field nesting an operation may have (introspection excepted); deeper is refused before execution.",
+    schema: integer(1, 100),
+  }),
+  MAX_DIRECTIVES: variable({
+    name: "MAX_DIRECTIVES", default: "10", accepts: "an integer from 1 to 1000",
+    description: "Most directives an operation may use; more is refused before execution.",
+    schema: integer(1, 1000),
+  }),
+  MAX_COST: variable({
+    name: "MAX_COST", default: "1000", accepts: "an integer from 1 to 1000000",
+    description: "Highest cost (graphql-armor's cost-limit: objects 2, scalars 1, ×1.5 per depth level) an operation may have; costlier is refused before execution.",
+    schema: integer(1, 1_000_000),
+  }),
+  MAX_TOKENS: variable({
+    name: "MAX_TOKENS", default: "1000", accepts: "an integer from 10 to 100000",
+    description: "Most lexical tokens a GraphQL document may have; parsing stops there (GRAPHQL_PARSE_FAILED).",
+    schema: integer(10, 100_000),
+  }),
+  MAX_BODY_BYTES: variable({
+    name: "MAX_BODY_BYTES", default: "65536", accepts: "an integer from 1024 to 10485760 (bytes)",
+    description: "Largest request body accepted, in bytes; larger is answered HTTP 413 (PAYLOAD_TOO_LARGE) without being read further.",
+    schema: integer(1024, 10_485_760),
+  }),
+  TRUST_PROXY: variable({
+    name: "TRUST_PROXY", default: "false", accepts: "true or false",
+    description: "Whether the caller's IP (for the per-caller rate limit) comes from X-Forwarded-For. Set true only behind a proxy that overwrites that header.",
+    schema: booleanWord,
+  }),
+  RATE_LIMIT_CALLER_PER_SECOND: variable({
+    name: "RATE_LIMIT_CALLER_PER_SECOND", default: "20", accepts: "an integer from 0 to 100000 (0 = no limit)",
+    description: "GraphQL requests per second one caller (client IP) may send, shared across replicas with REDIS_URL; over it: HTTP 429 RATE_LIMITED with Retry-After. 0 disables.",
+    schema: integer(0, 100_000),
+  }),
+  RATE_LIMIT_CALLER_BURST: variable({
+    name: "RATE_LIMIT_CALLER_BURST", default: "40", accepts: "an integer from 0 to 100000",
+    description: "Extra requests a caller may send in a burst above RATE_LIMIT_CALLER_PER_SECOND (spent once, refilled over 10 s).",
+    schema: integer(0, 100_000),
+  }),
+  RATE_LIMIT_APP_PER_SECOND: variable({
+    name: "RATE_LIMIT_APP_PER_SECOND", default: "80", accepts: "an integer from 0 to 100000 (0 = no limit)",
+    description: "CreateTokenWithIAM exchanges per second per application (clientId), shared across replicas with REDIS_URL; AWS's quota is 80/s per application. Over it: RATE_LIMITED. 0 disables.",
+    schema: integer(0, 100_000),
+  }),
+  SHUTDOWN_TIMEOUT_MS: variable({
+    name: "SHUTDOWN_TIMEOUT_MS", default: "10000", accepts: "an integer from 100 to 600000 (milliseconds)",
+    description: "On SIGTERM/SIGINT: how long in-flight requests may take to finish before the process exits 1 anyway.",
+    schema: integer(100, 600_000),
   }),
 } as const;
 

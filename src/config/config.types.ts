@@ -24,6 +24,11 @@ export interface GatewayConfig {
   upstreamConnectTimeoutMs: number;
   /** Total attempts for retryable faults (1 = no retry). */
   upstreamMaxAttempts: number;
+  /**
+   * Upstream circuit breaker: consecutive availability faults that open it, and its cool-down (ms).
+   * loadConfig always sets it; optional so hand-built test configs may omit it (createUpstream's defaults).
+   */
+  circuitBreaker?: { threshold: number; cooldownMs: number };
   /** The application ARN used when a request names none. */
   defaultClientId: string;
   /** Applications the gateway will exchange for. Always contains defaultClientId. */
@@ -34,4 +39,29 @@ export interface GatewayConfig {
   /** True when no GATEWAY_SECRET was given and one was generated for this process (development only). */
   gatewaySecretGenerated: boolean;
   introspection: boolean;
+  /** Limits on one GraphQL request, enforced before execution (src/server/limits/). */
+  operationLimits: OperationLimits;
+  /** Rate limits (src/ratelimit/); 0 disables one. */
+  rateLimits: RateLimitConfig;
+  /** Take the caller's IP from X-Forwarded-For (behind a trusted proxy only). */
+  trustProxy: boolean;
+  /** How long a graceful shutdown may take before the process exits 1, ms. */
+  shutdownTimeoutMs: number;
+}
+
+export interface OperationLimits {
+  maxAliases: number;
+  maxDepth: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxTokens: number;
+  maxBodyBytes: number;
+}
+
+export interface RateLimitConfig {
+  /** Per application (clientId) exchanges per second. */
+  applicationPerSecond: number;
+  /** Per caller (client IP) GraphQL requests per second, plus a burst. */
+  callerPerSecond: number;
+  callerBurst: number;
 }

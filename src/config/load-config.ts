@@ -24,6 +24,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamTimeoutMs: read("UPSTREAM_TIMEOUT_MS") ?? 5000,
     upstreamConnectTimeoutMs: read("UPSTREAM_CONNECT_TIMEOUT_MS") ?? 2000,
     upstreamMaxAttempts: read("UPSTREAM_MAX_ATTEMPTS") ?? 3,
+    circuitBreaker: { threshold: read("CIRCUIT_BREAKER_THRESHOLD") ?? 5, cooldownMs: read("CIRCUIT_BREAKER_COOLDOWN_MS") ?? 10_000 },
     defaultClientId,
     // The default application is always allowed: a request without clientId must never be refused.
     allowedClientIds: [...new Set([defaultClientId, ...(read("ALLOWED_CLIENT_IDS") ?? [])])],
@@ -31,6 +32,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gatewaySecret: secret.value,
     gatewaySecretGenerated: secret.generated,
     introspection: read("INTROSPECTION") ?? nodeEnv !== "production",
+    operationLimits: {
+      maxAliases: read("MAX_ALIASES") ?? 15,
+      maxDepth: read("MAX_DEPTH") ?? 8,
+      maxDirectives: read("MAX_DIRECTIVES") ?? 10,
+      maxCost: read("MAX_COST") ?? 1000,
+      maxTokens: read("MAX_TOKENS") ?? 1000,
+      maxBodyBytes: read("MAX_BODY_BYTES") ?? 65_536,
+    },
+    rateLimits: {
+      applicationPerSecond: read("RATE_LIMIT_APP_PER_SECOND") ?? 80,
+      callerPerSecond: read("RATE_LIMIT_CALLER_PER_SECOND") ?? 20,
+      callerBurst: read("RATE_LIMIT_CALLER_BURST") ?? 40,
+    },
+    trustProxy: read("TRUST_PROXY") ?? false,
+    shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS") ?? 10_000,
   };
 }
 

@@ -18,6 +18,8 @@ beforeAll(async () => {
     upstreamTimeoutMs: 2000, upstreamConnectTimeoutMs: 1000, upstreamMaxAttempts: 3,
     defaultClientId: emulator.defaultClientId, allowedClientIds: [emulator.defaultClientId], redisUrl: undefined,
     gatewaySecret: Buffer.from("integration-secret-integration-secret"), gatewaySecretGenerated: false, introspection: true,
+    operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
+    rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 }, trustProxy: false, shutdownTimeoutMs: 10_000,
   };
   upstream = createUpstream({ region: emulator.region, endpoint: emulator.url, credentials: emulator.credentials, timeoutMs: 2000, connectTimeoutMs: 1000, maxAttempts: 3, logger });
   service = createTokenService({ config, upstream, logger });

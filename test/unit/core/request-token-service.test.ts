@@ -16,6 +16,8 @@ const config: GatewayConfig = {
   upstreamTimeoutMs: 1000, upstreamConnectTimeoutMs: 1000, upstreamMaxAttempts: 1,
   defaultClientId: APP, allowedClientIds: [APP, OTHER_APP], redisUrl: undefined,
   gatewaySecret: Buffer.from("s".repeat(32)), gatewaySecretGenerated: false, introspection: true,
+  operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
+  rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 }, trustProxy: false, shutdownTimeoutMs: 10_000,
 };
 
 /** A fake Upstream recording every call (dataloader's `[loader, calls]` style). */

@@ -22,6 +22,10 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     gatewaySecret: Buffer.alloc(32, 7),
     gatewaySecretGenerated: false,
     introspection: true,
+    operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
+    rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 },
+    trustProxy: false,
+    shutdownTimeoutMs: 10_000,
     ...overrides,
   };
 }
