@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     timeoutMs: config.upstreamTimeoutMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     maxAttempts: config.upstreamMaxAttempts,
+    circuitBreaker: config.circuitBreaker,
     logger,
   });
   running.upstream = upstream;

@@ -214,6 +214,37 @@ export const VARIABLES = {
     description: "On SIGTERM/SIGINT: how long in-flight requests may take to finish before the process exits 1 anyway.",
     schema: integer(100, 600_000),
   }),
+  REFRESH_GRACE_SECONDS: variable({
+    name: "REFRESH_GRACE_SECONDS", default: "30", accepts: "an integer from 0 to 3600 (seconds)",
+    description: "Grace window of a rotated refresh token: presented again this soon after its refresh, it obtains the same successor instead of INVALID_GRANT (two tabs, two replicas). 0 = off.",
+    schema: integer(0, 3600),
+  }),
+  CACHE_MIN_TTL_SECONDS: variable({
+    name: "CACHE_MIN_TTL_SECONDS", default: "300", accepts: "an integer from 0 to 86400 (seconds)",
+    description: "JWT-bearer and token-exchange responses are reused while their access token keeps more than this much life (authorization codes and refreshes are never cached).",
+    schema: integer(0, 86_400),
+  }),
+  CACHE_MAX_ENTRIES: variable({
+    name: "CACHE_MAX_ENTRIES", default: "10000", accepts: "an integer from 1 to 10000000",
+    description: "Most responses the process-local cache (and the memory store) keeps; least recently used go first.",
+    schema: integer(1, 10_000_000),
+  }),
+  CACHE_MAX_BYTES: variable({
+    name: "CACHE_MAX_BYTES", default: "67108864", accepts: "an integer from 1024 to 17179869184 (bytes)",
+    description: "Most bytes the process-local cache (and the memory store) keeps.",
+    schema: integer(1024, 17_179_869_184),
+  }),
+  SINGLE_FLIGHT_WAIT_MS: variable({
+    name: "SINGLE_FLIGHT_WAIT_MS", default: "twice the lock lifetime (UPSTREAM_MAX_ATTEMPTS × (UPSTREAM_TIMEOUT_MS + UPSTREAM_CONNECT_TIMEOUT_MS) + 1000)",
+    accepts: "an integer from 1 to 600000 (milliseconds)",
+    description: "How long a request waits for an identical exchange in flight (in any replica) before UPSTREAM_UNAVAILABLE.",
+    schema: integer(1, 600_000),
+  }),
+  REDIS_KEY_PREFIX: variable({
+    name: "REDIS_KEY_PREFIX", default: "", accepts: "up to 64 characters of A-Z, a-z, 0-9, ':', '_', '-', '.'",
+    description: "Prepended to every Redis key and channel, so several gateway groups can share one Redis database.",
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/),
+  }),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;

@@ -47,6 +47,25 @@ export interface GatewayConfig {
   trustProxy: boolean;
   /** How long a graceful shutdown may take before the process exits 1, ms. */
   shutdownTimeoutMs: number;
+  /**
+   * Single-flight, response cache and refresh grace window (src/tokens/). loadConfig always sets it;
+   * optional so hand-built test configs may omit it (the token service then uses the documented defaults).
+   */
+  coordination?: CoordinationConfig;
+}
+
+export interface CoordinationConfig {
+  /** How long a rotated refresh token still obtains its successor, seconds; 0 = no grace window. */
+  refreshGraceSeconds: number;
+  /** A cached response is served only while its access token keeps more than this many seconds of life. */
+  cacheMinTtlSeconds: number;
+  /** Bounds of the process-local response cache (and of the memory store). */
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
+  /** How long a request waits for an identical one in flight, ms; undefined = twice the lock's lifetime. */
+  singleFlightWaitMs: number | undefined;
+  /** Prepended to every Redis key and channel (replica groups sharing one Redis database). */
+  redisKeyPrefix: string;
 }
 
 export interface OperationLimits {

@@ -47,6 +47,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     trustProxy: read("TRUST_PROXY") ?? false,
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS") ?? 10_000,
+    coordination: {
+      refreshGraceSeconds: read("REFRESH_GRACE_SECONDS") ?? 30,
+      cacheMinTtlSeconds: read("CACHE_MIN_TTL_SECONDS") ?? 300,
+      cacheMaxEntries: read("CACHE_MAX_ENTRIES") ?? 10_000,
+      cacheMaxBytes: read("CACHE_MAX_BYTES") ?? 67_108_864,
+      singleFlightWaitMs: read("SINGLE_FLIGHT_WAIT_MS"),
+      redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "",
+    },
   };
 }
 

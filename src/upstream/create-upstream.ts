@@ -1,16 +1,21 @@
 import { CreateTokenWithIAMCommand, SSOOIDCClient, type CreateTokenWithIAMCommandOutput } from "@aws-sdk/client-sso-oidc";
 import type { GatewayError } from "../errors/error-codes.js";
+import { createUpstreamCircuit, getValidCircuitOptions } from "./circuit-breaker.js";
 import { createHttpHandler } from "./http-handler.js";
 import { mapUpstreamError } from "./map-upstream-error.js";
 import { ReplayGuardedRetryStrategy, withoutReplay } from "./replay-guard.js";
-import type { CreateUpstreamOptions, Upstream, UpstreamTokenRequest, UpstreamTokenResponse } from "./upstream.types.js";
+import {
+  DEFAULT_CIRCUIT_BREAKER, type CreateUpstreamOptions, type GatewayUpstream, type UpstreamTokenRequest, type UpstreamTokenResponse,
+} from "./upstream.types.js";
 
 /**
  * The gateway's one SSO OIDC client. Every CreateTokenWithIAM goes through here: signed with the
  * gateway's credentials, over pooled keep-alive connections, with timeouts that throw, retried
- * only for retryable faults, and never replayed for authorization codes (single use).
+ * only for retryable faults (the SDK's standard strategy: full-jitter exponential backoff), never
+ * replayed for authorization codes (single use), and behind a circuit breaker that fails fast
+ * while Identity Center is down (circuit-breaker.ts).
  */
-export function createUpstream(options: CreateUpstreamOptions): Upstream {
+export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream {
   const valid = getValidUpstreamOptions(options);
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
   const client = new SSOOIDCClient({
@@ -22,20 +27,25 @@ export function createUpstream(options: CreateUpstreamOptions): Upstream {
     retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts),
   });
   const logger = valid.logger;
+  const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
+
+  /** One CreateTokenWithIAM, retries included; rejects with a GatewayError only. */
+  const call = async (request: UpstreamTokenRequest): Promise<UpstreamTokenResponse> => {
+    const send = () => client.send(new CreateTokenWithIAMCommand(request));
+    try {
+      const output = request.grantType === "authorization_code" ? await withoutReplay(send) : await send();
+      logger.debug({ grantType: request.grantType, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "CreateTokenWithIAM succeeded");
+      return toUpstreamResponse(output);
+    } catch (err) {
+      const error = mapUpstreamError(err);
+      logFailure(logger, request, error, err);
+      throw error;
+    }
+  };
 
   return {
-    async createTokenWithIAM(request: UpstreamTokenRequest): Promise<UpstreamTokenResponse> {
-      const send = () => client.send(new CreateTokenWithIAMCommand(request));
-      try {
-        const output = request.grantType === "authorization_code" ? await withoutReplay(send) : await send();
-        logger.debug({ grantType: request.grantType, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "CreateTokenWithIAM succeeded");
-        return toUpstreamResponse(output);
-      } catch (err) {
-        const error = mapUpstreamError(err);
-        logFailure(logger, request, error, err);
-        throw error;
-      }
-    },
+    createTokenWithIAM: (request) => circuit.run(() => call(request)),
+    health: () => circuit.health(),
     destroy() {
       client.destroy();
       http.destroy();
@@ -92,6 +102,7 @@ export function getValidUpstreamOptions(options: CreateUpstreamOptions): CreateU
   positiveInteger("timeoutMs", options.timeoutMs, 1);
   positiveInteger("connectTimeoutMs", options.connectTimeoutMs, 1);
   positiveInteger("maxAttempts", options.maxAttempts, 1);
+  if (options.circuitBreaker !== undefined) getValidCircuitOptions({ ...options.circuitBreaker, logger: options.logger });
   if (typeof options.logger?.error !== "function") throw new TypeError("createUpstream: options.logger must be a pino logger");
   return options;
 }

@@ -1,8 +1,12 @@
 export { createUpstream } from "./create-upstream.js";
 export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "./map-upstream-error.js";
+export { isAvailabilityFault } from "./circuit-breaker.js";
 export {
+  DEFAULT_CIRCUIT_BREAKER,
   UPSTREAM_GRANT_TYPES,
   type CreateUpstreamOptions,
+  type GatewayUpstream,
+  type UpstreamHealth,
   type Upstream,
   type UpstreamGrantType,
   type UpstreamTokenRequest,

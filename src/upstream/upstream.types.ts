@@ -47,6 +47,22 @@ export interface Upstream {
   destroy(): void;
 }
 
+/** The upstream's state for readiness checks: `ok` is false while the circuit is open (failing fast). */
+export interface UpstreamHealth {
+  ok: boolean;
+  circuit: "closed" | "open" | "half-open";
+  /** One human sentence, safe to show on /readyz. */
+  detail: string;
+}
+
+/** What `createUpstream` returns: the Upstream plus its circuit breaker's state. */
+export interface GatewayUpstream extends Upstream {
+  health(): UpstreamHealth;
+}
+
+/** Circuit breaker defaults: open after 5 consecutive availability faults, probe after 10 s. */
+export const DEFAULT_CIRCUIT_BREAKER = { threshold: 5, cooldownMs: 10_000 } as const;
+
 export interface CreateUpstreamOptions {
   region: string;
   /** An SSO OIDC endpoint (emulator, proxy); omitted = AWS's endpoint for `region`. */
@@ -59,5 +75,7 @@ export interface CreateUpstreamOptions {
   connectTimeoutMs: number;
   /** Total attempts for retryable faults (1 = no retry). */
   maxAttempts: number;
+  /** Consecutive availability faults that open the circuit, and its cool-down (default DEFAULT_CIRCUIT_BREAKER). */
+  circuitBreaker?: { threshold: number; cooldownMs: number };
   logger: Logger;
 }

@@ -2,13 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
-import { createUpstream, type CreateUpstreamOptions, type Upstream, type UpstreamTokenRequest } from "../../../src/upstream/index.js";
+import { createUpstream, type CreateUpstreamOptions, type GatewayUpstream, type UpstreamTokenRequest } from "../../../src/upstream/index.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const REDIRECT_URI = "https://mywebapp.example/redirect";
 
 let emulator: RunningEmulator;
-const upstreams: Upstream[] = [];
+const upstreams: GatewayUpstream[] = [];
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ async function devApi(method: "GET" | "POST" | "DELETE", path: string, body?: un
 
 const upstreamCalls = async (): Promise<number> => (await devApi("GET", "/_emulator/stats")).calls.CreateTokenWithIAM;
 
-function upstreamFor(overrides: Partial<CreateUpstreamOptions> = {}): Upstream {
+function upstreamFor(overrides: Partial<CreateUpstreamOptions> = {}): GatewayUpstream {
   const upstream = createUpstream({
     region: emulator.region,
     endpoint: emulator.url,
@@ -157,5 +157,96 @@ describe("createUpstream against the emulator", () => {
     const { level, time, pid, hostname, msg, ...fields } = errorLines[0];
     expect(fields).toEqual({ awsException: "InvalidSignatureException", awsRequestId: error.details.awsRequestId });
     expect(logLines.join("")).not.toContain(request.assertion);
+  });
+});
+
+describe("createUpstream circuit breaker against the emulator's faults", () => {
+  const COOLDOWN_MS = 400;
+  const breakerUpstream = () => upstreamFor({ timeoutMs: 300, maxAttempts: 1, circuitBreaker: { threshold: 3, cooldownMs: COOLDOWN_MS } });
+  const codeOf = async (promise: Promise<unknown>) => (await rejection(promise)).code;
+  const logged = () => logLines.map((line) => JSON.parse(line) as { msg: string });
+
+  it("opens after a burst of 500s, then fails fast with UPSTREAM_UNAVAILABLE and zero new upstream calls", async () => {
+    const upstream = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException" });
+    for (let i = 0; i < 3; i++) expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_SERVER_ERROR");
+    expect(await upstreamCalls()).toBe(3);
+    expect(upstream.health()).toEqual({ ok: false, circuit: "open", detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
+
+    const failFast = await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    expect(failFast.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(failFast.details).toEqual({ retryAfterSeconds: 1 });
+    for (let i = 0; i < 5; i++) expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await upstreamCalls()).toBe(3);
+    expect(logged().filter((line) => line.msg.startsWith("upstream circuit opened"))).toHaveLength(1);
+  });
+
+  it("lets one probe through after the cool-down; an answer closes the circuit", async () => {
+    const upstream = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 3 });
+    for (let i = 0; i < 3; i++) await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    expect(upstream.health().ok).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS + 50));
+
+    const probe = await upstream.createTokenWithIAM(await jwtBearerRequest());
+    expect(probe.tokenType).toBe("Bearer");
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    expect(await upstreamCalls()).toBe(4);
+    expect((await upstream.createTokenWithIAM(await jwtBearerRequest())).tokenType).toBe("Bearer");
+    expect(await upstreamCalls()).toBe(5);
+    expect(logged().map((line) => line.msg).filter((msg) => msg.startsWith("upstream circuit"))).toEqual([
+      "upstream circuit opened: failing fast until a probe succeeds",
+      "upstream circuit half-open: probing Identity Center",
+      "upstream circuit closed: Identity Center answers again",
+    ]);
+  });
+
+  it("re-opens for another cool-down when the probe fails: one probe call, then fail-fast again", async () => {
+    const upstream = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException" });
+    for (let i = 0; i < 3; i++) await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    await new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS + 50));
+    expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_SERVER_ERROR");
+    expect(await upstreamCalls()).toBe(4);
+    expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await upstreamCalls()).toBe(4);
+    expect(upstream.health().circuit).toBe("open");
+  });
+
+  it("opens on latency past the timeout and on dropped connections (availability faults)", async () => {
+    const slow = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 2000, count: 3 });
+    for (let i = 0; i < 3; i++) expect(await codeOf(slow.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(slow.health().circuit).toBe("open");
+
+    const dropped = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", dropConnection: true, count: 3 });
+    for (let i = 0; i < 3; i++) expect(await codeOf(dropped.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(dropped.health().circuit).toBe("open");
+    expect(await upstreamCalls()).toBe(6);
+    expect(await codeOf(dropped.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await upstreamCalls()).toBe(6);
+  });
+
+  it("never opens for rejected grants or throttling: AWS answered", async () => {
+    const upstream = breakerUpstream();
+    for (let i = 0; i < 5; i++) {
+      expect(await codeOf(upstream.createTokenWithIAM({ clientId: emulator.defaultClientId, grantType: JWT_BEARER, assertion: `not-a-jwt-${i}` }))).toBe("INVALID_GRANT");
+    }
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "SlowDownException", count: 5 });
+    for (let i = 0; i < 5; i++) expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("SLOW_DOWN");
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    expect(await upstreamCalls()).toBe(10);
+    expect((await upstream.createTokenWithIAM(await jwtBearerRequest())).tokenType).toBe("Bearer");
+  });
+
+  it("counts only consecutive faults: an answer in between resets the count", async () => {
+    const upstream = breakerUpstream();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 2 });
+    for (let i = 0; i < 2; i++) await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    expect(await codeOf(upstream.createTokenWithIAM({ clientId: emulator.defaultClientId, grantType: JWT_BEARER, assertion: "not-a-jwt" }))).toBe("INVALID_GRANT");
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 2 });
+    for (let i = 0; i < 2; i++) await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    expect(upstream.health().circuit).toBe("closed");
   });
 });

@@ -129,7 +129,7 @@ describe("CONFIG_VARIABLES", () => {
   it("documents every variable loadConfig reads, with a description", () => {
     expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
       "PORT", "HOST", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
-      "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "DEFAULT_CLIENT_ID",
+      "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
       "ALLOWED_CLIENT_IDS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
     ]);
     for (const variable of CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(10);

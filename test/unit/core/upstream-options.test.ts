@@ -50,3 +50,18 @@ describe("createUpstream timeouts", () => {
     expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
   });
 });
+
+describe("createUpstream circuit breaker options", () => {
+  it.each([
+    [{ threshold: 0, cooldownMs: 100 }, "createUpstream: options.circuitBreaker.threshold must be an integer >= 1 (got 0)"],
+    [{ threshold: 2, cooldownMs: 0.5 }, "createUpstream: options.circuitBreaker.cooldownMs must be an integer >= 1 (got 0.5)"],
+  ])("rejects circuitBreaker %j with a message restating the contract", (circuitBreaker, message) => {
+    expect(() => createUpstream({ ...base, circuitBreaker })).toThrow(new TypeError(message));
+  });
+
+  it("reports a closed circuit before any call", () => {
+    const upstream = createUpstream(base);
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    upstream.destroy();
+  });
+});
