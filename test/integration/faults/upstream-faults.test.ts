@@ -1,0 +1,117 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { dataOf, graphql, onlyError } from "../../support/gateway-client.js";
+import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { CREATE_TOKEN_MINIMAL } from "../../support/gateway-operations.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+
+/**
+ * The emulator's fault injection against the real gateway process: an Identity Center that is
+ * slow, failing, dropping connections or throttling. Every request gets an answer (HTTP 200 with
+ * a coded GraphQL error, never a 5xx or a hang), and the circuit breaker stops the gateway from
+ * hammering an upstream that is down: once open, calls fail fast with ZERO new upstream calls,
+ * and after the cool-down one probe closes it again.
+ */
+
+const UPSTREAM_TIMEOUT_MS = 300;
+const THRESHOLD = 3;
+const COOLDOWN_MS = 600;
+let gateway: GatewayProcess;
+let emulator: EmulatorApi;
+
+beforeAll(async () => {
+  gateway = await startGateway({
+    env: {
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      UPSTREAM_MAX_ATTEMPTS: "1",
+      CIRCUIT_BREAKER_THRESHOLD: String(THRESHOLD),
+      CIRCUIT_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
+      // This file measures the upstream, not the gateway's own rate limits.
+      RATE_LIMIT_CALLER_PER_SECOND: "0",
+      RATE_LIMIT_APP_PER_SECOND: "0",
+    },
+  });
+  emulator = emulatorApi(gateway.emulatorUrl!);
+});
+afterAll(async () => {
+  await gateway?.stop();
+});
+afterEach(async () => {
+  // Leave the circuit closed for the next test: clear the faults, wait out the cool-down, one good call.
+  await emulator.clearFaults();
+  await sleep(COOLDOWN_MS + 50);
+  await exchange();
+  await emulator.reset();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function exchange() {
+  const assertion = await emulator.mintAssertion({ sub: `user-${Math.random().toString(36).slice(2)}` });
+  return graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion } });
+}
+
+async function codeOfExchange(): Promise<unknown> {
+  const result = await exchange();
+  expect(result.status).toBe(200);
+  return result.body.errors?.[0]?.extensions?.code ?? "ok";
+}
+
+describe("upstream faults against the gateway process", () => {
+  it("latency past UPSTREAM_TIMEOUT_MS → UPSTREAM_UNAVAILABLE (HTTP 200, retryable) after one upstream call", async () => {
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: UPSTREAM_TIMEOUT_MS * 5, count: 1 });
+    const result = await exchange();
+    expect(result.status).toBe(200);
+    expect(onlyError(result).extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", retryable: true });
+    expect(await emulator.createTokenWithIAMCalls()).toBe(1);
+  });
+
+  it("a burst of 500s opens the circuit: then calls fail fast with zero new upstream calls; after the cool-down a probe closes it", async () => {
+    await emulator.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException" });
+    const burst = await Promise.all(Array.from({ length: THRESHOLD }, () => codeOfExchange()));
+    expect(burst).toEqual(Array(THRESHOLD).fill("UPSTREAM_SERVER_ERROR"));
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
+
+    const failFast = await Promise.all(Array.from({ length: 20 }, () => exchange()));
+    for (const result of failFast) {
+      expect(result.status).toBe(200);
+      expect(onlyError(result).extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 1 });
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
+
+    await emulator.clearFaults();
+    await sleep(COOLDOWN_MS + 50);
+    dataOf(await exchange());
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD + 1);
+    expect(await codeOfExchange()).toBe("ok");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD + 2);
+    expect(gateway.logLines().map((line) => line.msg).filter((msg) => String(msg).startsWith("upstream circuit"))).toEqual([
+      "upstream circuit opened: failing fast until a probe succeeds",
+      "upstream circuit half-open: probing Identity Center",
+      "upstream circuit closed: Identity Center answers again",
+    ]);
+  });
+
+  it("dropped connections → UPSTREAM_UNAVAILABLE for each caller, and they open the circuit too", async () => {
+    await emulator.addFault({ operation: "CreateTokenWithIAM", dropConnection: true });
+    for (let i = 0; i < THRESHOLD; i++) expect(await codeOfExchange()).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
+    expect(await codeOfExchange()).toBe("UPSTREAM_UNAVAILABLE");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
+  });
+
+  it("throttling (SlowDownException) answers SLOW_DOWN and never opens the circuit: every call reaches the upstream", async () => {
+    await emulator.addFault({ operation: "CreateTokenWithIAM", exception: "SlowDownException", count: THRESHOLD * 3 });
+    for (let i = 0; i < THRESHOLD * 3; i++) expect(await codeOfExchange()).toBe("SLOW_DOWN");
+    expect(await codeOfExchange()).toBe("ok");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD * 3 + 1);
+  });
+
+  it("rejected grants (INVALID_GRANT) never open the circuit", async () => {
+    for (let i = 0; i < THRESHOLD * 2; i++) {
+      const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion: `not-a-jwt-${i}` } });
+      expect(onlyError(result).extensions?.code).toBe("INVALID_GRANT");
+    }
+    expect(await codeOfExchange()).toBe("ok");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD * 2 + 1);
+  });
+});
