@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: the gateway against its baselines, on real processes and ephemeral ports.
+ *
+ * Placement on the 2 cores (the same for the gateway and every baseline): the emulator runs in its
+ * own process; the system under test (gateway, naive gateway, or the direct-SDK worker) in its own
+ * process; autocannon and this orchestrator in the bench process. The direct-SDK worker is its own
+ * load generator (its loops are the clients), so it has no autocannon beside it.
+ *
+ * Options (argv): --duration=<s> (measured seconds per scenario, default 8), --warmup=<s> (2),
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e).
+ */
+import { measureDirectSdk } from "./scenarios/direct-sdk.js";
+import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js";
+import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
+import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
+import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
+import { startBenchEmulator } from "./support/emulator.js";
+import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
+import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
+import { describeMachine } from "./support/machine.js";
+import { measureThroughput } from "./support/measure.js";
+import { cleanupWorkDir, REPO_ROOT, stopAll } from "./support/processes.js";
+import { evaluateTargets, formatNotes, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
+import type { BenchRow, BenchTiming } from "./support/types.js";
+
+const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
+const timing: BenchTiming = {
+  durationSeconds: Number(args.duration ?? 8),
+  warmupSeconds: Number(args.warmup ?? 2),
+  connections: Number(args.connections ?? 32),
+};
+const only = args.only ? new Set(args.only.split(",")) : undefined;
+const wanted = (id: string) => only === undefined || only.has(id);
+const SHORT = { ...timing, durationSeconds: Math.min(5, timing.durationSeconds), warmupSeconds: 1 };
+
+const rows: BenchRow[] = [];
+const record = (row: BenchRow & { load?: unknown }) => {
+  const { load: _load, ...clean } = row;
+  rows.push(clean);
+  const rate = clean.requestsPerSecond === null ? "" : ` ${clean.requestsPerSecond} req/s (${clean.successesPerSecond} ok/s)`;
+  process.stdout.write(`  ${clean.id.padEnd(10)} ${clean.system.padEnd(13)}${rate} p50 ${clean.p50Ms ?? "–"} p99 ${clean.p99Ms ?? "–"} upstream ${clean.upstreamCalls ?? "–"} rss ${clean.peakRssMb ?? "–"}${clean.notes ? `  [${clean.notes}]` : ""}\n`);
+};
+const log = (message: string) => process.stdout.write(`${message}\n`);
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const startedAt = performance.now();
+  log(`idc-token-gateway bench — ${machine.date} — ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}`);
+  log(`each throughput run: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s measured, ${timing.connections} connections`);
+
+  const emulator = await startBenchEmulator("emulator");
+  // Baselines have no cache: they may reuse one pool. The gateway's pools are sized from the direct rate.
+  const sharedPool = await emulator.mintAssertions(3000, "shared");
+  let directRate = 600;
+  if (wanted("direct")) {
+    const direct = await measureDirectSdk({ id: "direct", scenario: "baseline: SDK → emulator, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: timing.connections, ...pick(timing) });
+    record(direct);
+    directRate = direct.requestsPerSecond ?? directRate;
+  }
+  if (wanted("c1")) {
+    record(await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, ...pick(SHORT) }));
+  }
+
+  const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
+  if (wanted("typename")) {
+    record(await measureThroughput({ id: "typename", scenario: "baseline: { __typename } on the gateway", system: "gateway", server: gateway, emulator, timing, nextBody: () => TYPENAME_BODY }));
+  }
+  if (wanted("a")) {
+    const pool = await emulator.mintAssertions(poolSize(directRate * 1.5, timing), "distinct");
+    const bodies = rotate(pool, jwtBearerExchangeBody);
+    const row = await measureThroughput({ id: "a", scenario: "(a) distinct exchanges", system: "gateway", server: gateway, emulator, timing, nextBody: bodies.next });
+    record(bodies.wrapped() ? { ...row, notes: `assertion pool of ${pool.length} wrapped: some exchanges repeated` } : row);
+  }
+  if (wanted("b")) {
+    const [assertion] = await emulator.mintAssertions(1, "same");
+    const body = jwtBearerExchangeBody(assertion!);
+    record(await measureThroughput({ id: "b", scenario: "(b) the same exchange again", system: "gateway", server: gateway, emulator, timing, nextBody: () => body }));
+  }
+  if (wanted("c1")) {
+    const pool = await emulator.mintAssertions(poolSize(directRate, SHORT), "sequential");
+    record(await measureGatewayAtConcurrency1({ gateway, emulator, assertions: pool, ...pick(SHORT) }));
+  }
+  if (wanted("c")) {
+    record((await measureConcurrentIdentical({ gateway, emulator, rounds: 3, callers: 100 })).row);
+  }
+  await gateway.stop();
+
+  if (wanted("naive")) {
+    const naive = await startNaiveGateway(emulator.url);
+    const bodies = rotate(sharedPool, jwtBearerExchangeBody);
+    record(await measureThroughput({ id: "a-naive", scenario: "(a) distinct exchanges (naive gateway, reference)", system: "naive-gateway", server: naive, emulator, timing, nextBody: bodies.next }));
+    await naive.stop();
+  }
+
+  if (wanted("d")) record(await measureRefreshStorm({ emulator, rounds: 3, callers: 150 }));
+  await emulator.stop();
+
+  if (wanted("e")) {
+    const throttled = await startBenchEmulator("throttled-emulator", { rateLimitPerSecond: 10 });
+    await throttled.addLatencyFault(50);
+    const throttledGateway = await startBenchGateway({ name: "gateway-e", emulatorUrl: throttled.url });
+    record(await measureMixedThrottled({ id: "e", system: "gateway", server: throttledGateway, emulator: throttled, timing, freshPool: poolSize(400, timing) }));
+    await throttledGateway.stop();
+    const naive = await startNaiveGateway(throttled.url);
+    record(await measureMixedThrottled({ id: "e-naive", system: "naive-gateway", server: naive, emulator: throttled, timing, freshPool: 500 }));
+    await naive.stop();
+    await throttled.stop();
+  }
+
+  const targets = evaluateTargets(rows);
+  const elapsedSeconds = Math.round((performance.now() - startedAt) / 1000);
+  const placement = "emulator: own process; system under test (gateway / naive gateway / direct-SDK worker): own process; autocannon + orchestrator: bench process";
+  const markdown = [
+    `# npm run bench — ${machine.date}`,
+    "",
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s, ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    "",
+    formatRowsTable(rows),
+    "",
+    formatTargetsTable(targets),
+    "",
+    formatNotes(rows),
+    "",
+  ].join("\n");
+  log(`\n${markdown}`);
+  const written = writeResults(`${REPO_ROOT}bench/results`, { machine, timing, placement, elapsedSeconds, rows, targets }, markdown);
+  log(`wrote ${written.json} and ${written.markdown}`);
+}
+
+function pick(t: BenchTiming): { warmupSeconds: number; durationSeconds: number } {
+  return { warmupSeconds: t.warmupSeconds, durationSeconds: t.durationSeconds };
+}
+
+/** Enough distinct assertions for `rate` requests/s over warm-up + measured time. */
+function poolSize(rate: number, t: BenchTiming): number {
+  return Math.ceil(rate * (t.warmupSeconds + t.durationSeconds));
+}
+
+process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    cleanupWorkDir();
+  });

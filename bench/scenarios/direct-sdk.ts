@@ -1,0 +1,40 @@
+import { EMULATOR_CREDENTIALS, spawnBenchProcess, tsxArgs, writeWorkFile } from "../support/processes.js";
+import type { BenchRow } from "../support/types.js";
+
+/**
+ * Baseline: the SDK calling the emulator directly (bench/direct-sdk-worker.ts in its own process):
+ * the limit for an uncached exchange on this machine.
+ */
+export async function measureDirectSdk(options: {
+  id: string;
+  scenario: string;
+  emulatorUrl: string;
+  assertions: string[];
+  concurrency: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+}): Promise<BenchRow> {
+  const file = writeWorkFile(`${options.id}-assertions.json`, JSON.stringify(options.assertions));
+  const worker = await spawnBenchProcess({
+    name: options.id,
+    args: [...tsxArgs("bench/direct-sdk-worker.ts"), options.emulatorUrl, file, String(options.concurrency), String(options.warmupSeconds), String(options.durationSeconds)],
+    env: { AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey },
+    ready: /direct-sdk result (\{.*\})/,
+  });
+  await worker.stop();
+  const result = JSON.parse(worker.url) as { requestsPerSecond: number; successesPerSecond: number; p50Ms: number; p99Ms: number; requests: number; failures: number };
+  return {
+    id: options.id,
+    scenario: options.scenario,
+    system: "direct-sdk",
+    connections: options.concurrency,
+    requestsPerSecond: result.requestsPerSecond,
+    successesPerSecond: result.successesPerSecond,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    requests: result.requests,
+    failures: result.failures,
+    upstreamCalls: result.requests,
+    peakRssMb: null,
+  };
+}

@@ -1,0 +1,38 @@
+import type { BenchEmulator } from "../support/emulator.js";
+import { jwtBearerExchangeBody, rotate } from "../support/graphql-bodies.js";
+import { runSequential } from "../support/load.js";
+import { peakRssMb, type BenchProcess } from "../support/processes.js";
+import type { BenchRow } from "../support/types.js";
+
+/**
+ * One distinct exchange at a time through the gateway, timed with hrtime: compared with the
+ * direct SDK's median at concurrency 1, this is what the gateway adds to a call.
+ */
+export async function measureGatewayAtConcurrency1(options: {
+  gateway: BenchProcess;
+  emulator: BenchEmulator;
+  assertions: string[];
+  warmupSeconds: number;
+  durationSeconds: number;
+}): Promise<BenchRow> {
+  const bodies = rotate(options.assertions, jwtBearerExchangeBody);
+  await runSequential(options.gateway.url, options.warmupSeconds, bodies.next);
+  const before = await options.emulator.createTokenWithIamCalls();
+  const result = await runSequential(options.gateway.url, options.durationSeconds, bodies.next);
+  const calls = (await options.emulator.createTokenWithIamCalls()) - before;
+  return {
+    id: "c1-gateway",
+    scenario: "latency at concurrency 1, distinct exchanges",
+    system: "gateway",
+    connections: 1,
+    requestsPerSecond: Math.round((result.requests / options.durationSeconds) * 10) / 10,
+    successesPerSecond: Math.round(((result.requests - result.failures) / options.durationSeconds) * 10) / 10,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    requests: result.requests,
+    failures: result.failures,
+    upstreamCalls: calls,
+    peakRssMb: peakRssMb(options.gateway.pid),
+    ...(bodies.wrapped() ? { notes: "assertion pool wrapped: some exchanges repeated" } : {}),
+  };
+}

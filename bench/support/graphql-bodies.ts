@@ -1,0 +1,29 @@
+/**
+ * The GraphQL request bodies the bench sends: the same documents to the gateway and to the naive
+ * gateway (AWS's nine response fields), so both serialize the same answer.
+ */
+
+const RESPONSE_FIELDS = "accessToken tokenType expiresIn refreshToken idToken issuedTokenType scope awsAdditionalDetails { identityContext }";
+
+const EXCHANGE = `mutation Exchange($assertion: String!) { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: $assertion }) { ${RESPONSE_FIELDS} } }`;
+const REFRESH = `mutation Refresh($refreshToken: String!) { refreshToken(input: { refreshToken: $refreshToken }) { ${RESPONSE_FIELDS} } }`;
+
+export function jwtBearerExchangeBody(assertion: string): string {
+  return JSON.stringify({ query: EXCHANGE, operationName: "Exchange", variables: { assertion } });
+}
+
+export function refreshBody(refreshToken: string): string {
+  return JSON.stringify({ query: REFRESH, operationName: "Refresh", variables: { refreshToken } });
+}
+
+export const TYPENAME_BODY = JSON.stringify({ query: "{ __typename }" });
+
+/** Cycles through a pool; `wrapped` tells whether any body was sent twice (a distinct-exchange run must not). */
+export function rotate<T>(pool: readonly T[], toBody: (item: T) => string): { next: () => string; wrapped: () => boolean; used: () => number } {
+  let index = 0;
+  return {
+    next: () => toBody(pool[index++ % pool.length]!),
+    wrapped: () => index > pool.length,
+    used: () => index,
+  };
+}

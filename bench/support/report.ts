@@ -1,0 +1,66 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchRow, BenchTarget } from "./types.js";
+
+/** The issue's targets, each computed from the rows of this run (a missing row fails its target). */
+export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
+  const row = (id: string) => rows.find((r) => r.id === id);
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
+  const fmt = (value: number | null, digits = 2) => (value === null ? "n/a" : value.toFixed(digits));
+  const targets: BenchTarget[] = [];
+
+  const a = ratio(row("a")?.requestsPerSecond, row("direct")?.requestsPerSecond);
+  targets.push({ target: "(a) distinct exchanges ≥ 0.75× direct SDK", measured: `${fmt(a)}×`, pass: a !== null && a >= 0.75 });
+
+  const b = ratio(row("b")?.requestsPerSecond, row("typename")?.requestsPerSecond);
+  targets.push({ target: "(b) cache hit ≥ 0.9× { __typename }", measured: `${fmt(b)}×`, pass: b !== null && b >= 0.9 });
+
+  for (const id of ["c", "d"]) {
+    const calls = row(id)?.upstreamCalls ?? null;
+    const label = id === "c" ? "(c) 100 concurrent identical exchanges: 1 upstream call" : "(d) refresh storm over 3 gateways: 1 upstream call";
+    targets.push({ target: label, measured: calls === null ? "n/a" : `${calls} (max per round)`, pass: calls === 1 });
+  }
+
+  const e = ratio(row("e")?.successesPerSecond, row("e-naive")?.successesPerSecond);
+  targets.push({ target: "(e) successful exchanges/s ≥ 8× naive gateway", measured: `${fmt(e, 1)}×`, pass: e !== null && e >= 8 });
+
+  const gatewayP50 = row("c1-gateway")?.p50Ms;
+  const directP50 = row("c1-direct")?.p50Ms;
+  const added = gatewayP50 != null && directP50 != null ? gatewayP50 - directP50 : null;
+  targets.push({ target: "concurrency 1: gateway adds ≤ 0.5 ms to the direct median", measured: `${fmt(added, 3)} ms (${fmt(gatewayP50 ?? null, 3)} vs ${fmt(directP50 ?? null, 3)})`, pass: added !== null && added <= 0.5 });
+
+  const rss = Math.max(0, ...rows.filter((r) => r.system !== "direct-sdk" && r.system !== "naive-gateway").map((r) => r.peakRssMb ?? 0));
+  targets.push({ target: "peak gateway RSS < 200 MB", measured: `${rss} MB`, pass: rss > 0 && rss < 200 });
+  return targets;
+}
+
+const show = (value: number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
+
+export function formatRowsTable(rows: readonly BenchRow[]): string {
+  const header = ["id", "scenario", "system", "conns", "req/s", "ok/s", "p50 ms", "p99 ms", "requests", "failed", "upstream calls", "peak RSS MB"];
+  const lines = rows.map((r) => [r.id, r.scenario, r.system, String(r.connections), show(r.requestsPerSecond), show(r.successesPerSecond), show(r.p50Ms), show(r.p99Ms), String(r.requests), String(r.failures), show(r.upstreamCalls), show(r.peakRssMb)]);
+  return markdownTable(header, lines);
+}
+
+export function formatTargetsTable(targets: readonly BenchTarget[]): string {
+  return markdownTable(["target", "measured", "result"], targets.map((t) => [t.target, t.measured, t.pass ? "PASS" : "FAIL"]));
+}
+
+export function formatNotes(rows: readonly BenchRow[]): string {
+  return rows.filter((r) => r.notes).map((r) => `- ${r.id}: ${r.notes}`).join("\n");
+}
+
+function markdownTable(header: string[], lines: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [format(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(format)].join("\n");
+}
+
+export function writeResults(directory: string, document: Record<string, unknown>, markdown: string): { json: string; markdown: string } {
+  mkdirSync(directory, { recursive: true });
+  const json = join(directory, "bench.json");
+  const md = join(directory, "latest.md");
+  writeFileSync(json, `${JSON.stringify(document, null, 2)}\n`);
+  writeFileSync(md, markdown);
+  return { json, markdown: md };
+}

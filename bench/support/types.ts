@@ -1,0 +1,30 @@
+/** One line of the bench table (and of bench.json). */
+export interface BenchRow {
+  id: string;
+  scenario: string;
+  system: "gateway" | "naive-gateway" | "direct-sdk" | "gateways x3";
+  connections: number;
+  requestsPerSecond: number | null;
+  successesPerSecond: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  requests: number;
+  failures: number;
+  /** CreateTokenWithIAM calls the emulator counted during the measured window. */
+  upstreamCalls: number | null;
+  /** VmHWM of the gateway process(es) after this row (peak since start; max over replicas). */
+  peakRssMb: number | null;
+  notes?: string;
+}
+
+export interface BenchTarget {
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+export interface BenchTiming {
+  warmupSeconds: number;
+  durationSeconds: number;
+  connections: number;
+}
