@@ -1,0 +1,294 @@
+/**
+ * TokenManager: holds the current CreateTokenWithIAMResponse of one user session and keeps it
+ * fresh through the gateway.
+ *
+ * - Refreshes AHEAD of `expiresAt` (by `refreshSkewMs`), so requests never carry an expired token.
+ * - One refresh at a time per tab: concurrent callers share one in-flight promise.
+ * - One refresh at a time across tabs: over a BroadcastChannel the tabs elect one refresher (and
+ *   take a Web Lock when the platform has them); the others adopt the tokens it broadcasts. This
+ *   matters because Identity Center may rotate refresh tokens: a second refresh with the old one
+ *   would fail and sign the user out.
+ * - Errors by `extensions.code` (error-policy.ts): INVALID_GRANT signs out (in every tab);
+ *   throttling and upstream faults are retried with jittered exponential backoff.
+ */
+import { actionForErrorCode, backoffDelayMs, type BackoffOptions } from "./error-policy.js";
+import { executeOperation, GatewayRequestError, type FetchLike } from "./gateway-request.js";
+import {
+  ExchangeTokenDocument,
+  RefreshTokensDocument,
+  type CreateTokenWithIamInput,
+  type TokenSetFragment,
+} from "./generated/graphql.js";
+import { defaultBroadcastChannelFactory, TabChannel, winsElection, type BroadcastChannelFactory, type TabMessage } from "./tab-channel.js";
+import { defaultLockManager, type LockManagerLike } from "./web-locks.js";
+
+export type TokenManagerState =
+  | { status: "signed-out"; reason: "initial" | "sign-out" | "invalid-grant" }
+  | { status: "signed-in"; tokens: TokenSetFragment }
+  | { status: "error"; tokens: TokenSetFragment; error: GatewayRequestError };
+
+export interface TokenManagerOptions {
+  /** The gateway's GraphQL endpoint, e.g. `http://localhost:4000/graphql`. */
+  endpoint: string;
+  /** Application ARN sent with refreshes; omitted: the gateway's default application. */
+  clientId?: string;
+  /** Refresh this many ms before expiresAt (default 60 000). */
+  refreshSkewMs?: number;
+  /** BroadcastChannel name shared by the tabs (default "idc-token-gateway"); null: no tab coordination. */
+  channelName?: string | null;
+  broadcastChannel?: BroadcastChannelFactory;
+  /** Web Locks; default navigator.locks when present; null: do not use locks. */
+  locks?: LockManagerLike | null;
+  /** How long a tab listens for competing refresh intents before refreshing (default 100 ms). */
+  electionWindowMs?: number;
+  /** How long a tab that lost the election waits for the winner's tokens before refreshing itself (default 15 000 ms). */
+  followerTimeoutMs?: number;
+  /** Attempts for retryable failures, the first included (default 5). */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  fetch?: FetchLike;
+  headers?: Record<string, string>;
+  now?: () => number;
+}
+
+export class SignedOutError extends Error {
+  constructor() {
+    super("no tokens: the user is signed out");
+    this.name = "SignedOutError";
+  }
+}
+
+const DEFAULTS = { refreshSkewMs: 60_000, channelName: "idc-token-gateway", electionWindowMs: 100, followerTimeoutMs: 15_000, maxAttempts: 5 };
+
+export class TokenManager {
+  readonly tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  private current: TokenManagerState = { status: "signed-out", reason: "initial" };
+  private inFlight: Promise<TokenSetFragment> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly listeners = new Set<(state: TokenManagerState) => void>();
+  private readonly waiters = new Set<() => void>();
+  private readonly channel: TabChannel | undefined;
+  private readonly locks: LockManagerLike | undefined;
+  private readonly settings: typeof DEFAULTS;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.settings = getValidSettings(options);
+    this.now = options.now ?? Date.now;
+    this.locks = options.locks === null ? undefined : (options.locks ?? defaultLockManager());
+    const factory = options.broadcastChannel ?? defaultBroadcastChannelFactory();
+    const name = options.channelName === undefined ? DEFAULTS.channelName : options.channelName;
+    this.channel = name !== null && factory ? new TabChannel(name, factory, this.tabId, (m) => this.onTabMessage(m), this.now) : undefined;
+  }
+
+  get state(): TokenManagerState {
+    return this.current;
+  }
+
+  get tokens(): TokenSetFragment | undefined {
+    return this.current.status === "signed-out" ? undefined : this.current.tokens;
+  }
+
+  /** Calls `listener` on every state change; returns the unsubscribe function. */
+  subscribe(listener: (state: TokenManagerState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs createTokenWithIAM (any grant) and holds the result; every tab receives it. */
+  async signIn(input: CreateTokenWithIamInput): Promise<TokenSetFragment> {
+    const data = await executeOperation(this.requestOptions(), ExchangeTokenDocument, { input });
+    this.adopt(data.createTokenWithIAM, { broadcast: true });
+    return data.createTokenWithIAM;
+  }
+
+  /** Holds tokens obtained elsewhere (e.g. restored by the app); does not broadcast them. */
+  setTokens(tokens: TokenSetFragment): void {
+    this.adopt(tokens, { broadcast: false });
+  }
+
+  /** The access token, refreshed first when it is within the skew of expiring. */
+  async getAccessToken(): Promise<string> {
+    const tokens = this.tokens;
+    if (!tokens) throw new SignedOutError();
+    const fresh = this.isFresh(tokens) ? tokens : await this.refresh();
+    if (!fresh.accessToken) throw new SignedOutError();
+    return fresh.accessToken;
+  }
+
+  /** Refreshes now (coordinated with other tabs). Concurrent calls share one promise. */
+  refresh(): Promise<TokenSetFragment> {
+    this.inFlight ??= this.coordinatedRefresh().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** Drops the tokens here and in every tab. */
+  signOut(): void {
+    this.dropTokens("sign-out", { broadcast: true });
+  }
+
+  /** Stops the refresh timer and leaves the channel. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.channel?.close();
+    for (const wake of this.waiters) wake();
+  }
+
+  private async coordinatedRefresh(): Promise<TokenSetFragment> {
+    const tokens = this.tokens;
+    if (!tokens?.refreshToken) throw new SignedOutError();
+    const basis = tokens.issuedAt;
+    if (!this.channel) return this.refreshNow(tokens);
+
+    // Another tab already announced a refresh of this very set: wait for its result.
+    if (this.channel.intentsFor(basis, this.settings.followerTimeoutMs).length > 0) {
+      const adopted = await this.waitForTokensNewerThan(basis, this.settings.followerTimeoutMs);
+      if (adopted) return adopted;
+    }
+    if (this.locks) return this.refreshUnderLock(basis);
+
+    // Election without locks: announce, listen for a window, the smallest tab id refreshes.
+    this.channel.send({ type: "refresh-intent", basis });
+    const adoptedDuringWindow = await this.waitForTokensNewerThan(basis, this.settings.electionWindowMs);
+    if (adoptedDuringWindow) return adoptedDuringWindow;
+    if (!winsElection(this.tabId, this.channel.intentsFor(basis, this.settings.followerTimeoutMs))) {
+      const adopted = await this.waitForTokensNewerThan(basis, this.settings.followerTimeoutMs);
+      if (adopted) return adopted;
+    }
+    return this.refreshNow(this.tokensOrThrow());
+  }
+
+  /** Web Locks: whoever holds the lock refreshes; a tab finding it taken waits for the holder's tokens. */
+  private async refreshUnderLock(basis: string): Promise<TokenSetFragment> {
+    const lockName = `${this.options.channelName ?? DEFAULTS.channelName}:refresh`;
+    const underLock = async (lock: { name: string } | null): Promise<TokenSetFragment | undefined> => {
+      if (!lock) return undefined;
+      const tokens = this.tokensOrThrow();
+      if (tokens.issuedAt !== basis) return tokens; // another tab refreshed while we queued
+      this.channel?.send({ type: "refresh-intent", basis });
+      return this.refreshNow(tokens);
+    };
+    const result = await this.locks!.request(lockName, { ifAvailable: true }, underLock);
+    if (result) return result;
+    const adopted = await this.waitForTokensNewerThan(basis, this.settings.followerTimeoutMs);
+    if (adopted) return adopted;
+    return (await this.locks!.request(lockName, underLock))!;
+  }
+
+  /** The refresh mutation itself, retried with backoff for transient codes. */
+  private async refreshNow(tokens: TokenSetFragment): Promise<TokenSetFragment> {
+    const input = { refreshToken: tokens.refreshToken!, ...(this.options.clientId ? { clientId: this.options.clientId } : {}) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const data = await executeOperation(this.requestOptions(), RefreshTokensDocument, { input });
+        this.adopt(data.refreshToken, { broadcast: true });
+        return data.refreshToken;
+      } catch (error) {
+        const failure = error instanceof GatewayRequestError ? error : new GatewayRequestError("INTERNAL_SERVER_ERROR", String(error), undefined);
+        const action = actionForErrorCode(failure.code);
+        if (action === "sign-out") {
+          this.dropTokens("invalid-grant", { broadcast: true });
+          throw failure;
+        }
+        if (action === "fail" || attempt + 1 >= this.settings.maxAttempts || this.closed) {
+          this.setState({ status: "error", tokens, error: failure });
+          throw failure;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.options.backoff)));
+      }
+    }
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case "tokens":
+        if (!this.tokens || message.tokens.issuedAt > this.tokens.issuedAt) this.adopt(message.tokens, { broadcast: false });
+        return;
+      case "signed-out":
+        this.dropTokens("sign-out", { broadcast: false });
+        return;
+      case "refresh-intent":
+        return; // recorded by TabChannel; read when this tab wants to refresh
+    }
+  }
+
+  private adopt(tokens: TokenSetFragment, { broadcast }: { broadcast: boolean }): void {
+    this.setState({ status: "signed-in", tokens });
+    if (broadcast) this.channel?.send({ type: "tokens", tokens });
+    this.scheduleRefresh(tokens);
+  }
+
+  private dropTokens(reason: "sign-out" | "invalid-grant", { broadcast }: { broadcast: boolean }): void {
+    clearTimeout(this.timer);
+    this.setState({ status: "signed-out", reason });
+    if (broadcast) this.channel?.send({ type: "signed-out" });
+  }
+
+  private scheduleRefresh(tokens: TokenSetFragment): void {
+    clearTimeout(this.timer);
+    if (this.closed || !tokens.expiresAt || !tokens.refreshToken) return;
+    const dueInMs = Math.max(0, Date.parse(tokens.expiresAt) - this.settings.refreshSkewMs - this.now());
+    // Failures are already in the state (and broadcast); the timer has no caller to throw to.
+    this.timer = setTimeout(() => void this.refresh().catch(() => undefined), dueInMs);
+  }
+
+  private isFresh(tokens: TokenSetFragment): boolean {
+    return !tokens.expiresAt || Date.parse(tokens.expiresAt) - this.settings.refreshSkewMs > this.now();
+  }
+
+  private tokensOrThrow(): TokenSetFragment {
+    const tokens = this.tokens;
+    if (!tokens?.refreshToken) throw new SignedOutError();
+    return tokens;
+  }
+
+  /** Resolves with the held tokens once they were issued after `basis`, or undefined after `timeoutMs`. */
+  private waitForTokensNewerThan(basis: string, timeoutMs: number): Promise<TokenSetFragment | undefined> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const tokens = this.tokens;
+        if (this.current.status === "signed-out") return finish(undefined);
+        if (tokens && tokens.issuedAt > basis) return finish(tokens);
+        if (this.closed) finish(undefined);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const finish = (tokens: TokenSetFragment | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(tokens);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private setState(state: TokenManagerState): void {
+    this.current = state;
+    for (const wake of [...this.waiters]) wake();
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private requestOptions() {
+    return { endpoint: this.options.endpoint, ...(this.options.fetch ? { fetch: this.options.fetch } : {}), ...(this.options.headers ? { headers: this.options.headers } : {}) };
+  }
+}
+
+/** Options checked up front, with messages that restate the contract and show the bad value. */
+function getValidSettings(options: TokenManagerOptions): typeof DEFAULTS {
+  if (typeof options.endpoint !== "string" || !/^https?:\/\//.test(options.endpoint)) {
+    throw new TypeError(`TokenManager: endpoint must be the gateway's http(s) GraphQL URL, got ${JSON.stringify(options.endpoint)}`);
+  }
+  const settings = { ...DEFAULTS };
+  for (const key of ["refreshSkewMs", "electionWindowMs", "followerTimeoutMs", "maxAttempts"] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const min = key === "maxAttempts" ? 1 : 0;
+    if (!Number.isInteger(value) || value < min) throw new TypeError(`TokenManager: ${key} must be an integer >= ${min}, got ${String(value)}`);
+    settings[key] = value;
+  }
+  return settings;
+}
