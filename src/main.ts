@@ -13,6 +13,7 @@ import { GATEWAY_VERSION } from "./schema/package-version.js";
 import { mintExampleAssertion } from "./server/example-assertion.js";
 import { createGatewayServer, type GatewayServer } from "./server/index.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
+import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
 import { createUpstream, type Upstream } from "./upstream/index.js";
 
@@ -22,12 +23,18 @@ async function main(): Promise<void> {
   if (config.gatewaySecretGenerated) {
     logger.warn("GATEWAY_SECRET is not set: generated a random one for this process; replicas will not share state (set it in production)");
   }
+  if (config.gatewaySecretGenerated && config.redisUrl !== undefined) {
+    logger.warn(
+      "REDIS_URL is set but GATEWAY_SECRET is generated: this replica's Redis keys and sealed values are unreadable to every other replica (no shared single-flight, cache or refresh grace). Set the same GATEWAY_SECRET on every replica.",
+    );
+  }
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
-  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer } = {};
+  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer; store?: Store } = {};
   handleShutdownSignals(logger, async () => {
     await running.server?.close();
     running.upstream?.destroy();
+    await running.store?.close();
     await running.emulator?.stop();
   });
 
@@ -44,7 +51,14 @@ async function main(): Promise<void> {
     logger,
   });
   running.upstream = upstream;
-  const tokenService = createTokenService({ config, upstream, logger });
+  const store = createGatewayStore({
+    redisUrl: config.redisUrl,
+    logger,
+    keyPrefix: config.coordination?.redisKeyPrefix ?? "",
+    ...(config.coordination ? { memory: { maxEntries: config.coordination.cacheMaxEntries, maxBytes: config.coordination.cacheMaxBytes } } : {}),
+  });
+  running.store = store;
+  const tokenService = createTokenService({ config, upstream, logger, store });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({ config, tokenService, logger, upstreamLabel });
   running.server = server;

@@ -159,6 +159,30 @@ export const VARIABLES = {
     description: "Whether GraphQL introspection is enabled.",
     schema: booleanWord,
   }),
+  EXPLORER: variable({
+    name: "EXPLORER", default: "true (false when NODE_ENV=production)", accepts: "true or false",
+    description: "Whether a browser opening the GraphQL endpoint gets the offline explorer (GraphiQL served from the gateway itself, with example operations and, in embedded mode, test credentials).",
+    schema: booleanWord,
+  }),
+  CORS_ORIGINS: variable({
+    name: "CORS_ORIGINS", default: "https://studio.apollographql.com (plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production)",
+    accepts: "a comma-separated list of origins such as https://app.example.com (scheme://host[:port], no path), or none",
+    description: "Browser origins allowed to call the gateway cross-origin (CORS, without credentials). Setting it replaces the default list; `none` allows no other origin.",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
+      .pipe(z.union([z.tuple([z.literal("none")]).transform(() => [] as string[]), z.array(z.string().regex(/^https?:\/\/[^\s/,]+$/)).min(1)])),
+  }),
+  APOLLO_KEY: variable({
+    name: "APOLLO_KEY", default: null, echoValue: false, accepts: "an Apollo GraphOS API key (service:…)",
+    description: "With APOLLO_GRAPH_REF: report schema and usage to Apollo GraphOS (never variables or headers). Both or neither.",
+    schema: z.string().regex(/^\S+$/),
+  }),
+  APOLLO_GRAPH_REF: variable({
+    name: "APOLLO_GRAPH_REF", default: null, accepts: "a graph ref such as my-graph@current",
+    description: "The GraphOS graph and variant to report to (see APOLLO_KEY).",
+    schema: z.string().regex(/^[^\s@]+@[^\s@]+$/),
+  }),
   MAX_ALIASES: variable({
     name: "MAX_ALIASES", default: "15", accepts: "an integer from 1 to 1000",
     description: "Most aliases one GraphQL operation may use; more is refused before execution (GRAPHQL_VALIDATION_FAILED), so one request cannot fan out into many AWS calls.",

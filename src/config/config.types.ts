@@ -39,6 +39,12 @@ export interface GatewayConfig {
   /** True when no GATEWAY_SECRET was given and one was generated for this process (development only). */
   gatewaySecretGenerated: boolean;
   introspection: boolean;
+  /** Serve the offline explorer to browsers at the GraphQL endpoint (src/server/explorer/). */
+  explorer: boolean;
+  /** Cross-origin browser access (CORS, never with credentials). */
+  cors: CorsConfig;
+  /** Apollo GraphOS schema and usage reporting; undefined = none. */
+  apolloReporting: ApolloReportingConfig | undefined;
   /** Limits on one GraphQL request, enforced before execution (src/server/limits/). */
   operationLimits: OperationLimits;
   /** Rate limits (src/ratelimit/); 0 disables one. */
@@ -83,4 +89,17 @@ export interface RateLimitConfig {
   /** Per caller (client IP) GraphQL requests per second, plus a burst. */
   callerPerSecond: number;
   callerBurst: number;
+}
+
+export interface CorsConfig {
+  /** Exact origins allowed (scheme://host[:port]). */
+  origins: readonly string[];
+  /** Also allow http://localhost:<any port> and http://127.0.0.1:<any port> (development default). */
+  allowLocalhost: boolean;
+}
+
+export interface ApolloReportingConfig {
+  /** APOLLO_KEY: a secret, never logged. */
+  key: string;
+  graphRef: string;
 }

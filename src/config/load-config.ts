@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
-import type { GatewayConfig, UpstreamConfig } from "./config.types.js";
+import type { ApolloReportingConfig, CorsConfig, GatewayConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
 
 /**
@@ -32,6 +32,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gatewaySecret: secret.value,
     gatewaySecretGenerated: secret.generated,
     introspection: read("INTROSPECTION") ?? nodeEnv !== "production",
+    explorer: read("EXPLORER") ?? nodeEnv !== "production",
+    cors: resolveCors(read("CORS_ORIGINS"), nodeEnv),
+    apolloReporting: resolveApolloReporting(read("APOLLO_KEY"), read("APOLLO_GRAPH_REF")),
     operationLimits: {
       maxAliases: read("MAX_ALIASES") ?? 15,
       maxDepth: read("MAX_DEPTH") ?? 8,
@@ -85,6 +88,22 @@ function resolveUpstream(endpoint: string | undefined, upstream: "aws" | "embedd
     case "embedded":
       return { mode: "embedded", region, emulatorPort };
   }
+}
+
+/** Apollo Studio's explorer runs on this origin; it may call the gateway unless CORS_ORIGINS says otherwise. */
+const APOLLO_STUDIO_ORIGIN = "https://studio.apollographql.com";
+
+function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["nodeEnv"]): CorsConfig {
+  if (origins !== undefined) return { origins, allowLocalhost: false };
+  return { origins: [APOLLO_STUDIO_ORIGIN], allowLocalhost: nodeEnv !== "production" };
+}
+
+function resolveApolloReporting(key: string | undefined, graphRef: string | undefined): ApolloReportingConfig | undefined {
+  if (key !== undefined && graphRef !== undefined) return { key, graphRef };
+  if (key === undefined && graphRef === undefined) return undefined;
+  // One without the other would silently report nothing (or to the wrong graph): refuse to start.
+  const missing = key === undefined ? "APOLLO_KEY" : "APOLLO_GRAPH_REF";
+  throw new ConfigError(missing, `${missing} must be set too: APOLLO_KEY and APOLLO_GRAPH_REF enable Apollo GraphOS reporting together`);
 }
 
 function readGatewaySecret(secret: string | undefined, nodeEnv: GatewayConfig["nodeEnv"]): { value: Buffer; generated: boolean } {

@@ -1,3 +1,4 @@
-export { createTokenService, type TokenService, type TokenServiceDeps } from "./token-service.js";
+export { createTokenService, type TokenService, type TokenServiceDeps, type TokenServiceHealth } from "./token-service.js";
+export { type ApplicationRateLimit, type TokenMetrics, singleFlightLockTtlMs, DEFAULT_COORDINATION } from "./token-exchanger.js";
 export { validateTokenRequest, LIMITS as TOKEN_REQUEST_LIMITS, type ValidTokenRequest } from "./grant-validation.js";
 export * from "./token.types.js";

@@ -1,24 +1,43 @@
 import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
+import { createKeyspace } from "../store/keyspace.js";
+import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
 import { createRequestTokenService } from "./request-token-service.js";
+import { createTokenExchanger, type ApplicationRateLimit, type TokenMetrics } from "./token-exchanger.js";
 import type { RequestTokenService } from "./token.types.js";
 
 export interface TokenServiceDeps {
   config: GatewayConfig;
   upstream: Upstream;
   logger: Logger;
+  /** Shared state (locks, results, cache, grace successors): `createGatewayStore({ redisUrl: config.redisUrl, logger })`. Closed by its creator, not here. */
+  store: Store;
+  /** Prometheus counters to record cache lookups, single-flight roles and upstream calls into. */
+  metrics?: TokenMetrics | undefined;
+  /** Consulted right before every real upstream call (never for cache hits, grace or joined flights); its RATE_LIMITED error propagates. */
+  applicationRateLimit?: ApplicationRateLimit | undefined;
+}
+
+export interface TokenServiceHealth {
+  /** The store's own report: `up`, or `degraded` (Redis unreachable, serving from process memory: not shared with replicas). */
+  store: StoreHealth;
 }
 
 /** Process-wide token service; `forRequest()` gives each GraphQL operation its own loader. */
 export interface TokenService {
   forRequest(): RequestTokenService;
+  /** Never rejects: for the readiness endpoint. */
+  health(): Promise<TokenServiceHealth>;
 }
 
 export function createTokenService(deps: TokenServiceDeps): TokenService {
-  const { config, upstream, logger } = getValidTokenServiceDeps(deps);
+  const { config, upstream, logger, store, metrics, applicationRateLimit } = getValidTokenServiceDeps(deps);
+  const keyspace = createKeyspace({ secret: config.gatewaySecret });
+  const exchange = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit });
   return {
-    forRequest: () => createRequestTokenService({ config, upstream, logger }),
+    forRequest: () => createRequestTokenService({ config, exchange, logger }),
+    health: async () => ({ store: await store.health() }),
   };
 }
 
@@ -31,5 +50,9 @@ function getValidTokenServiceDeps(deps: TokenServiceDeps): TokenServiceDeps {
   }
   if (typeof deps.upstream?.createTokenWithIAM !== "function") throw new TypeError("createTokenService: upstream must come from createUpstream()");
   if (typeof deps.logger?.debug !== "function") throw new TypeError("createTokenService: logger must be a pino logger");
+  if (typeof deps.store?.setIfAbsent !== "function") throw new TypeError("createTokenService: store must be a Store (use createGatewayStore({ redisUrl: config.redisUrl, logger }))");
+  if (deps.applicationRateLimit !== undefined && typeof deps.applicationRateLimit.consume !== "function") {
+    throw new TypeError("createTokenService: applicationRateLimit must have consume(clientId): Promise<void>");
+  }
   return deps;
 }

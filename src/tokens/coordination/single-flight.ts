@@ -15,6 +15,12 @@ export interface SingleFlightOptions {
   waitTimeoutMs: number;
   /** How long a successful result stays readable: identical calls arriving this soon after the leader finished reuse it. Default 5000. */
   resultTtlMs?: number;
+  /**
+   * False: a result is handed only to the calls that joined the flight while it ran; a call arriving
+   * after the flight finished runs fn again even if the result is still stored (single-use grants such
+   * as authorization codes: never replayed). Default true.
+   */
+  reuseFinishedResults?: boolean;
   /** Same for a handed-off error; short, so a retry soon after gets a fresh attempt. Default 1000. */
   errorTtlMs?: number;
   /** Followers re-check the result and the lock this often: the safety net for a missed publish. Default 50. */
@@ -83,7 +89,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
     let outcome: Outcome<T> | undefined;
     try {
       // A leader that finished moments ago may have left its result: reuse it rather than call again.
-      const recent = await store.get(keys.result);
+      const recent = settings.reuseFinishedResults ? await store.get(keys.result) : null;
       if (recent) return settle(keyspace.open(keys.result, recent), codec);
       // Promise.resolve().then: a synchronous throw in fn is an outcome too, not a crash of the flight.
       outcome = await Promise.resolve().then(fn).then(
@@ -193,6 +199,7 @@ export function getValidSingleFlightOptions(options: SingleFlightOptions): Valid
     resultTtlMs: options.resultTtlMs ?? 5_000,
     errorTtlMs: options.errorTtlMs ?? 1_000,
     pollIntervalMs: options.pollIntervalMs ?? 50,
+    reuseFinishedResults: options.reuseFinishedResults ?? true,
     logger: options.logger ?? silentStoreLogger,
   };
   for (const name of ["lockTtlMs", "waitTimeoutMs", "resultTtlMs", "errorTtlMs", "pollIntervalMs"] as const) {

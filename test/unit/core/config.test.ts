@@ -37,6 +37,7 @@ describe("loadConfig defaults", () => {
       rateLimits: { applicationPerSecond: 80, callerPerSecond: 20, callerBurst: 40 },
       trustProxy: false,
       shutdownTimeoutMs: 10_000,
+      coordination: { refreshGraceSeconds: 30, cacheMinTtlSeconds: 300, cacheMaxEntries: 10_000, cacheMaxBytes: 67_108_864, singleFlightWaitMs: undefined, redisKeyPrefix: "" },
     });
     expect(config.gatewaySecret.length).toBe(32);
   });
@@ -77,6 +78,11 @@ describe("loadConfig accepts good values", () => {
     ["RATE_LIMIT_APP_PER_SECOND 0 (disabled)", { RATE_LIMIT_APP_PER_SECOND: "0" }, (c) => c.rateLimits.applicationPerSecond, 0],
     ["TRUST_PROXY", { TRUST_PROXY: "true" }, (c) => c.trustProxy, true],
     ["SHUTDOWN_TIMEOUT_MS", { SHUTDOWN_TIMEOUT_MS: "2500" }, (c) => c.shutdownTimeoutMs, 2500],
+    ["REFRESH_GRACE_SECONDS 0 (off)", { REFRESH_GRACE_SECONDS: "0" }, (c) => c.coordination?.refreshGraceSeconds, 0],
+    ["CACHE_MIN_TTL_SECONDS", { CACHE_MIN_TTL_SECONDS: "60" }, (c) => c.coordination?.cacheMinTtlSeconds, 60],
+    ["CACHE_MAX_ENTRIES and CACHE_MAX_BYTES", { CACHE_MAX_ENTRIES: "500", CACHE_MAX_BYTES: "1048576" }, (c) => [c.coordination?.cacheMaxEntries, c.coordination?.cacheMaxBytes], [500, 1_048_576]],
+    ["SINGLE_FLIGHT_WAIT_MS", { SINGLE_FLIGHT_WAIT_MS: "1500" }, (c) => c.coordination?.singleFlightWaitMs, 1500],
+    ["REDIS_KEY_PREFIX", { REDIS_KEY_PREFIX: "tenant-a:" }, (c) => c.coordination?.redisKeyPrefix, "tenant-a:"],
     ["INTROSPECTION true in production", { NODE_ENV: "production", GATEWAY_SECRET: SECRET, INTROSPECTION: "true" }, (c) => c.introspection, true],
   ];
   it.each(cases)("reads %s", (_label, env, pick, expected) => {
@@ -111,6 +117,12 @@ describe("loadConfig rejects bad values with one line naming the variable", () =
     [{ GATEWAY_SECRET: "too-short-secret" }, "GATEWAY_SECRET must be a string of at least 32 bytes (got 16 bytes)"],
     [{ NODE_ENV: "production" }, "GATEWAY_SECRET is required when NODE_ENV=production: set a string of at least 32 bytes, shared by every replica"],
     [{ INTROSPECTION: "yes" }, 'INTROSPECTION must be true or false (got "yes")'],
+    [{ REFRESH_GRACE_SECONDS: "3601" }, 'REFRESH_GRACE_SECONDS must be an integer from 0 to 3600 (seconds) (got "3601")'],
+    [{ CACHE_MIN_TTL_SECONDS: "5m" }, 'CACHE_MIN_TTL_SECONDS must be an integer from 0 to 86400 (seconds) (got "5m")'],
+    [{ CACHE_MAX_ENTRIES: "0" }, 'CACHE_MAX_ENTRIES must be an integer from 1 to 10000000 (got "0")'],
+    [{ CACHE_MAX_BYTES: "100" }, 'CACHE_MAX_BYTES must be an integer from 1024 to 17179869184 (bytes) (got "100")'],
+    [{ SINGLE_FLIGHT_WAIT_MS: "0" }, 'SINGLE_FLIGHT_WAIT_MS must be an integer from 1 to 600000 (milliseconds) (got "0")'],
+    [{ REDIS_KEY_PREFIX: "a b" }, `REDIS_KEY_PREFIX must be up to 64 characters of A-Z, a-z, 0-9, ':', '_', '-', '.' (got "a b")`],
   ];
   it.each(cases)("rejects %j", (env, message) => {
     const error = configError(env);
@@ -131,6 +143,8 @@ describe("CONFIG_VARIABLES", () => {
       "PORT", "HOST", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
       "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
       "ALLOWED_CLIENT_IDS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
+      "EXPLORER", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
+      "REFRESH_GRACE_SECONDS", "CACHE_MIN_TTL_SECONDS", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "SINGLE_FLIGHT_WAIT_MS", "REDIS_KEY_PREFIX",
     ]);
     for (const variable of CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(10);
   });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { GatewayConfig } from "../../../src/config/config.types.js";
+import { loadConfig } from "../../../src/config/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
+import { createMemoryStore } from "../../../src/store/index.js";
 import { createTokenService } from "../../../src/tokens/index.js";
 import { MAX_BATCH_SIZE } from "../../../src/tokens/request-token-service.js";
 import type { Upstream, UpstreamTokenRequest, UpstreamTokenResponse } from "../../../src/upstream/index.js";
@@ -10,14 +12,9 @@ const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-22222
 const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333";
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+// Built by loadConfig, so fields other engineers add to GatewayConfig never break this file.
 const config: GatewayConfig = {
-  port: 0, host: "127.0.0.1", nodeEnv: "test", logLevel: "silent",
-  upstream: { mode: "endpoint", endpoint: "http://127.0.0.1:1", region: "us-east-1" },
-  upstreamTimeoutMs: 1000, upstreamConnectTimeoutMs: 1000, upstreamMaxAttempts: 1,
-  defaultClientId: APP, allowedClientIds: [APP, OTHER_APP], redisUrl: undefined,
-  gatewaySecret: Buffer.from("s".repeat(32)), gatewaySecretGenerated: false, introspection: true,
-  operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
-  rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 }, trustProxy: false, shutdownTimeoutMs: 10_000,
+  ...loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SSO_OIDC_ENDPOINT: "http://127.0.0.1:1", DEFAULT_CLIENT_ID: APP, ALLOWED_CLIENT_IDS: OTHER_APP, GATEWAY_SECRET: "s".repeat(32), UPSTREAM_MAX_ATTEMPTS: "1" }),
 };
 
 /** A fake Upstream recording every call (dataloader's `[loader, calls]` style). */
@@ -36,7 +33,7 @@ function fakeUpstream(answer: (request: UpstreamTokenRequest) => UpstreamTokenRe
 }
 
 function serviceWith(upstream: Upstream) {
-  return createTokenService({ config, upstream, logger: createLogger({ level: "silent" }) });
+  return createTokenService({ config, upstream, logger: createLogger({ level: "silent" }), store: createMemoryStore() });
 }
 
 describe("RequestTokenService", () => {
@@ -75,12 +72,14 @@ describe("RequestTokenService", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("does not share answers between requests", async () => {
+  it("gives each request its own answer object: a later request's alias never sees an earlier request's loader", async () => {
     const [upstream, calls] = fakeUpstream();
     const service = serviceWith(upstream);
-    await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" });
-    await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: "jwt-1" });
+    const first = await service.forRequest().createToken({ grantType: "AUTHORIZATION_CODE", code: "code-1", redirectUri: "https://app.example/cb" });
+    const second = await service.forRequest().createToken({ grantType: "AUTHORIZATION_CODE", code: "code-1", redirectUri: "https://app.example/cb" });
+    // An authorization code is never replayed once its flight is done: the second request goes upstream (and AWS decides).
     expect(calls).toHaveLength(2);
+    expect(second).not.toBe(first);
   });
 
   it("rejects one exchange without failing the others in its batch", async () => {
@@ -142,8 +141,22 @@ describe("RequestTokenService", () => {
 describe("createTokenService", () => {
   it("refuses a config without a usable gateway secret", () => {
     const [upstream] = fakeUpstream();
-    expect(() => createTokenService({ config: { ...config, gatewaySecret: Buffer.alloc(8) }, upstream, logger: createLogger({ level: "silent" }) })).toThrow(
+    expect(() => createTokenService({ config: { ...config, gatewaySecret: Buffer.alloc(8) }, upstream, logger: createLogger({ level: "silent" }), store: createMemoryStore() })).toThrow(
       new TypeError("createTokenService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)"),
+    );
+  });
+
+  it("refuses to start without a store, naming the function that makes one", () => {
+    const [upstream] = fakeUpstream();
+    expect(() => createTokenService({ config, upstream, logger: createLogger({ level: "silent" }), store: undefined as never })).toThrow(
+      new TypeError("createTokenService: store must be a Store (use createGatewayStore({ redisUrl: config.redisUrl, logger }))"),
+    );
+  });
+
+  it("refuses an applicationRateLimit without consume()", () => {
+    const [upstream] = fakeUpstream();
+    expect(() => createTokenService({ config, upstream, logger: createLogger({ level: "silent" }), store: createMemoryStore(), applicationRateLimit: {} as never })).toThrow(
+      new TypeError("createTokenService: applicationRateLimit must have consume(clientId): Promise<void>"),
     );
   });
 });

@@ -1,0 +1,90 @@
+import { LRUCache } from "lru-cache";
+import type { Keyspace } from "../store/keyspace.js";
+import type { Store, StoreLogger } from "../store/store.types.js";
+import { decodeIssuedToken, encodeIssuedToken, remainingLifeMs } from "./issued-token-codec.js";
+import type { IssuedToken } from "./token.types.js";
+
+export interface ResponseCacheOptions {
+  /** The shared store: Redis (shared by replicas) or memory. With a memory store only the local LRU is used. */
+  store: Store;
+  keyspace: Keyspace;
+  /** A response is served only while its access token keeps more than this much life. */
+  minTtlMs: number;
+  /** Bounds of the process-local LRU. */
+  maxEntries: number;
+  maxBytes: number;
+  logger: StoreLogger;
+  now?: () => number;
+}
+
+/** `hit`: served; `miss`: nothing cached; `stale`: cached, but with too little life left to serve. */
+export type CacheLookup = { result: "hit"; token: IssuedToken } | { result: "miss" | "stale" };
+
+export interface ResponseCache {
+  lookup(fingerprint: string): Promise<CacheLookup>;
+  /** Keeps `token` until its remaining life falls to the margin; no-op for tokens without expiresIn or too little life. */
+  save(fingerprint: string, token: IssuedToken): Promise<void>;
+}
+
+/**
+ * The response cache of replayable grants (JWT bearer, token exchange). Two levels: a
+ * process-local LRU (bounded by entries and bytes; the hot path, no I/O) in front of the
+ * store, where, on Redis, entries are shared by replicas with TTL = remaining life − margin and
+ * sealed at rest. Keys are HMACs of the exchange fingerprint: no secret input in any key.
+ * A store failure is never the caller's failure: the cache is an optimisation.
+ */
+export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
+  const { store, keyspace, minTtlMs, logger } = options;
+  const now = options.now ?? Date.now;
+  const shared = store.kind !== "memory";
+  const local = new LRUCache<string, IssuedToken>({
+    max: options.maxEntries,
+    maxSize: options.maxBytes,
+    sizeCalculation: (token, key) => Math.max(1, encodeIssuedToken(token).length + key.length),
+  });
+
+  /** How long `token` may still be served from now; ≤ 0 = not at all. */
+  const servableMs = (token: IssuedToken): number => (remainingLifeMs(token, now()) ?? 0) - minTtlMs;
+
+  return {
+    async lookup(fingerprint) {
+      const key = keyspace.key("token-cache", fingerprint);
+      const cached = local.get(key);
+      if (cached !== undefined) {
+        if (servableMs(cached) > 0) return { result: "hit", token: cached };
+        local.delete(key);
+        return { result: "stale" };
+      }
+      if (!shared) return { result: "miss" };
+      try {
+        const sealed = await store.get(key);
+        if (sealed === null) return { result: "miss" };
+        const token = decodeIssuedToken(keyspace.open(key, sealed));
+        const ttlMs = Math.floor(servableMs(token));
+        if (ttlMs <= 0) return { result: "stale" };
+        local.set(key, token, { ttl: ttlMs });
+        return { result: "hit", token };
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "response cache: lookup failed; treating as a miss");
+        return { result: "miss" };
+      }
+    },
+
+    async save(fingerprint, token) {
+      const ttlMs = Math.floor(servableMs(token));
+      if (ttlMs <= 0) return;
+      const key = keyspace.key("token-cache", fingerprint);
+      local.set(key, token, { ttl: ttlMs });
+      if (!shared) return;
+      try {
+        await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs);
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "response cache: could not store a response");
+      }
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 200);
+}

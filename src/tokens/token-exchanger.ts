@@ -1,0 +1,175 @@
+import type { CoordinationConfig, GatewayConfig } from "../config/config.types.js";
+import { GatewayError, isGatewayError } from "../errors/error-codes.js";
+import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { Keyspace } from "../store/keyspace.js";
+import type { Store } from "../store/store.types.js";
+import type { Upstream, UpstreamTokenRequest } from "../upstream/index.js";
+import { createSingleFlight } from "./coordination/single-flight.js";
+import { fingerprintTokenRequest } from "./fingerprint.js";
+import type { ValidTokenRequest } from "./grant-validation.js";
+import { issuedTokenCodec } from "./issued-token-codec.js";
+import { toIssuedToken } from "./issued-token.js";
+import { createRefreshGrace } from "./refresh-grace.js";
+import { createResponseCache } from "./response-cache.js";
+import { GRANT_TYPE_URIS, type IssuedToken } from "./token.types.js";
+
+/** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
+export interface ApplicationRateLimit {
+  consume(clientId: string): Promise<void>;
+}
+
+/** The metrics the token service records (a subset of createGatewayMetrics()). */
+export type TokenMetrics = Pick<GatewayMetrics, "cacheLookups" | "singleFlight" | "upstreamCalls" | "upstreamDuration">;
+
+export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination">;
+
+/** The documented defaults (config-variables.ts), for configs built without loadConfig. */
+export const DEFAULT_COORDINATION: CoordinationConfig = {
+  refreshGraceSeconds: 30,
+  cacheMinTtlSeconds: 300,
+  cacheMaxEntries: 10_000,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  singleFlightWaitMs: undefined,
+  redisKeyPrefix: "",
+};
+
+export interface TokenExchangerDeps {
+  config: ExchangeConfig;
+  upstream: Upstream;
+  logger: Logger;
+  store: Store;
+  keyspace: Keyspace;
+  metrics?: TokenMetrics | undefined;
+  applicationRateLimit?: ApplicationRateLimit | undefined;
+}
+
+/** One validated exchange → AWS's answer, through cache, grace window and single-flight. */
+export type Exchange = (request: ValidTokenRequest) => Promise<IssuedToken>;
+
+/**
+ * A flight's result is handed only to the callers that joined it while it ran (in any replica,
+ * within this hand-off time), never replayed once it is done: an authorization code is single-use,
+ * and reuse of other grants is decided by the response cache (with its life margin) and the grace
+ * window, which each leader re-checks before calling upstream.
+ */
+const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
+/** Slack over the upstream's worst case (retry back-off) before a lock is considered abandoned. */
+const LOCK_SLACK_MS = 1_000;
+
+/** How long a flight's leader may hold the lock: its upstream call's worst case (every attempt timing out), plus slack. */
+export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts">): number {
+  return config.upstreamMaxAttempts * (config.upstreamTimeoutMs + config.upstreamConnectTimeoutMs) + LOCK_SLACK_MS;
+}
+
+/**
+ * The process-wide exchange pipeline, shared by every request:
+ * - JWT bearer and token exchange: the response cache, then single-flight; a fresh answer is cached.
+ * - Refresh: the grace window, then single-flight; the answer becomes the presented token's successor.
+ * - Authorization code: single-flight only, its result never reused after the flight.
+ * Every real upstream call passes the application rate limit first and is measured.
+ */
+export function createTokenExchanger(deps: TokenExchangerDeps): Exchange {
+  const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit } = deps;
+  const settings = config.coordination ?? DEFAULT_COORDINATION;
+  const graceMs = settings.refreshGraceSeconds * 1000;
+  const lockTtlMs = singleFlightLockTtlMs(config);
+  const flights = createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: settings.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
+  const cache = createResponseCache({
+    store, keyspace, logger,
+    minTtlMs: settings.cacheMinTtlSeconds * 1000,
+    maxEntries: settings.cacheMaxEntries,
+    maxBytes: settings.cacheMaxBytes,
+  });
+  const grace = createRefreshGrace({ store, keyspace, graceMs, logger });
+
+  /** The one place a request leaves for AWS. */
+  async function callUpstream(request: ValidTokenRequest): Promise<IssuedToken> {
+    await applicationRateLimit?.consume(request.clientId);
+    const grant = request.grantType;
+    const stopTimer = metrics?.upstreamDuration.startTimer({ grant });
+    try {
+      const response = await upstream.createTokenWithIAM(toUpstreamRequest(request));
+      metrics?.upstreamCalls.inc({ grant, outcome: "ok" });
+      return toIssuedToken(response, request.clientId, Date.now());
+    } catch (error) {
+      metrics?.upstreamCalls.inc({ grant, outcome: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" });
+      throw asGatewayError(error);
+    } finally {
+      stopTimer?.();
+    }
+  }
+
+  async function fly(request: ValidTokenRequest, fingerprint: string, call: () => Promise<IssuedToken>): Promise<IssuedToken> {
+    const { value, role } = await flights.run(fingerprint, call, issuedTokenCodec);
+    metrics?.singleFlight.inc({ role });
+    if (role === "follower") logger.debug({ grant: request.grantType }, "single-flight: joined an identical exchange");
+    return value;
+  }
+
+  async function replayable(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+    const lookup = await cache.lookup(fingerprint);
+    metrics?.cacheLookups.inc({ result: lookup.result });
+    logger.debug({ grant: request.grantType, cache: lookup.result }, "response cache lookup");
+    if (lookup.result === "hit") return lookup.token;
+    return fly(request, fingerprint, async () => {
+      // Another replica may have finished this exchange between our lookup and our lock.
+      const recheck = await cache.lookup(fingerprint);
+      if (recheck.result === "hit") return recheck.token;
+      const token = await callUpstream(request);
+      await cache.save(fingerprint, token);
+      return token;
+    });
+  }
+
+  async function refresh(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+    const successor = await grace.successorOf(request);
+    if (successor) return servedInGrace(request, successor);
+    try {
+      return await fly(request, fingerprint, async () => {
+        // Another replica may have rotated this token between our grace check and our lock.
+        const rotated = await grace.successorOf(request);
+        if (rotated) return servedInGrace(request, rotated);
+        const token = await callUpstream(request);
+        await grace.remember(request, token);
+        return token;
+      });
+    } catch (error) {
+      // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
+      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled) {
+        const late = await grace.successorOf(request);
+        if (late) return servedInGrace(request, late);
+      }
+      throw error;
+    }
+  }
+
+  function servedInGrace(request: ValidTokenRequest, successor: IssuedToken): IssuedToken {
+    metrics?.singleFlight.inc({ role: "grace" });
+    logger.info({ grant: request.grantType, clientId: request.clientId }, "refresh grace: served the successor of a refresh token rotated moments ago");
+    return successor;
+  }
+
+  return async (request) => {
+    const fingerprint = fingerprintTokenRequest(request, config.gatewaySecret);
+    switch (request.grantType) {
+      case "JWT_BEARER":
+      case "TOKEN_EXCHANGE":
+        return replayable(request, fingerprint);
+      case "REFRESH_TOKEN":
+        return refresh(request, fingerprint);
+      case "AUTHORIZATION_CODE":
+        return fly(request, fingerprint, () => callUpstream(request));
+    }
+  };
+}
+
+function toUpstreamRequest(request: ValidTokenRequest): UpstreamTokenRequest {
+  const { grantType, scope, ...fields } = request;
+  return { ...fields, grantType: GRANT_TYPE_URIS[grantType] as UpstreamTokenRequest["grantType"], ...(scope === undefined ? {} : { scope: [...scope] }) };
+}
+
+/** The upstream rejects with GatewayError only; anything else is a gateway bug and is masked. */
+export function asGatewayError(error: unknown): GatewayError {
+  return isGatewayError(error) ? error : new GatewayError("INTERNAL_SERVER_ERROR", undefined, {}, { cause: error });
+}
