@@ -5,6 +5,8 @@
 import "reflect-metadata";
 import type { UpstreamConfig } from "./config/config.types.js";
 import { ConfigError, loadConfig } from "./config/index.js";
+import { CONFIG_VARIABLES } from "./config/config-variables.js";
+import { formatHelp, wantsHelp } from "./config/help.js";
 import { EmulatorConfigError } from "./emulator/emulator-config.js";
 import { readEmulatorEnv } from "./emulator/emulator-env.js";
 import { startEmulator, type RunningEmulator } from "./emulator/index.js";
@@ -18,6 +20,11 @@ import { createTokenService } from "./tokens/index.js";
 import { createUpstream, type Upstream } from "./upstream/index.js";
 
 async function main(): Promise<void> {
+  // `--help`: print every setting and exit 0 before reading the environment or starting anything.
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(formatHelp(CONFIG_VARIABLES, GATEWAY_VERSION));
+    return;
+  }
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel });
   if (config.gatewaySecretGenerated) {
@@ -60,7 +67,10 @@ async function main(): Promise<void> {
   running.store = store;
   const tokenService = createTokenService({ config, upstream, logger, store });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
-  const server = await createGatewayServer({ config, tokenService, logger, upstreamLabel });
+  const server = await createGatewayServer({
+    config, tokenService, logger, upstreamLabel, store,
+    ...(emulator ? { emulatorUrl: emulator.url } : {}),
+  });
   running.server = server;
   const { url } = await server.listen(config.port, config.host);
 

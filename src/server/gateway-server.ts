@@ -9,8 +9,19 @@ import type { GatewayContext } from "../schema/context.js";
 import { createFormatError } from "./format-error.js";
 import { registerHealthRoute } from "./health.route.js";
 import { createRequestLoggingPlugin } from "./plugins/request-logging.plugin.js";
+import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
+import { createOperationLimits } from "./limits/operation-limits.js";
+import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
+import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
+import { trackInFlightRequests } from "./in-flight-requests.js";
+import { registerReadinessRoute } from "./readiness.route.js";
+import { registerMetricsRoute } from "./metrics.route.js";
 import { createContextFunction } from "./request-context.js";
 import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
+import { persistedQueriesOption } from "./apq-cache.js";
+import { registerCors } from "./cors.js";
+import { registerExplorer } from "./explorer/index.js";
+import { createStudioOptions } from "./studio.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -25,11 +36,42 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // One line per GraphQL request comes from the request-logging plugin; fastify's own would double it.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
+    // MAX_BODY_BYTES: larger bodies are refused with 413 before they are read (payload-too-large.ts).
+    bodyLimit: config.operationLimits.maxBodyBytes,
+    // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
+    trustProxy: config.trustProxy,
   });
+  const { metrics } = deps;
+  const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
+  registerPayloadTooLargeHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
+  if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: isGraphQLRequest });
+  const inFlight = trackInFlightRequests(app, isGraphQLRequest);
+  let draining = false;
+
+  const schema = await buildGatewaySchema();
+  const limits = createOperationLimits({ limits: config.operationLimits, metrics });
+  // CORS allowlist (CORS_ORIGINS), GraphOS reporting (APOLLO_*), and the offline explorer
+  // (EXPLORER; Apollo's own landing pages need its CDN): cors.ts, studio.ts, explorer/.
+  await registerCors(app, config.cors);
+  const studio = createStudioOptions(config.apolloReporting);
+  const landingPage = config.explorer
+    ? registerExplorer(app, { endpoint: GRAPHQL_PATH, logger, emulatorUrl: deps.emulatorUrl, defaultClientId: config.defaultClientId })
+    : ApolloServerPluginLandingPageDisabled();
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await buildGatewaySchema(),
+    schema,
     introspection: config.introspection,
+    ...(studio.apollo ? { apollo: studio.apollo } : {}),
+    // Automatic persisted queries in the shared store (apq-cache.ts), so every replica knows a hash.
+    persistedQueries: persistedQueriesOption(deps.store),
+    // Limits on the document, all checked before execution (limits/operation-limits.ts).
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // Apollo's defaults, stated because the hardening depends on them: one operation per HTTP
+    // request (no batch multiplying the limits above), and CSRF prevention (a POST must carry a
+    // content-type a simple form cannot send, a GET a preflight-forcing header).
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     // Stack traces are added (outside production only) by our formatError, not by Apollo.
     includeStacktraceInErrorResponses: false,
     // "Did you mean …" suggestions reveal the schema; hide them whenever introspection is off.
@@ -38,13 +80,17 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     plugins: [
       fastifyApolloDrainPlugin(app),
       createRequestLoggingPlugin(logger),
-      // Apollo's landing pages load from its CDN, so offline they render blank: say nothing instead.
-      ApolloServerPluginLandingPageDisabled(),
+      limits.plugin,
+      ...(metrics ? [createMetricsPlugin({ metrics, schema })] : []),
+      landingPage,
+      ...studio.plugins,
     ],
   });
   await apollo.start();
 
   registerHealthRoute(app);
+  registerReadinessRoute(app, { isDraining: () => draining, readiness: deps.readiness });
+  if (metrics) registerMetricsRoute(app, metrics);
   app.route({
     url: GRAPHQL_PATH,
     method: ["GET", "POST", "OPTIONS"],
@@ -60,10 +106,14 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       return { url: `http://${displayHost(host)}:${boundPort}${GRAPHQL_PATH}` };
     },
     close() {
-      // apollo.stop() runs the drain plugin, which closes fastify (in-flight requests finish first).
-      closing ??= apollo.stop();
+      // Readiness fails first (503) while the server still listens, so the load balancer stops
+      // sending traffic; in-flight GraphQL requests finish; then apollo.stop() runs the drain
+      // plugin, which closes fastify. main.ts bounds the whole with SHUTDOWN_TIMEOUT_MS.
+      draining = true;
+      closing ??= inFlight.idle().then(() => apollo.stop());
       return closing;
     },
+    inFlightRequests: () => inFlight.count,
   };
 }
 

@@ -1,5 +1,9 @@
 import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { RateLimit } from "../ratelimit/index.js";
+import type { ReadinessCheck } from "./readiness.route.js";
+import type { Store } from "../store/index.js";
 import type { RequestTokenService } from "../tokens/token.types.js";
 
 /** What the server needs of the token service (src/tokens/index.ts implements it). */
@@ -13,6 +17,16 @@ export interface GatewayServerDeps {
   logger: Logger;
   /** A human-readable name of the upstream (e.g. "embedded emulator at http://127.0.0.1:4001"), for logs. */
   upstreamLabel: string;
+  /** Records request metrics and serves them at GET /metrics. Absent: no /metrics route. */
+  metrics?: GatewayMetrics;
+  /** Upstream and store checks behind GET /readyz (main.ts builds it). Absent: ready while serving. */
+  readiness?: ReadinessCheck;
+  /** Per-caller (client IP) limit on /graphql requests: HTTP 429 over it. Absent: no limit. */
+  callerRateLimit?: RateLimit;
+  /** The embedded emulator's base URL (embedded mode): the explorer offers test credentials from it. */
+  emulatorUrl?: string;
+  /** The shared store: automatic persisted queries live there. Absent: Apollo's in-memory APQ cache. */
+  store?: Store;
 }
 
 export interface GatewayServer {
@@ -20,4 +34,6 @@ export interface GatewayServer {
   listen(port: number, host: string): Promise<{ url: string }>;
   /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. Idempotent. */
   close(): Promise<void>;
+  /** GraphQL requests in flight right now (for shutdown logs). */
+  inFlightRequests(): number;
 }

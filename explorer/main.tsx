@@ -1,0 +1,46 @@
+/**
+ * The gateway's explorer: GraphiQL 5, bundled with its Monaco workers and fonts and served by the
+ * gateway itself (no CDN), opened with one example tab per grant.
+ */
+import "./monaco-workers.js";
+import "graphiql/style.css";
+import "./explorer.css";
+import type { GraphiQLProps } from "graphiql";
+import { GraphiQL, HISTORY_PLUGIN } from "graphiql";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { AssertionToolbarButton, emulatorPlugin } from "./emulator-tools.js";
+import { EXAMPLE_TABS } from "./examples.js";
+import { readExplorerConfig } from "./explorer-config.js";
+
+const config = readExplorerConfig();
+
+/** JSON over POST to the gateway: passes Apollo's CSRF prevention (content-type application/json). */
+const fetcher: GraphiQLProps["fetcher"] = async (params, options) => {
+  const response = await fetch(config.endpoint, {
+    method: "POST",
+    headers: { ...(options?.headers ?? {}), "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(params),
+  });
+  return response.json();
+};
+
+const plugins = config.emulatorPath === null ? [HISTORY_PLUGIN] : [emulatorPlugin, HISTORY_PLUGIN];
+
+createRoot(document.getElementById("explorer")!).render(
+  <StrictMode>
+    <GraphiQL fetcher={fetcher} defaultTabs={[...EXAMPLE_TABS]} plugins={plugins} defaultEditorToolsVisibility="variables">
+      <GraphiQL.Logo>idc-token-gateway</GraphiQL.Logo>
+      <GraphiQL.Toolbar>
+        {({ prettify, copy, merge }) => (
+          <>
+            {prettify}
+            {merge}
+            {copy}
+            <AssertionToolbarButton />
+          </>
+        )}
+      </GraphiQL.Toolbar>
+    </GraphiQL>
+  </StrictMode>,
+);

@@ -1,0 +1,24 @@
+import cors from "@fastify/cors";
+import type { FastifyInstance } from "fastify";
+import type { CorsConfig } from "../config/config.types.js";
+
+/** http://localhost:<port> and http://127.0.0.1:<port>: where a developer's frontend runs. */
+const LOCALHOST_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/**
+ * Cross-origin access for browsers on other origins (Apollo Studio's explorer, a frontend's dev
+ * server). An allowlist, never a reflection of any origin, and never with credentials: the
+ * gateway authenticates nothing by cookie, so a page gets no more than it could by itself.
+ * Unlisted origins get no Access-Control-Allow-Origin, so the browser withholds the answer.
+ */
+export async function registerCors(app: FastifyInstance, config: CorsConfig): Promise<void> {
+  const allowed: (string | RegExp)[] = [...config.origins, ...(config.allowLocalhost ? [LOCALHOST_ORIGIN] : [])];
+  if (allowed.length === 0) return;
+  await app.register(cors, {
+    origin: allowed,
+    credentials: false,
+    methods: ["GET", "POST"],
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+  });
+}

@@ -1,0 +1,35 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "../../logging/logger.js";
+import { createExplorerAssetSource, registerExplorerAssetsRoute } from "./explorer-assets.route.js";
+import { registerExplorerEmulatorRoutes } from "./explorer-emulator.route.js";
+import { createExplorerLandingPagePlugin } from "./explorer-landing-page.plugin.js";
+
+export interface ExplorerOptions {
+  /** The GraphQL endpoint path (the page is served there to browsers). */
+  endpoint: string;
+  logger: Logger;
+  /** The embedded emulator's base URL; undefined when the gateway talks to a configured upstream. */
+  emulatorUrl: string | undefined;
+  /** The application test authorization codes are issued for. */
+  defaultClientId: string;
+}
+
+/**
+ * The offline explorer: registers its asset and test-credential routes on `app` and returns the
+ * Apollo landing-page plugin that serves the page at the endpoint.
+ */
+export function registerExplorer(app: FastifyInstance, options: ExplorerOptions): ApolloServerPlugin {
+  const assets = createExplorerAssetSource(options.logger);
+  registerExplorerAssetsRoute(app, assets);
+  if (options.emulatorUrl !== undefined) {
+    registerExplorerEmulatorRoutes(app, { emulatorUrl: options.emulatorUrl, clientId: options.defaultClientId });
+  }
+  return createExplorerLandingPagePlugin({
+    endpoint: options.endpoint,
+    emulator: options.emulatorUrl !== undefined,
+    onView: assets.warmUp,
+  });
+}
+
+export { EXPLORER_CONTENT_SECURITY_POLICY } from "./explorer-page.js";

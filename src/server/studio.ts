@@ -1,0 +1,35 @@
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginSchemaReporting } from "@apollo/server/plugin/schemaReporting";
+import { ApolloServerPluginUsageReporting } from "@apollo/server/plugin/usageReporting";
+import type { ApolloReportingConfig } from "../config/config.types.js";
+
+/**
+ * Apollo GraphOS (Studio) reporting, from APOLLO_KEY + APOLLO_GRAPH_REF via src/config only.
+ * Apollo Server would otherwise read those variables from the environment itself; passing the
+ * plugins explicitly (enabled or disabled) makes our config the one source. Reports never carry
+ * variable values (tokens, assertions, codes) or HTTP headers (Authorization, cookies), and
+ * error details are masked.
+ */
+export interface StudioOptions {
+  /** The `apollo` constructor option: key and graph ref when reporting, else none. */
+  apollo: { key: string; graphRef: string } | undefined;
+  plugins: ApolloServerPlugin<BaseContext>[];
+}
+
+export function createStudioOptions(reporting: ApolloReportingConfig | undefined): StudioOptions {
+  if (reporting === undefined) {
+    return { apollo: undefined, plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()] };
+  }
+  return {
+    apollo: { key: reporting.key, graphRef: reporting.graphRef },
+    plugins: [
+      ApolloServerPluginUsageReporting({
+        sendVariableValues: { none: true },
+        sendHeaders: { none: true },
+        sendErrors: { masked: true },
+      }),
+      ApolloServerPluginSchemaReporting(),
+    ],
+  };
+}
