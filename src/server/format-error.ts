@@ -27,7 +27,7 @@ import { redactVariableValue } from "./redact-variable-value.js";
 export const MASKED_ERROR_MESSAGE = "Internal server error";
 
 /** Codes Apollo gives errors of the request itself; they are safe to show and tell the client what to fix. */
-const APOLLO_REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+export const APOLLO_REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",

@@ -1,2 +1,3 @@
 export { createGatewayServer, GRAPHQL_PATH } from "./gateway-server.js";
 export type { GatewayServer, GatewayServerDeps, TokenService } from "./server.types.js";
+export type { ReadinessCheck, ReadinessReport } from "./readiness.route.js";

@@ -1,0 +1,95 @@
+import { BurstyRateLimiter, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { RateLimitConfig } from "../config/config.types.js";
+import { GatewayError } from "../errors/error-codes.js";
+import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
+import { memoryBackend, redisBackend, type LimiterBackend } from "./rate-limiter-backend.js";
+import type { RateLimit, RateLimits } from "./rate-limit.types.js";
+
+export interface CreateRateLimitsOptions {
+  config: { rateLimits: RateLimitConfig };
+  /** Unset: counters in this process. Set: counters in Redis, shared by every replica. */
+  redisUrl: string | undefined;
+  logger: Logger;
+  metrics?: GatewayMetrics;
+  /** Prefix of every counter key (tests give each run its own). */
+  keyPrefix?: string;
+}
+
+/** A caller's burst allowance refills over this window, on top of the per-second rate. */
+const BURST_WINDOW_SECONDS = 10;
+
+/**
+ * The gateway's two rate limits (rate-limiter-flexible), sized to AWS's quotas by default:
+ * - per application (clientId): RATE_LIMIT_APP_PER_SECOND exchanges/s (AWS allows 80
+ *   CreateTokenWithIAM/s per application, so refusing here is cheaper than an AWS throttle);
+ * - per caller (client IP): RATE_LIMIT_CALLER_PER_SECOND requests/s plus RATE_LIMIT_CALLER_BURST.
+ * A limit set to 0 is off. Keys in the store are the IP or clientId, never a token.
+ */
+export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
+  const { config, redisUrl, logger, metrics } = getValidOptions(options);
+  const keyPrefix = options.keyPrefix ?? "idcgw:rl";
+  const backend: LimiterBackend = redisUrl === undefined ? memoryBackend() : redisBackend({ redisUrl, logger });
+  const { applicationPerSecond, callerPerSecond, callerBurst } = config.rateLimits;
+
+  const application =
+    applicationPerSecond === 0
+      ? undefined
+      : rateLimit(backend.limiter({ keyPrefix: `${keyPrefix}:app`, points: applicationPerSecond, durationSeconds: 1 }), {
+          reason: "rate_limited_application",
+          message: (seconds) => `Too many token exchanges for this application (over RATE_LIMIT_APP_PER_SECOND=${applicationPerSecond}); retry after ${seconds} s.`,
+          metrics,
+        });
+
+  const callerLimiter = () => {
+    const perSecond = backend.limiter({ keyPrefix: `${keyPrefix}:caller`, points: callerPerSecond, durationSeconds: 1 });
+    if (callerBurst === 0) return perSecond;
+    // Over the per-second rate, a caller spends its burst allowance before being refused.
+    return new BurstyRateLimiter(perSecond, backend.limiter({ keyPrefix: `${keyPrefix}:burst`, points: callerBurst, durationSeconds: BURST_WINDOW_SECONDS }));
+  };
+  const caller =
+    callerPerSecond === 0
+      ? undefined
+      : rateLimit(callerLimiter(), {
+          reason: "rate_limited_caller",
+          message: (seconds) => `Too many requests from this caller (over RATE_LIMIT_CALLER_PER_SECOND=${callerPerSecond}); retry after ${seconds} s.`,
+          metrics,
+        });
+
+  logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst }, "rate limits configured");
+  return { caller, application, backend: backend.kind, close: () => backend.close() };
+}
+
+function rateLimit(
+  limiter: Pick<RateLimiterAbstract, "consume">,
+  refusal: { reason: string; message: (retryAfterSeconds: number) => string; metrics: GatewayMetrics | undefined },
+): RateLimit {
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(key);
+      } catch (rejection) {
+        // A store error cannot reach here (the insurance limiter answers); anything but a refusal is a bug.
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        refusal.metrics?.rejections.inc({ reason: refusal.reason });
+        throw new GatewayError("RATE_LIMITED", refusal.message(retryAfterSeconds), { retryAfterSeconds });
+      }
+    },
+  };
+}
+
+function getValidOptions(options: CreateRateLimitsOptions): CreateRateLimitsOptions {
+  const limits = options?.config?.rateLimits;
+  for (const key of ["applicationPerSecond", "callerPerSecond", "callerBurst"] as const) {
+    const value = limits?.[key];
+    if (!Number.isInteger(value) || (value as number) < 0) {
+      throw new TypeError(`createRateLimits: config.rateLimits.${key} must be an integer >= 0 (0 = off) (got ${String(value)})`);
+    }
+  }
+  if (options.redisUrl !== undefined && typeof options.redisUrl !== "string") {
+    throw new TypeError(`createRateLimits: redisUrl must be a redis:// URL or undefined (got ${typeof options.redisUrl})`);
+  }
+  if (options.logger === undefined) throw new TypeError("createRateLimits: logger is required");
+  return options;
+}

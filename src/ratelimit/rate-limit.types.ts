@@ -1,0 +1,20 @@
+/**
+ * A rate limit on one kind of key (a caller's IP, an application's clientId). `consume(key)`
+ * resolves when the request may go ahead and rejects with `GatewayError("RATE_LIMITED", …,
+ * { retryAfterSeconds })` when it may not. Store faults never reject: the limiter falls back to
+ * per-process counting while Redis is down.
+ */
+export interface RateLimit {
+  consume(key: string): Promise<void>;
+}
+
+export interface RateLimits {
+  /** Per caller (client IP) GraphQL requests; undefined when RATE_LIMIT_CALLER_PER_SECOND=0. */
+  readonly caller: RateLimit | undefined;
+  /** Per application (clientId) exchanges; undefined when RATE_LIMIT_APP_PER_SECOND=0. */
+  readonly application: RateLimit | undefined;
+  /** "redis" (shared across replicas) or "memory" (this process only). */
+  readonly backend: "redis" | "memory";
+  /** Closes the Redis connection, if any. Idempotent. */
+  close(): Promise<void>;
+}

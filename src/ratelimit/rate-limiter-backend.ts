@@ -1,0 +1,63 @@
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Logger } from "../logging/logger.js";
+
+/**
+ * Where rate-limit counters live. With Redis, every replica counts against the same budget;
+ * each Redis limiter carries a per-process memory limiter as insurance, so a Redis outage
+ * degrades to per-process limits instead of refusing (or waving through) every request.
+ */
+export interface LimiterBackend {
+  readonly kind: "redis" | "memory";
+  limiter(options: { keyPrefix: string; points: number; durationSeconds: number }): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+export function memoryBackend(): LimiterBackend {
+  return {
+    kind: "memory",
+    limiter: ({ keyPrefix, points, durationSeconds }) => new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds }),
+    close: async () => {},
+  };
+}
+
+export function redisBackend(options: { redisUrl: string; logger: Logger; connectTimeoutMs?: number }): LimiterBackend {
+  const { redisUrl, logger } = options;
+  const client = new Redis(redisUrl, {
+    // Fail a command at once while Redis is unreachable: the insurance limiter answers instead,
+    // and a request never waits on a reconnect.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    commandTimeout: 500,
+  });
+  let down = false;
+  client.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: { message: error.message } }, "rate limits: Redis unavailable, counting per process until it is back");
+  });
+  client.on("ready", () => {
+    if (down) logger.info("rate limits: Redis available again, counting across replicas");
+    down = false;
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    kind: "redis",
+    limiter: ({ keyPrefix, points, durationSeconds }) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix,
+        points,
+        duration: durationSeconds,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds }),
+      }),
+    close() {
+      closing ??= client.quit().then(
+        () => undefined,
+        () => client.disconnect(),
+      );
+      return closing;
+    },
+  };
+}
