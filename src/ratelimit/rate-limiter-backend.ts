@@ -24,9 +24,10 @@ export function memoryBackend(): LimiterBackend {
 export function redisBackend(options: { redisUrl: string; logger: Logger; connectTimeoutMs?: number }): LimiterBackend {
   const { redisUrl, logger } = options;
   const client = new Redis(redisUrl, {
-    // Fail a command at once while Redis is unreachable: the insurance limiter answers instead,
-    // and a request never waits on a reconnect.
-    enableOfflineQueue: false,
+    // Queue commands only while connecting (so the first requests after start count in Redis
+    // too); once a connection attempt fails, or after commandTimeout, a command fails and the
+    // insurance limiter answers instead: a request waits at most commandTimeout on an outage.
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
     connectTimeout: options.connectTimeoutMs ?? 2000,
     commandTimeout: 500,
