@@ -3,6 +3,7 @@
  * device codes, read stats, inject faults, reset state. Unsigned JSON over HTTP, for tests and
  * local development only.
  */
+import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { z } from "zod";
 import { BUILT_IN_AUDIENCE, BUILT_IN_ISSUER, DEFAULT_APPLICATION_ARN } from "../emulator-config.js";
@@ -43,6 +44,8 @@ async function mintAssertion(ctx: EmulatorContext, body: JsonObject): Promise<De
     .setAudience(audience)
     .setIssuedAt(nowSeconds)
     .setExpirationTime(expiresAt);
+  // A unique jti, as IdPs issue, unless the caller chose one: two assertions minted in one second are distinct grants.
+  if (input.claims?.jti === undefined) jwt.setJti(randomUUID());
   if (input.notBeforeSeconds !== undefined) jwt.setNotBefore(nowSeconds + input.notBeforeSeconds);
   const assertion = await jwt.sign(ctx.keys.issuer.privateKey);
   return { status: 200, body: { assertion, issuer, audience, expiresAt: iso(expiresAt * 1000) } };
