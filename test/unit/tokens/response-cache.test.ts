@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { createKeyspace, createMemoryStore, type Store } from "../../../src/store/index.js";
+import { silentStoreLogger } from "../../../src/store/store.types.js";
+import { createRefreshGrace } from "../../../src/tokens/refresh-grace.js";
+import { createResponseCache } from "../../../src/tokens/response-cache.js";
+import type { IssuedToken } from "../../../src/tokens/token.types.js";
+
+const keyspace = createKeyspace({ secret: Buffer.alloc(32, 7) });
+const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+
+/** A memory store that reports itself as Redis, so the cache's shared (second) level is exercised. */
+function sharedStore(): Store & { writes: Array<{ key: string; value: Buffer; ttlMs: number }> } {
+  const inner = createMemoryStore();
+  const writes: Array<{ key: string; value: Buffer; ttlMs: number }> = [];
+  return { ...inner, kind: "redis", writes, set: async (key, value, ttlMs) => { writes.push({ key, value, ttlMs }); return inner.set(key, value, ttlMs); } };
+}
+
+const token = (issuedAt: number, expiresIn: number | undefined, accessToken = "aoa-secret-access-token"): IssuedToken => ({
+  issuedAt, clientId: APP, accessToken, refreshToken: "aor-secret-refresh-token", ...(expiresIn === undefined ? {} : { expiresIn }),
+});
+
+describe("response cache", () => {
+  it("serves a response while its access token keeps more than the margin, then reports it stale", async () => {
+    let now = 1_000_000;
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    const issued = token(now, 3600);
+    await cache.save("fp-1", issued);
+    expect(await cache.lookup("fp-1")).toEqual({ result: "hit", token: issued });
+    now += (3600 - 300) * 1000 - 1;
+    expect(await cache.lookup("fp-1")).toEqual({ result: "hit", token: issued });
+    now += 1;
+    expect(await cache.lookup("fp-1")).toEqual({ result: "stale" });
+    expect(await cache.lookup("fp-1")).toEqual({ result: "miss" });
+  });
+
+  it("never keeps a response without expiresIn, or with no more life than the margin", async () => {
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    await cache.save("no-expiry", token(Date.now(), undefined));
+    await cache.save("too-short", token(Date.now(), 300));
+    expect(await cache.lookup("no-expiry")).toEqual({ result: "miss" });
+    expect(await cache.lookup("too-short")).toEqual({ result: "miss" });
+  });
+
+  it("evicts the least recently used response beyond maxEntries", async () => {
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries: 2, maxBytes: 1_000_000, logger: silentStoreLogger });
+    await cache.save("a", token(Date.now(), 3600, "a"));
+    await cache.save("b", token(Date.now(), 3600, "b"));
+    await cache.lookup("a");
+    await cache.save("c", token(Date.now(), 3600, "c"));
+    expect((await cache.lookup("b")).result).toBe("miss");
+    expect((await cache.lookup("a")).result).toBe("hit");
+    expect((await cache.lookup("c")).result).toBe("hit");
+  });
+
+  it("keeps total bytes under maxBytes", async () => {
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries: 1000, maxBytes: 1500, logger: silentStoreLogger });
+    for (let i = 0; i < 20; i += 1) await cache.save(`fp-${i}`, token(Date.now(), 3600, `at-${i}-${"x".repeat(200)}`));
+    const hits = (await Promise.all(Array.from({ length: 20 }, (_, i) => cache.lookup(`fp-${i}`)))).filter((lookup) => lookup.result === "hit");
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.length).toBeLessThan(20);
+    expect((await cache.lookup("fp-19")).result).toBe("hit");
+  });
+
+  it("on a shared store, writes a sealed value (no token in clear) with TTL = remaining life − margin under an HMAC key", async () => {
+    const store = sharedStore();
+    const now = Date.now();
+    const cache = createResponseCache({ store, keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    await cache.save("fp-secret-input", token(now - 600_000, 3600));
+    expect(store.writes).toHaveLength(1);
+    const [write] = store.writes;
+    expect(write!.key).toMatch(/^idc:v1:token-cache:[A-Za-z0-9_-]{43}$/);
+    expect(write!.ttlMs).toBe((3600 - 600 - 300) * 1000);
+    expect(write!.value.toString("latin1")).not.toContain("secret");
+  });
+
+  it("on a shared store, a second replica (its own local LRU) is served what the first cached, with the original issuedAt", async () => {
+    const store = sharedStore();
+    const replicaA = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const replicaB = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const issued = token(Date.now() - 5_000, 3600);
+    await replicaA.save("fp", issued);
+    expect(await replicaB.lookup("fp")).toEqual({ result: "hit", token: issued });
+  });
+
+  it("treats a store failure as a miss rather than failing the request", async () => {
+    const broken: Store = { ...createMemoryStore(), kind: "redis", get: async () => { throw new Error("redis unreachable"); } };
+    const cache = createResponseCache({ store: broken, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    expect(await cache.lookup("fp")).toEqual({ result: "miss" });
+  });
+});
+
+describe("refresh grace", () => {
+  const request = { clientId: APP, grantType: "REFRESH_TOKEN" as const, refreshToken: "aor-old", scope: ["openid", "aws"] };
+
+  it("hands out the successor for the same token, client and scope (scope order aside), and nothing for another scope or token", async () => {
+    const grace = createRefreshGrace({ store: createMemoryStore(), keyspace, graceMs: 30_000, logger: silentStoreLogger });
+    const successor = token(Date.now(), 3600, "aoa-new");
+    await grace.remember(request, successor);
+    expect(await grace.successorOf({ ...request, scope: ["aws", "openid"] })).toEqual(successor);
+    expect(await grace.successorOf({ ...request, scope: ["openid"] })).toBeUndefined();
+    expect(await grace.successorOf({ ...request, refreshToken: "aor-other" })).toBeUndefined();
+    expect(await grace.successorOf({ ...request, clientId: `${APP}x` })).toBeUndefined();
+  });
+
+  it("keeps nothing when the window is 0", async () => {
+    const store = sharedStore();
+    const grace = createRefreshGrace({ store, keyspace, graceMs: 0, logger: silentStoreLogger });
+    await grace.remember(request, token(Date.now(), 3600));
+    expect(grace.enabled).toBe(false);
+    expect(store.writes).toEqual([]);
+    expect(await grace.successorOf(request)).toBeUndefined();
+  });
+
+  it("stores the successor sealed, for exactly the window, under a key that does not contain the token", async () => {
+    const store = sharedStore();
+    const grace = createRefreshGrace({ store, keyspace, graceMs: 30_000, logger: silentStoreLogger });
+    await grace.remember(request, token(Date.now(), 3600, "aoa-new"));
+    expect(store.writes.map(({ key, ttlMs }) => [key.startsWith("idc:v1:refresh-successor:"), key.includes("aor-old"), ttlMs])).toEqual([[true, false, 30_000]]);
+    expect(store.writes[0]!.value.toString("latin1")).not.toContain("aoa-new");
+  });
+});
