@@ -7,6 +7,7 @@
 import { ToolbarButton, useGraphiQL, type GraphiQLPlugin } from "@graphiql/react";
 import { useState, type ReactElement } from "react";
 import { readExplorerConfig } from "./explorer-config.js";
+import { latestTokens } from "./last-tokens.js";
 
 const { emulatorPath } = readExplorerConfig();
 
@@ -37,23 +38,6 @@ function useMergeVariables(): (patch: Variables) => void {
       // Unparseable variables are replaced rather than blocking the helper.
     }
     variableEditor.setValue(JSON.stringify({ ...current, ...patch }, null, 2));
-  };
-}
-
-function useLastResponseTokens(): () => Variables {
-  const responseEditor = useGraphiQL((state) => state.responseEditor);
-  return () => {
-    const tokens: Variables = {};
-    try {
-      const response = JSON.parse(responseEditor?.getValue() ?? "") as { data?: Record<string, Record<string, unknown> | null> };
-      for (const result of Object.values(response.data ?? {})) {
-        if (typeof result?.refreshToken === "string") tokens.refreshToken = result.refreshToken;
-        if (typeof result?.accessToken === "string") tokens.subjectToken = result.accessToken;
-      }
-    } catch {
-      // No (JSON) response yet: nothing to copy.
-    }
-    return tokens;
   };
 }
 
@@ -91,7 +75,6 @@ export function AssertionToolbarButton(): ReactElement | null {
 
 function EmulatorPanel(): ReactElement {
   const mergeVariables = useMergeVariables();
-  const lastResponseTokens = useLastResponseTokens();
   const [subject, setSubject] = useState("alice");
   const [status, setStatus] = useState("");
 
@@ -129,8 +112,8 @@ function EmulatorPanel(): ReactElement {
         >
           Authorization code (PKCE)
         </button>
-        <button type="button" className="graphiql-button" onClick={run("Tokens from last response", async () => lastResponseTokens())}>
-          Tokens from last response
+        <button type="button" className="graphiql-button" onClick={run("Tokens from last exchange", async () => latestTokens())}>
+          Tokens from last exchange
         </button>
       </div>
       <p role="status">{status}</p>

@@ -8,23 +8,16 @@ export interface ExampleTab {
   variables: string;
 }
 
+// Computed fields first: they are what a frontend reads (and they stay visible above the long tokens).
 const TOKEN_FIELDS = `
-    accessToken
-    tokenType
-    expiresIn
-    refreshToken
-    idToken
-    issuedTokenType
-    scope
-    awsAdditionalDetails { identityContext }
-    clientId
-    issuedAt
     expiresAt
-    isAwsToken
-    isExpired
     secondsRemaining
-    expiresInSeconds
+    isExpired
+    isAwsToken
     canRefresh
+    issuedAt
+    expiresInSeconds
+    clientId
     idTokenClaims {
       subject
       issuer
@@ -33,7 +26,15 @@ const TOKEN_FIELDS = `
       expiresAt
       identityStoreId
       identityContext
-    }`;
+    }
+    accessToken
+    tokenType
+    expiresIn
+    refreshToken
+    idToken
+    issuedTokenType
+    scope
+    awsAdditionalDetails { identityContext }`;
 
 const json = (value: object) => JSON.stringify(value, null, 2);
 
@@ -64,8 +65,8 @@ mutation AuthorizationCode($code: String!, $codeVerifier: String!, $redirectUri:
     variables: json({ code: "", codeVerifier: "", redirectUri: EXAMPLE_REDIRECT_URI }),
   },
   {
-    query: `# Refresh: run an exchange first, then "Tokens from last response" (Emulator panel)
-# copies its refreshToken here.
+    query: `# Refresh: run an exchange first, then "Tokens from last exchange" (Emulator panel)
+# copies its refreshToken here (any tab).
 mutation Refresh($refreshToken: String!) {
   refreshToken(input: { refreshToken: $refreshToken }) {
     accessToken
@@ -82,7 +83,7 @@ mutation Refresh($refreshToken: String!) {
   },
   {
     query: `# Token exchange: trade an Identity Center access token for another token type.
-# Run an exchange first, then "Tokens from last response" (Emulator panel) fills subjectToken.
+# Run an exchange first, then "Tokens from last exchange" (Emulator panel) fills subjectToken.
 mutation TokenExchange($subjectToken: String!) {
   createTokenWithIAM(
     input: {

@@ -12,6 +12,7 @@ import { createRoot } from "react-dom/client";
 import { AssertionToolbarButton, emulatorPlugin } from "./emulator-tools.js";
 import { EXAMPLE_TABS } from "./examples.js";
 import { readExplorerConfig } from "./explorer-config.js";
+import { rememberTokens } from "./last-tokens.js";
 
 const config = readExplorerConfig();
 
@@ -22,7 +23,9 @@ const fetcher: GraphiQLProps["fetcher"] = async (params, options) => {
     headers: { ...(options?.headers ?? {}), "content-type": "application/json", accept: "application/json" },
     body: JSON.stringify(params),
   });
-  return response.json();
+  const result = await response.json();
+  rememberTokens(result);
+  return result;
 };
 
 const plugins = config.emulatorPath === null ? [HISTORY_PLUGIN] : [emulatorPlugin, HISTORY_PLUGIN];

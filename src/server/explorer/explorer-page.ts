@@ -35,6 +35,7 @@ export function renderExplorerPage({ endpoint, emulator }: ExplorerPageOptions):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${EXPLORER_CONTENT_SECURITY_POLICY}">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>idc-token-gateway explorer</title>
 <link rel="stylesheet" href="${EXPLORER_ASSETS_PATH}/explorer.css">
 <script id="explorer-config" type="application/json">${escapeForScriptBlock(JSON.stringify(config))}</script>

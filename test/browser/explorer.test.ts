@@ -1,0 +1,132 @@
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
+import { launchChromium } from "./chromium.js";
+
+/**
+ * The explorer in a real headless Chromium against the real gateway (embedded emulator): the
+ * page renders from the gateway's own assets, a JWT-bearer exchange runs with an assertion the
+ * page fetched itself, and no request leaves the machine.
+ */
+
+const SCREENSHOT = "/tmp/idc-explorer.png";
+
+let gateway: GatewayProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const requests: Request[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  [gateway, browser] = await Promise.all([startGateway({ env: { NODE_ENV: "development" } }), launchChromium()]);
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  // Context-wide: also records what the Monaco workers fetch.
+  context.on("request", (request) => requests.push(request));
+  page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => consoleErrors.push(error.message));
+  await page.goto(gateway.url);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.stop();
+});
+
+interface CapturedRun {
+  sent: { operationName: string; variables: Record<string, unknown> };
+  body: { data?: Record<string, unknown>; errors?: unknown[] };
+}
+
+/** Clicks Run on the current tab and returns what the page sent and what the gateway answered. */
+async function runAndCapture(operationName: string): Promise<CapturedRun> {
+  const response = page.waitForResponse(
+    (candidate) => candidate.url() === gateway.url && candidate.request().method() === "POST"
+      && (JSON.parse(candidate.request().postData() ?? "{}") as { operationName?: string }).operationName === operationName,
+  );
+  await page.locator(".graphiql-execute-button").click();
+  const answered = await response;
+  return { sent: JSON.parse(answered.request().postData() ?? "{}") as CapturedRun["sent"], body: (await answered.json()) as CapturedRun["body"] };
+}
+
+describe("explorer in headless Chromium", () => {
+  it("renders GraphiQL with one example tab per grant and the gateway query", async () => {
+    await page.locator(".graphiql-container").waitFor({ timeout: 60_000 });
+    const tabs = page.locator(".graphiql-tab");
+    await expect.poll(() => tabs.allInnerTexts(), { timeout: 20_000 }).toEqual([
+      "JwtBearer", "AuthorizationCode", "Refresh", "TokenExchange", "GatewayInfo",
+    ]);
+    expect(await page.title()).toBe("idc-token-gateway explorer");
+  });
+
+  it("runs a JWT-bearer exchange with an assertion from the page's button and shows expiresAt in the result pane", async () => {
+    const assertionResponse = page.waitForResponse((response) => response.url().endsWith("/_explorer/emulator/assertion"));
+    await page.getByRole("button", { name: "Get a test assertion" }).click();
+    const { assertion } = (await (await assertionResponse).json()) as { assertion: string };
+    expect(assertion).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+
+    const graphqlResponse = page.waitForResponse(
+      (response) => response.url() === gateway.url && response.request().method() === "POST" && (response.request().postData() ?? "").includes("JwtBearer"),
+    );
+    await page.locator(".graphiql-execute-button").click();
+    const response = await graphqlResponse;
+    const sent = JSON.parse(response.request().postData() ?? "{}") as { operationName: string; variables: { assertion: string } };
+    expect(sent.operationName).toBe("JwtBearer");
+    expect(sent.variables.assertion).toBe(assertion);
+    expect(response.request().headers()["content-type"]).toBe("application/json");
+
+    const body = (await response.json()) as { data: { createTokenWithIAM: { expiresAt: string; isAwsToken: boolean } } };
+    const { expiresAt } = body.data.createTokenWithIAM;
+    expect(expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    await expect
+      // Monaco renders spaces as no-break spaces: compare with whitespace collapsed.
+      .poll(async () => (await page.locator(".result-window").innerText()).replace(/\s+/g, " "), { timeout: 15_000 })
+      .toContain(`"expiresAt": "${expiresAt}"`);
+    await page.screenshot({ path: SCREENSHOT });
+  });
+
+  it("runs the authorization-code (PKCE) example and then the refresh example from the Emulator panel", async () => {
+    await page.getByRole("button", { name: "Show Emulator" }).click();
+    await page.locator(".graphiql-tab", { hasText: "AuthorizationCode" }).click();
+    const codeResponse = page.waitForResponse((response) => response.url().endsWith("/_explorer/emulator/authorization-code"));
+    await page.getByRole("button", { name: "Authorization code (PKCE)" }).click();
+    const issued = (await (await codeResponse).json()) as { code: string; codeVerifier: string; redirectUri: string };
+    await expect.poll(() => page.getByRole("status").innerText()).toBe(
+      "Authorization code (PKCE): put code, codeVerifier, redirectUri into the variables",
+    );
+
+    const exchanged = await runAndCapture("AuthorizationCode");
+    expect(exchanged.sent.variables).toEqual(issued);
+    const codeResult = exchanged.body.data?.createTokenWithIAM as { refreshToken: string; expiresAt: string };
+    expect(codeResult.expiresAt).toMatch(/^\d{4}-/);
+
+    await page.locator(".graphiql-tab", { hasText: "Refresh" }).click();
+    await page.getByRole("button", { name: "Tokens from last exchange" }).click();
+    const refreshed = await runAndCapture("Refresh");
+    expect(refreshed.sent.variables).toMatchObject({ refreshToken: codeResult.refreshToken });
+    expect(refreshed.body.errors).toBeUndefined();
+    expect((refreshed.body.data?.refreshToken as { canRefresh: boolean }).canRefresh).toBe(true);
+  });
+
+  it("made every request to the gateway's own origin and loaded its bundle and Monaco workers from there", () => {
+    const origin = new URL(gateway.url).origin;
+    const urls = requests.map((request) => request.url());
+    const elsewhere = urls.filter((url) => !url.startsWith("data:") && new URL(url).origin !== origin);
+    expect(elsewhere).toEqual([]);
+    for (const url of urls.filter((candidate) => !candidate.startsWith("data:"))) {
+      expect(["localhost", "127.0.0.1"]).toContain(new URL(url).hostname);
+    }
+    expect(urls).toEqual(expect.arrayContaining([
+      `${origin}/_explorer/assets/explorer.js`,
+      `${origin}/_explorer/assets/explorer.css`,
+      `${origin}/_explorer/assets/editor.worker.js`,
+    ]));
+  });
+
+  it("logged no script error and no Content-Security-Policy violation in the page", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
