@@ -17,7 +17,13 @@ export interface StudioOptions {
   plugins: ApolloServerPlugin<BaseContext>[];
 }
 
-export function createStudioOptions(reporting: ApolloReportingConfig | undefined): StudioOptions {
+/** Where reports go; Apollo's GraphOS endpoints unless overridden (tests point them at a local server). */
+export interface StudioEndpoints {
+  usageReportingUrl?: string;
+  schemaReportingUrl?: string;
+}
+
+export function createStudioOptions(reporting: ApolloReportingConfig | undefined, endpoints: StudioEndpoints = {}): StudioOptions {
   if (reporting === undefined) {
     return { apollo: undefined, plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()] };
   }
@@ -28,8 +34,9 @@ export function createStudioOptions(reporting: ApolloReportingConfig | undefined
         sendVariableValues: { none: true },
         sendHeaders: { none: true },
         sendErrors: { masked: true },
+        ...(endpoints.usageReportingUrl ? { endpointUrl: endpoints.usageReportingUrl, sendReportsImmediately: true } : {}),
       }),
-      ApolloServerPluginSchemaReporting(),
+      ApolloServerPluginSchemaReporting(endpoints.schemaReportingUrl ? { endpointUrl: endpoints.schemaReportingUrl } : {}),
     ],
   };
 }
