@@ -9,6 +9,7 @@ import { startGateway, type GatewayProcess } from "../support/gateway-process.js
  * AWS's answers, end to end: each SSO OIDC exception reaches the caller as the design's
  * `extensions.code`, carrying AWS's description and request id, never the submitted secret.
  * UPSTREAM_TIMEOUT_MS is short so the "AWS cannot be reached in time" case stays fast.
+ * Every assertion is freshly minted (unique), so the gateway's response cache never answers for AWS.
  */
 
 const UPSTREAM_TIMEOUT_MS = 500;
@@ -16,7 +17,15 @@ let gateway: GatewayProcess;
 let emulator: EmulatorApi;
 
 beforeAll(async () => {
-  gateway = await startGateway({ env: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) } });
+  gateway = await startGateway({
+    env: {
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      // Off here so a rotated-out refresh token meets AWS's own answer (the grace window is tested in grants).
+      REFRESH_GRACE_SECONDS: "0",
+      // The circuit breaker has its own tests (faults/); here every injected fault must reach the emulator.
+      CIRCUIT_BREAKER_THRESHOLD: "1000",
+    },
+  });
   emulator = emulatorApi(gateway.emulatorUrl!);
 });
 afterAll(async () => {
@@ -70,6 +79,26 @@ describe("INVALID_GRANT", () => {
     const subjectToken = garbage("aoa");
     const exchange = await createToken({ grantType: "TOKEN_EXCHANGE", subjectToken, subjectTokenType: ACCESS_TOKEN_TYPE });
     expectAwsError(exchange, "INVALID_GRANT", "InvalidGrantException", [subjectToken]);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(3);
+  });
+
+  it("with the grace window off, a rotated-out refresh token → INVALID_GRANT", async () => {
+    const assertion = await emulator.mintAssertion({ sub: "carol" });
+    const { createTokenWithIAM: first } = dataOf(
+      await graphql(gateway.url, `mutation ($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { refreshToken } }`, {
+        input: { grantType: "JWT_BEARER", assertion },
+      }),
+    );
+    const refresh = () => graphql(gateway.url, `mutation ($input: RefreshTokenInput!) { refreshToken(input: $input) { refreshToken } }`, {
+      input: { refreshToken: first.refreshToken },
+    });
+    expect(dataOf(await refresh()).refreshToken.refreshToken).not.toBe(first.refreshToken);
+    const reuse = await refresh();
+    expect(reuse.body.data ?? null).toBeNull();
+    const error = onlyError(reuse);
+    expect(error.path).toEqual(["refreshToken"]);
+    expect(error.extensions).toMatchObject({ code: "INVALID_GRANT", awsException: "InvalidGrantException", retryable: false });
+    expect(reuse.text).not.toContain(first.refreshToken);
     expect(await emulator.createTokenWithIAMCalls()).toBe(3);
   });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 
 /**
  * The emulator's developer API (docs/emulator.md "Developer API") over fetch, so tests can mint
@@ -21,6 +21,7 @@ export interface FaultSpec {
 }
 
 export interface EmulatorApi {
+  /** A fresh JWT from the built-in trusted issuer; every call yields a distinct assertion (unique `jti`). */
   mintAssertion(body?: { sub?: string; aud?: string; iss?: string; expiresInSeconds?: number; notBeforeSeconds?: number; claims?: Record<string, unknown> }): Promise<string>;
   authorize(body: { clientId?: string; redirectUri: string; sub: string; codeChallenge?: string; codeChallengeMethod?: "S256" | "plain"; scope?: string[] }): Promise<string>;
   stats(): Promise<EmulatorStats>;
@@ -45,7 +46,10 @@ async function call<T>(baseUrl: string, method: string, path: string, body?: unk
 export function emulatorApi(emulatorUrl: string): EmulatorApi {
   return {
     async mintAssertion(body = {}) {
-      const { assertion } = await call<{ assertion: string }>(emulatorUrl, "POST", "/_emulator/assertions", { sub: "alice", ...body });
+      // A unique jti per mint: two mints for one user within a second would otherwise be the same
+      // JWT byte for byte, and the gateway rightly answers a repeated JWT exchange from its cache.
+      const claims = { jti: randomUUID(), ...body.claims };
+      const { assertion } = await call<{ assertion: string }>(emulatorUrl, "POST", "/_emulator/assertions", { sub: "alice", ...body, claims });
       return assertion;
     },
     async authorize(body) {
