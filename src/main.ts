@@ -11,9 +11,11 @@ import { EmulatorConfigError } from "./emulator/emulator-config.js";
 import { readEmulatorEnv } from "./emulator/emulator-env.js";
 import { startEmulator, type RunningEmulator } from "./emulator/index.js";
 import { createLogger, type Logger } from "./logging/logger.js";
+import { createGatewayMetrics } from "./metrics/metrics.js";
+import { createRateLimits, type RateLimits } from "./ratelimit/index.js";
 import { GATEWAY_VERSION } from "./schema/package-version.js";
 import { mintExampleAssertion } from "./server/example-assertion.js";
-import { createGatewayServer, type GatewayServer } from "./server/index.js";
+import { createGatewayServer, createReadinessCheck, type GatewayServer } from "./server/index.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
@@ -37,10 +39,12 @@ async function main(): Promise<void> {
   }
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
-  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer; store?: Store } = {};
-  handleShutdownSignals(logger, async () => {
+  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer; store?: Store; rateLimits?: RateLimits } = {};
+  handleShutdownSignals(logger, config.shutdownTimeoutMs, async () => {
+    // /readyz answers 503 at once; in-flight requests finish; then connections close.
     await running.server?.close();
     running.upstream?.destroy();
+    await running.rateLimits?.close();
     await running.store?.close();
     await running.emulator?.stop();
   });
@@ -65,10 +69,14 @@ async function main(): Promise<void> {
     ...(config.coordination ? { memory: { maxEntries: config.coordination.cacheMaxEntries, maxBytes: config.coordination.cacheMaxBytes } } : {}),
   });
   running.store = store;
-  const tokenService = createTokenService({ config, upstream, logger, store });
+  const metrics = createGatewayMetrics();
+  const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics });
+  running.rateLimits = rateLimits;
+  const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, logger, upstreamLabel, store,
+    metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });
   running.server = server;
@@ -83,13 +91,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** SIGINT/SIGTERM: stop once, exit 0 when everything closed (1 if closing failed). */
-function handleShutdownSignals(logger: Logger, stopEverything: () => Promise<void>): void {
+/** SIGINT/SIGTERM: stop once, exit 0 when everything closed (1 if closing failed or outlasted SHUTDOWN_TIMEOUT_MS). */
+function handleShutdownSignals(logger: Logger, timeoutMs: number, stopEverything: () => Promise<void>): void {
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "gateway stopping");
+    logger.info({ signal, timeoutMs }, "gateway stopping");
+    setTimeout(() => {
+      logger.error({ timeoutMs }, "gateway did not stop within SHUTDOWN_TIMEOUT_MS; exiting anyway");
+      process.exit(1);
+    }, timeoutMs).unref();
     try {
       await stopEverything();
       logger.info("gateway stopped");
