@@ -7,17 +7,21 @@
  * load generator (its loops are the clients), so it has no autocannon beside it.
  *
  * Options (argv): --duration=<s> (measured seconds per scenario, default 8), --warmup=<s> (2),
- * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e).
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e),
+ * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
+ * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting).
  */
 import { measureDirectSdk } from "./scenarios/direct-sdk.js";
 import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js";
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
 import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
 import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
+import { usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
-import { describeMachine } from "./support/machine.js";
+import { loadavg } from "node:os";
+import { cpuBusyShare, describeMachine } from "./support/machine.js";
 import { measureThroughput } from "./support/measure.js";
 import { cleanupWorkDir, REPO_ROOT, stopAll } from "./support/processes.js";
 import { evaluateTargets, formatNotes, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
@@ -43,9 +47,23 @@ const record = (row: BenchRow & { load?: unknown }) => {
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
 async function main(): Promise<void> {
+  const runner = (args.runner ?? "dist") as Runner;
+  if (runner !== "dist" && runner !== "tsx") throw new Error(`--runner must be dist or tsx (got ${JSON.stringify(runner)})`);
+  log(`building (${runner})…`);
+  const programs = usePrograms(runner);
+  for (const warning of programs.buildWarnings) log(`WARNING: ${warning}`);
   const machine = describeMachine();
   const startedAt = performance.now();
   log(`idc-token-gateway bench — ${machine.date} — ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}`);
+  let busyBefore = await cpuBusyShare();
+  const idleDeadline = performance.now() + Number(args["wait-idle"] ?? 0) * 1000;
+  while (busyBefore > 15 && performance.now() < idleDeadline) {
+    log(`waiting for the machine to go idle (CPU ${busyBefore}% busy)…`);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    busyBefore = await cpuBusyShare();
+  }
+  log(`CPU busy before start (other processes): ${busyBefore}%, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  if (busyBefore > 15) log("WARNING: the machine is busy; figures will be low and noisy (ratios hold better than absolutes)");
   log(`each throughput run: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s measured, ${timing.connections} connections`);
 
   const emulator = await startBenchEmulator("emulator");
@@ -57,8 +75,11 @@ async function main(): Promise<void> {
     record(direct);
     directRate = direct.requestsPerSecond ?? directRate;
   }
+  let sequentialRate = 600;
   if (wanted("c1")) {
-    record(await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, ...pick(SHORT) }));
+    const c1Direct = await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, ...pick(SHORT) });
+    record(c1Direct);
+    sequentialRate = c1Direct.requestsPerSecond ?? sequentialRate;
   }
 
   const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
@@ -77,7 +98,7 @@ async function main(): Promise<void> {
     record(await measureThroughput({ id: "b", scenario: "(b) the same exchange again", system: "gateway", server: gateway, emulator, timing, nextBody: () => body }));
   }
   if (wanted("c1")) {
-    const pool = await emulator.mintAssertions(poolSize(directRate, SHORT), "sequential");
+    const pool = await emulator.mintAssertions(Math.max(1500, poolSize(sequentialRate * 1.5, SHORT)), "sequential");
     record(await measureGatewayAtConcurrency1({ gateway, emulator, assertions: pool, ...pick(SHORT) }));
   }
   if (wanted("c")) {
@@ -98,7 +119,8 @@ async function main(): Promise<void> {
   if (wanted("e")) {
     const throttled = await startBenchEmulator("throttled-emulator", { rateLimitPerSecond: 10 });
     await throttled.addLatencyFault(50);
-    const throttledGateway = await startBenchGateway({ name: "gateway-e", emulatorUrl: throttled.url });
+    // The production guard stays on here: RATE_LIMIT_APP_PER_SECOND at its default (AWS's 80/s quota).
+    const throttledGateway = await startBenchGateway({ name: "gateway-e", emulatorUrl: throttled.url, env: { RATE_LIMIT_APP_PER_SECOND: undefined } });
     record(await measureMixedThrottled({ id: "e", system: "gateway", server: throttledGateway, emulator: throttled, timing, freshPool: poolSize(400, timing) }));
     await throttledGateway.stop();
     const naive = await startNaiveGateway(throttled.url);
@@ -107,13 +129,17 @@ async function main(): Promise<void> {
     await throttled.stop();
   }
 
+  const busyAfter = await cpuBusyShare();
+  const loadAfter = loadavg().map((l) => l.toFixed(1)).join(" ");
   const targets = evaluateTargets(rows);
   const elapsedSeconds = Math.round((performance.now() - startedAt) / 1000);
-  const placement = "emulator: own process; system under test (gateway / naive gateway / direct-SDK worker): own process; autocannon + orchestrator: bench process";
+  const placement = `${runner === "dist" ? "compiled JS (node dist/…)" : "node --import tsx"}; emulator: own process; system under test (gateway / naive gateway / direct-SDK worker): own process; autocannon + orchestrator: bench process`;
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
     `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s, ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    "",
+    `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",
     formatRowsTable(rows),
     "",
@@ -123,7 +149,7 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   log(`\n${markdown}`);
-  const written = writeResults(`${REPO_ROOT}bench/results`, { machine, timing, placement, elapsedSeconds, rows, targets }, markdown);
+  const written = writeResults(`${REPO_ROOT}bench/results`, { machine, timing, runner, placement, cpuBusyBefore: busyBefore, cpuBusyAfter: busyAfter, loadAverageAfter: loadAfter, elapsedSeconds, buildWarnings: programs.buildWarnings, rows, targets }, markdown);
   log(`wrote ${written.json} and ${written.markdown}`);
 }
 

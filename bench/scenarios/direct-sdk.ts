@@ -1,4 +1,5 @@
-import { EMULATOR_CREDENTIALS, spawnBenchProcess, tsxArgs, writeWorkFile } from "../support/processes.js";
+import { programs } from "../support/build.js";
+import { EMULATOR_CREDENTIALS, spawnBenchProcess, writeWorkFile } from "../support/processes.js";
 import type { BenchRow } from "../support/types.js";
 
 /**
@@ -17,7 +18,7 @@ export async function measureDirectSdk(options: {
   const file = writeWorkFile(`${options.id}-assertions.json`, JSON.stringify(options.assertions));
   const worker = await spawnBenchProcess({
     name: options.id,
-    args: [...tsxArgs("bench/direct-sdk-worker.ts"), options.emulatorUrl, file, String(options.concurrency), String(options.warmupSeconds), String(options.durationSeconds)],
+    args: [...programs().directSdkWorker(), options.emulatorUrl, file, String(options.concurrency), String(options.warmupSeconds), String(options.durationSeconds)],
     env: { AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey },
     ready: /direct-sdk result (\{.*\})/,
   });

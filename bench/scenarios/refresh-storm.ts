@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { Socket } from "node:net";
 import type { BenchEmulator } from "../support/emulator.js";
 import { sendBurst } from "../support/burst.js";
@@ -13,7 +12,7 @@ export const BENCH_REDIS_URL = "redis://127.0.0.1:6379";
  * (d) A refresh storm over 3 gateways on one Redis: one refresh token, `callers` concurrent
  * refreshes spread round-robin across three gateway processes sharing REDIS_URL and
  * GATEWAY_SECRET. Refresh-race safety means one upstream call and every caller served the
- * same new pair. A fresh GATEWAY_SECRET per bench run keeps its Redis keys apart from any other.
+ * same new pair. The bench's GATEWAY_SECRET is fresh per run, so its Redis keys meet no other run's.
  */
 export async function measureRefreshStorm(options: { emulator: BenchEmulator; rounds: number; callers: number }): Promise<BenchRow> {
   const base = {
@@ -28,7 +27,7 @@ export async function measureRefreshStorm(options: { emulator: BenchEmulator; ro
   if (!(await redisAnswers(BENCH_REDIS_URL))) {
     return { ...base, p99Ms: null, requests: 0, failures: 0, upstreamCalls: null, peakRssMb: null, notes: `SKIPPED: no Redis at ${BENCH_REDIS_URL}` };
   }
-  const env = { REDIS_URL: BENCH_REDIS_URL, GATEWAY_SECRET: randomBytes(32).toString("hex") };
+  const env = { REDIS_URL: BENCH_REDIS_URL };
   const gateways = await Promise.all([0, 1, 2].map((i) => startBenchGateway({ name: `storm-gateway-${i}`, emulatorUrl: options.emulator.url, env })));
   try {
     const urls = gateways.map((g) => g.url);

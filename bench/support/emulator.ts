@@ -1,7 +1,8 @@
-import { writeWorkFile, spawnBenchProcess, tsxArgs, type BenchProcess } from "./processes.js";
+import { programs } from "./build.js";
+import { writeWorkFile, spawnBenchProcess, type BenchProcess } from "./processes.js";
 
 /**
- * The emulator runs in its own process (`src/emulator/main.ts`), so its CPU is never charged to the
+ * The emulator runs in its own process (`src/emulator/main.ts`, compiled), so its CPU is never charged to the
  * gateway or to the load generator; the bench talks to its developer API over HTTP.
  */
 
@@ -30,7 +31,7 @@ export async function startBenchEmulator(name: string, options: EmulatorOptions 
   }
   const process = await spawnBenchProcess({
     name,
-    args: tsxArgs("src/emulator/main.ts"),
+    args: programs().emulator(),
     env,
     ready: /listening on (http:\/\/[^\s]+)/,
   });

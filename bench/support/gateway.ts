@@ -1,9 +1,15 @@
-import { EMULATOR_CREDENTIALS, REGION, spawnBenchProcess, tsxArgs, type BenchProcess } from "./processes.js";
+import { programs } from "./build.js";
+import { randomBytes } from "node:crypto";
+import { EMULATOR_CREDENTIALS, REGION, spawnBenchProcess, type BenchProcess } from "./processes.js";
+
+/** Fresh per bench run, so its Redis keys (HMAC-derived) never meet another run's. */
+const BENCH_GATEWAY_SECRET = randomBytes(32).toString("hex");
 
 /**
- * The gateway as a user runs it (`node --import tsx src/main.ts`), pointed at the bench's emulator
+ * The gateway as production runs it (`node dist/main.js`, see build.ts), pointed at the bench's emulator
  * through SSO_OIDC_ENDPOINT and signing with the emulator's credentials. LOG_LEVEL stays at the
  * default (info: one line per request), written to a file as a log shipper would read it.
+ * Every other setting keeps its default except the two rate limits below.
  */
 
 export interface GatewayOptions {
@@ -17,16 +23,23 @@ export interface GatewayOptions {
 export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess> {
   return spawnBenchProcess({
     name: options.name,
-    args: tsxArgs("src/main.ts", options.nodeFlags),
+    args: programs().gateway(options.nodeFlags),
     env: {
       PORT: "0",
       HOST: "127.0.0.1",
-      NODE_ENV: "development",
+      // As deployed: production mode (introspection off, no stack traces, graphql-js's production
+      // instanceOf), which requires a GATEWAY_SECRET. Replicas of one run share this one.
+      NODE_ENV: "production",
+      GATEWAY_SECRET: BENCH_GATEWAY_SECRET,
       LOG_LEVEL: "info",
       SSO_OIDC_ENDPOINT: options.emulatorUrl,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      // One load generator stands for many callers: a per-IP limit would measure 429s, not the gateway.
+      RATE_LIMIT_CALLER_PER_SECOND: "0",
+      // The per-application guard (AWS's 80/s quota) would cap (a) at 80/s; (e) turns it back on.
+      RATE_LIMIT_APP_PER_SECOND: "0",
       ...options.env,
     },
     // pino writes `msg` last: {"level":30,…,"url":"http://…/graphql",…,"msg":"gateway ready"}
@@ -38,9 +51,10 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
 export function startNaiveGateway(emulatorUrl: string): Promise<BenchProcess> {
   return spawnBenchProcess({
     name: "naive-gateway",
-    args: tsxArgs("bench/naive-gateway.ts"),
+    args: programs().naiveGateway(),
     env: {
       PORT: "0",
+      NODE_ENV: "production",
       SSO_OIDC_ENDPOINT: emulatorUrl,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,

@@ -11,3 +11,20 @@ export function describeMachine(): { date: string; nproc: number; cpuModel: stri
   }
   return { date: new Date().toISOString(), nproc: cpus().length, cpuModel, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
 }
+
+/** Share of all CPUs busy over `ms` (any process): a bench on a busy machine measures the neighbours. */
+export async function cpuBusyShare(ms = 1000): Promise<number> {
+  const sample = () => {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3]! + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const before = sample();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = sample();
+    return Math.round((1 - (after.idle - before.idle) / (after.total - before.total)) * 100);
+  } catch {
+    return -1;
+  }
+}

@@ -138,8 +138,3 @@ export function peakRssMb(pid: number): number | null {
     return null;
   }
 }
-
-/** `node --import tsx <entry>` (the way the tests run the gateway), with extra Node flags first. */
-export function tsxArgs(entry: string, nodeFlags: string[] = []): string[] {
-  return [...nodeFlags, "--import", "tsx", entry];
-}

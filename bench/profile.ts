@@ -1,0 +1,59 @@
+/**
+ * `npx tsx bench/profile.ts`: CPU profiles of the gateway under (a) distinct exchanges and (b) the same
+ * exchange again. Each runs a fresh compiled gateway with `node --cpu-prof`, loads it with autocannon
+ * for --duration seconds (default 8, after a 2 s warm-up), stops it (the profile is written on exit)
+ * and prints the top self-time functions and the share per package / src folder.
+ * --keep=<dir> copies the .cpuprofile files there (open them in Chrome DevTools).
+ */
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { usePrograms } from "./support/build.js";
+import { summariseCpuProfile } from "./support/cpu-profile-summary.js";
+import { startBenchEmulator } from "./support/emulator.js";
+import { startBenchGateway } from "./support/gateway.js";
+import { jwtBearerExchangeBody, rotate } from "./support/graphql-bodies.js";
+import { runLoad } from "./support/load.js";
+import { benchWorkDir, cleanupWorkDir, stopAll } from "./support/processes.js";
+
+const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
+const durationSeconds = Number(args.duration ?? 8);
+const connections = Number(args.connections ?? 32);
+
+async function profileScenario(name: string, emulatorUrl: string, nextBody: () => string): Promise<void> {
+  const dir = join(benchWorkDir(), `prof-${name}`);
+  mkdirSync(dir, { recursive: true });
+  const gateway = await startBenchGateway({ name: `profiled-${name}`, emulatorUrl, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  await runLoad({ url: gateway.url, connections, durationSeconds: 2, nextBody });
+  const load = await runLoad({ url: gateway.url, connections, durationSeconds, nextBody });
+  await gateway.stop();
+  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) throw new Error(`no .cpuprofile written for ${name}; gateway output:\n${gateway.log().slice(-2000)}`);
+  if (args.keep) {
+    mkdirSync(args.keep, { recursive: true });
+    copyFileSync(join(dir, file), join(args.keep, `gateway-${name}.cpuprofile`));
+  }
+  const summary = summariseCpuProfile(join(dir, file));
+  process.stdout.write(`\n## ${name}: ${load.requestsPerSecond} req/s, p50 ${load.p50Ms} ms; profile ${summary.totalMs} ms, busy ${summary.busyMs} ms (whole process lifetime incl. start-up)\n`);
+  process.stdout.write(`\nself time by place:\n${summary.places.map((p) => `  ${String(p.share).padStart(5)}%  ${String(p.selfMs).padStart(6)} ms  ${p.where}`).join("\n")}\n`);
+  process.stdout.write(`\ntop functions by self time:\n${summary.functions.map((f) => `  ${String(f.share).padStart(5)}%  ${String(f.selfMs).padStart(6)} ms  ${f.name}  [${f.where}]`).join("\n")}\n`);
+}
+
+async function main(): Promise<void> {
+  usePrograms((args.runner ?? "dist") as "dist" | "tsx");
+  const emulator = await startBenchEmulator("emulator");
+  const pool = await emulator.mintAssertions(Number(args.pool ?? 6000), "profile");
+  await profileScenario("a-distinct-exchanges", emulator.url, rotate(pool, jwtBearerExchangeBody).next);
+  const [same] = await emulator.mintAssertions(1, "same");
+  const sameBody = jwtBearerExchangeBody(same!);
+  await profileScenario("b-same-exchange", emulator.url, () => sameBody);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    cleanupWorkDir();
+  });
