@@ -2,6 +2,7 @@
 export * from "./generated/graphql.js";
 export { executeOperation, GatewayRequestError, type FetchLike, type GatewayRequestOptions } from "./gateway-request.js";
 export { actionForErrorCode, backoffDelayMs, type RefreshFailureAction, type BackoffOptions } from "./error-policy.js";
-export { TokenManager, SignedOutError, type TokenManagerOptions, type TokenManagerState } from "./token-manager.js";
+export { TokenManager, SignedOutError, type TokenManagerState } from "./token-manager.js";
+export type { TokenManagerOptions } from "./token-manager-options.js";
 export type { BroadcastChannelLike, BroadcastChannelFactory } from "./tab-channel.js";
 export type { LockManagerLike } from "./web-locks.js";

@@ -11,45 +11,22 @@
  * - Errors by `extensions.code` (error-policy.ts): INVALID_GRANT signs out (in every tab);
  *   throttling and upstream faults are retried with jittered exponential backoff.
  */
-import { actionForErrorCode, backoffDelayMs, type BackoffOptions } from "./error-policy.js";
-import { executeOperation, GatewayRequestError, type FetchLike } from "./gateway-request.js";
+import { actionForErrorCode, backoffDelayMs } from "./error-policy.js";
+import { executeOperation, GatewayRequestError, type GatewayRequestOptions } from "./gateway-request.js";
 import {
   ExchangeTokenDocument,
   RefreshTokensDocument,
   type CreateTokenWithIamInput,
   type TokenSetFragment,
 } from "./generated/graphql.js";
-import { defaultBroadcastChannelFactory, TabChannel, winsElection, type BroadcastChannelFactory, type TabMessage } from "./tab-channel.js";
+import { defaultBroadcastChannelFactory, TabChannel, winsElection, type TabMessage } from "./tab-channel.js";
+import { DEFAULTS, getValidSettings, type TokenManagerOptions, type TokenManagerSettings } from "./token-manager-options.js";
 import { defaultLockManager, type LockManagerLike } from "./web-locks.js";
 
 export type TokenManagerState =
   | { status: "signed-out"; reason: "initial" | "sign-out" | "invalid-grant" }
   | { status: "signed-in"; tokens: TokenSetFragment }
   | { status: "error"; tokens: TokenSetFragment; error: GatewayRequestError };
-
-export interface TokenManagerOptions {
-  /** The gateway's GraphQL endpoint, e.g. `http://localhost:4000/graphql`. */
-  endpoint: string;
-  /** Application ARN sent with refreshes; omitted: the gateway's default application. */
-  clientId?: string;
-  /** Refresh this many ms before expiresAt (default 60 000). */
-  refreshSkewMs?: number;
-  /** BroadcastChannel name shared by the tabs (default "idc-token-gateway"); null: no tab coordination. */
-  channelName?: string | null;
-  broadcastChannel?: BroadcastChannelFactory;
-  /** Web Locks; default navigator.locks when present; null: do not use locks. */
-  locks?: LockManagerLike | null;
-  /** How long a tab listens for competing refresh intents before refreshing (default 100 ms). */
-  electionWindowMs?: number;
-  /** How long a tab that lost the election waits for the winner's tokens before refreshing itself (default 15 000 ms). */
-  followerTimeoutMs?: number;
-  /** Attempts for retryable failures, the first included (default 5). */
-  maxAttempts?: number;
-  backoff?: BackoffOptions;
-  fetch?: FetchLike;
-  headers?: Record<string, string>;
-  now?: () => number;
-}
 
 export class SignedOutError extends Error {
   constructor() {
@@ -58,7 +35,6 @@ export class SignedOutError extends Error {
   }
 }
 
-const DEFAULTS = { refreshSkewMs: 60_000, channelName: "idc-token-gateway", electionWindowMs: 100, followerTimeoutMs: 15_000, maxAttempts: 5 };
 
 export class TokenManager {
   readonly tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -69,7 +45,7 @@ export class TokenManager {
   private readonly waiters = new Set<() => void>();
   private readonly channel: TabChannel | undefined;
   private readonly locks: LockManagerLike | undefined;
-  private readonly settings: typeof DEFAULTS;
+  private readonly settings: TokenManagerSettings;
   private readonly now: () => number;
   private closed = false;
 
@@ -117,11 +93,23 @@ export class TokenManager {
     return fresh.accessToken;
   }
 
-  /** Refreshes now (coordinated with other tabs). Concurrent calls share one promise. */
+  /**
+   * Refreshes now (coordinated with other tabs). Concurrent calls share one promise, which also
+   * settles as soon as another tab delivers newer tokens, so a slow request here never holds it up.
+   */
   refresh(): Promise<TokenSetFragment> {
-    this.inFlight ??= this.coordinatedRefresh().finally(() => {
-      this.inFlight = undefined;
-    });
+    if (!this.inFlight) {
+      const basis = this.tokens?.issuedAt;
+      const refreshing = this.coordinatedRefresh();
+      const adoptedFromAnotherTab = basis === undefined ? undefined : this.waitForTokensNewerThan(basis, undefined);
+      const first = adoptedFromAnotherTab
+        ? Promise.race([refreshing, adoptedFromAnotherTab.then((tokens) => tokens ?? refreshing)])
+        : refreshing;
+      refreshing.catch(() => undefined); // when adoption wins the race, a later failure has no one to tell
+      this.inFlight = first.finally(() => {
+        this.inFlight = undefined;
+      });
+    }
     return this.inFlight;
   }
 
@@ -246,16 +234,19 @@ export class TokenManager {
     return tokens;
   }
 
-  /** Resolves with the held tokens once they were issued after `basis`, or undefined after `timeoutMs`. */
-  private waitForTokensNewerThan(basis: string, timeoutMs: number): Promise<TokenSetFragment | undefined> {
+  /**
+   * Resolves with the held tokens once they were issued after `basis`; undefined after `timeoutMs`
+   * (never, when undefined), on sign-out, on a failed refresh here, or on close.
+   */
+  private waitForTokensNewerThan(basis: string, timeoutMs: number | undefined): Promise<TokenSetFragment | undefined> {
     return new Promise((resolve) => {
       const check = () => {
         const tokens = this.tokens;
-        if (this.current.status === "signed-out") return finish(undefined);
+        if (this.current.status === "signed-out" || this.current.status === "error") return finish(undefined);
         if (tokens && tokens.issuedAt > basis) return finish(tokens);
         if (this.closed) finish(undefined);
       };
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(undefined), timeoutMs);
       const finish = (tokens: TokenSetFragment | undefined) => {
         clearTimeout(timer);
         this.waiters.delete(check);
@@ -272,23 +263,8 @@ export class TokenManager {
     for (const listener of this.listeners) listener(state);
   }
 
-  private requestOptions() {
-    return { endpoint: this.options.endpoint, ...(this.options.fetch ? { fetch: this.options.fetch } : {}), ...(this.options.headers ? { headers: this.options.headers } : {}) };
+  private requestOptions(): GatewayRequestOptions {
+    const { endpoint, fetch, headers } = this.options;
+    return { endpoint, signal: AbortSignal.timeout(this.settings.requestTimeoutMs), ...(fetch ? { fetch } : {}), ...(headers ? { headers } : {}) };
   }
-}
-
-/** Options checked up front, with messages that restate the contract and show the bad value. */
-function getValidSettings(options: TokenManagerOptions): typeof DEFAULTS {
-  if (typeof options.endpoint !== "string" || !/^https?:\/\//.test(options.endpoint)) {
-    throw new TypeError(`TokenManager: endpoint must be the gateway's http(s) GraphQL URL, got ${JSON.stringify(options.endpoint)}`);
-  }
-  const settings = { ...DEFAULTS };
-  for (const key of ["refreshSkewMs", "electionWindowMs", "followerTimeoutMs", "maxAttempts"] as const) {
-    const value = options[key];
-    if (value === undefined) continue;
-    const min = key === "maxAttempts" ? 1 : 0;
-    if (!Number.isInteger(value) || value < min) throw new TypeError(`TokenManager: ${key} must be an integer >= ${min}, got ${String(value)}`);
-    settings[key] = value;
-  }
-  return settings;
 }
