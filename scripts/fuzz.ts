@@ -3,8 +3,9 @@
  * 10,000 cases: GraphQL documents, variables and raw HTTP (test/fuzz/). Every case must be
  * answered (no reset, no hang), never with a 5xx, never with an upstream call for input that
  * cannot be valid; afterwards the process must be alive, /healthz 200, and no error-level log line.
- * Prints the counts and writes bench/results/fuzz.json. Exit code 1 when a property failed
- * (fast-check prints the seed and the shrunk counterexample).
+ * Prints the counts and writes bench/results/fuzz.json. It runs every case even after a failure
+ * (the counts stay complete) and lists the first failing inputs per problem; exit code 1 when any
+ * property failed. `npm test` runs the same properties strictly, with fast-check's shrinking.
  *
  * Options (argv): --runs=<n> total cases (default 10000, split 40/30/30 over documents,
  * variables, HTTP), --seed=<n> (default random).
@@ -28,15 +29,21 @@ const families: Array<{ name: string; arbitrary: fc.Arbitrary<FuzzCase>; runs: n
   { name: "http", arbitrary: httpCase, runs: Math.ceil(totalRuns * 0.3) },
 ];
 
+/** Failing inputs, verbatim (truncated), the first few per distinct problem: the fuzz keeps going to give full counts. */
+const failingInputs: Array<{ problem: string; input: string }> = [];
+
 async function runFamily(runner: FuzzRunner, tally: FuzzTally, family: (typeof families)[number]) {
   const started = performance.now();
   const result = await fc.check(
     fc.asyncProperty(family.arbitrary, async (fuzzCase) => {
       const outcome = await runner.run(fuzzCase);
       tally.add(outcome);
-      if (outcome.problem) throw new Error(outcome.problem);
+      if (outcome.problem) {
+        const problem = outcome.problem.slice(0, 120);
+        if (failingInputs.filter((failure) => failure.problem === problem).length < 3) failingInputs.push({ problem, input: describeCase(fuzzCase) });
+      }
     }),
-    { numRuns: family.runs, seed, endOnFailure: true },
+    { numRuns: family.runs, seed },
   );
   const seconds = (performance.now() - started) / 1000;
   const report = fc.defaultReportMessage(result);
@@ -74,7 +81,7 @@ async function main() {
     statuses: tally.statuses,
     codes: tally.codes,
     upstream: tally.upstream,
-    problems: tally.problems,
+    problems: { count: tally.problems.length, byProblem: countBy(tally.problems.map((p) => `${p.label}: ${p.problem.slice(0, 120)}`)), failingInputs },
     after: { processAlive: alive, healthzStatus: healthz, errorLogLines, exitCodeOnSigterm: exitCode },
     gatewayRssMb: { start: round(rssStartKb / 1024), end: round(rssEndKb / 1024) },
     slowestCaseMsByFamily: Object.fromEntries(Object.entries(tally.durations).map(([label, d]) => [label, Math.round(d.maxMs)])),
@@ -90,7 +97,8 @@ async function main() {
   console.log(`  upstream calls: ${tally.upstream.mustNotCall.calls} for ${tally.upstream.mustNotCall.cases} cases that cannot be valid; ${tally.upstream.mayCall.calls} for ${tally.upstream.mayCall.cases} that might`);
   console.log(`  afterwards: process ${alive ? "alive" : "DEAD"}, /healthz ${healthz}, ${errorLogLines.length} error-level log lines, exit ${exitCode} on SIGTERM`);
   console.log(`  gateway RSS: ${summary.gatewayRssMb.start} MB → ${summary.gatewayRssMb.end} MB`);
-  console.log(`  problems: ${tally.problems.length}${tally.problems.length ? `\n${tally.problems.slice(0, 10).map((p) => `    ${p.label}: ${p.problem}`).join("\n")}` : ""}`);
+  console.log(`  problems: ${tally.problems.length}`);
+  for (const failure of failingInputs) console.log(`    ${failure.problem}\n      input: ${failure.input}`);
   console.log(`wrote bench/results/fuzz.json — ${clean ? "CLEAN" : "NOT CLEAN"}`);
   process.exitCode = clean ? 0 : 1;
 }
@@ -107,6 +115,19 @@ function readRssKb(pid: number | undefined): number {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+function describeCase(fuzzCase: FuzzCase): string {
+  const text = fuzzCase.kind === "http"
+    ? JSON.stringify({ method: fuzzCase.method, path: fuzzCase.path, headers: fuzzCase.headers, body: fuzzCase.body?.toString("utf8").slice(0, 300) })
+    : JSON.stringify(fuzzCase.body);
+  return text.length > 600 ? `${text.slice(0, 600)}… (${text.length} chars)` : text;
+}
 
 main().catch((error: unknown) => {
   console.error(error);
