@@ -33,6 +33,9 @@ describe("loadConfig defaults", () => {
       gatewaySecret: undefined,
       gatewaySecretGenerated: true,
       introspection: true,
+      explorer: true,
+      cors: { origins: ["https://studio.apollographql.com"], allowLocalhost: true },
+      apolloReporting: undefined,
       operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
       rateLimits: { applicationPerSecond: 80, callerPerSecond: 20, callerBurst: 40 },
       trustProxy: false,
@@ -144,6 +147,8 @@ describe("CONFIG_VARIABLES", () => {
       "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
       "ALLOWED_CLIENT_IDS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
+      "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "TRUST_PROXY",
+      "RATE_LIMIT_CALLER_PER_SECOND", "RATE_LIMIT_CALLER_BURST", "RATE_LIMIT_APP_PER_SECOND", "SHUTDOWN_TIMEOUT_MS",
       "REFRESH_GRACE_SECONDS", "CACHE_MIN_TTL_SECONDS", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "SINGLE_FLIGHT_WAIT_MS", "REDIS_KEY_PREFIX",
     ]);
     for (const variable of CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(10);
