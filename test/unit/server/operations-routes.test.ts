@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createGatewayMetrics, type GatewayMetrics } from "../../../src/metrics/metrics.js";
+import { createGatewayServer, createReadinessCheck, type GatewayServer, type ReadinessCheck } from "../../../src/server/index.js";
+import { createOperationLimits } from "../../../src/server/limits/operation-limits.js";
+import { capturingLogger, fakeTokenService, postGraphQL, testConfig } from "./server-fixtures.js";
+
+/**
+ * /readyz and /metrics on the server with a fake token service: readiness reports its checks
+ * and fails during shutdown; the metrics plugin's labels stay a closed set whatever is sent.
+ */
+const servers: GatewayServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(options: { readiness?: ReadinessCheck; metrics?: GatewayMetrics } = {}) {
+  const { tokenService } = fakeTokenService(() => {
+    throw new Error("no exchange in these tests");
+  });
+  const server = await createGatewayServer({ config: testConfig(), tokenService, logger: capturingLogger().logger, upstreamLabel: "fake", ...options });
+  servers.push(server);
+  const { url } = await server.listen(0, "127.0.0.1");
+  return { server, url, origin: new URL(url).origin };
+}
+
+describe("GET /readyz", () => {
+  it("answers 200 with the checks when every check is ok", async () => {
+    const readiness = createReadinessCheck({
+      upstream: { health: () => ({ ok: true, detail: "circuit closed" }) },
+      store: { health: async () => ({ ok: true, status: "up", detail: "memory" }) },
+    });
+    const { origin } = await serve({ readiness });
+    const response = await fetch(`${origin}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ready", checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "memory" } } });
+  });
+
+  it("answers 503 naming the failing check when the upstream circuit is open", async () => {
+    const readiness = createReadinessCheck({
+      upstream: { health: () => ({ ok: false, detail: "circuit open: failing fast" }) },
+      store: { health: async () => ({ ok: true, status: "degraded", detail: "redis unreachable, serving from memory" }) },
+    });
+    const { origin } = await serve({ readiness });
+    const response = await fetch(`${origin}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      status: "not ready",
+      checks: { upstream: { ok: false, detail: "circuit open: failing fast" }, store: { ok: true, detail: "redis unreachable, serving from memory" } },
+    });
+  });
+
+  it("answers 503 when the check itself throws", async () => {
+    const { origin } = await serve({ readiness: async () => { throw new Error("boom"); } });
+    const response = await fetch(`${origin}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: "not ready", checks: { readiness: { ok: false, detail: "check failed: boom" } } });
+  });
+
+  it("answers 503 draining as soon as close() starts, while a GraphQL request is still in flight", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const { tokenService } = fakeTokenService(async () => {
+      await gate;
+      throw new Error("released");
+    });
+    const server = await createGatewayServer({ config: testConfig(), tokenService, logger: capturingLogger().logger, upstreamLabel: "fake" });
+    const { url } = await server.listen(0, "127.0.0.1");
+    const inFlight = postGraphQL(url, `mutation { refreshToken(input: { refreshToken: "r" }) { accessToken } }`);
+    while (server.inFlightRequests() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const closed = server.close();
+    const response = await fetch(new URL("/readyz", url));
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: "draining", checks: {} });
+    release();
+    expect((await inFlight).status).toBe(200);
+    await closed;
+    expect(server.inFlightRequests()).toBe(0);
+  });
+});
+
+describe("GET /metrics", () => {
+  it("labels requests by root field, 'multiple', 'introspection' or 'invalid', and outcome by a known code only", async () => {
+    const metrics = createGatewayMetrics({ collectDefaults: false });
+    const { url, origin } = await serve({ metrics });
+    await postGraphQL(url, "query ClientChosenName { __typename }");
+    await postGraphQL(url, "{ a: __typename b: __typename }");
+    await postGraphQL(url, "{ __schema { queryType { name } } }");
+    await postGraphQL(url, "{ not valid");
+    await postGraphQL(url, `mutation { refreshToken(input: { refreshToken: "r" }) { accessToken } }`);
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const lines = text.split("\n").filter((line) => line.startsWith("idc_gateway_graphql_requests_total{"));
+    expect(lines.sort()).toEqual([
+      'idc_gateway_graphql_requests_total{operation="__typename",outcome="ok"} 1',
+      'idc_gateway_graphql_requests_total{operation="introspection",outcome="ok"} 1',
+      'idc_gateway_graphql_requests_total{operation="invalid",outcome="GRAPHQL_PARSE_FAILED"} 1',
+      'idc_gateway_graphql_requests_total{operation="multiple",outcome="ok"} 1',
+      'idc_gateway_graphql_requests_total{operation="refreshToken",outcome="INTERNAL_SERVER_ERROR"} 1',
+    ]);
+    expect(text).not.toContain("ClientChosenName");
+  });
+
+  it("is not served without a metrics registry", async () => {
+    const { origin } = await serve();
+    expect((await fetch(`${origin}/metrics`)).status).toBe(404);
+  });
+});
+
+describe("createOperationLimits options", () => {
+  it("restates the contract on a bad limit", () => {
+    const limits = { maxAliases: 0, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 };
+    expect(() => createOperationLimits({ limits, metrics: undefined })).toThrow("createOperationLimits: limits.maxAliases must be a positive integer (got 0)");
+  });
+});
