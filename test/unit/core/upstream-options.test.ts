@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { createUpstream, type CreateUpstreamOptions } from "../../../src/upstream/index.js";
+import { ReplayGuardedRetryStrategy, withoutReplay } from "../../../src/upstream/replay-guard.js";
 
 const logger = createLogger({ level: "silent" });
 const base: CreateUpstreamOptions = { region: "us-east-1", endpoint: "http://127.0.0.1:1", credentials: { accessKeyId: "AKID", secretAccessKey: "SECRET" }, timeoutMs: 200, connectTimeoutMs: 200, maxAttempts: 1, logger };
@@ -63,5 +64,30 @@ describe("createUpstream circuit breaker options", () => {
     const upstream = createUpstream(base);
     expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
     upstream.destroy();
+  });
+});
+
+describe("ReplayGuardedRetryStrategy backoff", () => {
+  const delayOf = (token: unknown) => (token as { $retryLog: { acquisitionDelay: number } }).$retryLog.acquisitionDelay;
+
+  it("waits a full-jitter exponential delay before a retry: random in [0, 50 ms × 2^retry), not a fixed step", async () => {
+    const firstDelays: number[] = [];
+    const secondDelays: number[] = [];
+    for (let trial = 0; trial < 12; trial++) {
+      const strategy = new ReplayGuardedRetryStrategy(3);
+      const first = await strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken("sso-oidc"), { errorType: "TRANSIENT" });
+      firstDelays.push(delayOf(first));
+      secondDelays.push(delayOf(await strategy.refreshRetryTokenForRetry(first, { errorType: "TRANSIENT" })));
+    }
+    for (const delay of firstDelays) expect(delay).toBeGreaterThanOrEqual(0), expect(delay).toBeLessThan(50);
+    for (const delay of secondDelays) expect(delay).toBeGreaterThanOrEqual(0), expect(delay).toBeLessThan(100);
+    expect(new Set(firstDelays).size).toBeGreaterThan(3);
+  });
+
+  it("refuses a retry inside withoutReplay unless the fault was throttling", async () => {
+    const strategy = new ReplayGuardedRetryStrategy(3);
+    const token = await strategy.acquireInitialRetryToken("sso-oidc");
+    await expect(withoutReplay(() => strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" }))).rejects.toThrow("retry refused: the request is not replayable");
+    await expect(withoutReplay(() => strategy.refreshRetryTokenForRetry(token, { errorType: "SERVER_ERROR" }))).rejects.toThrow("retry refused: the request is not replayable");
   });
 });
