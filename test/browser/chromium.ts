@@ -17,18 +17,23 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-export function findChromium(): string {
-  for (const candidate of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
+const DEBIAN_CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+const CHROMIUM_COMMANDS = ["chromium", "chromium-browser"];
+
+/** The chromium binary: a known Debian path, else `command -v`; throws how to install it when there is none. */
+export function findChromium(paths = DEBIAN_CHROMIUM_PATHS, commands = CHROMIUM_COMMANDS): string {
+  for (const candidate of paths) {
     if (existsSync(candidate)) return candidate;
   }
   try {
-    const found = execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
+    const lookup = commands.map((command) => `command -v ${command}`).join(" || ");
+    const found = execFileSync("sh", ["-c", lookup], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     if (found !== "") return found;
   } catch {
     // Not on PATH either: fall through to the explanation.
   }
   throw new Error(
-    "The browser tests need Debian's chromium and found none (looked for /usr/bin/chromium and `chromium` on PATH). " +
+    `The browser tests need Debian's chromium and found none (looked at ${paths.join(", ")} and for ${commands.join(", ")} on PATH). ` +
       "Install it with `apt-get update && apt-get install -y chromium` (CI's .ci/run does this); playwright's own browser download is not used.",
   );
 }

@@ -47,7 +47,8 @@ describe("automatic persisted queries in one gateway", () => {
     const withStore = await createGatewayServer({ config: testConfig(), tokenService: noExchanges(), logger: capturingLogger().logger, upstreamLabel: "fake", store });
     const withoutStore = await createGatewayServer({ config: testConfig(), tokenService: noExchanges(), logger: capturingLogger().logger, upstreamLabel: "fake" });
     servers.push(withStore, withoutStore);
-    [storeUrl, defaultUrl] = await Promise.all([withStore.listen(0, "127.0.0.1"), withoutStore.listen(0, "127.0.0.1")].map(async (listening) => (await listening).url));
+    storeUrl = (await withStore.listen(0, "127.0.0.1")).url;
+    defaultUrl = (await withoutStore.listen(0, "127.0.0.1")).url;
   });
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()));
