@@ -24,20 +24,21 @@ export interface RequestTokenServiceDeps {
  */
 export function createRequestTokenService(deps: RequestTokenServiceDeps): RequestTokenService {
   const { config, exchange, logger } = deps;
-  const fingerprint = (request: ValidTokenRequest) => fingerprintTokenRequest(request, config.gatewaySecret);
+  /** A validated request with its fingerprint, computed once: the loader's key and the exchange's single-flight/cache key. */
+  type Keyed = { request: ValidTokenRequest; fingerprint: string };
 
-  const loader = new DataLoader<ValidTokenRequest, IssuedToken, string>(
-    async (requests) => {
-      logger.debug({ exchanges: requests.length }, "CreateTokenWithIAM batch");
+  const loader = new DataLoader<Keyed, IssuedToken, string>(
+    async (batch) => {
+      logger.debug({ exchanges: batch.length }, "CreateTokenWithIAM batch");
       // dataloader's contract: one result per key, in order; a failure is an Error value, not a throw.
-      return Promise.all(requests.map((request) => exchange(request).catch(asGatewayError)));
+      return Promise.all(batch.map(({ request, fingerprint }) => exchange(request, fingerprint).catch(asGatewayError)));
     },
-    { cacheKeyFn: fingerprint, maxBatchSize: MAX_BATCH_SIZE },
+    { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
   );
 
   const createToken = async (request: TokenRequest): Promise<IssuedToken> => {
     const valid = validateTokenRequest(request, config);
-    return loader.load(valid);
+    return loader.load({ request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) });
   };
 
   return {

@@ -48,21 +48,22 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   return {
     async lookup(fingerprint) {
-      const key = keyspace.key("token-cache", fingerprint);
-      const cached = local.get(key);
+      // The local level is keyed by the fingerprint itself (already an HMAC under the gateway secret): a hit costs no further hashing.
+      const cached = local.get(fingerprint);
       if (cached !== undefined) {
         if (servableMs(cached) > 0) return { result: "hit", token: cached };
-        local.delete(key);
+        local.delete(fingerprint);
         return { result: "stale" };
       }
       if (!shared) return { result: "miss" };
+      const key = keyspace.key("token-cache", fingerprint);
       try {
         const sealed = await store.get(key);
         if (sealed === null) return { result: "miss" };
         const token = decodeIssuedToken(keyspace.open(key, sealed));
         const ttlMs = Math.floor(servableMs(token));
         if (ttlMs <= 0) return { result: "stale" };
-        local.set(key, token, { ttl: ttlMs });
+        local.set(fingerprint, token, { ttl: ttlMs });
         return { result: "hit", token };
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: lookup failed; treating as a miss");
@@ -73,9 +74,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     async save(fingerprint, token) {
       const ttlMs = Math.floor(servableMs(token));
       if (ttlMs <= 0) return;
-      const key = keyspace.key("token-cache", fingerprint);
-      local.set(key, token, { ttl: ttlMs });
+      local.set(fingerprint, token, { ttl: ttlMs });
       if (!shared) return;
+      const key = keyspace.key("token-cache", fingerprint);
       try {
         await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs);
       } catch (error) {

@@ -44,8 +44,8 @@ export interface TokenExchangerDeps {
   applicationRateLimit?: ApplicationRateLimit | undefined;
 }
 
-/** One validated exchange → AWS's answer, through cache, grace window and single-flight. */
-export type Exchange = (request: ValidTokenRequest) => Promise<IssuedToken>;
+/** One validated exchange (and its fingerprint, computed once per request by the loader) → AWS's answer, through cache, grace window and single-flight. */
+export type Exchange = (request: ValidTokenRequest, fingerprint: string) => Promise<IssuedToken>;
 
 /**
  * A flight's result is handed only to the callers that joined it while it ran (in any replica,
@@ -150,8 +150,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): Exchange {
     return successor;
   }
 
-  return async (request) => {
-    const fingerprint = fingerprintTokenRequest(request, config.gatewaySecret);
+  return async (request, fingerprint = fingerprintTokenRequest(request, config.gatewaySecret)) => {
     switch (request.grantType) {
       case "JWT_BEARER":
       case "TOKEN_EXCHANGE":

@@ -190,6 +190,21 @@ describe.each(backends)("single-flight over the $name store", ({ pair }) => {
     expect(await flightOver(second).run("recent", fn, text)).toEqual({ value: "token-recent", role: "follower" });
     expect(calls).toEqual(["token-recent"]);
   });
+
+  it("with reuseFinishedResults false, shares the result with callers that joined the flight, but runs fn again for a call after it finished", async () => {
+    const [first, second] = pair();
+    const [fn, calls] = recordedCall("single-use", 100);
+    const flightA = flightOver(first, { reuseFinishedResults: false });
+    const flightB = flightOver(second, { reuseFinishedResults: false });
+    const leader = flightA.run("single-use", fn, text);
+    await sleep(30);
+    const joined = await Promise.all([flightB.run("single-use", fn, text), flightA.run("single-use", fn, text)]);
+    expect(await leader).toEqual({ value: "single-use", role: "leader" });
+    expect(joined).toEqual([{ value: "single-use", role: "follower" }, { value: "single-use", role: "follower" }]);
+    expect(calls).toEqual(["single-use"]);
+    expect(await flightB.run("single-use", fn, text)).toEqual({ value: "single-use", role: "leader" });
+    expect(calls).toEqual(["single-use", "single-use"]);
+  });
 });
 
 describe.skipIf(!redisReachable)("single-flight's footprint in Redis", () => {
