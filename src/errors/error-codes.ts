@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   UPSTREAM_SERVER_ERROR: { httpStatus: 502, retryable: true, message: "Identity Center reported an internal error." },
   UPSTREAM_UNAVAILABLE: { httpStatus: 503, retryable: true, message: "Identity Center could not be reached in time." },
   RATE_LIMITED: { httpStatus: 429, retryable: true, message: "Too many requests; retry later." },
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, message: "The request body is larger than MAX_BODY_BYTES." },
   INTERNAL_SERVER_ERROR: { httpStatus: 500, retryable: false, message: "Internal server error." },
 } as const satisfies Record<string, { httpStatus: number; retryable: boolean; message: string }>;
 
