@@ -48,13 +48,16 @@ async function loop(): Promise<void> {
 const loops = Array.from({ length: concurrency }, loop);
 await new Promise((resolve) => setTimeout(resolve, warmupMs));
 measuring = true;
+const cpuAtStart = process.cpuUsage();
 const startedAt = performance.now();
 await new Promise((resolve) => setTimeout(resolve, durationMs));
 stopping = true;
 const seconds = (performance.now() - startedAt) / 1000;
 await Promise.all(loops);
 client.destroy();
+const cpu = process.cpuUsage(cpuAtStart);
 const result = {
+  cpuUsPerRequest: latencies.length === 0 ? null : Math.round((cpu.user + cpu.system) / latencies.length),
   requestsPerSecond: round(latencies.length / seconds),
   successesPerSecond: round(successes / seconds),
   ...percentiles(latencies),

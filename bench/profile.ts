@@ -3,7 +3,8 @@
  * exchange again. Each runs a fresh compiled gateway with `node --cpu-prof`, loads it with autocannon
  * for --duration seconds (default 8, after a 2 s warm-up), stops it (the profile is written on exit)
  * and prints the top self-time functions and the share per package / src folder.
- * --keep=<dir> copies the .cpuprofile files there (open them in Chrome DevTools).
+ * --scenarios=a,b,typename picks what to profile (default a,b); --keep=<dir> copies the .cpuprofile
+ * files there (open them in Chrome DevTools).
  */
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { usePrograms } from "./support/build.js";
 import { summariseCpuProfile } from "./support/cpu-profile-summary.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
-import { jwtBearerExchangeBody, rotate } from "./support/graphql-bodies.js";
+import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
 import { benchWorkDir, cleanupWorkDir, stopAll } from "./support/processes.js";
 
@@ -33,19 +34,25 @@ async function profileScenario(name: string, emulatorUrl: string, nextBody: () =
     copyFileSync(join(dir, file), join(args.keep, `gateway-${name}.cpuprofile`));
   }
   const summary = summariseCpuProfile(join(dir, file));
-  process.stdout.write(`\n## ${name}: ${load.requestsPerSecond} req/s, p50 ${load.p50Ms} ms; profile ${summary.totalMs} ms, busy ${summary.busyMs} ms (whole process lifetime incl. start-up)\n`);
+  process.stdout.write(`\n## ${name}: ${load.requestsPerSecond} req/s, p50 ${load.p50Ms} ms, ${load.requests} requests (${Math.round((summary.busyMs * 1000) / load.requests)} µs busy per request, start-up included); profile ${summary.totalMs} ms, busy ${summary.busyMs} ms (whole process lifetime incl. start-up)\n`);
   process.stdout.write(`\nself time by place:\n${summary.places.map((p) => `  ${String(p.share).padStart(5)}%  ${String(p.selfMs).padStart(6)} ms  ${p.where}`).join("\n")}\n`);
   process.stdout.write(`\ntop functions by self time:\n${summary.functions.map((f) => `  ${String(f.share).padStart(5)}%  ${String(f.selfMs).padStart(6)} ms  ${f.name}  [${f.where}]`).join("\n")}\n`);
 }
 
 async function main(): Promise<void> {
-  usePrograms((args.runner ?? "dist") as "dist" | "tsx");
+  usePrograms((args.runner ?? "dist") as "dist" | "tsx", { build: args.build !== "false" });
   const emulator = await startBenchEmulator("emulator");
-  const pool = await emulator.mintAssertions(Number(args.pool ?? 6000), "profile");
-  await profileScenario("a-distinct-exchanges", emulator.url, rotate(pool, jwtBearerExchangeBody).next);
-  const [same] = await emulator.mintAssertions(1, "same");
-  const sameBody = jwtBearerExchangeBody(same!);
-  await profileScenario("b-same-exchange", emulator.url, () => sameBody);
+  const scenarios = new Set((args.scenarios ?? "a,b").split(","));
+  if (scenarios.has("a")) {
+    const pool = await emulator.mintAssertions(Number(args.pool ?? 6000), "profile");
+    await profileScenario("a-distinct-exchanges", emulator.url, rotate(pool, jwtBearerExchangeBody).next);
+  }
+  if (scenarios.has("b")) {
+    const [same] = await emulator.mintAssertions(1, "same");
+    const sameBody = jwtBearerExchangeBody(same!);
+    await profileScenario("b-same-exchange", emulator.url, () => sameBody);
+  }
+  if (scenarios.has("typename")) await profileScenario("typename", emulator.url, () => TYPENAME_BODY);
 }
 
 main()

@@ -9,7 +9,8 @@
  * Options (argv): --duration=<s> (measured seconds per scenario, default 8), --warmup=<s> (2),
  * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
- * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting).
+ * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
+ * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
  */
 import { measureDirectSdk } from "./scenarios/direct-sdk.js";
 import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js";
@@ -42,7 +43,7 @@ const record = (row: BenchRow & { load?: unknown }) => {
   const { load: _load, ...clean } = row;
   rows.push(clean);
   const rate = clean.requestsPerSecond === null ? "" : ` ${clean.requestsPerSecond} req/s (${clean.successesPerSecond} ok/s)`;
-  process.stdout.write(`  ${clean.id.padEnd(10)} ${clean.system.padEnd(13)}${rate} p50 ${clean.p50Ms ?? "–"} p99 ${clean.p99Ms ?? "–"} upstream ${clean.upstreamCalls ?? "–"} rss ${clean.peakRssMb ?? "–"}${clean.notes ? `  [${clean.notes}]` : ""}\n`);
+  process.stdout.write(`  ${clean.id.padEnd(10)} ${clean.system.padEnd(13)}${rate} p50 ${clean.p50Ms ?? "–"} p99 ${clean.p99Ms ?? "–"} upstream ${clean.upstreamCalls ?? "–"} cpu/req ${clean.cpuUsPerRequest ?? "–"} µs rss ${clean.peakRssMb ?? "–"}${clean.notes ? `  [${clean.notes}]` : ""}\n`);
 };
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const runner = (args.runner ?? "dist") as Runner;
   if (runner !== "dist" && runner !== "tsx") throw new Error(`--runner must be dist or tsx (got ${JSON.stringify(runner)})`);
   log(`building (${runner})…`);
-  const programs = usePrograms(runner);
+  const programs = usePrograms(runner, { build: args.build !== "false" });
   for (const warning of programs.buildWarnings) log(`WARNING: ${warning}`);
   const machine = describeMachine();
   const startedAt = performance.now();

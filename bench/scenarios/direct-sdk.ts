@@ -23,7 +23,7 @@ export async function measureDirectSdk(options: {
     ready: /direct-sdk result (\{.*\})/,
   });
   await worker.stop();
-  const result = JSON.parse(worker.url) as { requestsPerSecond: number; successesPerSecond: number; p50Ms: number; p99Ms: number; requests: number; failures: number };
+  const result = JSON.parse(worker.url) as { requestsPerSecond: number; successesPerSecond: number; p50Ms: number; p99Ms: number; requests: number; failures: number; cpuUsPerRequest: number | null };
   return {
     id: options.id,
     scenario: options.scenario,
@@ -36,6 +36,7 @@ export async function measureDirectSdk(options: {
     requests: result.requests,
     failures: result.failures,
     upstreamCalls: result.requests,
+    cpuUsPerRequest: result.cpuUsPerRequest,
     peakRssMb: null,
   };
 }

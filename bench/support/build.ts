@@ -26,9 +26,9 @@ export interface Programs {
   buildWarnings: string[];
 }
 
-export function preparePrograms(runner: Runner): Programs {
+export function preparePrograms(runner: Runner, options: { build?: boolean } = {}): Programs {
   const warnings: string[] = [];
-  if (runner === "dist") {
+  if (runner === "dist" && options.build !== false) {
     // tsc still emits when another engineer's work-in-progress has a type error; say so, run anyway.
     const gateway = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, encoding: "utf8" });
     if (gateway.status !== 0) warnings.push(`npm run build reported errors (dist/ emitted anyway):\n${(gateway.stdout + gateway.stderr).trim().slice(0, 2000)}`);
@@ -58,8 +58,8 @@ export function preparePrograms(runner: Runner): Programs {
 let current: Programs | undefined;
 
 /** Builds once at bench start; every start helper asks `programs()` how to run its process. */
-export function usePrograms(runner: Runner): Programs {
-  current = preparePrograms(runner);
+export function usePrograms(runner: Runner, options: { build?: boolean } = {}): Programs {
+  current = preparePrograms(runner, options);
   return current;
 }
 

@@ -1,6 +1,6 @@
 import type { BenchEmulator } from "./emulator.js";
 import { runLoad, type LoadResult } from "./load.js";
-import { peakRssMb, type BenchProcess } from "./processes.js";
+import { cpuTimeMs, peakRssMb, type BenchProcess } from "./processes.js";
 import type { BenchRow, BenchTiming } from "./types.js";
 
 /**
@@ -22,7 +22,9 @@ export async function measureThroughput(options: {
     await runLoad({ url: options.server.url, connections: timing.connections, durationSeconds: timing.warmupSeconds, nextBody: options.nextBody });
   }
   const callsBefore = await options.emulator.createTokenWithIamCalls();
+  const cpuBefore = cpuTimeMs(options.server.pid);
   const load = await runLoad({ url: options.server.url, connections: timing.connections, durationSeconds: timing.durationSeconds, nextBody: options.nextBody });
+  const cpuAfter = cpuTimeMs(options.server.pid);
   const callsAfter = await options.emulator.createTokenWithIamCalls();
   return {
     id: options.id,
@@ -36,6 +38,7 @@ export async function measureThroughput(options: {
     requests: load.requests,
     failures: load.failures,
     upstreamCalls: callsAfter - callsBefore,
+    cpuUsPerRequest: cpuBefore === null || cpuAfter === null || load.requests === 0 ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / load.requests),
     peakRssMb: peakRssMb(options.server.pid),
     ...(options.notes === undefined ? {} : { notes: options.notes }),
     load,

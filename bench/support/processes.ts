@@ -128,6 +128,21 @@ process.once("exit", () => {
   for (const p of running) p.child.kill("SIGKILL");
 });
 
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks,
+ * 100 per second). Per request it is the cost that contention does not hide: on a busy machine
+ * throughput drops, CPU per request barely moves.
+ */
+export function cpuTimeMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Peak resident set size of a process in MB (VmHWM: the high-water mark since it started). */
 export function peakRssMb(pid: number): number | null {
   try {

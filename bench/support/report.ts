@@ -37,8 +37,8 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
 const show = (value: number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
 
 export function formatRowsTable(rows: readonly BenchRow[]): string {
-  const header = ["id", "scenario", "system", "conns", "req/s", "ok/s", "p50 ms", "p99 ms", "requests", "failed", "upstream calls", "peak RSS MB"];
-  const lines = rows.map((r) => [r.id, r.scenario, r.system, String(r.connections), show(r.requestsPerSecond), show(r.successesPerSecond), show(r.p50Ms), show(r.p99Ms), String(r.requests), String(r.failures), show(r.upstreamCalls), show(r.peakRssMb)]);
+  const header = ["id", "scenario", "system", "conns", "req/s", "ok/s", "p50 ms", "p99 ms", "requests", "failed", "upstream calls", "CPU µs/req", "peak RSS MB"];
+  const lines = rows.map((r) => [r.id, r.scenario, r.system, String(r.connections), show(r.requestsPerSecond), show(r.successesPerSecond), show(r.p50Ms), show(r.p99Ms), String(r.requests), String(r.failures), show(r.upstreamCalls), show(r.cpuUsPerRequest), show(r.peakRssMb)]);
   return markdownTable(header, lines);
 }
 

@@ -12,6 +12,8 @@ export interface BenchRow {
   failures: number;
   /** CreateTokenWithIAM calls the emulator counted during the measured window. */
   upstreamCalls: number | null;
+  /** CPU time (user + system) the process under test spent per request in the measured window, µs. */
+  cpuUsPerRequest?: number | null;
   /** VmHWM of the gateway process(es) after this row (peak since start; max over replicas). */
   peakRssMb: number | null;
   notes?: string;
