@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../../support/gateway-process.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { sleep, startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
-import { jwtBearer, refresh, startReplicas, type IssuedTokens } from "./scale-support.js";
+import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "./scale-support.js";
 
 /**
  * Two gateway replicas on a private redis-server (ephemeral port, nothing on disk) that is
@@ -18,17 +18,20 @@ let emulator: TestEmulator;
 let redis: RedisServerProcess | undefined;
 let port: number;
 let replicas: GatewayProcess[] = [];
+/** A replica started without GATEWAY_SECRET (generated): it cannot share anything with the others. */
+let loner: GatewayProcess | undefined;
 
 beforeAll(async () => {
   if (!redisInstalled) return;
   port = await findFreePort();
   redis = await startRedisServer(port);
   emulator = await startTestEmulator();
-  ({ replicas } = await startReplicas(2, { emulator, redisUrl: redis.url, keyPrefix: "scale-outage:" }));
+  const env = { ...replicaEnvironment({ emulator, redisUrl: redis.url, keyPrefix: "scale-outage-loner:" }, "unused"), GATEWAY_SECRET: undefined };
+  [{ replicas }, loner] = await Promise.all([startReplicas(2, { emulator, redisUrl: redis.url, keyPrefix: "scale-outage:" }), startGateway({ env })]);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
+  await Promise.all([...replicas, ...(loner ? [loner] : [])].map((replica) => replica.stop()));
   await redis?.stop();
   if (redisInstalled) await emulator.stop();
 });
@@ -67,6 +70,14 @@ async function runLoad(during: Promise<void>): Promise<{ answered: number; failu
 }
 
 describe.skipIf(!redisInstalled)("gateway replicas while Redis goes away and comes back", () => {
+  it("warns loudly at start when REDIS_URL is set but GATEWAY_SECRET is generated (nothing can be shared)", async () => {
+    const warnings = loner!.logLines().filter((line) => line.level === 40).map((line) => line.msg);
+    expect(warnings).toContain(
+      "REDIS_URL is set but GATEWAY_SECRET is generated: this replica's Redis keys and sealed values are unreadable to every other replica (no shared single-flight, cache or refresh grace). Set the same GATEWAY_SECRET on every replica.",
+    );
+    expect(replicas.flatMap((replica) => replica.logLines()).filter((line) => String(line.msg).startsWith("REDIS_URL is set but"))).toEqual([]);
+  });
+
   it("answers every request before, during and after a Redis outage, says degraded on /readyz, and recovers by itself", async () => {
     const outage = (async () => {
       await sleep(300);

@@ -18,7 +18,7 @@ export interface ReplicaGroupOptions {
 }
 
 /** The variables every replica of a group shares. */
-export function replicaEnvironment(options: ReplicaGroupOptions, secret: string): Record<string, string> {
+export function replicaEnvironment(options: ReplicaGroupOptions, secret: string): Record<string, string | undefined> {
   const { emulator } = options;
   return {
     SSO_OIDC_ENDPOINT: emulator.url,
