@@ -107,7 +107,7 @@ const mutatedTemplate = fc
     return text;
   });
 
-const aliasBomb = fc.tuple(fc.integer({ min: 2, max: 3000 }), fc.boolean(), grantLiteral).map(([count, mutation, literal]) => {
+const aliasBomb = fc.tuple(fc.integer({ min: 2, max: 2000 }), fc.boolean(), grantLiteral).map(([count, mutation, literal]) => {
   const field = mutation ? `createTokenWithIAM(input: ${literal}) { accessToken }` : "gateway { version }";
   return `${mutation ? "mutation" : "query"} { ${Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(" ")} }`;
 });
