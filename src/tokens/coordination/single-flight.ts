@@ -98,8 +98,12 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
       );
       await handOff(keys, outcome, codec);
     } finally {
-      await store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error));
-      await store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error));
+      // Together (one round trip on a pipelined connection): the result is already stored, and a
+      // woken follower reads the result before it looks at the lock, so their order does not matter.
+      await Promise.all([
+        store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error)),
+        store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error)),
+      ]);
     }
     if (!outcome.ok) throw outcome.error;
     return { value: outcome.value, role: "leader" };
