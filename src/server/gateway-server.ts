@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyRequest, LogController } from "fastify";
 import { buildGatewaySchema } from "../schema/build-schema.js";
 import type { GatewayContext } from "../schema/context.js";
 import { createFormatError } from "./format-error.js";
@@ -44,7 +44,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
   registerPayloadTooLargeHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
-  if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: isGraphQLRequest });
+  // CORS preflights are not counted: a browser would otherwise spend two points per operation.
+  const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
+  if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });
   const inFlight = trackInFlightRequests(app, isGraphQLRequest);
   let draining = false;
 

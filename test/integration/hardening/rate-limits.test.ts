@@ -77,6 +77,14 @@ describe("per-caller rate limit", () => {
     expect((await typename(direct.url, { "x-forwarded-for": "10.0.0.2" })).status).toBe(429);
   });
 
+  it("does not count CORS preflights (OPTIONS) against the caller", async () => {
+    const gateway = await gatewayWith({ RATE_LIMIT_CALLER_PER_SECOND: "1", RATE_LIMIT_CALLER_BURST: "0" });
+    const preflight = await fetch(gateway.url, { method: "OPTIONS", headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" } });
+    expect(preflight.status).not.toBe(429);
+    expect((await typename(gateway.url)).status).toBe(200);
+    expect((await typename(gateway.url)).status).toBe(429);
+  });
+
   it("is off at RATE_LIMIT_CALLER_PER_SECOND=0", async () => {
     expect(limits({ applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 5 }).caller).toBeUndefined();
   });
