@@ -26,7 +26,8 @@ import { createStudioOptions } from "./studio.js";
 export const GRAPHQL_PATH = "/graphql";
 
 /**
- * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql and GET /healthz.
+ * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),
+ * GET /readyz (readiness, 503 while draining) and GET /metrics (when given a metrics registry).
  * Knows nothing about grants: every operation goes to the schema, which delegates to tokens/.
  */
 export async function createGatewayServer(deps: GatewayServerDeps): Promise<GatewayServer> {
