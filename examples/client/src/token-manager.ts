@@ -35,7 +35,6 @@ export class SignedOutError extends Error {
   }
 }
 
-
 export class TokenManager {
   readonly tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   private current: TokenManagerState = { status: "signed-out", reason: "initial" };
