@@ -8,8 +8,8 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * The emulator's fault injection against the real gateway process: an Identity Center that is
  * slow, failing, dropping connections or throttling. Every request gets an answer (HTTP 200 with
  * a coded GraphQL error, never a 5xx or a hang), and the circuit breaker stops the gateway from
- * hammering an upstream that is down: once open, calls fail fast with ZERO new upstream calls,
- * and after the cool-down one probe closes it again.
+ * hammering an upstream that is down: once open, calls fail fast with ZERO new upstream calls and
+ * /readyz answers 503 naming the open circuit; after the cool-down one probe closes it again.
  */
 
 const UPSTREAM_TIMEOUT_MS = 300;
@@ -50,6 +50,11 @@ async function exchange() {
   return graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion } });
 }
 
+async function readyz(): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; detail: string }> } }> {
+  const response = await fetch(new URL("/readyz", gateway.url));
+  return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> } };
+}
+
 async function codeOfExchange(): Promise<unknown> {
   const result = await exchange();
   expect(result.status).toBe(200);
@@ -77,10 +82,14 @@ describe("upstream faults against the gateway process", () => {
       expect(onlyError(result).extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", retryable: true, retryAfterSeconds: 1 });
     }
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.checks.upstream).toEqual({ ok: false, detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
 
     await emulator.clearFaults();
     await sleep(COOLDOWN_MS + 50);
     dataOf(await exchange());
+    expect(await readyz()).toEqual({ status: 200, body: expect.objectContaining({ status: "ready", checks: expect.objectContaining({ upstream: { ok: true, detail: "circuit closed: Identity Center answers" } }) }) });
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD + 1);
     expect(await codeOfExchange()).toBe("ok");
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD + 2);

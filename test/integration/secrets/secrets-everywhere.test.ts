@@ -201,7 +201,10 @@ it("put none of those secrets in any GraphQL error message or extension", () => 
 
 it("puts none of them in the /metrics or /readyz bodies", async () => {
   for (const path of ["/metrics", "/readyz"]) {
-    const text = await (await fetch(new URL(path, gateway.url))).text();
+    const response = await fetch(new URL(path, gateway.url));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    if (path === "/metrics") expect(text).toContain("idc_gateway_upstream_calls_total{");
     expect([...secrets].filter((secret) => text.includes(secret)).map((secret) => `${path}: ${secret.slice(0, 12)}…`)).toEqual([]);
     expect(text).not.toContain(GATEWAY_SECRET);
   }
