@@ -48,6 +48,7 @@ export async function measureRefreshStorm(options: { emulator: BenchEmulator; ro
       for (const [code, n] of Object.entries(burst.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
     }
     const errors = Object.entries(errorCodes).map(([code, n]) => `${code}×${n}`).join(" ");
+    const warnings = summariseWarnings(gateways.map((g) => g.log()));
     return {
       ...base,
       p99Ms: Math.max(...walls),
@@ -55,11 +56,23 @@ export async function measureRefreshStorm(options: { emulator: BenchEmulator; ro
       failures,
       upstreamCalls: Math.max(...callsPerRound),
       peakRssMb: Math.max(...gateways.map((g) => peakRssMb(g.pid) ?? 0)),
-      notes: `upstream calls per round ${callsPerRound.join(",")}; served ${servedPerRound.join(", ")}; burst wall time (p99 column) ${walls.join("/")} ms${errors ? `; errors ${errors}` : ""}`,
+      notes: `upstream calls per round ${callsPerRound.join(",")}; served ${servedPerRound.join(", ")}; burst wall time (p99 column) ${walls.join("/")} ms${errors ? `; errors ${errors}` : ""}${warnings ? `; gateway warnings: ${warnings}` : ""}`,
     };
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
   }
+}
+
+/** Distinct warn/error log messages of the replicas, with counts: why a storm cost more than one call. */
+function summariseWarnings(logs: string[]): string {
+  const counts = new Map<string, number>();
+  for (const line of logs.join("\n").split("\n")) {
+    const match = line.match(/^\{"level":(\d+)/);
+    if (!match || Number(match[1]) < 40) continue;
+    const msg = line.match(/"msg":"([^"]*)"/)?.[1] ?? "(no msg)";
+    counts.set(msg, (counts.get(msg) ?? 0) + 1);
+  }
+  return [...counts].map(([msg, n]) => `"${msg}"×${n}`).join(", ");
 }
 
 async function exchangeForRefreshToken(url: string, assertion: string): Promise<string> {

@@ -19,10 +19,12 @@ export function refreshBody(refreshToken: string): string {
 export const TYPENAME_BODY = JSON.stringify({ query: "{ __typename }" });
 
 /** Cycles through a pool; `wrapped` tells whether any body was sent twice (a distinct-exchange run must not). */
-export function rotate<T>(pool: readonly T[], toBody: (item: T) => string): { next: () => string; wrapped: () => boolean; used: () => number } {
+export function rotate<T>(pool: readonly T[], toBody: (item: T) => string): { next: () => string; nextOrNone: () => string | undefined; wrapped: () => boolean; used: () => number } {
   let index = 0;
   return {
     next: () => toBody(pool[index++ % pool.length]!),
+    /** Undefined once every item was used: for runs that must stop rather than repeat. */
+    nextOrNone: () => (index < pool.length ? toBody(pool[index++]!) : undefined),
     wrapped: () => index > pool.length,
     used: () => index,
   };

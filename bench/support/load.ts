@@ -74,22 +74,26 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 export interface SequentialResult {
+  /** How long it actually ran (shorter than asked when the bodies ran out). */
+  seconds: number;
   p50Ms: number;
   p99Ms: number;
   requests: number;
   failures: number;
 }
 
-/** One request at a time for `durationSeconds`, timing each with hrtime (sub-millisecond). */
-export async function runSequential(url: string, durationSeconds: number, nextBody: () => string): Promise<SequentialResult> {
+/** One request at a time for `durationSeconds` (or until nextBody has none left), timing each with hrtime (sub-millisecond). */
+export async function runSequential(url: string, durationSeconds: number, nextBody: () => string | undefined): Promise<SequentialResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const target = new URL(url);
   const latencies: number[] = [];
   let failures = 0;
-  const deadline = performance.now() + durationSeconds * 1000;
+  const runStartedAt = performance.now();
+  const deadline = runStartedAt + durationSeconds * 1000;
   try {
     while (performance.now() < deadline) {
       const body = nextBody();
+      if (body === undefined) break;
       const startedAt = process.hrtime.bigint();
       const { status, text } = await post(agent, target, body);
       latencies.push(Number(process.hrtime.bigint() - startedAt) / 1e6);
@@ -98,7 +102,7 @@ export async function runSequential(url: string, durationSeconds: number, nextBo
   } finally {
     agent.destroy();
   }
-  return { ...percentiles(latencies), requests: latencies.length, failures };
+  return { ...percentiles(latencies), requests: latencies.length, failures, seconds: (performance.now() - runStartedAt) / 1000 };
 }
 
 function post(agent: Agent, target: URL, body: string): Promise<{ status: number; text: string }> {

@@ -4,7 +4,8 @@ import type { BenchRow, BenchTarget } from "./types.js";
 
 /** The issue's targets, each computed from the rows of this run (a missing row fails its target). */
 export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
-  const row = (id: string) => rows.find((r) => r.id === id);
+  // A row that cannot support its target (e.g. repeated "distinct" exchanges) counts as missing.
+  const row = (id: string) => rows.find((r) => r.id === id && r.invalid === undefined);
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
   const fmt = (value: number | null, digits = 2) => (value === null ? "n/a" : value.toFixed(digits));
   const targets: BenchTarget[] = [];
@@ -47,7 +48,7 @@ export function formatTargetsTable(targets: readonly BenchTarget[]): string {
 }
 
 export function formatNotes(rows: readonly BenchRow[]): string {
-  return rows.filter((r) => r.notes).map((r) => `- ${r.id}: ${r.notes}`).join("\n");
+  return rows.filter((r) => r.notes || r.invalid).map((r) => `- ${r.id}: ${[r.invalid ? `INVALID: ${r.invalid}` : "", r.notes ?? ""].filter(Boolean).join("; ")}`).join("\n");
 }
 
 function markdownTable(header: string[], lines: string[][]): string {

@@ -17,6 +17,8 @@ export interface BenchRow {
   /** VmHWM of the gateway process(es) after this row (peak since start; max over replicas). */
   peakRssMb: number | null;
   notes?: string;
+  /** Why this row cannot support its target (e.g. distinct exchanges repeated); the target then fails. */
+  invalid?: string;
 }
 
 export interface BenchTarget {
