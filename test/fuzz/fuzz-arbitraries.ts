@@ -167,7 +167,8 @@ const httpBody = fc.oneof(
 );
 
 const httpPath = fc.oneof(
-  fc.constantFrom("/graphql", "/graphql/", "//graphql", "/graphql?", "/healthz", "/readyz", "/metrics", "/", "/explorer", "/graphql/../healthz", "/%2e%2e/graphql", "/graphql#x"),
+  { weight: 4, arbitrary: fc.constant("/graphql") },
+  fc.constantFrom("/graphql/", "//graphql", "/graphql?", "/healthz", "/readyz", "/metrics", "/", "/explorer", "/graphql/../healthz", "/%2e%2e/graphql", "/graphql#x"),
   fc.string({ maxLength: 200 }).map((query) => `/graphql?query=${encodeURIComponent(query)}`),
   fc.constantFrom(...TEMPLATES).map((query) => `/graphql?query=${encodeURIComponent(query)}&variables=%7B%22input%22%3A1%7D`),
   fc.stringMatching(/^\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]{0,80}$/),
