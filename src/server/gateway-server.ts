@@ -11,6 +11,7 @@ import { registerHealthRoute } from "./health.route.js";
 import { createRequestLoggingPlugin } from "./plugins/request-logging.plugin.js";
 import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
+import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
@@ -68,7 +69,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // Automatic persisted queries in the shared store (apq-cache.ts), so every replica knows a hash.
     persistedQueries: persistedQueriesOption(deps.store),
     // Limits on the document, all checked before execution (limits/operation-limits.ts).
-    validationRules: limits.validationRules,
+    validationRules: [...limits.validationRules, knownOperationTypesRule],
     parseOptions: limits.parseOptions,
     // Apollo's defaults, stated because the hardening depends on them: one operation per HTTP
     // request (no batch multiplying the limits above), and CSRF prevention (a POST must carry a

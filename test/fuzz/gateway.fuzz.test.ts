@@ -53,9 +53,9 @@ describe("fuzzing the running gateway", () => {
     if (process.env.FUZZ_VERBOSE) for (const [label, d] of Object.entries(tally.durations)) console.log(`${label}: n=${tally.cases.byLabel[label]} total=${Math.round(d.totalMs)} max=${Math.round(d.maxMs)}`);
   });
 
-  // Known issue (see KNOWN_ISSUES in fuzz-runner.ts): fails today; once the server refuses subscriptions as a
-  // request error this starts passing, it.fails reports that, and the KNOWN_ISSUES entry must go.
-  it.fails("refuses a subscription operation (the schema has none) as a request error, not INTERNAL_SERVER_ERROR", async () => {
+  // Was a known issue (KNOWN_ISSUES.subscriptionMasked in fuzz-runner.ts, which can now go): fixed by
+  // src/server/limits/known-operation-types.rule.ts, which refuses it at validation.
+  it("refuses a subscription operation (the schema has none) as a request error, not INTERNAL_SERVER_ERROR", async () => {
     const response = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "subscription S { tokens { accessToken } }" }) });
     const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     expect(body.errors?.[0]?.extensions?.code).not.toBe("INTERNAL_SERVER_ERROR");

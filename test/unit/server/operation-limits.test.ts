@@ -27,3 +27,13 @@ describe("default operation limits", () => {
     expect(body.data.__schema.mutationType.name).toBe("Mutation");
   });
 });
+
+describe("operation types", () => {
+  it("refuses a subscription (the schema has none) as GRAPHQL_VALIDATION_FAILED, not INTERNAL_SERVER_ERROR", async () => {
+    const { status, body } = await postGraphQL(url, "subscription S { tokens { accessToken } }");
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([
+      { message: "The schema has no subscription type: subscription operations are not supported.", locations: [{ line: 1, column: 1 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } },
+    ]);
+  });
+});
