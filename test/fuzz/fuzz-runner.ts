@@ -1,5 +1,4 @@
 import { METHODS, request as httpRequest } from "node:http";
-import { Kind, parse } from "graphql";
 import type { FuzzCase, HttpCase } from "./fuzz-arbitraries.js";
 import { judgeGraphQLRequest, type OracleVerdict } from "./fuzz-oracle.js";
 
@@ -40,38 +39,6 @@ export interface CaseOutcome {
   durationMs: number;
   /** Set when a property failed. */
   problem?: string;
-  /** Set when the answer is wrong in a way already reported (KNOWN_ISSUES), instead of `problem`. */
-  knownIssue?: string;
-}
-
-/**
- * Faults the fuzzer found in code outside its owner's paths, reported and awaiting a fix there.
- * Narrow on purpose; `npm run fuzz` still counts them as not clean, and gateway.fuzz.test.ts has an
- * `it.fails` that starts failing once the fix lands, so this entry gets removed then.
- */
-export const KNOWN_ISSUES = {
-  subscriptionMasked:
-    "a subscription operation (the schema has no Subscription type) passes graphql-js 16 validation, fails in execute() with " +
-    "\"Schema is not configured to execute subscription operation.\" and is masked as INTERNAL_SERVER_ERROR (HTTP 200) and logged at error level",
-} as const;
-
-export function isSubscriptionRequest(query: unknown): boolean {
-  if (typeof query !== "string") return false;
-  try {
-    return parse(query).definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === "subscription");
-  } catch {
-    return false;
-  }
-}
-
-function isKnownIssue(fuzzCase: FuzzCase): boolean {
-  if (fuzzCase.kind !== "http") return isSubscriptionRequest(fuzzCase.body.query);
-  try {
-    const parsed = JSON.parse(fuzzCase.body?.toString("utf8") ?? "") as { query?: unknown } | Array<{ query?: unknown }>;
-    return (Array.isArray(parsed) ? parsed : [parsed]).some((item) => isSubscriptionRequest(item?.query));
-  } catch {
-    return new URLSearchParams(fuzzCase.path.split("?")[1] ?? "").getAll("query").some(isSubscriptionRequest);
-  }
 }
 
 export interface FuzzRunner {
@@ -94,7 +61,6 @@ export async function createFuzzRunner(target: FuzzTarget): Promise<FuzzRunner> 
       const outcome: CaseOutcome = { kind: fuzzCase.kind, label: fuzzCase.label, status: answer.status, code: answer.code, upstreamCalls: delta, verdict, durationMs: performance.now() - started };
       if (answer.error) outcome.problem = `no answer: ${answer.error}`;
       else if (typeof answer.status === "number" && answer.status >= 500) outcome.problem = `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
-      else if (answer.code === "INTERNAL_SERVER_ERROR" && isKnownIssue(fuzzCase)) outcome.knownIssue = KNOWN_ISSUES.subscriptionMasked;
       else if (answer.code === "INTERNAL_SERVER_ERROR") outcome.problem = `INTERNAL_SERVER_ERROR (the gateway's own fault) with HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
       else if (verdict.mustNotCallUpstream && delta > 0) outcome.problem = `${delta} upstream call(s) for input that cannot be valid (HTTP ${answer.status}, ${answer.code})`;
       else if (delta > verdict.maxUpstreamCalls) outcome.problem = `${delta} upstream calls, at most ${verdict.maxUpstreamCalls} allowed`;
@@ -214,7 +180,6 @@ export class FuzzTally {
   /** Upstream calls, split by the oracle's verdict: `mustNotCall.calls` must stay 0. */
   readonly upstream = { mustNotCall: { cases: 0, calls: 0 }, mayCall: { cases: 0, calls: 0 } };
   readonly problems: Array<{ label: string; problem: string }> = [];
-  readonly knownIssues: Record<string, number> = {};
 
   add(outcome: CaseOutcome): void {
     const bump = (record: Record<string, number>, key: string) => (record[key] = (record[key] ?? 0) + 1);
@@ -230,7 +195,6 @@ export class FuzzTally {
     const bucket = outcome.verdict.mustNotCallUpstream ? this.upstream.mustNotCall : this.upstream.mayCall;
     bucket.cases++;
     bucket.calls += outcome.upstreamCalls;
-    if (outcome.knownIssue) bump(this.knownIssues, outcome.knownIssue);
     if (outcome.problem) this.problems.push({ label: `${outcome.kind}: ${outcome.label}`, problem: outcome.problem });
   }
 }
