@@ -76,6 +76,10 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // content-type a simple form cannot send, a GET a preflight-forcing header).
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // main.ts owns SIGINT/SIGTERM (readiness first, drain, then close everything). Apollo's own
+    // handlers (on unless NODE_ENV=test) would stop the server under it and re-raise the signal,
+    // leaving our drain waiting until SHUTDOWN_TIMEOUT_MS.
+    stopOnTerminationSignals: false,
     // Stack traces are added (outside production only) by our formatError, not by Apollo.
     includeStacktraceInErrorResponses: false,
     // "Did you mean …" suggestions reveal the schema; hide them whenever introspection is off.
