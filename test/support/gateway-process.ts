@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { CONFIG_VARIABLES } from "../../src/config/index.js";
 
 /**
  * Spawns the real gateway (`node --import tsx src/main.ts`) the way a user runs it, and keeps
@@ -11,14 +12,15 @@ const READY_TIMEOUT_MS = 20_000;
 const KILL_AFTER_MS = 5_000;
 
 /**
- * Gateway and AWS variables a developer's shell may carry; stripped so each test states its own
- * upstream and never talks to real AWS or a stray Redis by accident.
+ * Gateway, emulator, AWS and Apollo variables a developer's shell may carry: stripped so each test
+ * states its own upstream and never talks to real AWS, a stray Redis or Apollo's reporting by accident.
+ * Every gateway setting comes from CONFIG_VARIABLES, so a newly added one is stripped too.
  */
 const INHERITED_VARIABLES_TO_DROP = [
-  "PORT", "HOST", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "EMULATOR_PORT", "EMULATOR_CONFIG",
-  "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "DEFAULT_CLIENT_ID",
-  "ALLOWED_CLIENT_IDS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION", "AWS_REGION", "AWS_DEFAULT_REGION",
-  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+  ...CONFIG_VARIABLES.map((variable) => variable.name),
+  "EMULATOR_PORT", "EMULATOR_HOST", "EMULATOR_REGION", "EMULATOR_CONFIG", "EMULATOR_ACCESS_KEY_ID", "EMULATOR_SECRET_ACCESS_KEY",
+  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+  "APOLLO_KEY", "APOLLO_GRAPH_REF", "APOLLO_GRAPH_ID", "APOLLO_GRAPH_VARIANT",
 ];
 
 export interface GatewayReadyLog {
