@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
 import { redactVariableValue } from "./redact-variable-value.js";
 
@@ -55,6 +55,7 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
     if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(withoutVariableValues(formattedError, error), exposeStacktrace);
+    if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
 }
@@ -89,6 +90,22 @@ function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeSt
   if (exposeStacktrace || formattedError.extensions?.stacktrace === undefined) return formattedError;
   const { stacktrace: _hidden, ...extensions } = formattedError.extensions;
   return { ...formattedError, extensions };
+}
+
+/**
+ * Apollo answers a few malformed requests (a persisted-query hash that does not match its document,
+ * an unsupported persisted-query version) with a 4xx GraphQLError that carries no code. Its message
+ * is Apollo's own and describes the request, so it is shown as BAD_REQUEST rather than masked.
+ */
+function isUncodedApolloHttpError(formattedError: GraphQLFormattedError, original: unknown): boolean {
+  if (formattedError.path !== undefined || formattedError.extensions?.code !== undefined && formattedError.extensions.code !== "INTERNAL_SERVER_ERROR") return false;
+  if (!(original instanceof GraphQLError)) return false;
+  const http = original.extensions?.http as { status?: unknown } | undefined;
+  return typeof http?.status === "number" && http.status >= 400 && http.status < 500;
+}
+
+function badRequest(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  return { message: formattedError.message, ...locationAndPath(formattedError), extensions: { code: "BAD_REQUEST", retryable: false } };
 }
 
 function maskedError(formattedError: GraphQLFormattedError): GraphQLFormattedError {

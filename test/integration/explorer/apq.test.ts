@@ -80,9 +80,10 @@ describe("automatic persisted queries in one gateway", () => {
   it("refuses a document whose hash does not match, and stores nothing for it", async () => {
     const otherQuery = "query Other { gateway { region } }";
     const mismatch = await send(storeUrl, { query: otherQuery, hash: "0".repeat(64) });
-    // Apollo raises this without an error code, so the gateway's normalizer masks its message (reported to SERVER).
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.data).toBeUndefined();
+    expect(mismatch.body.errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
+    expect(mismatch.body.errors?.[0]?.message).toBe("provided sha does not match query");
     expect(await store.get(`${APQ_KEY_NAMESPACE}apq:${"0".repeat(64)}`)).toBeNull();
   });
 

@@ -117,3 +117,17 @@ describe("createFormatError options", () => {
     expect(() => createFormatError({} as never)).toThrow("createFormatError: options.exposeStacktrace must be a boolean (got undefined)");
   });
 });
+
+describe("formatError: Apollo's uncoded request errors", () => {
+  it("shows a 4xx request error Apollo raised without a code (a persisted-query hash mismatch) as BAD_REQUEST with Apollo's message", () => {
+    const error = new GraphQLError("provided sha does not match query", { extensions: { http: { status: 400, headers: new Map() } } });
+    const formatted = { message: "provided sha does not match query", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    expect(production(formatted, error)).toEqual({ message: "provided sha does not match query", extensions: { code: "BAD_REQUEST", retryable: false } });
+  });
+
+  it("still masks an uncoded error that carries no 4xx status", () => {
+    const error = new GraphQLError("database password is hunter2");
+    const formatted = { message: "database password is hunter2", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    expect(production(formatted, error)).toEqual({ message: MASKED_ERROR_MESSAGE, extensions: { code: "INTERNAL_SERVER_ERROR", retryable: false } });
+  });
+});
