@@ -5,6 +5,7 @@ import type { GatewayMetrics } from "../metrics/metrics.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import type { Upstream, UpstreamTokenRequest } from "../upstream/index.js";
+import { createLocalSingleFlight } from "./coordination/local-single-flight.js";
 import { createSingleFlight } from "./coordination/single-flight.js";
 import { fingerprintTokenRequest } from "./fingerprint.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
@@ -74,7 +75,12 @@ export function createTokenExchanger(deps: TokenExchangerDeps): Exchange {
   const settings = config.coordination ?? DEFAULT_COORDINATION;
   const graceMs = settings.refreshGraceSeconds * 1000;
   const lockTtlMs = singleFlightLockTtlMs(config);
-  const flights = createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: settings.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
+  // One process (memory store): the in-process flight map is the whole coordination; the store's
+  // lock, sealed hand-off and publish exist for replicas on Redis (kept while Redis is down: the
+  // resilient store recovers to it).
+  const flights = store.kind === "memory"
+    ? createLocalSingleFlight()
+    : createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: settings.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
   const cache = createResponseCache({
     store, keyspace, logger,
     minTtlMs: settings.cacheMinTtlSeconds * 1000,
