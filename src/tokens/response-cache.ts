@@ -40,7 +40,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const local = new LRUCache<string, IssuedToken>({
     max: options.maxEntries,
     maxSize: options.maxBytes,
-    sizeCalculation: (token, key) => Math.max(1, encodeIssuedToken(token).length + key.length),
+    sizeCalculation: (token, key) => approximateBytes(token) + key.length,
   });
 
   /** How long `token` may still be served from now; ≤ 0 = not at all. */
@@ -84,6 +84,23 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       }
     },
   };
+}
+
+/** Per-entry overhead the strings do not show (numbers, field names, object headers), bytes. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * What an entry costs the LRU's byte bound: the strings it holds (one byte per UTF-16 unit, as the
+ * JSON encoding of these ASCII tokens has) plus a fixed overhead. Summing lengths instead of
+ * serialising (~2 KB of JSON per save) keeps the bound without the CPU.
+ */
+export function approximateBytes(token: IssuedToken): number {
+  let bytes = ENTRY_OVERHEAD_BYTES + token.clientId.length;
+  for (const value of [token.accessToken, token.tokenType, token.refreshToken, token.idToken, token.issuedTokenType, token.awsAdditionalDetails?.identityContext]) {
+    if (value !== undefined) bytes += value.length;
+  }
+  for (const scope of token.scope ?? []) bytes += scope.length + 3;
+  return bytes;
 }
 
 function describe(error: unknown): string {

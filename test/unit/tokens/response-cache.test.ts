@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createKeyspace, createMemoryStore, type Store } from "../../../src/store/index.js";
 import { silentStoreLogger } from "../../../src/store/store.types.js";
 import { createRefreshGrace } from "../../../src/tokens/refresh-grace.js";
-import { createResponseCache } from "../../../src/tokens/response-cache.js";
+import { encodeIssuedToken } from "../../../src/tokens/issued-token-codec.js";
+import { approximateBytes, createResponseCache } from "../../../src/tokens/response-cache.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
 
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 7) });
@@ -59,6 +60,16 @@ describe("response cache", () => {
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.length).toBeLessThan(20);
     expect((await cache.lookup("fp-19")).result).toBe("hit");
+  });
+
+  it("counts an entry at no fewer bytes than its JSON encoding, for a response with every field", () => {
+    const full: IssuedToken = {
+      ...token(Date.now(), 3600, `aoa-${"a".repeat(900)}`),
+      tokenType: "Bearer", idToken: `eyJ.${"i".repeat(700)}.sig`, issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token",
+      scope: ["openid", "aws", "sts:identity_context"], awsAdditionalDetails: { identityContext: "c".repeat(300) },
+    };
+    expect(approximateBytes(full)).toBeGreaterThanOrEqual(encodeIssuedToken(full).length);
+    expect(approximateBytes({ ...full, accessToken: `${full.accessToken}more` })).toBe(approximateBytes(full) + 4);
   });
 
   it("on a shared store, writes a sealed value (no token in clear) with TTL = remaining life − margin under an HMAC key", async () => {
