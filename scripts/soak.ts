@@ -11,6 +11,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { startEmulator } from "../src/emulator/index.js";
 import { startGateway } from "../test/support/gateway-process.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
@@ -131,10 +132,19 @@ function readRssMb(pid: number | undefined): number {
 const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 async function main() {
-  const env: Record<string, string> = { LOG_LEVEL: "info" };
+  // The emulator runs here, not embedded in the gateway: it keeps every token it issues, and the
+  // RSS measured must be the gateway's own.
+  const emulator = await startEmulator({ port: 0 });
+  const env: Record<string, string> = {
+    LOG_LEVEL: "info",
+    SSO_OIDC_ENDPOINT: emulator.url,
+    AWS_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
+  };
   if (RATE_LIMITS === "off") Object.assign(env, { RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0" });
   const gateway = await startGateway({ env });
-  const emulatorUrl = gateway.emulatorUrl!;
+  const emulatorUrl = emulator.url;
   const pid = gateway.child.pid;
   const rss = { startMb: readRssMb(pid), peakMb: 0, endMb: 0, samples: [] as Array<{ s: number; mb: number }> };
   const started = Date.now();
@@ -157,6 +167,7 @@ async function main() {
   const healthz = alive ? await fetch(new URL("/healthz", gateway.url)).then((response) => response.status, () => 0) : 0;
   const errorLogLines = gateway.logLines().filter((line) => Number(line.level) >= 50).length;
   const exitCode = await gateway.stop();
+  await emulator.stop();
 
   const byKind = Object.fromEntries(Object.entries(tally.byKind).map(([kind, entry]) => {
     const sorted = [...entry.latenciesMs].sort((a, b) => a - b);
