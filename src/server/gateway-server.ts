@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyRequest, LogController } from "fastify";
 import { buildGatewaySchema } from "../schema/build-schema.js";
@@ -10,6 +10,7 @@ import { createFormatError } from "./format-error.js";
 import { registerHealthRoute } from "./health.route.js";
 import { createRequestLoggingPlugin } from "./plugins/request-logging.plugin.js";
 import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
+import { createNoStorePlugin } from "./plugins/no-store.plugin.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
@@ -89,6 +90,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       fastifyApolloDrainPlugin(app),
       createRequestLoggingPlugin(logger),
       limits.plugin,
+      // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
+      ApolloServerPluginCacheControlDisabled(),
+      createNoStorePlugin(),
       ...(metrics ? [createMetricsPlugin({ metrics, schema })] : []),
       landingPage,
       ...studio.plugins,

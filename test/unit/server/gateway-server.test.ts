@@ -126,6 +126,16 @@ describe("gateway server over HTTP", () => {
     expect(token.secondsRemaining).toBeLessThanOrEqual(3600 - 60);
   });
 
+  it("answers every GraphQL response, token or error, with cache-control: no-store", async () => {
+    const post = (query: string, variables?: Record<string, unknown>) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    const token = await post(CREATE, { input: { grantType: "JWT_BEARER", assertion: "good" } });
+    const refused = await post(CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
+    const query = await post("{ __typename }");
+    expect([token.status, refused.status, query.status]).toEqual([200, 200, 200]);
+    expect([token, refused, query].map((response) => response.headers.get("cache-control"))).toEqual(["no-store", "no-store", "no-store"]);
+  });
+
   it("hands the token service a plain request with only the fields the client sent", async () => {
     const before = fake.calls.length;
     await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "good", scope: ["openid"] } });
