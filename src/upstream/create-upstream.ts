@@ -25,6 +25,10 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
     requestHandler: http.handler,
     maxAttempts: valid.maxAttempts,
     retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts),
+    // The SDK's documented option: resolve (sort and compose) the middleware stack once per command
+    // class instead of on every send (~50 µs of CPU per call). Safe because nothing modifies the
+    // client's or a command's middleware stack after construction.
+    cacheMiddleware: true,
   });
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
