@@ -2,7 +2,7 @@ import { GraphQLDateTimeISO } from "graphql-scalars";
 import { FieldResolver, Int, Resolver, Root } from "type-graphql";
 import type { IssuedToken } from "../tokens/token.types.js";
 import { computeExpiresAt, computeIsExpired, computeSecondsRemaining } from "./computed/expiry.js";
-import { decodeIdTokenClaims, type DecodedIdTokenClaims } from "./computed/id-token-claims.js";
+import { idTokenClaimsOf, type DecodedIdTokenClaims } from "./computed/id-token-claims.js";
 import { computeCanRefresh, computeIsAwsToken } from "./computed/token-kind.js";
 import { IdTokenClaims } from "./token-claims.type.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
@@ -72,6 +72,6 @@ export class TokenComputedFieldsResolver {
       "The idToken's claims, DECODED, NOT VERIFIED. Null when there is no idToken or it is not a well-formed JWT (never an error).",
   })
   idTokenClaims(@Root() token: IssuedToken): DecodedIdTokenClaims | null {
-    return decodeIdTokenClaims(token.idToken);
+    return idTokenClaimsOf(token);
   }
 }

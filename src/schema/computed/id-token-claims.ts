@@ -63,6 +63,21 @@ export function decodeIdTokenClaims(idToken: string | null | undefined): Decoded
   };
 }
 
+/** One decode per response object: a cached response is served to many requests, and aliases ask again within one. */
+const claimsByResponse = new WeakMap<object, DecodedIdTokenClaims | null>();
+
+/**
+ * decodeIdTokenClaims(response.idToken), memoised per response object (responses are never
+ * mutated, so its idToken never changes). Callers must treat the result as read-only: it is shared.
+ */
+export function idTokenClaimsOf(response: { readonly idToken?: string | null | undefined }): DecodedIdTokenClaims | null {
+  const known = claimsByResponse.get(response);
+  if (known !== undefined) return known;
+  const claims = decodeIdTokenClaims(response.idToken);
+  claimsByResponse.set(response, claims);
+  return claims;
+}
+
 function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeIdTokenClaims, decodeJwtPayload, timeClaim } from "../../../src/schema/computed/id-token-claims.js";
+import { decodeIdTokenClaims, decodeJwtPayload, idTokenClaimsOf, timeClaim } from "../../../src/schema/computed/id-token-claims.js";
 
 const encode = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const jwt = (payload: unknown) => `${encode({ alg: "RS256", typ: "JWT" })}.${encode(payload)}.c2lnbmF0dXJl`;
@@ -104,5 +104,24 @@ describe("timeClaim", () => {
     expect(timeClaim(1e20)).toBeNull();
     expect(timeClaim(true)).toBeNull();
     expect(timeClaim(null)).toBeNull();
+  });
+});
+
+describe("idTokenClaimsOf", () => {
+  it("decodes a response's idToken once and answers the same claims object for that response again", () => {
+    const response = { idToken: jwt({ sub: "alice" }) };
+    const first = idTokenClaimsOf(response);
+    expect(first?.subject).toBe("alice");
+    expect(idTokenClaimsOf(response)).toBe(first);
+  });
+
+  it("decodes each response object on its own, and remembers null for one without a well-formed idToken", () => {
+    const bob = { idToken: jwt({ sub: "bob" }) };
+    const none = { idToken: "not-a-jwt" };
+    expect(idTokenClaimsOf(bob)?.subject).toBe("bob");
+    expect(idTokenClaimsOf({ idToken: jwt({ sub: "carol" }) })?.subject).toBe("carol");
+    expect(idTokenClaimsOf(none)).toBeNull();
+    expect(idTokenClaimsOf(none)).toBeNull();
+    expect(idTokenClaimsOf({})).toBeNull();
   });
 });
