@@ -16,12 +16,22 @@ import { rememberTokens } from "./last-tokens.js";
 
 const config = readExplorerConfig();
 
+/**
+ * GraphiQL learns the operation name by parsing the editor after a debounce, so a Run right after
+ * switching tabs can send the previous tab's name with the new document, which the gateway refuses
+ * ("Unknown operation named …"). A document with one named operation always names itself.
+ */
+function withOwnOperationName<T extends { query: string; operationName?: string | null }>(params: T): T {
+  const names = [...params.query.matchAll(/(?:^|[\s}])(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/g)].map((match) => match[1]);
+  return names.length === 1 && names[0] !== params.operationName ? { ...params, operationName: names[0] } : params;
+}
+
 /** JSON over POST to the gateway: passes Apollo's CSRF prevention (content-type application/json). */
 const fetcher: GraphiQLProps["fetcher"] = async (params, options) => {
   const response = await fetch(config.endpoint, {
     method: "POST",
     headers: { ...(options?.headers ?? {}), "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify(params),
+    body: JSON.stringify(withOwnOperationName(params)),
   });
   const result = await response.json();
   rememberTokens(result);
