@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
@@ -71,12 +71,23 @@ describe("README examples", () => {
     expect(block).toBeDefined();
     const port = String(await freePort());
     // `npm run emulator &` then curl at once: wait for the port the way a person would wait a moment.
-    const script = block!
+    // `set -m`: job control as in an interactive shell, so `kill %1` stops the whole job (npm, tsx, node).
+    const script = "set -m\n" + block!
       .replaceAll("4101", port)
       .replace("npm run emulator &", `npm run emulator >/dev/null 2>&1 &\nfor _ in $(seq 1 100); do curl -sf localhost:${port}/_emulator/health >/dev/null && break; sleep 0.1; done`);
     const result = runBash(script);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
     expect(result.stdout).toContain('"CreateTokenWithIAM": 0');
+    // `kill %1` stopped the emulator: nothing is left listening.
+    await expect.poll(() => portAnswers(Number(port)), { timeout: 10_000 }).toBe(false);
   });
 });
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
