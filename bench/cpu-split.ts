@@ -2,6 +2,7 @@
  * `npx tsx bench/cpu-split.ts [--scenarios=typename,b,a] [--duration=5] [--build=false]`: user and
  * system CPU per request of one compiled gateway under each scenario (32 connections), to tell
  * JavaScript work (user) from socket and syscall work (system) when comparing two builds.
+ * --gateway-env=K=V,K=V starts the gateway with those settings, to price one feature.
  */
 import { readFileSync } from "node:fs";
 import { usePrograms } from "./support/build.js";
@@ -23,7 +24,9 @@ function cpuTicks(pid: number): { user: number; system: number } {
 async function main(): Promise<void> {
   usePrograms("dist", { build: args.build !== "false" });
   const emulator = await startBenchEmulator("emulator");
-  const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
+  // --gateway-env=K=V,K=V: settings for the gateway under test (e.g. LOG_LEVEL=warn), to price one feature.
+  const gatewayEnv = Object.fromEntries((args["gateway-env"] ?? "").split(",").filter(Boolean).map((pair) => pair.split("=") as [string, string]));
+  const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url, env: gatewayEnv });
   for (const scenario of (args.scenarios ?? "typename,b").split(",")) {
     let nextBody: () => string;
     if (scenario === "typename") nextBody = () => TYPENAME_BODY;

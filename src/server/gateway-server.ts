@@ -24,6 +24,7 @@ import { persistedQueriesOption } from "./apq-cache.js";
 import { registerCors } from "./cors.js";
 import { registerExplorer } from "./explorer/index.js";
 import { createStudioOptions } from "./studio.js";
+import { createCompiledExecution } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -64,7 +65,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     : ApolloServerPluginLandingPageDisabled();
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    // The schema, executed by graphql-jit: each document compiled once (compiled-execution.ts).
+    gateway: createCompiledExecution(schema),
     introspection: config.introspection,
     ...(studio.apollo ? { apollo: studio.apollo } : {}),
     // Automatic persisted queries in the shared store (apq-cache.ts), so every replica knows a hash.

@@ -16,6 +16,8 @@ export const FUZZ_GATEWAY_ENV: Record<string, string> = { LOG_LEVEL: "info", RAT
 
 /** An answer slower than this is a hang. */
 const HANG_MS = 15_000;
+/** The gateway's default MAX_BODY_BYTES (the fuzzed gateway keeps it). */
+const MAX_BODY_BYTES = 65_536;
 
 export interface FuzzTarget {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:PORT/graphql. */
@@ -28,9 +30,10 @@ export interface CaseOutcome {
   label: string;
   /**
    * HTTP status; "client-refused" when Node itself would not send the request (e.g. JSON.stringify
-   * of a too-deep value); "closed-by-http-parser" when the server's HTTP parser refused an unknown method.
+   * of a too-deep value); "closed-by-http-parser" when the server's HTTP parser refused an unknown method;
+   * "closed-before-oversized-body" when the socket closed while a body over MAX_BODY_BYTES was still being sent.
    */
-  status: number | "client-refused" | "closed-by-http-parser";
+  status: number | "client-refused" | "closed-by-http-parser" | "closed-before-oversized-body";
   /** extensions.code of the first GraphQL error, fastify's `code`, or "ok" / "-". */
   code: string;
   upstreamCalls: number;
@@ -144,6 +147,13 @@ function send(url: URL, method: string, path: string, headers: Record<string, st
         // Node's HTTP parser knows no such method: it writes a 400 and closes the socket at once, and a
         // client still sending its body sees a reset before it can read the 400. That is the refusal.
         finish({ status: "closed-by-http-parser", code: "-", text: "" });
+        return;
+      }
+      if (body !== undefined && body.length > MAX_BODY_BYTES && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+        // A body over the limit is refused (413, or 415 without a JSON content type) before it is
+        // read; Node then closes the socket, and a client still writing megabytes may see the reset
+        // before the answer. Not reading an oversized body is the refusal.
+        finish({ status: "closed-before-oversized-body", code: "-", text: "" });
         return;
       }
       finish({ status: 0, code: "-", text: "", error: `${error.code ?? error.name}: ${error.message}` });

@@ -24,7 +24,9 @@ function shellBlocks(text: string): string[] {
 }
 
 function runBash(script: string, cwd = REPO_ROOT) {
-  return spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8", timeout: 60_000 });
+  // stdin from /dev/null: with a socket as stdin (node's default pipes) and SHLVL unset, Debian's bash
+  // treats itself as started by sshd and sources /etc/bash.bashrc, which fails under -u.
+  return spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 async function freePort(): Promise<number> {
