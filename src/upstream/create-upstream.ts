@@ -1,4 +1,6 @@
 import { CreateTokenWithIAMCommand, SSOOIDCClient, type CreateTokenWithIAMCommandOutput } from "@aws-sdk/client-sso-oidc";
+import { Hash } from "@smithy/hash-node";
+import { SignatureV4 } from "@smithy/signature-v4";
 import type { GatewayError } from "../errors/error-codes.js";
 import { createUpstreamCircuit, getValidCircuitOptions } from "./circuit-breaker.js";
 import { createHttpHandler } from "./http-handler.js";
@@ -7,6 +9,9 @@ import { ReplayGuardedRetryStrategy, withoutReplay } from "./replay-guard.js";
 import {
   DEFAULT_CIRCUIT_BREAKER, type CreateUpstreamOptions, type GatewayUpstream, type UpstreamTokenRequest, type UpstreamTokenResponse,
 } from "./upstream.types.js";
+
+/** SSO OIDC's SigV4 signing name (the service model's `aws.auth#sigv4` name; not the endpoint prefix "oidc"). */
+const SIGV4_SERVICE_NAME = "sso-oauth";
 
 /**
  * The gateway's one SSO OIDC client. Every CreateTokenWithIAM goes through here: signed with the
@@ -18,7 +23,8 @@ import {
 export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream {
   const valid = getValidUpstreamOptions(options);
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
-  const client = new SSOOIDCClient({
+  let signer: SignatureV4 | undefined;
+  const client: SSOOIDCClient = new SSOOIDCClient({
     region: valid.region,
     ...(valid.endpoint === undefined ? {} : { endpoint: valid.endpoint }),
     ...(valid.credentials === undefined ? {} : { credentials: valid.credentials }),
@@ -29,6 +35,12 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
     // class instead of on every send (~50 µs of CPU per call). Safe because nothing modifies the
     // client's or a command's middleware stack after construction.
     cacheMiddleware: true,
+    // The SDK's `signer` option: one SigV4 signer for the client's life. By default the SDK builds a
+    // new SignatureV4 (from a copy of the whole client config) on every call, so its signing-key
+    // cache never hits and each call derives the key again (four HMACs): ~15 µs of CPU per call.
+    // Same credentials provider (refreshing role credentials included), region and service name.
+    signer: async () =>
+      (signer ??= new SignatureV4({ credentials: client.config.credentials, region: valid.region, service: SIGV4_SERVICE_NAME, sha256: Hash.bind(null, "sha256"), uriEscapePath: true })),
   });
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
