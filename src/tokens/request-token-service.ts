@@ -27,18 +27,21 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
   /** A validated request with its fingerprint, computed once: the loader's key and the exchange's single-flight/cache key. */
   type Keyed = { request: ValidTokenRequest; fingerprint: string };
 
-  const loader = new DataLoader<Keyed, IssuedToken, string>(
-    async (batch) => {
-      logger.debug({ exchanges: batch.length }, "CreateTokenWithIAM batch");
-      // dataloader's contract: one result per key, in order; a failure is an Error value, not a throw.
-      return Promise.all(batch.map(({ request, fingerprint }) => exchange(request, fingerprint).catch(asGatewayError)));
-    },
-    { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
-  );
+  // Created on the first exchange: most operations a gateway answers (health probes, { gateway }, introspection) make none.
+  let loader: DataLoader<Keyed, IssuedToken, string> | undefined;
+  const createLoader = () =>
+    new DataLoader<Keyed, IssuedToken, string>(
+      async (batch) => {
+        logger.debug({ exchanges: batch.length }, "CreateTokenWithIAM batch");
+        // dataloader's contract: one result per key, in order; a failure is an Error value, not a throw.
+        return Promise.all(batch.map(({ request, fingerprint }) => exchange(request, fingerprint).catch(asGatewayError)));
+      },
+      { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
+    );
 
   const createToken = async (request: TokenRequest): Promise<IssuedToken> => {
     const valid = validateTokenRequest(request, config);
-    return loader.load({ request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) });
+    return (loader ??= createLoader()).load({ request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) });
   };
 
   return {
