@@ -36,10 +36,12 @@ async function main(): Promise<void> {
     } else nextBody = rotate(await emulator.mintAssertions(Number(args.pool ?? 8000), `distinct-${Date.now()}`), jwtBearerExchangeBody).next;
     await runLoad({ url: gateway.url, connections: 32, durationSeconds: 2, nextBody });
     const before = cpuTicks(gateway.pid);
+    const loaderBefore = process.cpuUsage();
     const load = await runLoad({ url: gateway.url, connections: 32, durationSeconds, nextBody });
+    const loader = process.cpuUsage(loaderBefore);
     const after = cpuTicks(gateway.pid);
     const per = (ms: number) => Math.round((ms * 1000) / load.requests);
-    process.stdout.write(`${scenario.padEnd(9)} ${String(load.requestsPerSecond).padStart(7)} req/s  user ${per(after.user - before.user)} µs/req  system ${per(after.system - before.system)} µs/req  p50 ${load.p50Ms} ms\n`);
+    process.stdout.write(`${scenario.padEnd(9)} ${String(load.requestsPerSecond).padStart(7)} req/s  user ${per(after.user - before.user)} µs/req  system ${per(after.system - before.system)} µs/req  p50 ${load.p50Ms} ms  (load generator: ${per((loader.user + loader.system) / 1000)} µs/req)\n`);
   }
 }
 

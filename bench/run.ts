@@ -17,7 +17,7 @@ import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js"
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
 import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
 import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
-import { usePrograms, type Runner } from "./support/build.js";
+import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const loadAfter = loadavg().map((l) => l.toFixed(1)).join(" ");
   const targets = evaluateTargets(rows);
   const elapsedSeconds = Math.round((performance.now() - startedAt) / 1000);
-  const placement = `${runner === "dist" ? "compiled JS (node dist/…)" : "node --import tsx"}; emulator: own process; system under test (gateway / naive gateway / direct-SDK worker): own process; autocannon + orchestrator: bench process`;
+  const placement = `${runner === "dist" ? "compiled JS (node dist/…)" : "node --import tsx"}; gateway with the image's heap budget (${PRODUCTION_HEAP_FLAGS.join(" ")}); emulator: own process; system under test (gateway / naive gateway / direct-SDK worker): own process; autocannon + orchestrator: bench process`;
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",

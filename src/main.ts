@@ -3,13 +3,13 @@
  * server → listen → "gateway ready"; SIGINT/SIGTERM stop everything and exit 0.
  */
 import "reflect-metadata";
+import { getHeapStatistics } from "node:v8";
 import type { UpstreamConfig } from "./config/config.types.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { CONFIG_VARIABLES } from "./config/config-variables.js";
 import { formatHelp, wantsHelp } from "./config/help.js";
-import { EmulatorConfigError } from "./emulator/emulator-config.js";
-import { readEmulatorEnv } from "./emulator/emulator-env.js";
-import { startEmulator, type RunningEmulator } from "./emulator/index.js";
+import { describeHeapShortfall } from "./config/heap-budget.js";
+import type { RunningEmulator } from "./emulator/index.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { createGatewayMetrics } from "./metrics/metrics.js";
 import { createRateLimits, type RateLimits } from "./ratelimit/index.js";
@@ -37,6 +37,9 @@ async function main(): Promise<void> {
       "REDIS_URL is set but GATEWAY_SECRET is generated: this replica's Redis keys and sealed values are unreadable to every other replica (no shared single-flight, cache or refresh grace). Set the same GATEWAY_SECRET on every replica.",
     );
   }
+
+  const heapShortfall = config.coordination && describeHeapShortfall(config.coordination.cacheMaxBytes, getHeapStatistics().heap_size_limit);
+  if (heapShortfall) logger.warn(heapShortfall);
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
   const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer; store?: Store; rateLimits?: RateLimits } = {};
@@ -126,6 +129,10 @@ function loadConfigOrExit() {
 
 /** The embedded emulator honours its own EMULATOR_* variables; port, host and region follow the gateway's config. */
 async function startEmbeddedEmulator(upstream: Extract<UpstreamConfig, { mode: "embedded" }>): Promise<RunningEmulator> {
+  // Loaded only here: a gateway in front of AWS (or another endpoint) never carries the emulator's code (~19 MB RSS).
+  const [{ EmulatorConfigError }, { readEmulatorEnv }, { startEmulator }] = await Promise.all([
+    import("./emulator/emulator-config.js"), import("./emulator/emulator-env.js"), import("./emulator/index.js"),
+  ]);
   try {
     const emulatorEnv = readEmulatorEnv();
     return await startEmulator({ ...emulatorEnv, port: upstream.emulatorPort, host: "127.0.0.1", region: upstream.region });

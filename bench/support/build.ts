@@ -47,13 +47,16 @@ export function preparePrograms(runner: Runner, options: { build?: boolean } = {
     runner === "dist" ? [...nodeFlags, dist] : [...nodeFlags, "--import", "tsx", source];
   return {
     runner,
-    gateway: (nodeFlags = []) => run("src/main.ts", "dist/main.js", nodeFlags),
+    gateway: (nodeFlags = []) => run("src/main.ts", "dist/main.js", [...PRODUCTION_HEAP_FLAGS, ...nodeFlags]),
     emulator: () => run("src/emulator/main.ts", "dist/emulator/main.js"),
     naiveGateway: () => run("bench/naive-gateway.ts", compiled("bench/naive-gateway.ts")),
     directSdkWorker: () => run("bench/direct-sdk-worker.ts", compiled("bench/direct-sdk-worker.ts")),
     buildWarnings: warnings,
   };
 }
+
+/** The heap budget the image runs the gateway with (the Dockerfile's NODE_OPTIONS; a test keeps the two equal). */
+export const PRODUCTION_HEAP_FLAGS = ["--max-old-space-size=160", "--max-semi-space-size=16"] as const;
 
 let current: Programs | undefined;
 

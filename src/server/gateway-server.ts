@@ -22,7 +22,6 @@ import { createContextFunction } from "./request-context.js";
 import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
 import { persistedQueriesOption } from "./apq-cache.js";
 import { registerCors } from "./cors.js";
-import { registerExplorer } from "./explorer/index.js";
 import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
 
@@ -60,8 +59,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   // (EXPLORER; Apollo's own landing pages need its CDN): cors.ts, studio.ts, explorer/.
   await registerCors(app, config.cors);
   const studio = createStudioOptions(config.apolloReporting);
+  // The explorer's module is loaded only when it is on (EXPLORER; off in production by default).
   const landingPage = config.explorer
-    ? registerExplorer(app, { endpoint: GRAPHQL_PATH, logger, emulatorUrl: deps.emulatorUrl, defaultClientId: config.defaultClientId })
+    ? (await import("./explorer/index.js")).registerExplorer(app, { endpoint: GRAPHQL_PATH, logger, emulatorUrl: deps.emulatorUrl, defaultClientId: config.defaultClientId })
     : ApolloServerPluginLandingPageDisabled();
 
   const apollo = new ApolloServer<GatewayContext>({

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PRODUCTION_HEAP_FLAGS } from "../../../bench/support/build.js";
 import { buildOutputs, execForm, parseDockerfile, readRepoFile, REPO_ROOT, type Stage } from "./container-files.js";
 
 const dockerfile = parseDockerfile(readRepoFile("Dockerfile"));
@@ -46,6 +47,10 @@ describe("Dockerfile", () => {
     const command = execForm(healthcheck!);
     expect(command.slice(0, 2)).toEqual(["node", "-e"]);
     expect(command[2]).toContain("/healthz");
+  });
+
+  it("runs the gateway with the heap budget the bench measures it with (NODE_OPTIONS = bench's PRODUCTION_HEAP_FLAGS)", () => {
+    expect(args(runtime, "ENV")).toContain(`NODE_OPTIONS="${PRODUCTION_HEAP_FLAGS.join(" ")}"`);
   });
 
   it("starts dist/main.js, which `npm run build` emits (as it does dist/emulator/main.js for the emulator)", () => {
