@@ -6,7 +6,11 @@
  * process; autocannon and this orchestrator in the bench process. The direct-SDK worker is its own
  * load generator (its loops are the clients), so it has no autocannon beside it.
  *
- * Options (argv): --duration=<s> (measured seconds per scenario, default 8), --warmup=<s> (2),
+ * Targets compare two systems measured in alternating rounds (direct/a, typename/b, direct/gateway at
+ * concurrency 1), each row being the median round: other tenants of this shared host come and go
+ * within seconds, and must hit both sides of a ratio.
+ *
+ * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
  * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
@@ -36,9 +40,11 @@ const timing: BenchTiming = {
 };
 const only = args.only ? new Set(args.only.split(",")) : undefined;
 const wanted = (id: string) => only === undefined || only.has(id);
-const SHORT = { ...timing, durationSeconds: Math.min(5, timing.durationSeconds), warmupSeconds: 1 };
 /** The concurrency-1 latency probe: C1_ROUNDS pairs of (direct, gateway) runs this long. */
 const C1_ROUNDS = 3;
+/** Throughput targets: this many alternating rounds per pair of systems, each ROUND_SECONDS measured. */
+const THROUGHPUT_ROUNDS = 3;
+const ROUND_SECONDS = Math.max(3, Math.round(timing.durationSeconds / 2));
 const C1_ROUND = { ...timing, durationSeconds: Math.min(3, timing.durationSeconds), warmupSeconds: 1 };
 
 const rows: BenchRow[] = [];
@@ -68,32 +74,56 @@ async function main(): Promise<void> {
   }
   log(`CPU busy before start (other processes): ${busyBefore}%, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   if (busyBefore > 15) log("WARNING: the machine is busy; figures will be low and noisy (ratios hold better than absolutes)");
-  log(`each throughput run: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s measured, ${timing.connections} connections`);
+  log(`throughput: ${THROUGHPUT_ROUNDS} alternating rounds per pair of systems, ${ROUND_SECONDS} s measured each (${timing.warmupSeconds} s warm-up before the first), ${timing.connections} connections`);
 
   const emulator = await startBenchEmulator("emulator");
   // Baselines have no cache: they may reuse one pool. The gateway's pools are sized from the direct rate.
   const sharedPool = await emulator.mintAssertions(3000, "shared");
-  let directRate = 600;
-  if (wanted("direct")) {
-    const direct = await measureDirectSdk({ id: "direct", scenario: "baseline: SDK → emulator, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: timing.connections, ...pick(timing) });
-    record(direct);
-    directRate = direct.requestsPerSecond ?? directRate;
-  }
-
   const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
-  if (wanted("typename")) {
-    record(await measureThroughput({ id: "typename", scenario: "baseline: { __typename } on the gateway", system: "gateway", server: gateway, emulator, timing, nextBody: () => TYPENAME_BODY }));
+  // Each throughput target compares two systems; they run in alternating rounds (direct, a, direct, a, …)
+  // and each row is the round with the median rate, so a few busy seconds on this shared host hit
+  // both sides of a ratio instead of one. The notes list every round and each round's own ratio.
+  const roundTiming = (round: number): BenchTiming => ({ ...timing, durationSeconds: ROUND_SECONDS, warmupSeconds: round === 0 ? timing.warmupSeconds : 0.5 });
+  if (wanted("direct") || wanted("a")) {
+    const directRounds: BenchRow[] = [];
+    const aRounds: BenchRow[] = [];
+    let bodies: ReturnType<typeof rotate<string>> | undefined;
+    let poolLength = 0;
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      if (wanted("direct")) {
+        directRounds.push(await measureDirectSdk({ id: "direct", scenario: "baseline: SDK → emulator, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: timing.connections, ...pick(roundTiming(round)) }));
+      }
+      if (wanted("a")) {
+        if (bodies === undefined) {
+          // Every exchange distinct across all rounds: sized from the direct rate, which the gateway does not exceed.
+          const pool = await emulator.mintAssertions(THROUGHPUT_ROUNDS * poolSize((directRounds[0]?.requestsPerSecond ?? 1000) * 1.5, roundTiming(0)), "distinct");
+          poolLength = pool.length;
+          bodies = rotate(pool, jwtBearerExchangeBody);
+        }
+        aRounds.push(await measureThroughput({ id: "a", scenario: "(a) distinct exchanges", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: bodies.next }));
+      }
+    }
+    if (directRounds.length > 0) record(medianRow(directRounds, "requestsPerSecond"));
+    if (aRounds.length > 0) {
+      const row = withPairedRatios(medianRow(aRounds, "requestsPerSecond"), aRounds, directRounds, "direct");
+      record(bodies!.wrapped() ? { ...row, invalid: `assertion pool of ${poolLength} wrapped: some exchanges repeated (cache hits)` } : row);
+    }
   }
-  if (wanted("a")) {
-    const pool = await emulator.mintAssertions(poolSize(directRate * 1.5, timing), "distinct");
-    const bodies = rotate(pool, jwtBearerExchangeBody);
-    const row = await measureThroughput({ id: "a", scenario: "(a) distinct exchanges", system: "gateway", server: gateway, emulator, timing, nextBody: bodies.next });
-    record(bodies.wrapped() ? { ...row, invalid: `assertion pool of ${pool.length} wrapped: some exchanges repeated (cache hits)` } : row);
-  }
-  if (wanted("b")) {
+  if (wanted("typename") || wanted("b")) {
     const [assertion] = await emulator.mintAssertions(1, "same");
-    const body = jwtBearerExchangeBody(assertion!);
-    record(await measureThroughput({ id: "b", scenario: "(b) the same exchange again", system: "gateway", server: gateway, emulator, timing, nextBody: () => body }));
+    const sameBody = jwtBearerExchangeBody(assertion!);
+    const typenameRounds: BenchRow[] = [];
+    const bRounds: BenchRow[] = [];
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      if (wanted("typename")) {
+        typenameRounds.push(await measureThroughput({ id: "typename", scenario: "baseline: { __typename } on the gateway", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: () => TYPENAME_BODY }));
+      }
+      if (wanted("b")) {
+        bRounds.push(await measureThroughput({ id: "b", scenario: "(b) the same exchange again", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: () => sameBody }));
+      }
+    }
+    if (typenameRounds.length > 0) record(medianRow(typenameRounds, "requestsPerSecond"));
+    if (bRounds.length > 0) record(withPairedRatios(medianRow(bRounds, "requestsPerSecond"), bRounds, typenameRounds, "typename"));
   }
   if (wanted("c1")) {
     // Paired rounds, direct then gateway, C1_ROUNDS times: on a shared host the other tenants' load
@@ -107,8 +137,8 @@ async function main(): Promise<void> {
       directRounds.push(await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, ...pick(C1_ROUND) }));
       gatewayRounds.push(await measureGatewayAtConcurrency1({ gateway, emulator, assertions: pool.slice(round * perRound, (round + 1) * perRound), ...pick(C1_ROUND) }));
     }
-    record(medianRow(directRounds));
-    record(medianRow(gatewayRounds));
+    record(medianRow(directRounds, "p50Ms"));
+    record(medianRow(gatewayRounds, "p50Ms"));
   }
   if (wanted("c")) {
     record((await measureConcurrentIdentical({ gateway, emulator, rounds: 3, callers: 100 })).row);
@@ -146,7 +176,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s, ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a and typename/b in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",
@@ -162,12 +192,20 @@ async function main(): Promise<void> {
   log(`wrote ${written.json} and ${written.markdown}`);
 }
 
-/** The round with the median p50 (rows of one scenario), annotated with every round's p50. */
-function medianRow(rounds: BenchRow[]): BenchRow {
-  const sorted = [...rounds].sort((x, y) => (x.p50Ms ?? 0) - (y.p50Ms ?? 0));
+/** The round with the median `key` (rows of one scenario), annotated with every round's value. */
+function medianRow(rounds: BenchRow[], key: "p50Ms" | "requestsPerSecond"): BenchRow {
+  const sorted = [...rounds].sort((x, y) => (x[key] ?? 0) - (y[key] ?? 0));
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  const p50s = rounds.map((row) => row.p50Ms).join(" / ");
-  return { ...median, notes: [median.notes, `p50 per round ${p50s} ms (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
+  const values = rounds.map((row) => row[key]).join(" / ");
+  const what = key === "p50Ms" ? "p50 per round" : "req/s per round";
+  return { ...median, notes: [median.notes, `${what} ${values} (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
+}
+
+/** Adds each round's own ratio to its paired baseline round (measured seconds before it). */
+function withPairedRatios(row: BenchRow, rounds: BenchRow[], baselineRounds: BenchRow[], baseline: string): BenchRow {
+  if (baselineRounds.length !== rounds.length) return row;
+  const ratios = rounds.map((round, i) => ((round.requestsPerSecond ?? 0) / (baselineRounds[i]!.requestsPerSecond ?? 1)).toFixed(2));
+  return { ...row, notes: `${row.notes}; per-round ratio to ${baseline} ${ratios.join(" / ")}` };
 }
 
 function pick(t: BenchTiming): { warmupSeconds: number; durationSeconds: number } {
