@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
+import { execute, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
 /**
@@ -19,9 +19,12 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
  */
 export function createCompiledExecution(schema: GraphQLSchema): GatewayInterface {
   const executor = createCompiledExecutor(schema);
+  // Apollo's schema reporting (GraphOS) sends `coreSupergraphSdl ?? printSchema(apiSchema)`: the SDL
+  // here keeps the report what it is without a gateway (an empty string would report an empty schema).
+  const schemaContext = { apiSchema: schema, coreSupergraphSdl: printSchema(schema) };
   return {
     onSchemaLoadOrUpdate(callback) {
-      callback({ apiSchema: schema, coreSupergraphSdl: "" });
+      callback(schemaContext);
       return () => {};
     },
     load: async () => ({ executor }),

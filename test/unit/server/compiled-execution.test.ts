@@ -1,10 +1,10 @@
 import "reflect-metadata";
 import type { GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, Kind, parse, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
+import { execute, GraphQLError, Kind, parse, printSchema, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
 import { beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
-import { createCompiledExecutor } from "../../../src/server/compiled-execution.js";
+import { createCompiledExecution, createCompiledExecutor } from "../../../src/server/compiled-execution.js";
 import type { IssuedToken, TokenRequest } from "../../../src/tokens/token.types.js";
 
 const ISSUED: IssuedToken = {
@@ -72,6 +72,15 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
       expect(comparable(await run(document, operationName, variables))).toEqual(comparable(expected));
     });
   }
+
+  it("announces the schema to Apollo with its SDL, which Apollo's GraphOS schema reporting sends as the graph's schema", () => {
+    const announced: Array<{ apiSchema: unknown; coreSupergraphSdl: string }> = [];
+    createCompiledExecution(schema).onSchemaLoadOrUpdate((context) => announced.push(context));
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.apiSchema).toBe(schema);
+    expect(announced[0]!.coreSupergraphSdl).toBe(printSchema(schema));
+    expect(announced[0]!.coreSupergraphSdl).toContain("createTokenWithIAM(");
+  });
 
   it("hands Apollo graphql-js errors: an extensions object, the original error, and variable errors on their VariableDefinition", async () => {
     const failed = await run(parse(`mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "expired" }) { accessToken } }`), undefined, undefined);
