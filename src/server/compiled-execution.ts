@@ -44,8 +44,7 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     const key = operationName ?? "";
     let compiled = byOperation.get(key);
     if (compiled === undefined) {
-      const result = compileQuery(schema, document, operationName ?? undefined);
-      compiled = isCompiledQuery(result) ? result : NOT_COMPILABLE;
+      compiled = compileOrGiveUp(schema, document, operationName);
       byOperation.set(key, compiled);
     }
     return compiled;
@@ -61,6 +60,16 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     }
     return execute({ schema, document, contextValue: context, variableValues, operationName });
   };
+}
+
+/** graphql-jit reports what it cannot compile, and may throw on constructs it does not support: either way graphql-js runs it. */
+function compileOrGiveUp(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): CompiledQuery | typeof NOT_COMPILABLE {
+  try {
+    const result = compileQuery(schema, document, operationName ?? undefined);
+    return isCompiledQuery(result) ? result : NOT_COMPILABLE;
+  } catch {
+    return NOT_COMPILABLE;
+  }
 }
 
 /**

@@ -73,6 +73,14 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     });
   }
 
+  it("leaves what graphql-jit refuses to compile to graphql-js, with graphql-js' answer", async () => {
+    // Apollo never executes an operation name the document lacks; called directly, graphql-jit refuses to compile it.
+    const document = parse("query A { __typename }");
+    const expected = await execute({ schema, document, contextValue: contextValue(), operationName: "Missing" });
+    expect(expected.errors?.[0]?.message).toBe('Unknown operation named "Missing".');
+    expect(comparable(await run(document, "Missing", undefined))).toEqual(comparable(expected));
+  });
+
   it("announces the schema to Apollo with its SDL, which Apollo's GraphOS schema reporting sends as the graph's schema", () => {
     const announced: Array<{ apiSchema: unknown; coreSupergraphSdl: string }> = [];
     createCompiledExecution(schema).onSchemaLoadOrUpdate((context) => announced.push(context));
