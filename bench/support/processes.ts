@@ -48,16 +48,17 @@ export interface SpawnOptions {
   ready: RegExp;
 }
 
-const workDir = mkdtempSync(join(tmpdir(), "idc-bench-"));
+// Created on first use: importing this module (for REPO_ROOT, say) must not leave a folder behind.
+let workDir: string | undefined;
 const running = new Set<BenchProcess>();
 
 /** Where bench temp files (logs, emulator configs, CPU profiles) go; removed by cleanupWorkDir(). */
 export function benchWorkDir(): string {
-  return workDir;
+  return (workDir ??= mkdtempSync(join(tmpdir(), "idc-bench-")));
 }
 
 export function writeWorkFile(name: string, content: string): string {
-  const path = join(workDir, name);
+  const path = join(benchWorkDir(), name);
   writeFileSync(path, content);
   return path;
 }
@@ -73,7 +74,7 @@ export function benchEnvironment(extra: Record<string, string | undefined>): Nod
 }
 
 export async function spawnBenchProcess(options: SpawnOptions): Promise<BenchProcess> {
-  const logFile = join(workDir, `${options.name}-${Date.now()}.log`);
+  const logFile = join(benchWorkDir(), `${options.name}-${Date.now()}.log`);
   const fd = openSync(logFile, "w");
   const child = spawn(process.execPath, options.args, {
     cwd: REPO_ROOT,
@@ -121,7 +122,7 @@ export async function stopAll(): Promise<void> {
 }
 
 export function cleanupWorkDir(): void {
-  rmSync(workDir, { recursive: true, force: true });
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 }
 
 process.once("exit", () => {
