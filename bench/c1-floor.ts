@@ -9,7 +9,7 @@
 import { usePrograms } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
-import { cleanupWorkDir, spawnBenchProcess, stopAll } from "./support/processes.js";
+import { runBenchScript, spawnBenchProcess } from "./support/processes.js";
 import { measureDirectSdk } from "./scenarios/direct-sdk.js";
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
 
@@ -37,12 +37,4 @@ async function main(): Promise<void> {
   process.stdout.write(`median p50: direct ${direct} ms, proxied ${proxied} ms (+${(proxied - direct).toFixed(3)}), gateway ${viaGateway} ms (+${(viaGateway - direct).toFixed(3)}; ${(viaGateway - proxied).toFixed(3)} beyond the proxy)\n`);
 }
 
-main()
-  .catch((error) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("c1-floor", main);

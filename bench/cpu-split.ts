@@ -10,7 +10,7 @@ import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
-import { cleanupWorkDir, stopAll } from "./support/processes.js";
+import { runBenchScript } from "./support/processes.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
 const durationSeconds = Number(args.duration ?? 5);
@@ -45,12 +45,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`cpu-split failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("cpu-split", main);

@@ -10,7 +10,7 @@ import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
-import { cleanupWorkDir, stopAll } from "./support/processes.js";
+import { runBenchScript } from "./support/processes.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split(/=(.*)/s) as [string, string]));
 
@@ -41,12 +41,4 @@ async function main(): Promise<void> {
   process.stdout.write(`flags: ${overrides.join(" ") || "the image's heap budget"}\npeaks (MB): ${[...peaks].filter(([, mb]) => mb >= 1).map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(", ")}\n`);
 }
 
-main()
-  .catch((error) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("heap-probe", main);

@@ -21,7 +21,7 @@ import { createUpstream } from "../src/upstream/index.js";
 import { usePrograms } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
-import { EMULATOR_CREDENTIALS, REGION, cleanupWorkDir, stopAll } from "./support/processes.js";
+import { EMULATOR_CREDENTIALS, REGION, runBenchScript } from "./support/processes.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
 const rounds = Number(args.rounds ?? 7);
@@ -94,12 +94,4 @@ async function main(): Promise<void> {
   await store.close();
 }
 
-main()
-  .catch((error) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("http-micro", main);

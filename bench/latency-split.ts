@@ -9,7 +9,7 @@ import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
-import { cleanupWorkDir, stopAll } from "./support/processes.js";
+import { runBenchScript } from "./support/processes.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
 const durationSeconds = Number(args.duration ?? 5);
@@ -35,12 +35,4 @@ async function main(): Promise<void> {
   process.stdout.write(`c1: client p50 ${load.p50Ms} ms (${load.requestsPerSecond} req/s); gateway mean: graphql operation ${mean(graphqlAfter, graphqlBefore)} ms, SDK call ${mean(upstreamAfter, upstreamBefore)} ms${bodies.wrapped() ? " (pool wrapped!)" : ""}\n`);
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`latency-split failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("latency-split", main);

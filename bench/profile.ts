@@ -14,7 +14,7 @@ import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
-import { benchWorkDir, cleanupWorkDir, stopAll } from "./support/processes.js";
+import { benchWorkDir, runBenchScript } from "./support/processes.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
 const durationSeconds = Number(args.duration ?? 8);
@@ -55,12 +55,4 @@ async function main(): Promise<void> {
   if (scenarios.has("typename")) await profileScenario("typename", emulator.url, () => TYPENAME_BODY);
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("profile", main);

@@ -28,7 +28,7 @@ import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-
 import { loadavg } from "node:os";
 import { cpuBusyShare, describeMachine } from "./support/machine.js";
 import { measureThroughput } from "./support/measure.js";
-import { cleanupWorkDir, REPO_ROOT, stopAll } from "./support/processes.js";
+import { REPO_ROOT, stopAll, runBenchScript } from "./support/processes.js";
 import { evaluateTargets, formatNotes, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
 import type { BenchRow, BenchTiming } from "./support/types.js";
 
@@ -218,12 +218,4 @@ function poolSize(rate: number, t: BenchTiming): number {
 }
 
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("bench", main);

@@ -9,7 +9,7 @@ import { createUpstream } from "../src/upstream/create-upstream.js";
 import { createLogger } from "../src/logging/logger.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { usePrograms } from "./support/build.js";
-import { stopAll, cleanupWorkDir } from "./support/processes.js";
+import { runBenchScript } from "./support/processes.js";
 const CLIENT_ID = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
 const creds = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 async function main() {
@@ -39,12 +39,4 @@ async function main() {
   }
   upstream.destroy(); plain.destroy();
 }
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`sdk-compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    cleanupWorkDir();
-  });
+runBenchScript("sdk-compare", main);

@@ -154,3 +154,16 @@ export function peakRssMb(pid: number): number | null {
     return null;
   }
 }
+
+/** Runs a bench script's main: on failure prints `<name> failed: <stack>` and exits 1; always stops its processes and removes the work folder. */
+export function runBenchScript(name: string, main: () => Promise<void>): void {
+  main()
+    .catch((error: unknown) => {
+      process.stderr.write(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await stopAll();
+      cleanupWorkDir();
+    });
+}
