@@ -11,7 +11,7 @@
  * within seconds, and must hit both sides of a ratio.
  *
  * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
- * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,c,c1,naive,d,e),
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
  * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
@@ -24,12 +24,13 @@ import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
-import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
+import { jwtBearerExchangeBody, rotate, sizeFloorBody, TYPENAME_BODY } from "./support/graphql-bodies.js";
+import { postOnce } from "./support/load.js";
 import { loadavg } from "node:os";
 import { cpuBusyShare, describeMachine } from "./support/machine.js";
 import { measureThroughput } from "./support/measure.js";
 import { REPO_ROOT, stopAll, runBenchScript } from "./support/processes.js";
-import { evaluateTargets, formatNotes, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
+import { evaluateTargets, formatNotes, formatReferences, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
 import type { BenchRow, BenchTiming } from "./support/types.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
@@ -109,11 +110,13 @@ async function main(): Promise<void> {
       record(wrappedPools.length > 0 ? { ...row, invalid: `assertion pool wrapped (${wrappedPools.join(", ")}): some exchanges repeated (cache hits)` } : row);
     }
   }
-  if (wanted("typename") || wanted("b")) {
+  if (wanted("typename") || wanted("b") || wanted("b-floor")) {
     const [assertion] = await emulator.mintAssertions(1, "same");
     const sameBody = jwtBearerExchangeBody(assertion!);
+    const floorBody = await sizeFloorFor(gateway.url, sameBody);
     const typenameRounds: BenchRow[] = [];
     const bRounds: BenchRow[] = [];
+    const floorRounds: BenchRow[] = [];
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
       if (wanted("typename")) {
         typenameRounds.push(await measureThroughput({ id: "typename", scenario: "baseline: { __typename } on the gateway", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: () => TYPENAME_BODY }));
@@ -121,9 +124,13 @@ async function main(): Promise<void> {
       if (wanted("b")) {
         bRounds.push(await measureThroughput({ id: "b", scenario: "(b) the same exchange again", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: () => sameBody }));
       }
+      if (wanted("b-floor")) {
+        floorRounds.push(await measureThroughput({ id: "b-floor", scenario: "reference: (b)'s request and answer sizes, no exchange", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: () => floorBody }));
+      }
     }
     if (typenameRounds.length > 0) record(medianRow(typenameRounds, "requestsPerSecond"));
     if (bRounds.length > 0) record(withPairedRatios(medianRow(bRounds, "requestsPerSecond"), bRounds, typenameRounds, "typename"));
+    if (floorRounds.length > 0) record(withPairedRatios(medianRow(floorRounds, "requestsPerSecond"), floorRounds, typenameRounds, "typename"));
   }
   if (wanted("c1")) {
     // Paired rounds, direct then gateway, C1_ROUNDS times: on a shared host the other tenants' load
@@ -176,7 +183,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a and typename/b in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a and typename/b/b-floor in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",
@@ -184,12 +191,29 @@ async function main(): Promise<void> {
     "",
     formatTargetsTable(targets),
     "",
+    ...[formatReferences(rows)].filter(Boolean).flatMap((text) => [text, ""]),
     formatNotes(rows),
     "",
   ].join("\n");
   log(`\n${markdown}`);
   const written = writeResults(`${REPO_ROOT}bench/results`, { machine, timing, runner, placement, cpuBusyBefore: busyBefore, cpuBusyAfter: busyAfter, loadAverageAfter: loadAfter, elapsedSeconds, buildWarnings: programs.buildWarnings, rows, targets }, markdown);
   log(`wrote ${written.json} and ${written.markdown}`);
+}
+
+/**
+ * The b-floor row's body (graphql-bodies.ts sizeFloorBody), checked against (b)'s request and
+ * answer sizes, one exchange each way, so the reference cannot drift from (b) unnoticed.
+ */
+async function sizeFloorFor(gatewayUrl: string, exchangeBody: string): Promise<string> {
+  const exchange = await postOnce(gatewayUrl, exchangeBody);
+  if (exchange.status !== 200 || exchange.text.includes('"errors"')) throw new Error(`b-floor: (b)'s exchange failed: HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
+  const body = sizeFloorBody(exchangeBody.length);
+  const floor = await postOnce(gatewayUrl, body);
+  const off = Math.abs(floor.text.length - exchange.text.length) / exchange.text.length;
+  if (floor.status !== 200 || floor.text.includes('"errors"') || off > 0.1 || Math.abs(body.length - exchangeBody.length) > 2) {
+    throw new Error(`b-floor: its answer (${floor.text.length} chars, HTTP ${floor.status}) or request (${body.length}) is not (b)'s size (${exchange.text.length}, ${exchangeBody.length}); adjust FLOOR_CLIENT_IDS: ${floor.text.slice(0, 200)}`);
+  }
+  return body;
 }
 
 /** The round with the median `key` (rows of one scenario), annotated with every round's value. */

@@ -20,6 +20,15 @@ export interface GatewayOptions {
   nodeFlags?: string[];
 }
 
+/**
+ * Applications the bench gateway allows: its default and 23 more, so that `{ gateway { allowedClientIds } }`
+ * answers about as many bytes as (b)'s cache hit (~1.9 KB; run.ts checks it is within 10%).
+ */
+export const FLOOR_CLIENT_IDS = [
+  "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222",
+  ...Array.from({ length: 23 }, (_, i) => `arn:aws:sso::123456789012:application/ssoins-111111111111/apl-9999999999${String(i).padStart(2, "0")}`),
+];
+
 export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess> {
   return spawnBenchProcess({
     name: options.name,
@@ -40,6 +49,9 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
       RATE_LIMIT_CALLER_PER_SECOND: "0",
       // The per-application guard (AWS's 80/s quota) would cap (a) at 80/s; (e) turns it back on.
       RATE_LIMIT_APP_PER_SECOND: "0",
+      // The b-floor reference reads this list back as an answer as long as (b)'s (graphql-bodies.ts
+      // sizeFloorBody); an exchange checks its clientId against it either way.
+      ALLOWED_CLIENT_IDS: FLOOR_CLIENT_IDS.join(","),
       ...options.env,
     },
     // pino writes `msg` last: {"level":30,…,"url":"http://…/graphql",…,"msg":"gateway ready"}

@@ -18,6 +18,19 @@ export function refreshBody(refreshToken: string): string {
 
 export const TYPENAME_BODY = JSON.stringify({ query: "{ __typename }" });
 
+const SIZE_FLOOR_QUERY = "{ gateway { allowedClientIds } }";
+
+/**
+ * (b)'s floor on this server stack: a request as long as `bodyChars` (a variable the operation does
+ * not declare pads it) answered by one list field, the bench gateway's allowed applications (sized in
+ * support/gateway.ts to answer about as many bytes as (b)). Parsing, validating, executing one
+ * field and serializing and writing the same bytes: about the least a GraphQL answer of that size costs here.
+ */
+export function sizeFloorBody(bodyChars: number): string {
+  const unpadded = JSON.stringify({ query: SIZE_FLOOR_QUERY, variables: { padding: "" } }).length;
+  return JSON.stringify({ query: SIZE_FLOOR_QUERY, variables: { padding: "x".repeat(Math.max(0, bodyChars - unpadded)) } });
+}
+
 /** Cycles through a pool; `wrapped` tells whether any body was sent twice (a distinct-exchange run must not). */
 export function rotate<T>(pool: readonly T[], toBody: (item: T) => string): { next: () => string; nextOrNone: () => string | undefined; wrapped: () => boolean; used: () => number } {
   let index = 0;

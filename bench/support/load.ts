@@ -105,6 +105,16 @@ export async function runSequential(url: string, durationSeconds: number, nextBo
   return { ...percentiles(latencies), requests: latencies.length, failures, seconds: (performance.now() - runStartedAt) / 1000 };
 }
 
+/** One POST on its own connection: the answer's status and text (e.g. to size a scenario's answer). */
+export async function postOnce(url: string, body: string): Promise<{ status: number; text: string }> {
+  const agent = new Agent({ keepAlive: false });
+  try {
+    return await post(agent, new URL(url), body);
+  } finally {
+    agent.destroy();
+  }
+}
+
 function post(agent: Agent, target: URL, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(

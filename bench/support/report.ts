@@ -35,6 +35,21 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
   return targets;
 }
 
+/**
+ * What the run says about the targets beyond pass/fail: where (b) stands against its floor, the
+ * most any cache hit of its size reaches on this server stack (the b-floor row).
+ */
+export function formatReferences(rows: readonly BenchRow[]): string {
+  const rate = (id: string) => rows.find((r) => r.id === id && r.invalid === undefined)?.requestsPerSecond ?? null;
+  const typename = rate("typename");
+  const floor = rate("b-floor");
+  const b = rate("b");
+  if (typename === null || floor === null) return "";
+  const lines = [`- (b)'s floor: the same request and answer sizes with no exchange (b-floor) reach ${(floor / typename).toFixed(2)}× { __typename }: about the most a cache hit of that size can reach on this server stack.`];
+  if (b !== null) lines.push(`- (b) reaches ${(b / floor).toFixed(2)}× its floor: the rest is the exchange's own work (execution, type-graphql, fingerprint, cache lookup).`);
+  return lines.join("\n");
+}
+
 const show = (value: number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
 
 export function formatRowsTable(rows: readonly BenchRow[]): string {

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import type { IssuedToken, TokenRequest } from "../tokens/token.types.js";
+import type { IssuedToken, MaybePromise, TokenRequest } from "../tokens/token.types.js";
 import type { GatewayContext } from "./context.js";
 import { CreateTokenWithIAMInput, RefreshTokenInput } from "./token.input.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
@@ -15,7 +15,7 @@ export class TokenResolver {
     @Arg("input", () => CreateTokenWithIAMInput, { description: "The grant to exchange, with AWS's request field names." })
     input: CreateTokenWithIAMInput,
     @Ctx() context: GatewayContext,
-  ): Promise<IssuedToken> {
+  ): MaybePromise<IssuedToken> {
     return context.tokens.createToken(toTokenRequest(input));
   }
 
@@ -26,7 +26,7 @@ export class TokenResolver {
     @Arg("input", () => RefreshTokenInput, { description: "The refresh token and, optionally, the application and scopes." })
     input: RefreshTokenInput,
     @Ctx() context: GatewayContext,
-  ): Promise<IssuedToken> {
+  ): MaybePromise<IssuedToken> {
     return context.tokens.refresh({ clientId: input.clientId, refreshToken: input.refreshToken, scope: input.scope });
   }
 }

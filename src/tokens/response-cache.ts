@@ -21,6 +21,11 @@ export interface ResponseCacheOptions {
 export type CacheLookup = { result: "hit"; token: IssuedToken } | { result: "miss" | "stale" };
 
 export interface ResponseCache {
+  /**
+   * The process-local level alone, synchronously: the servable entry, or undefined. No I/O, so a
+   * hit needs no promise; a miss or a stale entry is left to `lookup` (which counts and drops it).
+   */
+  peek(fingerprint: string): IssuedToken | undefined;
   lookup(fingerprint: string): Promise<CacheLookup>;
   /** Keeps `token` until its remaining life falls to the margin; no-op for tokens without expiresIn or too little life. */
   save(fingerprint: string, token: IssuedToken): Promise<void>;
@@ -47,6 +52,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const servableMs = (token: IssuedToken): number => (remainingLifeMs(token, now()) ?? 0) - minTtlMs;
 
   return {
+    peek(fingerprint) {
+      const cached = local.get(fingerprint);
+      return cached !== undefined && servableMs(cached) > 0 ? cached : undefined;
+    },
+
     async lookup(fingerprint) {
       // The local level is keyed by the fingerprint itself (already an HMAC under the gateway secret): a hit costs no further hashing.
       const cached = local.get(fingerprint);

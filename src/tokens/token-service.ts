@@ -34,9 +34,9 @@ export interface TokenService {
 export function createTokenService(deps: TokenServiceDeps): TokenService {
   const { config, upstream, logger, store, metrics, applicationRateLimit } = getValidTokenServiceDeps(deps);
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
-  const exchange = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit });
+  const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit });
   return {
-    forRequest: () => createRequestTokenService({ config, exchange, logger }),
+    forRequest: () => createRequestTokenService({ config, exchanger, logger }),
     health: async () => ({ store: await store.health() }),
   };
 }

@@ -53,11 +53,15 @@ export interface IssuedToken {
   clientId: string;
 }
 
+/** A value, or a promise of it: a GraphQL resolver takes either, and a value costs no microtasks. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /**
  * Per-request facade over the token service. Created once per GraphQL operation (it holds the
- * request's DataLoader) and dropped with it. Throws `GatewayError` only.
+ * request's DataLoader) and dropped with it. Fails only by rejecting with a `GatewayError`; an
+ * answer served from the process-local response cache comes back as a value, not a promise.
  */
 export interface RequestTokenService {
-  createToken(request: TokenRequest): Promise<IssuedToken>;
-  refresh(request: { clientId?: string | null; refreshToken: string; scope?: readonly string[] | null }): Promise<IssuedToken>;
+  createToken(request: TokenRequest): MaybePromise<IssuedToken>;
+  refresh(request: { clientId?: string | null; refreshToken: string; scope?: readonly string[] | null }): MaybePromise<IssuedToken>;
 }

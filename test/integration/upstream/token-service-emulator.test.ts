@@ -155,6 +155,26 @@ describe("token service over the emulator", () => {
     expect((await metrics.upstreamDuration.get()).values.find((value) => value.metricName === "idc_gateway_upstream_duration_seconds_count")?.value).toBe(1);
   });
 
+  it("answers an exchange the response cache holds at once, as a value rather than a promise, and counts it as a hit", async () => {
+    const metrics = createGatewayMetrics({ collectDefaults: false });
+    const measured = serviceWith({}, { metrics });
+    const assertion = await mintAssertion();
+    const first = measured.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+    expect(first).toBeInstanceOf(Promise);
+    const issued = await first;
+    const again = measured.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toBe(issued);
+    // Grants that are never replayed always go the long way.
+    const refreshed = measured.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
+    expect(refreshed).toBeInstanceOf(Promise);
+    await refreshed;
+    expect(await counterValues(metrics.cacheLookups)).toEqual({ miss: 1, hit: 1 });
+    expect(await upstreamCalls()).toBe(2);
+    // Invalid input still rejects (never throws), whatever the cache holds.
+    await expect(measured.forRequest().createToken({ grantType: "JWT_BEARER", assertion: "" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "input.assertion" } });
+  });
+
   it("consults the application rate limit before each real upstream call only, and lets its RATE_LIMITED through", async () => {
     const consumed: string[] = [];
     let refuse = false;

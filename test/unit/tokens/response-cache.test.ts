@@ -34,6 +34,29 @@ describe("response cache", () => {
     expect(await cache.lookup("fp-1")).toEqual({ result: "miss" });
   });
 
+  it("peek answers from the process-local level at once: the servable response, else undefined, leaving a stale one for lookup to report", async () => {
+    let now = 1_000_000;
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    const issued = token(now, 3600);
+    expect(cache.peek("fp-1")).toBeUndefined();
+    await cache.save("fp-1", issued);
+    expect(cache.peek("fp-1")).toBe(issued);
+    now += (3600 - 300) * 1000;
+    expect(cache.peek("fp-1")).toBeUndefined();
+    expect(await cache.lookup("fp-1")).toEqual({ result: "stale" });
+  });
+
+  it("peek never reads the shared level: an entry only Redis holds is lookup's to fetch", async () => {
+    const store = sharedStore();
+    const writer = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const reader = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const issued = token(Date.now(), 3600);
+    await writer.save("fp-shared", issued);
+    expect(reader.peek("fp-shared")).toBeUndefined();
+    expect(await reader.lookup("fp-shared")).toEqual({ result: "hit", token: issued });
+    expect(reader.peek("fp-shared")).toEqual(issued);
+  });
+
   it("never keeps a response without expiresIn, or with no more life than the margin", async () => {
     const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
     await cache.save("no-expiry", token(Date.now(), undefined));
