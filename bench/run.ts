@@ -7,8 +7,9 @@
  * load generator (its loops are the clients), so it has no autocannon beside it.
  *
  * Targets compare two systems measured in alternating rounds (direct/a, typename/b, direct/gateway at
- * concurrency 1), each row being the median round: other tenants of this shared host come and go
- * within seconds, and must hit both sides of a ratio.
+ * concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
+ * sides of a ratio. Each row shows its median round; each target is the median of the per-round
+ * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
  *
  * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
  * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e),
@@ -222,7 +223,7 @@ function medianRow(rounds: BenchRow[], key: "p50Ms" | "requestsPerSecond"): Benc
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const values = rounds.map((row) => row[key]).join(" / ");
   const what = key === "p50Ms" ? "p50 per round" : "req/s per round";
-  return { ...median, notes: [median.notes, `${what} ${values} (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
+  return { ...median, rounds: rounds.map((row) => row[key] ?? 0), notes: [median.notes, `${what} ${values} (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
 }
 
 /** Adds each round's own ratio to its paired baseline round (measured seconds before it). */

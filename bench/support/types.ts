@@ -17,6 +17,12 @@ export interface BenchRow {
   /** VmHWM of the gateway process(es) after this row (peak since start; max over replicas). */
   peakRssMb: number | null;
   notes?: string;
+  /**
+   * Rows measured in alternating rounds: each round's value of the measure the row is paired on
+   * (req/s, or p50 ms at concurrency 1), in round order. The row itself is the median round; a
+   * target compares round i with its baseline's round i, measured seconds apart.
+   */
+  rounds?: number[];
   /** Why this row cannot support its target (e.g. distinct exchanges repeated); the target then fails. */
   invalid?: string;
 }
