@@ -2,37 +2,46 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchRow, BenchTarget } from "./types.js";
 
+/** A row that can support its target (e.g. not one with repeated "distinct" exchanges); otherwise it counts as missing. */
+const validRow = (rows: readonly BenchRow[], id: string) => rows.find((r) => r.id === id && r.invalid === undefined);
+
+/**
+ * Two paired rows compared: the median of the per-round comparisons (round i against the baseline's
+ * round i, measured seconds apart), which is what alternating the rounds is for; comparing the two
+ * median rounds could set a quiet round of one system against a busy round of the other. Rows
+ * measured once (e.g. --only left the partner's rounds out) compare their single `key` values.
+ */
+function pairedComparison(
+  rows: readonly BenchRow[], id: string, baseline: string, key: "requestsPerSecond" | "p50Ms",
+  compare: (value: number, base: number) => number,
+): { value: number | null; perRound: string } {
+  const row = validRow(rows, id);
+  const base = validRow(rows, baseline);
+  const rounds = row?.rounds;
+  const baseRounds = base?.rounds;
+  if (rounds === undefined || baseRounds === undefined || rounds.length !== baseRounds.length || rounds.length === 0) {
+    const single = row?.[key] == null || base?.[key] == null ? null : compare(row[key]!, base[key]!);
+    return { value: single === null || !Number.isFinite(single) ? null : single, perRound: "" };
+  }
+  const values = rounds.map((value, i) => compare(value, baseRounds[i]!));
+  if (values.some((value) => !Number.isFinite(value))) return { value: null, perRound: "" };
+  const sorted = [...values].sort((x, y) => x - y);
+  return { value: sorted[Math.floor(sorted.length / 2)]!, perRound: values.map((value) => value.toFixed(2)).join(" / ") };
+}
+
+const rateRatio = (value: number, base: number) => value / base;
+
 /** The issue's targets, each computed from the rows of this run (a missing row fails its target). */
 export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
-  // A row that cannot support its target (e.g. repeated "distinct" exchanges) counts as missing.
-  const row = (id: string) => rows.find((r) => r.id === id && r.invalid === undefined);
+  const row = (id: string) => validRow(rows, id);
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
   const fmt = (value: number | null, digits = 2) => (value === null ? "n/a" : value.toFixed(digits));
   const targets: BenchTarget[] = [];
 
-  // Paired rows: the median of the per-round comparisons (round i against the baseline's round i,
-  // measured seconds apart), which is what alternating the rounds is for; comparing the two median
-  // rounds could set a quiet round of one system against a busy round of the other.
-  const paired = (id: string, baseline: string, key: "requestsPerSecond" | "p50Ms", compare: (value: number, base: number) => number | null) => {
-    const rounds = row(id)?.rounds;
-    const baseRounds = row(baseline)?.rounds;
-    if (rounds === undefined || baseRounds === undefined || rounds.length !== baseRounds.length || rounds.length === 0) {
-      // A row measured once (e.g. --only left its partner's rounds out): its single value.
-      const value = row(id)?.[key];
-      const base = row(baseline)?.[key];
-      return { value: value == null || base == null ? null : compare(value, base), perRound: "" };
-    }
-    const values = rounds.map((value, i) => compare(value, baseRounds[i]!));
-    if (values.some((value) => value === null || Number.isNaN(value))) return { value: null, perRound: "" };
-    const sorted = (values as number[]).slice().sort((x, y) => x - y);
-    return { value: sorted[Math.floor(sorted.length / 2)]!, perRound: (values as number[]).map((value) => value.toFixed(2)).join(" / ") };
-  };
-  const rateRatio = (value: number, base: number) => ratio(value, base);
-
-  const a = paired("a", "direct", "requestsPerSecond", rateRatio);
+  const a = pairedComparison(rows, "a", "direct", "requestsPerSecond", rateRatio);
   targets.push({ target: "(a) distinct exchanges ≥ 0.75× direct SDK", measured: `${fmt(a.value)}× (rounds ${a.perRound || "n/a"})`, pass: a.value !== null && a.value >= 0.75 });
 
-  const b = paired("b", "typename", "requestsPerSecond", rateRatio);
+  const b = pairedComparison(rows, "b", "typename", "requestsPerSecond", rateRatio);
   targets.push({ target: "(b) cache hit ≥ 0.9× { __typename }", measured: `${fmt(b.value)}× (rounds ${b.perRound || "n/a"})`, pass: b.value !== null && b.value >= 0.9 });
 
   for (const id of ["c", "d"]) {
@@ -44,7 +53,7 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
   const e = ratio(row("e")?.successesPerSecond, row("e-naive")?.successesPerSecond);
   targets.push({ target: "(e) successful exchanges/s ≥ 8× naive gateway", measured: `${fmt(e, 1)}×`, pass: e !== null && e >= 8 });
 
-  const added = paired("c1-gateway", "c1-direct", "p50Ms", (value, base) => value - base);
+  const added = pairedComparison(rows, "c1-gateway", "c1-direct", "p50Ms", (value, base) => value - base);
   targets.push({ target: "concurrency 1: gateway adds ≤ 0.5 ms to the direct median", measured: `${fmt(added.value, 3)} ms (rounds ${added.perRound || "n/a"})`, pass: added.value !== null && added.value <= 0.5 });
 
   const rss = Math.max(0, ...rows.filter((r) => r.system !== "direct-sdk" && r.system !== "naive-gateway").map((r) => r.peakRssMb ?? 0));
@@ -53,21 +62,15 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
 }
 
 /**
- * What the run says about the targets beyond pass/fail: where (b) stands against its floor, the
- * most any cache hit of its size reaches on this server stack (the b-floor row).
+ * What the run says about the targets beyond pass/fail: where (b) stands against its floor, about
+ * the most any cache hit of its size reaches on this server stack (the b-floor row).
  */
 export function formatReferences(rows: readonly BenchRow[]): string {
-  const rounds = (id: string) => rows.find((r) => r.id === id && r.invalid === undefined)?.rounds;
-  const typename = rounds("typename");
-  const floor = rounds("b-floor");
-  const b = rounds("b");
-  const medianRatio = (xs: number[], bases: number[]) => {
-    const ratios = xs.map((x, i) => x / bases[i]!).sort((p, q) => p - q);
-    return ratios[Math.floor(ratios.length / 2)]!.toFixed(2);
-  };
-  if (typename === undefined || floor === undefined || floor.length !== typename.length) return "";
-  const lines = [`- (b)'s floor: the same request and answer sizes with no exchange (b-floor) reach ${medianRatio(floor, typename)}× { __typename } (median of per-round ratios): about the most a cache hit of that size can reach on this server stack.`];
-  if (b !== undefined && b.length === floor.length) lines.push(`- (b) reaches ${medianRatio(b, floor)}× its floor: the rest is the exchange's own work (execution, type-graphql, fingerprint, cache lookup).`);
+  const floor = pairedComparison(rows, "b-floor", "typename", "requestsPerSecond", rateRatio).value;
+  if (floor === null) return "";
+  const lines = [`- (b)'s floor: the same request and answer sizes with no exchange (b-floor) reach ${floor.toFixed(2)}× { __typename } (median of per-round ratios): about the most a cache hit of that size can reach on this server stack.`];
+  const bOfFloor = pairedComparison(rows, "b", "b-floor", "requestsPerSecond", rateRatio).value;
+  if (bOfFloor !== null) lines.push(`- (b) reaches ${bOfFloor.toFixed(2)}× its floor: the rest is the exchange's own work (execution, type-graphql, fingerprint, cache lookup).`);
   return lines.join("\n");
 }
 
