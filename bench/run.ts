@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     }
     if (directRounds.length > 0) record(medianRow(directRounds, "requestsPerSecond"));
     if (aRounds.length > 0) {
-      const row = withPairedRatios(medianRow(aRounds, "requestsPerSecond"), aRounds, directRounds, "direct");
+      const row = medianRow(aRounds, "requestsPerSecond");
       record(wrappedPools.length > 0 ? { ...row, invalid: `assertion pool wrapped (${wrappedPools.join(", ")}): some exchanges repeated (cache hits)` } : row);
     }
   }
@@ -130,8 +130,8 @@ async function main(): Promise<void> {
       }
     }
     if (typenameRounds.length > 0) record(medianRow(typenameRounds, "requestsPerSecond"));
-    if (bRounds.length > 0) record(withPairedRatios(medianRow(bRounds, "requestsPerSecond"), bRounds, typenameRounds, "typename"));
-    if (floorRounds.length > 0) record(withPairedRatios(medianRow(floorRounds, "requestsPerSecond"), floorRounds, typenameRounds, "typename"));
+    if (bRounds.length > 0) record(medianRow(bRounds, "requestsPerSecond"));
+    if (floorRounds.length > 0) record(medianRow(floorRounds, "requestsPerSecond"));
   }
   if (wanted("c1")) {
     // Paired rounds, direct then gateway, C1_ROUNDS times: on a shared host the other tenants' load
@@ -224,13 +224,6 @@ function medianRow(rounds: BenchRow[], key: "p50Ms" | "requestsPerSecond"): Benc
   const values = rounds.map((row) => row[key]).join(" / ");
   const what = key === "p50Ms" ? "p50 per round" : "req/s per round";
   return { ...median, rounds: rounds.map((row) => row[key] ?? 0), notes: [median.notes, `${what} ${values} (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
-}
-
-/** Adds each round's own ratio to its paired baseline round (measured seconds before it). */
-function withPairedRatios(row: BenchRow, rounds: BenchRow[], baselineRounds: BenchRow[], baseline: string): BenchRow {
-  if (baselineRounds.length !== rounds.length) return row;
-  const ratios = rounds.map((round, i) => ((round.requestsPerSecond ?? 0) / (baselineRounds[i]!.requestsPerSecond ?? 1)).toFixed(2));
-  return { ...row, notes: `${row.notes}; per-round ratio to ${baseline} ${ratios.join(" / ")}` };
 }
 
 function pick(t: BenchTiming): { warmupSeconds: number; durationSeconds: number } {

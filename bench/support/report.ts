@@ -66,11 +66,11 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
  * the most any cache hit of its size reaches on this server stack (the b-floor row).
  */
 export function formatReferences(rows: readonly BenchRow[]): string {
-  const floor = pairedComparison(rows, "b-floor", "typename", "requestsPerSecond", rateRatio).value;
-  if (floor === null) return "";
-  const lines = [`- (b)'s floor: the same request and answer sizes with no exchange (b-floor) reach ${floor.toFixed(2)}× { __typename } (median of per-round ratios): about the most a cache hit of that size can reach on this server stack.`];
-  const bOfFloor = pairedComparison(rows, "b", "b-floor", "requestsPerSecond", rateRatio).value;
-  if (bOfFloor !== null) lines.push(`- (b) reaches ${bOfFloor.toFixed(2)}× its floor: the rest is the exchange's own work (execution, type-graphql, fingerprint, cache lookup).`);
+  const floor = pairedComparison(rows, "b-floor", "typename", "requestsPerSecond", rateRatio);
+  if (floor.value === null) return "";
+  const lines = [`- (b)'s floor: the same request and answer sizes with no exchange (b-floor) reach ${floor.value.toFixed(2)}× { __typename } (rounds ${floor.perRound || "n/a"}): about the most a cache hit of that size can reach on this server stack.`];
+  const bOfFloor = pairedComparison(rows, "b", "b-floor", "requestsPerSecond", rateRatio);
+  if (bOfFloor.value !== null) lines.push(`- (b) reaches ${bOfFloor.value.toFixed(2)}× its floor (rounds ${bOfFloor.perRound || "n/a"}): the rest is the exchange's own work (execution, type-graphql, fingerprint, cache lookup).`);
   return lines.join("\n");
 }
 

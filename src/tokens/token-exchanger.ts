@@ -7,7 +7,6 @@ import type { Store } from "../store/store.types.js";
 import type { Upstream, UpstreamTokenRequest } from "../upstream/index.js";
 import { createLocalSingleFlight } from "./coordination/local-single-flight.js";
 import { createSingleFlight } from "./coordination/single-flight.js";
-import { fingerprintTokenRequest } from "./fingerprint.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
@@ -170,7 +169,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   }
 
   return {
-    async exchange(request, fingerprint = fingerprintTokenRequest(request, config.gatewaySecret)) {
+    async exchange(request, fingerprint) {
       switch (request.grantType) {
         case "JWT_BEARER":
         case "TOKEN_EXCHANGE":
