@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -45,6 +46,20 @@ const redisUrl = z.string().refine((value) => {
   }
 });
 
+/** TRUST_PROXY: fastify's trustProxy (false, true, a hop count, or proxy addresses/CIDRs). */
+export type TrustProxySetting = boolean | number | string[];
+
+/** An IPv4/IPv6 address, optionally with a /prefix (CIDR). */
+function isAddressOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  if (rest.length > 0 || address === undefined) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 const booleanWord = z.enum(["true", "false"]).transform((value) => value === "true");
 
 export const NODE_ENVS = ["development", "production", "test"] as const;
@@ -73,6 +88,11 @@ export const VARIABLES = {
     description: "Interface the gateway binds.",
     schema: z.string().regex(/^[^\s/]+$/),
   }),
+  METRICS_PORT: variable({
+    name: "METRICS_PORT", default: null, accepts: "an integer from 0 to 65535",
+    description: "Set: GET /metrics is served on this port (on HOST) and no longer on PORT, so it can stay off the public listener. Unset: /metrics on PORT.",
+    schema: integer(0, 65535),
+  }),
   NODE_ENV: variable({
     name: "NODE_ENV", default: "development", accepts: `one of ${NODE_ENVS.join(", ")}`,
     description: "Runtime mode. `production` requires GATEWAY_SECRET, turns introspection off by default and hides stack traces.",
@@ -89,8 +109,8 @@ export const VARIABLES = {
     schema: httpUrl,
   }),
   UPSTREAM: variable({
-    name: "UPSTREAM", default: "embedded", accepts: "aws or embedded",
-    description: "Without SSO_OIDC_ENDPOINT: `aws` = real IAM Identity Center in AWS_REGION with the SDK's default credential chain; `embedded` = start the bundled emulator on EMULATOR_PORT.",
+    name: "UPSTREAM", default: "embedded (required when NODE_ENV=production)", accepts: "aws or embedded",
+    description: "Without SSO_OIDC_ENDPOINT: `aws` = real IAM Identity Center in AWS_REGION with the SDK's default credential chain; `embedded` = start the bundled emulator on EMULATOR_PORT. In production (NODE_ENV production) this or SSO_OIDC_ENDPOINT must be set; an explicit `embedded` there runs a demo and warns.",
     schema: z.enum(["aws", "embedded"]),
   }),
   AWS_REGION: variable({
@@ -118,6 +138,11 @@ export const VARIABLES = {
     description: "Total attempts for retryable upstream faults (throttling, 5xx, transient); 1 = no retry. Authorization codes are never replayed.",
     schema: integer(1, 10),
   }),
+  UPSTREAM_DEADLINE_MS: variable({
+    name: "UPSTREAM_DEADLINE_MS", default: "10000", accepts: "an integer from 100 to 600000 (milliseconds)",
+    description: "Longest a whole exchange may take, every attempt and back-off included; then the caller gets UPSTREAM_UNAVAILABLE. A single-use grant (refresh, authorization code) still in flight then is not abandoned: its late answer is kept for the caller's retry.",
+    schema: integer(100, 600_000),
+  }),
   CIRCUIT_BREAKER_THRESHOLD: variable({
     name: "CIRCUIT_BREAKER_THRESHOLD", default: "5", accepts: "an integer from 1 to 1000",
     description: "Consecutive upstream availability faults (timeouts, connection errors, 5xx; never a rejected grant or throttling) that open the circuit: calls then fail fast with UPSTREAM_UNAVAILABLE.",
@@ -143,6 +168,20 @@ export const VARIABLES = {
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
       .pipe(z.array(applicationArn).min(1)),
   }),
+  EXPOSE_CLIENT_IDS: variable({
+    name: "EXPOSE_CLIENT_IDS", default: "true (false when NODE_ENV=production)", accepts: "true or false",
+    description: "Whether `Query.gateway` lists the application ARNs (defaultClientId, allowedClientIds) to any caller.",
+    schema: booleanWord,
+  }),
+  TRUSTED_TOKEN_ISSUERS: variable({
+    name: "TRUSTED_TOKEN_ISSUERS", default: null,
+    accepts: "a comma-separated list of issuer identifiers (the JWT `iss` values, without spaces)",
+    description: "JWT-bearer assertions whose `iss` is not listed are refused (INVALID_GRANT) before any AWS call. Unset: any issuer is sent to Identity Center, which decides.",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
+      .pipe(z.array(z.string().regex(/^\S{1,2048}$/)).min(1)),
+  }),
   REDIS_URL: variable({
     name: "REDIS_URL", default: null, accepts: "a redis:// or rediss:// URL",
     description: "Unset: state in memory (one process). Set: shared state in Redis (many replicas).",
@@ -163,6 +202,11 @@ export const VARIABLES = {
     name: "EXPLORER", default: "true (false when NODE_ENV=production)", accepts: "true or false",
     description: "Whether a browser opening the GraphQL endpoint gets the offline explorer (GraphiQL served from the gateway itself, with example operations and, in embedded mode, test credentials).",
     schema: booleanWord,
+  }),
+  EXPLORER_EMULATOR_ACCESS: variable({
+    name: "EXPLORER_EMULATOR_ACCESS", default: "loopback", accepts: "loopback or any",
+    description: "Who may use the explorer's test-credential routes (minting assertions and codes from the embedded emulator): `loopback` = callers on this machine only; `any` = every caller. Never served in production.",
+    schema: z.enum(["loopback", "any"]),
   }),
   CORS_ORIGINS: variable({
     name: "CORS_ORIGINS", default: "https://studio.apollographql.com (plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production)",
@@ -213,10 +257,58 @@ export const VARIABLES = {
     description: "Largest request body accepted, in bytes; larger is answered HTTP 413 (PAYLOAD_TOO_LARGE) without being read further.",
     schema: integer(1024, 10_485_760),
   }),
+  MAX_EXCHANGES_PER_OPERATION: variable({
+    name: "MAX_EXCHANGES_PER_OPERATION", default: "3", accepts: "an integer from 1 to 100",
+    description: "Most distinct token exchanges one GraphQL operation may start (aliases of the same exchange count once); the rest answer RATE_LIMITED without reaching AWS.",
+    schema: integer(1, 100),
+  }),
+  APQ_MAX_DOCUMENT_BYTES: variable({
+    name: "APQ_MAX_DOCUMENT_BYTES", default: "16384", accepts: "an integer from 256 to 1048576 (bytes)",
+    description: "Largest document an automatic persisted query may register; a larger one is executed but not stored.",
+    schema: integer(256, 1_048_576),
+  }),
+  APQ_MAX_ENTRIES: variable({
+    name: "APQ_MAX_ENTRIES", default: "1000", accepts: "an integer from 0 to 1000000 (0 = persisted queries off)",
+    description: "Most persisted-query documents kept (per process in memory; across replicas in Redis), in their own budget apart from token state: registrations beyond it are executed but not stored.",
+    schema: integer(0, 1_000_000),
+  }),
+  APQ_TTL_SECONDS: variable({
+    name: "APQ_TTL_SECONDS", default: "86400", accepts: "an integer from 1 to 2592000 (seconds)",
+    description: "How long a registered persisted query is kept.",
+    schema: integer(1, 2_592_000),
+  }),
   TRUST_PROXY: variable({
-    name: "TRUST_PROXY", default: "false", accepts: "true or false",
-    description: "Whether the caller's IP (for the per-caller rate limit) comes from X-Forwarded-For. Set true only behind a proxy that overwrites that header.",
-    schema: booleanWord,
+    name: "TRUST_PROXY", default: "false",
+    accepts: "false, true, a hop count from 1 to 10, or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8, ::1)",
+    description: "Where the caller's IP (rate limits, connection caps) comes from. `false`: the socket. A hop count n: the n-th address from the right of X-Forwarded-For (your n proxies append). A list: addresses of your proxies, skipped from the right. `true` trusts the leftmost X-Forwarded-For entry, which a caller controls behind any proxy that appends (ALB, nginx $proxy_add_x_forwarded_for): unsafe there.",
+    schema: z.string().transform((value, context): TrustProxySetting => {
+      if (value === "true") return true;
+      if (value === "false") return false;
+      if (/^\d+$/.test(value)) {
+        const hops = Number(value);
+        if (hops >= 1 && hops <= 10) return hops;
+      } else {
+        const entries = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+        if (entries.length > 0 && entries.every(isAddressOrCidr)) return entries;
+      }
+      context.issues.push({ code: "custom", message: "bad TRUST_PROXY", input: value });
+      return z.NEVER;
+    }),
+  }),
+  MAX_CONNECTIONS: variable({
+    name: "MAX_CONNECTIONS", default: "900", accepts: "an integer from 1 to 1000000",
+    description: "Most open client connections the gateway holds at once (kept below the process's file-descriptor limit, with room for AWS and Redis connections); further connections are closed at once.",
+    schema: integer(1, 1_000_000),
+  }),
+  MAX_CONNECTIONS_PER_ADDRESS: variable({
+    name: "MAX_CONNECTIONS_PER_ADDRESS", default: "64", accepts: "an integer from 0 to 1000000 (0 = no per-address cap)",
+    description: "Most open connections from one remote address (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
+    schema: integer(0, 1_000_000),
+  }),
+  HEADERS_TIMEOUT_MS: variable({
+    name: "HEADERS_TIMEOUT_MS", default: "5000", accepts: "an integer from 100 to 120000 (milliseconds)",
+    description: "How long a client may take to send a request's headers (and an idle keep-alive connection may stay open) before the connection is closed.",
+    schema: integer(100, 120_000),
   }),
   RATE_LIMIT_CALLER_PER_SECOND: variable({
     name: "RATE_LIMIT_CALLER_PER_SECOND", default: "20", accepts: "an integer from 0 to 100000 (0 = no limit)",
@@ -233,6 +325,16 @@ export const VARIABLES = {
     description: "CreateTokenWithIAM exchanges per second per application (clientId), shared across replicas with REDIS_URL; AWS's quota is 80/s per application. Over it: RATE_LIMITED. 0 disables.",
     schema: integer(0, 100_000),
   }),
+  RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: variable({
+    name: "RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND", default: "2", accepts: "an integer from 0 to 100000 (0 = no limit)",
+    description: "Exchanges per second one caller (client IP) may send on to AWS (cache hits, grace answers and joined exchanges are free), shared across replicas with REDIS_URL; over it: RATE_LIMITED. Keeps one caller from spending the application's AWS quota. 0 disables.",
+    schema: integer(0, 100_000),
+  }),
+  RATE_LIMIT_CALLER_UPSTREAM_BURST: variable({
+    name: "RATE_LIMIT_CALLER_UPSTREAM_BURST", default: "10", accepts: "an integer from 0 to 100000",
+    description: "Extra upstream exchanges a caller may make in a burst above RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND (refilled over 10 s).",
+    schema: integer(0, 100_000),
+  }),
   SHUTDOWN_TIMEOUT_MS: variable({
     name: "SHUTDOWN_TIMEOUT_MS", default: "10000", accepts: "an integer from 100 to 600000 (milliseconds)",
     description: "On SIGTERM/SIGINT: how long in-flight requests may take to finish before the process exits 1 anyway.",
@@ -242,6 +344,16 @@ export const VARIABLES = {
     name: "REFRESH_GRACE_SECONDS", default: "30", accepts: "an integer from 0 to 3600 (seconds)",
     description: "Grace window of a rotated refresh token: presented again this soon after its refresh, it obtains the same successor instead of INVALID_GRANT (two tabs, two replicas). 0 = off.",
     schema: integer(0, 3600),
+  }),
+  REFRESH_REUSE_DETECTION: variable({
+    name: "REFRESH_REUSE_DETECTION", default: "true", accepts: "true or false",
+    description: "A rotated refresh token presented after its successor was itself used is a reuse (a stolen token): answer INVALID_GRANT and refuse the whole token family on every replica. false: only the grace window applies.",
+    schema: booleanWord,
+  }),
+  REFRESH_FAMILY_TTL_SECONDS: variable({
+    name: "REFRESH_FAMILY_TTL_SECONDS", default: "2592000", accepts: "an integer from 60 to 31536000 (seconds)",
+    description: "How long the gateway remembers a refresh-token family (rotated tokens, revocations) after its last refresh; set it to at least your refresh tokens' lifetime.",
+    schema: integer(60, 31_536_000),
   }),
   CACHE_MIN_TTL_SECONDS: variable({
     name: "CACHE_MIN_TTL_SECONDS", default: "300", accepts: "an integer from 0 to 86400 (seconds)",

@@ -9,8 +9,14 @@ export type UpstreamConfig =
   | { mode: "endpoint"; endpoint: string; region: string }
   /** UPSTREAM=aws: real AWS in `region`, credentials from the SDK's default chain. */
   | { mode: "aws"; region: string }
-  /** Default: the embedded emulator, started by main.ts on `emulatorPort`. */
-  | { mode: "embedded"; region: string; emulatorPort: number };
+  /**
+   * The embedded emulator, started by main.ts on `emulatorPort`. `explicit`: UPSTREAM=embedded was
+   * set (the only way to run it with NODE_ENV=production: a demo, announced with a warning).
+   */
+  | { mode: "embedded"; region: string; emulatorPort: number; explicit: boolean };
+
+/** TRUST_PROXY: false (the socket), true (leftmost X-Forwarded-For: unsafe behind appending proxies), a hop count, or proxy addresses/CIDRs. */
+export type TrustProxy = boolean | number | readonly string[];
 
 export interface GatewayConfig {
   port: number;
@@ -24,6 +30,8 @@ export interface GatewayConfig {
   upstreamConnectTimeoutMs: number;
   /** Total attempts for retryable faults (1 = no retry). */
   upstreamMaxAttempts: number;
+  /** UPSTREAM_DEADLINE_MS: a whole exchange, every attempt and back-off included, ms. */
+  upstreamDeadlineMs: number;
   /**
    * Upstream circuit breaker: consecutive availability faults that open it, and its cool-down (ms).
    * loadConfig always sets it; optional so hand-built test configs may omit it (createUpstream's defaults).
@@ -33,6 +41,12 @@ export interface GatewayConfig {
   defaultClientId: string;
   /** Applications the gateway will exchange for. Always contains defaultClientId. */
   allowedClientIds: readonly string[];
+  /** EXPOSE_CLIENT_IDS: `Query.gateway` lists the application ARNs (off in production by default). */
+  exposeClientIds: boolean;
+  /** TRUSTED_TOKEN_ISSUERS: the `iss` values a JWT-bearer assertion may carry; undefined = not checked locally. */
+  trustedTokenIssuers: readonly string[] | undefined;
+  /** METRICS_PORT: /metrics on its own listener (same HOST); undefined = on PORT. */
+  metricsPort: number | undefined;
   redisUrl: string | undefined;
   /** Key material for key derivation (HMAC) and at-rest encryption; >= 32 bytes. */
   gatewaySecret: Buffer;
@@ -41,6 +55,8 @@ export interface GatewayConfig {
   introspection: boolean;
   /** Serve the offline explorer to browsers at the GraphQL endpoint (src/server/explorer/). */
   explorer: boolean;
+  /** EXPLORER_EMULATOR_ACCESS: who may mint test credentials through the explorer (never in production). */
+  explorerEmulatorAccess: "loopback" | "any";
   /** Cross-origin browser access (CORS, never with credentials). */
   cors: CorsConfig;
   /** Apollo GraphOS schema and usage reporting; undefined = none. */
@@ -49,8 +65,12 @@ export interface GatewayConfig {
   operationLimits: OperationLimits;
   /** Rate limits (src/ratelimit/); 0 disables one. */
   rateLimits: RateLimitConfig;
-  /** Take the caller's IP from X-Forwarded-For (behind a trusted proxy only). */
-  trustProxy: boolean;
+  /** Where the caller's IP comes from (TRUST_PROXY). */
+  trustProxy: TrustProxy;
+  /** Client connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS). */
+  connections: ConnectionLimits;
+  /** Automatic persisted queries: their own bounded budget (APQ_*). */
+  persistedQueries: PersistedQueryLimits;
   /** How long a graceful shutdown may take before the process exits 1, ms. */
   shutdownTimeoutMs: number;
   /**
@@ -72,6 +92,27 @@ export interface CoordinationConfig {
   singleFlightWaitMs: number | undefined;
   /** Prepended to every Redis key and channel (replica groups sharing one Redis database). */
   redisKeyPrefix: string;
+  /** REFRESH_REUSE_DETECTION: a rotated token presented after its successor was used revokes the family. Undefined = true. */
+  refreshReuseDetection?: boolean;
+  /** REFRESH_FAMILY_TTL_SECONDS: how long family bookkeeping lives after the last refresh. Undefined = 2592000. */
+  refreshFamilyTtlSeconds?: number;
+}
+
+export interface ConnectionLimits {
+  /** Most open client connections at once. */
+  maxConnections: number;
+  /** Most open connections from one remote address (trusted proxies excepted); 0 = no cap. */
+  maxConnectionsPerAddress: number;
+  /** Headers must arrive within this, and an idle keep-alive connection closes after it, ms. */
+  headersTimeoutMs: number;
+}
+
+export interface PersistedQueryLimits {
+  /** Largest document stored, bytes (UTF-8). */
+  maxDocumentBytes: number;
+  /** Most documents stored; 0 = persisted queries off. */
+  maxEntries: number;
+  ttlSeconds: number;
 }
 
 export interface OperationLimits {
@@ -81,6 +122,8 @@ export interface OperationLimits {
   maxCost: number;
   maxTokens: number;
   maxBodyBytes: number;
+  /** MAX_EXCHANGES_PER_OPERATION: distinct token exchanges one operation may start. Undefined = 3. */
+  maxExchanges?: number;
 }
 
 export interface RateLimitConfig {
@@ -89,6 +132,9 @@ export interface RateLimitConfig {
   /** Per caller (client IP) GraphQL requests per second, plus a burst. */
   callerPerSecond: number;
   callerBurst: number;
+  /** Per caller (client IP) exchanges sent on to AWS per second, plus a burst. Undefined = 0 (off) for hand-built configs. */
+  callerUpstreamPerSecond?: number;
+  callerUpstreamBurst?: number;
 }
 
 export interface CorsConfig {

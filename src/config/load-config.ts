@@ -20,19 +20,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: read("HOST") ?? "0.0.0.0",
     nodeEnv,
     logLevel: read("LOG_LEVEL") ?? "info",
-    upstream: resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM") ?? "embedded", region, read("EMULATOR_PORT") ?? 4001),
+    upstream: resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM"), nodeEnv, region, read("EMULATOR_PORT") ?? 4001),
     upstreamTimeoutMs: read("UPSTREAM_TIMEOUT_MS") ?? 5000,
     upstreamConnectTimeoutMs: read("UPSTREAM_CONNECT_TIMEOUT_MS") ?? 2000,
     upstreamMaxAttempts: read("UPSTREAM_MAX_ATTEMPTS") ?? 3,
+    upstreamDeadlineMs: read("UPSTREAM_DEADLINE_MS") ?? 10_000,
     circuitBreaker: { threshold: read("CIRCUIT_BREAKER_THRESHOLD") ?? 5, cooldownMs: read("CIRCUIT_BREAKER_COOLDOWN_MS") ?? 10_000 },
     defaultClientId,
     // The default application is always allowed: a request without clientId must never be refused.
     allowedClientIds: [...new Set([defaultClientId, ...(read("ALLOWED_CLIENT_IDS") ?? [])])],
+    exposeClientIds: read("EXPOSE_CLIENT_IDS") ?? nodeEnv !== "production",
+    trustedTokenIssuers: read("TRUSTED_TOKEN_ISSUERS"),
+    metricsPort: read("METRICS_PORT"),
     redisUrl: read("REDIS_URL"),
     gatewaySecret: secret.value,
     gatewaySecretGenerated: secret.generated,
     introspection: read("INTROSPECTION") ?? nodeEnv !== "production",
     explorer: read("EXPLORER") ?? nodeEnv !== "production",
+    explorerEmulatorAccess: read("EXPLORER_EMULATOR_ACCESS") ?? "loopback",
     cors: resolveCors(read("CORS_ORIGINS"), nodeEnv),
     apolloReporting: resolveApolloReporting(read("APOLLO_KEY"), read("APOLLO_GRAPH_REF")),
     operationLimits: {
@@ -42,13 +47,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxCost: read("MAX_COST") ?? 1000,
       maxTokens: read("MAX_TOKENS") ?? 1000,
       maxBodyBytes: read("MAX_BODY_BYTES") ?? 65_536,
+      maxExchanges: read("MAX_EXCHANGES_PER_OPERATION") ?? 3,
     },
     rateLimits: {
       applicationPerSecond: read("RATE_LIMIT_APP_PER_SECOND") ?? 80,
       callerPerSecond: read("RATE_LIMIT_CALLER_PER_SECOND") ?? 20,
       callerBurst: read("RATE_LIMIT_CALLER_BURST") ?? 40,
+      callerUpstreamPerSecond: read("RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND") ?? 2,
+      callerUpstreamBurst: read("RATE_LIMIT_CALLER_UPSTREAM_BURST") ?? 10,
     },
     trustProxy: read("TRUST_PROXY") ?? false,
+    connections: {
+      maxConnections: read("MAX_CONNECTIONS") ?? 900,
+      maxConnectionsPerAddress: read("MAX_CONNECTIONS_PER_ADDRESS") ?? 64,
+      headersTimeoutMs: read("HEADERS_TIMEOUT_MS") ?? 5000,
+    },
+    persistedQueries: {
+      maxDocumentBytes: read("APQ_MAX_DOCUMENT_BYTES") ?? 16_384,
+      maxEntries: read("APQ_MAX_ENTRIES") ?? 1000,
+      ttlSeconds: read("APQ_TTL_SECONDS") ?? 86_400,
+    },
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS") ?? 10_000,
     coordination: {
       refreshGraceSeconds: read("REFRESH_GRACE_SECONDS") ?? 30,
@@ -57,6 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       cacheMaxBytes: read("CACHE_MAX_BYTES") ?? 67_108_864,
       singleFlightWaitMs: read("SINGLE_FLIGHT_WAIT_MS"),
       redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "",
+      refreshReuseDetection: read("REFRESH_REUSE_DETECTION") ?? true,
+      refreshFamilyTtlSeconds: read("REFRESH_FAMILY_TTL_SECONDS") ?? 2_592_000,
     },
   };
 }
@@ -80,13 +100,22 @@ function describeBadValue(name: VariableName, raw: string): string {
   return JSON.stringify(raw);
 }
 
-function resolveUpstream(endpoint: string | undefined, upstream: "aws" | "embedded", region: string, emulatorPort: number): UpstreamConfig {
+function resolveUpstream(
+  endpoint: string | undefined, upstream: "aws" | "embedded" | undefined, nodeEnv: GatewayConfig["nodeEnv"], region: string, emulatorPort: number,
+): UpstreamConfig {
   if (endpoint !== undefined) return { mode: "endpoint", endpoint, region };
-  switch (upstream) {
+  if (upstream === undefined && nodeEnv === "production") {
+    // The embedded emulator mints its own trusted assertions: in production it must never start by default.
+    throw new ConfigError(
+      "UPSTREAM",
+      "UPSTREAM must be set when NODE_ENV=production: UPSTREAM=aws (IAM Identity Center in AWS_REGION) or SSO_OIDC_ENDPOINT=<url>; UPSTREAM=embedded runs the bundled emulator as a demo",
+    );
+  }
+  switch (upstream ?? "embedded") {
     case "aws":
       return { mode: "aws", region };
     case "embedded":
-      return { mode: "embedded", region, emulatorPort };
+      return { mode: "embedded", region, emulatorPort, explicit: upstream === "embedded" };
   }
 }
 

@@ -42,7 +42,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // MAX_BODY_BYTES: larger bodies are refused with 413 before they are read (payload-too-large.ts).
     bodyLimit: config.operationLimits.maxBodyBytes,
     // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
@@ -129,6 +129,12 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     },
     inFlightRequests: () => inFlight.count,
   };
+}
+
+/** TRUST_PROXY as fastify takes it: a hop count n trusts the n nearest hops (proxy-addr's rule). */
+function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === "number") return (_address, hop) => hop < setting;
+  return typeof setting === "boolean" ? setting : [...setting];
 }
 
 /** A host a browser or curl on this machine can use: wildcard addresses become localhost. */

@@ -58,8 +58,8 @@ describe("EXPLORER configuration", () => {
   it("is on outside production, off in production unless EXPLORER=true", () => {
     expect(loadConfig({ NODE_ENV: "development" }).explorer).toBe(true);
     expect(loadConfig({ NODE_ENV: "test" }).explorer).toBe(true);
-    expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: SECRET }).explorer).toBe(false);
-    expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: SECRET, EXPLORER: "true" }).explorer).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: SECRET, UPSTREAM: "aws" }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: SECRET, UPSTREAM: "aws", EXPLORER: "true" }).explorer).toBe(true);
     expect(loadConfig({ EXPLORER: "false" }).explorer).toBe(false);
   });
 });

@@ -39,7 +39,7 @@ function preflight(url: string, origin: string): Promise<Response> {
   });
 }
 
-const corsOf = (env: Record<string, string>) => loadConfig({ GATEWAY_SECRET: SECRET, ...env }).cors;
+const corsOf = (env: Record<string, string>) => loadConfig({ GATEWAY_SECRET: SECRET, UPSTREAM: "aws", ...env }).cors;
 
 describe("CORS configuration", () => {
   it("allows Apollo Studio, plus localhost origins outside production, by default", () => {

@@ -31,6 +31,6 @@ describe(".env.example", () => {
     const env = Object.fromEntries(assignments(formatEnvExample(CONFIG_VARIABLES)));
     const config = loadConfig(env);
     expect(config.port).toBe(4000);
-    expect(config.upstream).toEqual({ mode: "embedded", region: "us-east-1", emulatorPort: 4001 });
+    expect(config.upstream).toEqual({ mode: "embedded", region: "us-east-1", emulatorPort: 4001, explicit: false });
   });
 });
