@@ -259,7 +259,7 @@ export const VARIABLES = {
   }),
   MAX_EXCHANGES_PER_OPERATION: variable({
     name: "MAX_EXCHANGES_PER_OPERATION", default: "3", accepts: "an integer from 1 to 100",
-    description: "Most distinct token exchanges one GraphQL operation may start (aliases of the same exchange count once); the rest answer RATE_LIMITED without reaching AWS.",
+    description: "Most distinct token exchanges one GraphQL operation may start (aliases of the same exchange count once); the rest answer BAD_USER_INPUT without reaching AWS.",
     schema: integer(1, 100),
   }),
   APQ_MAX_DOCUMENT_BYTES: variable({

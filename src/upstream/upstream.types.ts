@@ -60,6 +60,17 @@ export interface GatewayUpstream extends Upstream {
   health(): UpstreamHealth;
 }
 
+/**
+ * How long a single-use grant's call (refresh token, authorization code) keeps waiting for AWS's
+ * answer. Such a call is never cut short at UPSTREAM_TIMEOUT_MS or UPSTREAM_DEADLINE_MS and never
+ * replayed (AWS may already have consumed the grant): the tokens layer answers its caller at the
+ * deadline and keeps the late answer for the caller's retry. At least a minute, and never shorter
+ * than the deadline itself.
+ */
+export function singleUseAnswerTimeoutMs(config: { upstreamDeadlineMs: number }): number {
+  return Math.max(60_000, config.upstreamDeadlineMs);
+}
+
 /** Circuit breaker defaults: open after 5 consecutive availability faults, probe after 10 s. */
 export const DEFAULT_CIRCUIT_BREAKER = { threshold: 5, cooldownMs: 10_000 } as const;
 
