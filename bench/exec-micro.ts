@@ -18,7 +18,7 @@ const doc = parse(`mutation Exchange($assertion: String!) { createTokenWithIAM(i
 const typename = parse("{ __typename }");
 const response = { accessToken: "a".repeat(900), tokenType: "Bearer", expiresIn: 3600, refreshToken: "r".repeat(600), idToken: "i".repeat(700), issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", scope: ["openid", "aws"], awsAdditionalDetails: { identityContext: "x".repeat(200) } };
 const upstream = { createTokenWithIAM: async () => response, health: () => ({ state: "closed" }), destroy() {} } as unknown as Upstream;
-const config = loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "0".repeat(64), RATE_LIMIT_APP_PER_SECOND: "0" });
+const config = loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "0".repeat(64), UPSTREAM: "aws", RATE_LIMIT_APP_PER_SECOND: "0" });
 const logger = createLogger({ level: "info" });
 const store = createGatewayStore({ redisUrl: undefined, logger });
 const tokenService = createTokenService({ config, upstream, logger, store });
