@@ -30,7 +30,8 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<{ label: string; body: string }> 
   { label: "31,000 null scope items", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(null) } } }), 5) },
   { label: "60 KB assertion", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "e".repeat(n) } } }), 1) },
   { label: "input object with thousands of unknown keys", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) } }), 12) },
-  { label: "50 scope items that are not strings, each a 1 KB object", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(50).fill({ a: "v".repeat(1000) }) } } }) },
+  { label: "50 scope items that are 1 KB objects", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(50).fill({ a: "v".repeat(1000) }) } } }) },
+  { label: "50 scope items that are numbers (50 coercion errors)", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x".repeat(8000), scope: Array(50).fill(1e300) } } }) },
   { label: "mismatched operationName behind a 60 KB comment", body: sized((n) => JSON.stringify({ query: `${CREATE} #${"c".repeat(n)}`, operationName: "Other", variables: { input: { grantType: "JWT_BEARER", assertion: "x" } } }), 1) },
   { label: "several operations, no operationName", body: JSON.stringify({ query: Array.from({ length: 60 }, (_, i) => `query Q${i} { __typename }`).join(" ") }) },
 ];

@@ -1,12 +1,12 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLInputType, GraphQLSchema, VariableDefinitionNode } from "graphql";
-import { GraphQLError, isInputObjectType, isListType, isNonNullType, typeFromAST } from "graphql/index.js";
+import { GraphQLError, isEnumType, isInputObjectType, isListType, isNonNullType, isSpecifiedScalarType, typeFromAST } from "graphql/index.js";
 import { INPUT_BOUNDS_EXTENSION, type InputBounds } from "../../schema/input-bounds.js";
 
 /**
  * Sizes of the request's variables, checked on the raw JSON before any coercion: every list no
  * longer than its bound, every string no longer than its bound, every input object with no more
- * keys than its type has fields. Bounds come from the schema (`@Bounded` on input fields, read from
+ * keys than its type has fields, and no list or object where a built-in scalar or an enum goes. Bounds come from the schema (`@Bounded` on input fields, read from
  * the field's extensions); a list or string the schema does not bound gets DEFAULT_VARIABLE_BOUNDS.
  *
  * Why before coercion: coercion's cost grows with the input (graphql-jit formats the whole input
@@ -87,7 +87,10 @@ function walk(type: GraphQLInputType, value: unknown, path: string, bounds: Inpu
     }
     return undefined;
   }
-  // A scalar or an enum: only a string has a size of its own (a list or object here fails coercion with one error).
+  // A built-in scalar or an enum never takes a list or an object: refused here, since coercion would
+  // format the whole value into its error, once per item of the enclosing list (50 × a 1 KB object: ms).
+  if (typeof value === "object" && (isEnumType(type) || isSpecifiedScalarType(type))) return { path, bound: `a single ${type.name} value, not a list or an object` };
+  // A scalar or an enum: only a string has a size of its own.
   const maxChars = bounds?.maxChars ?? defaults.maxChars;
   if (typeof value === "string" && value.length > maxChars) return { path, bound: `a string of at most ${maxChars} characters` };
   return undefined;
@@ -104,7 +107,7 @@ function countKeysUpTo(value: object, limit: number): number {
 }
 
 export function boundsViolationError(violation: BoundsViolation): GraphQLError {
-  return new GraphQLError(`Variable "$${violation.path.split(/[.[]/, 1)[0]}" is too large at "${violation.path}": it must be ${violation.bound}.`, {
+  return new GraphQLError(`Variable "$${violation.path.split(/[.[]/, 1)[0]}" is out of bounds at "${violation.path}": it must be ${violation.bound}.`, {
     extensions: { code: "BAD_USER_INPUT", field: violation.path, http: { status: 400 } },
   });
 }

@@ -38,6 +38,11 @@ describe("variable bounds, checked on the raw variables before coercion", () => 
     expect(check({ input: Array(31_000).fill("x") })?.path).toBe("input");
   });
 
+  it("refuses a list or an object where a built-in scalar or an enum goes, at the first one", () => {
+    expect(check(input({ scope: ["openid", { a: "v".repeat(1000) }, {}] }))).toEqual({ path: "input.scope[1]", bound: "a single String value, not a list or an object" });
+    expect(check(input({ grantType: ["JWT_BEARER"] }))?.path).toBe("input.grantType");
+  });
+
   it("gives lists and strings the schema does not bound the defaults, and leaves undeclared variables alone", () => {
     expect(check({ extra: "x".repeat(DEFAULT_VARIABLE_BOUNDS.maxChars + 1) })?.path).toBe("extra");
     expect(check({ many: [Array(DEFAULT_VARIABLE_BOUNDS.maxItems + 1).fill("x")] })?.path).toBe("many[0]");
@@ -56,7 +61,7 @@ describe("variable bounds, checked on the raw variables before coercion", () => 
 
   it("refuses as BAD_USER_INPUT (HTTP 400) naming the path, never the value", () => {
     const error = boundsViolationError({ path: "input.scope", bound: "a list of at most 50 items" });
-    expect(error.message).toBe('Variable "$input" is too large at "input.scope": it must be a list of at most 50 items.');
+    expect(error.message).toBe('Variable "$input" is out of bounds at "input.scope": it must be a list of at most 50 items.');
     expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", field: "input.scope", http: { status: 400 } });
   });
 
