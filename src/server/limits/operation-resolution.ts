@@ -28,12 +28,12 @@ export function unresolvedOperationError(document: DocumentNode, requestedName: 
 /** Over GET only queries run (Apollo's rule for resolved operations, restated for the executor). */
 export function notAQueryOverGetError(operation: OperationDefinitionNode): GraphQLError {
   return new GraphQLError(`GET requests only support query operations, not ${operation.operation} operations: send it with POST.`, {
-    extensions: { code: "BAD_REQUEST", http: { status: 405, headers: new Map([["allow", "POST"]]) } },
+    extensions: { code: "BAD_REQUEST", retryable: false, http: { status: 405, headers: new Map([["allow", "POST"]]) } },
   });
 }
 
 function badRequest(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
+  return new GraphQLError(message, { extensions: { code: "BAD_REQUEST", retryable: false, http: { status: 400 } } });
 }
 
 /** Refuses, before execution, a request whose operation Apollo could not resolve. */

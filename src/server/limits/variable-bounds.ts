@@ -108,7 +108,7 @@ function countKeysUpTo(value: object, limit: number): number {
 
 export function boundsViolationError(violation: BoundsViolation): GraphQLError {
   return new GraphQLError(`Variable "$${violation.path.split(/[.[]/, 1)[0]}" is out of bounds at "${violation.path}": it must be ${violation.bound}.`, {
-    extensions: { code: "BAD_USER_INPUT", field: violation.path, http: { status: 400 } },
+    extensions: { code: "BAD_USER_INPUT", retryable: false, field: violation.path, http: { status: 400 } },
   });
 }
 

@@ -101,7 +101,7 @@ describe("variable sizes are bounded before any coercion", () => {
     const query = "mutation C($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { accessToken } }";
     const { answer, upstreamCalls } = await counting(() => post({ query, variables: { input: { grantType: "JWT_BEARER", assertion, scope: Array(31_000).fill(1) } } }));
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toEqual([{ message: 'Variable "$input" is out of bounds at "input.scope": it must be a list of at most 50 items.', extensions: { code: "BAD_USER_INPUT", field: "input.scope" } }]);
+    expect(answer.body.errors).toEqual([{ message: 'Variable "$input" is out of bounds at "input.scope": it must be a list of at most 50 items.', extensions: { code: "BAD_USER_INPUT", retryable: false, field: "input.scope" } }]);
     expect(JSON.stringify(answer.body)).not.toContain(assertion);
     expect(upstreamCalls).toBe(0);
   });
@@ -109,7 +109,7 @@ describe("variable sizes are bounded before any coercion", () => {
   it("refuses a string over its field's bound, naming the field", async () => {
     const query = "mutation R($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }";
     const { status, body } = await post({ query, variables: { input: { refreshToken: "r".repeat(8193) } } });
-    expect([status, body.errors?.[0]?.extensions]).toEqual([400, { code: "BAD_USER_INPUT", field: "input.refreshToken" }]);
+    expect([status, body.errors?.[0]?.extensions]).toEqual([400, { code: "BAD_USER_INPUT", retryable: false, field: "input.refreshToken" }]);
   });
 
   it("caps coercion errors of a list within its bound and answers them BAD_USER_INPUT (400), never INTERNAL_SERVER_ERROR", async () => {

@@ -62,7 +62,7 @@ describe("variable bounds, checked on the raw variables before coercion", () => 
   it("refuses as BAD_USER_INPUT (HTTP 400) naming the path, never the value", () => {
     const error = boundsViolationError({ path: "input.scope", bound: "a list of at most 50 items" });
     expect(error.message).toBe('Variable "$input" is out of bounds at "input.scope": it must be a list of at most 50 items.');
-    expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", field: "input.scope", http: { status: 400 } });
+    expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", retryable: false, field: "input.scope", http: { status: 400 } });
   });
 
   it("walks a 64 KB body's worst case at the first violation, touching few values", () => {
