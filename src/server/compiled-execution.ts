@@ -22,7 +22,7 @@ import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operat
  * input into each one (hundreds of ms for a long list), so it only ever sees variables graphql-js
  * accepted; that second pass costs ~1 µs on an accepted request. Sizes are bounded before either
  * coercion runs (limits/variable-bounds.ts). A document graphql-jit cannot compile is executed by
- * graphql-js every time.
+ * graphql-js every time (after the same refusal check).
  *
  * Only the resolved operation runs: with no operation (Apollo calls the executor with operationName
  * null when the requested one does not exist) or a non-query over GET, the executor refuses
@@ -69,8 +69,6 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     const variableValues = request.variables ?? {};
     const compiled = compiledFor(document, operationName);
     const executeWithGraphQLJs = () => execute({ schema, document, contextValue: context, variableValues, operationName });
-    // graphql-js' execute coerces the variables itself, capped at 50 errors.
-    if (compiled === NOT_COMPILABLE) return executeWithGraphQLJs();
     if (operation.variableDefinitions !== undefined && operation.variableDefinitions.length > 0) {
       const refusal = withoutStacks(() => {
         const coercion = getVariableValues(schema, operation.variableDefinitions!, variableValues, { maxErrors: MAX_COERCION_ERRORS });
@@ -78,6 +76,7 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
       });
       if (refusal !== undefined) return { errors: refusal };
     }
+    if (compiled === NOT_COMPILABLE) return executeWithGraphQLJs();
     const result = (await compiled.query(undefined, context, variableValues)) as ExecutionResult;
     if ("data" in result) return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLJsError) };
     // graphql-jit refused variables graphql-js accepted: graphql-js is the reference, so it answers.
