@@ -95,8 +95,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       createRequestLoggingPlugin(logger),
       limits.plugin,
       // Only the named operation runs, or none; variable sizes bounded before any coercion (limits/).
-      createOperationResolutionPlugin(),
-      createVariableBoundsPlugin(),
+      createOperationResolutionPlugin({ metrics }),
+      createVariableBoundsPlugin({ metrics }),
       // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
       ApolloServerPluginCacheControlDisabled(),
       createNoStorePlugin(),

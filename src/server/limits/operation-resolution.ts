@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { DocumentNode, OperationDefinitionNode } from "graphql";
 import { GraphQLError, Kind } from "graphql/index.js";
+import type { GatewayMetrics } from "../../metrics/metrics.js";
 
 /**
  * Only the operation the request names runs, or none. Apollo resolves the operation with
@@ -36,13 +37,16 @@ function badRequest(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_REQUEST", retryable: false, http: { status: 400 } } });
 }
 
-/** Refuses, before execution, a request whose operation Apollo could not resolve. */
-export function createOperationResolutionPlugin(): ApolloServerPlugin {
+/** Refuses, before execution, a request whose operation Apollo could not resolve; counted in rejections{reason="unresolved_operation"}. */
+export function createOperationResolutionPlugin(options: { metrics?: GatewayMetrics | undefined } = {}): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, request }) {
-          if (operation === undefined) throw unresolvedOperationError(document, request.operationName);
+          if (operation === undefined) {
+            options.metrics?.rejections.inc({ reason: "unresolved_operation" });
+            throw unresolvedOperationError(document, request.operationName);
+          }
           if (request.http?.method === "GET" && operation.operation !== "query") throw notAQueryOverGetError(operation);
         },
       };

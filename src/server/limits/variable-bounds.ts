@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLInputType, GraphQLSchema, VariableDefinitionNode } from "graphql";
 import { GraphQLError, isEnumType, isInputObjectType, isListType, isNonNullType, isSpecifiedScalarType, typeFromAST } from "graphql/index.js";
+import type { GatewayMetrics } from "../../metrics/metrics.js";
 import { INPUT_BOUNDS_EXTENSION, type InputBounds } from "../../schema/input-bounds.js";
 
 /**
@@ -112,8 +113,8 @@ export function boundsViolationError(violation: BoundsViolation): GraphQLError {
   });
 }
 
-/** Refuses, before execution (so before any coercion), a request whose variables break a bound. */
-export function createVariableBoundsPlugin(options: { defaults?: VariableBounds } = {}): ApolloServerPlugin {
+/** Refuses, before execution (so before any coercion), a request whose variables break a bound; counted in rejections{reason="variable_bounds"}. */
+export function createVariableBoundsPlugin(options: { defaults?: VariableBounds; metrics?: GatewayMetrics | undefined } = {}): ApolloServerPlugin {
   const defaults = getValidDefaults(options.defaults ?? DEFAULT_VARIABLE_BOUNDS);
   return {
     async requestDidStart() {
@@ -123,7 +124,9 @@ export function createVariableBoundsPlugin(options: { defaults?: VariableBounds 
           const definitions = operation?.variableDefinitions;
           if (definitions === undefined || definitions.length === 0 || request.variables === undefined) return;
           const violation = findBoundsViolation(schema, definitions, request.variables, defaults);
-          if (violation !== undefined) throw boundsViolationError(violation);
+          if (violation === undefined) return;
+          options.metrics?.rejections.inc({ reason: "variable_bounds" });
+          throw boundsViolationError(violation);
         },
       };
     },
