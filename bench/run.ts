@@ -12,7 +12,7 @@
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
  *
  * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
- * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e),
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
  * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
@@ -22,6 +22,7 @@ import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js"
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
 import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
 import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
+import { measureHostileCaller } from "./scenarios/hostile-caller.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
   }
 
   if (wanted("d")) record(await measureRefreshStorm({ emulator, rounds: 3, callers: 150 }));
+  if (wanted("hostile")) for (const row of await measureHostileCaller({ emulator, durationSeconds: timing.durationSeconds })) record(row);
   await emulator.stop();
 
   if (wanted("e")) {

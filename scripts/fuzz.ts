@@ -1,19 +1,20 @@
 /**
  * `npm run fuzz`: property-based fuzzing of a real gateway process (embedded emulator), at least
- * 10,000 cases: GraphQL documents, variables and raw HTTP (test/fuzz/). Every case must be
+ * 10,000 cases: GraphQL documents, variables, raw HTTP and hostile requests (long lists, operation
+ * names, persisted-query floods; test/fuzz/). Every case must be
  * answered (no reset, no hang), never with a 5xx, never with an upstream call for input that
  * cannot be valid; afterwards the process must be alive, /healthz 200, and no error-level log line.
  * Prints the counts and writes bench/results/fuzz.json. It runs every case even after a failure
  * (the counts stay complete) and lists the first failing inputs per problem; exit code 1 when any
  * property failed. `npm test` runs the same properties strictly, with fast-check's shrinking.
  *
- * Options (argv): --runs=<n> total cases (default 10000, split 40/30/30 over documents,
- * variables, HTTP), --seed=<n> (default random).
+ * Options (argv): --runs=<n> total cases (default 10000, split 30/25/25/20 over documents,
+ * variables, HTTP, hostile), --seed=<n> (default random).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { documentCase, httpCase, variablesCase, type FuzzCase } from "../test/fuzz/fuzz-arbitraries.js";
+import { documentCase, hostileCase, httpCase, variablesCase, type FuzzCase } from "../test/fuzz/fuzz-arbitraries.js";
 import { createFuzzRunner, FUZZ_GATEWAY_ENV, FuzzTally, type FuzzRunner } from "../test/fuzz/fuzz-runner.js";
 import { startGateway } from "../test/support/gateway-process.js";
 
@@ -24,9 +25,10 @@ if (!Number.isInteger(totalRuns) || totalRuns < 3) throw new Error(`--runs must 
 
 const RESULTS_DIR = fileURLToPath(new URL("../bench/results/", import.meta.url));
 const families: Array<{ name: string; arbitrary: fc.Arbitrary<FuzzCase>; runs: number }> = [
-  { name: "documents", arbitrary: documentCase, runs: Math.ceil(totalRuns * 0.4) },
-  { name: "variables", arbitrary: variablesCase, runs: Math.ceil(totalRuns * 0.3) },
-  { name: "http", arbitrary: httpCase, runs: Math.ceil(totalRuns * 0.3) },
+  { name: "documents", arbitrary: documentCase, runs: Math.ceil(totalRuns * 0.3) },
+  { name: "variables", arbitrary: variablesCase, runs: Math.ceil(totalRuns * 0.25) },
+  { name: "http", arbitrary: httpCase, runs: Math.ceil(totalRuns * 0.25) },
+  { name: "hostile", arbitrary: hostileCase, runs: Math.ceil(totalRuns * 0.2) },
 ];
 
 /** Failing inputs, verbatim (truncated), the first few per distinct problem: the fuzz keeps going to give full counts. */

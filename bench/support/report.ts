@@ -56,6 +56,14 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
   const added = pairedComparison(rows, "c1-gateway", "c1-direct", "p50Ms", (value, base) => value - base);
   targets.push({ target: "concurrency 1: gateway adds ≤ 0.5 ms to the direct median", measured: `${fmt(added.value, 3)} ms (rounds ${added.perRound || "n/a"})`, pass: added.value !== null && added.value <= 0.5 });
 
+  const hostile = ["hostile-healthz", "hostile-caller"].map((id) => row(id));
+  const hostileP99 = hostile.every((r) => r?.p99Ms != null && r.failures === 0) ? Math.max(...hostile.map((r) => r!.p99Ms!)) : null;
+  targets.push({
+    target: "(hostile) a caller's most expensive refusals at its allowance: /healthz and a second caller's p99 < 100 ms, all answered",
+    measured: hostile.every((r) => r !== undefined) ? `/healthz ${fmt(hostile[0]!.p99Ms, 1)} ms, exchanges ${fmt(hostile[1]!.p99Ms, 1)} ms (failures ${hostile[0]!.failures + hostile[1]!.failures})` : "n/a",
+    pass: hostileP99 !== null && hostileP99 < 100,
+  });
+
   const rss = Math.max(0, ...rows.filter((r) => r.system !== "direct-sdk" && r.system !== "naive-gateway").map((r) => r.peakRssMb ?? 0));
   targets.push({ target: "peak gateway RSS < 200 MB", measured: `${rss} MB`, pass: rss > 0 && rss < 200 });
   return targets;

@@ -1,6 +1,8 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
+import type { OperationDefinitionNode } from "graphql";
+import { execute, getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operation-resolution.js";
 
 /**
  * Execution through graphql-jit: each validated document is compiled once into a JavaScript
@@ -13,9 +15,18 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
  * Compiled queries are keyed by Apollo's parsed DocumentNode, which Apollo's document store
  * reuses for a query text it has seen: they live (and are collected) with that LRU's entries.
  *
- * A request whose variables the compiled coercion rejects is re-run through graphql-js, so its
- * errors are graphql-js' own (nodes, messages) and Apollo answers them as BAD_USER_INPUT exactly as
- * before; a document graphql-jit cannot compile is executed by graphql-js every time.
+ * Variables are coerced once by graphql-js (getVariableValues, at most MAX_COERCION_ERRORS errors,
+ * as graphql-js' execute caps them) before the compiled query runs: a refusal costs that one capped
+ * coercion and nothing more, and its errors are graphql-js' own (nodes, messages), which Apollo
+ * answers as BAD_USER_INPUT. graphql-jit's own coercion reports every error and formats the whole
+ * input into each one (hundreds of ms for a long list), so it only ever sees variables graphql-js
+ * accepted; that second pass costs ~1 µs on an accepted request. Sizes are bounded before either
+ * coercion runs (limits/variable-bounds.ts). A document graphql-jit cannot compile is executed by
+ * graphql-js every time (after the same refusal check).
+ *
+ * Only the resolved operation runs: with no operation (Apollo calls the executor with operationName
+ * null when the requested one does not exist) or a non-query over GET, the executor refuses
+ * (limits/operation-resolution.ts refuses both earlier, in a plugin).
  */
 export function createCompiledExecution(schema: GraphQLSchema): GatewayInterface {
   const executor = createCompiledExecutor(schema);
@@ -50,16 +61,59 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     return compiled;
   };
 
-  return async ({ document, operationName, request, context }) => {
+  return async ({ document, operation: resolved, operationName, request, context }) => {
+    // Apollo's types say an operation is always there; at run time it is undefined when none resolved.
+    const operation = resolved as OperationDefinitionNode | undefined;
+    if (operation === undefined) return { errors: [unresolvedOperationError(document, request.operationName)] };
+    if (request.http?.method === "GET" && operation.operation !== "query") return { errors: [notAQueryOverGetError(operation)] };
     const variableValues = request.variables ?? {};
     const compiled = compiledFor(document, operationName);
-    if (compiled !== NOT_COMPILABLE) {
-      const result = (await compiled.query(undefined, context, variableValues)) as ExecutionResult;
-      // No `data` at all: the variables did not coerce. graphql-js words those errors the way Apollo (BAD_USER_INPUT) and clients expect.
-      if ("data" in result) return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLJsError) };
+    const executeWithGraphQLJs = () => execute({ schema, document, contextValue: context, variableValues, operationName });
+    if (operation.variableDefinitions !== undefined && operation.variableDefinitions.length > 0) {
+      const refusal = withoutStacks(() => {
+        const coercion = getVariableValues(schema, operation.variableDefinitions!, variableValues, { maxErrors: MAX_COERCION_ERRORS });
+        return coercion.errors?.map(asBadUserInput);
+      });
+      if (refusal !== undefined) return { errors: refusal };
     }
-    return execute({ schema, document, contextValue: context, variableValues, operationName });
+    if (compiled === NOT_COMPILABLE) return executeWithGraphQLJs();
+    const result = (await compiled.query(undefined, context, variableValues)) as ExecutionResult;
+    if ("data" in result) return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLJsError) };
+    // graphql-jit refused variables graphql-js accepted: graphql-js is the reference, so it answers.
+    return executeWithGraphQLJs();
   };
+}
+
+/**
+ * Coercion errors describe the caller's input: their stacks are never shown (production) or say
+ * nothing (graphql-js internals), yet capturing and formatting one costs ~50 µs, two per error
+ * (graphql-js wraps each), so 50 errors cost ms. getVariableValues is synchronous (custom scalars'
+ * parseValue included), so the limit is restored before anything else runs.
+ */
+function withoutStacks<T>(coerce: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return coerce();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** graphql-js' own cap (execute passes maxErrors: 50 to getVariableValues). */
+export const MAX_COERCION_ERRORS = 50;
+
+/**
+ * Coercion errors, coded BAD_USER_INPUT here rather than by Apollo, which would wrap each uncoded one
+ * in a new error (~10-80 µs each, stack and all). The message, the variable definition and the inner
+ * error (whose message format-error.ts keeps without the value) stay graphql-js'. Past the cap,
+ * graphql-js adds one error without a variable ("Too many errors processing variables…"), which
+ * Apollo would leave uncoded and the gateway would mask as its own fault: it is the client's input too.
+ * The extensions object is the error's own (or its inner coercion error's), made for this request.
+ */
+function asBadUserInput(error: GraphQLError): GraphQLError {
+  (error.extensions as Record<string, unknown>).code = "BAD_USER_INPUT";
+  return error;
 }
 
 /** graphql-jit reports what it cannot compile, and may throw on constructs it does not support: either way graphql-js runs it. */

@@ -60,6 +60,14 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   };
 }
 
+/**
+ * An error of the request itself, before formatting: an Apollo request error, or one of Apollo's
+ * uncoded 4xx errors (answered BAD_REQUEST below). The client's mistake, never the gateway's fault.
+ */
+export function isRequestError(error: GraphQLError): boolean {
+  return isApolloRequestError(error) || isUncodedApolloHttpError(error, error);
+}
+
 /** An Apollo request error: a known code and no `path` (errors raised while resolving a field have one). */
 export function isApolloRequestError(error: Pick<GraphQLFormattedError, "extensions" | "path">): boolean {
   const code = error.extensions?.code;

@@ -13,6 +13,8 @@ import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
 import { createNoStorePlugin } from "./plugins/no-store.plugin.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
+import { createOperationResolutionPlugin } from "./limits/operation-resolution.js";
+import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
@@ -92,6 +94,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       fastifyApolloDrainPlugin(app),
       createRequestLoggingPlugin(logger),
       limits.plugin,
+      // Only the named operation runs, or none; variable sizes bounded before any coercion (limits/).
+      createOperationResolutionPlugin({ metrics }),
+      createVariableBoundsPlugin({ metrics }),
       // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
       ApolloServerPluginCacheControlDisabled(),
       createNoStorePlugin(),

@@ -1,17 +1,20 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { DEFAULT_CLIENT_ID } from "./fuzz-oracle.js";
 
 /**
- * What the fuzzer throws at the gateway. Three families: GraphQL documents (random text, mutated
+ * What the fuzzer throws at the gateway. Four families: GraphQL documents (random text, mutated
  * valid operations, alias bombs, deep nesting, directive floods), variables (random JSON for
- * CreateTokenWithIAMInput / RefreshTokenInput) and raw HTTP (methods, paths, headers, content
- * types, bodies). None of them ever holds a real grant: at most garbage that AWS would reject.
+ * CreateTokenWithIAMInput / RefreshTokenInput), raw HTTP (methods, paths, headers, content
+ * types, bodies), and hostile requests (issue 11: long lists and oversized strings in variables,
+ * mismatched and missing operation names over POST and GET, floods of padded persisted queries).
+ * None of them ever holds a real grant: at most garbage that AWS would reject.
  */
 
 export interface GraphQLCase {
   kind: "document" | "variables";
   label: string;
-  body: { query?: unknown; variables?: unknown; operationName?: unknown };
+  body: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
 }
 
 export interface HttpCase {
@@ -200,3 +203,71 @@ export const httpCase: fc.Arbitrary<HttpCase> = fc
     const label = `${standard ? method : "unknown method"} ${route === "/graphql" ? "/graphql" : "other path"}${path.includes("?query=") ? " ?query" : ""}`;
     return { kind: "http" as const, label, method, path, headers, body: sendsBody ? body : undefined };
   });
+
+/** Just under the default MAX_BODY_BYTES (64 KB) once serialized, with room for the document. */
+const BODY_ROOM = 62_000;
+
+/** Long lists and oversized strings in variables: past the schema's bounds, up to a 64 KB body. */
+const oversizedVariables: fc.Arbitrary<GraphQLCase> = fc.oneof(
+  fc.tuple(fc.integer({ min: 51, max: 31_000 }), fc.constantFrom<unknown>(1, null, "s", {}, [], true, "x".repeat(300)), fc.constantFrom(CREATE_DOC, REFRESH_DOC))
+    .map(([count, item, query]) => {
+      const itemChars = JSON.stringify(item).length + 1;
+      const scope = Array(Math.min(count, Math.floor(BODY_ROOM / itemChars))).fill(item);
+      const input = query === CREATE_DOC ? { grantType: "JWT_BEARER", assertion: "x.y.z", scope } : { refreshToken: "aor-x", scope };
+      return { kind: "variables" as const, label: "long list", body: { query, variables: { input } } };
+    }),
+  fc.tuple(fc.constantFrom("assertion", "code", "refreshToken", "subjectToken", "clientId", "redirectUri", "codeVerifier", "grantType"), fc.integer({ min: 129, max: BODY_ROOM }))
+    .map(([field, chars]) => ({ kind: "variables" as const, label: "oversized string", body: { query: CREATE_DOC, variables: { input: { grantType: "JWT_BEARER", assertion: "x.y.z", [field]: "s".repeat(chars) } } } })),
+  fc.integer({ min: 12, max: 5_000 })
+    .map((keys) => ({ kind: "variables" as const, label: "input with many keys", body: { query: CREATE_DOC, variables: { input: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i])) } } })),
+  fc.tuple(fc.integer({ min: 1, max: 50 }), fc.constantFrom<unknown>(1, 1e300, {}, [[]], { a: "v".repeat(1000) }))
+    .map(([count, item]) => ({ kind: "variables" as const, label: "bounded list of wrong items", body: { query: CREATE_DOC, variables: { input: { grantType: "JWT_BEARER", assertion: "x.y.z", scope: Array(count).fill(item) } } } })),
+);
+
+/** Documents of one to three operations (a garbage exchange among them), and the operationName sent with them. */
+const operationsWithName = fc
+  .tuple(
+    fc.array(fc.constantFrom("query", "mutation"), { minLength: 1, maxLength: 3 }),
+    fc.boolean(),
+    fc.oneof(fc.constant<"absent">("absent"), fc.constant(null), fc.constant(""), fc.constantFrom("Op0", "Op1", "Op2", "Nope", "op0"), fc.string({ maxLength: 20 }), fc.integer()),
+  )
+  .map(([kinds, anonymousFirst, operationName]) => {
+    const operations = kinds.map((kind, i) => {
+      const name = i === 0 && anonymousFirst ? "" : ` Op${i}`;
+      return kind === "query" ? `query${name} { __typename }` : `mutation${name} { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "x.y.z" }) { accessToken } }`;
+    });
+    return { query: operations.join("\n"), operationName };
+  });
+
+const mismatchedOperationPost: fc.Arbitrary<GraphQLCase> = operationsWithName.map(({ query, operationName }) => ({
+  kind: "document" as const,
+  label: "operationName (POST)",
+  body: operationName === "absent" ? { query } : { query, operationName },
+}));
+
+/** The same over GET with the CSRF preflight header: no mutation may run, named or not. */
+const mismatchedOperationGet: fc.Arbitrary<HttpCase> = operationsWithName.map(({ query, operationName }) => {
+  const params = new URLSearchParams({ query });
+  if (operationName !== "absent" && operationName !== null) params.set("operationName", String(operationName));
+  return { kind: "http" as const, label: "operationName (GET)", method: "GET", path: `/graphql?${params}`, headers: { "apollo-require-preflight": "true", accept: "application/json" }, body: undefined };
+});
+
+/**
+ * Automatic persisted queries: registrations of distinct documents padded by a comment (no extra
+ * tokens) up to ~60 KB, each a new hash for the store; registrations whose hash does not match; and
+ * lookups of hashes never registered.
+ */
+const persistedQueryFlood: fc.Arbitrary<GraphQLCase> = fc.oneof(
+  fc.tuple(fc.uuid(), fc.integer({ min: 0, max: BODY_ROOM - 200 }), fc.constantFrom("query { __typename }", "query { gateway { version } }"))
+    .map(([id, padding, document]) => {
+      const query = `${document} # ${id} ${"p".repeat(padding)}`;
+      const sha256Hash = createHash("sha256").update(query).digest("hex");
+      return { kind: "document" as const, label: "persisted query registration", body: { query, extensions: { persistedQuery: { version: 1, sha256Hash } } } };
+    }),
+  fc.tuple(fc.uuid(), fc.stringMatching(/^[0-9a-f]{64}$/))
+    .map(([id, sha256Hash]) => ({ kind: "document" as const, label: "persisted query, wrong hash", body: { query: `query { __typename } # ${id}`, extensions: { persistedQuery: { version: 1, sha256Hash } } } })),
+  fc.stringMatching(/^[0-9a-f]{64}$/)
+    .map((sha256Hash) => ({ kind: "document" as const, label: "persisted query, unknown hash", body: { extensions: { persistedQuery: { version: 1, sha256Hash } } } })),
+);
+
+export const hostileCase: fc.Arbitrary<FuzzCase> = fc.oneof(oversizedVariables, mismatchedOperationPost, mismatchedOperationGet, persistedQueryFlood);

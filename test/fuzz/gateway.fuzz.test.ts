@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
-import { documentCase, httpCase, variablesCase, type FuzzCase } from "./fuzz-arbitraries.js";
+import { documentCase, hostileCase, httpCase, variablesCase, type FuzzCase } from "./fuzz-arbitraries.js";
 import { createFuzzRunner, FUZZ_GATEWAY_ENV, FuzzTally, type FuzzRunner } from "./fuzz-runner.js";
 
 /**
@@ -11,7 +11,7 @@ import { createFuzzRunner, FUZZ_GATEWAY_ENV, FuzzTally, type FuzzRunner } from "
  * fast-check prints the seed and the shrunk counterexample when a property fails.
  */
 
-const RUNS = { document: 100, variables: 100, http: 100 };
+const RUNS = { document: 100, variables: 100, http: 100, hostile: 100 };
 let gateway: GatewayProcess;
 let runner: FuzzRunner;
 const tally = new FuzzTally();
@@ -49,6 +49,10 @@ describe("fuzzing the running gateway", () => {
     await holds(httpCase, RUNS.http);
   });
 
+  it("answers long lists, oversized strings, mismatched or missing operation names (POST and GET) and persisted-query floods without a 5xx or a forbidden upstream call", async () => {
+    await holds(hostileCase, RUNS.hostile);
+  });
+
   afterAll(() => {
     if (process.env.FUZZ_VERBOSE) for (const [label, d] of Object.entries(tally.durations)) console.log(`${label}: n=${tally.cases.byLabel[label]} total=${Math.round(d.totalMs)} max=${Math.round(d.maxMs)}`);
   });
@@ -62,8 +66,19 @@ describe("fuzzing the running gateway", () => {
     expect(body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
+  // A fuzz finding (issue 11's persisted-query flood): Apollo's uncoded 4xx error for a hash that does not
+  // match its document was answered BAD_REQUEST but logged at error level with a stack, once per request.
+  it("refuses a persisted query whose hash does not match its document as BAD_REQUEST (400), without an error-level log line", async () => {
+    const body = JSON.stringify({ query: "query { __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } });
+    const response = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const answer = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    expect([response.status, answer.errors?.[0]?.extensions?.code]).toEqual([400, "BAD_REQUEST"]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(gateway.logLines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+
   it("is still alive and healthy afterwards, having logged nothing at error level", async () => {
-    expect(tally.cases.total).toBeGreaterThanOrEqual(RUNS.document + RUNS.variables + RUNS.http);
+    expect(tally.cases.total).toBeGreaterThanOrEqual(RUNS.document + RUNS.variables + RUNS.http + RUNS.hostile);
     expect(tally.problems).toEqual([]);
     expect(tally.upstream.mustNotCall.calls).toBe(0);
     expect(gateway.child.exitCode).toBeNull();

@@ -39,6 +39,8 @@ interface Case {
   name: string;
   input: () => Record<string, unknown>;
   field: string;
+  /** Over a size bound the schema declares: refused before execution, not by the token service. */
+  beforeExecution?: boolean;
 }
 
 const CASES: Case[] = [
@@ -46,9 +48,9 @@ const CASES: Case[] = [
   { name: "JWT_BEARER with an empty assertion", input: () => ({ grantType: "JWT_BEARER", assertion: "" }), field: "input.assertion" },
   { name: "JWT_BEARER carrying a code", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), code: secret("code-") }), field: "input.code" },
   { name: "JWT_BEARER carrying a refreshToken", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), refreshToken: secret("aor") }), field: "input.refreshToken" },
-  { name: "JWT_BEARER with a too-long assertion", input: () => ({ grantType: "JWT_BEARER", assertion: "a".repeat(TOO_LONG) }), field: "input.assertion" },
-  { name: "JWT_BEARER with a thousand scopes", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), scope: Array.from({ length: 1000 }, (_, i) => `scope-${i}`) }), field: "input.scope" },
-  { name: "AUTHORIZATION_CODE with a too-long redirectUri", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-"), redirectUri: `${REDIRECT_URI}?${"a".repeat(TOO_LONG)}` }), field: "input.redirectUri" },
+  { name: "JWT_BEARER with a too-long assertion", input: () => ({ grantType: "JWT_BEARER", assertion: "a".repeat(TOO_LONG) }), field: "input.assertion", beforeExecution: true },
+  { name: "JWT_BEARER with a thousand scopes", input: () => ({ grantType: "JWT_BEARER", assertion: uniqueAssertion(), scope: Array.from({ length: 1000 }, (_, i) => `scope-${i}`) }), field: "input.scope", beforeExecution: true },
+  { name: "AUTHORIZATION_CODE with a too-long redirectUri", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-"), redirectUri: `${REDIRECT_URI}?${"a".repeat(TOO_LONG)}` }), field: "input.redirectUri", beforeExecution: true },
   { name: "AUTHORIZATION_CODE without code", input: () => ({ grantType: "AUTHORIZATION_CODE", redirectUri: REDIRECT_URI }), field: "input.code" },
   { name: "AUTHORIZATION_CODE without redirectUri", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-") }), field: "input.redirectUri" },
   { name: "AUTHORIZATION_CODE carrying an assertion", input: () => ({ grantType: "AUTHORIZATION_CODE", code: secret("code-"), redirectUri: REDIRECT_URI, assertion: uniqueAssertion() }), field: "input.assertion" },
@@ -69,7 +71,7 @@ function secretsOf(input: Record<string, unknown>): string[] {
 }
 
 describe("createTokenWithIAM rejects with BAD_USER_INPUT before calling upstream", () => {
-  it.each(CASES)("$name → BAD_USER_INPUT on $field, zero upstream calls", async ({ input: makeInput, field }) => {
+  it.each(CASES)("$name → BAD_USER_INPUT on $field, zero upstream calls", async ({ input: makeInput, field, beforeExecution }) => {
     const input = makeInput();
     const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input });
 
@@ -78,7 +80,9 @@ describe("createTokenWithIAM rejects with BAD_USER_INPUT before calling upstream
     expect(error.extensions?.code).toBe("BAD_USER_INPUT");
     expect(error.extensions?.field).toBe(field);
     expect(error.extensions?.retryable).toBe(false);
-    expect(error.path).toEqual(["createTokenWithIAM"]);
+    // Over a size bound the schema declares (@Bounded): refused before execution (HTTP 400, no path).
+    if (beforeExecution) expect([result.status, error.path]).toEqual([400, undefined]);
+    else expect(error.path).toEqual(["createTokenWithIAM"]);
     for (const value of secretsOf(input)) expect(result.text).not.toContain(value);
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import type { GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, Kind, parse, printSchema, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
+import { execute, getOperationAST, GraphQLError, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, Kind, parse, printSchema, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
 import { beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
@@ -20,13 +20,24 @@ const ISSUED: IssuedToken = {
   awsAdditionalDetails: { identityContext: "ctx" },
 };
 
-/** The schema's resolvers against a token service that answers ISSUED, or refuses an assertion "expired". */
-function contextValue() {
+/**
+ * The schema's resolvers against a token service that answers ISSUED, or refuses an assertion
+ * "expired"; a refresh token "no-client" answers without the non-null clientId and "null-scope"
+ * with a null inside the `[String!]` scope (errors in nested fields). Every call is recorded.
+ */
+function contextValue(calls: unknown[] = []) {
   const createToken = async (request: TokenRequest) => {
+    calls.push(["createToken", request]);
     if (request.assertion === "expired") throw new GatewayError("INVALID_GRANT", "Invalid grant provided", { awsException: "InvalidGrantException" });
     return ISSUED;
   };
-  return { tokens: { createToken, refresh: async () => ISSUED }, requestId: "test" };
+  const refresh = async (request: { refreshToken: string }) => {
+    calls.push(["refresh", request]);
+    if (request.refreshToken === "no-client") return { ...ISSUED, clientId: undefined };
+    if (request.refreshToken === "null-scope") return { ...ISSUED, scope: ["openid", null] };
+    return ISSUED;
+  };
+  return { tokens: { createToken, refresh }, requestId: "test" };
 }
 
 const FIELDS = "accessToken tokenType expiresIn refreshToken idToken issuedTokenType scope awsAdditionalDetails { identityContext } expiresAt isAwsToken canRefresh clientId";
@@ -38,6 +49,24 @@ const DOCUMENTS: Array<{ name: string; query: string; operationName?: string; va
   { name: "a missing required variable", query: `mutation X($assertion: String!) { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: $assertion }) { accessToken } }`, variables: {} },
   { name: "a variable of the wrong type", query: `mutation X($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { accessToken } }`, variables: { input: { grantType: "NOT_A_GRANT" } } },
   { name: "one operation of several, by name", query: `query A { __typename } mutation B { refreshToken(input: { refreshToken: "r" }) { tokenType } }`, operationName: "B" },
+  { name: "the first of several operations, by name", query: `query A { __typename } mutation B { refreshToken(input: { refreshToken: "r" }) { tokenType } }`, operationName: "A" },
+  { name: "a single named operation without operationName", query: `mutation B { refreshToken(input: { refreshToken: "r" }) { tokenType } }` },
+  { name: "absent variables (no variables object) for a nullable variable", query: `mutation($s: [String!]) { refreshToken(input: { refreshToken: "r", scope: $s }) { scope } }` },
+  { name: "a variable explicitly null", query: `mutation($s: [String!]) { refreshToken(input: { refreshToken: "r", scope: $s }) { scope } }`, variables: { s: null } },
+  { name: "null for a non-null variable", query: `mutation($r: String!) { refreshToken(input: { refreshToken: $r }) { scope } }`, variables: { r: null } },
+  { name: "variables the operation does not declare (ignored)", query: `mutation($r: String!) { refreshToken(input: { refreshToken: $r }) { tokenType } }`, variables: { r: "r", extra: [1, 2, 3], other: { a: 1 } } },
+  { name: "default values, omitted", query: `mutation($g: GrantType = JWT_BEARER, $a: String = "eyJ") { createTokenWithIAM(input: { grantType: $g, assertion: $a }) { tokenType } }`, variables: {} },
+  { name: "default values overridden, and an explicit null over a default", query: `mutation($g: GrantType = REFRESH_TOKEN, $s: [String!] = ["aws"]) { createTokenWithIAM(input: { grantType: $g, assertion: "eyJ", scope: $s }) { tokenType } }`, variables: { g: "JWT_BEARER", s: null } },
+  { name: "a single value where a list is expected (coerced as a list of one)", query: `mutation($s: [String!]) { refreshToken(input: { refreshToken: "r", scope: $s }) { tokenType } }`, variables: { s: "aws" } },
+  { name: "named and inline fragments", query: `mutation { refreshToken(input: { refreshToken: "r" }) { ...Tokens ... on CreateTokenWithIAMResponse { expiresIn } ... { isAwsToken } } } fragment Tokens on CreateTokenWithIAMResponse { accessToken __typename }` },
+  { name: "@skip and @include driven by variables", query: `mutation($skip: Boolean!, $include: Boolean = true) { a: refreshToken(input: { refreshToken: "r" }) @skip(if: $skip) { tokenType } b: refreshToken(input: { refreshToken: "r" }) @include(if: $include) { expiresIn accessToken @include(if: $skip) ...F @skip(if: $include) } } fragment F on CreateTokenWithIAMResponse { idToken }`, variables: { skip: false } },
+  { name: "@skip and @include with the other values", query: `mutation($skip: Boolean!, $include: Boolean = true) { a: refreshToken(input: { refreshToken: "r" }) @skip(if: $skip) { tokenType } b: refreshToken(input: { refreshToken: "r" }) @include(if: $include) { expiresIn accessToken @include(if: $skip) ...F @skip(if: $include) } } fragment F on CreateTokenWithIAMResponse { idToken }`, variables: { skip: true, include: false } },
+  { name: "introspection", query: `query { __schema { queryType { name } mutationType { name } } __type(name: "GrantType") { kind enumValues { name } } __typename }` },
+  { name: "a null in a non-null field (the error propagates to the root)", query: `mutation { refreshToken(input: { refreshToken: "no-client" }) { tokenType clientId } }` },
+  { name: "a null inside a [String!] list (the nullable list becomes null)", query: `mutation { a: refreshToken(input: { refreshToken: "null-scope" }) { tokenType scope } b: refreshToken(input: { refreshToken: "r" }) { tokenType } }` },
+  { name: "an unknown field in an input variable", query: `mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`, variables: { input: { refreshToken: "r", notAField: 1 } } },
+  { name: "an input variable that is not an object", query: `mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`, variables: { input: ["r"] } },
+  { name: "an Int variable out of 32-bit range and a Float for an Int", query: `query($a: Int, $b: Int) { __typename @skip(if: false) }`, variables: { a: 2 ** 31, b: 1.5 } },
 ];
 
 /** Errors as a client would compare them: message, path, locations, and the thrown error's code. */
@@ -61,8 +90,14 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     executor = createCompiledExecutor(schema);
   });
 
-  const run = (document: ReturnType<typeof parse>, operationName: string | undefined, variables: Record<string, unknown> | undefined) =>
-    executor({ document, operationName: operationName ?? null, request: { variables }, context: contextValue() } as unknown as GatewayGraphQLRequestContext);
+  /** As Apollo calls it: the operation it resolved (undefined when none), and its name (null when anonymous or unresolved). */
+  const run = (document: ReturnType<typeof parse>, operationName: string | undefined, variables: Record<string, unknown> | undefined, method = "POST", calls: unknown[] = []) => {
+    const operation = getOperationAST(document, operationName) ?? undefined;
+    return executor({
+      document, operation, operationName: operation?.name?.value ?? null,
+      request: { variables, operationName, http: { method } }, context: contextValue(calls),
+    } as unknown as GatewayGraphQLRequestContext);
+  };
 
   for (const { name, query, operationName, variables } of DOCUMENTS) {
     it(`answers ${name} exactly as graphql-js does, the first time and once compiled`, async () => {
@@ -73,12 +108,73 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     });
   }
 
-  it("leaves what graphql-jit refuses to compile to graphql-js, with graphql-js' answer", async () => {
-    // Apollo never executes an operation name the document lacks; called directly, graphql-jit refuses to compile it.
-    const document = parse("query A { __typename }");
-    const expected = await execute({ schema, document, contextValue: contextValue(), operationName: "Missing" });
-    expect(expected.errors?.[0]?.message).toBe('Unknown operation named "Missing".');
-    expect(comparable(await run(document, "Missing", undefined))).toEqual(comparable(expected));
+  it("refuses, running nothing, a request whose operationName names no operation (Apollo then passes no operation)", async () => {
+    const calls: unknown[] = [];
+    // The one case graphql-jit would have run: a single operation, and operationName naming another.
+    const document = parse(`mutation A { refreshToken(input: { refreshToken: "r" }) { tokenType } }`);
+    const result = await executor({ document, operation: undefined, operationName: null, request: { operationName: "B", http: { method: "POST" } }, context: contextValue(calls) } as unknown as GatewayGraphQLRequestContext);
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.map((error) => [error.extensions?.code, (error.extensions?.http as { status?: number } | undefined)?.status])).toEqual([["BAD_REQUEST", 400]]);
+    expect(result.errors?.[0]?.message).not.toContain('"B"');
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses, running nothing, a document with several operations and no operationName", async () => {
+    const calls: unknown[] = [];
+    const document = parse(`mutation A { refreshToken(input: { refreshToken: "r" }) { tokenType } } mutation B { refreshToken(input: { refreshToken: "r" }) { scope } }`);
+    const result = await executor({ document, operation: undefined, operationName: null, request: { http: { method: "POST" } }, context: contextValue(calls) } as unknown as GatewayGraphQLRequestContext);
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(["BAD_REQUEST"]);
+    expect(result.errors?.[0]?.message).toBe("The document has several operations: operationName must name the one to run.");
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses, running nothing, a mutation over GET even once resolved (HTTP 405, Allow: POST)", async () => {
+    const calls: unknown[] = [];
+    const result = await run(parse(`mutation A { refreshToken(input: { refreshToken: "r" }) { tokenType } }`), "A", undefined, "GET", calls);
+    expect(result.errors?.map((error) => [error.extensions?.code, (error.extensions?.http as { status?: number } | undefined)?.status])).toEqual([["BAD_REQUEST", 405]]);
+    expect(calls).toEqual([]);
+    expect((await run(parse("query Q { __typename }"), "Q", undefined, "GET")).data).toEqual({ __typename: "Query" });
+  });
+
+  it("caps coercion errors at 50 as graphql-js does, the 51st saying so as BAD_USER_INPUT, without running anything", async () => {
+    const calls: unknown[] = [];
+    const document = parse(`mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`);
+    const operation = getOperationAST(document, "X")!;
+    const result = await executor({
+      document, operation, operationName: "X", request: { variables: { input: { refreshToken: "r", scope: Array(5000).fill(1) } }, http: { method: "POST" } }, context: contextValue(calls),
+    } as unknown as GatewayGraphQLRequestContext);
+    expect(result.data).toBeUndefined();
+    expect(result.errors).toHaveLength(51);
+    expect(result.errors!.slice(0, 50).every((error) => error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION)).toBe(true);
+    expect(result.errors![50]!.message).toBe("Too many errors processing variables, error limit reached. Execution aborted.");
+    expect(result.errors![50]!.extensions.code).toBe("BAD_USER_INPUT");
+    expect(calls).toEqual([]);
+  });
+
+  it("coerces a refused request's variables once (graphql-js) and an accepted one's twice (graphql-js, then graphql-jit)", async () => {
+    let parsed = 0;
+    const Counted = new GraphQLScalarType({
+      name: "Counted",
+      parseValue(value) {
+        parsed++;
+        if (value === "bad") throw new TypeError("bad value");
+        return value;
+      },
+    });
+    const counting = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: "Query", fields: { count: { type: GraphQLInt, args: { values: { type: new GraphQLList(new GraphQLNonNull(Counted)) } }, resolve: (_root, args: { values?: unknown[] }) => args.values?.length ?? 0 } } }),
+    });
+    const countingExecutor = createCompiledExecutor(counting);
+    const document = parse("query Q($values: [Counted!]) { count(values: $values) }");
+    const send = (values: unknown[]) =>
+      countingExecutor({ document, operation: getOperationAST(document, "Q"), operationName: "Q", request: { variables: { values }, http: { method: "POST" } }, context: {} } as unknown as GatewayGraphQLRequestContext);
+
+    const refused = await send(["ok", "ok", "bad", "ok"]);
+    expect(refused.errors?.[0]?.message).toContain("bad value");
+    expect(parsed).toBe(4);
+    parsed = 0;
+    expect((await send(["ok", "ok", "ok", "ok"])).data).toEqual({ count: 4 });
+    expect(parsed).toBe(8);
   });
 
   it("announces the schema to Apollo with its SDL, which Apollo's GraphOS schema reporting sends as the graph's schema", () => {

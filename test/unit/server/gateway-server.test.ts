@@ -243,4 +243,22 @@ describe("gateway server in production", () => {
     const { body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
     expect(body.errors![0].extensions.stacktrace[0]).toBe("GatewayError: assertion must be a JWT");
   });
+
+  it("logs refusals of hostile input at info without a stack, at most 10 a second per code, then one warn line counting the rest", async () => {
+    const before = log.lines().length;
+    const callsBefore = fake.calls.length;
+    const oversized = { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(5000).fill(1) } };
+    const answers = await Promise.all(Array.from({ length: 30 }, () => postGraphQL(url, CREATE, oversized)));
+    expect(answers.map((answer) => [answer.status, answer.body.errors?.[0]?.extensions?.code, answer.body.errors?.[0]?.extensions?.field])).toEqual(Array(30).fill([400, "BAD_USER_INPUT", "input.scope"]));
+    expect(fake.calls.length).toBe(callsBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const lines = log.lines().slice(before);
+    const refusals = lines.filter((line) => line.msg === "graphql request");
+    expect(refusals.length).toBeLessThanOrEqual(10);
+    expect(refusals.every((line) => line.level === 30 && line.outcome === "refused")).toBe(true);
+    const suppressed = lines.filter((line) => /^suppressed \d+ log lines/.test(String(line.msg)));
+    expect(suppressed.map((line) => [line.level, line.kind])).toEqual([[40, "refused BAD_USER_INPUT"]]);
+    expect(refusals.length + Number(suppressed[0]!.suppressed)).toBe(30);
+    expect(lines.filter((line) => Number(line.level) >= 50 || JSON.stringify(line).includes("stack"))).toEqual([]);
+  });
 });

@@ -1,0 +1,121 @@
+import { createHash } from "node:crypto";
+import { Agent, request } from "node:http";
+
+/**
+ * A hostile caller and a bystander, for the attack bench row (bench/scenarios/hostile-caller.ts) and
+ * its integration test (test/integration/hardening/hostile-caller.test.ts). Each binds its own
+ * loopback address (Linux routes all of 127.0.0.0/8 to loopback), so the gateway's per-caller rate
+ * limit sees two callers. The hostile one sends the most expensive refusals known, each under the
+ * default MAX_BODY_BYTES (64 KB), at exactly its allowance (RATE_LIMIT_CALLER_BURST at once, then
+ * RATE_LIMIT_CALLER_PER_SECOND, evenly spaced), without waiting for answers.
+ */
+
+export const HOSTILE_ADDRESS = "127.0.0.2";
+export const BYSTANDER_ADDRESS = "127.0.0.3";
+/** The gateway's defaults (RATE_LIMIT_CALLER_PER_SECOND, RATE_LIMIT_CALLER_BURST). */
+export const DEFAULT_CALLER_ALLOWANCE = { perSecond: 20, burst: 40 } as const;
+
+const CREATE = "mutation Create($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { accessToken refreshToken } }";
+const BODY_BUDGET = 63_000;
+
+/** Fills `variables` up to ~63 KB of JSON with `fill(count)`. */
+function sized(make: (count: number) => string, unit: number): string {
+  const base = make(0).length;
+  return make(Math.floor((BODY_BUDGET - base) / unit));
+}
+
+/** The most expensive refusals known (before issue 11, the first cost 350–570 ms of CPU each). */
+export const EXPENSIVE_REFUSALS: ReadonlyArray<{ label: string; body: string }> = [
+  { label: "31,000-item scope list", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } } }), 2) },
+  { label: "31,000 null scope items", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(null) } } }), 5) },
+  { label: "60 KB assertion", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "e".repeat(n) } } }), 1) },
+  { label: "input object with thousands of unknown keys", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) } }), 12) },
+  { label: "50 scope items that are 1 KB objects", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(50).fill({ a: "v".repeat(1000) }) } } }) },
+  { label: "50 scope items that are numbers (50 coercion errors)", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x".repeat(8000), scope: Array(50).fill(1e300) } } }) },
+  { label: "mismatched operationName behind a 60 KB comment", body: sized((n) => JSON.stringify({ query: `${CREATE} #${"c".repeat(n)}`, operationName: "Other", variables: { input: { grantType: "JWT_BEARER", assertion: "x" } } }), 1) },
+  { label: "several operations, no operationName", body: JSON.stringify({ query: Array.from({ length: 60 }, (_, i) => `query Q${i} { __typename }`).join(" ") }) },
+];
+
+/** A persisted-query registration whose document is padded by a comment (no extra tokens). */
+export function paddedPersistedQuery(index: number, padChars: number): string {
+  const query = `query Q${index} { __typename } #${"p".repeat(padChars)}`;
+  const sha256Hash = createHash("sha256").update(query).digest("hex");
+  return JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } });
+}
+
+export interface Answer {
+  status: number;
+  text: string;
+  ms: number;
+}
+
+/** One HTTP request from `localAddress` (a keep-alive agent per caller keeps its connections). */
+export function requestFrom(agent: Agent, url: string, options: { localAddress: string; method?: string; body?: string; headers?: Record<string, string> }): Promise<Answer> {
+  const target = new URL(url);
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        agent, host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: options.method ?? (options.body === undefined ? "GET" : "POST"), localAddress: options.localAddress,
+        headers: { ...(options.body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(options.body) }), ...options.headers },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => { text += chunk; }).on("end", () => resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - startedAt }));
+      },
+    );
+    req.on("error", (error) => resolve({ status: 0, text: String(error), ms: performance.now() - startedAt }));
+    req.end(options.body);
+  });
+}
+
+export function callerAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 64 });
+}
+
+/**
+ * The hostile caller: its whole burst at once, then `perSecond` requests a second, evenly spaced,
+ * cycling through EXPENSIVE_REFUSALS, for `durationMs`. Resolves with every answer once all are in.
+ */
+export async function runHostileCaller(options: { url: string; durationMs: number; allowance?: { perSecond: number; burst: number } }): Promise<Answer[]> {
+  const { perSecond, burst } = options.allowance ?? DEFAULT_CALLER_ALLOWANCE;
+  const agent = callerAgent();
+  const pending: Array<Promise<Answer>> = [];
+  let sent = 0;
+  const send = () => pending.push(requestFrom(agent, options.url, { localAddress: HOSTILE_ADDRESS, body: EXPENSIVE_REFUSALS[sent++ % EXPENSIVE_REFUSALS.length]!.body }));
+  const startedAt = performance.now();
+  for (let i = 0; i < burst; i++) send();
+  const intervalMs = 1000 / perSecond;
+  for (let next = startedAt + intervalMs; next < startedAt + options.durationMs; next += intervalMs) {
+    await sleep(next - performance.now());
+    send();
+  }
+  try {
+    return await Promise.all(pending);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * The bystander: `perSecond` requests a second for `durationMs`, one at a time per stream, each
+ * built by `next()` (a GET of /healthz, or an exchange). Resolves with every answer.
+ */
+export async function runBystander(options: { url: string; durationMs: number; perSecond: number; next: () => { url?: string; body?: string } }): Promise<Answer[]> {
+  const agent = callerAgent();
+  const answers: Array<Promise<Answer>> = [];
+  const startedAt = performance.now();
+  const intervalMs = 1000 / options.perSecond;
+  try {
+    for (let next = startedAt; next < startedAt + options.durationMs; next += intervalMs) {
+      await sleep(next - performance.now());
+      const { url, body } = options.next();
+      answers.push(requestFrom(agent, url ?? options.url, { localAddress: BYSTANDER_ADDRESS, ...(body === undefined ? {} : { body }) }));
+    }
+    return await Promise.all(answers);
+  } finally {
+    agent.destroy();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
