@@ -12,6 +12,14 @@ import { currentCallPolicy } from "./call-policy.js";
  *   replay turns a success the caller never saw into INVALID_GRANT.
  * - Once the call's signal is aborted (its deadline passed), no further attempt starts.
  */
+/**
+ * SSO OIDC's own throttling answer, SlowDownException, comes with HTTP 400, so the SDK classifies
+ * it as a client error and never retries it. It means "not processed, come back later": throttling.
+ */
+function isSlowDown(errorInfo: RetryErrorInfo): boolean {
+  return (errorInfo.error as { name?: unknown } | undefined)?.name === "SlowDownException";
+}
+
 export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
   readonly mode = "standard";
   private readonly standard: StandardRetryStrategy;
@@ -28,10 +36,11 @@ export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
     // The SDK's retry middleware treats a rejection here as "no retry" and throws the original error.
     const policy = currentCallPolicy();
     if (policy?.signal.aborted) return Promise.reject(new Error("retry refused: the call's deadline has passed"));
-    if (policy?.replayable === false && errorInfo.errorType !== "THROTTLING") {
+    const info = isSlowDown(errorInfo) ? { ...errorInfo, errorType: "THROTTLING" as const } : errorInfo;
+    if (policy?.replayable === false && info.errorType !== "THROTTLING") {
       return Promise.reject(new Error("retry refused: the request is not replayable"));
     }
-    return this.standard.refreshRetryTokenForRetry(token as StandardRetryToken, errorInfo);
+    return this.standard.refreshRetryTokenForRetry(token as StandardRetryToken, info);
   }
 
   recordSuccess(token: RetryToken): void {
