@@ -3,7 +3,7 @@ import { describeCredentialProblem, type CredentialProblem } from "./map-upstrea
 
 export type CredentialState = "ok" | "missing" | "rejected";
 
-/** While credentials are missing, /readyz probes resolve the chain again at most this often (local: files, env, metadata). */
+/** While credentials are missing, /readyz probes resolve the chain again at most this often (env, files, metadata; never Identity Center). */
 const MISSING_RECHECK_MS = 5_000;
 
 /**
@@ -13,7 +13,7 @@ const MISSING_RECHECK_MS = 5_000;
  * until an operator acts. It clears when a later call is processed by AWS (an answer, or a rejected
  * grant: AWS checked the signature first). Missing credentials also clear when the chain finds some:
  * a replica taken out of rotation by its readiness probe gets no calls to learn it from, so the
- * probe itself re-resolves the chain (never calling AWS).
+ * probe itself re-resolves the chain (never calling Identity Center).
  */
 export interface CredentialHealth {
   failed(problem: CredentialProblem, awsRequestId?: string): void;

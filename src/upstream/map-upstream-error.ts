@@ -108,18 +108,19 @@ export interface CredentialProblem {
   reason: string;
 }
 
-const MAX_PROVIDER_MESSAGE = 200;
-
 /** Names the cause of a GATEWAY_CREDENTIALS_INVALID from the raw SDK error (its `cause`). No secret is read. */
 export function describeCredentialProblem(raw: unknown): CredentialProblem {
-  const error = (typeof raw === "object" && raw !== null ? raw : {}) as AwsLikeError & { message?: unknown };
+  const error = (typeof raw === "object" && raw !== null ? raw : {}) as AwsLikeError;
   const name = typeof error.name === "string" ? error.name : "Error";
   const status = error.$metadata?.httpStatusCode;
   const said = status === undefined ? name : `${name}, HTTP ${status}`;
   if (error.$metadata === undefined) {
-    // The chain failed before any request was signed: nothing reached AWS.
-    const message = typeof error.message === "string" ? error.message.slice(0, MAX_PROVIDER_MESSAGE) : name;
-    return { cause: "missing", reason: `no AWS credentials: the SDK's default credential chain found none (${name}: ${message}); nothing was sent to AWS` };
+    // The chain failed before any request was signed: nothing reached AWS. The provider's message is
+    // not copied: a credential_process failure quotes its command line and output, which may hold a secret.
+    return {
+      cause: "missing",
+      reason: `no AWS credentials: the SDK's default credential chain found none (${name}); nothing was sent to AWS. Provide them by environment variables, shared files or profile, or a container, web-identity or instance role`,
+    };
   }
   switch (name) {
     case "UnrecognizedClientException":

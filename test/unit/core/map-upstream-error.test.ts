@@ -131,11 +131,11 @@ describe("describeCredentialProblem: the cause of GATEWAY_CREDENTIALS_INVALID, n
     expect(describeCredentialProblem(serviceError(name))).toEqual({ cause, reason });
   });
 
-  it("names missing credentials as missing, not as a refusal by AWS", () => {
-    const error = Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+  it("names missing credentials as missing, not as a refusal by AWS, without copying the provider's message (a credential_process error quotes its command)", () => {
+    const error = Object.assign(new Error("Command failed: fetch-creds --token s3cr3t-token"), { name: "CredentialsProviderError" });
     expect(describeCredentialProblem(error)).toEqual({
       cause: "missing",
-      reason: "no AWS credentials: the SDK's default credential chain found none (CredentialsProviderError: Could not load credentials from any providers); nothing was sent to AWS",
+      reason: "no AWS credentials: the SDK's default credential chain found none (CredentialsProviderError); nothing was sent to AWS. Provide them by environment variables, shared files or profile, or a container, web-identity or instance role",
     });
   });
 });
