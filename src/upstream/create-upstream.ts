@@ -104,6 +104,12 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
     }
   };
 
+  /** The deadline counts from here: time spent waiting for a half-open circuit's probe is part of it. */
+  const callReplayable = (request: UpstreamTokenRequest): Promise<UpstreamTokenResponse> => {
+    const startedAt = Date.now();
+    return circuit.run(() => call(request, { ...replayable, totalMs: Math.max(1, deadlineMs - (Date.now() - startedAt)) }));
+  };
+
   const health = (): UpstreamHealth => {
     const breaker = circuit.health();
     const own = credentials.health();
@@ -112,7 +118,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   };
 
   return {
-    createTokenWithIAM: (request) => (SINGLE_USE_GRANTS.has(request.grantType) ? callSingleUse(request) : circuit.run(() => call(request, replayable))),
+    createTokenWithIAM: (request) => (SINGLE_USE_GRANTS.has(request.grantType) ? callSingleUse(request) : callReplayable(request)),
     health,
     async checkCredentials() {
       await credentials.check();
