@@ -30,6 +30,8 @@ beforeAll(async () => {
     AWS_REGION: emulatorServer.region,
     AWS_ACCESS_KEY_ID: emulatorServer.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    // Several exchanges from one address: the per-caller upstream budget has its own tests.
+    RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
   });
   [gateway, misconfigured] = await Promise.all([
     startGateway({ env: env(emulatorServer.credentials.secretAccessKey) }),

@@ -154,7 +154,7 @@ describe("UPSTREAM_DEADLINE_MS and retries against the gateway process", () => {
         UPSTREAM_TIMEOUT_MS: "2000",
         UPSTREAM_MAX_ATTEMPTS: "3",
         UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
-        RATE_LIMIT_CALLER_PER_SECOND: "0",
+        RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
         RATE_LIMIT_APP_PER_SECOND: "0",
       },
     });
