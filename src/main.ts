@@ -59,11 +59,18 @@ async function main(): Promise<void> {
     ...(emulator ? { endpoint: emulator.url, credentials: emulator.credentials } : {}),
     ...(config.upstream.mode === "endpoint" ? { endpoint: config.upstream.endpoint } : {}),
     timeoutMs: config.upstreamTimeoutMs,
+    deadlineMs: config.upstreamDeadlineMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     maxAttempts: config.upstreamMaxAttempts,
     circuitBreaker: config.circuitBreaker,
     logger,
   });
+  // In front of AWS (or a configured endpoint) the credentials come from the SDK's default chain:
+  // resolve it now, so missing credentials are named in the log and on /readyz before the first
+  // exchange. Not fatal: the process starts not ready and says why. Credentials often arrive after
+  // the process (a mounted secret, a role's web-identity token, instance metadata), a crash loop
+  // would hide the reason behind restarts, and /readyz keeps the replica out of rotation meanwhile.
+  if (!emulator) await upstream.checkCredentials();
   running.upstream = upstream;
   const store = createGatewayStore({
     redisUrl: config.redisUrl,

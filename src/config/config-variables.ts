@@ -135,7 +135,7 @@ export const VARIABLES = {
   }),
   UPSTREAM_MAX_ATTEMPTS: variable({
     name: "UPSTREAM_MAX_ATTEMPTS", default: "3", accepts: "an integer from 1 to 10",
-    description: "Total attempts for retryable upstream faults (throttling, 5xx, transient); 1 = no retry. Authorization codes are never replayed.",
+    description: "Total attempts for retryable upstream faults (throttling, 5xx, transient); 1 = no retry. Single-use grants (authorization codes, refresh tokens) are retried only after throttling.",
     schema: integer(1, 10),
   }),
   UPSTREAM_DEADLINE_MS: variable({

@@ -17,8 +17,11 @@ import type { UpstreamHealth } from "./upstream.types.js";
 export interface UpstreamCircuit {
   /** Runs `call` (which rejects with GatewayErrors only) through the breaker. */
   run<T>(call: () => Promise<T>): Promise<T>;
-  health(): UpstreamHealth;
+  health(): CircuitHealth;
 }
+
+/** The breaker's part of the upstream's health (create-upstream.ts adds the credentials' part). */
+export type CircuitHealth = Omit<UpstreamHealth, "credentials">;
 
 export interface UpstreamCircuitOptions {
   /** Consecutive availability faults that open the circuit. */
@@ -73,7 +76,7 @@ export function createUpstreamCircuit(options: UpstreamCircuitOptions): Upstream
       if ("rejected" in outcome) throw outcome.rejected;
       return outcome.answered;
     },
-    health(): UpstreamHealth {
+    health(): CircuitHealth {
       switch (policy.state) {
         case CircuitState.Closed:
           return { ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" };

@@ -1,7 +1,7 @@
 export { createUpstream } from "./create-upstream.js";
 export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "./map-upstream-error.js";
 export { isAvailabilityFault } from "./circuit-breaker.js";
-export { singleUseAnswerTimeoutMs } from "./upstream.types.js";
+export { DEFAULT_UPSTREAM_DEADLINE_MS, singleUseAnswerTimeoutMs } from "./upstream.types.js";
 export {
   DEFAULT_CIRCUIT_BREAKER,
   UPSTREAM_GRANT_TYPES,

@@ -24,8 +24,9 @@ export const SSO_OIDC_EXCEPTION_CODES = {
 } as const satisfies Record<string, ErrorCode>;
 
 /**
- * Exceptions AWS's front end raises before SSO OIDC sees the request: the gateway's own IAM
- * credentials or signature are wrong. The caller cannot fix that, so it is the gateway's fault.
+ * Exceptions AWS's front end raises before SSO OIDC sees the request (the gateway's own IAM
+ * credentials or signature are wrong), and the SDK's error when the credential chain finds no
+ * credentials at all. The caller cannot fix either: GATEWAY_CREDENTIALS_INVALID (see credential-health.ts).
  */
 export const GATEWAY_CREDENTIAL_EXCEPTIONS = [
   "InvalidSignatureException",
@@ -68,7 +69,7 @@ function classify(error: AwsLikeError): ErrorCode {
   const name = typeof error.name === "string" ? error.name : "";
   const status = error.$metadata?.httpStatusCode;
   // A 403 is IAM refusing the gateway's own credentials or permissions, whatever the exception is called.
-  if (status === 403 || (GATEWAY_CREDENTIAL_EXCEPTIONS as readonly string[]).includes(name)) return "INTERNAL_SERVER_ERROR";
+  if (status === 403 || (GATEWAY_CREDENTIAL_EXCEPTIONS as readonly string[]).includes(name)) return "GATEWAY_CREDENTIALS_INVALID";
   if (Object.hasOwn(SSO_OIDC_EXCEPTION_CODES, name)) return SSO_OIDC_EXCEPTION_CODES[name as keyof typeof SSO_OIDC_EXCEPTION_CODES];
   if (THROTTLING_EXCEPTIONS.has(name) || status === 429) return "SLOW_DOWN";
   if (status !== undefined && status >= 500) return "UPSTREAM_UNAVAILABLE";
@@ -86,6 +87,11 @@ function isUnreachable(error: AwsLikeError, depth: number): boolean {
 
 function detailsOf(error: AwsLikeError, code: ErrorCode): GatewayErrorDetails {
   const details: GatewayErrorDetails = {};
+  // The gateway's own credentials: the caller gets the code and AWS's request id; the cause goes to /readyz and the log.
+  if (code === "GATEWAY_CREDENTIALS_INVALID") {
+    if (typeof error.$metadata?.requestId === "string") details.awsRequestId = error.$metadata.requestId;
+    return details;
+  }
   if (error.$metadata !== undefined && typeof error.name === "string") details.awsException = error.name;
   if (typeof error.error_description === "string") details.awsErrorDescription = error.error_description;
   if (typeof error.$metadata?.requestId === "string") details.awsRequestId = error.$metadata.requestId;
@@ -94,4 +100,42 @@ function detailsOf(error: AwsLikeError, code: ErrorCode): GatewayErrorDetails {
     if (Number.isFinite(retryAfter) && retryAfter >= 0) details.retryAfterSeconds = retryAfter;
   }
   return details;
+}
+
+/** Why the gateway's own credentials failed: a stable cause (the log's once-per-cause key) and one sentence for /readyz and the log. */
+export interface CredentialProblem {
+  cause: "missing" | "unrecognized-key" | "bad-signature" | "expired" | "access-denied" | "rejected";
+  reason: string;
+}
+
+/** Names the cause of a GATEWAY_CREDENTIALS_INVALID from the raw SDK error (its `cause`). No secret is read. */
+export function describeCredentialProblem(raw: unknown): CredentialProblem {
+  const error = (typeof raw === "object" && raw !== null ? raw : {}) as AwsLikeError;
+  const name = typeof error.name === "string" ? error.name : "Error";
+  const status = error.$metadata?.httpStatusCode;
+  const said = status === undefined ? name : `${name}, HTTP ${status}`;
+  if (error.$metadata === undefined) {
+    // The chain failed before any request was signed: nothing reached AWS. The provider's message is
+    // not copied: a credential_process failure quotes its command line and output, which may hold a secret.
+    return {
+      cause: "missing",
+      reason: `no AWS credentials: the SDK's default credential chain found none (${name}); nothing was sent to AWS. Provide them by environment variables, shared files or profile, or a container, web-identity or instance role`,
+    };
+  }
+  switch (name) {
+    case "UnrecognizedClientException":
+    case "InvalidClientTokenId":
+      return { cause: "unrecognized-key", reason: `AWS does not recognise the gateway's access key id (${said}): it is wrong, deleted or belongs to another partition` };
+    case "InvalidSignatureException":
+    case "SignatureDoesNotMatch":
+    case "IncompleteSignatureException":
+    case "MissingAuthenticationTokenException":
+      return { cause: "bad-signature", reason: `AWS rejected the gateway's request signature (${said}): the secret access key does not match the access key id, or the clock is off` };
+    case "ExpiredTokenException":
+      return { cause: "expired", reason: `the gateway's temporary AWS credentials have expired (${said})` };
+    case "AccessDeniedException":
+      return { cause: "access-denied", reason: `AWS denied the gateway's own principal (${said}): its IAM policy must allow sso-oauth:CreateTokenWithIAM` };
+    default:
+      return { cause: "rejected", reason: `AWS refused the gateway's own credentials (${said})` };
+  }
 }

@@ -47,17 +47,28 @@ export interface Upstream {
   destroy(): void;
 }
 
-/** The upstream's state for readiness checks: `ok` is false while the circuit is open (failing fast). */
+/**
+ * The upstream's state for readiness checks: `ok` is false while the circuit is open (failing fast)
+ * or while the gateway's own AWS credentials are missing or rejected.
+ */
 export interface UpstreamHealth {
   ok: boolean;
   circuit: "closed" | "open" | "half-open";
-  /** One human sentence, safe to show on /readyz. */
+  /** "missing": the credential chain found none; "rejected": AWS refused them; "ok": no problem seen. */
+  credentials: "ok" | "missing" | "rejected";
+  /** One human sentence (two when both fail), safe to show on /readyz: never a secret. */
   detail: string;
 }
 
-/** What `createUpstream` returns: the Upstream plus its circuit breaker's state. */
+/** What `createUpstream` returns: the Upstream plus its health. */
 export interface GatewayUpstream extends Upstream {
   health(): UpstreamHealth;
+  /**
+   * Resolves the gateway's credentials now (the SDK's default credential chain, or the static ones),
+   * without calling AWS: at start-up, so missing credentials show on /readyz and in the log before
+   * the first exchange. Never rejects; the outcome is in the returned health.
+   */
+  checkCredentials(): Promise<UpstreamHealth>;
 }
 
 /**
@@ -71,6 +82,9 @@ export function singleUseAnswerTimeoutMs(config: { upstreamDeadlineMs: number })
   return Math.max(60_000, config.upstreamDeadlineMs);
 }
 
+/** UPSTREAM_DEADLINE_MS's default, for callers that state none. */
+export const DEFAULT_UPSTREAM_DEADLINE_MS = 10_000;
+
 /** Circuit breaker defaults: open after 5 consecutive availability faults, probe after 10 s. */
 export const DEFAULT_CIRCUIT_BREAKER = { threshold: 5, cooldownMs: 10_000 } as const;
 
@@ -80,8 +94,18 @@ export interface CreateUpstreamOptions {
   endpoint?: string;
   /** Static credentials (the embedded emulator's); omitted = the SDK's default credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Per-attempt request timeout, ms. */
+  /** Per-attempt request timeout of a replayable call (JWT bearer, token exchange), ms. */
   timeoutMs: number;
+  /**
+   * A replayable call's whole time, every attempt and back-off included, ms (UPSTREAM_DEADLINE_MS;
+   * default 10000): then it rejects with UPSTREAM_UNAVAILABLE and its in-flight request is aborted.
+   */
+  deadlineMs?: number;
+  /**
+   * How long a single-use grant's call waits for AWS's answer, ms (default
+   * `singleUseAnswerTimeoutMs({ upstreamDeadlineMs: deadlineMs })`): it is not cut at `timeoutMs`.
+   */
+  singleUseAnswerTimeoutMs?: number;
   /** Connect timeout, ms. */
   connectTimeoutMs: number;
   /** Total attempts for retryable faults (1 = no retry). */

@@ -39,6 +39,8 @@ beforeAll(async () => {
       AWS_ACCESS_KEY_ID: emulatorServer.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: emulatorServer.credentials.secretAccessKey,
       ALLOWED_CLIENT_IDS: ALLOWED_CLIENT_IDS.join(","),
+      // One attempt per call, so upstream calls are counted exactly (throttling would otherwise be retried).
+      UPSTREAM_MAX_ATTEMPTS: "1",
     },
   });
   emulator = emulatorApi(emulatorServer.url);

@@ -8,7 +8,8 @@ import { startGateway, type GatewayProcess } from "../support/gateway-process.js
 /**
  * NODE_ENV=production: errors carry codes but never stack traces, the gateway's own faults are
  * masked, and introspection is off by default. Two gateways share one emulator: one correctly
- * configured, one holding a wrong AWS secret key (its own misconfiguration, which callers cannot fix).
+ * configured, one holding a wrong AWS secret key (its own misconfiguration, which callers cannot fix:
+ * GATEWAY_CREDENTIALS_INVALID, /readyz not ready with the cause, one error line).
  */
 
 const GATEWAY_SECRET = "production-test-secret-0123456789abcdef0123456789";
@@ -29,6 +30,8 @@ beforeAll(async () => {
     AWS_REGION: emulatorServer.region,
     AWS_ACCESS_KEY_ID: emulatorServer.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    // Several exchanges from one address: the per-caller upstream budget has its own tests.
+    RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
   });
   [gateway, misconfigured] = await Promise.all([
     startGateway({ env: env(emulatorServer.credentials.secretAccessKey) }),
@@ -72,20 +75,34 @@ describe("errors in production carry no stack trace", () => {
 });
 
 describe("the gateway's own misconfiguration (AWS rejects its signature)", () => {
-  it("answers INTERNAL_SERVER_ERROR, masked, with no stacktrace and no credential, and logs it at error level", async () => {
-    const assertion = await emulator.mintAssertion({ sub: "alice" });
-    const result = await graphql(misconfigured.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion } });
-    const error = onlyError(result);
-    expect(error.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
-    // Masked: the generic message of the error table, nothing about signatures or keys.
-    expect(error.message).toMatch(/^Internal server error\.?$/);
-    expect(error.extensions).not.toHaveProperty("stacktrace");
-    expect(result.text).not.toContain(assertion);
-    expect(result.text).not.toContain(WRONG_SECRET_ACCESS_KEY);
+  it("answers GATEWAY_CREDENTIALS_INVALID (not INTERNAL_SERVER_ERROR) with no stacktrace and no credential; /readyz names the cause; one error line for several requests", async () => {
+    const assertions = await Promise.all([1, 2, 3].map((i) => emulator.mintAssertion({ sub: `alice-${i}` })));
+    const callsBefore = await emulator.createTokenWithIAMCalls();
+    for (const assertion of assertions) {
+      const result = await graphql(misconfigured.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion } });
+      const error = onlyError(result);
+      expect(error.extensions).toEqual({ code: "GATEWAY_CREDENTIALS_INVALID", retryable: false, awsRequestId: expect.stringMatching(/\S/) });
+      expect(error.message).toBe("The gateway's own AWS credentials are missing or were rejected by AWS; an operator must fix them (see /readyz).");
+      expect(result.text).not.toContain(assertion);
+      expect(result.text).not.toContain(WRONG_SECRET_ACCESS_KEY);
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(callsBefore + assertions.length);
 
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let the log line reach the pipe
-    expect(misconfigured.logLines().some((line) => line.level === 50 || line.level === "error")).toBe(true);
+    const readyz = await fetch(new URL("/readyz", misconfigured.url));
+    expect(readyz.status).toBe(503);
+    expect(((await readyz.json()) as { checks: Record<string, unknown> }).checks.upstream).toEqual({
+      ok: false,
+      detail: "gateway AWS credentials: AWS rejected the gateway's request signature (InvalidSignatureException, HTTP 403): the secret access key does not match the access key id, or the clock is off",
+    });
+
+    await misconfigured.waitForOutput(/AWS rejected the gateway's own AWS credentials/);
+    const errorLines = misconfigured.logLines().filter((line) => line.level === 50 || line.level === "error");
+    expect(errorLines).toEqual([expect.objectContaining({ msg: expect.stringMatching(/^AWS rejected the gateway's own AWS credentials/), cause: "bad-signature" })]);
     expect(misconfigured.output()).not.toContain(WRONG_SECRET_ACCESS_KEY);
-    expect(misconfigured.output()).not.toContain(assertion);
+    for (const assertion of assertions) expect(misconfigured.output()).not.toContain(assertion);
+  });
+
+  it("the correctly configured gateway stays ready", async () => {
+    expect((await fetch(new URL("/readyz", gateway.url))).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dataOf, graphql, onlyError } from "../../support/gateway-client.js";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
-import { CREATE_TOKEN_MINIMAL } from "../../support/gateway-operations.js";
+import { CREATE_TOKEN, CREATE_TOKEN_MINIMAL, REFRESH_TOKEN } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 
 /**
@@ -10,6 +10,8 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * a coded GraphQL error, never a 5xx or a hang), and the circuit breaker stops the gateway from
  * hammering an upstream that is down: once open, calls fail fast with ZERO new upstream calls and
  * /readyz answers 503 naming the open circuit; after the cool-down one probe closes it again.
+ * UPSTREAM_DEADLINE_MS ends a replayable exchange, retries included; a refresh (single use) is
+ * never replayed and never cut short: a slow answer still reaches the caller.
  */
 
 const UPSTREAM_TIMEOUT_MS = 300;
@@ -53,6 +55,13 @@ async function exchange() {
 async function readyz(): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; detail: string }> } }> {
   const response = await fetch(new URL("/readyz", gateway.url));
   return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> } };
+}
+
+/** A live refresh token from one exchange; returns it with the upstream call count after that exchange. */
+async function refreshTokenOf(target: GatewayProcess, api: EmulatorApi): Promise<{ refreshToken: string; callsBefore: number }> {
+  const assertion = await api.mintAssertion({ sub: `user-${Math.random().toString(36).slice(2)}` });
+  const refreshToken = dataOf(await graphql(target.url, CREATE_TOKEN, { input: { grantType: "JWT_BEARER", assertion } })).createTokenWithIAM.refreshToken as string;
+  return { refreshToken, callsBefore: await api.createTokenWithIAMCalls() };
 }
 
 async function codeOfExchange(): Promise<unknown> {
@@ -115,6 +124,15 @@ describe("upstream faults against the gateway process", () => {
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD * 3 + 1);
   });
 
+  it("a refresh whose answer comes after UPSTREAM_TIMEOUT_MS is sent once and answered with AWS's rotated tokens (the user is not logged out)", async () => {
+    const { refreshToken, callsBefore } = await refreshTokenOf(gateway, emulator);
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: UPSTREAM_TIMEOUT_MS * 4, count: 1 });
+    const refreshed = dataOf(await graphql(gateway.url, REFRESH_TOKEN, { input: { refreshToken } })).refreshToken;
+    expect(refreshed.accessToken).toEqual(expect.any(String));
+    expect(refreshed.refreshToken).not.toBe(refreshToken);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(callsBefore + 1);
+  });
+
   it("rejected grants (INVALID_GRANT) never open the circuit", async () => {
     for (let i = 0; i < THRESHOLD * 2; i++) {
       const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion: `not-a-jwt-${i}` } });
@@ -122,5 +140,56 @@ describe("upstream faults against the gateway process", () => {
     }
     expect(await codeOfExchange()).toBe("ok");
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD * 2 + 1);
+  });
+});
+
+describe("UPSTREAM_DEADLINE_MS and retries against the gateway process", () => {
+  const DEADLINE_MS = 500;
+  let retrying: GatewayProcess;
+  let api: EmulatorApi;
+
+  beforeAll(async () => {
+    retrying = await startGateway({
+      env: {
+        UPSTREAM_TIMEOUT_MS: "2000",
+        UPSTREAM_MAX_ATTEMPTS: "3",
+        UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
+        RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
+        RATE_LIMIT_APP_PER_SECOND: "0",
+      },
+    });
+    api = emulatorApi(retrying.emulatorUrl!);
+  });
+  afterAll(async () => {
+    await retrying?.stop();
+  });
+  afterEach(async () => {
+    await api.clearFaults();
+    await api.reset();
+  });
+
+  it("a hanging upstream is answered UPSTREAM_UNAVAILABLE at the deadline: 1 upstream call, not 3 attempts × UPSTREAM_TIMEOUT_MS", async () => {
+    await api.addFault({ operation: "CreateTokenWithIAM", latencyMs: 5000 });
+    const assertion = await api.mintAssertion({ sub: "alice" });
+    const result = await graphql(retrying.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion } });
+    expect(result.status).toBe(200);
+    expect(onlyError(result).extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", retryable: true });
+    expect(await api.createTokenWithIAMCalls()).toBe(1);
+  });
+
+  it("a throttled refresh (SlowDownException: not processed) is retried and answered", async () => {
+    const { refreshToken, callsBefore } = await refreshTokenOf(retrying, api);
+    await api.addFault({ operation: "CreateTokenWithIAM", exception: "SlowDownException", count: 1 });
+    const refreshed = dataOf(await graphql(retrying.url, REFRESH_TOKEN, { input: { refreshToken } })).refreshToken;
+    expect(refreshed.refreshToken).not.toBe(refreshToken);
+    expect(await api.createTokenWithIAMCalls()).toBe(callsBefore + 2);
+  });
+
+  it("a refresh is never retried after a 5xx (AWS may have rotated the token): 1 upstream call", async () => {
+    const { refreshToken, callsBefore } = await refreshTokenOf(retrying, api);
+    await api.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 1 });
+    const result = await graphql(retrying.url, REFRESH_TOKEN, { input: { refreshToken } });
+    expect(onlyError(result).extensions?.code).toBe("UPSTREAM_SERVER_ERROR");
+    expect(await api.createTokenWithIAMCalls()).toBe(callsBefore + 1);
   });
 });

@@ -164,7 +164,8 @@ it("runs every failure path: AWS's rejections, the gateway's own, coercion, faul
   // Every SSO OIDC exception AWS may answer with.
   for (const exception of ["AccessDeniedException", "ExpiredTokenException", "InvalidClientException", "InvalidRequestException", "InvalidRequestRegionException",
     "UnauthorizedClientException", "UnsupportedGrantTypeException", "AuthorizationPendingException", "SlowDownException"]) {
-    await emulator.addFault({ operation: "CreateTokenWithIAM", exception, count: 1 });
+    // Throttling (SlowDownException) is retried, as AWS did not process the request: fault every attempt.
+    await emulator.addFault({ operation: "CreateTokenWithIAM", exception, count: exception === "SlowDownException" ? 2 : 1 });
     expect(seen(await create({ grantType: "JWT_BEARER", assertion: await assertion() }))).not.toBe("ok");
   }
   // Upstream faults: latency past the timeout, dropped connections, 500s — then the open circuit fails fast.

@@ -129,14 +129,17 @@ describe("createUpstream against the emulator", () => {
     expect(await upstreamCalls()).toBe(1);
   });
 
-  it("never replays an authorization code after a timeout or a 5xx: one call each", async () => {
-    const upstream = upstreamFor({ timeoutMs: 300, maxAttempts: 3 });
-    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 3000, count: 1 });
-    expect((await rejection(upstream.createTokenWithIAM(await authorizationCodeRequest()))).code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(await upstreamCalls()).toBe(1);
+  it("never replays an authorization code after a 5xx: one call", async () => {
     await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 1 });
-    expect((await rejection(upstream.createTokenWithIAM(await authorizationCodeRequest()))).code).toBe("UPSTREAM_SERVER_ERROR");
-    expect(await upstreamCalls()).toBe(2);
+    expect((await rejection(upstreamFor({ maxAttempts: 3 }).createTokenWithIAM(await authorizationCodeRequest()))).code).toBe("UPSTREAM_SERVER_ERROR");
+    expect(await upstreamCalls()).toBe(1);
+  });
+
+  it("lets an authorization code's answer slower than timeoutMs arrive: resolves with AWS's tokens after exactly 1 call", async () => {
+    const upstream = upstreamFor({ timeoutMs: 300, maxAttempts: 3 });
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 1200, count: 1 });
+    expect((await upstream.createTokenWithIAM(await authorizationCodeRequest())).tokenType).toBe("Bearer");
+    expect(await upstreamCalls()).toBe(1);
   });
 
   it("does replay a JWT-bearer exchange after a dropped connection (it is idempotent)", async () => {
@@ -146,17 +149,89 @@ describe("createUpstream against the emulator", () => {
     expect(await upstreamCalls()).toBe(3);
   });
 
-  it("treats a bad signature as the gateway's fault: INTERNAL_SERVER_ERROR, logged at error level with name and request id only", async () => {
-    const upstream = upstreamFor({ credentials: { accessKeyId: emulator.credentials.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret" } });
+  it("treats a bad signature as the gateway's credentials: GATEWAY_CREDENTIALS_INVALID, not ready with the cause, logged at error once; a later accepted call clears it", async () => {
+    const credentials = { accessKeyId: emulator.credentials.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret" };
+    const upstream = upstreamFor({ credentials });
     const request = await jwtBearerRequest();
-    const error = await rejection(upstream.createTokenWithIAM(request));
-    expect(error.code).toBe("INTERNAL_SERVER_ERROR");
-    expect(error.details.awsException).toBe("InvalidSignatureException");
+    const errors = [];
+    for (let i = 0; i < 3; i++) errors.push(await rejection(upstream.createTokenWithIAM(i === 0 ? request : await jwtBearerRequest())));
+    expect(errors.map((error) => error.code)).toEqual(Array(3).fill("GATEWAY_CREDENTIALS_INVALID"));
+    expect(errors[0]?.details).toEqual({ awsRequestId: expect.any(String) });
+    expect(upstream.health()).toEqual({
+      ok: false, circuit: "closed", credentials: "rejected",
+      detail: "gateway AWS credentials: AWS rejected the gateway's request signature (InvalidSignatureException, HTTP 403): the secret access key does not match the access key id, or the clock is off",
+    });
     const errorLines = logLines.map((line) => JSON.parse(line)).filter((line) => line.level === 50);
     expect(errorLines).toHaveLength(1);
     const { level, time, pid, hostname, msg, ...fields } = errorLines[0];
-    expect(fields).toEqual({ awsException: "InvalidSignatureException", awsRequestId: error.details.awsRequestId });
+    expect(msg).toBe("AWS rejected the gateway's own AWS credentials: exchanges answer GATEWAY_CREDENTIALS_INVALID and /readyz is not ready until an operator fixes them");
+    expect(fields).toEqual({ cause: "bad-signature", reason: expect.stringContaining("InvalidSignatureException"), credentialSource: "static", awsRequestId: errors[0]?.details.awsRequestId });
     expect(logLines.join("")).not.toContain(request.assertion);
+    expect(logLines.join("")).not.toContain("wrong-secret-wrong-secret");
+
+    credentials.secretAccessKey = emulator.credentials.secretAccessKey; // the operator fixes the secret
+    expect((await upstream.createTokenWithIAM(await jwtBearerRequest())).tokenType).toBe("Bearer");
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", credentials: "ok", detail: "circuit closed: Identity Center answers" });
+    expect(logLines.map((line) => JSON.parse(line).msg)).toContain("the gateway's AWS credentials work again");
+  });
+
+  it("names an unknown access key id as unrecognised (UnrecognizedClientException)", async () => {
+    const upstream = upstreamFor({ credentials: { accessKeyId: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: "whatever-whatever" } });
+    expect((await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()))).code).toBe("GATEWAY_CREDENTIALS_INVALID");
+    expect(upstream.health()).toMatchObject({ ok: false, credentials: "rejected", detail: expect.stringContaining("AWS does not recognise the gateway's access key id (UnrecognizedClientException, HTTP 403)") });
+  });
+});
+
+describe("createUpstream time bounds against the emulator", () => {
+  let callsBefore = 0;
+  /** A live refresh token; upstream calls are counted from here on (`callsSince()`). */
+  async function refreshRequest(): Promise<UpstreamTokenRequest> {
+    const { refreshToken } = await upstreamFor().createTokenWithIAM(await jwtBearerRequest());
+    callsBefore = await upstreamCalls();
+    return { clientId: emulator.defaultClientId, grantType: "refresh_token", refreshToken: refreshToken! };
+  }
+  const callsSince = async () => (await upstreamCalls()) - callsBefore;
+
+  it("ends a JWT-bearer exchange at deadlineMs with UPSTREAM_UNAVAILABLE, not after maxAttempts × timeoutMs: 1 call instead of 3", async () => {
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 5000 });
+    const error = await rejection(upstreamFor({ timeoutMs: 2000, maxAttempts: 3, deadlineMs: 500 }).createTokenWithIAM(await jwtBearerRequest()));
+    expect({ code: error.code, retryable: error.retryable }).toEqual({ code: "UPSTREAM_UNAVAILABLE", retryable: true });
+    expect(await upstreamCalls()).toBe(1);
+  });
+
+  it("sends a refresh once when AWS answers after timeoutMs, and resolves with that answer (the rotated token is not lost)", async () => {
+    const request = await refreshRequest();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 1200, count: 1 });
+    const response = await upstreamFor({ timeoutMs: 300, maxAttempts: 3, deadlineMs: 500 }).createTokenWithIAM(request);
+    expect(response.refreshToken).toEqual(expect.any(String));
+    expect(response.refreshToken).not.toBe(request.refreshToken);
+    expect(await callsSince()).toBe(1);
+  });
+
+  it("retries a throttled refresh (SlowDownException: not processed) and resolves with the answer: 2 calls", async () => {
+    const request = await refreshRequest();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "SlowDownException", count: 1 });
+    expect((await upstreamFor({ maxAttempts: 3 }).createTokenWithIAM(request)).accessToken).toEqual(expect.any(String));
+    expect(await callsSince()).toBe(2);
+  });
+
+  it.each([
+    ["a 5xx", { exception: "InternalServerException" }, "UPSTREAM_SERVER_ERROR"],
+    ["a dropped connection", { dropConnection: true }, "UPSTREAM_UNAVAILABLE"],
+  ])("never retries a refresh after %s: 1 call", async (_label, fault, code) => {
+    const request = await refreshRequest();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", ...fault, count: 1 });
+    expect((await rejection(upstreamFor({ maxAttempts: 3 }).createTokenWithIAM(request))).code).toBe(code);
+    expect(await callsSince()).toBe(1);
+  });
+
+  it("counts a refresh slower than timeoutMs as a timeout for the circuit breaker, and still returns its answer", async () => {
+    const upstream = upstreamFor({ timeoutMs: 200, maxAttempts: 1, circuitBreaker: { threshold: 1, cooldownMs: 60_000 } });
+    const request = await refreshRequest();
+    await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", latencyMs: 800, count: 1 });
+    expect((await upstream.createTokenWithIAM(request)).accessToken).toEqual(expect.any(String));
+    expect(upstream.health()).toMatchObject({ ok: false, circuit: "open" });
+    expect(await callsSince()).toBe(1);
   });
 });
 
@@ -171,7 +246,7 @@ describe("createUpstream circuit breaker against the emulator's faults", () => {
     await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "InternalServerException" });
     for (let i = 0; i < 3; i++) expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("UPSTREAM_SERVER_ERROR");
     expect(await upstreamCalls()).toBe(3);
-    expect(upstream.health()).toEqual({ ok: false, circuit: "open", detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
+    expect(upstream.health()).toEqual({ ok: false, circuit: "open", credentials: "ok", detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
 
     const failFast = await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
     expect(failFast.code).toBe("UPSTREAM_UNAVAILABLE");
@@ -190,7 +265,7 @@ describe("createUpstream circuit breaker against the emulator's faults", () => {
 
     const probe = await upstream.createTokenWithIAM(await jwtBearerRequest());
     expect(probe.tokenType).toBe("Bearer");
-    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", credentials: "ok", detail: "circuit closed: Identity Center answers" });
     expect(await upstreamCalls()).toBe(4);
     expect((await upstream.createTokenWithIAM(await jwtBearerRequest())).tokenType).toBe("Bearer");
     expect(await upstreamCalls()).toBe(5);
@@ -235,7 +310,7 @@ describe("createUpstream circuit breaker against the emulator's faults", () => {
     }
     await devApi("POST", "/_emulator/faults", { operation: "CreateTokenWithIAM", exception: "SlowDownException", count: 5 });
     for (let i = 0; i < 5; i++) expect(await codeOf(upstream.createTokenWithIAM(await jwtBearerRequest()))).toBe("SLOW_DOWN");
-    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", credentials: "ok", detail: "circuit closed: Identity Center answers" });
     expect(await upstreamCalls()).toBe(10);
     expect((await upstream.createTokenWithIAM(await jwtBearerRequest())).tokenType).toBe("Bearer");
   });

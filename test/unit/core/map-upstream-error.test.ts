@@ -1,7 +1,7 @@
 import * as ssoOidc from "@aws-sdk/client-sso-oidc";
 import { describe, expect, it } from "vitest";
 import { GatewayError, type ErrorCode } from "../../../src/errors/error-codes.js";
-import { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "../../../src/upstream/map-upstream-error.js";
+import { describeCredentialProblem, mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "../../../src/upstream/map-upstream-error.js";
 
 type ExceptionClass = new (options: Record<string, unknown>) => ssoOidc.SSOOIDCServiceException;
 
@@ -77,12 +77,12 @@ describe("mapUpstreamError: failures outside the model", () => {
     new ssoOidc.SSOOIDCServiceException({ name, $fault: httpStatusCode >= 500 ? "server" : "client", message: "m", $metadata: { httpStatusCode, requestId: "req-x" } });
 
   const cases: Array<[string, unknown, ErrorCode]> = [
-    ["InvalidSignatureException (403) is the gateway's fault", serviceError("InvalidSignatureException", 403), "INTERNAL_SERVER_ERROR"],
-    ["UnrecognizedClientException (403) is the gateway's fault", serviceError("UnrecognizedClientException", 403), "INTERNAL_SERVER_ERROR"],
-    ["MissingAuthenticationTokenException is the gateway's fault", serviceError("MissingAuthenticationTokenException", 403), "INTERNAL_SERVER_ERROR"],
-    ["IncompleteSignatureException is the gateway's fault", serviceError("IncompleteSignatureException", 403), "INTERNAL_SERVER_ERROR"],
+    ["InvalidSignatureException (403) is the gateway's credentials", serviceError("InvalidSignatureException", 403), "GATEWAY_CREDENTIALS_INVALID"],
+    ["UnrecognizedClientException (403) is the gateway's credentials", serviceError("UnrecognizedClientException", 403), "GATEWAY_CREDENTIALS_INVALID"],
+    ["MissingAuthenticationTokenException is the gateway's credentials", serviceError("MissingAuthenticationTokenException", 403), "GATEWAY_CREDENTIALS_INVALID"],
+    ["IncompleteSignatureException is the gateway's credentials", serviceError("IncompleteSignatureException", 403), "GATEWAY_CREDENTIALS_INVALID"],
     ["an AccessDeniedException with the model's 400 is ACCESS_DENIED", modelException("AccessDeniedException", ssoOidc.AccessDeniedException as unknown as ExceptionClass), "ACCESS_DENIED"],
-    ["any other 403 is the gateway's fault", serviceError("Forbidden", 403), "INTERNAL_SERVER_ERROR"],
+    ["any other 403 is the gateway's credentials or permissions", serviceError("Forbidden", 403), "GATEWAY_CREDENTIALS_INVALID"],
     ["ThrottlingException is SLOW_DOWN", serviceError("ThrottlingException", 400), "SLOW_DOWN"],
     ["an unknown 429 is SLOW_DOWN", serviceError("Unknown", 429), "SLOW_DOWN"],
     ["an unknown 502 is UPSTREAM_UNAVAILABLE", serviceError("Unknown", 502), "UPSTREAM_UNAVAILABLE"],
@@ -92,7 +92,7 @@ describe("mapUpstreamError: failures outside the model", () => {
     ["ECONNRESET is UPSTREAM_UNAVAILABLE", Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "UPSTREAM_UNAVAILABLE"],
     ["ECONNREFUSED is UPSTREAM_UNAVAILABLE", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "UPSTREAM_UNAVAILABLE"],
     ["a connection error wrapped as a cause is UPSTREAM_UNAVAILABLE", new Error("request failed", { cause: Object.assign(new Error("x"), { code: "ETIMEDOUT" }) }), "UPSTREAM_UNAVAILABLE"],
-    ["a credential-chain failure is the gateway's fault", Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }), "INTERNAL_SERVER_ERROR"],
+    ["a credential-chain failure is the gateway's credentials", Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }), "GATEWAY_CREDENTIALS_INVALID"],
     ["a programming error is the gateway's fault", new TypeError("cannot read properties of undefined"), "INTERNAL_SERVER_ERROR"],
     ["a thrown string is the gateway's fault", "boom", "INTERNAL_SERVER_ERROR"],
   ];
@@ -100,9 +100,11 @@ describe("mapUpstreamError: failures outside the model", () => {
     expect(mapUpstreamError(error).code).toBe(code);
   });
 
-  it("maps a 403 AccessDeniedException to INTERNAL_SERVER_ERROR", () => {
+  it("maps a 403 AccessDeniedException (the gateway's principal) to GATEWAY_CREDENTIALS_INVALID with AWS's request id only", () => {
     const error = new ssoOidc.AccessDeniedException({ message: "not authorized to perform sso-oauth:CreateTokenWithIAM", $metadata: { httpStatusCode: 403, requestId: "req-403" } });
-    expect(mapUpstreamError(error)).toMatchObject({ code: "INTERNAL_SERVER_ERROR", retryable: false, details: { awsException: "AccessDeniedException", awsRequestId: "req-403" } });
+    Object.assign(error, { error_description: "User arn:aws:iam::123456789012:user/gw is not authorized" });
+    const mapped = mapUpstreamError(error);
+    expect({ code: mapped.code, retryable: mapped.retryable, details: mapped.details }).toEqual({ code: "GATEWAY_CREDENTIALS_INVALID", retryable: false, details: { awsRequestId: "req-403" } });
   });
 
   it("passes a GatewayError through unchanged", () => {
@@ -113,5 +115,27 @@ describe("mapUpstreamError: failures outside the model", () => {
   it("keeps the SDK error as the cause, for logs", () => {
     const error = serviceError("Unknown", 502);
     expect(mapUpstreamError(error).cause).toBe(error);
+  });
+});
+
+describe("describeCredentialProblem: the cause of GATEWAY_CREDENTIALS_INVALID, named", () => {
+  const serviceError = (name: string) => new ssoOidc.SSOOIDCServiceException({ name, $fault: "client", message: "m", $metadata: { httpStatusCode: 403 } });
+
+  it.each([
+    ["UnrecognizedClientException", "unrecognized-key", "AWS does not recognise the gateway's access key id (UnrecognizedClientException, HTTP 403): it is wrong, deleted or belongs to another partition"],
+    ["InvalidSignatureException", "bad-signature", "AWS rejected the gateway's request signature (InvalidSignatureException, HTTP 403): the secret access key does not match the access key id, or the clock is off"],
+    ["ExpiredTokenException", "expired", "the gateway's temporary AWS credentials have expired (ExpiredTokenException, HTTP 403)"],
+    ["AccessDeniedException", "access-denied", "AWS denied the gateway's own principal (AccessDeniedException, HTTP 403): its IAM policy must allow sso-oauth:CreateTokenWithIAM"],
+    ["Forbidden", "rejected", "AWS refused the gateway's own credentials (Forbidden, HTTP 403)"],
+  ])("%s → %s", (name, cause, reason) => {
+    expect(describeCredentialProblem(serviceError(name))).toEqual({ cause, reason });
+  });
+
+  it("names missing credentials as missing, not as a refusal by AWS, without copying the provider's message (a credential_process error quotes its command)", () => {
+    const error = Object.assign(new Error("Command failed: fetch-creds --token s3cr3t-token"), { name: "CredentialsProviderError" });
+    expect(describeCredentialProblem(error)).toEqual({
+      cause: "missing",
+      reason: "no AWS credentials: the SDK's default credential chain found none (CredentialsProviderError); nothing was sent to AWS. Provide them by environment variables, shared files or profile, or a container, web-identity or instance role",
+    });
   });
 });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { createUpstream, type CreateUpstreamOptions } from "../../../src/upstream/index.js";
-import { ReplayGuardedRetryStrategy, withoutReplay } from "../../../src/upstream/replay-guard.js";
+import { withCallPolicy } from "../../../src/upstream/call-policy.js";
+import { ReplayGuardedRetryStrategy } from "../../../src/upstream/replay-guard.js";
 
 const logger = createLogger({ level: "silent" });
 const base: CreateUpstreamOptions = { region: "us-east-1", endpoint: "http://127.0.0.1:1", credentials: { accessKeyId: "AKID", secretAccessKey: "SECRET" }, timeoutMs: 200, connectTimeoutMs: 200, maxAttempts: 1, logger };
@@ -16,6 +17,8 @@ describe("createUpstream options", () => {
     [{ timeoutMs: 0 }, "createUpstream: options.timeoutMs must be an integer >= 1 (got 0)"],
     [{ connectTimeoutMs: 1.5 }, "createUpstream: options.connectTimeoutMs must be an integer >= 1 (got 1.5)"],
     [{ maxAttempts: 0 }, "createUpstream: options.maxAttempts must be an integer >= 1 (got 0)"],
+    [{ deadlineMs: 0 }, "createUpstream: options.deadlineMs must be an integer >= 1 (got 0)"],
+    [{ singleUseAnswerTimeoutMs: -5 }, "createUpstream: options.singleUseAnswerTimeoutMs must be an integer >= 1 (got -5)"],
     [{ credentials: { accessKeyId: "AKID", secretAccessKey: "" } }, "createUpstream: options.credentials must have a non-empty accessKeyId and secretAccessKey when given"],
   ];
   it.each(cases)("rejects %j with a message restating the contract", (overrides, message) => {
@@ -30,18 +33,48 @@ describe("createUpstream timeouts", () => {
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  it("throws UPSTREAM_UNAVAILABLE when a server accepts the request and never answers", async () => {
+  /** A server that accepts every request and never answers; counts requests and the ones the client closed. */
+  async function hangingServer(): Promise<{ url: string; requests: () => number; closedByClient: () => number }> {
     let requests = 0;
-    server = createServer(() => void requests++); // never responds
+    let closed = 0;
+    server = createServer((request) => {
+      requests++;
+      request.socket.once("close", () => void closed++);
+    });
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const upstream = createUpstream({ ...base, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 250 });
-    const started = Date.now();
-    const error = await upstream.createTokenWithIAM({ clientId: "c", grantType: "refresh_token", refreshToken: "r" }).catch((caught: unknown) => caught);
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, closedByClient: () => closed };
+  }
+  const JWT_BEARER = { clientId: "c", grantType: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: "a" } as const;
+
+  it("throws UPSTREAM_UNAVAILABLE when a server accepts the request and never answers", async () => {
+    const hanging = await hangingServer();
+    const upstream = createUpstream({ ...base, endpoint: hanging.url, timeoutMs: 250 });
+    const error = await upstream.createTokenWithIAM(JWT_BEARER).catch((caught: unknown) => caught);
     upstream.destroy();
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(Date.now() - started).toBeLessThan(1500);
-    expect(requests).toBe(1);
+    expect(hanging.requests()).toBe(1);
+  });
+
+  it("ends a replayable call at deadlineMs, before its attempt's own timeout, and aborts the request in flight", async () => {
+    const hanging = await hangingServer();
+    const upstream = createUpstream({ ...base, endpoint: hanging.url, timeoutMs: 60_000, maxAttempts: 3, deadlineMs: 300 });
+    const error = await upstream.createTokenWithIAM(JWT_BEARER).catch((caught: unknown) => caught);
+    expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
+    expect((error as GatewayError).message).toBe("Identity Center did not answer within the gateway's deadline (300 ms, retries included). Retry later.");
+    await expect.poll(hanging.closedByClient).toBe(1);
+    expect(hanging.requests()).toBe(1);
+    upstream.destroy();
+  });
+
+  it("lets a refresh wait past timeoutMs, up to singleUseAnswerTimeoutMs, then UPSTREAM_UNAVAILABLE after one request", async () => {
+    const hanging = await hangingServer();
+    const upstream = createUpstream({ ...base, endpoint: hanging.url, timeoutMs: 50, maxAttempts: 3, deadlineMs: 100, singleUseAnswerTimeoutMs: 600 });
+    const error = await upstream.createTokenWithIAM({ clientId: "c", grantType: "refresh_token", refreshToken: "r" }).catch((caught: unknown) => caught);
+    expect((error as GatewayError).code).toBe("UPSTREAM_UNAVAILABLE");
+    expect((error as GatewayError).message).toBe("Identity Center did not answer within 600 ms.");
+    expect(hanging.requests()).toBe(1);
+    upstream.destroy();
   });
 
   it("throws UPSTREAM_UNAVAILABLE when nothing listens", async () => {
@@ -62,7 +95,7 @@ describe("createUpstream circuit breaker options", () => {
 
   it("reports a closed circuit before any call", () => {
     const upstream = createUpstream(base);
-    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" });
+    expect(upstream.health()).toEqual({ ok: true, circuit: "closed", credentials: "ok", detail: "circuit closed: Identity Center answers" });
     upstream.destroy();
   });
 });
@@ -84,10 +117,22 @@ describe("ReplayGuardedRetryStrategy backoff", () => {
     expect(new Set(firstDelays).size).toBeGreaterThan(3);
   });
 
-  it("refuses a retry inside withoutReplay unless the fault was throttling", async () => {
+  const policy = (replayable: boolean, signal = new AbortController().signal) => ({ replayable, attemptTimeoutMs: 1000, signal });
+
+  it("refuses a retry of a non-replayable call unless the fault was throttling", async () => {
     const strategy = new ReplayGuardedRetryStrategy(3);
     const token = await strategy.acquireInitialRetryToken("sso-oidc");
-    await expect(withoutReplay(() => strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" }))).rejects.toThrow("retry refused: the request is not replayable");
-    await expect(withoutReplay(() => strategy.refreshRetryTokenForRetry(token, { errorType: "SERVER_ERROR" }))).rejects.toThrow("retry refused: the request is not replayable");
+    const retry = (errorType: "TRANSIENT" | "SERVER_ERROR" | "THROTTLING") => withCallPolicy(policy(false), () => strategy.refreshRetryTokenForRetry(token, { errorType }));
+    await expect(retry("TRANSIENT")).rejects.toThrow("retry refused: the request is not replayable");
+    await expect(retry("SERVER_ERROR")).rejects.toThrow("retry refused: the request is not replayable");
+    await expect(retry("THROTTLING")).resolves.toBeDefined();
+  });
+
+  it("refuses every retry once the call's signal is aborted (its deadline passed)", async () => {
+    const strategy = new ReplayGuardedRetryStrategy(3);
+    const token = await strategy.acquireInitialRetryToken("sso-oidc");
+    const controller = new AbortController();
+    controller.abort();
+    await expect(withCallPolicy(policy(true, controller.signal), () => strategy.refreshRetryTokenForRetry(token, { errorType: "THROTTLING" }))).rejects.toThrow("retry refused: the call's deadline has passed");
   });
 });
