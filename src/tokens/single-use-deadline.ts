@@ -1,4 +1,5 @@
-import { GatewayError } from "../errors/error-codes.js";
+import type { Counter } from "prom-client";
+import { GatewayError, isGatewayError } from "../errors/error-codes.js";
 import type { Keyspace } from "../store/keyspace.js";
 import { describeError } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
@@ -45,6 +46,40 @@ export function answerByDeadline(
       },
     );
   });
+}
+
+export interface SingleUseDeadline {
+  /** Runs a single-use exchange's flight, answering its caller by the deadline (see answerByDeadline); logs and counts what happens after. */
+  run(grant: string, flight: (call: SingleUseCall) => Promise<IssuedToken>): Promise<IssuedToken>;
+  /** The flight kept a late answer for the caller's retry. */
+  kept(grant: string): void;
+}
+
+/**
+ * UPSTREAM_DEADLINE_MS for single-use grants, with its operator signals: the deadline passing is
+ * logged at error and counted (`deadline`), a late answer kept is counted (`kept`), a call that
+ * fails after its caller was answered is logged at error and counted (`failed`).
+ */
+export function createSingleUseDeadline(options: { deadlineMs: number; logger: StoreLogger; counter?: Pick<Counter<"grant" | "outcome">, "inc"> | undefined }): SingleUseDeadline {
+  const { deadlineMs, logger, counter } = options;
+  return {
+    run(grant, flight) {
+      return answerByDeadline(deadlineMs, (call) => flight(call).catch((error: unknown) => {
+        if (call.late) {
+          counter?.inc({ grant, outcome: "failed" });
+          logger.error({ grant, code: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" }, "single-use exchange: the call that passed UPSTREAM_DEADLINE_MS failed; the caller's retry will call again");
+        }
+        throw error;
+      }), () => {
+        counter?.inc({ grant, outcome: "deadline" });
+        logger.error({ grant, deadlineMs }, "single-use exchange passed UPSTREAM_DEADLINE_MS: answered UPSTREAM_UNAVAILABLE; the upstream call goes on and its answer is kept for the retry");
+      });
+    },
+    kept(grant) {
+      counter?.inc({ grant, outcome: "kept" });
+      logger.warn({ grant }, "single-use exchange: kept the late answer for the caller's retry");
+    },
+  };
 }
 
 /** How long an authorization code's late answer waits for the caller's retry. Short: a code's own life is minutes. */

@@ -11,10 +11,11 @@ import { createSingleFlight } from "./coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
-import { createRefreshFamilies, type FamilyVerdict } from "./refresh-family.js";
+import { createRefreshFamilies } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
-import { answerByDeadline, createLateCodeAnswers, type SingleUseCall } from "./single-use-deadline.js";
+import { createReuseGuard } from "./reuse-guard.js";
+import { createLateCodeAnswers, createSingleUseDeadline } from "./single-use-deadline.js";
 import { createStoreFailureLog } from "./store-failure-log.js";
 import { GRANT_TYPE_URIS, type IssuedToken } from "./token.types.js";
 
@@ -132,6 +133,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   });
   const lateCodes = createLateCodeAnswers({ store, keyspace, logger });
   const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
+  const reuse = createReuseGuard({ families, logger, storeFailures, counter: metrics?.refreshReuse });
+  const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
 
   /** The one place a request leaves for AWS. */
   async function callUpstream(request: ValidTokenRequest): Promise<IssuedToken> {
@@ -204,38 +207,17 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     });
   }
 
-  /** A revoked family's token, or a rotated one whose successor was refreshed (a reuse: revokes the family), never reaches AWS. */
-  async function refuseReuse(request: ValidTokenRequest, verdict: FamilyVerdict): Promise<void> {
-    if (verdict.kind === "revoked") {
-      metrics?.refreshReuse?.inc({ outcome: "revoked" });
-      logger.warn({ event: "refresh_token_family_revoked", family: verdict.family, clientId: request.clientId }, "refresh reuse: refused a refresh token of a revoked family");
-      throw reuseRefusal();
-    }
-    if (verdict.kind !== "reused") return;
-    metrics?.refreshReuse?.inc({ outcome: "reuse" });
-    try {
-      await families.revoke(verdict.family);
-    } catch (error) {
-      storeFailures.report("refresh family revocation", error);
-    }
-    logger.warn(
-      { event: "refresh_token_reuse", family: verdict.family, clientId: request.clientId },
-      "refresh reuse: a rotated refresh token was presented after its successor was refreshed; revoked its whole family",
-    );
-    throw reuseRefusal();
-  }
-
   async function refresh(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
     const verdict = await families.inspect(request);
-    await refuseReuse(request, verdict);
+    await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
     try {
-      return await singleUse(request, (call) => fly(request, fingerprint, async () => {
+      return await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
         call.led = true;
         // Another replica may have rotated this token between our grace check and our lock.
         const current = await families.inspect(request);
-        await refuseReuse(request, current);
+        await reuse.refuse(request, current);
         const rotated = await grace.successorOf(request);
         if (rotated) return servedInGrace(request, rotated);
         const token = await callUpstream(request);
@@ -243,13 +225,13 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         await grace.remember(request, token);
         await families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family);
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
-        if (call.late) lateAnswerKept(request);
+        if (call.late) singleUse.kept(request.grantType);
         return token;
       }, singleUseFlights));
     } catch (error) {
       // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
-      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled && !reuseRefusals.has(error)) {
-        await refuseReuse(request, await families.inspect(request));
+      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled && !reuse.isRefusal(error)) {
+        await reuse.refuse(request, await families.inspect(request));
         const late = await grace.successorOf(request);
         if (late) return servedInGrace(request, late);
       }
@@ -260,41 +242,17 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   async function authorizationCode(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
     const kept = await lateCodes.find(fingerprint);
     if (kept) return kept;
-    return singleUse(request, (call) => fly(request, fingerprint, async () => {
+    return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
       call.led = true;
       const late = await lateCodes.find(fingerprint);
       if (late) return late;
       const token = await callUpstream(request);
       if (call.late) {
         await lateCodes.keep(fingerprint, token);
-        lateAnswerKept(request);
+        singleUse.kept(request.grantType);
       }
       return token;
     }, singleUseFlights));
-  }
-
-  /** Answers the caller by the deadline; a call that fails after it is logged (the caller already has UPSTREAM_UNAVAILABLE). */
-  function singleUse(request: ValidTokenRequest, run: (call: SingleUseCall) => Promise<IssuedToken>): Promise<IssuedToken> {
-    const grant = request.grantType;
-    let late: SingleUseCall | undefined;
-    return answerByDeadline(deadlineMs, (call) => {
-      late = call;
-      return run(call).catch((error: unknown) => {
-        if (call.late) {
-          metrics?.singleUseLate?.inc({ grant, outcome: "failed" });
-          logger.error({ grant, code: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" }, "single-use exchange: the call that passed UPSTREAM_DEADLINE_MS failed; the caller's retry will call again");
-        }
-        throw error;
-      });
-    }, () => {
-      metrics?.singleUseLate?.inc({ grant, outcome: "deadline" });
-      logger.error({ grant, deadlineMs, led: late?.led }, "single-use exchange passed UPSTREAM_DEADLINE_MS: answered UPSTREAM_UNAVAILABLE; the upstream call goes on and its answer is kept for the retry");
-    });
-  }
-
-  function lateAnswerKept(request: ValidTokenRequest): void {
-    metrics?.singleUseLate?.inc({ grant: request.grantType, outcome: "kept" });
-    logger.warn({ grant: request.grantType }, "single-use exchange: kept the late answer for the caller's retry");
   }
 
   function servedInGrace(request: ValidTokenRequest, successor: IssuedToken): IssuedToken {
@@ -323,14 +281,6 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       return token;
     },
   };
-}
-
-/** INVALID_GRANT errors of reuse detection: final (never answered from the grace window afterwards). */
-const reuseRefusals = new WeakSet<GatewayError>();
-function reuseRefusal(): GatewayError {
-  const error = new GatewayError("INVALID_GRANT");
-  reuseRefusals.add(error);
-  return error;
 }
 
 /** The grants whose answers the response cache may serve again (an authorization code and a refresh token are single-use). */

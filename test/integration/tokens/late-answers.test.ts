@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../../support/gateway-process.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
-import { jwtBearer, refresh, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
+import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
 import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf } from "./token-state-support.js";
 
 /**
@@ -21,27 +21,45 @@ const keyPrefix = uniqueKeyPrefix("late-answers");
 const redis = rawRedis();
 let emulator: TestEmulator;
 let replicas: GatewayProcess[] = [];
+/** One gateway on the memory store (no REDIS_URL): the in-process flight is the whole coordination. */
+let loner: GatewayProcess | undefined;
+const SLOW_SETTINGS = { UPSTREAM_DEADLINE_MS: String(DEADLINE_MS), UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_ATTEMPTS: "1" };
 
 const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.CreateTokenWithIAM;
 const slowNextCall = () => emulator.dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: UPSTREAM_LATENCY_MS, count: 1 });
 const kept = (replica: GatewayProcess, grant: string) => metricValue(replica, `idc_gateway_single_use_late_total{grant="${grant}",outcome="kept"}`);
 
 beforeAll(async () => {
-  if (!redisReachable) return;
   emulator = await startTestEmulator();
-  ({ replicas } = await startReplicas(2, {
-    emulator, redisUrl: SHARED_REDIS_URL, keyPrefix,
-    env: { UPSTREAM_DEADLINE_MS: String(DEADLINE_MS), UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_ATTEMPTS: "1" },
-  }));
+  const memoryEnv = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: SLOW_SETTINGS }, "late-answers-memory-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
+  loner = await startGateway({ env: memoryEnv });
+  if (!redisReachable) return;
+  ({ replicas } = await startReplicas(2, { emulator, redisUrl: SHARED_REDIS_URL, keyPrefix, env: SLOW_SETTINGS }));
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  if (redisReachable) {
-    await deleteKeysWithPrefix(redis, keyPrefix);
-    await emulator.stop();
-  }
+  await Promise.all([...replicas, loner].map((replica) => replica?.stop()));
+  if (redisReachable) await deleteKeysWithPrefix(redis, keyPrefix);
+  await emulator.stop();
   redis.disconnect();
+});
+
+describe("late answers of a single-use grant in one process (memory store)", () => {
+  it("answers a slow refresh UPSTREAM_UNAVAILABLE at the deadline, then gives the caller's retries (at once, and after the answer arrived) the new tokens, with one upstream call", async () => {
+    const gateway = loner!;
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-memory" });
+    const session = (await jwtBearer(gateway, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(gateway, "REFRESH_TOKEN");
+    await slowNextCall();
+    const before = await calls();
+
+    expect(outcomeOf(await refresh(gateway, session.refreshToken!))).toBe("UPSTREAM_UNAVAILABLE");
+    const retry = await refresh(gateway, session.refreshToken!);
+    expect(outcomeOf(retry)).toBe("ok");
+    await eventually("the late answer was kept", async () => (await kept(gateway, "REFRESH_TOKEN")) > keptBefore);
+    expect((await refresh(gateway, session.refreshToken!)).body.data?.refreshToken).toEqual(retry.body.data!.refreshToken);
+    expect((await calls()) - before).toBe(1);
+  });
 });
 
 describe.skipIf(!redisReachable)("late answers of single-use grants", () => {
