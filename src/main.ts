@@ -72,14 +72,15 @@ async function main(): Promise<void> {
   // would hide the reason behind restarts, and /readyz keeps the replica out of rotation meanwhile.
   if (!emulator) await upstream.checkCredentials();
   running.upstream = upstream;
+  const metrics = createGatewayMetrics();
   const store = createGatewayStore({
     redisUrl: config.redisUrl,
     logger,
     keyPrefix: config.coordination?.redisKeyPrefix ?? "",
     ...(config.coordination ? { memory: { maxEntries: config.coordination.cacheMaxEntries, maxBytes: config.coordination.cacheMaxBytes } } : {}),
+    onFailure: (cause) => metrics.storeFailures.inc({ cause }),
   });
   running.store = store;
-  const metrics = createGatewayMetrics();
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics });
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application });

@@ -19,6 +19,12 @@ export interface GatewayMetrics {
   readonly singleFlight: Counter<"role">;
   /** Requests refused before execution, by reason (`rate_limited`, `max_aliases`, `body_too_large`, …). */
   readonly rejections: Counter<"reason">;
+  /** Store operations that failed and were served from process memory or skipped, by cause (`unreachable`, `writes-refused`, `error`). */
+  readonly storeFailures: Counter<"cause">;
+  /** Rotated refresh tokens presented after their successor was refreshed: the family was revoked (`reuse`), or a revoked family's token was refused (`revoked`). */
+  readonly refreshReuse: Counter<"outcome">;
+  /** Single-use exchanges (refresh, authorization code) past UPSTREAM_DEADLINE_MS, by grant and outcome (`deadline`: caller answered UPSTREAM_UNAVAILABLE; `kept`: the late answer was kept for the retry; `failed`: it never came). */
+  readonly singleUseLate: Counter<"grant" | "outcome">;
 }
 
 export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
@@ -46,5 +52,8 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     cacheLookups: new Counter({ name: "idc_gateway_cache_lookups_total", help: "Response cache lookups by result.", labelNames: ["result"], registers }),
     singleFlight: new Counter({ name: "idc_gateway_single_flight_total", help: "Single-flight participation by role.", labelNames: ["role"], registers }),
     rejections: new Counter({ name: "idc_gateway_rejections_total", help: "Requests refused before execution, by reason.", labelNames: ["reason"], registers }),
+    storeFailures: new Counter({ name: "idc_gateway_store_failures_total", help: "Store operations that failed (served from process memory or skipped), by cause.", labelNames: ["cause"], registers }),
+    refreshReuse: new Counter({ name: "idc_gateway_refresh_reuse_total", help: "Refresh-token reuse: families revoked (reuse) and tokens of revoked families refused (revoked).", labelNames: ["outcome"], registers }),
+    singleUseLate: new Counter({ name: "idc_gateway_single_use_late_total", help: "Single-use exchanges past UPSTREAM_DEADLINE_MS, by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
   };
 }

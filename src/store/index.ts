@@ -6,6 +6,7 @@
 import { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 import { createRedisStore } from "./redis-store.js";
 import { createResilientStore } from "./resilient-store.js";
+import type { StoreFailureCause } from "./store-errors.js";
 import type { Store, StoreLogger } from "./store.types.js";
 
 export interface GatewayStoreOptions {
@@ -16,6 +17,8 @@ export interface GatewayStoreOptions {
   keyPrefix?: string;
   /** Bounds of the memory store (and of the fallback used while Redis is unreachable). */
   memory?: MemoryStoreOptions;
+  /** Counts each Redis operation that failed and was served from process memory, by cause (for /metrics). */
+  onFailure?: (cause: StoreFailureCause) => void;
 }
 
 export function createGatewayStore(options: GatewayStoreOptions): Store {
@@ -24,6 +27,7 @@ export function createGatewayStore(options: GatewayStoreOptions): Store {
     primary: createRedisStore({ url: options.redisUrl, keyPrefix: options.keyPrefix ?? "", logger: options.logger }),
     fallback: createMemoryStore(options.memory),
     logger: options.logger,
+    ...(options.onFailure ? { onFailure: options.onFailure } : {}),
   });
 }
 
@@ -31,6 +35,6 @@ export type { Store, StoreHealth, StoreHealthStatus, StoreKind, StoreLogger, Mes
 export { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { createRedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { createResilientStore, type ResilientStoreOptions } from "./resilient-store.js";
-export { StoreUnavailableError, isStoreUnavailable } from "./store-errors.js";
+export { StoreUnavailableError, isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 export { createKeyspace, SealedValueError, KEY_NAMESPACE, type Keyspace } from "./keyspace.js";
 export { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";

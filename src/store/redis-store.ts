@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import { StoreUnavailableError } from "./store-errors.js";
+import { StoreUnavailableError, isStoreUnavailable, isWriteRefusal } from "./store-errors.js";
 import { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
 import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
 import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -31,6 +31,10 @@ interface ScriptCommands {
 const DELETE_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 // PTTL < 0 also repairs a counter left without expiry (e.g. written by hand), so no window lives forever.
 const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+/** The one key health() writes (no secret in it; it expires by itself). */
+const HEALTH_PROBE_KEY = "idc:v1:health-probe";
+const HEALTH_PROBE_TTL_MS = 10_000;
 
 // These states mean "known down right now": fail fast instead of queueing behind a dead socket.
 const DOWN_STATUSES = new Set(["reconnecting", "close", "end", "disconnecting"]);
@@ -74,7 +78,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     }
   }
   function toUnavailable(error: unknown): Error {
-    if (/ReplyError/.test((error as Error)?.name ?? "")) return error as Error;
+    if (/ReplyError/.test((error as Error)?.name ?? "")) {
+      // Redis answers but will not write (maxmemory + noeviction, read-only replica): a store failure, not a bad request.
+      return isWriteRefusal(describeError(error)) ? new StoreUnavailableError(describeError(error), "writes-refused") : error as Error;
+    }
     // A flushed queue says only "max retries" or "Connection is closed": the socket's own error says why.
     const generic = (error as Error)?.name === "MaxRetriesPerRequestError" || /Connection is closed/.test(describeError(error));
     return new StoreUnavailableError(generic && lastError !== "not connected yet" ? lastError : describeError(error));
@@ -174,10 +181,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async health() {
       try {
-        await command(() => client.ping());
+        // A write, not a PING: a Redis that answers but refuses writes (maxmemory with noeviction)
+        // cannot keep locks, hand-offs or grace successors, so it is not healthy.
+        await command(() => client.set(keyPrefix + HEALTH_PROBE_KEY, "1", "PX", HEALTH_PROBE_TTL_MS));
         return { ok: true, status: "up", detail: `${description}: ok` };
       } catch (error) {
-        return { ok: false, status: "down", detail: `redis unreachable (${describeError(error).replace(/^redis unreachable \((.*)\)$/, "$1")})` };
+        return { ok: false, status: "down", detail: isStoreUnavailable(error) ? describeError(error) : `redis unreachable (${describeError(error)})` };
       }
     },
 

@@ -1,5 +1,5 @@
 import { createMemoryStore } from "./memory-store.js";
-import { isStoreUnavailable } from "./store-errors.js";
+import { isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 import { assertPositiveInteger, describeError } from "./store-options.js";
 import { silentStoreLogger, type Store, type StoreHealth, type StoreLogger, type Unsubscribe } from "./store.types.js";
 
@@ -11,32 +11,41 @@ export interface ResilientStoreOptions {
   logger?: StoreLogger;
   /** While degraded, how often the primary is probed (health) to switch back. Default 1000. */
   probeIntervalMs?: number;
+  /** Called once per primary operation that failed and was served by the fallback (for /metrics). */
+  onFailure?: (cause: StoreFailureCause) => void;
 }
 
-type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: string };
+type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: string; cause: StoreFailureCause };
 
 /**
  * Keeps the gateway answering when Redis is not: an operation the primary cannot serve is
  * served by a process-local fallback, and so are all later ones (without touching the dead
  * primary) until a background probe finds the primary healthy again — no restart needed.
- * One warning per outage, one info line on recovery. While degraded, locks, results and
- * counters are per process: single-flight and caching still work, just not across replicas.
+ * One line per outage (a warning when Redis is unreachable; an error when it answers but refuses
+ * writes, e.g. maxmemory with noeviction: an operator must act), one info line on recovery. While
+ * degraded, locks, results and counters are per process: single-flight and caching still work,
+ * just not across replicas. The primary's health() writes, so recovery waits until writes succeed.
  *
  * Pub/sub: a subscription listens on both backends (the primary's survives reconnects), and
  * a message is published on whichever backend is active, so no handler receives it twice.
  */
 export function createResilientStore(options: ResilientStoreOptions): Store {
   const { primary, logger, probeIntervalMs } = getValidResilientStoreOptions(options);
+  const onFailure = options.onFailure ?? (() => {});
   const fallback = options.fallback ?? createMemoryStore();
   let mode: Mode = { name: "primary" };
   let probeTimer: NodeJS.Timeout | undefined;
   let probing = false;
   let closed = false;
 
-  function enterFallback(reason: string): void {
+  function enterFallback(reason: string, cause: StoreFailureCause): void {
     if (mode.name === "fallback" || closed) return;
-    mode = { name: "fallback", since: Date.now(), reason };
-    logger.warn({ store: primary.kind, reason }, "store degraded: redis unreachable, serving from process memory until it answers again");
+    mode = { name: "fallback", since: Date.now(), reason, cause };
+    if (cause === "writes-refused") {
+      logger.error({ store: primary.kind, cause, reason }, "store degraded: redis refuses writes, serving from process memory until it accepts them again (free memory or raise maxmemory)");
+    } else {
+      logger.warn({ store: primary.kind, reason }, "store degraded: redis unreachable, serving from process memory until it answers again");
+    }
     probeTimer = setInterval(probe, probeIntervalMs);
     probeTimer.unref();
   }
@@ -47,7 +56,7 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     try {
       const health = await primary.health();
       if (health.ok && mode.name === "fallback" && !closed) {
-        logger.info({ store: primary.kind, outageMs: Date.now() - mode.since }, "store recovered: redis reachable again");
+        logger.info({ store: primary.kind, outageMs: Date.now() - mode.since }, mode.cause === "writes-refused" ? "store recovered: redis accepts writes again" : "store recovered: redis reachable again");
         mode = { name: "primary" };
         clearInterval(probeTimer);
       }
@@ -63,7 +72,8 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
         return await operation(primary);
       } catch (error) {
         if (!isStoreUnavailable(error)) throw error;
-        enterFallback(unavailableReason(error.message));
+        onFailure(error.failure);
+        enterFallback(unavailableReason(error.message), error.failure);
       }
     }
     return operation(fallback);
@@ -86,7 +96,8 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
           stops.push(await primary.subscribe(channel, handler));
         } catch (error) {
           if (!isStoreUnavailable(error)) throw error;
-          enterFallback(unavailableReason(error.message));
+          onFailure(error.failure);
+          enterFallback(unavailableReason(error.message), error.failure);
         }
       }
       return async () => {
@@ -98,10 +109,13 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
       if (mode.name === "primary") {
         const health = await primary.health();
         if (health.ok) return health;
-        enterFallback(unavailableReason(health.detail));
+        const cause: StoreFailureCause = /^redis refuses writes/.test(health.detail) ? "writes-refused" : "unreachable";
+        onFailure(cause);
+        enterFallback(unavailableReason(health.detail), cause);
       }
       const reason = mode.name === "fallback" ? mode.reason : "closed";
-      return { ok: true, status: "degraded", detail: `degraded: redis unreachable (${reason}); serving from process memory, not shared with other replicas` };
+      const what = mode.name === "fallback" && mode.cause === "writes-refused" ? "redis refuses writes" : "redis unreachable";
+      return { ok: true, status: "degraded", detail: `degraded: ${what} (${reason}); serving from process memory, not shared with other replicas` };
     },
 
     async close() {
@@ -112,9 +126,9 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
   };
 }
 
-/** "redis unreachable (connect ECONNREFUSED …)" → "connect ECONNREFUSED …". */
+/** "redis unreachable (connect ECONNREFUSED …)" → "connect ECONNREFUSED …" (same for "redis refuses writes (…)"). */
 function unavailableReason(message: string): string {
-  return describeError(message).replace(/^redis unreachable \((.*)\)$/, "$1");
+  return describeError(message).replace(/^redis (?:unreachable|refuses writes) \((.*)\)$/, "$1");
 }
 
 function getValidResilientStoreOptions(options: ResilientStoreOptions): { primary: Store; logger: StoreLogger; probeIntervalMs: number } {

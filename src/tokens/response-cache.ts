@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Keyspace } from "../store/keyspace.js";
+import { describeError as describe } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
 import { decodeIssuedToken, encodeIssuedToken, remainingLifeMs } from "./issued-token-codec.js";
 import type { IssuedToken } from "./token.types.js";
@@ -17,7 +18,7 @@ export interface ResponseCacheOptions {
   now?: () => number;
 }
 
-/** `hit`: served; `miss`: nothing cached; `stale`: cached, but with too little life left to serve. */
+/** `hit`: served; `miss`: nothing cached; `stale`: cached, but with too little life left to serve (or past its assertion's exp). */
 export type CacheLookup = { result: "hit"; token: IssuedToken } | { result: "miss" | "stale" };
 
 export interface ResponseCache {
@@ -26,9 +27,24 @@ export interface ResponseCache {
    * hit needs no promise; a miss or a stale entry is left to `lookup` (which counts and drops it).
    */
   peek(fingerprint: string): IssuedToken | undefined;
-  lookup(fingerprint: string): Promise<CacheLookup>;
-  /** Keeps `token` until its remaining life falls to the margin; no-op for tokens without expiresIn or too little life. */
-  save(fingerprint: string, token: IssuedToken): Promise<void>;
+  /** `notAfter`: epoch ms after which the exchange's own input (the assertion's exp) no longer holds; a shared entry is served only before it. */
+  lookup(fingerprint: string, notAfter?: number): Promise<CacheLookup>;
+  /**
+   * Keeps `token` until its remaining life falls to the margin, and never past `notAfter` (the
+   * assertion's exp); no-op for tokens without expiresIn or too little life.
+   */
+  save(fingerprint: string, token: IssuedToken, notAfter?: number): Promise<void>;
+  /**
+   * The gateway rotated `refreshToken`: the cached answer holding it (if any) is dropped here, in
+   * the shared store, and (by a published eviction) from every replica's process-local level.
+   */
+  forgetAnswerHolding(clientId: string, refreshToken: string): Promise<void>;
+}
+
+/** A local entry: the answer, and until when (epoch ms) it may be served; computed once at insertion, so a hit only compares. */
+interface CacheEntry {
+  token: IssuedToken;
+  until: number;
 }
 
 /**
@@ -36,32 +52,45 @@ export interface ResponseCache {
  * process-local LRU (bounded by entries and bytes; the hot path, no I/O) in front of the
  * store, where, on Redis, entries are shared by replicas with TTL = remaining life − margin and
  * sealed at rest. Keys are HMACs of the exchange fingerprint: no secret input in any key.
+ * An entry never outlives its inputs: its life is capped at the assertion's exp, and it is
+ * dropped once the gateway rotates the refresh token it holds (a sealed link from that token's
+ * HMAC key to the fingerprint finds it; an eviction message tells the other replicas).
  * A store failure is never the caller's failure: the cache is an optimisation.
  */
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const { store, keyspace, minTtlMs, logger } = options;
   const now = options.now ?? Date.now;
   const shared = store.kind !== "memory";
-  const local = new LRUCache<string, IssuedToken>({
+  const local = new LRUCache<string, CacheEntry>({
     max: options.maxEntries,
     maxSize: options.maxBytes,
-    sizeCalculation: (token, key) => approximateBytes(token) + key.length,
+    sizeCalculation: (entry, key) => approximateBytes(entry.token) + key.length,
   });
+  const evictions = keyspace.key("token-cache-evict");
+  // Fingerprints are HMACs under the gateway secret: safe to publish. A replica that misses a message
+  // (Redis down) keeps the entry until its own bounds: the same as before rotation was tracked.
+  if (shared) {
+    store.subscribe(evictions, (message) => local.delete(message.toString("utf8"))).catch((error: unknown) => {
+      logger.warn({ reason: describe(error) }, "response cache: could not subscribe to evictions");
+    });
+  }
 
-  /** How long `token` may still be served from now; ≤ 0 = not at all. */
-  const servableMs = (token: IssuedToken): number => (remainingLifeMs(token, now()) ?? 0) - minTtlMs;
+  /** Until when (epoch ms) `token` may be served: its access token's life less the margin, capped at `notAfter`. */
+  const servableUntil = (token: IssuedToken, notAfter: number | undefined): number =>
+    Math.min((remainingLifeMs(token, 0) ?? Number.NEGATIVE_INFINITY) - minTtlMs, notAfter ?? Number.POSITIVE_INFINITY);
+  const linkKey = (clientId: string, refreshToken: string): string => keyspace.key("token-cache-link", clientId, refreshToken);
 
   return {
     peek(fingerprint) {
       const cached = local.get(fingerprint);
-      return cached !== undefined && servableMs(cached) > 0 ? cached : undefined;
+      return cached !== undefined && cached.until > now() ? cached.token : undefined;
     },
 
-    async lookup(fingerprint) {
+    async lookup(fingerprint, notAfter) {
       // The local level is keyed by the fingerprint itself (already an HMAC under the gateway secret): a hit costs no further hashing.
       const cached = local.get(fingerprint);
       if (cached !== undefined) {
-        if (servableMs(cached) > 0) return { result: "hit", token: cached };
+        if (cached.until > now()) return { result: "hit", token: cached.token };
         local.delete(fingerprint);
         return { result: "stale" };
       }
@@ -71,9 +100,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         const sealed = await store.get(key);
         if (sealed === null) return { result: "miss" };
         const token = decodeIssuedToken(keyspace.open(key, sealed));
-        const ttlMs = Math.floor(servableMs(token));
+        const until = servableUntil(token, notAfter);
+        const ttlMs = Math.floor(until - now());
         if (ttlMs <= 0) return { result: "stale" };
-        local.set(fingerprint, token, { ttl: ttlMs });
+        local.set(fingerprint, { token, until }, { ttl: ttlMs });
         return { result: "hit", token };
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: lookup failed; treating as a miss");
@@ -81,16 +111,38 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       }
     },
 
-    async save(fingerprint, token) {
-      const ttlMs = Math.floor(servableMs(token));
+    async save(fingerprint, token, notAfter) {
+      const until = servableUntil(token, notAfter);
+      const ttlMs = Math.floor(until - now());
       if (ttlMs <= 0) return;
-      local.set(fingerprint, token, { ttl: ttlMs });
-      if (!shared) return;
+      local.set(fingerprint, { token, until }, { ttl: ttlMs });
       const key = keyspace.key("token-cache", fingerprint);
       try {
-        await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs);
+        const writes: Array<Promise<void>> = [];
+        if (token.refreshToken !== undefined) {
+          const link = linkKey(token.clientId, token.refreshToken);
+          writes.push(store.set(link, keyspace.seal(link, Buffer.from(fingerprint, "utf8")), ttlMs));
+        }
+        if (shared) writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
+        await Promise.all(writes);
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: could not store a response");
+      }
+    },
+
+    async forgetAnswerHolding(clientId, refreshToken) {
+      const link = linkKey(clientId, refreshToken);
+      try {
+        const sealed = await store.get(link);
+        if (sealed === null) return;
+        const fingerprint = keyspace.open(link, sealed).toString("utf8");
+        local.delete(fingerprint);
+        await store.delete(link);
+        if (!shared) return;
+        await store.delete(keyspace.key("token-cache", fingerprint));
+        await store.publish(evictions, Buffer.from(fingerprint, "utf8"));
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "response cache: could not drop the answer of a rotated refresh token");
       }
     },
   };
@@ -111,8 +163,4 @@ export function approximateBytes(token: IssuedToken): number {
   }
   for (const scope of token.scope ?? []) bytes += scope.length + 3;
   return bytes;
-}
-
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 200);
 }

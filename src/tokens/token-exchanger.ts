@@ -4,14 +4,19 @@ import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
-import type { Upstream, UpstreamTokenRequest } from "../upstream/index.js";
+import { singleUseAnswerTimeoutMs, type Upstream, type UpstreamTokenRequest } from "../upstream/index.js";
+import { assertionExpiresAt } from "./assertion-expiry.js";
 import { createLocalSingleFlight } from "./coordination/local-single-flight.js";
 import { createSingleFlight } from "./coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
+import { createRefreshFamilies } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
+import { createReuseGuard } from "./reuse-guard.js";
+import { createLateCodeAnswers, createSingleUseDeadline } from "./single-use-deadline.js";
+import { createStoreFailureLog } from "./store-failure-log.js";
 import { GRANT_TYPE_URIS, type IssuedToken } from "./token.types.js";
 
 /** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
@@ -20,9 +25,11 @@ export interface ApplicationRateLimit {
 }
 
 /** The metrics the token service records (a subset of createGatewayMetrics()). */
-export type TokenMetrics = Pick<GatewayMetrics, "cacheLookups" | "singleFlight" | "upstreamCalls" | "upstreamDuration">;
+export type TokenMetrics = Pick<GatewayMetrics, "cacheLookups" | "singleFlight" | "upstreamCalls" | "upstreamDuration">
+  & Partial<Pick<GatewayMetrics, "storeFailures" | "refreshReuse" | "singleUseLate">>;
 
-export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination">;
+export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination">
+  & Partial<Pick<GatewayConfig, "upstreamDeadlineMs">>;
 
 /** The documented defaults (config-variables.ts), for configs built without loadConfig. */
 export const DEFAULT_COORDINATION: CoordinationConfig = {
@@ -32,7 +39,11 @@ export const DEFAULT_COORDINATION: CoordinationConfig = {
   cacheMaxBytes: 64 * 1024 * 1024,
   singleFlightWaitMs: undefined,
   redisKeyPrefix: "",
+  refreshReuseDetection: true,
+  refreshFamilyTtlSeconds: 2_592_000,
 };
+/** UPSTREAM_DEADLINE_MS's documented default, for configs built without loadConfig. */
+const DEFAULT_DEADLINE_MS = 10_000;
 
 export interface TokenExchangerDeps {
   config: ExchangeConfig;
@@ -72,23 +83,42 @@ export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeo
 }
 
 /**
+ * How long a single-use grant's flight (refresh, authorization code) may hold its lock: until its
+ * upstream call settles, however late (singleUseAnswerTimeoutMs), so no retry presents the same
+ * grant to AWS while AWS may still be consuming it.
+ */
+export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtlMs>[0] & { upstreamDeadlineMs: number }): number {
+  return Math.max(singleFlightLockTtlMs(config), singleUseAnswerTimeoutMs(config) + LOCK_SLACK_MS);
+}
+
+/**
  * The process-wide exchange pipeline, shared by every request:
- * - JWT bearer and token exchange: the response cache, then single-flight; a fresh answer is cached.
- * - Refresh: the grace window, then single-flight; the answer becomes the presented token's successor.
- * - Authorization code: single-flight only, its result never reused after the flight.
+ * - JWT bearer and token exchange: the response cache (never past the assertion's exp), then
+ *   single-flight; a fresh answer is cached.
+ * - Refresh: reuse detection (a revoked family, or a rotated token whose successor was refreshed,
+ *   is refused before any upstream call), the grace window, then single-flight; the answer becomes
+ *   the presented token's successor, and a cached answer holding the presented token is dropped.
+ * - Authorization code: single-flight only, its result never reused after the flight (except a
+ *   late answer, kept for the caller's retry).
+ * Single-use grants answer their caller by UPSTREAM_DEADLINE_MS while the call goes on.
  * Every real upstream call passes the application rate limit first and is measured.
  */
 export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit } = deps;
   const settings = config.coordination ?? DEFAULT_COORDINATION;
   const graceMs = settings.refreshGraceSeconds * 1000;
+  const deadlineMs = config.upstreamDeadlineMs ?? DEFAULT_DEADLINE_MS;
   const lockTtlMs = singleFlightLockTtlMs(config);
+  const waitTimeoutMs = settings.singleFlightWaitMs ?? 2 * lockTtlMs;
   // One process (memory store): the in-process flight map is the whole coordination; the store's
   // lock, sealed hand-off and publish exist for replicas on Redis (kept while Redis is down: the
-  // resilient store recovers to it).
-  const flights = store.kind === "memory"
-    ? createLocalSingleFlight()
-    : createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: settings.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
+  // resilient store recovers to it). Single-use grants hold their lock until their call settles.
+  const [flights, singleUseFlights] = store.kind === "memory"
+    ? [createLocalSingleFlight(), createLocalSingleFlight()]
+    : [
+      createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs, logger, ...FLIGHT_HAND_OFF }),
+      createSingleFlight({ store, keyspace, lockTtlMs: singleUseLockTtlMs({ ...config, upstreamDeadlineMs: deadlineMs }), waitTimeoutMs, logger, ...FLIGHT_HAND_OFF }),
+    ];
   const cache = createResponseCache({
     store, keyspace, logger,
     minTtlMs: settings.cacheMinTtlSeconds * 1000,
@@ -96,6 +126,15 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     maxBytes: settings.cacheMaxBytes,
   });
   const grace = createRefreshGrace({ store, keyspace, graceMs, logger });
+  const families = createRefreshFamilies({
+    store, keyspace, logger,
+    enabled: settings.refreshReuseDetection ?? true,
+    ttlMs: (settings.refreshFamilyTtlSeconds ?? 2_592_000) * 1000,
+  });
+  const lateCodes = createLateCodeAnswers({ store, keyspace, logger });
+  const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
+  const reuse = createReuseGuard({ families, logger, storeFailures, counter: metrics?.refreshReuse });
+  const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
 
   /** The one place a request leaves for AWS. */
   async function callUpstream(request: ValidTokenRequest): Promise<IssuedToken> {
@@ -114,11 +153,34 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     }
   }
 
-  async function fly(request: ValidTokenRequest, fingerprint: string, call: () => Promise<IssuedToken>): Promise<IssuedToken> {
-    const { value, role } = await flights.run(fingerprint, call, issuedTokenCodec);
-    metrics?.singleFlight.inc({ role });
-    if (role === "follower") logger.debug({ grant: request.grantType }, "single-flight: joined an identical exchange");
-    return value;
+  /**
+   * Single-flight around `call`. Nothing is lost to the store: when the call succeeded and a store
+   * step after it failed, its answer is returned anyway; when coordination failed before the call
+   * started, the call runs without it (logged at error once per cause, counted).
+   */
+  async function fly(request: ValidTokenRequest, fingerprint: string, call: () => Promise<IssuedToken>, via = flights): Promise<IssuedToken> {
+    let started = false;
+    let answer: IssuedToken | undefined;
+    const tracked = async (): Promise<IssuedToken> => {
+      started = true;
+      answer = await call();
+      return answer;
+    };
+    try {
+      const { value, role } = await via.run(fingerprint, tracked, issuedTokenCodec);
+      metrics?.singleFlight.inc({ role });
+      if (role === "follower") logger.debug({ grant: request.grantType }, "single-flight: joined an identical exchange");
+      return value;
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
+      if (answer !== undefined) {
+        storeFailures.report("single-flight after the upstream answered", error);
+        return answer;
+      }
+      if (started) throw error;
+      storeFailures.report("single-flight before the upstream call", error);
+      return call();
+    }
   }
 
   function countLookup(request: ValidTokenRequest, result: CacheLookup["result"]): void {
@@ -127,39 +189,70 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   }
 
   async function replayable(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
-    const lookup = await cache.lookup(fingerprint);
-    countLookup(request, lookup.result);
-    if (lookup.result === "hit") return lookup.token;
+    // A JWT-bearer answer is served no longer than its assertion holds; one with no readable exp is not cached.
+    const notAfter = request.grantType === "JWT_BEARER" ? assertionExpiresAt(request.assertion) : undefined;
+    const cacheable = request.grantType !== "JWT_BEARER" || notAfter !== undefined;
+    if (cacheable) {
+      const lookup = await cache.lookup(fingerprint, notAfter);
+      countLookup(request, lookup.result);
+      if (lookup.result === "hit") return lookup.token;
+    }
     return fly(request, fingerprint, async () => {
       // Another replica may have finished this exchange between our lookup and our lock.
-      const recheck = await cache.lookup(fingerprint);
-      if (recheck.result === "hit") return recheck.token;
+      const recheck = cacheable ? await cache.lookup(fingerprint, notAfter) : undefined;
+      if (recheck?.result === "hit") return recheck.token;
       const token = await callUpstream(request);
-      await cache.save(fingerprint, token);
+      if (cacheable) await cache.save(fingerprint, token, notAfter);
       return token;
     });
   }
 
   async function refresh(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+    const verdict = await families.inspect(request);
+    await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
     try {
-      return await fly(request, fingerprint, async () => {
+      return await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
+        call.led = true;
         // Another replica may have rotated this token between our grace check and our lock.
+        const current = await families.inspect(request);
+        await reuse.refuse(request, current);
         const rotated = await grace.successorOf(request);
         if (rotated) return servedInGrace(request, rotated);
         const token = await callUpstream(request);
+        // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
+        await families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family);
+        if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
+        if (call.late) singleUse.kept(request.grantType);
         return token;
-      });
+      }, singleUseFlights));
     } catch (error) {
       // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
-      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled) {
+      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled && !reuse.isRefusal(error)) {
+        await reuse.refuse(request, await families.inspect(request));
         const late = await grace.successorOf(request);
         if (late) return servedInGrace(request, late);
       }
       throw error;
     }
+  }
+
+  async function authorizationCode(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+    const kept = await lateCodes.find(fingerprint);
+    if (kept) return kept;
+    return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
+      call.led = true;
+      const late = await lateCodes.find(fingerprint);
+      if (late) return late;
+      const token = await callUpstream(request);
+      if (call.late) {
+        await lateCodes.keep(fingerprint, token);
+        singleUse.kept(request.grantType);
+      }
+      return token;
+    }, singleUseFlights));
   }
 
   function servedInGrace(request: ValidTokenRequest, successor: IssuedToken): IssuedToken {
@@ -177,7 +270,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         case "REFRESH_TOKEN":
           return refresh(request, fingerprint);
         case "AUTHORIZATION_CODE":
-          return fly(request, fingerprint, () => callUpstream(request));
+          return authorizationCode(request, fingerprint);
       }
     },
 

@@ -95,16 +95,48 @@ describe("response cache", () => {
     expect(approximateBytes({ ...full, accessToken: `${full.accessToken}more` })).toBe(approximateBytes(full) + 4);
   });
 
-  it("on a shared store, writes a sealed value (no token in clear) with TTL = remaining life − margin under an HMAC key", async () => {
+  it("on a shared store, writes a sealed value (no token in clear) with TTL = remaining life − margin under an HMAC key, and a sealed link from its refresh token", async () => {
     const store = sharedStore();
     const now = Date.now();
     const cache = createResponseCache({ store, keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
     await cache.save("fp-secret-input", token(now - 600_000, 3600));
-    expect(store.writes).toHaveLength(1);
-    const [write] = store.writes;
-    expect(write!.key).toMatch(/^idc:v1:token-cache:[A-Za-z0-9_-]{43}$/);
-    expect(write!.ttlMs).toBe((3600 - 600 - 300) * 1000);
-    expect(write!.value.toString("latin1")).not.toContain("secret");
+    expect(store.writes.map((write) => write.key.replace(/:[A-Za-z0-9_-]{43}$/, ":<hmac>")).sort()).toEqual(["idc:v1:token-cache-link:<hmac>", "idc:v1:token-cache:<hmac>"]);
+    for (const write of store.writes) {
+      expect(write.ttlMs).toBe((3600 - 600 - 300) * 1000);
+      expect(write.value.toString("latin1")).not.toContain("secret");
+    }
+  });
+
+  it("serves an answer no longer than the notAfter it was saved with (the assertion's exp), on every level", async () => {
+    let now = 1_000_000;
+    const store = sharedStore();
+    const writer = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    const reader = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    const issued = token(now, 3600);
+    const exp = now + 60_000;
+    await writer.save("fp", issued, exp);
+    expect(store.writes.every((write) => write.ttlMs === 60_000)).toBe(true);
+    expect(await reader.lookup("fp", exp)).toEqual({ result: "hit", token: issued });
+    now = exp - 1;
+    expect(writer.peek("fp")).toBe(issued);
+    now = exp;
+    expect(writer.peek("fp")).toBeUndefined();
+    expect(reader.peek("fp")).toBeUndefined();
+    expect(await writer.lookup("fp", exp)).toEqual({ result: "stale" });
+  });
+
+  it("drops the answer holding a refresh token once it is rotated, here and (by a published eviction) on another replica", async () => {
+    const store = sharedStore();
+    const replicaA = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const replicaB = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const issued = token(Date.now(), 3600);
+    await replicaA.save("fp", issued);
+    expect(await replicaB.lookup("fp")).toEqual({ result: "hit", token: issued });
+    await replicaA.forgetAnswerHolding(APP, issued.refreshToken!);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(replicaA.peek("fp")).toBeUndefined();
+    expect(replicaB.peek("fp")).toBeUndefined();
+    expect(await replicaB.lookup("fp")).toEqual({ result: "miss" });
   });
 
   it("on a shared store, a second replica (its own local LRU) is served what the first cached, with the original issuedAt", async () => {

@@ -1,0 +1,20 @@
+/**
+ * When a JWT-bearer assertion stops being valid: its payload's `exp` (seconds since the epoch),
+ * decoded but not verified (AWS verifies it; the gateway only needs to know how long an answer
+ * built from it may be served again). Undefined when the assertion is not a compact JWT with a
+ * numeric `exp`: such an answer is not cached at all (the cache never outlives its inputs, and
+ * an input whose end cannot be read has no known end). Runs on a cache miss only, never on a hit.
+ */
+export function assertionExpiresAt(assertion: string | undefined): number | undefined {
+  if (assertion === undefined) return undefined;
+  const first = assertion.indexOf(".");
+  const second = first < 0 ? -1 : assertion.indexOf(".", first + 1);
+  if (first <= 0 || second < 0) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(assertion.slice(first + 1, second), "base64url").toString("utf8"));
+    const exp = payload !== null && typeof payload === "object" ? (payload as { exp?: unknown }).exp : undefined;
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,100 @@
+import type { Keyspace } from "../store/keyspace.js";
+import { describeError as describe } from "../store/store-options.js";
+import type { Store, StoreLogger } from "../store/store.types.js";
+import type { ValidTokenRequest } from "./grant-validation.js";
+import type { IssuedToken } from "./token.types.js";
+
+export interface RefreshFamiliesOptions {
+  store: Store;
+  keyspace: Keyspace;
+  /** False: no bookkeeping, every verdict is `unknown` (REFRESH_REUSE_DETECTION=false). */
+  enabled: boolean;
+  /** How long a family's bookkeeping lives after its last refresh, ms (REFRESH_FAMILY_TTL_SECONDS). */
+  ttlMs: number;
+  logger: StoreLogger;
+}
+
+/**
+ * What the gateway knows about a presented refresh token:
+ * - `unknown`: never rotated through this gateway (or its bookkeeping expired): a family root.
+ * - `live`: a descendant this gateway handed out, not rotated yet.
+ * - `rotated`: rotated, and its successor has not been refreshed: a concurrent caller (grace window).
+ * - `reused`: rotated, and its successor was refreshed too: the token is being replayed.
+ * - `revoked`: its family was revoked after a reuse: refused, whatever AWS would say.
+ */
+export type FamilyVerdict = { kind: "unknown" } | { kind: "live" | "rotated" | "reused" | "revoked"; family: string };
+
+/**
+ * Refresh-token families (RFC 9700 §4.14.2): each refresh token the gateway rotates gets a node
+ * `{ family, successor }` under an HMAC key of the application and the token; the root's key
+ * digest names the family (an HMAC: safe to log). Identity Center has no revocation API, so a
+ * revoked family is a marker the gateway itself checks before any upstream call, on every
+ * replica sharing the store. Each refresh writes two nodes of fixed size with a TTL: bounded.
+ * A store failure never fails a refresh: the bookkeeping is lost for that token, not the tokens.
+ */
+export interface RefreshFamilies {
+  readonly enabled: boolean;
+  inspect(request: ValidTokenRequest): Promise<FamilyVerdict>;
+  /** Records the rotation of the presented token into `successor.refreshToken`, in `family` (undefined: the presented token is the root). */
+  recordRotation(request: ValidTokenRequest, successor: IssuedToken, family: string | undefined): Promise<void>;
+  revoke(family: string): Promise<void>;
+}
+
+interface FamilyNode {
+  /** The family id (the root node key's digest). */
+  f: string;
+  /** The successor's node key, once this token was rotated. */
+  s?: string;
+}
+
+export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {
+  const { store, keyspace, enabled, ttlMs, logger } = options;
+  const nodeKey = (clientId: string, refreshToken: string): string => keyspace.key("refresh-node", clientId, refreshToken);
+  const revokedKey = (family: string): string => keyspace.key("refresh-family-revoked", family);
+
+  async function readNode(key: string): Promise<FamilyNode | undefined> {
+    const sealed = await store.get(key);
+    if (sealed === null) return undefined;
+    const node = JSON.parse(keyspace.open(key, sealed).toString("utf8")) as FamilyNode;
+    return typeof node?.f === "string" ? node : undefined;
+  }
+
+  function writeNode(key: string, node: FamilyNode): Promise<void> {
+    return store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(node), "utf8")), ttlMs);
+  }
+
+  return {
+    enabled,
+
+    async inspect(request) {
+      if (!enabled || request.refreshToken === undefined) return { kind: "unknown" };
+      try {
+        const node = await readNode(nodeKey(request.clientId, request.refreshToken));
+        if (node === undefined) return { kind: "unknown" };
+        if ((await store.get(revokedKey(node.f))) !== null) return { kind: "revoked", family: node.f };
+        if (node.s === undefined) return { kind: "live", family: node.f };
+        const successor = await readNode(node.s);
+        return { kind: successor?.s === undefined ? "rotated" : "reused", family: node.f };
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "refresh families: lookup failed; treating the token as unknown");
+        return { kind: "unknown" };
+      }
+    },
+
+    async recordRotation(request, successor, family) {
+      if (!enabled || request.refreshToken === undefined || successor.refreshToken === undefined) return;
+      const presented = nodeKey(request.clientId, request.refreshToken);
+      const next = nodeKey(successor.clientId, successor.refreshToken);
+      const id = family ?? presented.slice(presented.lastIndexOf(":") + 1);
+      try {
+        await Promise.all([writeNode(presented, { f: id, s: next }), writeNode(next, { f: id })]);
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "refresh families: could not record a rotation");
+      }
+    },
+
+    async revoke(family) {
+      await store.set(revokedKey(family), Buffer.from("revoked"), ttlMs);
+    },
+  };
+}

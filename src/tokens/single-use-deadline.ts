@@ -1,0 +1,121 @@
+import type { Counter } from "prom-client";
+import { GatewayError, isGatewayError } from "../errors/error-codes.js";
+import type { Keyspace } from "../store/keyspace.js";
+import { describeError } from "../store/store-options.js";
+import type { Store, StoreLogger } from "../store/store.types.js";
+import { decodeIssuedToken, encodeIssuedToken } from "./issued-token-codec.js";
+import type { IssuedToken } from "./token.types.js";
+
+/** What a single-use exchange's flight learns while it runs: whether this caller leads it, and whether its caller was already answered. */
+export interface SingleUseCall {
+  /** Set by the flight's function: this caller made the upstream call (followers wait for theirs). */
+  led: boolean;
+  /** Set at the deadline: the caller was answered UPSTREAM_UNAVAILABLE; the answer, when it comes, is late. */
+  late: boolean;
+}
+
+/**
+ * Answers the caller of a single-use exchange (refresh token, authorization code) by `deadlineMs`
+ * while the upstream call it leads goes on: AWS may already have consumed the grant, so the call is
+ * neither cut short nor replayed, and its late answer is kept by the flight for the caller's retry.
+ * A caller that joined another caller's call (a retry) waits for that call's answer instead,
+ * bounded by the single-flight wait: its grant must not reach AWS a second time.
+ */
+export function answerByDeadline(
+  deadlineMs: number,
+  run: (call: SingleUseCall) => Promise<IssuedToken>,
+  onDeadline: () => void,
+): Promise<IssuedToken> {
+  const call: SingleUseCall = { led: false, late: false };
+  const outcome = run(call);
+  return new Promise<IssuedToken>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (!call.led) return;
+      call.late = true;
+      onDeadline();
+      reject(new GatewayError("UPSTREAM_UNAVAILABLE", "Identity Center did not answer in time; retry this request to receive its answer."));
+    }, deadlineMs);
+    outcome.then(
+      (token) => {
+        clearTimeout(timer);
+        resolve(token);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export interface SingleUseDeadline {
+  /** Runs a single-use exchange's flight, answering its caller by the deadline (see answerByDeadline); logs and counts what happens after. */
+  run(grant: string, flight: (call: SingleUseCall) => Promise<IssuedToken>): Promise<IssuedToken>;
+  /** The flight kept a late answer for the caller's retry. */
+  kept(grant: string): void;
+}
+
+/**
+ * UPSTREAM_DEADLINE_MS for single-use grants, with its operator signals: the deadline passing is
+ * logged at error and counted (`deadline`), a late answer kept is counted (`kept`), a call that
+ * fails after its caller was answered is logged at error and counted (`failed`).
+ */
+export function createSingleUseDeadline(options: { deadlineMs: number; logger: StoreLogger; counter?: Pick<Counter<"grant" | "outcome">, "inc"> | undefined }): SingleUseDeadline {
+  const { deadlineMs, logger, counter } = options;
+  return {
+    run(grant, flight) {
+      return answerByDeadline(deadlineMs, (call) => flight(call).catch((error: unknown) => {
+        if (call.late) {
+          counter?.inc({ grant, outcome: "failed" });
+          logger.error({ grant, code: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" }, "single-use exchange: the call that passed UPSTREAM_DEADLINE_MS failed; the caller's retry will call again");
+        }
+        throw error;
+      }), () => {
+        counter?.inc({ grant, outcome: "deadline" });
+        logger.error({ grant, deadlineMs }, "single-use exchange passed UPSTREAM_DEADLINE_MS: answered UPSTREAM_UNAVAILABLE; the upstream call goes on and its answer is kept for the retry");
+      });
+    },
+    kept(grant) {
+      counter?.inc({ grant, outcome: "kept" });
+      logger.warn({ grant }, "single-use exchange: kept the late answer for the caller's retry");
+    },
+  };
+}
+
+/** How long an authorization code's late answer waits for the caller's retry. Short: a code's own life is minutes. */
+export const LATE_CODE_ANSWER_TTL_MS = 5 * 60_000;
+
+/**
+ * Late answers of authorization codes, sealed, keyed by the exchange fingerprint (which covers the
+ * code and its PKCE verifier: only the caller holding both can collect it). Shared across
+ * replicas through the store. A store failure is logged and never fails the exchange.
+ */
+export interface LateCodeAnswers {
+  find(fingerprint: string): Promise<IssuedToken | undefined>;
+  keep(fingerprint: string, token: IssuedToken): Promise<void>;
+}
+
+export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspace; logger: StoreLogger }): LateCodeAnswers {
+  const { store, keyspace, logger } = options;
+  const keyOf = (fingerprint: string): string => keyspace.key("late-code-answer", fingerprint);
+  return {
+    async find(fingerprint) {
+      const key = keyOf(fingerprint);
+      try {
+        const sealed = await store.get(key);
+        return sealed === null ? undefined : decodeIssuedToken(keyspace.open(key, sealed));
+      } catch (error) {
+        logger.warn({ reason: describeError(error) }, "late answers: lookup failed");
+        return undefined;
+      }
+    },
+    async keep(fingerprint, token) {
+      const key = keyOf(fingerprint);
+      try {
+        await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), LATE_CODE_ANSWER_TTL_MS);
+      } catch (error) {
+        logger.error({ reason: describeError(error) }, "late answers: could not keep an authorization code's late answer");
+      }
+    },
+  };
+}

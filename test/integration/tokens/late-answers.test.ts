@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
+import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf } from "./token-state-support.js";
+
+/**
+ * A single-use grant whose upstream answer comes after UPSTREAM_DEADLINE_MS: the caller is
+ * answered UPSTREAM_UNAVAILABLE, the call goes on, its answer is kept, and the caller's retry (on
+ * either of two replicas sharing Redis) gets it — with exactly one call to the emulator.
+ * The upstream's own per-attempt timeout is set high and retries off, so only the deadline acts.
+ */
+const redisReachable = await isSharedRedisReachable();
+if (!redisReachable) warnRedisMissing("tokens/late-answers.test.ts");
+
+const DEADLINE_MS = 300;
+const UPSTREAM_LATENCY_MS = 600;
+const REDIRECT_URI = "https://mywebapp.example/redirect";
+const keyPrefix = uniqueKeyPrefix("late-answers");
+const redis = rawRedis();
+let emulator: TestEmulator;
+let replicas: GatewayProcess[] = [];
+/** One gateway on the memory store (no REDIS_URL): the in-process flight is the whole coordination. */
+let loner: GatewayProcess | undefined;
+const SLOW_SETTINGS = { UPSTREAM_DEADLINE_MS: String(DEADLINE_MS), UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_ATTEMPTS: "1" };
+
+const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.CreateTokenWithIAM;
+const slowNextCall = () => emulator.dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: UPSTREAM_LATENCY_MS, count: 1 });
+const kept = (replica: GatewayProcess, grant: string) => metricValue(replica, `idc_gateway_single_use_late_total{grant="${grant}",outcome="kept"}`);
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  const memoryEnv = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: SLOW_SETTINGS }, "late-answers-memory-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
+  loner = await startGateway({ env: memoryEnv });
+  if (!redisReachable) return;
+  ({ replicas } = await startReplicas(2, { emulator, redisUrl: SHARED_REDIS_URL, keyPrefix, env: SLOW_SETTINGS }));
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([...replicas, loner].map((replica) => replica?.stop()));
+  if (redisReachable) await deleteKeysWithPrefix(redis, keyPrefix);
+  await emulator.stop();
+  redis.disconnect();
+});
+
+describe("late answers of a single-use grant in one process (memory store)", () => {
+  it("answers a slow refresh UPSTREAM_UNAVAILABLE at the deadline, then gives the caller's retries (at once, and after the answer arrived) the new tokens, with one upstream call", async () => {
+    const gateway = loner!;
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-memory" });
+    const session = (await jwtBearer(gateway, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(gateway, "REFRESH_TOKEN");
+    await slowNextCall();
+    const before = await calls();
+
+    expect(outcomeOf(await refresh(gateway, session.refreshToken!))).toBe("UPSTREAM_UNAVAILABLE");
+    const retry = await refresh(gateway, session.refreshToken!);
+    expect(outcomeOf(retry)).toBe("ok");
+    await eventually("the late answer was kept", async () => (await kept(gateway, "REFRESH_TOKEN")) > keptBefore);
+    expect((await refresh(gateway, session.refreshToken!)).body.data?.refreshToken).toEqual(retry.body.data!.refreshToken);
+    expect((await calls()) - before).toBe(1);
+  });
+});
+
+describe.skipIf(!redisReachable)("late answers of single-use grants", () => {
+  it("answers a slow refresh UPSTREAM_UNAVAILABLE at the deadline, then gives the caller's retries (at once, and after the answer arrived, on both replicas) the new tokens, with one upstream call", async () => {
+    const [a, b] = replicas as [GatewayProcess, GatewayProcess];
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh" });
+    const session = (await jwtBearer(a, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(a, "REFRESH_TOKEN");
+    await slowNextCall();
+    const before = await calls();
+
+    const first = await refresh(a, session.refreshToken!);
+    expect(outcomeOf(first)).toBe("UPSTREAM_UNAVAILABLE");
+    const [sameReplica, otherReplica] = await Promise.all([refresh(a, session.refreshToken!), refresh(b, session.refreshToken!)]);
+    expect([outcomeOf(sameReplica), outcomeOf(otherReplica)]).toEqual(["ok", "ok"]);
+    const issued: IssuedTokens = sameReplica.body.data!.refreshToken;
+    expect(issued.refreshToken).not.toBe(session.refreshToken);
+    expect(otherReplica.body.data!.refreshToken).toEqual(issued);
+
+    await eventually("the late answer was kept", async () => (await kept(a, "REFRESH_TOKEN")) > keptBefore);
+    for (const replica of [a, b]) expect((await refresh(replica, session.refreshToken!)).body.data?.refreshToken).toEqual(issued);
+    expect((await calls()) - before).toBe(1);
+
+    const errors = linesAt(a, LEVEL.error).filter((line) => String(line.msg).includes("UPSTREAM_DEADLINE_MS"));
+    expect(errors.map((line) => line.grant)).toContain("REFRESH_TOKEN");
+    expect(await metricValue(a, 'idc_gateway_single_use_late_total{grant="REFRESH_TOKEN",outcome="deadline"}')).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keeps a slow authorization code's late answer for the caller's retry on another replica, with one upstream call", async () => {
+    const [a, b] = replicas as [GatewayProcess, GatewayProcess];
+    const { code } = await emulator.dev.authorize({ redirectUri: REDIRECT_URI, sub: "late-code" });
+    const keptBefore = await kept(a, "AUTHORIZATION_CODE");
+    await slowNextCall();
+    const before = await calls();
+
+    expect(outcomeOf(await authorizationCode(a, code, REDIRECT_URI))).toBe("UPSTREAM_UNAVAILABLE");
+    await eventually("the late answer was kept", async () => (await kept(a, "AUTHORIZATION_CODE")) > keptBefore);
+    const retry = await authorizationCode(b, code, REDIRECT_URI);
+    expect(outcomeOf(retry)).toBe("ok");
+    expect(retry.body.data!.createTokenWithIAM.accessToken).toEqual(expect.any(String));
+    expect((await calls()) - before).toBe(1);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
+import { silentStoreLogger } from "../../../src/store/store.types.js";
+import { createRefreshFamilies } from "../../../src/tokens/refresh-family.js";
+
+const keyspace = createKeyspace({ secret: Buffer.alloc(32, 9) });
+const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+const presented = (refreshToken: string) => ({ clientId: APP, grantType: "REFRESH_TOKEN" as const, refreshToken });
+const issued = (refreshToken: string) => ({ clientId: APP, issuedAt: Date.now(), refreshToken });
+
+describe("refresh-token families", () => {
+  it("knows a root as unknown, a handed-out successor as live, a rotated token as rotated until its successor is refreshed, then as reused", async () => {
+    const families = createRefreshFamilies({ store: createMemoryStore(), keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+    expect(await families.inspect(presented("r0"))).toEqual({ kind: "unknown" });
+    await families.recordRotation(presented("r0"), issued("r1"), undefined);
+    const r1 = await families.inspect(presented("r1"));
+    expect(r1).toMatchObject({ kind: "live", family: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(await families.inspect(presented("r0"))).toEqual({ kind: "rotated", family: (r1 as { family: string }).family });
+    await families.recordRotation(presented("r1"), issued("r2"), (r1 as { family: string }).family);
+    expect(await families.inspect(presented("r0"))).toMatchObject({ kind: "reused" });
+    expect(await families.inspect(presented("r1"))).toMatchObject({ kind: "rotated" });
+    expect(await families.inspect(presented("r2"))).toMatchObject({ kind: "live" });
+  });
+
+  it("marks every member of a revoked family revoked, and keys no token in the store", async () => {
+    const store = createMemoryStore();
+    const keys: string[] = [];
+    const recording = { ...store, set: async (key: string, value: Buffer, ttlMs: number) => { keys.push(key); return store.set(key, value, ttlMs); } };
+    const families = createRefreshFamilies({ store: recording, keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+    await families.recordRotation(presented("aor-secret-0"), issued("aor-secret-1"), undefined);
+    const verdict = await families.inspect(presented("aor-secret-1"));
+    await families.revoke((verdict as { family: string }).family);
+    for (const token of ["aor-secret-0", "aor-secret-1"]) expect(await families.inspect(presented(token))).toMatchObject({ kind: "revoked" });
+    expect(keys.join(" ")).not.toContain("secret");
+    expect(keys).toHaveLength(3);
+  });
+
+  it("does no bookkeeping when disabled (REFRESH_REUSE_DETECTION=false)", async () => {
+    const families = createRefreshFamilies({ store: createMemoryStore(), keyspace, enabled: false, ttlMs: 60_000, logger: silentStoreLogger });
+    await families.recordRotation(presented("r0"), issued("r1"), undefined);
+    expect(await families.inspect(presented("r0"))).toEqual({ kind: "unknown" });
+  });
+});
