@@ -12,7 +12,7 @@ import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
-import { GRANT_TYPE_URIS, type IssuedToken } from "./token.types.js";
+import { GRANT_TYPE_URIS, type IssuedToken, type RequestCaller } from "./token.types.js";
 
 /** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
 export interface ApplicationRateLimit {
@@ -42,12 +42,14 @@ export interface TokenExchangerDeps {
   keyspace: Keyspace;
   metrics?: TokenMetrics | undefined;
   applicationRateLimit?: ApplicationRateLimit | undefined;
+  /** Consulted (with the caller's address) right before every real upstream call, before the application's limit. */
+  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
 }
 
 /** The process-wide exchange pipeline; each call takes a validated exchange and its fingerprint (computed once per request). */
 export interface TokenExchanger {
-  /** AWS's answer, through cache, grace window and single-flight. */
-  exchange(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken>;
+  /** AWS's answer, through cache, grace window and single-flight. `caller` pays for the upstream call, if one is made. */
+  exchange(request: ValidTokenRequest, fingerprint: string, caller?: RequestCaller): Promise<IssuedToken>;
   /**
    * A replayable grant's answer from the process-local response cache, synchronously, or undefined
    * (then `exchange` decides). Counted and logged as a cache hit. The common request of a busy
@@ -76,10 +78,10 @@ export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeo
  * - JWT bearer and token exchange: the response cache, then single-flight; a fresh answer is cached.
  * - Refresh: the grace window, then single-flight; the answer becomes the presented token's successor.
  * - Authorization code: single-flight only, its result never reused after the flight.
- * Every real upstream call passes the application rate limit first and is measured.
+ * Every real upstream call passes the caller's upstream budget and the application rate limit first, and is measured.
  */
 export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
-  const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit } = deps;
+  const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit } = deps;
   const settings = config.coordination ?? DEFAULT_COORDINATION;
   const graceMs = settings.refreshGraceSeconds * 1000;
   const lockTtlMs = singleFlightLockTtlMs(config);
@@ -98,7 +100,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const grace = createRefreshGrace({ store, keyspace, graceMs, logger });
 
   /** The one place a request leaves for AWS. */
-  async function callUpstream(request: ValidTokenRequest): Promise<IssuedToken> {
+  async function callUpstream(request: ValidTokenRequest, caller: RequestCaller | undefined): Promise<IssuedToken> {
+    // The caller's own budget first: a caller over it must not spend the application's shared one.
+    if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
     await applicationRateLimit?.consume(request.clientId);
     const grant = request.grantType;
     const stopTimer = metrics?.upstreamDuration.startTimer({ grant });
@@ -126,7 +130,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     logger.debug({ grant: request.grantType, cache: result }, "response cache lookup");
   }
 
-  async function replayable(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+  async function replayable(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const lookup = await cache.lookup(fingerprint);
     countLookup(request, lookup.result);
     if (lookup.result === "hit") return lookup.token;
@@ -134,13 +138,13 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       // Another replica may have finished this exchange between our lookup and our lock.
       const recheck = await cache.lookup(fingerprint);
       if (recheck.result === "hit") return recheck.token;
-      const token = await callUpstream(request);
+      const token = await callUpstream(request, caller);
       await cache.save(fingerprint, token);
       return token;
     });
   }
 
-  async function refresh(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+  async function refresh(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
     try {
@@ -148,7 +152,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         // Another replica may have rotated this token between our grace check and our lock.
         const rotated = await grace.successorOf(request);
         if (rotated) return servedInGrace(request, rotated);
-        const token = await callUpstream(request);
+        const token = await callUpstream(request, caller);
         await grace.remember(request, token);
         return token;
       });
@@ -169,15 +173,15 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   }
 
   return {
-    async exchange(request, fingerprint) {
+    async exchange(request, fingerprint, caller) {
       switch (request.grantType) {
         case "JWT_BEARER":
         case "TOKEN_EXCHANGE":
-          return replayable(request, fingerprint);
+          return replayable(request, fingerprint, caller);
         case "REFRESH_TOKEN":
-          return refresh(request, fingerprint);
+          return refresh(request, fingerprint, caller);
         case "AUTHORIZATION_CODE":
-          return fly(request, fingerprint, () => callUpstream(request));
+          return fly(request, fingerprint, () => callUpstream(request, caller));
       }
     },
 
