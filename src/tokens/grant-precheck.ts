@@ -61,20 +61,62 @@ function jsonObject(part: string): Record<string, unknown> | undefined {
   }
 }
 
+/** What the pre-check concluded about one assertion: why it cannot be valid, or its `exp` to compare with the clock. */
+type Verdict = { refusal: string } | { refusal?: undefined; exp: number | undefined };
+
+function judge(assertion: string, policy: GrantPrecheckPolicy): Verdict {
+  const decoded = decodeAssertion(assertion);
+  if (!decoded.ok) return { refusal: decoded.reason };
+  const { exp, iss } = decoded.payload;
+  const trusted = policy.trustedTokenIssuers;
+  if (trusted !== undefined && (typeof iss !== "string" || !trusted.includes(iss))) {
+    return { refusal: "The assertion's issuer (iss) is not one of this gateway's trusted token issuers (TRUSTED_TOKEN_ISSUERS)" };
+  }
+  // A non-numeric exp is AWS's to judge; only a definite past is refused here.
+  return { exp: typeof exp === "number" && Number.isFinite(exp) ? exp : undefined };
+}
+
+function enforce(verdict: Verdict, nowMs: number): void {
+  if (verdict.refusal !== undefined) throw refused(verdict.refusal);
+  if (verdict.exp !== undefined && (verdict.exp + ASSERTION_CLOCK_SKEW_SECONDS) * 1000 < nowMs) {
+    throw refused("The assertion has expired (exp is in the past)");
+  }
+}
+
 /** Throws GatewayError("INVALID_GRANT", …, { field: "input.assertion" }) for a grant that cannot be valid; returns otherwise. */
 export function precheckGrant(request: ValidTokenRequest, policy: GrantPrecheckPolicy, nowMs: number = Date.now()): void {
   if (request.grantType !== "JWT_BEARER" || request.assertion === undefined) return;
-  const decoded = decodeAssertion(request.assertion);
-  if (!decoded.ok) throw refused(decoded.reason);
-  const { exp, iss } = decoded.payload;
-  // A non-numeric exp is AWS's to judge; only a definite past is refused here.
-  if (typeof exp === "number" && (exp + ASSERTION_CLOCK_SKEW_SECONDS) * 1000 < nowMs) {
-    throw refused("The assertion has expired (exp is in the past)");
-  }
-  const trusted = policy.trustedTokenIssuers;
-  if (trusted !== undefined && (typeof iss !== "string" || !trusted.includes(iss))) {
-    throw refused("The assertion's issuer (iss) is not one of this gateway's trusted token issuers (TRUSTED_TOKEN_ISSUERS)");
-  }
+  enforce(judge(request.assertion, policy), nowMs);
+}
+
+/** The process-wide pre-check: precheckGrant, with the verdicts of assertions that passed remembered by fingerprint. */
+export interface GrantPrecheck {
+  check(request: ValidTokenRequest, fingerprint: string, nowMs?: number): void;
+}
+
+/**
+ * A busy gateway sees the same assertion again and again (the cached path): its decoded verdict is
+ * kept under the exchange's keyed fingerprint (an HMAC, never the assertion), so a repeat costs a
+ * map lookup and a clock comparison instead of two base64 decodes and JSON.parse. Only passing
+ * verdicts are kept (a flood of garbage cannot evict them), at most `maxEntries` (then cleared).
+ */
+export function createGrantPrecheck(policy: GrantPrecheckPolicy, options: { maxEntries?: number } = {}): GrantPrecheck {
+  const maxEntries = options.maxEntries ?? 4096;
+  const passed = new Map<string, Verdict>();
+  return {
+    check(request, fingerprint, nowMs = Date.now()) {
+      if (request.grantType !== "JWT_BEARER" || request.assertion === undefined) return;
+      let verdict = passed.get(fingerprint);
+      if (verdict === undefined) {
+        verdict = judge(request.assertion, policy);
+        if (verdict.refusal === undefined) {
+          if (passed.size >= maxEntries) passed.clear();
+          passed.set(fingerprint, verdict);
+        }
+      }
+      enforce(verdict, nowMs);
+    },
+  };
 }
 
 function refused(reason: string): GatewayError {

@@ -3,7 +3,7 @@ import type { GatewayConfig, OperationLimits } from "../config/config.types.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import { fingerprintTokenRequest } from "./fingerprint.js";
-import { precheckGrant } from "./grant-precheck.js";
+import { createGrantPrecheck, type GrantPrecheck } from "./grant-precheck.js";
 import { validateTokenRequest, type ValidTokenRequest } from "./grant-validation.js";
 import { asGatewayError, type TokenExchanger } from "./token-exchanger.js";
 import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService, TokenRequest } from "./token.types.js";
@@ -22,6 +22,8 @@ export interface RequestTokenServiceDeps {
   logger: Logger;
   /** Who sent this operation: its exchanges' upstream calls spend this caller's budget. */
   caller?: RequestCaller | undefined;
+  /** The process-wide pre-check (its memo outlives the request); absent: one for this request. */
+  precheck?: GrantPrecheck | undefined;
 }
 
 /**
@@ -41,6 +43,7 @@ export interface RequestTokenServiceDeps {
  */
 export function createRequestTokenService(deps: RequestTokenServiceDeps): RequestTokenService {
   const { config, exchanger, logger, caller } = deps;
+  const precheck = deps.precheck ?? createGrantPrecheck(config);
   const maxExchanges = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_EXCHANGES_PER_OPERATION;
   /** The fingerprints of the distinct exchanges this operation has started. */
   const started = new Set<string>();
@@ -63,8 +66,8 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     let keyed: Keyed;
     try {
       const valid = validateTokenRequest(request, config);
-      precheckGrant(valid, config);
       keyed = { request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) };
+      precheck.check(valid, keyed.fingerprint);
       countExchange(keyed.fingerprint);
     } catch (error) {
       // Invalid input rejects, as every other failure does: callers see one way to fail.

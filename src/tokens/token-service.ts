@@ -3,6 +3,7 @@ import type { Logger } from "../logging/logger.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
+import { createGrantPrecheck } from "./grant-precheck.js";
 import { createRequestTokenService } from "./request-token-service.js";
 import { createTokenExchanger, type ApplicationRateLimit, type TokenMetrics } from "./token-exchanger.js";
 import type { RequestCaller, RequestTokenService } from "./token.types.js";
@@ -41,8 +42,9 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
   const { config, upstream, logger, store, metrics, applicationRateLimit, callerUpstreamRateLimit } = getValidTokenServiceDeps(deps);
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
   const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit });
+  const precheck = createGrantPrecheck(config);
   return {
-    forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller }),
+    forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller, precheck }),
     health: async () => ({ store: await store.health() }),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
-import { ASSERTION_CLOCK_SKEW_SECONDS, precheckGrant } from "../../../src/tokens/grant-precheck.js";
+import { ASSERTION_CLOCK_SKEW_SECONDS, createGrantPrecheck, precheckGrant } from "../../../src/tokens/grant-precheck.js";
 import { validateTokenRequest, type ValidTokenRequest } from "../../../src/tokens/grant-validation.js";
 import type { TokenRequest } from "../../../src/tokens/token.types.js";
 
@@ -212,5 +212,23 @@ describe("precheckGrant lets through, for AWS to decide", () => {
     expect(passes({ ...VALID.REFRESH_TOKEN, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
     expect(passes({ ...VALID.TOKEN_EXCHANGE, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
     expect(passes({ ...VALID.AUTHORIZATION_CODE, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
+  });
+});
+
+describe("createGrantPrecheck", () => {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const bearer = (payload: unknown): ValidTokenRequest => ({ grantType: "JWT_BEARER", clientId: DEFAULT_APP, assertion: `${part({ alg: "RS256" })}.${part(payload)}.${part("sig")}` });
+
+  it("remembers a passing verdict by fingerprint yet compares its exp with the clock on every check", () => {
+    const precheck = createGrantPrecheck({});
+    const exp = 1_800_000_000;
+    precheck.check(bearer({ exp }), "fp-1", exp * 1000);
+    expect(() => precheck.check(bearer({ exp }), "fp-1", (exp + ASSERTION_CLOCK_SKEW_SECONDS + 1) * 1000)).toThrow(expect.objectContaining({ code: "INVALID_GRANT" }));
+  });
+
+  it("judges a refused assertion again each time (refusals are not remembered), and stays bounded", () => {
+    const precheck = createGrantPrecheck({ trustedTokenIssuers: ["https://idp.example"] }, { maxEntries: 2 });
+    for (let i = 0; i < 2; i += 1) expect(() => precheck.check(bearer({ iss: "https://evil.example" }), "fp-evil")).toThrow(expect.objectContaining({ code: "INVALID_GRANT" }));
+    for (let i = 0; i < 5; i += 1) expect(() => precheck.check(bearer({ iss: "https://idp.example", n: i }), `fp-${i}`)).not.toThrow();
   });
 });
