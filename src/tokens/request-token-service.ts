@@ -45,8 +45,8 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
   const { config, exchanger, logger, caller } = deps;
   const precheck = deps.precheck ?? createGrantPrecheck(config);
   const maxExchanges = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_EXCHANGES_PER_OPERATION;
-  /** The fingerprints of the distinct exchanges this operation has started. */
-  const started = new Set<string>();
+  /** The fingerprints of the distinct exchanges this operation has started (created on the first). */
+  let started: Set<string> | undefined;
   /** A validated request with its fingerprint, computed once: the loader's key and the exchange's single-flight/cache key. */
   type Keyed = { request: ValidTokenRequest; fingerprint: string };
 
@@ -77,6 +77,7 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
   };
 
   function countExchange(fingerprint: string): void {
+    started ??= new Set();
     if (started.has(fingerprint)) return;
     if (started.size >= maxExchanges) {
       throw new GatewayError(
