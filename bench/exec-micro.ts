@@ -18,12 +18,14 @@ const doc = parse(`mutation Exchange($assertion: String!) { createTokenWithIAM(i
 const typename = parse("{ __typename }");
 const response = { accessToken: "a".repeat(900), tokenType: "Bearer", expiresIn: 3600, refreshToken: "r".repeat(600), idToken: "i".repeat(700), issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", scope: ["openid", "aws"], awsAdditionalDetails: { identityContext: "x".repeat(200) } };
 const upstream = { createTokenWithIAM: async () => response, health: () => ({ state: "closed" }), destroy() {} } as unknown as Upstream;
-const config = loadConfig({ NODE_ENV: "production", GATEWAY_SECRET: "0".repeat(64), UPSTREAM: "aws", RATE_LIMIT_APP_PER_SECOND: "0" });
+const config = loadConfig({ NODE_ENV: "production", SSO_OIDC_ENDPOINT: "http://127.0.0.1:1", GATEWAY_SECRET: "0".repeat(64), RATE_LIMIT_APP_PER_SECOND: "0" });
 const logger = createLogger({ level: "info" });
 const store = createGatewayStore({ redisUrl: undefined, logger });
 const tokenService = createTokenService({ config, upstream, logger, store });
 const schema = await buildGatewaySchema();
-const vars = { assertion: "eyJ".repeat(300) };
+// A well-formed JWT of a typical IdP assertion's size (~900 characters): the gateway's pre-check decodes it.
+const jwtPart = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const vars = { assertion: `${jwtPart({ alg: "RS256", kid: "bench" })}.${jwtPart({ iss: "https://idp.example", sub: "bench", aud: "gateway", exp: 4_102_444_800, pad: "p".repeat(300) })}.${"s".repeat(342)}` };
 const compiled = compileQuery(schema, doc, "Exchange");
 if (!isCompiledQuery(compiled)) throw new Error("graphql-jit could not compile the exchange");
 const contextValue = () => ({ tokens: tokenService.forRequest(), config, logger, requestId: "r" });

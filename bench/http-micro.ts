@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const emulator = await startBenchEmulator("emulator");
   const env = {
     NODE_ENV: "production", GATEWAY_SECRET: "a".repeat(64), LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1",
-    SSO_OIDC_ENDPOINT: emulator.url, AWS_REGION: REGION, RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0",
+    SSO_OIDC_ENDPOINT: emulator.url, AWS_REGION: REGION, RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0",
   };
   const config = loadConfig(env);
   // Log lines go where a log shipper would read them; here, nowhere (a file write is the same syscall).

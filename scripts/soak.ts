@@ -143,6 +143,8 @@ async function main() {
     AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
   };
   if (RATE_LIMITS === "off") Object.assign(env, { RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0" });
+  // One client address stands for many users: its per-caller upstream budget would measure itself, even with --rate-limits=on.
+  Object.assign(env, { RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" });
   const gateway = await startGateway({ env });
   const emulatorUrl = emulator.url;
   const pid = gateway.child.pid;

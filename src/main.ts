@@ -81,9 +81,10 @@ async function main(): Promise<void> {
     onFailure: (cause) => metrics.storeFailures.inc({ cause }),
   });
   running.store = store;
-  const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics });
+  // REDIS_KEY_PREFIX covers the rate counters too: gateway groups sharing one Redis keep separate budgets.
+  const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
-  const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application });
+  const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, logger, upstreamLabel, store,

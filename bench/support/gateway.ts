@@ -47,6 +47,8 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
       AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
       // One load generator stands for many callers: a per-IP limit would measure 429s, not the gateway.
       RATE_LIMIT_CALLER_PER_SECOND: "0",
+      // Likewise its per-caller upstream budget (2/s by default) would cap every distinct exchange.
+      RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
       // The per-application guard (AWS's 80/s quota) would cap (a) at 80/s; (e) turns it back on.
       RATE_LIMIT_APP_PER_SECOND: "0",
       // The b-floor reference reads this list back as an answer as long as (b)'s (graphql-bodies.ts

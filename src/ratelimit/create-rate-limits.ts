@@ -20,10 +20,13 @@ export interface CreateRateLimitsOptions {
 const BURST_WINDOW_SECONDS = 10;
 
 /**
- * The gateway's two rate limits (rate-limiter-flexible), sized to AWS's quotas by default:
+ * The gateway's rate limits (rate-limiter-flexible), sized to AWS's quotas by default:
  * - per application (clientId): RATE_LIMIT_APP_PER_SECOND exchanges/s (AWS allows 80
  *   CreateTokenWithIAM/s per application, so refusing here is cheaper than an AWS throttle);
- * - per caller (client IP): RATE_LIMIT_CALLER_PER_SECOND requests/s plus RATE_LIMIT_CALLER_BURST.
+ * - per caller (client IP): RATE_LIMIT_CALLER_PER_SECOND requests/s plus RATE_LIMIT_CALLER_BURST;
+ * - per caller (client IP) upstream calls: RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND plus
+ *   RATE_LIMIT_CALLER_UPSTREAM_BURST, so one address cannot spend the application's quota that
+ *   every caller shares (cache hits, grace answers and joined exchanges do not count).
  * A limit set to 0 is off. Keys in the store are the IP or clientId, never a token.
  */
 export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
@@ -31,6 +34,8 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
   const keyPrefix = options.keyPrefix ?? "idcgw:rl";
   const backend: LimiterBackend = redisUrl === undefined ? memoryBackend() : redisBackend({ redisUrl, logger });
   const { applicationPerSecond, callerPerSecond, callerBurst } = config.rateLimits;
+  const callerUpstreamPerSecond = config.rateLimits.callerUpstreamPerSecond ?? 0;
+  const callerUpstreamBurst = config.rateLimits.callerUpstreamBurst ?? 0;
 
   const application =
     applicationPerSecond === 0
@@ -41,23 +46,32 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
           metrics,
         });
 
-  const callerLimiter = () => {
-    const perSecond = backend.limiter({ keyPrefix: `${keyPrefix}:caller`, points: callerPerSecond, durationSeconds: 1 });
-    if (callerBurst === 0) return perSecond;
-    // Over the per-second rate, a caller spends its burst allowance before being refused.
-    return new BurstyRateLimiter(perSecond, backend.limiter({ keyPrefix: `${keyPrefix}:burst`, points: callerBurst, durationSeconds: BURST_WINDOW_SECONDS }));
+  /** A per-second rate (keys.rate) and, over it, a burst allowance (keys.burst) refilled every BURST_WINDOW_SECONDS. */
+  const burstyLimiter = (keys: { rate: string; burst: string }, perSecond: number, burst: number) => {
+    const rate = backend.limiter({ keyPrefix: `${keyPrefix}:${keys.rate}`, points: perSecond, durationSeconds: 1 });
+    if (burst === 0) return rate;
+    return new BurstyRateLimiter(rate, backend.limiter({ keyPrefix: `${keyPrefix}:${keys.burst}`, points: burst, durationSeconds: BURST_WINDOW_SECONDS }));
   };
   const caller =
     callerPerSecond === 0
       ? undefined
-      : rateLimit(callerLimiter(), {
+      : rateLimit(burstyLimiter({ rate: "caller", burst: "burst" }, callerPerSecond, callerBurst), {
           reason: "rate_limited_caller",
           message: (seconds) => `Too many requests from this caller (over RATE_LIMIT_CALLER_PER_SECOND=${callerPerSecond}); retry after ${seconds} s.`,
           metrics,
         });
+  const callerUpstream =
+    callerUpstreamPerSecond === 0
+      ? undefined
+      : rateLimit(burstyLimiter({ rate: "upstream", burst: "upstream-burst" }, callerUpstreamPerSecond, callerUpstreamBurst), {
+          reason: "rate_limited_caller_upstream",
+          message: (seconds) =>
+            `Too many token exchanges sent to AWS from this caller (over RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND=${callerUpstreamPerSecond}); retry after ${seconds} s.`,
+          metrics,
+        });
 
-  logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst }, "rate limits configured");
-  return { caller, application, backend: backend.kind, close: () => backend.close() };
+  logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst, callerUpstreamPerSecond, callerUpstreamBurst }, "rate limits configured");
+  return { caller, application, callerUpstream, backend: backend.kind, close: () => backend.close() };
 }
 
 function rateLimit(
@@ -85,6 +99,12 @@ function getValidOptions(options: CreateRateLimitsOptions): CreateRateLimitsOpti
     const value = limits?.[key];
     if (!Number.isInteger(value) || (value as number) < 0) {
       throw new TypeError(`createRateLimits: config.rateLimits.${key} must be an integer >= 0 (0 = off) (got ${String(value)})`);
+    }
+  }
+  for (const key of ["callerUpstreamPerSecond", "callerUpstreamBurst"] as const) {
+    const value = limits?.[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw new TypeError(`createRateLimits: config.rateLimits.${key} must be an integer >= 0 (0 = off) or undefined (off) (got ${String(value)})`);
     }
   }
   if (options.redisUrl !== undefined && typeof options.redisUrl !== "string") {

@@ -13,6 +13,11 @@ export interface RateLimits {
   readonly caller: RateLimit | undefined;
   /** Per application (clientId) exchanges; undefined when RATE_LIMIT_APP_PER_SECOND=0. */
   readonly application: RateLimit | undefined;
+  /**
+   * Per caller (client IP) exchanges sent on to AWS, consumed right before each real upstream call;
+   * undefined when RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND is 0 (or unset in a hand-built config).
+   */
+  readonly callerUpstream: RateLimit | undefined;
   /** "redis" (shared across replicas) or "memory" (this process only). */
   readonly backend: "redis" | "memory";
   /** Closes the Redis connection, if any. Idempotent. */

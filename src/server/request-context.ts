@@ -7,12 +7,13 @@ import type { TokenService } from "./server.types.js";
 /**
  * Builds each GraphQL request's context. `tokenService.forRequest()` is called per request
  * because the RequestTokenService holds that request's DataLoader: sharing one would dedupe
- * (and cache) across users.
+ * (and cache) across users. It is handed the caller's address (fastify's `request.ip`, which
+ * honours TRUST_PROXY): the key of that caller's upstream budget.
  */
 export function createContextFunction(deps: { config: GatewayConfig; tokenService: TokenService; logger: Logger }) {
   const { config, tokenService, logger } = deps;
   return async (request: FastifyRequest): Promise<GatewayContext> => ({
-    tokens: tokenService.forRequest(),
+    tokens: tokenService.forRequest({ address: request.ip }),
     config,
     logger,
     requestId: request.id,

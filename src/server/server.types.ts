@@ -4,11 +4,12 @@ import type { GatewayMetrics } from "../metrics/metrics.js";
 import type { RateLimit } from "../ratelimit/index.js";
 import type { ReadinessCheck } from "./readiness.route.js";
 import type { Store } from "../store/index.js";
-import type { RequestTokenService } from "../tokens/token.types.js";
+import type { RequestCaller, RequestTokenService } from "../tokens/token.types.js";
 
 /** What the server needs of the token service (src/tokens/index.ts implements it). */
 export interface TokenService {
-  forRequest(): RequestTokenService;
+  /** `caller`: the client address whose per-caller upstream budget the operation's exchanges spend. */
+  forRequest(caller?: RequestCaller): RequestTokenService;
 }
 
 export interface GatewayServerDeps {

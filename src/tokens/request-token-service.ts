@@ -1,19 +1,29 @@
 import DataLoader from "dataloader";
-import type { GatewayConfig } from "../config/config.types.js";
+import type { GatewayConfig, OperationLimits } from "../config/config.types.js";
+import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import { fingerprintTokenRequest } from "./fingerprint.js";
+import { createGrantPrecheck, type GrantPrecheck } from "./grant-precheck.js";
 import { validateTokenRequest, type ValidTokenRequest } from "./grant-validation.js";
 import { asGatewayError, type TokenExchanger } from "./token-exchanger.js";
-import type { IssuedToken, MaybePromise, RequestTokenService, TokenRequest } from "./token.types.js";
+import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService, TokenRequest } from "./token.types.js";
 
 /** Distinct exchanges sent upstream concurrently from one batch; more are split into further batches. */
 export const MAX_BATCH_SIZE = 25;
+/** MAX_EXCHANGES_PER_OPERATION's documented default, for configs built without loadConfig. */
+export const DEFAULT_MAX_EXCHANGES_PER_OPERATION = 3;
 
 export interface RequestTokenServiceDeps {
-  config: Pick<GatewayConfig, "defaultClientId" | "allowedClientIds" | "gatewaySecret">;
+  config: Pick<GatewayConfig, "defaultClientId" | "allowedClientIds" | "gatewaySecret">
+    & Partial<Pick<GatewayConfig, "trustedTokenIssuers">>
+    & { operationLimits?: Pick<OperationLimits, "maxExchanges"> };
   /** The process-wide pipeline (cache, grace window, single-flight, upstream) behind this request's loader. */
   exchanger: TokenExchanger;
   logger: Logger;
+  /** Who sent this operation: its exchanges' upstream calls spend this caller's budget. */
+  caller?: RequestCaller | undefined;
+  /** The process-wide pre-check (its memo outlives the request); absent: one for this request. */
+  precheck?: GrantPrecheck | undefined;
 }
 
 /**
@@ -25,9 +35,18 @@ export interface RequestTokenServiceDeps {
  * An answer the process-local response cache holds is returned at once, without the loader: the
  * loader's batching tick and promises cost a cache hit more than the rest of its work. Identical
  * exchanges in one operation then each read the same cached object (each counted as a hit).
+ *
+ * Before either, a grant that cannot be valid is refused (grant-precheck.ts), and one operation may
+ * start at most MAX_EXCHANGES_PER_OPERATION distinct exchanges (cached or not, so the answer does
+ * not depend on the cache): aliases of one exchange count once, the ones over the cap are refused
+ * with BAD_USER_INPUT and never reach the loader.
  */
 export function createRequestTokenService(deps: RequestTokenServiceDeps): RequestTokenService {
-  const { config, exchanger, logger } = deps;
+  const { config, exchanger, logger, caller } = deps;
+  const precheck = deps.precheck ?? createGrantPrecheck(config);
+  const maxExchanges = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_EXCHANGES_PER_OPERATION;
+  /** The fingerprints of the distinct exchanges this operation has started (created on the first). */
+  let started: Set<string> | undefined;
   /** A validated request with its fingerprint, computed once: the loader's key and the exchange's single-flight/cache key. */
   type Keyed = { request: ValidTokenRequest; fingerprint: string };
 
@@ -38,7 +57,7 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
       async (batch) => {
         logger.debug({ exchanges: batch.length }, "CreateTokenWithIAM batch");
         // dataloader's contract: one result per key, in order; a failure is an Error value, not a throw.
-        return Promise.all(batch.map(({ request, fingerprint }) => exchanger.exchange(request, fingerprint).catch(asGatewayError)));
+        return Promise.all(batch.map(({ request, fingerprint }) => exchanger.exchange(request, fingerprint, caller).catch(asGatewayError)));
       },
       { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
     );
@@ -48,12 +67,26 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     try {
       const valid = validateTokenRequest(request, config);
       keyed = { request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) };
+      precheck.check(valid, keyed.fingerprint);
+      countExchange(keyed.fingerprint);
     } catch (error) {
       // Invalid input rejects, as every other failure does: callers see one way to fail.
       return Promise.reject(error);
     }
     return exchanger.cachedAnswer(keyed.request, keyed.fingerprint) ?? (loader ??= createLoader()).load(keyed);
   };
+
+  function countExchange(fingerprint: string): void {
+    started ??= new Set();
+    if (started.has(fingerprint)) return;
+    if (started.size >= maxExchanges) {
+      throw new GatewayError(
+        "BAD_USER_INPUT",
+        `This operation starts more than ${maxExchanges} distinct token exchanges (MAX_EXCHANGES_PER_OPERATION=${maxExchanges}); send the others in another request.`,
+      );
+    }
+    started.add(fingerprint);
+  }
 
   return {
     createToken,

@@ -17,7 +17,7 @@ import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
 import { createLateCodeAnswers, createSingleUseDeadline } from "./single-use-deadline.js";
 import { createStoreFailureLog } from "./store-failure-log.js";
-import { GRANT_TYPE_URIS, type IssuedToken } from "./token.types.js";
+import { GRANT_TYPE_URIS, type IssuedToken, type RequestCaller } from "./token.types.js";
 
 /** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
 export interface ApplicationRateLimit {
@@ -53,12 +53,14 @@ export interface TokenExchangerDeps {
   keyspace: Keyspace;
   metrics?: TokenMetrics | undefined;
   applicationRateLimit?: ApplicationRateLimit | undefined;
+  /** Consulted (with the caller's address) right before every real upstream call, before the application's limit. */
+  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
 }
 
 /** The process-wide exchange pipeline; each call takes a validated exchange and its fingerprint (computed once per request). */
 export interface TokenExchanger {
   /** AWS's answer, through cache, grace window and single-flight. */
-  exchange(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken>;
+  exchange(request: ValidTokenRequest, fingerprint: string, caller?: RequestCaller): Promise<IssuedToken>;
   /**
    * A replayable grant's answer from the process-local response cache, synchronously, or undefined
    * (then `exchange` decides). Counted and logged as a cache hit. The common request of a busy
@@ -101,10 +103,10 @@ export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtl
  * - Authorization code: single-flight only, its result never reused after the flight (except a
  *   late answer, kept for the caller's retry).
  * Single-use grants answer their caller by UPSTREAM_DEADLINE_MS while the call goes on.
- * Every real upstream call passes the application rate limit first and is measured.
+ * Every real upstream call passes the caller's upstream budget and the application rate limit first, and is measured.
  */
 export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
-  const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit } = deps;
+  const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit } = deps;
   const settings = config.coordination ?? DEFAULT_COORDINATION;
   const graceMs = settings.refreshGraceSeconds * 1000;
   const deadlineMs = config.upstreamDeadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -137,7 +139,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
 
   /** The one place a request leaves for AWS. */
-  async function callUpstream(request: ValidTokenRequest): Promise<IssuedToken> {
+  async function callUpstream(request: ValidTokenRequest, caller: RequestCaller | undefined): Promise<IssuedToken> {
+    // The caller's own budget first: a caller over it must not spend the application's shared one.
+    if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
     await applicationRateLimit?.consume(request.clientId);
     const grant = request.grantType;
     const stopTimer = metrics?.upstreamDuration.startTimer({ grant });
@@ -188,7 +192,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     logger.debug({ grant: request.grantType, cache: result }, "response cache lookup");
   }
 
-  async function replayable(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+  async function replayable(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     // A JWT-bearer answer is served no longer than its assertion holds; one with no readable exp is not cached.
     const notAfter = request.grantType === "JWT_BEARER" ? assertionExpiresAt(request.assertion) : undefined;
     const cacheable = request.grantType !== "JWT_BEARER" || notAfter !== undefined;
@@ -201,13 +205,13 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       // Another replica may have finished this exchange between our lookup and our lock.
       const recheck = cacheable ? await cache.lookup(fingerprint, notAfter) : undefined;
       if (recheck?.result === "hit") return recheck.token;
-      const token = await callUpstream(request);
+      const token = await callUpstream(request, caller);
       if (cacheable) await cache.save(fingerprint, token, notAfter);
       return token;
     });
   }
 
-  async function refresh(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+  async function refresh(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const verdict = await families.inspect(request);
     await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
@@ -220,7 +224,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         await reuse.refuse(request, current);
         const rotated = await grace.successorOf(request);
         if (rotated) return servedInGrace(request, rotated);
-        const token = await callUpstream(request);
+        const token = await callUpstream(request, caller);
         // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
         await families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family);
@@ -239,14 +243,14 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     }
   }
 
-  async function authorizationCode(request: ValidTokenRequest, fingerprint: string): Promise<IssuedToken> {
+  async function authorizationCode(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const kept = await lateCodes.find(fingerprint);
     if (kept) return kept;
     return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
       call.led = true;
       const late = await lateCodes.find(fingerprint);
       if (late) return late;
-      const token = await callUpstream(request);
+      const token = await callUpstream(request, caller);
       if (call.late) {
         await lateCodes.keep(fingerprint, token);
         singleUse.kept(request.grantType);
@@ -262,15 +266,15 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   }
 
   return {
-    async exchange(request, fingerprint) {
+    async exchange(request, fingerprint, caller) {
       switch (request.grantType) {
         case "JWT_BEARER":
         case "TOKEN_EXCHANGE":
-          return replayable(request, fingerprint);
+          return replayable(request, fingerprint, caller);
         case "REFRESH_TOKEN":
-          return refresh(request, fingerprint);
+          return refresh(request, fingerprint, caller);
         case "AUTHORIZATION_CODE":
-          return authorizationCode(request, fingerprint);
+          return authorizationCode(request, fingerprint, caller);
       }
     },
 

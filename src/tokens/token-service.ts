@@ -3,9 +3,10 @@ import type { Logger } from "../logging/logger.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
+import { createGrantPrecheck } from "./grant-precheck.js";
 import { createRequestTokenService } from "./request-token-service.js";
 import { createTokenExchanger, type ApplicationRateLimit, type TokenMetrics } from "./token-exchanger.js";
-import type { RequestTokenService } from "./token.types.js";
+import type { RequestCaller, RequestTokenService } from "./token.types.js";
 
 export interface TokenServiceDeps {
   config: GatewayConfig;
@@ -17,6 +18,11 @@ export interface TokenServiceDeps {
   metrics?: TokenMetrics | undefined;
   /** Consulted right before every real upstream call (never for cache hits, grace or joined flights); its RATE_LIMITED error propagates. */
   applicationRateLimit?: ApplicationRateLimit | undefined;
+  /**
+   * The per-caller upstream budget (createRateLimits().callerUpstream), consumed with the caller's
+   * address right before every real upstream call (never for cache hits, grace or joined flights).
+   */
+  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
 }
 
 export interface TokenServiceHealth {
@@ -26,17 +32,19 @@ export interface TokenServiceHealth {
 
 /** Process-wide token service; `forRequest()` gives each GraphQL operation its own loader. */
 export interface TokenService {
-  forRequest(): RequestTokenService;
+  /** `caller`: who sent the operation, whose upstream budget its exchanges spend (absent: no per-caller budget). */
+  forRequest(caller?: RequestCaller): RequestTokenService;
   /** Never rejects: for the readiness endpoint. */
   health(): Promise<TokenServiceHealth>;
 }
 
 export function createTokenService(deps: TokenServiceDeps): TokenService {
-  const { config, upstream, logger, store, metrics, applicationRateLimit } = getValidTokenServiceDeps(deps);
+  const { config, upstream, logger, store, metrics, applicationRateLimit, callerUpstreamRateLimit } = getValidTokenServiceDeps(deps);
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
-  const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit });
+  const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit });
+  const precheck = createGrantPrecheck(config);
   return {
-    forRequest: () => createRequestTokenService({ config, exchanger, logger }),
+    forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller, precheck }),
     health: async () => ({ store: await store.health() }),
   };
 }
@@ -53,6 +61,9 @@ function getValidTokenServiceDeps(deps: TokenServiceDeps): TokenServiceDeps {
   if (typeof deps.store?.setIfAbsent !== "function") throw new TypeError("createTokenService: store must be a Store (use createGatewayStore({ redisUrl: config.redisUrl, logger }))");
   if (deps.applicationRateLimit !== undefined && typeof deps.applicationRateLimit.consume !== "function") {
     throw new TypeError("createTokenService: applicationRateLimit must have consume(clientId): Promise<void>");
+  }
+  if (deps.callerUpstreamRateLimit !== undefined && typeof deps.callerUpstreamRateLimit.consume !== "function") {
+    throw new TypeError("createTokenService: callerUpstreamRateLimit must have consume(address): Promise<void> (createRateLimits().callerUpstream)");
   }
   return deps;
 }

@@ -53,6 +53,14 @@ export interface IssuedToken {
   clientId: string;
 }
 
+/**
+ * Who sent a GraphQL operation, for per-caller budgets: the client's address (fastify's
+ * `request.ip`, which honours TRUST_PROXY). Never a token or anything derived from one.
+ */
+export interface RequestCaller {
+  address: string;
+}
+
 /** A value, or a promise of it: a GraphQL resolver takes either, and a value costs no microtasks. */
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -12,7 +12,7 @@ import { judgeGraphQLRequest, type OracleVerdict } from "./fuzz-oracle.js";
  */
 
 /** The gateway under fuzz: rate limits off (one client sends everything); info level (the harness waits for "gateway ready"). */
-export const FUZZ_GATEWAY_ENV: Record<string, string> = { LOG_LEVEL: "info", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0" };
+export const FUZZ_GATEWAY_ENV: Record<string, string> = { LOG_LEVEL: "info", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0" };
 
 /** An answer slower than this is a hang. */
 const HANG_MS = 15_000;

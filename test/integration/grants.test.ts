@@ -20,7 +20,8 @@ let gateway: GatewayProcess;
 let emulator: EmulatorApi;
 
 beforeAll(async () => {
-  gateway = await startGateway();
+  // One caller (127.0.0.1) runs every grant here: its upstream budget is tested in hardening/upstream-budget.test.ts.
+  gateway = await startGateway({ env: { RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" } });
   emulator = emulatorApi(gateway.emulatorUrl!);
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { dataOf, graphql, onlyError, type GraphQLResult } from "../support/gatew
 import { createPkcePair, emulatorApi, type EmulatorApi } from "../support/gateway-emulator-api.js";
 import { ACCESS_TOKEN_TYPE, CREATE_TOKEN_MINIMAL, REDIRECT_URI } from "../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
+import { unsignedJwt } from "../support/unsigned-jwt.js";
 
 /**
  * AWS's answers, end to end: each SSO OIDC exception reaches the caller as the design's
@@ -24,6 +25,8 @@ beforeAll(async () => {
       REFRESH_GRACE_SECONDS: "0",
       // The circuit breaker has its own tests (faults/); here every injected fault must reach the emulator.
       CIRCUIT_BREAKER_THRESHOLD: "1000",
+      // Every case here is one caller (127.0.0.1) making many upstream calls: its budget is tested in hardening/.
+      RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
     },
   });
   emulator = emulatorApi(gateway.emulatorUrl!);
@@ -56,11 +59,19 @@ function expectAwsError(result: GraphQLResult, code: string, awsException: strin
 }
 
 describe("INVALID_GRANT", () => {
-  it("an expired assertion → INVALID_GRANT with AWS's description, in one upstream call", async () => {
-    const assertion = await emulator.mintAssertion({ sub: "alice", expiresInSeconds: -3600 });
+  it("an assertion for another audience → INVALID_GRANT with AWS's description, in one upstream call", async () => {
+    const assertion = await emulator.mintAssertion({ sub: "alice", aud: "someone-else" });
     const error = expectAwsError(await createToken({ grantType: "JWT_BEARER", assertion }), "INVALID_GRANT", "InvalidGrantException", [assertion]);
     expect(error.extensions?.retryable).toBe(false);
     expect(await emulator.createTokenWithIAMCalls()).toBe(1);
+  });
+
+  it("an expired assertion → INVALID_GRANT from the gateway itself, without an upstream call", async () => {
+    const assertion = await emulator.mintAssertion({ sub: "alice", expiresInSeconds: -3600 });
+    const result = await createToken({ grantType: "JWT_BEARER", assertion });
+    expect(onlyError(result).extensions).toMatchObject({ code: "INVALID_GRANT", field: "input.assertion", retryable: false });
+    expect(result.text).not.toContain(assertion);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });
 
   it("a JWT-shaped assertion with a forged signature → INVALID_GRANT", async () => {
@@ -70,9 +81,9 @@ describe("INVALID_GRANT", () => {
     expectAwsError(await createToken({ grantType: "JWT_BEARER", assertion: forged }), "INVALID_GRANT", "InvalidGrantException", [forged, payload!]);
   });
 
-  it("a garbage assertion, a garbage refresh token and an unknown subject token → INVALID_GRANT, one call each", async () => {
+  it("an assertion from an unknown issuer, a garbage refresh token and an unknown subject token → INVALID_GRANT, one call each", async () => {
     const garbage = (prefix: string) => `${prefix}${randomUUID().replaceAll("-", "")}`;
-    const assertion = garbage("not-a-jwt-");
+    const assertion = unsignedJwt({ iss: `https://${garbage("idp-")}.example` });
     expectAwsError(await createToken({ grantType: "JWT_BEARER", assertion }), "INVALID_GRANT", "InvalidGrantException", [assertion]);
     const refreshToken = garbage("aor");
     expectAwsError(await createToken({ grantType: "REFRESH_TOKEN", refreshToken }), "INVALID_GRANT", "InvalidGrantException", [refreshToken]);

@@ -40,7 +40,7 @@ describe.skipIf(!redisInstalled)("a gateway whose Redis is killed mid-load", () 
     port = await findFreePort();
     redis = await startRedisServer(port);
     gateway = await startGateway({
-      env: { REDIS_URL: redis.url, GATEWAY_SECRET: "redis-killed-test-secret-0123456789abcdef", RATE_LIMIT_CALLER_PER_SECOND: "100000", RATE_LIMIT_APP_PER_SECOND: "100000" },
+      env: { REDIS_URL: redis.url, GATEWAY_SECRET: "redis-killed-test-secret-0123456789abcdef", RATE_LIMIT_CALLER_PER_SECOND: "100000", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "100000" },
     });
     emulator = emulatorApi(gateway.emulatorUrl!);
   });

@@ -3,6 +3,7 @@ import { dataOf, graphql, onlyError } from "../../support/gateway-client.js";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { CREATE_TOKEN, CREATE_TOKEN_MINIMAL, REFRESH_TOKEN } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { unsignedJwt } from "../../support/unsigned-jwt.js";
 
 /**
  * The emulator's fault injection against the real gateway process: an Identity Center that is
@@ -28,7 +29,7 @@ beforeAll(async () => {
       CIRCUIT_BREAKER_THRESHOLD: String(THRESHOLD),
       CIRCUIT_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
       // This file measures the upstream, not the gateway's own rate limits.
-      RATE_LIMIT_CALLER_PER_SECOND: "0",
+      RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
       RATE_LIMIT_APP_PER_SECOND: "0",
     },
   });
@@ -135,7 +136,7 @@ describe("upstream faults against the gateway process", () => {
 
   it("rejected grants (INVALID_GRANT) never open the circuit", async () => {
     for (let i = 0; i < THRESHOLD * 2; i++) {
-      const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion: `not-a-jwt-${i}` } });
+      const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "JWT_BEARER", assertion: unsignedJwt({ sub: `forged-${i}` }) } });
       expect(onlyError(result).extensions?.code).toBe("INVALID_GRANT");
     }
     expect(await codeOfExchange()).toBe("ok");

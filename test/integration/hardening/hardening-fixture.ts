@@ -43,7 +43,7 @@ export async function startHardenedGateway(emulator: TestEmulator, env: Record<s
     timeoutMs: config.upstreamTimeoutMs, connectTimeoutMs: config.upstreamConnectTimeoutMs, maxAttempts: 1, logger,
   });
   const rateLimits: RateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, ...(options.rateLimitKeyPrefix ? { keyPrefix: options.rateLimitKeyPrefix } : {}) });
-  const tokenService = createTokenService({ config, upstream, logger, store: createMemoryStore(), applicationRateLimit: rateLimits.application });
+  const tokenService = createTokenService({ config, upstream, logger, store: createMemoryStore(), applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const server = await createGatewayServer({
     config, tokenService, logger, upstreamLabel: "test emulator", metrics, ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
   });

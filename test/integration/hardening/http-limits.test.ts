@@ -16,8 +16,8 @@ let assertion: string;
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  gateway = await startHardenedGateway(emulator, { MAX_BODY_BYTES: "4096", RATE_LIMIT_CALLER_PER_SECOND: "0" });
-  production = await startHardenedGateway(emulator, { NODE_ENV: "production", RATE_LIMIT_CALLER_PER_SECOND: "0" });
+  gateway = await startHardenedGateway(emulator, { MAX_BODY_BYTES: "4096", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" });
+  production = await startHardenedGateway(emulator, { NODE_ENV: "production", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" });
   assertion = (await emulator.dev.assertion({ sub: "http-limits" })).assertion;
 });
 afterEach(async () => {

@@ -15,7 +15,7 @@ const assertions: string[] = [];
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  gateway = await startHardenedGateway(emulator, { MAX_DEPTH: "3", MAX_COST: "100", MAX_TOKENS: "400", RATE_LIMIT_CALLER_PER_SECOND: "0" });
+  gateway = await startHardenedGateway(emulator, { MAX_DEPTH: "3", MAX_COST: "100", MAX_TOKENS: "400", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" });
   for (let i = 0; i < 20; i++) assertions.push((await emulator.dev.assertion({ sub: `limits-user-${i}` })).assertion);
 });
 afterEach(async () => {
@@ -58,7 +58,7 @@ describe("operation limits", () => {
     const body = JSON.stringify({ query });
     expect(Buffer.byteLength(body)).toBeLessThan(gateway.config.operationLimits.maxBodyBytes * 20);
     // 500 aliases do not fit MAX_TOKENS=400 either: on a server with roomy token and body limits, the alias limit answers.
-    const roomy = await startHardenedGateway(emulator, { MAX_TOKENS: "100000", MAX_BODY_BYTES: "10485760", RATE_LIMIT_CALLER_PER_SECOND: "0" });
+    const roomy = await startHardenedGateway(emulator, { MAX_TOKENS: "100000", MAX_BODY_BYTES: "10485760", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" });
     try {
       const before = await rejections(roomy.metrics, "max_aliases");
       const result = await graphql(roomy.url, query);

@@ -12,7 +12,7 @@ let gateway: GatewayProcess;
 let emulator: EmulatorApi;
 
 beforeAll(async () => {
-  gateway = await startGateway({ env: { RATE_LIMIT_CALLER_PER_SECOND: "0" } });
+  gateway = await startGateway({ env: { RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" } });
   emulator = emulatorApi(gateway.emulatorUrl!);
 });
 afterAll(async () => {
@@ -83,7 +83,7 @@ describe("graceful shutdown on SIGTERM", () => {
 
 describe("shutdown bounded by SHUTDOWN_TIMEOUT_MS", () => {
   it("exits 1 when an in-flight request outlasts the timeout", async () => {
-    const slow = await startGateway({ env: { RATE_LIMIT_CALLER_PER_SECOND: "0", SHUTDOWN_TIMEOUT_MS: "300" } });
+    const slow = await startGateway({ env: { RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", SHUTDOWN_TIMEOUT_MS: "300" } });
     try {
       const slowEmulator = emulatorApi(slow.emulatorUrl!);
       const assertion = await slowEmulator.mintAssertion({ sub: "slow-user" });

@@ -30,7 +30,7 @@ export function replicaEnvironment(options: ReplicaGroupOptions, secret: string)
     REDIS_KEY_PREFIX: options.keyPrefix,
     GATEWAY_SECRET: secret,
     // Storms come from one caller address: the caller rate limit is not what these tests measure.
-    RATE_LIMIT_CALLER_PER_SECOND: "0",
+    RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
     RATE_LIMIT_APP_PER_SECOND: "0",
     ...options.env,
   };

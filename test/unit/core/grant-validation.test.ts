@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
-import { validateTokenRequest } from "../../../src/tokens/grant-validation.js";
+import { ASSERTION_CLOCK_SKEW_SECONDS, createGrantPrecheck, precheckGrant } from "../../../src/tokens/grant-precheck.js";
+import { validateTokenRequest, type ValidTokenRequest } from "../../../src/tokens/grant-validation.js";
 import type { TokenRequest } from "../../../src/tokens/token.types.js";
 
 const DEFAULT_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
@@ -142,5 +143,92 @@ describe("validateTokenRequest rejects with BAD_USER_INPUT naming the field", ()
       rejectionOf({ ...VALID.JWT_BEARER, clientId: SECRET }).message,
     ];
     for (const message of messages) expect(message).not.toContain(SECRET);
+  });
+});
+
+describe("precheckGrant refuses, with INVALID_GRANT on input.assertion and never the assertion in its message, an assertion", () => {
+  const NOW_MS = Date.UTC(2026, 0, 1);
+  const nowSeconds = NOW_MS / 1000;
+  const part = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+  const jwtOf = (payload: unknown, header: unknown = { alg: "RS256" }) => `${part(header)}.${part(payload)}.${part(`${SECRET}-signature`)}`;
+  const valid = (assertion: string): ValidTokenRequest => ({ grantType: "JWT_BEARER", clientId: DEFAULT_APP, assertion });
+  const refusalOf = (assertion: string, trustedTokenIssuers?: readonly string[]) => {
+    try {
+      precheckGrant(valid(assertion), { trustedTokenIssuers }, NOW_MS);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      expect(error.message).not.toContain(SECRET);
+      return { code: error.code, field: error.details.field, message: error.message };
+    }
+    return undefined;
+  };
+
+  it.each([
+    ["of one part", `${SECRET}-assertion`, /not a well-formed JWT/],
+    ["of two parts", `${part({ alg: "RS256" })}.${part({ sub: SECRET })}`, /not a well-formed JWT/],
+    ["of five parts (a JWE)", `a.b.c.d.${SECRET}`, /not a well-formed JWT/],
+    ["with an empty signature", `${part({ alg: "RS256" })}.${part({ sub: SECRET })}.`, /not a well-formed JWT/],
+    ["with characters outside base64url", `${part({ alg: "RS256" })}.${part({ sub: SECRET })}+/=.${part("sig")}`, /not a well-formed JWT/],
+    ["whose header is not JSON", `${part(`${SECRET}{`)}.${part({ sub: "a" })}.${part("sig")}`, /header is not a JSON object/],
+    ["whose header is a JSON array", jwtOf({ sub: SECRET }, ["RS256"]), /header is not a JSON object/],
+    ["whose payload is not JSON", `${part({ alg: "RS256" })}.${part(`${SECRET}}`)}.${part("sig")}`, /payload is not a JSON object/],
+    ["whose payload is JSON null", jwtOf(null), /payload is not a JSON object/],
+    ["whose exp has passed (beyond the clock skew)", jwtOf({ sub: SECRET, exp: nowSeconds - ASSERTION_CLOCK_SKEW_SECONDS - 1 }), /has expired/],
+  ])("%s", (_name, assertion, message) => {
+    expect(refusalOf(assertion)).toEqual({ code: "INVALID_GRANT", field: "input.assertion", message: expect.stringMatching(message) });
+  });
+
+  it("whose iss is not in TRUSTED_TOKEN_ISSUERS, or that has none, when the operator lists them", () => {
+    const trusted = ["https://idp.example"];
+    expect(refusalOf(jwtOf({ iss: `https://${SECRET}.example`, sub: "a" }), trusted)).toMatchObject({ code: "INVALID_GRANT", message: expect.stringMatching(/TRUSTED_TOKEN_ISSUERS/) });
+    expect(refusalOf(jwtOf({ sub: "a" }), trusted)).toMatchObject({ code: "INVALID_GRANT" });
+    expect(refusalOf(jwtOf({ iss: ["https://idp.example"], sub: "a" }), trusted)).toMatchObject({ code: "INVALID_GRANT" });
+  });
+});
+
+describe("precheckGrant lets through, for AWS to decide", () => {
+  const NOW_MS = Date.UTC(2026, 0, 1);
+  const nowSeconds = NOW_MS / 1000;
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const jwtOf = (payload: unknown) => `${part({ alg: "RS256" })}.${part(payload)}.${part("sig")}`;
+  const passes = (request: ValidTokenRequest, trustedTokenIssuers?: readonly string[]) => () => precheckGrant(request, { trustedTokenIssuers }, NOW_MS);
+  const bearer = (assertion: string): ValidTokenRequest => ({ grantType: "JWT_BEARER", clientId: DEFAULT_APP, assertion });
+
+  it("a well-formed assertion whatever its signature, audience or issuer when TRUSTED_TOKEN_ISSUERS is unset", () => {
+    expect(passes(bearer(jwtOf({ iss: "https://anyone.example", aud: "x", exp: nowSeconds + 60 })))).not.toThrow();
+  });
+
+  it(`an assertion expired less than ${ASSERTION_CLOCK_SKEW_SECONDS} s ago (clock skew), or without a numeric exp`, () => {
+    expect(passes(bearer(jwtOf({ exp: nowSeconds - ASSERTION_CLOCK_SKEW_SECONDS + 1 })))).not.toThrow();
+    expect(passes(bearer(jwtOf({ exp: "soon" })))).not.toThrow();
+    expect(passes(bearer(jwtOf({})))).not.toThrow();
+  });
+
+  it("an assertion whose iss is listed", () => {
+    expect(passes(bearer(jwtOf({ iss: "https://idp.example" })), ["https://other.example", "https://idp.example"])).not.toThrow();
+  });
+
+  it("every other grant untouched: refresh tokens, codes and Identity Center access tokens are opaque", () => {
+    expect(passes({ ...VALID.REFRESH_TOKEN, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
+    expect(passes({ ...VALID.TOKEN_EXCHANGE, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
+    expect(passes({ ...VALID.AUTHORIZATION_CODE, clientId: DEFAULT_APP } as ValidTokenRequest, ["https://idp.example"])).not.toThrow();
+  });
+});
+
+describe("createGrantPrecheck", () => {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const bearer = (payload: unknown): ValidTokenRequest => ({ grantType: "JWT_BEARER", clientId: DEFAULT_APP, assertion: `${part({ alg: "RS256" })}.${part(payload)}.${part("sig")}` });
+
+  it("remembers a passing verdict by fingerprint yet compares its exp with the clock on every check", () => {
+    const precheck = createGrantPrecheck({});
+    const exp = 1_800_000_000;
+    precheck.check(bearer({ exp }), "fp-1", exp * 1000);
+    expect(() => precheck.check(bearer({ exp }), "fp-1", (exp + ASSERTION_CLOCK_SKEW_SECONDS + 1) * 1000)).toThrow(expect.objectContaining({ code: "INVALID_GRANT" }));
+  });
+
+  it("judges a refused assertion again each time (refusals are not remembered), and stays bounded", () => {
+    const precheck = createGrantPrecheck({ trustedTokenIssuers: ["https://idp.example"] }, { maxEntries: 2 });
+    for (let i = 0; i < 2; i += 1) expect(() => precheck.check(bearer({ iss: "https://evil.example" }), "fp-evil")).toThrow(expect.objectContaining({ code: "INVALID_GRANT" }));
+    for (let i = 0; i < 5; i += 1) expect(() => precheck.check(bearer({ iss: "https://idp.example", n: i }), `fp-${i}`)).not.toThrow();
   });
 });
