@@ -79,7 +79,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   // Persisted queries: their own bounded store and budget, never the token store (apq-cache.ts, apq-store.ts).
   const persistedQueryStore = config.persistedQueries.maxEntries === 0
     ? undefined
-    : deps.persistedQueryStore ?? deps.store ?? createPersistedQueryStore({
+    : deps.persistedQueryStore ?? createPersistedQueryStore({
       redisUrl: config.redisUrl, keyPrefix: config.coordination?.redisKeyPrefix ?? "", limits: config.persistedQueries, logger,
     });
   const ownsPersistedQueryStore = deps.persistedQueryStore === undefined;
