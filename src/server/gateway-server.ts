@@ -158,7 +158,12 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   };
 }
 
-/** TRUST_PROXY as fastify takes it: a hop count n trusts the n nearest hops (proxy-addr's rule). */
+/**
+ * TRUST_PROXY as fastify takes it. A hop count n becomes proxy-addr's hop rule as a function: hop 0
+ * (the socket) … hop n-1 are trusted proxies, so the caller is the n-th X-Forwarded-For entry from the
+ * right, the one the outermost proxy appended (fastify 5 itself turns a bare number into "trust
+ * nothing"). A list goes to proxy-addr as addresses/CIDRs; `true` trusts every hop (the leftmost entry).
+ */
 function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof setting === "number") return (_address, hop) => hop < setting;
   return typeof setting === "boolean" ? setting : [...setting];

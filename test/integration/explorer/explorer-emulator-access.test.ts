@@ -66,7 +66,8 @@ describe("EXPLORER_EMULATOR_ACCESS=loopback (the default)", () => {
   });
 
   it("refuses a loopback peer whose request was forwarded by a proxy (X-Forwarded-For, Forwarded, X-Real-IP)", async () => {
-    for (const headers of [{ "x-forwarded-for": "127.0.0.1" }, { forwarded: "for=127.0.0.1" }, { "x-real-ip": "127.0.0.1" }]) {
+    const forwarded: Array<Record<string, string>> = [{ "x-forwarded-for": "127.0.0.1" }, { forwarded: "for=127.0.0.1" }, { "x-real-ip": "127.0.0.1" }];
+    for (const headers of forwarded) {
       const response = await postJsonFrom("127.0.0.1", `${loopbackOnly}${ASSERTION}`, {}, headers);
       expect(response.status).toBe(403);
     }

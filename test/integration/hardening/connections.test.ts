@@ -76,7 +76,8 @@ describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
   });
 
   it("is off behind a hop-count TRUST_PROXY (every connection comes from the proxy), and at 0", async () => {
-    for (const env of [{ TRUST_PROXY: "1" }, { MAX_CONNECTIONS_PER_ADDRESS: "0" }]) {
+    const settings: Array<Record<string, string>> = [{ TRUST_PROXY: "1" }, { MAX_CONNECTIONS_PER_ADDRESS: "0" }];
+    for (const env of settings) {
       const { port } = await gatewayWith({ MAX_CONNECTIONS_PER_ADDRESS: "2", HEADERS_TIMEOUT_MS: "60000", ...env });
       const opened = await openIdle("127.0.0.2", port, 4);
       expect(await requestOn(opened[3] as Socket)).toBe("HTTP/1.1 200 OK");
