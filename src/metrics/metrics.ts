@@ -19,6 +19,8 @@ export interface GatewayMetrics {
   readonly singleFlight: Counter<"role">;
   /** Requests refused before execution, by reason (`rate_limited`, `max_aliases`, `body_too_large`, …). */
   readonly rejections: Counter<"reason">;
+  /** Persisted-query registrations by outcome (`stored`, `already_stored`, `too_large`, `budget_full`, `store_failed`). */
+  readonly persistedQueryRegistrations: Counter<"outcome">;
 }
 
 export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
@@ -46,5 +48,8 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     cacheLookups: new Counter({ name: "idc_gateway_cache_lookups_total", help: "Response cache lookups by result.", labelNames: ["result"], registers }),
     singleFlight: new Counter({ name: "idc_gateway_single_flight_total", help: "Single-flight participation by role.", labelNames: ["role"], registers }),
     rejections: new Counter({ name: "idc_gateway_rejections_total", help: "Requests refused before execution, by reason.", labelNames: ["reason"], registers }),
+    persistedQueryRegistrations: new Counter({
+      name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,
+    }),
   };
 }

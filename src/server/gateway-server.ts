@@ -83,7 +83,10 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       redisUrl: config.redisUrl, keyPrefix: config.coordination?.redisKeyPrefix ?? "", limits: config.persistedQueries, logger,
     });
   const ownsPersistedQueryStore = deps.persistedQueryStore === undefined;
-  const persistedQueryCache = persistedQueryStore && createPersistedQueryCache({ store: persistedQueryStore, limits: config.persistedQueries, logger });
+  const persistedQueryCache = persistedQueryStore && createPersistedQueryCache({
+    store: persistedQueryStore, limits: config.persistedQueries, logger,
+    ...(metrics ? { onRegistration: (outcome) => metrics.persistedQueryRegistrations.inc({ outcome: outcome.replace("-", "_") }) } : {}),
+  });
 
   const apollo = new ApolloServer<GatewayContext>({
     // The schema, executed by graphql-jit: each document compiled once (compiled-execution.ts).

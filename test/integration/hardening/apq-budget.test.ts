@@ -88,6 +88,11 @@ describe("memory mode: a flood of persisted queries", () => {
     const kept = await persistedCount(gateway.url, documents);
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(20);
+
+    const metrics = await (await fetch(new URL("/metrics", gateway.url))).text();
+    const registrations = (outcome: string) => Number(metrics.match(new RegExp(`^idc_gateway_persisted_query_registrations_total\\{outcome="${outcome}"\\} (\\d+)$`, "m"))?.[1] ?? 0);
+    expect(registrations("stored")).toBe(kept);
+    expect(registrations("stored") + registrations("budget_full")).toBe(FLOOD);
   });
 });
 
