@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { DEFAULT_CLIENT_ID } from "./fuzz-oracle.js";
 
 /**
  * What the fuzzer throws at the gateway. Three families: GraphQL documents (random text, mutated
- * valid operations, alias bombs, deep nesting, directive floods), variables (random JSON for
+ * valid operations, alias bombs, deep nesting, directive floods, persisted-query floods), variables (random JSON for
  * CreateTokenWithIAMInput / RefreshTokenInput) and raw HTTP (methods, paths, headers, content
  * types, bodies). None of them ever holds a real grant: at most garbage that AWS would reject.
  */
@@ -11,7 +12,7 @@ import { DEFAULT_CLIENT_ID } from "./fuzz-oracle.js";
 export interface GraphQLCase {
   kind: "document" | "variables";
   label: string;
-  body: { query?: unknown; variables?: unknown; operationName?: unknown };
+  body: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
 }
 
 export interface HttpCase {
@@ -136,6 +137,19 @@ const directiveFlood = fc
 
 const manyOperations = fc.integer({ min: 2, max: 500 }).map((count) => Array.from({ length: count }, (_, i) => `query Q${i} { gateway { version } }`).join("\n"));
 
+/**
+ * APQ floods: distinct documents padded by a comment (bytes, no tokens) up to past APQ_MAX_DOCUMENT_BYTES,
+ * registered with their hash, a wrong hash, or a hash alone; each is one more entry an attacker tries to store.
+ */
+const persistedQueryFlood = fc
+  .tuple(fc.nat(), fc.integer({ min: 0, max: 40_000 }), fc.constantFrom("register", "wrong hash", "hash only", "bad version"))
+  .map(([n, padding, form]) => {
+    const query = `query Flood${n} { gateway { version } } # ${"x".repeat(padding)}`;
+    const sha256Hash = form === "wrong hash" ? "0".repeat(64) : createHash("sha256").update(query).digest("hex");
+    const persistedQuery = { version: form === "bad version" ? 2 : 1, sha256Hash };
+    return { ...(form === "hash only" ? {} : { query }), extensions: { persistedQuery } };
+  });
+
 export const documentCase: fc.Arbitrary<GraphQLCase> = fc.oneof(
   fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), fc.array(fc.constantFrom(...NOISE), { maxLength: 80 }).map((parts) => parts.join(" ")))
     .map((query) => ({ kind: "document" as const, label: "random text", body: { query } })),
@@ -144,6 +158,7 @@ export const documentCase: fc.Arbitrary<GraphQLCase> = fc.oneof(
   deepNesting.map((query) => ({ kind: "document" as const, label: "deep nesting", body: { query } })),
   directiveFlood.map((query) => ({ kind: "document" as const, label: "directive flood", body: { query } })),
   manyOperations.map((query) => ({ kind: "document" as const, label: "many operations", body: { query } })),
+  persistedQueryFlood.map((body) => ({ kind: "document" as const, label: "persisted-query flood", body })),
   fc.jsonValue({ maxDepth: 2 }).map((query) => ({ kind: "document" as const, label: "query not a string", body: { query } })),
 );
 

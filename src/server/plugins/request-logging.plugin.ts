@@ -3,7 +3,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { isGatewayError } from "../../errors/error-codes.js";
 import type { Logger } from "../../logging/logger.js";
 import type { GatewayContext } from "../../schema/context.js";
-import { isApolloRequestError } from "../format-error.js";
+import { isApolloHttpClientError, isApolloRequestError } from "../format-error.js";
 
 /**
  * One log line per GraphQL request: request id, operation name, duration and the error codes
@@ -19,7 +19,8 @@ export function createRequestLoggingPlugin(logger: Logger): ApolloServerPlugin<G
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
-            if (isGatewayError(original) || isApolloRequestError(error)) continue;
+            // Apollo's uncoded 4xx errors (a persisted-query hash that does not match, a bad version) are the caller's, answered BAD_REQUEST.
+            if (isGatewayError(original) || isApolloRequestError(error) || isApolloHttpClientError(original)) continue;
             logger.error({ requestId: contextValue.requestId, path: error.path, err: original }, "unexpected error (answered as INTERNAL_SERVER_ERROR)");
           }
         },

@@ -44,13 +44,14 @@ describe("automatic persisted queries in one gateway", () => {
   let apqStore: Store;
   let storeUrl: string;
   let defaultUrl: string;
+  const log = capturingLogger();
   const storedDocument = (hash: string) => createPersistedQueryCache({ store: apqStore, limits: LIMITS, logger: capturingLogger().logger }).get(`apq:${hash}`);
 
   beforeAll(async () => {
     tokenStore = createMemoryStore();
     apqStore = createMemoryStore();
     const config = testConfig({ persistedQueries: LIMITS });
-    const withStore = await createGatewayServer({ config, tokenService: noExchanges(), logger: capturingLogger().logger, upstreamLabel: "fake", store: tokenStore, persistedQueryStore: apqStore });
+    const withStore = await createGatewayServer({ config, tokenService: noExchanges(), logger: log.logger, upstreamLabel: "fake", store: tokenStore, persistedQueryStore: apqStore });
     const ownStore = await createGatewayServer({ config, tokenService: noExchanges(), logger: capturingLogger().logger, upstreamLabel: "fake" });
     servers.push(withStore, ownStore);
     storeUrl = (await withStore.listen(0, "127.0.0.1")).url;
@@ -85,14 +86,22 @@ describe("automatic persisted queries in one gateway", () => {
     expect((await send(defaultUrl, { hash: HASH })).body.data?.gateway).toBeDefined();
   });
 
-  it("refuses a document whose hash does not match, and stores nothing for it", async () => {
+  it("refuses a document whose hash does not match (or an unknown APQ version), stores nothing, and logs nothing at error level", async () => {
     const otherQuery = "query Other { gateway { region } }";
+    const badVersion = await fetch(storeUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: otherQuery, extensions: { persistedQuery: { version: 2, sha256Hash: HASH } } }),
+    });
+    expect(badVersion.status).toBe(400);
+    expect(((await badVersion.json()) as GraphQLAnswer["body"]).errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
     const mismatch = await send(storeUrl, { query: otherQuery, hash: "0".repeat(64) });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.data).toBeUndefined();
     expect(mismatch.body.errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
     expect(mismatch.body.errors?.[0]?.message).toBe("provided sha does not match query");
     expect(await storedDocument("0".repeat(64))).toBeUndefined();
+    expect(log.lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
 
   it("does not register a document that fails validation", async () => {
