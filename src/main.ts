@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     );
   }
 
+  if (config.nodeEnv === "production" && config.upstream.mode === "embedded") warnEmbeddedInProduction(logger);
+
   const heapShortfall = config.coordination && describeHeapShortfall(config.coordination.cacheMaxBytes, getHeapStatistics().heap_size_limit);
   if (heapShortfall) logger.warn(heapShortfall);
 
@@ -92,10 +94,10 @@ async function main(): Promise<void> {
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });
   running.server = server;
-  const { url } = await server.listen(config.port, config.host);
+  const { url, metricsUrl } = await server.listen(config.port, config.host);
 
   const mode = config.upstream.mode;
-  logger.info({ url, mode, emulatorUrl: emulator?.url }, "gateway ready");
+  logger.info({ url, mode, emulatorUrl: emulator?.url, ...(metricsUrl ? { metricsUrl } : {}) }, "gateway ready");
   if (config.nodeEnv !== "production") {
     const exampleAssertion = emulator ? await mintExampleAssertion(emulator.url) : undefined;
     const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel };
@@ -160,6 +162,15 @@ function describeUpstream(upstream: UpstreamConfig, emulator: RunningEmulator | 
     case "aws":
       return "AWS IAM Identity Center";
   }
+}
+
+/** UPSTREAM=embedded with NODE_ENV=production: a demo. Said loudly, in the log and on stderr, so no one mistakes it for a deployment. */
+const EMBEDDED_IN_PRODUCTION_WARNING =
+  "NODE_ENV=production is running the embedded SSO OIDC emulator (UPSTREAM=embedded): tokens are issued by a fake Identity Center, not AWS. This is a demo, not a deployment: set UPSTREAM=aws or SSO_OIDC_ENDPOINT";
+
+function warnEmbeddedInProduction(logger: Logger): void {
+  logger.warn({ upstream: "embedded" }, EMBEDDED_IN_PRODUCTION_WARNING);
+  process.stderr.write(`WARNING: ${EMBEDDED_IN_PRODUCTION_WARNING}\n`);
 }
 
 function exitWithOneLine(message: string): never {

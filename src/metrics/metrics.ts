@@ -25,6 +25,8 @@ export interface GatewayMetrics {
   readonly refreshReuse: Counter<"outcome">;
   /** Single-use exchanges (refresh, authorization code) past UPSTREAM_DEADLINE_MS, by grant and outcome (`deadline`: caller answered UPSTREAM_UNAVAILABLE; `kept`: the late answer was kept for the retry; `failed`: it never came). */
   readonly singleUseLate: Counter<"grant" | "outcome">;
+  /** Persisted-query registrations by outcome (`stored`, `already_stored`, `too_large`, `budget_full`, `store_failed`). */
+  readonly persistedQueryRegistrations: Counter<"outcome">;
 }
 
 export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
@@ -55,5 +57,8 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     storeFailures: new Counter({ name: "idc_gateway_store_failures_total", help: "Store operations that failed (served from process memory or skipped), by cause.", labelNames: ["cause"], registers }),
     refreshReuse: new Counter({ name: "idc_gateway_refresh_reuse_total", help: "Refresh-token reuse: families revoked (reuse) and tokens of revoked families refused (revoked).", labelNames: ["outcome"], registers }),
     singleUseLate: new Counter({ name: "idc_gateway_single_use_late_total", help: "Single-use exchanges past UPSTREAM_DEADLINE_MS, by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
+    persistedQueryRegistrations: new Counter({
+      name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,
+    }),
   };
 }

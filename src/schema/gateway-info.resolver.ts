@@ -14,8 +14,9 @@ export class GatewayInfoResolver {
       upstreamMode: config.upstream.mode,
       region: config.upstream.region,
       supportedGrantTypes: GRANT_TYPES,
-      defaultClientId: config.defaultClientId,
-      allowedClientIds: config.allowedClientIds,
+      // The account's application ARNs are for the operator to publish, not for any caller to read (EXPOSE_CLIENT_IDS).
+      defaultClientId: config.exposeClientIds ? config.defaultClientId : null,
+      allowedClientIds: config.exposeClientIds ? config.allowedClientIds : null,
     };
   }
 }

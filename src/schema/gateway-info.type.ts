@@ -18,9 +18,15 @@ export class GatewayInfo {
   @Field(() => [GrantTypeEnum], { description: "The grants createTokenWithIAM accepts." })
   supportedGrantTypes!: readonly GrantType[];
 
-  @Field(() => String, { description: "The application ARN used when a request names no clientId." })
-  defaultClientId!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "The application ARN used when a request names no clientId. Null when the gateway does not disclose its application ARNs (EXPOSE_CLIENT_IDS=false, the production default).",
+  })
+  defaultClientId!: string | null;
 
-  @Field(() => [String], { description: "The application ARNs the gateway will exchange tokens for." })
-  allowedClientIds!: readonly string[];
+  @Field(() => [String], {
+    nullable: true,
+    description: "The application ARNs the gateway will exchange tokens for. Null (not disclosed, which is not the same as none) when EXPOSE_CLIENT_IDS=false, the production default.",
+  })
+  allowedClientIds!: readonly string[] | null;
 }

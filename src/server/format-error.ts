@@ -107,8 +107,13 @@ function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeSt
  */
 function isUncodedApolloHttpError(formattedError: GraphQLFormattedError, original: unknown): boolean {
   if (formattedError.path !== undefined || formattedError.extensions?.code !== undefined && formattedError.extensions.code !== "INTERNAL_SERVER_ERROR") return false;
-  if (!(original instanceof GraphQLError)) return false;
-  const http = original.extensions?.http as { status?: unknown } | undefined;
+  return isApolloHttpClientError(original);
+}
+
+/** A GraphQLError Apollo raised with a 4xx HTTP status (and no code): the request's fault, answered BAD_REQUEST, never logged as ours. */
+export function isApolloHttpClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.path !== undefined || error.extensions?.code !== undefined) return false;
+  const http = error.extensions?.http as { status?: unknown } | undefined;
   return typeof http?.status === "number" && http.status >= 400 && http.status < 500;
 }
 

@@ -19,10 +19,13 @@ import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
 import { registerReadinessRoute } from "./readiness.route.js";
-import { registerMetricsRoute } from "./metrics.route.js";
+import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
+import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
+import { displayHost } from "./display-host.js";
+import { createPersistedQueryStore } from "./apq-store.js";
 import { createContextFunction } from "./request-context.js";
 import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
-import { persistedQueriesOption } from "./apq-cache.js";
+import { createPersistedQueryCache, persistedQueriesOption } from "./apq-cache.js";
 import { registerCors } from "./cors.js";
 import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
@@ -45,7 +48,13 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     bodyLimit: config.operationLimits.maxBodyBytes,
     // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
     trustProxy: fastifyTrustProxy(config.trustProxy),
+    // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts).
+    http: httpServerOptions(),
   });
+  const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy);
+  if (!connectionLimits.perAddress.enforced && config.connections.maxConnectionsPerAddress > 0) {
+    logger.info({ reason: connectionLimits.perAddress.reason }, "MAX_CONNECTIONS_PER_ADDRESS is not enforced");
+  }
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
   registerPayloadTooLargeHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
@@ -63,16 +72,31 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const studio = createStudioOptions(config.apolloReporting);
   // The explorer's module is loaded only when it is on (EXPLORER; off in production by default).
   const landingPage = config.explorer
-    ? (await import("./explorer/index.js")).registerExplorer(app, { endpoint: GRAPHQL_PATH, logger, emulatorUrl: deps.emulatorUrl, defaultClientId: config.defaultClientId })
+    ? (await import("./explorer/index.js")).registerExplorer(app, {
+      endpoint: GRAPHQL_PATH, logger, emulatorUrl: deps.emulatorUrl, defaultClientId: config.defaultClientId,
+      production: config.nodeEnv === "production", emulatorAccess: config.explorerEmulatorAccess,
+    })
     : ApolloServerPluginLandingPageDisabled();
+
+  // Persisted queries: their own bounded store and budget, never the token store (apq-cache.ts, apq-store.ts).
+  const persistedQueryStore = config.persistedQueries.maxEntries === 0
+    ? undefined
+    : deps.persistedQueryStore ?? createPersistedQueryStore({
+      redisUrl: config.redisUrl, keyPrefix: config.coordination?.redisKeyPrefix ?? "", limits: config.persistedQueries, logger,
+    });
+  const ownsPersistedQueryStore = deps.persistedQueryStore === undefined;
+  const persistedQueryCache = persistedQueryStore && createPersistedQueryCache({
+    store: persistedQueryStore, limits: config.persistedQueries, logger,
+    ...(metrics ? { onRegistration: (outcome) => metrics.persistedQueryRegistrations.inc({ outcome: outcome.replace("-", "_") }) } : {}),
+  });
 
   const apollo = new ApolloServer<GatewayContext>({
     // The schema, executed by graphql-jit: each document compiled once (compiled-execution.ts).
     gateway: createCompiledExecution(schema),
     introspection: config.introspection,
     ...(studio.apollo ? { apollo: studio.apollo } : {}),
-    // Automatic persisted queries in the shared store (apq-cache.ts), so every replica knows a hash.
-    persistedQueries: persistedQueriesOption(deps.store),
+    // Automatic persisted queries (with Redis shared by every replica), or off when APQ_MAX_ENTRIES=0.
+    persistedQueries: persistedQueriesOption(persistedQueryCache, config.persistedQueries),
     // Limits on the document, all checked before execution (limits/operation-limits.ts).
     validationRules: [...limits.validationRules, knownOperationTypesRule],
     parseOptions: limits.parseOptions,
@@ -109,7 +133,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
 
   registerHealthRoute(app);
   registerReadinessRoute(app, { isDraining: () => draining, readiness: deps.readiness });
-  if (metrics) registerMetricsRoute(app, metrics);
+  // METRICS_PORT: /metrics on its own listener (started by listen()), not on PORT.
+  if (metrics && config.metricsPort === undefined) registerMetricsRoute(app, metrics);
   app.route({
     url: GRAPHQL_PATH,
     method: ["GET", "POST", "OPTIONS"],
@@ -118,34 +143,38 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   logger.debug({ upstream: deps.upstreamLabel }, "gateway server created");
 
   let closing: Promise<void> | undefined;
+  let metricsListener: MetricsListener | undefined;
   return {
     async listen(port, host) {
+      if (metrics && config.metricsPort !== undefined) metricsListener = await startMetricsListener(metrics, config.metricsPort, host);
       await app.listen({ port, host });
       const { port: boundPort } = app.server.address() as AddressInfo;
-      return { url: `http://${displayHost(host)}:${boundPort}${GRAPHQL_PATH}` };
+      return { url: `http://${displayHost(host)}:${boundPort}${GRAPHQL_PATH}`, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
     },
     close() {
       // Readiness fails first (503) while the server still listens, so the load balancer stops
       // sending traffic; in-flight GraphQL requests finish; then apollo.stop() runs the drain
       // plugin, which closes fastify. main.ts bounds the whole with SHUTDOWN_TIMEOUT_MS.
       draining = true;
-      closing ??= inFlight.idle().then(() => apollo.stop());
+      closing ??= inFlight.idle()
+        .then(() => apollo.stop())
+        .then(() => Promise.all([metricsListener?.close(), ownsPersistedQueryStore ? persistedQueryStore?.close() : undefined]))
+        .then(() => undefined);
       return closing;
     },
     inFlightRequests: () => inFlight.count,
   };
 }
 
-/** TRUST_PROXY as fastify takes it: a hop count n trusts the n nearest hops (proxy-addr's rule). */
+/**
+ * TRUST_PROXY as fastify takes it. A hop count n becomes proxy-addr's hop rule as a function: hop 0
+ * (the socket) … hop n-1 are trusted proxies, so the caller is the n-th X-Forwarded-For entry from the
+ * right, the one the outermost proxy appended (fastify 5 itself turns a bare number into "trust
+ * nothing"). A list goes to proxy-addr as addresses/CIDRs; `true` trusts every hop (the leftmost entry).
+ */
 function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof setting === "number") return (_address, hop) => hop < setting;
   return typeof setting === "boolean" ? setting : [...setting];
-}
-
-/** A host a browser or curl on this machine can use: wildcard addresses become localhost. */
-function displayHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "localhost";
-  return host.includes(":") ? `[${host}]` : host;
 }
 
 function getValidDeps(deps: GatewayServerDeps): GatewayServerDeps {

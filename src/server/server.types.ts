@@ -26,13 +26,18 @@ export interface GatewayServerDeps {
   callerRateLimit?: RateLimit;
   /** The embedded emulator's base URL (embedded mode): the explorer offers test credentials from it. */
   emulatorUrl?: string;
-  /** The shared store: automatic persisted queries live there. Absent: Apollo's in-memory APQ cache. */
+  /** The token store (shared state). Persisted queries never use it: they have their own, below. */
   store?: Store;
+  /**
+   * Persisted queries' own store (never the token store). Absent: the server creates one from
+   * config (memory, or Redis with REDIS_URL) and closes it on close().
+   */
+  persistedQueryStore?: Store;
 }
 
 export interface GatewayServer {
   /** Starts listening; resolves with the GraphQL endpoint URL (`http://host:port/graphql`, the real port when 0 was asked). */
-  listen(port: number, host: string): Promise<{ url: string }>;
+  listen(port: number, host: string): Promise<{ url: string; metricsUrl?: string }>;
   /** Stops accepting connections, lets in-flight requests finish, then stops Apollo. Idempotent. */
   close(): Promise<void>;
   /** GraphQL requests in flight right now (for shutdown logs). */

@@ -139,6 +139,19 @@ const directiveFlood = fc
 
 const manyOperations = fc.integer({ min: 2, max: 500 }).map((count) => Array.from({ length: count }, (_, i) => `query Q${i} { gateway { version } }`).join("\n"));
 
+/**
+ * APQ floods: distinct documents padded by a comment (bytes, no tokens) up to past APQ_MAX_DOCUMENT_BYTES,
+ * registered with their hash, a wrong hash, or a hash alone; each is one more entry an attacker tries to store.
+ */
+const paddedPersistedQuery = fc
+  .tuple(fc.nat(), fc.integer({ min: 0, max: 40_000 }), fc.constantFrom("register", "wrong hash", "hash only", "bad version"))
+  .map(([n, padding, form]) => {
+    const query = `query Flood${n} { gateway { version } } # ${"x".repeat(padding)}`;
+    const sha256Hash = form === "wrong hash" ? "0".repeat(64) : createHash("sha256").update(query).digest("hex");
+    const persistedQuery = { version: form === "bad version" ? 2 : 1, sha256Hash };
+    return { ...(form === "hash only" ? {} : { query }), extensions: { persistedQuery } };
+  });
+
 export const documentCase: fc.Arbitrary<GraphQLCase> = fc.oneof(
   fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), fc.array(fc.constantFrom(...NOISE), { maxLength: 80 }).map((parts) => parts.join(" ")))
     .map((query) => ({ kind: "document" as const, label: "random text", body: { query } })),
@@ -147,6 +160,7 @@ export const documentCase: fc.Arbitrary<GraphQLCase> = fc.oneof(
   deepNesting.map((query) => ({ kind: "document" as const, label: "deep nesting", body: { query } })),
   directiveFlood.map((query) => ({ kind: "document" as const, label: "directive flood", body: { query } })),
   manyOperations.map((query) => ({ kind: "document" as const, label: "many operations", body: { query } })),
+  paddedPersistedQuery.map((body) => ({ kind: "document" as const, label: "persisted-query flood", body })),
   fc.jsonValue({ maxDepth: 2 }).map((query) => ({ kind: "document" as const, label: "query not a string", body: { query } })),
 );
 

@@ -9,6 +9,7 @@ import { startGateway } from "../support/gateway-process.js";
 describe("shutdown outside the test environment", () => {
   it.each([
     ["development", {}],
+    // Production needs an explicit upstream; the embedded demo is the one that runs here.
     ["production", { GATEWAY_SECRET: "a-production-secret-of-at-least-32-bytes!", UPSTREAM: "embedded" }],
   ] as const)("stops on SIGTERM with exit code 0 in %s mode, well inside SHUTDOWN_TIMEOUT_MS", async (nodeEnv, extra) => {
     const gateway = await startGateway({ env: { NODE_ENV: nodeEnv, SHUTDOWN_TIMEOUT_MS: "4000", ...extra } });

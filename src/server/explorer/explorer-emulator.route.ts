@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { EXPLORER_EMULATOR_PATH } from "./explorer-page.js";
+import { isLoopbackCaller } from "./loopback-caller.js";
 
 /**
  * The explorer's test-credential routes, registered only when the gateway runs the embedded
@@ -23,7 +24,12 @@ export interface ExplorerEmulatorRouteOptions {
   emulatorUrl: string;
   /** The application the authorization code is issued for (the gateway's default). */
   clientId: string;
+  /** EXPLORER_EMULATOR_ACCESS: `loopback` serves only callers on this machine (loopback-caller.ts); `any` serves everyone. */
+  access: "loopback" | "any";
 }
+
+export const LOOPBACK_ONLY_MESSAGE =
+  "the explorer's test credentials are served only to callers on the gateway's own machine (EXPLORER_EMULATOR_ACCESS=loopback), and never through a proxy; open the explorer at http://localhost or set EXPLORER_EMULATOR_ACCESS=any";
 
 export function registerExplorerEmulatorRoutes(app: FastifyInstance, options: ExplorerEmulatorRouteOptions): void {
   const callEmulator = async (path: string, body: object): Promise<Record<string, unknown>> => {
@@ -39,6 +45,10 @@ export function registerExplorerEmulatorRoutes(app: FastifyInstance, options: Ex
   };
 
   const handle = (produce: (sub: string) => Promise<object>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    // These routes mint credentials the gateway then exchanges: only this machine may ask, unless configured otherwise.
+    if (options.access === "loopback" && !isLoopbackCaller(request.raw)) {
+      return reply.code(403).header("cache-control", "no-store").send({ error: LOOPBACK_ONLY_MESSAGE });
+    }
     // JSON only: a cross-site form (text/plain, urlencoded) cannot trigger it without a CORS preflight.
     if (!request.headers["content-type"]?.startsWith("application/json")) {
       return reply.code(415).send({ error: "send a JSON body (content-type: application/json)" });

@@ -13,6 +13,10 @@ export interface ExplorerOptions {
   emulatorUrl: string | undefined;
   /** The application test authorization codes are issued for. */
   defaultClientId: string;
+  /** NODE_ENV=production: the test-credential routes are never registered, whatever the upstream. */
+  production: boolean;
+  /** EXPLORER_EMULATOR_ACCESS. */
+  emulatorAccess: "loopback" | "any";
 }
 
 /**
@@ -22,12 +26,14 @@ export interface ExplorerOptions {
 export function registerExplorer(app: FastifyInstance, options: ExplorerOptions): ApolloServerPlugin {
   const assets = createExplorerAssetSource(options.logger);
   registerExplorerAssetsRoute(app, assets);
-  if (options.emulatorUrl !== undefined) {
-    registerExplorerEmulatorRoutes(app, { emulatorUrl: options.emulatorUrl, clientId: options.defaultClientId });
+  // In production they would mint credentials the gateway exchanges, for anyone: never served there.
+  const emulatorUrl = options.production ? undefined : options.emulatorUrl;
+  if (emulatorUrl !== undefined) {
+    registerExplorerEmulatorRoutes(app, { emulatorUrl, clientId: options.defaultClientId, access: options.emulatorAccess });
   }
   return createExplorerLandingPagePlugin({
     endpoint: options.endpoint,
-    emulator: options.emulatorUrl !== undefined,
+    emulator: emulatorUrl !== undefined,
     onView: assets.warmUp,
   });
 }

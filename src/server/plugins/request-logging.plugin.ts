@@ -3,7 +3,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { isGatewayError } from "../../errors/error-codes.js";
 import type { Logger } from "../../logging/logger.js";
 import type { GatewayContext } from "../../schema/context.js";
-import { isApolloRequestError, isRequestError } from "../format-error.js";
+import { isApolloHttpClientError, isApolloRequestError, isRequestError } from "../format-error.js";
 import { createLogRateLimiter } from "../log-rate-limit.js";
 
 /**
@@ -33,7 +33,8 @@ export function createRequestLoggingPlugin(logger: Logger, options: { linesPerSe
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
-            if (isGatewayError(original) || isRequestError(error)) continue;
+            // Apollo's uncoded 4xx errors (a persisted-query hash that does not match, a bad version) are the caller's, answered BAD_REQUEST.
+            if (isGatewayError(original) || isRequestError(error) || isApolloHttpClientError(original)) continue;
             if (!limiter.allow("unexpected error")) continue;
             logger.error({ requestId: contextValue.requestId, path: error.path, err: original }, "unexpected error (answered as INTERNAL_SERVER_ERROR)");
           }

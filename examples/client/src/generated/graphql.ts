@@ -79,7 +79,7 @@ export type RefreshTokensMutation = { refreshToken: { accessToken: string | null
 export type GatewayInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type GatewayInfoQuery = { gateway: { version: string, upstreamMode: UpstreamMode, region: string, defaultClientId: string, allowedClientIds: Array<string>, supportedGrantTypes: Array<GrantType> } };
+export type GatewayInfoQuery = { gateway: { version: string, upstreamMode: UpstreamMode, region: string, defaultClientId: string | null, allowedClientIds: Array<string> | null, supportedGrantTypes: Array<GrantType> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String

@@ -1,0 +1,27 @@
+import type { PersistedQueryLimits } from "../config/config.types.js";
+import { createGatewayStore, type Store, type StoreLogger } from "../store/index.js";
+import { APQ_ENTRY_OVERHEAD_BYTES, getValidPersistedQueryLimits } from "./apq-cache.js";
+
+export interface PersistedQueryStoreOptions {
+  /** REDIS_URL: shared across replicas; undefined: this process only. */
+  redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX. */
+  keyPrefix: string;
+  limits: PersistedQueryLimits;
+  logger: StoreLogger;
+}
+
+/**
+ * Persisted queries' own Store, never the token store: in memory a separate LRU sized for exactly
+ * the APQ budget; with Redis a connection of its own (and its own process-local fallback while
+ * Redis is down), so nothing APQ does can evict or crowd out token state in memory.
+ */
+export function createPersistedQueryStore(options: PersistedQueryStoreOptions): Store {
+  const { maxEntries, maxDocumentBytes } = getValidPersistedQueryLimits(options.limits);
+  return createGatewayStore({
+    redisUrl: options.redisUrl,
+    keyPrefix: options.keyPrefix,
+    logger: options.logger,
+    memory: { maxEntries, maxBytes: maxEntries * (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES) },
+  });
+}

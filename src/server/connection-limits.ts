@@ -1,0 +1,109 @@
+import { BlockList, isIP, type Socket } from "node:net";
+import type { Server } from "node:http";
+import type { ConnectionLimits, TrustProxy } from "../config/config.types.js";
+
+/**
+ * Bounds on client connections, applied to the node HTTP server under fastify:
+ *
+ * - a total cap (server.maxConnections): further connections are closed at once, so a flood of
+ *   idle sockets cannot exhaust the process's file descriptors (AWS and Redis need some too);
+ * - a per-address cap, counted per socket remoteAddress on 'connection': one address cannot take
+ *   the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
+ *   traffic). Behind a hop count or `true` the proxies' addresses are unknown, and every
+ *   connection arrives from one: capping it would cap all users together, so the per-address
+ *   cap is off then (the total cap still holds; the proxy is the place to limit per client);
+ * - headersTimeout of seconds, checked every second (node checks every 30 s by default), with
+ *   keepAliveTimeout equal to it and requestTimeout a little longer, so slow-header and idle
+ *   connections are dropped in seconds, not held a minute.
+ */
+export interface AppliedConnectionLimits {
+  /** Whether the per-address cap is enforced, and why not when it is off (for the start-up log). */
+  perAddress: { enforced: true } | { enforced: false; reason: string };
+  /** Open connections per remote address right now (tests, debugging). */
+  openConnections(address: string): number;
+}
+
+/** node checks headersTimeout/requestTimeout on this interval; the default (30 s) would make a 5 s timeout ~35 s. */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
+/** requestTimeout: the headers' allowance plus time for a body of MAX_BODY_BYTES on a slow link. */
+const REQUEST_BODY_ALLOWANCE_MS = 10_000;
+
+/** Options for http.createServer (through fastify's `http` option): must be given at creation. */
+export function httpServerOptions(): { connectionsCheckingInterval: number } {
+  return { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
+}
+
+export function applyConnectionLimits(server: Server, limits: ConnectionLimits, trustProxy: TrustProxy): AppliedConnectionLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = getValidConnectionLimits(limits);
+  server.maxConnections = maxConnections;
+  server.headersTimeout = headersTimeoutMs;
+  server.keepAliveTimeout = headersTimeoutMs;
+  server.requestTimeout = headersTimeoutMs + REQUEST_BODY_ALLOWANCE_MS;
+
+  const open = new Map<string, number>();
+  const perAddress = perAddressPolicy(maxConnectionsPerAddress, trustProxy);
+  if (perAddress.enforced) {
+    const exempt = trustedProxies(trustProxy);
+    server.on("connection", (socket: Socket) => {
+      const address = socket.remoteAddress;
+      if (address === undefined || isExempt(exempt, address)) return;
+      const count = (open.get(address) ?? 0) + 1;
+      if (count > maxConnectionsPerAddress) {
+        socket.destroy();
+        return;
+      }
+      open.set(address, count);
+      socket.once("close", () => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left <= 0) open.delete(address);
+        else open.set(address, left);
+      });
+    });
+  }
+  return { perAddress, openConnections: (address) => open.get(address) ?? 0 };
+}
+
+function perAddressPolicy(max: number, trustProxy: TrustProxy): AppliedConnectionLimits["perAddress"] {
+  if (max === 0) return { enforced: false, reason: "MAX_CONNECTIONS_PER_ADDRESS=0" };
+  if (trustProxy === true || typeof trustProxy === "number") {
+    return {
+      enforced: false,
+      reason: "TRUST_PROXY is a hop count or true: every connection comes from a proxy whose address is not known (list the proxies' addresses in TRUST_PROXY to cap direct callers)",
+    };
+  }
+  return { enforced: true };
+}
+
+function trustedProxies(trustProxy: TrustProxy): BlockList | undefined {
+  if (!Array.isArray(trustProxy)) return undefined;
+  const list = new BlockList();
+  for (const entry of trustProxy as readonly string[]) {
+    const [address = "", prefix] = entry.split("/");
+    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
+}
+
+function isExempt(list: BlockList | undefined, address: string): boolean {
+  if (list === undefined) return false;
+  // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; match it against the IPv4 entries too.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped !== undefined) return list.check(mapped, "ipv4") || list.check(address, "ipv6");
+  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+}
+
+function getValidConnectionLimits(limits: ConnectionLimits): ConnectionLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = limits ?? ({} as ConnectionLimits);
+  const valid = Number.isInteger(maxConnections) && maxConnections >= 1
+    && Number.isInteger(maxConnectionsPerAddress) && maxConnectionsPerAddress >= 0
+    && Number.isInteger(headersTimeoutMs) && headersTimeoutMs >= 1;
+  if (!valid) {
+    throw new TypeError(
+      `applyConnectionLimits: limits must be { maxConnections >= 1, maxConnectionsPerAddress >= 0 (0 = off), headersTimeoutMs >= 1 } integers (got ${JSON.stringify(limits)})`,
+    );
+  }
+  return limits;
+}

@@ -1,0 +1,113 @@
+import type { Socket } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
+import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
+import { closedByPeer, httpFrom, idleSocketFrom } from "./from-address.js";
+
+/**
+ * Connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS): idle and
+ * slow-header sockets cannot exhaust the process, and one address cannot take the whole total cap.
+ */
+
+let emulator: TestEmulator;
+const gateways: HardenedGateway[] = [];
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+});
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+async function gatewayWith(env: Record<string, string>): Promise<{ gateway: HardenedGateway; port: number }> {
+  const gateway = await startHardenedGateway(emulator, env);
+  gateways.push(gateway);
+  return { gateway, port: Number(new URL(gateway.url).port) };
+}
+
+async function openIdle(from: string, port: number, count: number): Promise<Socket[]> {
+  const opened: Socket[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const socket = await idleSocketFrom(from, port);
+    socket.on("error", () => undefined);
+    sockets.push(socket);
+    opened.push(socket);
+  }
+  return opened;
+}
+
+/** A whole HTTP/1.1 request on an already open socket; resolves with the status line. */
+function requestOn(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = "";
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      received += chunk;
+      if (received.includes("\r\n")) resolve(received.split("\r\n")[0] as string);
+    });
+    socket.once("close", () => reject(new Error(`closed before an answer; got ${JSON.stringify(received)}`)));
+    socket.write("GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n");
+  });
+}
+
+describe("MAX_CONNECTIONS_PER_ADDRESS", () => {
+  it("closes the connections one address opens beyond the cap, keeps the first ones, and still serves another address", async () => {
+    const { gateway, port } = await gatewayWith({ MAX_CONNECTIONS_PER_ADDRESS: "3", HEADERS_TIMEOUT_MS: "60000" });
+    const opened = await openIdle("127.0.0.2", port, 5);
+    await Promise.all(opened.slice(3).map(closedByPeer));
+    expect(opened.slice(3).every((socket) => socket.destroyed || socket.readableEnded)).toBe(true);
+
+    const other = await httpFrom("127.0.0.3", gateway.origin + "/healthz");
+    expect(other.status).toBe(200);
+    expect(await requestOn(opened[0] as Socket)).toBe("HTTP/1.1 200 OK");
+  });
+
+  it("exempts the proxies listed in TRUST_PROXY: all their connections are kept", async () => {
+    const { gateway, port } = await gatewayWith({ MAX_CONNECTIONS_PER_ADDRESS: "2", HEADERS_TIMEOUT_MS: "60000", TRUST_PROXY: "127.0.0.2/32,10.0.0.0/8" });
+    const fromProxy = await openIdle("127.0.0.2", port, 4);
+    const fromCaller = await openIdle("127.0.0.3", port, 3);
+    await closedByPeer(fromCaller[2] as Socket);
+    expect(await Promise.all(fromProxy.map(requestOn))).toEqual(Array(4).fill("HTTP/1.1 200 OK"));
+    expect((await httpFrom("127.0.0.4", gateway.origin + "/healthz")).status).toBe(200);
+  });
+
+  it("is off behind a hop-count TRUST_PROXY (every connection comes from the proxy), and at 0", async () => {
+    const settings: Array<Record<string, string>> = [{ TRUST_PROXY: "1" }, { MAX_CONNECTIONS_PER_ADDRESS: "0" }];
+    for (const env of settings) {
+      const { port } = await gatewayWith({ MAX_CONNECTIONS_PER_ADDRESS: "2", HEADERS_TIMEOUT_MS: "60000", ...env });
+      const opened = await openIdle("127.0.0.2", port, 4);
+      expect(await requestOn(opened[3] as Socket)).toBe("HTTP/1.1 200 OK");
+    }
+  });
+});
+
+describe("MAX_CONNECTIONS", () => {
+  it("closes connections over the total cap, whichever address they come from", async () => {
+    const { port } = await gatewayWith({ MAX_CONNECTIONS: "4", MAX_CONNECTIONS_PER_ADDRESS: "0", HEADERS_TIMEOUT_MS: "60000" });
+    const kept = [...(await openIdle("127.0.0.2", port, 2)), ...(await openIdle("127.0.0.3", port, 2))];
+    const [extra] = await openIdle("127.0.0.4", port, 1);
+    await closedByPeer(extra as Socket);
+    expect(await requestOn(kept[3] as Socket)).toBe("HTTP/1.1 200 OK");
+  });
+});
+
+describe("HEADERS_TIMEOUT_MS", () => {
+  it("closes a connection whose headers never finish", async () => {
+    const { gateway, port } = await gatewayWith({ HEADERS_TIMEOUT_MS: "300" });
+    const [slow] = await openIdle("127.0.0.2", port, 1);
+    (slow as Socket).write("GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Slow: ");
+    await closedByPeer(slow as Socket);
+    expect((slow as Socket).destroyed || (slow as Socket).readableEnded).toBe(true);
+    expect((await httpFrom("127.0.0.2", gateway.origin + "/healthz")).status).toBe(200);
+  });
+
+  it("sets node's timeouts from it: headers, keep-alive, and a request timeout above them", async () => {
+    const { gateway } = await gatewayWith({ HEADERS_TIMEOUT_MS: "4000" });
+    const response = await httpFrom("127.0.0.2", gateway.origin + "/healthz", { headers: { connection: "keep-alive" } });
+    expect(response.headers["keep-alive"]).toBe("timeout=4");
+  });
+});

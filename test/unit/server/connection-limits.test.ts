@@ -1,0 +1,33 @@
+import { createServer } from "node:http";
+import { describe, expect, it } from "vitest";
+import { applyConnectionLimits } from "../../../src/server/connection-limits.js";
+import { isLoopbackAddress } from "../../../src/server/explorer/loopback-caller.js";
+
+describe("applyConnectionLimits", () => {
+  it("sets node's caps and timeouts: headers and keep-alive from HEADERS_TIMEOUT_MS, the request timeout above them", () => {
+    const server = createServer();
+    applyConnectionLimits(server, { maxConnections: 900, maxConnectionsPerAddress: 64, headersTimeoutMs: 5000 }, false);
+    expect([server.maxConnections, server.headersTimeout, server.keepAliveTimeout, server.requestTimeout]).toEqual([900, 5000, 5000, 15_000]);
+  });
+
+  it("enforces the per-address cap unless it is 0 or TRUST_PROXY is a hop count or true", () => {
+    const limits = { maxConnections: 10, maxConnectionsPerAddress: 2, headersTimeoutMs: 1000 };
+    expect(applyConnectionLimits(createServer(), limits, false).perAddress.enforced).toBe(true);
+    expect(applyConnectionLimits(createServer(), limits, ["10.0.0.0/8"]).perAddress.enforced).toBe(true);
+    expect(applyConnectionLimits(createServer(), limits, 1).perAddress.enforced).toBe(false);
+    expect(applyConnectionLimits(createServer(), limits, true).perAddress.enforced).toBe(false);
+    expect(applyConnectionLimits(createServer(), { ...limits, maxConnectionsPerAddress: 0 }, false).perAddress.enforced).toBe(false);
+  });
+
+  it("rejects limits that are not whole numbers in range, restating the contract", () => {
+    expect(() => applyConnectionLimits(createServer(), { maxConnections: 0, maxConnectionsPerAddress: 1, headersTimeoutMs: 1 }, false))
+      .toThrow("applyConnectionLimits: limits must be { maxConnections >= 1, maxConnectionsPerAddress >= 0 (0 = off), headersTimeoutMs >= 1 } integers");
+  });
+});
+
+describe("isLoopbackAddress", () => {
+  it("is true for 127.0.0.1 and ::1 (also IPv4-mapped) only", () => {
+    expect(["127.0.0.1", "::1", "::ffff:127.0.0.1"].map(isLoopbackAddress)).toEqual([true, true, true]);
+    expect(["127.0.0.2", "10.0.0.1", "::ffff:10.0.0.1", "", undefined].map(isLoopbackAddress)).toEqual([false, false, false, false, false]);
+  });
+});
