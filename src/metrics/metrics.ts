@@ -21,7 +21,7 @@ export interface GatewayMetrics {
   readonly rejections: Counter<"reason">;
   /** Store operations that failed and were served from process memory or skipped, by cause (`unreachable`, `writes-refused`, `error`). */
   readonly storeFailures: Counter<"cause">;
-  /** Rotated refresh tokens presented after their successor was refreshed: the family was revoked (`reuse`), or a revoked family's token was refused (`revoked`). */
+  /** Refresh tokens refused at the gateway: a reuse revoked the family (`reuse`), a revoked family's token (`revoked`), a rotated token past its grace window (`rotated`). */
   readonly refreshReuse: Counter<"outcome">;
   /** Single-use exchanges (refresh, authorization code) past UPSTREAM_DEADLINE_MS, by grant and outcome (`deadline`: caller answered UPSTREAM_UNAVAILABLE; `kept`: the late answer was kept for the retry; `failed`: it never came). */
   readonly singleUseLate: Counter<"grant" | "outcome">;
@@ -55,7 +55,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     singleFlight: new Counter({ name: "idc_gateway_single_flight_total", help: "Single-flight participation by role.", labelNames: ["role"], registers }),
     rejections: new Counter({ name: "idc_gateway_rejections_total", help: "Requests refused before execution, by reason.", labelNames: ["reason"], registers }),
     storeFailures: new Counter({ name: "idc_gateway_store_failures_total", help: "Store operations that failed (served from process memory or skipped), by cause.", labelNames: ["cause"], registers }),
-    refreshReuse: new Counter({ name: "idc_gateway_refresh_reuse_total", help: "Refresh-token reuse: families revoked (reuse) and tokens of revoked families refused (revoked).", labelNames: ["outcome"], registers }),
+    refreshReuse: new Counter({ name: "idc_gateway_refresh_reuse_total", help: "Refresh-token reuse: families revoked (reuse), tokens of revoked families refused (revoked), rotated tokens refused after their grace window (rotated).", labelNames: ["outcome"], registers }),
     singleUseLate: new Counter({ name: "idc_gateway_single_use_late_total", help: "Single-use exchanges past UPSTREAM_DEADLINE_MS, by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
     persistedQueryRegistrations: new Counter({
       name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,

@@ -13,6 +13,13 @@ import type { StoreFailureLog } from "./store-failure-log.js";
  */
 export interface ReuseGuard {
   refuse(request: ValidTokenRequest, verdict: FamilyVerdict): Promise<void>;
+  /**
+   * A rotated token with no successor left to serve (its grace window is over, or grace is off):
+   * AWS would answer INVALID_GRANT, so the gateway does, without spending an upstream call. Logged
+   * at warn (a stale tab, or a thief arriving late) and counted, but the family is not revoked: its
+   * successor was not used after it, so nothing proves a second holder.
+   */
+  refuseRotated(request: ValidTokenRequest, verdict: FamilyVerdict): void;
   isRefusal(error: unknown): boolean;
 }
 
@@ -48,6 +55,12 @@ export function createReuseGuard(options: {
         { event: "refresh_token_reuse", family: verdict.family, clientId: request.clientId },
         "refresh reuse: a rotated refresh token was presented after its successor was refreshed; revoked its whole family",
       );
+      throw refusal();
+    },
+    refuseRotated(request, verdict) {
+      if (verdict.kind !== "rotated") return;
+      counter?.inc({ outcome: "rotated" });
+      logger.warn({ event: "refresh_token_rotated", family: verdict.family, clientId: request.clientId }, "refresh reuse: refused a refresh token rotated before the grace window");
       throw refusal();
     },
     isRefusal: (error) => typeof error === "object" && error !== null && refusals.has(error),

@@ -88,7 +88,8 @@ export const LATE_CODE_ANSWER_TTL_MS = 5 * 60_000;
 /**
  * Late answers of authorization codes, sealed, keyed by the exchange fingerprint (which covers the
  * code and its PKCE verifier: only the caller holding both can collect it). Shared across
- * replicas through the store. A store failure is logged and never fails the exchange.
+ * replicas through the store, and taken by the first retry that finds it (single use, as the code
+ * was). A store failure is logged and never fails the exchange.
  */
 export interface LateCodeAnswers {
   find(fingerprint: string): Promise<IssuedToken | undefined>;
@@ -103,7 +104,9 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
       const key = keyOf(fingerprint);
       try {
         const sealed = await store.get(key);
-        return sealed === null ? undefined : decodeIssuedToken(keyspace.open(key, sealed));
+        if (sealed === null) return undefined;
+        // Taken, not read: an authorization code's answer is handed out once, like the code itself.
+        return (await store.deleteIfEquals(key, sealed)) ? decodeIssuedToken(keyspace.open(key, sealed)) : undefined;
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "late answers: lookup failed");
         return undefined;

@@ -183,6 +183,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       }
       if (started) throw error;
       storeFailures.report("single-flight before the upstream call", error);
+      // A single-use grant never goes upstream without its lock: another caller's call with the
+      // same grant may still be running, and AWS would consume the grant twice.
+      if (via === singleUseFlights) throw new GatewayError("UPSTREAM_UNAVAILABLE");
       return call();
     }
   }
@@ -216,6 +219,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
+    reuse.refuseRotated(request, verdict);
     try {
       return await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
         call.led = true;

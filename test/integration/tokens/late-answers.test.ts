@@ -101,5 +101,9 @@ describe.skipIf(!redisReachable)("late answers of single-use grants", () => {
     expect(outcomeOf(retry)).toBe("ok");
     expect(retry.body.data!.createTokenWithIAM.accessToken).toEqual(expect.any(String));
     expect((await calls()) - before).toBe(1);
+
+    // Taken once, like the code: presenting it again reaches AWS, which refuses the used code.
+    expect(outcomeOf(await authorizationCode(a, code, REDIRECT_URI))).toBe("INVALID_GRANT");
+    expect((await calls()) - before).toBe(2);
   });
 });
