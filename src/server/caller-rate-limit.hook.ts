@@ -1,18 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isGatewayError } from "../errors/error-codes.js";
 import type { RateLimit } from "../ratelimit/index.js";
+import { callerKey } from "./caller-key.js";
 
 /**
  * The per-caller rate limit, enforced before Apollo sees the request: over it, HTTP 429 with
  * `Retry-After` and a GraphQL-shaped body (`extensions.code` RATE_LIMITED, `retryAfterSeconds`).
- * The caller is fastify's `request.ip` (X-Forwarded-For only with TRUST_PROXY=true).
+ * The caller is fastify's `request.ip` (X-Forwarded-For only with TRUST_PROXY), an IPv6 caller counted by its /64 (caller-key.ts).
  */
 export function registerCallerRateLimit(app: FastifyInstance, options: { rateLimit: RateLimit; applies: (request: FastifyRequest) => boolean }): void {
   const { rateLimit, applies } = options;
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (!applies(request)) return;
     try {
-      await rateLimit.consume(request.ip);
+      await rateLimit.consume(callerKey(request.ip));
     } catch (error) {
       if (!isGatewayError(error) || error.code !== "RATE_LIMITED") throw error;
       const retryAfterSeconds = error.details.retryAfterSeconds ?? 1;

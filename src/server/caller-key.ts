@@ -1,0 +1,26 @@
+import { isIPv6 } from "node:net";
+
+/**
+ * The key a caller is counted under (rate limits, upstream budget): its IPv4 address, or for IPv6
+ * its /64 network. One IPv6 host is routinely given a whole /64 (2^64 addresses): counting each
+ * address separately would let one machine appear as any number of callers and spend the
+ * application's AWS quota anyway. IPv4-mapped IPv6 addresses count as the IPv4 address.
+ */
+export function callerKey(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  return `${expandIPv6(ip).slice(0, 4).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address, without leading zeros (`::` expanded; a trailing dotted IPv4 part converted). */
+function expandIPv6(ip: string): string[] {
+  const address = ip.replace(/%.*$/, "").toLowerCase();
+  const withoutV4 = address.replace(/(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, (_match, a, b, c, d) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
+  const [head = "", tail] = withoutV4.split("::");
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => "0");
+  return [...headGroups, ...zeros, ...tailGroups].map((group) => Number.parseInt(group, 16).toString(16));
+}
