@@ -29,7 +29,12 @@ export type FamilyVerdict = { kind: "unknown" } | { kind: "live" | "rotated" | "
  * `{ family, successor }` under an HMAC key of the application and the token; the root's key
  * digest names the family (an HMAC: safe to log). Identity Center has no revocation API, so a
  * revoked family is a marker the gateway itself checks before any upstream call, on every
- * replica sharing the store. Each refresh writes two nodes of fixed size with a TTL: bounded.
+ * replica sharing the store. Each refresh writes two nodes of fixed size with a TTL and deletes
+ * the node three generations back, so a live session holds at most three nodes however often it
+ * refreshes (without that, one caller refreshing at its budget would add a node per refresh for
+ * REFRESH_FAMILY_TTL_SECONDS). The cost: a token two or more rotations old is `unknown` again, so
+ * it goes to AWS, which refuses it (rotated), but it no longer revokes the family; the reuse the
+ * RFC is about (the token just before the live one) is always detected.
  * A store failure never fails a refresh: the bookkeeping is lost for that token, not the tokens.
  */
 export interface RefreshFamilies {
@@ -45,6 +50,8 @@ interface FamilyNode {
   f: string;
   /** The successor's node key, once this token was rotated. */
   s?: string;
+  /** The predecessor's node key (absent for a root): lets a rotation delete the generations nobody needs any more. */
+  p?: string;
 }
 
 export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {
@@ -87,7 +94,12 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       const next = nodeKey(successor.clientId, successor.refreshToken);
       const id = family ?? presented.slice(presented.lastIndexOf(":") + 1);
       try {
-        await Promise.all([writeNode(presented, { f: id, s: next }), writeNode(next, { f: id })]);
+        const parent = (await readNode(presented))?.p;
+        await Promise.all([writeNode(presented, { f: id, s: next, ...(parent ? { p: parent } : {}) }), writeNode(next, { f: id, p: presented })]);
+        // The presented token's grandparent: its own successor (the parent) is rotated and kept, so
+        // a replay of the parent is still detected; the grandparent's node is no longer needed.
+        const grandparent = parent === undefined ? undefined : (await readNode(parent))?.p;
+        if (grandparent !== undefined) await store.delete(grandparent);
       } catch (error) {
         logger.warn({ reason: describe(error) }, "refresh families: could not record a rotation");
       }

@@ -21,8 +21,10 @@ beforeAll(async () => {
   gateway = await startGateway({
     env: {
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
-      // Off here so a rotated-out refresh token meets AWS's own answer (the grace window is tested in grants).
+      // Off here so a rotated-out refresh token meets AWS's own answer (the grace window is tested in
+      // grants; the gateway's own refusal of a rotated token, in tokens/ and replicas).
       REFRESH_GRACE_SECONDS: "0",
+      REFRESH_REUSE_DETECTION: "false",
       // The circuit breaker has its own tests (faults/); here every injected fault must reach the emulator.
       CIRCUIT_BREAKER_THRESHOLD: "1000",
       // Every case here is one caller (127.0.0.1) making many upstream calls: its budget is tested in hardening/.

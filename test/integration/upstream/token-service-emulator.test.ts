@@ -110,15 +110,23 @@ describe("token service over the emulator", () => {
     expect(await upstreamCalls()).toBe(2);
   });
 
-  it("keys the grace window by scope: the same rotated token with another scope is not served the successor", async () => {
+  it("keys the grace window by scope: the same rotated token with another scope is not served the successor (refused without an upstream call)", async () => {
     const issued = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: await mintAssertion() });
     await service.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
     await expect(service.forRequest().refresh({ refreshToken: issued.refreshToken ?? "", scope: ["openid"] })).rejects.toMatchObject({ code: "INVALID_GRANT" });
-    expect(await upstreamCalls()).toBe(3);
+    expect(await upstreamCalls()).toBe(2);
   });
 
-  it("maps the emulator's InvalidGrantException for a reused refresh token when the grace window is off", async () => {
+  it("refuses a rotated refresh token itself when the grace window is off: INVALID_GRANT, no upstream call", async () => {
     const noGrace = serviceWith({ REFRESH_GRACE_SECONDS: "0" });
+    const issued = await noGrace.forRequest().createToken({ grantType: "JWT_BEARER", assertion: await mintAssertion() });
+    await noGrace.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
+    await expect(noGrace.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" })).rejects.toMatchObject({ code: "INVALID_GRANT" });
+    expect(await upstreamCalls()).toBe(2);
+  });
+
+  it("maps the emulator's InvalidGrantException for a reused refresh token when the grace window and reuse detection are off", async () => {
+    const noGrace = serviceWith({ REFRESH_GRACE_SECONDS: "0", REFRESH_REUSE_DETECTION: "false" });
     const issued = await noGrace.forRequest().createToken({ grantType: "JWT_BEARER", assertion: await mintAssertion() });
     await noGrace.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
     await expect(noGrace.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" })).rejects.toMatchObject({ code: "INVALID_GRANT", details: { awsException: "InvalidGrantException" } });

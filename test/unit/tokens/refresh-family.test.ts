@@ -35,6 +35,19 @@ describe("refresh-token families", () => {
     expect(keys).toHaveLength(3);
   });
 
+  it("keeps at most three nodes per family however often it refreshes, and still detects the replay of the token before the live one", async () => {
+    const store = createMemoryStore();
+    const families = createRefreshFamilies({ store, keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+    await families.recordRotation(presented("g0"), issued("g1"), undefined);
+    const { family } = (await families.inspect(presented("g1"))) as { family: string };
+    for (let n = 1; n < 50; n++) await families.recordRotation(presented(`g${n}`), issued(`g${n + 1}`), family);
+    expect((await store.health()).detail).toContain("(process-local, 3 entries)");
+    expect(await families.inspect(presented("g50"))).toMatchObject({ kind: "live" });
+    expect(await families.inspect(presented("g49"))).toMatchObject({ kind: "rotated" });
+    expect(await families.inspect(presented("g48"))).toMatchObject({ kind: "reused", family });
+    expect(await families.inspect(presented("g40"))).toEqual({ kind: "unknown" });
+  });
+
   it("does no bookkeeping when disabled (REFRESH_REUSE_DETECTION=false)", async () => {
     const families = createRefreshFamilies({ store: createMemoryStore(), keyspace, enabled: false, ttlMs: 60_000, logger: silentStoreLogger });
     await families.recordRotation(presented("r0"), issued("r1"), undefined);
