@@ -302,7 +302,7 @@ export const VARIABLES = {
   }),
   MAX_CONNECTIONS_PER_ADDRESS: variable({
     name: "MAX_CONNECTIONS_PER_ADDRESS", default: "64", accepts: "an integer from 0 to 1000000 (0 = no per-address cap)",
-    description: "Most open connections from one remote address (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
+    description: "Most open connections from one remote address, an IPv6 peer counted by its /64 (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
     schema: integer(0, 1_000_000),
   }),
   HEADERS_TIMEOUT_MS: variable({

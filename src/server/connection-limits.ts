@@ -1,14 +1,15 @@
 import { BlockList, isIP, type Socket } from "node:net";
 import type { Server } from "node:http";
 import type { ConnectionLimits, TrustProxy } from "../config/config.types.js";
+import { callerKey } from "./caller-key.js";
 
 /**
  * Bounds on client connections, applied to the node HTTP server under fastify:
  *
  * - a total cap (server.maxConnections): further connections are closed at once, so a flood of
  *   idle sockets cannot exhaust the process's file descriptors (AWS and Redis need some too);
- * - a per-address cap, counted per socket remoteAddress on 'connection': one address cannot take
- *   the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
+ * - a per-address cap, counted per socket remoteAddress on 'connection' under its caller key (an
+ *   IPv6 peer by its /64, like the rate limits): one address cannot take the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
  *   traffic). Behind a hop count or `true` the proxies' addresses are unknown, and every
  *   connection arrives from one: capping it would cap all users together, so the per-address
  *   cap is off then (the total cap still holds; the proxy is the place to limit per client);
@@ -19,7 +20,7 @@ import type { ConnectionLimits, TrustProxy } from "../config/config.types.js";
 export interface AppliedConnectionLimits {
   /** Whether the per-address cap is enforced, and why not when it is off (for the start-up log). */
   perAddress: { enforced: true } | { enforced: false; reason: string };
-  /** Open connections per remote address right now (tests, debugging). */
+  /** Open connections from a remote address's caller key (its /64 for IPv6) right now (tests, debugging). */
   openConnections(address: string): number;
 }
 
@@ -46,8 +47,8 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   if (perAddress.enforced) {
     const exempt = trustedProxies(trustProxy);
     server.on("connection", (socket: Socket) => {
-      const address = socket.remoteAddress;
-      if (address === undefined || isExempt(exempt, address)) return;
+      if (socket.remoteAddress === undefined || isExempt(exempt, socket.remoteAddress)) return;
+      const address = callerKey(socket.remoteAddress);
       const count = (open.get(address) ?? 0) + 1;
       if (count > maxConnectionsPerAddress) {
         socket.destroy();
@@ -61,7 +62,7 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
       });
     });
   }
-  return { perAddress, openConnections: (address) => open.get(address) ?? 0 };
+  return { perAddress, openConnections: (address) => open.get(callerKey(address)) ?? 0 };
 }
 
 function perAddressPolicy(max: number, trustProxy: TrustProxy): AppliedConnectionLimits["perAddress"] {

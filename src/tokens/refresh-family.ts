@@ -1,4 +1,5 @@
 import type { Keyspace } from "../store/keyspace.js";
+import { createMemoryStore } from "../store/memory-store.js";
 import { describeError as describe } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
@@ -52,6 +53,20 @@ interface FamilyNode {
   s?: string;
   /** The predecessor's node key (absent for a root): lets a rotation delete the generations nobody needs any more. */
   p?: string;
+}
+
+/** Family bookkeeping one process keeps without Redis: ~300 bytes a node, three nodes a live family. */
+export const MEMORY_FAMILY_LIMITS = { maxEntries: 150_000, maxBytes: 48 * 1024 * 1024 } as const;
+
+/**
+ * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: a memory
+ * store of their own, because the shared memory store is an LRU of CACHE_MAX_ENTRIES that every
+ * sign-in's cached answer churns; a revocation evicted there would let the family's live token
+ * through to AWS, which still honours it. Only rotations (each an upstream call within the
+ * caller's budget) add entries here, so evicting a revocation takes ~50 000 other live families.
+ */
+export function familyStore(store: Store): Store {
+  return store.kind === "memory" ? createMemoryStore(MEMORY_FAMILY_LIMITS) : store;
 }
 
 export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {

@@ -11,7 +11,7 @@ import { createSingleFlight } from "./coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
-import { createRefreshFamilies } from "./refresh-family.js";
+import { createRefreshFamilies, familyStore } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
@@ -129,7 +129,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   });
   const grace = createRefreshGrace({ store, keyspace, graceMs, logger });
   const families = createRefreshFamilies({
-    store, keyspace, logger,
+    store: familyStore(store), keyspace, logger,
     enabled: settings.refreshReuseDetection ?? true,
     ttlMs: (settings.refreshFamilyTtlSeconds ?? 2_592_000) * 1000,
   });

@@ -12,6 +12,8 @@ import { outcomeOf } from "./token-state-support.js";
 let emulator: TestEmulator;
 let guarded: GatewayProcess | undefined;
 let unguarded: GatewayProcess | undefined;
+/** A memory store of 16 entries: a few exchanges fill it, so a revocation must not live in it. */
+let small: GatewayProcess | undefined;
 let subjects = 0;
 
 const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.CreateTokenWithIAM;
@@ -19,11 +21,15 @@ const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.Cr
 beforeAll(async () => {
   emulator = await startTestEmulator();
   const env = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "" }, "memory-mode-gateway-secret-0123456789abcdef"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
-  [guarded, unguarded] = await Promise.all([startGateway({ env }), startGateway({ env: { ...env, REFRESH_REUSE_DETECTION: "false" } })]);
+  [guarded, unguarded, small] = await Promise.all([
+    startGateway({ env }),
+    startGateway({ env: { ...env, REFRESH_REUSE_DETECTION: "false" } }),
+    startGateway({ env: { ...env, CACHE_MAX_ENTRIES: "16", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" } }),
+  ]);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([guarded?.stop(), unguarded?.stop()]);
+  await Promise.all([guarded?.stop(), unguarded?.stop(), small?.stop()]);
   await emulator.stop();
 });
 
@@ -42,6 +48,18 @@ describe("refresh-token reuse detection in one process (memory store)", () => {
     const before = await calls();
     expect(outcomeOf(await refresh(guarded!, root))).toBe("INVALID_GRANT");
     expect(outcomeOf(await refresh(guarded!, second.refreshToken!))).toBe("INVALID_GRANT");
+    expect((await calls()) - before).toBe(0);
+  });
+
+  it("keeps a revoked family refused after 40 other sign-ins churn the response cache and the memory store (CACHE_MAX_ENTRIES=16)", async () => {
+    const { root, second } = await rotateTwice(small!);
+    expect(outcomeOf(await refresh(small!, root))).toBe("INVALID_GRANT");
+    for (let index = 0; index < 40; index += 1) {
+      const { assertion } = await emulator.dev.assertion({ sub: `churn-${index}` });
+      expect(outcomeOf(await jwtBearer(small!, assertion))).toBe("ok");
+    }
+    const before = await calls();
+    expect(outcomeOf(await refresh(small!, second.refreshToken!))).toBe("INVALID_GRANT");
     expect((await calls()) - before).toBe(0);
   });
 

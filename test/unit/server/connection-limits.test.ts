@@ -1,4 +1,6 @@
+import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { applyConnectionLimits } from "../../../src/server/connection-limits.js";
 import { isLoopbackAddress } from "../../../src/server/explorer/loopback-caller.js";
@@ -17,6 +19,25 @@ describe("applyConnectionLimits", () => {
     expect(applyConnectionLimits(createServer(), limits, 1).perAddress.enforced).toBe(false);
     expect(applyConnectionLimits(createServer(), limits, true).perAddress.enforced).toBe(false);
     expect(applyConnectionLimits(createServer(), { ...limits, maxConnectionsPerAddress: 0 }, false).perAddress.enforced).toBe(false);
+  });
+
+  it("counts IPv6 peers of one /64 together against the per-address cap, and frees a slot when a socket closes", () => {
+    const server = createServer();
+    const applied = applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 2, headersTimeoutMs: 1000 }, false);
+    // The 'connection' event's side of a socket: its peer address, close, and destroy.
+    const connect = (remoteAddress: string) => {
+      const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { this.destroyed = true; return this; } });
+      server.emit("connection", socket as unknown as Socket);
+      return socket;
+    };
+    const first = connect("2001:db8:1:2::a");
+    const second = connect("2001:db8:1:2:ffff::b");
+    const third = connect("2001:db8:1:2::c");
+    const otherNetwork = connect("2001:db8:1:3::a");
+    expect([first.destroyed, second.destroyed, third.destroyed, otherNetwork.destroyed]).toEqual([false, false, true, false]);
+    expect(applied.openConnections("2001:db8:1:2::1")).toBe(2);
+    first.emit("close");
+    expect(connect("2001:db8:1:2::d").destroyed).toBe(false);
   });
 
   it("rejects limits that are not whole numbers in range, restating the contract", () => {
