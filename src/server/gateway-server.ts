@@ -15,7 +15,7 @@ import { createOperationLimits } from "./limits/operation-limits.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { createOperationResolutionPlugin } from "./limits/operation-resolution.js";
 import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
-import { registerPayloadTooLargeHandler } from "./payload-too-large.js";
+import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
 import { registerReadinessRoute } from "./readiness.route.js";
@@ -44,12 +44,14 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // One line per GraphQL request comes from the request-logging plugin; fastify's own would double it.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    // MAX_BODY_BYTES: larger bodies are refused with 413 before they are read (payload-too-large.ts).
+    // MAX_BODY_BYTES: larger bodies are refused with 413 before they are read (transport-errors.ts).
     bodyLimit: config.operationLimits.maxBodyBytes,
     // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts).
     http: httpServerOptions(),
+    // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
+    frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
   });
   const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy);
   if (!connectionLimits.perAddress.enforced && config.connections.maxConnectionsPerAddress > 0) {
@@ -57,7 +59,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   }
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
-  registerPayloadTooLargeHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
+  registerTransportErrorHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
   // CORS preflights are not counted: a browser would otherwise spend two points per operation.
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
   if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });

@@ -51,6 +51,25 @@ describe("HTTP limits", () => {
     expect(await rejections(gateway.metrics, "body_too_large")).toBe(before + 1);
   });
 
+  it.each([
+    { what: "an unsupported content type", body: "query=x", headers: { "content-type": "application/xml" }, status: 415, message: "Unsupported content type: send the operation as application/json (or as a GET query string)." },
+    { what: "a body that is not JSON", body: "{not json", headers: { "content-type": "application/json" }, status: 400, message: "The request body is not valid JSON." },
+    { what: "an empty JSON body", body: "", headers: { "content-type": "application/json" }, status: 400, message: "The request body is empty but its content type is application/json." },
+  ])("answers $what with HTTP $status and a GraphQL-shaped BAD_REQUEST, never fastify's internal code", async ({ body, headers, status, message }) => {
+    const response = await post(gateway.url, body, headers);
+    expect(response.status).toBe(status);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(JSON.parse(response.text)).toEqual({ errors: [{ message, extensions: { code: "BAD_REQUEST", retryable: false } }] });
+  });
+
+  it("answers a malformed URL with HTTP 400 BAD_REQUEST without echoing it", async () => {
+    const response = await fetch(`${gateway.url}%zz-secret-looking-path`);
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: "The request URL is malformed.", extensions: { code: "BAD_REQUEST", retryable: false } }] });
+    expect(text).not.toContain("secret-looking");
+  });
+
   it("accepts a body just under MAX_BODY_BYTES (control: one upstream call)", async () => {
     const body = JSON.stringify({ query: mutation(), extensions: { padding: "x".repeat(1000) } });
     const response = await post(gateway.url, body);
