@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from "./config/index.js";
 import { CONFIG_VARIABLES } from "./config/config-variables.js";
 import { formatHelp, wantsHelp } from "./config/help.js";
 import { describeHeapShortfall } from "./config/heap-budget.js";
+import { describeListenFailure } from "./config/listen-failure.js";
 import type { RunningEmulator } from "./emulator/index.js";
 import { createLogger, type Logger } from "./logging/logger.js";
 import { createGatewayMetrics } from "./metrics/metrics.js";
@@ -94,7 +95,14 @@ async function main(): Promise<void> {
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });
   running.server = server;
-  const { url, metricsUrl } = await server.listen(config.port, config.host);
+  const { url, metricsUrl } = await server.listen(config.port, config.host).catch((error: unknown) => {
+    // node's error carries the port it failed on: the metrics listener binds first, on its own port.
+    const failedPort = (error as { port?: number }).port;
+    const variable = config.metricsPort !== undefined && failedPort === config.metricsPort && failedPort !== config.port ? "METRICS_PORT" : "PORT";
+    const line = describeListenFailure(error, { variable, port: failedPort ?? config.port, host: config.host });
+    if (line) exitWithOneLine(line);
+    throw error;
+  });
 
   const mode = config.upstream.mode;
   logger.info({ url, mode, emulatorUrl: emulator?.url, ...(metricsUrl ? { metricsUrl } : {}) }, "gateway ready");
@@ -149,6 +157,8 @@ async function startEmbeddedEmulator(upstream: Extract<UpstreamConfig, { mode: "
     return await startEmulator({ ...emulatorEnv, port: upstream.emulatorPort, host: "127.0.0.1", region: upstream.region });
   } catch (error) {
     if (error instanceof EmulatorConfigError) exitWithOneLine(error.message);
+    const line = describeListenFailure(error, { variable: "EMULATOR_PORT", port: upstream.emulatorPort, host: "127.0.0.1" });
+    if (line) exitWithOneLine(`${line} (the embedded emulator's port; or point the gateway at an upstream with UPSTREAM/SSO_OIDC_ENDPOINT)`);
     throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnGateway, startGateway, type GatewayProcess } from "../support/gateway-process.js";
@@ -69,6 +70,42 @@ describe("configuration errors", () => {
     expect(code).toBe(1);
     expect(output).toMatch(/PORT.*"abc"/);
     expect(output).not.toMatch(/^\s+at\s/m);
+  });
+});
+
+/** Runs the gateway to its exit; its exit code and everything it printed. */
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawnGateway({ env });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+  return { code, output };
+}
+
+describe("a port already taken", () => {
+  let squatter: Server;
+  let taken: number;
+  beforeAll(async () => {
+    squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    taken = (squatter.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  });
+
+  it.each([
+    { variable: "PORT", env: (port: number) => ({ PORT: String(port), HOST: "127.0.0.1" }) },
+    { variable: "EMULATOR_PORT", env: (port: number) => ({ EMULATOR_PORT: String(port) }) },
+    { variable: "METRICS_PORT", env: (port: number) => ({ METRICS_PORT: String(port), HOST: "127.0.0.1" }) },
+  ])("stops with exit code 1 and one line naming $variable and a fix, no stack trace", async ({ variable, env }) => {
+    const { code, output } = await runToExit(env(taken));
+    expect(code).toBe(1);
+    const line = output.split("\n").find((candidate) => candidate.startsWith(`${variable}=${taken} is already in use`));
+    expect(line).toContain(`set ${variable} to a free port`);
+    expect(output).not.toMatch(/^\s+at\s/m);
+    expect(output).not.toContain("EADDRINUSE");
   });
 });
 
