@@ -10,7 +10,8 @@ export interface ReadinessSources {
 
 /**
  * Builds the `readiness` dependency of createGatewayServer: cheap checks only (no upstream call:
- * AWS's quota is for tokens, not probes). Ready when every check is ok.
+ * AWS's quota is for tokens, not probes). Ready when every check is ok; degraded when the store
+ * serves from process memory (Redis unreachable or refusing writes).
  */
 export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck {
   if (typeof sources?.store?.health !== "function") throw new TypeError("createReadinessCheck: sources.store must have health(): Promise<StoreHealth>");
@@ -21,6 +22,6 @@ export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck 
       upstream: { ok: upstream.ok, detail: upstream.detail },
       store: { ok: store.ok, detail: store.detail },
     };
-    return { ready: Object.values(checks).every((check) => check.ok), checks };
+    return { ready: Object.values(checks).every((check) => check.ok), degraded: store.status === "degraded", checks };
   };
 }

@@ -40,10 +40,10 @@ let subjects = 0;
 const mintAssertion = async () => (await emulator.dev.assertion({ sub: `outage-${(subjects += 1)}` })).assertion;
 const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.CreateTokenWithIAM;
 /** GET /readyz as { ready: HTTP 200, the store check }. */
-async function readiness(replica: GatewayProcess): Promise<{ ready: boolean; checks: { store: { ok: boolean; detail: string } } }> {
+async function readiness(replica: GatewayProcess): Promise<{ ready: boolean; status: string; checks: { store: { ok: boolean; detail: string } } }> {
   const response = await fetch(replica.url.replace(/\/graphql$/, "/readyz"));
-  const body = (await response.json()) as { checks: { store: { ok: boolean; detail: string } } };
-  return { ready: response.status === 200, checks: body.checks };
+  const body = (await response.json()) as { status: string; checks: { store: { ok: boolean; detail: string } } };
+  return { ready: response.status === 200, status: body.status, checks: body.checks };
 }
 
 /**
@@ -84,9 +84,9 @@ describe.skipIf(!redisInstalled)("gateway replicas while Redis goes away and com
       await redis!.stop();
       await Promise.all(replicas.map((replica) => replica.waitForOutput(/store degraded/, 5_000)));
       const degraded = await Promise.all(replicas.map(readiness));
-      expect(degraded.map((report) => [report.ready, report.checks.store.ok, report.checks.store.detail.startsWith("degraded: redis unreachable")])).toEqual([
-        [true, true, true],
-        [true, true, true],
+      expect(degraded.map((report) => [report.ready, report.status, report.checks.store.ok, report.checks.store.detail.startsWith("degraded: redis unreachable")])).toEqual([
+        [true, "degraded", true, true],
+        [true, "degraded", true, true],
       ]);
       await sleep(500);
       redis = await startRedisServer(port);
@@ -99,7 +99,7 @@ describe.skipIf(!redisInstalled)("gateway replicas while Redis goes away and com
     expect(load.answered).toBeGreaterThan(20);
 
     const recovered = await Promise.all(replicas.map(readiness));
-    expect(recovered.map((report) => [report.ready, report.checks.store.detail.startsWith("degraded")])).toEqual([[true, false], [true, false]]);
+    expect(recovered.map((report) => [report.ready, report.status, report.checks.store.detail.startsWith("degraded")])).toEqual([[true, "ready", false], [true, "ready", false]]);
     // Shared again: an identical exchange on both replicas at once costs one upstream call.
     const assertion = await mintAssertion();
     const before = await calls();

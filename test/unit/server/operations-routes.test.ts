@@ -35,6 +35,20 @@ describe("GET /readyz", () => {
     expect(await response.json()).toEqual({ status: "ready", checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "memory" } } });
   });
 
+  it("answers 200 with status degraded while the store serves from process memory", async () => {
+    const readiness = createReadinessCheck({
+      upstream: { health: () => ({ ok: true, detail: "circuit closed" }) },
+      store: { health: async () => ({ ok: true, status: "degraded", detail: "degraded: redis unreachable (ECONNREFUSED)" }) },
+    });
+    const { origin } = await serve({ readiness });
+    const response = await fetch(`${origin}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      status: "degraded",
+      checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "degraded: redis unreachable (ECONNREFUSED)" } },
+    });
+  });
+
   it("answers 503 naming the failing check when the upstream circuit is open", async () => {
     const readiness = createReadinessCheck({
       upstream: { health: () => ({ ok: false, detail: "circuit open: failing fast" }) },
