@@ -54,10 +54,19 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(withoutVariableValues(formattedError, error), exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(withoutVariableValues(namingIntrospectionSetting(formattedError), error), exposeStacktrace);
     if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
+}
+
+/** Apollo's refusal of introspection tells the caller to "pass introspection: true to ApolloServer"; ours names the setting. */
+const APOLLO_INTROSPECTION_REFUSAL = "GraphQL introspection is not allowed by Apollo Server";
+export const INTROSPECTION_DISABLED_MESSAGE =
+  "GraphQL introspection is not allowed by this gateway: INTROSPECTION is false (its default when NODE_ENV=production). Set INTROSPECTION=true to allow it.";
+
+function namingIntrospectionSetting(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  return formattedError.message.startsWith(APOLLO_INTROSPECTION_REFUSAL) ? { ...formattedError, message: INTROSPECTION_DISABLED_MESSAGE } : formattedError;
 }
 
 /**
