@@ -17,6 +17,7 @@
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
  * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
  */
+import { readCliOptions } from "../scripts/cli-options.js";
 import { measureDirectSdk } from "./scenarios/direct-sdk.js";
 import { measureConcurrentIdentical } from "./scenarios/concurrent-identical.js";
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
@@ -35,7 +36,19 @@ import { REPO_ROOT, stopAll, runBenchScript } from "./support/processes.js";
 import { evaluateTargets, formatNotes, formatReferences, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
 import type { BenchRow, BenchTiming } from "./support/types.js";
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
+const args = readCliOptions({
+  command: "npm run bench --",
+  summary: "The gateway against its baselines, on real processes and ephemeral ports; writes bench/results/ and fails when a target is missed.",
+  options: {
+    duration: { value: "<s>", default: "8", description: "seconds per scenario (a throughput round measures half of it, at least 3 s)" },
+    warmup: { value: "<s>", default: "2", description: "warm-up seconds before measuring" },
+    connections: { value: "<n>", default: "32", description: "concurrent connections of the load generator" },
+    only: { value: "<ids>", default: "all", description: "comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile" },
+    runner: { value: "dist|tsx", default: "dist", description: "dist: compile first and run plain JS, as production does" },
+    "wait-idle": { value: "<s>", default: "0", description: "wait up to s seconds for other processes to leave the CPUs first" },
+    build: { value: "true|false", default: "true", description: "false: run the existing dist/ as is" },
+  },
+});
 const timing: BenchTiming = {
   durationSeconds: Number(args.duration ?? 8),
   warmupSeconds: Number(args.warmup ?? 2),

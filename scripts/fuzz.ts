@@ -14,11 +14,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { readCliOptions } from "./cli-options.js";
 import { documentCase, hostileCase, httpCase, variablesCase, type FuzzCase } from "../test/fuzz/fuzz-arbitraries.js";
 import { createFuzzRunner, FUZZ_GATEWAY_ENV, FuzzTally, type FuzzRunner } from "../test/fuzz/fuzz-runner.js";
 import { startGateway } from "../test/support/gateway-process.js";
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
+const args = readCliOptions({
+  command: "npm run fuzz --",
+  summary: "Property-based fuzzing of a real gateway process; writes bench/results/fuzz.json, exit code 1 when a property failed.",
+  options: {
+    runs: { value: "<n>", default: "10000", description: "total cases, split 30/25/25/20 over documents, variables, HTTP, hostile" },
+    seed: { value: "<n>", default: "random", description: "fast-check seed, to replay a run" },
+  },
+});
 const totalRuns = Number(args.runs ?? 10_000);
 const seed = args.seed === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(args.seed);
 if (!Number.isInteger(totalRuns) || totalRuns < 3) throw new Error(`--runs must be an integer >= 3 (got ${JSON.stringify(args.runs)})`);

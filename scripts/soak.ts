@@ -12,9 +12,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../src/emulator/index.js";
+import { readCliOptions } from "./cli-options.js";
 import { startGateway } from "../test/support/gateway-process.js";
 
-const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]));
+const args = readCliOptions({
+  command: "npm run soak --",
+  summary: "A real gateway under mixed load; writes bench/results/soak.json, exit code 1 when a response was lost or answered 5xx.",
+  options: {
+    duration: { value: "<s>", default: "60", description: "seconds of load" },
+    concurrency: { value: "<n>", default: "16", description: "concurrent request loops" },
+    "rate-limits": { value: "off|default", default: "off", description: "off: one client sends everything, so the per-caller limit would measure itself" },
+  },
+});
 const DURATION_S = Number(args.duration ?? 60);
 const CONCURRENCY = Number(args.concurrency ?? 16);
 const RATE_LIMITS = args["rate-limits"] ?? "off";
