@@ -5,7 +5,7 @@
 import "reflect-metadata";
 import { getHeapStatistics } from "node:v8";
 import type { UpstreamConfig } from "./config/config.types.js";
-import { ConfigError, loadConfig } from "./config/index.js";
+import { ConfigError, loadConfig, loadEnvFile } from "./config/index.js";
 import { CONFIG_VARIABLES } from "./config/config-variables.js";
 import { formatHelp, wantsHelp } from "./config/help.js";
 import { describeHeapShortfall } from "./config/heap-budget.js";
@@ -28,8 +28,10 @@ async function main(): Promise<void> {
     process.stdout.write(formatHelp(CONFIG_VARIABLES, GATEWAY_VERSION));
     return;
   }
-  const config = loadConfigOrExit();
+  const envFile = loadOrExit(loadEnvFile);
+  const config = loadOrExit(loadConfig);
   const logger = createLogger({ level: config.logLevel });
+  if (envFile) logger.info({ file: envFile }, `read settings from ${envFile} (variables set in the environment win)`);
   if (config.gatewaySecretGenerated) {
     logger.warn("GATEWAY_SECRET is not set: generated a random one for this process; replicas will not share state (set it in production)");
   }
@@ -137,9 +139,9 @@ function handleShutdownSignals(logger: Logger, timeoutMs: number, stopEverything
   process.on("SIGTERM", stop);
 }
 
-function loadConfigOrExit() {
+function loadOrExit<T>(load: () => T): T {
   try {
-    return loadConfig();
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) exitWithOneLine(error.message);
     throw error;

@@ -66,6 +66,8 @@ export function writeWorkFile(name: string, content: string): string {
 export function benchEnvironment(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of INHERITED_VARIABLES_TO_DROP) delete env[name];
+  // No settings file: a developer's .env must not change what the bench measures.
+  env.ENV_FILE = "";
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -78,6 +78,11 @@ function variable<T>(definition: Omit<VariableDefinition<T>, "echoValue"> & { ec
 
 /** The parsers, by variable. Defaults are applied by `loadConfig` (some depend on other variables). */
 export const VARIABLES = {
+  ENV_FILE: variable({
+    name: "ENV_FILE", default: ".env", accepts: "a file path, or empty to read no file",
+    description: "A file of KEY=value lines read at start (node's own loader) when it exists; variables already set in the environment win. Empty: no file is read.",
+    schema: z.string(),
+  }),
   PORT: variable({
     name: "PORT", default: "4000", accepts: "an integer from 0 to 65535",
     description: "Port the GraphQL gateway listens on (0 = an ephemeral port, logged at start).",

@@ -69,8 +69,9 @@ export function formatEnvExample(variables: readonly ConfigVariable[]): string {
   const lines = [
     "# idc-token-gateway settings: every environment variable the gateway reads, at its default.",
     "# Generated from src/config/config-variables.ts by `npm run env:example`: do not edit by hand.",
-    "# Copy to .env, uncomment what you change, and load it with `node --env-file=.env dist/main.js`,",
-    "# `docker run --env-file .env`, or your shell. An empty value means the default.",
+    "# Copy to .env and uncomment what you change: `npm start` and `node dist/main.js` read ./.env by",
+    "# themselves (ENV_FILE names another file); with Docker use `docker run --env-file .env`. Variables",
+    "# already set in the environment win over the file. An empty value means the default.",
   ];
   for (const variable of variables) {
     lines.push("", ...wrap(variable.description, "# ").map((line) => line.trimEnd()));

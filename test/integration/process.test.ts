@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -106,6 +109,38 @@ describe("a port already taken", () => {
     expect(line).toContain(`set ${variable} to a free port`);
     expect(output).not.toMatch(/^\s+at\s/m);
     expect(output).not.toContain("EADDRINUSE");
+  });
+});
+
+describe("a settings file (ENV_FILE, default .env)", () => {
+  const directory = mkdtempSync(join(tmpdir(), "idcgw-env-"));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  const file = (name: string, content: string): string => {
+    const path = join(directory, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it("is read at start: a bad value in it stops the gateway with the variable's one line", async () => {
+    const { code, output } = await runToExit({ ENV_FILE: file("bad.env", "# comment\nMAX_DEPTH=deep\n") });
+    expect(code).toBe(1);
+    expect(output).toMatch(/^MAX_DEPTH must be .*"deep"/m);
+  });
+
+  it("loses to the environment (PORT=0 set, the file's PORT=abc ignored) and the gateway says which file it read", async () => {
+    const path = file("env-wins.env", "PORT=abc\n");
+    const started = await startGateway({ env: { ENV_FILE: path } });
+    try {
+      expect(started.logLines().find((line) => line.msg === `read settings from ${path} (variables set in the environment win)`)).toMatchObject({ file: path });
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it("named but missing stops the gateway with one line naming ENV_FILE", async () => {
+    const { code, output } = await runToExit({ ENV_FILE: join(directory, "missing.env") });
+    expect(code).toBe(1);
+    expect(output.trim()).toBe(`ENV_FILE must be a file path, or empty to read no file: ${JSON.stringify(join(directory, "missing.env"))} does not exist`);
   });
 });
 

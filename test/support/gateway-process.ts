@@ -58,7 +58,8 @@ export interface StartGatewayOptions {
 export function gatewayEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of INHERITED_VARIABLES_TO_DROP) delete env[name];
-  Object.assign(env, { PORT: "0", EMULATOR_PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" });
+  // ENV_FILE empty: a developer's own .env in the checkout never leaks into a test.
+  Object.assign(env, { PORT: "0", EMULATOR_PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info", ENV_FILE: "" });
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;
