@@ -24,43 +24,22 @@ async function serve(options: { readiness?: ReadinessCheck; metrics?: GatewayMet
 }
 
 describe("GET /readyz", () => {
-  it("answers 200 with the checks when every check is ok", async () => {
-    const readiness = createReadinessCheck({
-      upstream: { health: () => ({ ok: true, detail: "circuit closed" }) },
-      store: { health: async () => ({ ok: true, status: "up", detail: "memory" }) },
-    });
+  it.each([
+    { when: "every check is ok", upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, status: "up", detail: "memory" }, http: 200, status: "ready" },
+    {
+      when: "the store serves from process memory (degraded)", upstream: { ok: true, detail: "circuit closed" },
+      store: { ok: true, status: "degraded", detail: "degraded: redis unreachable (ECONNREFUSED)" }, http: 200, status: "degraded",
+    },
+    {
+      when: "the upstream circuit is open (not ready, whatever the store says)", upstream: { ok: false, detail: "circuit open: failing fast" },
+      store: { ok: true, status: "degraded", detail: "redis unreachable, serving from memory" }, http: 503, status: "not ready",
+    },
+  ])("answers $http $status with the checks when $when", async ({ upstream, store, http, status }) => {
+    const readiness = createReadinessCheck({ upstream: { health: () => upstream }, store: { health: async () => store } });
     const { origin } = await serve({ readiness });
     const response = await fetch(`${origin}/readyz`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ready", checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "memory" } } });
-  });
-
-  it("answers 200 with status degraded while the store serves from process memory", async () => {
-    const readiness = createReadinessCheck({
-      upstream: { health: () => ({ ok: true, detail: "circuit closed" }) },
-      store: { health: async () => ({ ok: true, status: "degraded", detail: "degraded: redis unreachable (ECONNREFUSED)" }) },
-    });
-    const { origin } = await serve({ readiness });
-    const response = await fetch(`${origin}/readyz`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      status: "degraded",
-      checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "degraded: redis unreachable (ECONNREFUSED)" } },
-    });
-  });
-
-  it("answers 503 naming the failing check when the upstream circuit is open", async () => {
-    const readiness = createReadinessCheck({
-      upstream: { health: () => ({ ok: false, detail: "circuit open: failing fast" }) },
-      store: { health: async () => ({ ok: true, status: "degraded", detail: "redis unreachable, serving from memory" }) },
-    });
-    const { origin } = await serve({ readiness });
-    const response = await fetch(`${origin}/readyz`);
-    expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({
-      status: "not ready",
-      checks: { upstream: { ok: false, detail: "circuit open: failing fast" }, store: { ok: true, detail: "redis unreachable, serving from memory" } },
-    });
+    expect(response.status).toBe(http);
+    expect(await response.json()).toEqual({ status, checks: { upstream, store: { ok: store.ok, detail: store.detail } } });
   });
 
   it("answers 503 when the check itself throws", async () => {
