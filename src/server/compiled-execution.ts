@@ -1,6 +1,7 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
+import { createRequire } from "node:module";
 import type { OperationDefinitionNode } from "graphql";
-import { execute, getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
+import { execute, getOperationAST, getVariableValues, GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operation-resolution.js";
 
@@ -20,9 +21,15 @@ import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operat
  * coercion and nothing more, and its errors are graphql-js' own (nodes, messages), which Apollo
  * answers as BAD_USER_INPUT. graphql-jit's own coercion reports every error and formats the whole
  * input into each one (hundreds of ms for a long list), so it only ever sees variables graphql-js
- * accepted; that second pass costs ~1 µs on an accepted request. Sizes are bounded before either
- * coercion runs (limits/variable-bounds.ts). A document graphql-jit cannot compile is executed by
- * graphql-js every time (after the same refusal check).
+ * accepted. Sizes are bounded before either coercion runs (limits/variable-bounds.ts). A document
+ * graphql-jit cannot compile is executed by graphql-js every time (after the same refusal check).
+ *
+ * Where graphql-jit would refuse variables graphql-js accepted, graphql-js answers: that is known
+ * before anything runs by graphql-jit's own variable parser (the one its compiled query starts
+ * with), compiled alongside the query. An operation is never run a second time: a compiled query
+ * that answers without `data` after its variables were accepted is answered as it is (graphql-jit
+ * never does so today: compiled-execution.test.ts pins that), since its resolvers (a mutation's
+ * upstream call) may have run. Accepted variables are thus coerced three times, ~1 µs each.
  *
  * Only the resolved operation runs: with no operation (Apollo calls the executor with operationName
  * null when the requested one does not exist) or a non-query over GET, the executor refuses
@@ -43,13 +50,26 @@ export function createCompiledExecution(schema: GraphQLSchema): GatewayInterface
   };
 }
 
+/**
+ * graphql-jit's variable parser, the one its compiled queries start with. Its ESM build of this
+ * module imports paths without extensions (unloadable), so the CommonJS build is loaded, which
+ * shares graphql's CommonJS entry with the rest of the gateway.
+ */
+const { compileVariableParsing, failToParseVariables } = createRequire(import.meta.url)("graphql-jit/dist/variables.js") as typeof import("graphql-jit/dist/variables.js");
+
 /** Not compiled (graphql-jit refused the document): execute with graphql-js. */
 const NOT_COMPILABLE = null;
 
-export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
-  const compiledByDocument = new WeakMap<DocumentNode, Map<string, CompiledQuery | typeof NOT_COMPILABLE>>();
+/** A compiled operation, with graphql-jit's variable parser for it: true when graphql-jit accepts them. */
+interface Compiled {
+  readonly query: CompiledQuery;
+  readonly acceptsVariables: (variables: Record<string, unknown>) => boolean;
+}
 
-  const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | typeof NOT_COMPILABLE => {
+export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
+  const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled | typeof NOT_COMPILABLE>>();
+
+  const compiledFor = (document: DocumentNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE => {
     let byOperation = compiledByDocument.get(document);
     if (byOperation === undefined) compiledByDocument.set(document, (byOperation = new Map()));
     const key = operationName ?? "";
@@ -77,10 +97,10 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
       if (refusal !== undefined) return { errors: refusal };
     }
     if (compiled === NOT_COMPILABLE) return executeWithGraphQLJs();
-    const result = (await compiled.query(undefined, context, variableValues)) as ExecutionResult;
-    if ("data" in result) return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLJsError) };
-    // graphql-jit refused variables graphql-js accepted: graphql-js is the reference, so it answers.
-    return executeWithGraphQLJs();
+    // graphql-jit would refuse variables graphql-js accepted: nothing ran yet, and graphql-js is the reference.
+    if (!compiled.acceptsVariables(variableValues)) return executeWithGraphQLJs();
+    const result = (await compiled.query.query(undefined, context, variableValues)) as ExecutionResult;
+    return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLJsError) };
   };
 }
 
@@ -117,10 +137,14 @@ function asBadUserInput(error: GraphQLError): GraphQLError {
 }
 
 /** graphql-jit reports what it cannot compile, and may throw on constructs it does not support: either way graphql-js runs it. */
-function compileOrGiveUp(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): CompiledQuery | typeof NOT_COMPILABLE {
+function compileOrGiveUp(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE {
   try {
-    const result = compileQuery(schema, document, operationName ?? undefined);
-    return isCompiledQuery(result) ? result : NOT_COMPILABLE;
+    const query = compileQuery(schema, document, operationName ?? undefined);
+    if (!isCompiledQuery(query)) return NOT_COMPILABLE;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return NOT_COMPILABLE;
+    const parseVariables = compileVariableParsing(schema, operation.variableDefinitions ?? []);
+    return { query, acceptsVariables: (variables) => !failToParseVariables(parseVariables(variables)) };
   } catch {
     return NOT_COMPILABLE;
   }

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
+import { dependencyFrom, type TestDependency } from "../support/test-dependencies.js";
 
 /**
  * Debian's chromium driven by playwright-core: never a downloaded browser. Flags keep it from
@@ -36,6 +37,11 @@ export function findChromium(paths = DEBIAN_CHROMIUM_PATHS, commands = CHROMIUM_
     `The browser tests need Debian's chromium and found none (looked at ${paths.join(", ")} and for ${commands.join(", ")} on PATH). ` +
       "Install it with `apt-get update && apt-get install -y chromium` (CI's .ci/run does this); playwright's own browser download is not used.",
   );
+}
+
+/** Chromium as a test dependency: missing, with findChromium's how-to-install, where there is none. */
+export function chromiumDependency(): TestDependency {
+  return dependencyFrom("chromium", () => findChromium());
 }
 
 export function launchChromium(): Promise<Browser> {

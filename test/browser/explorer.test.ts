@@ -1,7 +1,8 @@
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
-import { launchChromium } from "./chromium.js";
+import { describeNeeding } from "../support/test-dependencies.js";
+import { chromiumDependency, launchChromium } from "./chromium.js";
 
 /**
  * The explorer in a real headless Chromium against the real gateway (embedded emulator): the
@@ -17,24 +18,6 @@ let context: BrowserContext;
 let page: Page;
 const requests: Request[] = [];
 const consoleErrors: string[] = [];
-
-beforeAll(async () => {
-  [gateway, browser] = await Promise.all([startGateway({ env: { NODE_ENV: "development" } }), launchChromium()]);
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  // Context-wide: also records what the Monaco workers fetch.
-  context.on("request", (request) => requests.push(request));
-  page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (error) => consoleErrors.push(error.message));
-  await page.goto(gateway.url);
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.stop();
-});
 
 interface CapturedRun {
   sent: { operationName: string; variables: Record<string, unknown> };
@@ -54,7 +37,25 @@ async function runAndCapture(operationName: string): Promise<CapturedRun> {
   return { sent, body };
 }
 
-describe("explorer in headless Chromium", () => {
+describeNeeding(chromiumDependency(), "explorer in headless Chromium", () => {
+  beforeAll(async () => {
+    [gateway, browser] = await Promise.all([startGateway({ env: { NODE_ENV: "development" } }), launchChromium()]);
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    // Context-wide: also records what the Monaco workers fetch.
+    context.on("request", (request) => requests.push(request));
+    page = await context.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+    await page.goto(gateway.url);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+  });
+
   it("renders GraphiQL with one example tab per grant and the gateway query", async () => {
     await page.locator(".graphiql-container").waitFor({ timeout: 60_000 });
     const tabs = page.locator(".graphiql-tab");

@@ -5,7 +5,8 @@ import { createGatewayServer, type GatewayServer } from "../../../src/server/ind
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { capturingLogger, fakeTokenService, testConfig } from "../../unit/server/server-fixtures.js";
-import { deleteKeysWithPrefix, isSharedRedisReachable, rawRedis, SHARED_REDIS_URL, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { deleteKeysWithPrefix, rawRedis, SHARED_REDIS_URL, uniqueKeyPrefix } from "../store/redis-test-support.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
 /**
  * Automatic persisted queries: a frontend sends a document's SHA-256 once with the document, then
@@ -183,10 +184,9 @@ describe("the persisted-query cache", () => {
   });
 });
 
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("apq.test.ts (two gateways sharing persisted queries)");
+const sharedRedis = await probeSharedRedis();
 
-describe.skipIf(!redisReachable)("automatic persisted queries across two gateway processes sharing Redis", () => {
+describeNeeding(sharedRedis, "automatic persisted queries across two gateway processes sharing Redis", () => {
   const prefix = uniqueKeyPrefix("apq");
   const gateways: GatewayProcess[] = [];
   const redis = rawRedis();

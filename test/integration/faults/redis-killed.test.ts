@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { dataOf, graphql, type GraphQLResult } from "../../support/gateway-client.js";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { CREATE_TOKEN_MINIMAL, REFRESH_TOKEN } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { findFreePort, rawRedis, sleep, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 
 /**
  * Redis dies under load: a private redis-server on an ephemeral port backs the gateway, a steady
@@ -13,8 +13,7 @@ import { findFreePort, rawRedis, sleep, startRedisServer, type RedisServerProces
  * 5xx, never INTERNAL_SERVER_ERROR, never a hang — and the gateway must serve normally afterwards.
  */
 
-const redisInstalled = spawnSync("redis-server", ["--version"]).status === 0;
-if (!redisInstalled) console.warn("\n!!! redis-server is not installed: SKIPPING redis-killed.test.ts !!!\n");
+const redisServer = probeRedisServerBinary();
 
 const PHASE_MS = 1_200;
 const CONCURRENCY = 6;
@@ -30,7 +29,7 @@ async function countKeys(port: number): Promise<number> {
   }
 }
 
-describe.skipIf(!redisInstalled)("a gateway whose Redis is killed mid-load", () => {
+describeNeeding(redisServer, "a gateway whose Redis is killed mid-load", () => {
   let redis: RedisServerProcess | undefined;
   let gateway: GatewayProcess;
   let emulator: EmulatorApi;

@@ -5,6 +5,7 @@ import { dataOf, graphql } from "../../support/gateway-client.js";
 import { CREATE_TOKEN, REFRESH_TOKEN, type TokenResponse } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 
 /**
  * Persisted queries have their own bounded budget (APQ_MAX_ENTRIES × APQ_MAX_DOCUMENT_BYTES) and
@@ -96,7 +97,7 @@ describe("memory mode: a flood of persisted queries", () => {
   });
 });
 
-describe("Redis mode with a small maxmemory (noeviction): a flood of persisted queries", () => {
+describeNeeding(probeRedisServerBinary(), "Redis mode with a small maxmemory (noeviction): a flood of persisted queries", () => {
   let redis: RedisServerProcess;
   let gateway: GatewayProcess;
   const prefix = "apq-budget:";

@@ -7,6 +7,7 @@ import { createGatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createRateLimits, type RateLimits } from "../../../src/ratelimit/index.js";
 import { rejectionOf, startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { graphql } from "../../support/gateway-client.js";
+import { SHARED_REDIS_URL, describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 import { exchange, rejections, startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
 
 /**
@@ -14,7 +15,7 @@ import { exchange, rejections, startHardenedGateway, type HardenedGateway } from
  * application (clientId → RATE_LIMITED before the upstream call), in memory and on real Redis
  * (shared by replicas; a Redis outage degrades to per-process counting).
  */
-const REDIS_URL = "redis://127.0.0.1:6379";
+const sharedRedis = await probeSharedRedis();
 const logger = createLogger({ level: "silent" });
 let emulator: TestEmulator;
 const started: Array<{ stop(): Promise<void> } | RateLimits> = [];
@@ -115,18 +116,18 @@ describe("per-application rate limit", () => {
   });
 });
 
-describe("on Redis", () => {
+describeNeeding(sharedRedis, "on Redis", () => {
   it("shares one budget between replicas", async () => {
     const keyPrefix = `test:rl:${randomUUID()}`;
-    const replicaA = limits({ applicationPerSecond: 3, callerPerSecond: 0, callerBurst: 0 }, REDIS_URL, keyPrefix);
-    const replicaB = limits({ applicationPerSecond: 3, callerPerSecond: 0, callerBurst: 0 }, REDIS_URL, keyPrefix);
+    const replicaA = limits({ applicationPerSecond: 3, callerPerSecond: 0, callerBurst: 0 }, SHARED_REDIS_URL, keyPrefix);
+    const replicaB = limits({ applicationPerSecond: 3, callerPerSecond: 0, callerBurst: 0 }, SHARED_REDIS_URL, keyPrefix);
     expect([replicaA.backend, replicaB.backend]).toEqual(["redis", "redis"]);
     await replicaA.application!.consume("app");
     await replicaB.application!.consume("app");
     await replicaA.application!.consume("app");
     expect(await rejectionOf(replicaB.application!.consume("app"))).toMatchObject({ code: "RATE_LIMITED" });
 
-    const redis = new Redis(REDIS_URL);
+    const redis = new Redis(SHARED_REDIS_URL);
     try {
       const keys = await redis.keys(`${keyPrefix}*`);
       expect(keys).toEqual([`${keyPrefix}:app:app`]);
@@ -135,7 +136,9 @@ describe("on Redis", () => {
       redis.disconnect();
     }
   });
+});
 
+describe("on a Redis that cannot be reached", () => {
   it("falls back to per-process counting while Redis cannot be reached", async () => {
     const metrics = createGatewayMetrics({ collectDefaults: false });
     const rateLimits = createRateLimits({ config: { rateLimits: { applicationPerSecond: 2, callerPerSecond: 0, callerBurst: 0 } }, redisUrl: "redis://127.0.0.1:1", logger, metrics });

@@ -3,9 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { unsignedJwt } from "../../support/unsigned-jwt.js";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { callerAt, type CallerClient } from "./caller-client.js";
 import { exchange } from "./hardening-fixture.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
 /**
  * No caller can spend the application's AWS quota (issue 11, item 4), on real gateway processes
@@ -15,8 +16,8 @@ import { exchange } from "./hardening-fixture.js";
  * - one operation starts at most MAX_EXCHANGES_PER_OPERATION distinct exchanges;
  * - while one address sends invalid grants at its full allowance, another keeps being served.
  */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("hardening/upstream-budget.test.ts");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 
 let emulator: TestEmulator;
 /** The emulator's trusted issuer and audience, read from a minted assertion. */
@@ -129,7 +130,7 @@ describe("MAX_EXCHANGES_PER_OPERATION", () => {
   });
 });
 
-describe.skipIf(!redisReachable)("the per-caller upstream budget on two replicas sharing Redis", () => {
+describeNeeding(sharedRedis, "the per-caller upstream budget on two replicas sharing Redis", () => {
   it("is one budget per address: spent through one replica, it is spent on the other, while another address keeps its own", async () => {
     const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "1", RATE_LIMIT_CALLER_UPSTREAM_BURST: "3" };
     const [replicaA, replicaB] = await Promise.all([gatewayWith(env), gatewayWith(env)]);

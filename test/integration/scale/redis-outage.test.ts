@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { sleep, startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
 import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "./scale-support.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 
 /**
  * Two gateway replicas on a private redis-server (ephemeral port, nothing on disk) that is
@@ -11,8 +11,8 @@ import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedToken
  * store falls back to process memory), /readyz says degraded while Redis is gone, and once it is
  * back the replicas share state again without a restart.
  */
-const redisInstalled = spawnSync("redis-server", ["--version"]).status === 0;
-if (!redisInstalled) console.warn("\n!!! redis-server is not installed: SKIPPING scale/redis-outage.test.ts. Install redis-server to run it. !!!\n");
+const redisServer = probeRedisServerBinary();
+const redisInstalled = redisServer.missing === undefined;
 
 let emulator: TestEmulator;
 let redis: RedisServerProcess | undefined;
@@ -69,7 +69,7 @@ async function runLoad(during: Promise<void>): Promise<{ answered: number; failu
   return { answered, failures };
 }
 
-describe.skipIf(!redisInstalled)("gateway replicas while Redis goes away and comes back", () => {
+describeNeeding(redisServer, "gateway replicas while Redis goes away and comes back", () => {
   it("warns loudly at start when REDIS_URL is set but GATEWAY_SECRET is generated (nothing can be shared)", async () => {
     const warnings = loner!.logLines().filter((line) => line.level === 40).map((line) => line.msg);
     expect(warnings).toContain(

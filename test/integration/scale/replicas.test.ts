@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { GatewayProcess } from "../../support/gateway-process.js";
 import { sleep, startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { dumpKeys, jwtBearer, refresh, startReplicas, type IssuedTokens } from "./scale-support.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
 /**
  * Three real gateway processes on one Redis (one key prefix, one GATEWAY_SECRET), one emulator:
  * the emulator's stats are the upstream calls we assert on, exactly.
  */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("scale/replicas.test.ts");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 
 const GRACE_SECONDS = 2;
 /** The lock holder's flight is slowed by this much, so it can be killed mid-flight. */
@@ -60,7 +61,7 @@ async function signIn(): Promise<IssuedTokens> {
   return remember(result.body.data!.createTokenWithIAM);
 }
 
-describe.skipIf(!redisReachable)("three gateway replicas on one Redis", () => {
+describeNeeding(sharedRedis, "three gateway replicas on one Redis", () => {
   it("answers 30 concurrent refreshes of one refresh token, spread over the replicas, with one upstream call and the same new pair", async () => {
     const session = await signIn();
     const before = await calls();

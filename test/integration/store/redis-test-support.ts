@@ -1,29 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { Socket, createServer } from "node:net";
+import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { SHARED_REDIS_URL, acceptsConnections } from "../../support/test-dependencies.js";
 
-/** The shared Redis the test machines run (`.ci/run` starts it). */
-export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
+/** The shared Redis the test machines run (`.ci/run` starts it); suites needing it use `probeSharedRedis`. */
+export { SHARED_REDIS_URL };
 
 /** A prefix unique to this test file run, so parallel runs and other engineers' tests never collide. */
 export function uniqueKeyPrefix(label: string): string {
   return `test:${label}:${process.pid}:${randomBytes(4).toString("hex")}:`;
-}
-
-/** True when something answers on 127.0.0.1:6379 (checked once, before the suites are declared). */
-export async function isSharedRedisReachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.setTimeout(500);
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("timeout", () => (socket.destroy(), resolve(false)));
-    socket.once("error", () => resolve(false));
-    socket.connect(6379, "127.0.0.1");
-  });
-}
-
-export function warnRedisMissing(suite: string): void {
-  console.warn(`\n!!! Redis is not reachable at ${SHARED_REDIS_URL}: SKIPPING the Redis-backed tests of ${suite}. Start redis-server to run them. !!!\n`);
 }
 
 /** A plain client for asserting on what the store wrote, and for cleaning it up. */
@@ -70,7 +55,7 @@ export async function startRedisServer(port: number): Promise<RedisServerProcess
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 5_000;
-  while (!(await canConnect(port))) {
+  while (!(await acceptsConnections("127.0.0.1", port))) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill("SIGKILL");
       throw new Error(`redis-server did not start on port ${port}`);
@@ -85,15 +70,6 @@ export async function startRedisServer(port: number): Promise<RedisServerProcess
       await exited;
     },
   };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-    socket.connect(port, "127.0.0.1");
-  });
 }
 
 /** Polls `condition` until it holds or `timeoutMs` passes (then throws `what`). */

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import type { GatewayProcess } from "../../support/gateway-process.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { jwtBearer, refresh, startReplicas } from "../scale/scale-support.js";
 import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf, readiness } from "../tokens/token-state-support.js";
 import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 
 /**
  * A Redis that answers but refuses every write (maxmemory with the default noeviction policy:
@@ -12,8 +13,8 @@ import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerP
  * still return their tokens, /readyz says degraded, one error line names the cause, /metrics counts
  * it, and the gateway goes back to Redis by itself once writes are accepted again.
  */
-const redisInstalled = await import("node:child_process").then(({ spawnSync }) => spawnSync("redis-server", ["--version"]).status === 0);
-if (!redisInstalled) console.warn("\n!!! redis-server is not installed: SKIPPING redis-writes-refused.test.ts !!!\n");
+const redisServer = probeRedisServerBinary();
+const redisInstalled = redisServer.missing === undefined;
 
 const REDIRECT_URI = "https://mywebapp.example/redirect";
 let server: RedisServerProcess | undefined;
@@ -36,7 +37,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe.skipIf(!redisInstalled)("a Redis that refuses writes (maxmemory, noeviction)", () => {
+describeNeeding(redisServer, "a Redis that refuses writes (maxmemory, noeviction)", () => {
   it("still returns the tokens of every exchange, says degraded on /readyz, logs one error naming the cause, and counts it", async () => {
     const replica = gateway!;
     expect((await readiness(replica)).body.checks.store!.detail).not.toMatch(/^degraded/);

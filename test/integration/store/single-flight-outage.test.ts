@@ -1,18 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../src/store/resilient-store.js";
 import type { Store } from "../../../src/store/store.types.js";
 import { createSingleFlight, type SingleFlight } from "../../../src/tokens/coordination/single-flight.js";
 import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 
-const redisInstalled = await import("node:child_process").then(({ spawnSync }) => spawnSync("redis-server", ["--version"]).status === 0);
-if (!redisInstalled) console.warn("\n!!! redis-server is not installed: SKIPPING single-flight-outage.test.ts !!!\n");
+const redisServer = probeRedisServerBinary();
 
 const text = { encode: (value: string) => Buffer.from(value), decode: (bytes: Buffer) => bytes.toString() };
 
-describe.skipIf(!redisInstalled)("single-flight on the resilient store while Redis dies and comes back", () => {
+describeNeeding(redisServer, "single-flight on the resilient store while Redis dies and comes back", () => {
   let server: RedisServerProcess | undefined;
   let port: number;
   let store: Store;
@@ -58,7 +58,7 @@ describe.skipIf(!redisInstalled)("single-flight on the resilient store while Red
   it("shares through Redis again once it is back on the same port, without a restart", async () => {
     server = await startRedisServer(port);
     await eventually("the store is up again", async () => (await store.health()).status === "up");
-    expect(await storm("after-recovery", () => new Promise((resolve) => setTimeout(resolve, 50)))).toEqual({
+    expect(await storm("after-recovery")).toEqual({
       calls: 1,
       values: new Set(["token-after-recovery"]),
       leaders: 1,

@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, expect, it } from "vitest";
 import type { SingleFlightResult } from "../../../src/tokens/coordination/single-flight.js";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "./redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, uniqueKeyPrefix } from "./redis-test-support.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("single-flight-processes.test.ts");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 const prefix = uniqueKeyPrefix("sf-processes");
 const secretHex = randomBytes(32).toString("hex");
 const childScript = fileURLToPath(new URL("./single-flight-child.ts", import.meta.url));
@@ -55,7 +56,7 @@ afterAll(async () => {
   raw.disconnect();
 });
 
-describe.skipIf(!redisReachable)("single-flight across real processes on one Redis", () => {
+describeNeeding(sharedRedis, "single-flight across real processes on one Redis", () => {
   it("makes 3 processes × 20 concurrent calls cost one upstream call, every caller getting the same result", async () => {
     const keyPrefix = `${prefix}storm:`;
     const replicas = await Promise.all([1, 2, 3].map(() => startReplica({ flightKey: "storm", calls: 20, mode: "serve", lockTtlMs: 5_000, keyPrefix })));

@@ -1,42 +1,43 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import type { Store } from "../../../src/store/store.types.js";
-import {
-  SHARED_REDIS_URL,
-  deleteKeysWithPrefix,
-  isSharedRedisReachable,
-  rawRedis,
-  sleep,
-  uniqueKeyPrefix,
-  warnRedisMissing,
-} from "./redis-test-support.js";
+import { describeNeeding, probeSharedRedis, type TestDependency } from "../../support/test-dependencies.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, uniqueKeyPrefix } from "./redis-test-support.js";
 
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("store-contract.test.ts (redis backend)");
+const sharedRedis = await probeSharedRedis();
 const prefix = uniqueKeyPrefix("store-contract");
 
-type Backend = { name: string; create: () => Store };
+/**
+ * TTLs here are long enough (1 s) that no command latency on a loaded machine outlives them before
+ * the next assertion; that a TTL has passed is observed (the key reads null), never slept for.
+ */
+const TTL_MS = 1_000;
+
+type Backend = { name: string; needs: TestDependency[]; create: () => Store };
 const backends: Backend[] = [
-  { name: "memory", create: () => createMemoryStore() },
-  ...(redisReachable ? [{ name: "redis", create: () => createRedisStore({ url: SHARED_REDIS_URL, keyPrefix: prefix }) }] : []),
+  { name: "memory", needs: [], create: () => createMemoryStore() },
+  { name: "redis", needs: [sharedRedis], create: () => createRedisStore({ url: SHARED_REDIS_URL, keyPrefix: prefix }) },
 ];
 
 afterAll(async () => {
-  if (!redisReachable) return;
+  if (sharedRedis.missing !== undefined) return;
   const redis = rawRedis();
   await deleteKeysWithPrefix(redis, prefix);
   redis.disconnect();
 });
 
-describe.each(backends)("the $name store", ({ name, create }) => {
+for (const { name, needs, create } of backends) describeNeeding(needs, `the ${name} store`, () => {
   let store: Store;
   beforeAll(() => {
     store = create();
   });
   afterAll(async () => {
-    await store.close();
+    await store?.close();
   });
+
+  /** Resolves once `key` reads null: its TTL has passed, as the store itself sees it. */
+  const expired = (key: string) => eventually(`${key} expired`, async () => (await store.get(key)) === null);
 
   it("names its kind", () => {
     expect(store.kind).toBe(name);
@@ -53,16 +54,18 @@ describe.each(backends)("the $name store", ({ name, create }) => {
   });
 
   it("forgets a value once its TTL has passed", async () => {
-    await store.set("short-lived", Buffer.from("x"), 60);
+    await store.set("short-lived", Buffer.from("x"), TTL_MS);
     expect(await store.get("short-lived")).toEqual(Buffer.from("x"));
-    await sleep(120);
+    await expired("short-lived");
     expect(await store.get("short-lived")).toBeNull();
   });
 
   it("replaces both the value and the TTL on set", async () => {
-    await store.set("replaced", Buffer.from("one"), 60);
-    await store.set("replaced", Buffer.from("two"), 5_000);
-    await sleep(120);
+    await store.set("replaced", Buffer.from("one"), TTL_MS);
+    await store.set("replaced", Buffer.from("two"), 60_000);
+    // Set after the first TTL started, with the same TTL: once it is gone, the first TTL has passed too.
+    await store.set("replaced-witness", Buffer.from("w"), TTL_MS);
+    await expired("replaced-witness");
     expect(await store.get("replaced")).toEqual(Buffer.from("two"));
   });
 
@@ -74,10 +77,10 @@ describe.each(backends)("the $name store", ({ name, create }) => {
   });
 
   it("setIfAbsent stores only when the key is free, and again once it expired", async () => {
-    expect(await store.setIfAbsent("lock", Buffer.from("owner-a"), 80)).toBe(true);
-    expect(await store.setIfAbsent("lock", Buffer.from("owner-b"), 80)).toBe(false);
+    expect(await store.setIfAbsent("lock", Buffer.from("owner-a"), TTL_MS)).toBe(true);
+    expect(await store.setIfAbsent("lock", Buffer.from("owner-b"), TTL_MS)).toBe(false);
     expect(await store.get("lock")).toEqual(Buffer.from("owner-a"));
-    await sleep(150);
+    await expired("lock");
     expect(await store.setIfAbsent("lock", Buffer.from("owner-b"), 5_000)).toBe(true);
     expect(await store.get("lock")).toEqual(Buffer.from("owner-b"));
   });
@@ -99,19 +102,26 @@ describe.each(backends)("the $name store", ({ name, create }) => {
   });
 
   it("counts 1, 2, 3 within a window and starts again at 1 after it", async () => {
-    expect(await store.increment("counter", 150)).toBe(1);
-    expect(await store.increment("counter", 150)).toBe(2);
-    expect(await store.increment("counter", 150)).toBe(3);
-    await sleep(220);
-    expect(await store.increment("counter", 150)).toBe(1);
+    expect(await store.increment("counter", TTL_MS)).toBe(1);
+    // Set after the window opened, with the same TTL: once it is gone, the window has closed.
+    await store.set("counter-witness", Buffer.from("w"), TTL_MS);
+    expect(await store.increment("counter", TTL_MS)).toBe(2);
+    expect(await store.increment("counter", TTL_MS)).toBe(3);
+    await expired("counter-witness");
+    expect(await store.increment("counter", TTL_MS)).toBe(1);
   });
 
   it("keeps the window's first expiry when later increments arrive", async () => {
-    expect(await store.increment("fixed-window", 200)).toBe(1);
-    await sleep(120);
-    expect(await store.increment("fixed-window", 200)).toBe(2);
-    await sleep(120); // 240 ms after the first increment: the window has closed
-    expect(await store.increment("fixed-window", 200)).toBe(1);
+    expect(await store.increment("fixed-window", TTL_MS)).toBe(1);
+    await store.set("half-window", Buffer.from("w"), TTL_MS / 2);
+    await expired("half-window");
+    // Half a window later: a key set now, with the window's TTL, outlives a window restarted by
+    // the next increment by no more than a command's latency, and the first window by half a window.
+    await store.set("second-increment-witness", Buffer.from("w"), TTL_MS);
+    expect(await store.increment("fixed-window", TTL_MS)).toBe(2);
+    await eventually("the fixed window restarted at 1", async () => (await store.increment("fixed-window", TTL_MS)) === 1);
+    // Restarted while the witness lives: the window ran from the first increment, not from a later one.
+    expect(await store.get("second-increment-witness")).toEqual(Buffer.from("w"));
   });
 
   it("counts 50 concurrent increments exactly", async () => {
@@ -127,7 +137,7 @@ describe.each(backends)("the $name store", ({ name, create }) => {
     const stopSecond = await store.subscribe("events", (message) => second.push(message));
     const stopOther = await store.subscribe("other-events", (message) => other.push(message));
     await store.publish("events", Buffer.from([1, 2, 3]));
-    await waitFor(() => first.length === 1 && second.length === 1);
+    await eventually("both subscribers got the message", () => first.length === 1 && second.length === 1);
     expect(first).toEqual([Buffer.from([1, 2, 3])]);
     expect(second).toEqual([Buffer.from([1, 2, 3])]);
     expect(other).toEqual([]);
@@ -141,8 +151,8 @@ describe.each(backends)("the $name store", ({ name, create }) => {
     const stopKept = await store.subscribe("partly", (message) => kept.push(message));
     await stop();
     await store.publish("partly", Buffer.from("after"));
-    await waitFor(() => kept.length === 1);
-    await sleep(30);
+    await eventually("the kept subscriber got the message", () => kept.length === 1);
+    // One message reaches every handler of its channel in one dispatch, so `stopped` would have it by now.
     expect(stopped).toEqual([]);
     await stopKept();
   });
@@ -158,11 +168,3 @@ describe.each(backends)("the $name store", ({ name, create }) => {
     await expect(store.setIfAbsent("bad-ttl", Buffer.from("x"), 1.5)).rejects.toThrow("ttlMs must be a positive integer (got 1.5)");
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}

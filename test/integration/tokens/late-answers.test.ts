@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
 import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf } from "./token-state-support.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
 /**
  * A single-use grant whose upstream answer comes after UPSTREAM_DEADLINE_MS: the caller is
@@ -11,8 +12,8 @@ import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf } from "./tok
  * either of two replicas sharing Redis) gets it — with exactly one call to the emulator.
  * The upstream's own per-attempt timeout is set high and retries off, so only the deadline acts.
  */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("tokens/late-answers.test.ts");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 
 const DEADLINE_MS = 300;
 const UPSTREAM_LATENCY_MS = 600;
@@ -62,7 +63,7 @@ describe("late answers of a single-use grant in one process (memory store)", () 
   });
 });
 
-describe.skipIf(!redisReachable)("late answers of single-use grants", () => {
+describeNeeding(sharedRedis, "late answers of single-use grants", () => {
   it("answers a slow refresh UPSTREAM_UNAVAILABLE at the deadline, then gives the caller's retries (at once, and after the answer arrived, on both replicas) the new tokens, with one upstream call", async () => {
     const [a, b] = replicas as [GatewayProcess, GatewayProcess];
     const { assertion } = await emulator.dev.assertion({ sub: "late-refresh" });

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { GatewayProcess } from "../../support/gateway-process.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../store/redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { jwtBearer, refresh, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
 import { LEVEL, linesAt, metricValue, outcomeOf } from "./token-state-support.js";
+import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 
 /**
  * Refresh-token reuse detection (RFC 9700 §4.14.2) on two real gateway replicas sharing one Redis
  * and one emulator: the emulator's stats are the upstream calls, counted exactly.
  */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("tokens/refresh-reuse.test.ts");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 
 const keyPrefix = uniqueKeyPrefix("refresh-reuse");
 const redis = rawRedis();
@@ -48,7 +49,7 @@ async function refreshed(replica: GatewayProcess, refreshToken: string): Promise
   return result.body.data!.refreshToken;
 }
 
-describe.skipIf(!redisReachable)("refresh-token reuse detection on two replicas", () => {
+describeNeeding(sharedRedis, "refresh-token reuse detection on two replicas", () => {
   it("serves a rotated token's successor to a replay within the window while the successor is unused, with no upstream call", async () => {
     const [a, b] = replicas as [GatewayProcess, GatewayProcess];
     const session = await signIn(a);

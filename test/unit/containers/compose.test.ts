@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES } from "../../../src/config/config-variables.js";
+import { OPTIONAL_SKIP_MARKER } from "../../support/summary-reporter.js";
 import { buildOutputs, interpolate, parseEnvFile, readRepoFile, REPO_ROOT } from "./container-files.js";
 
 interface Service {
@@ -106,7 +107,7 @@ function findComposeCommand(): ComposeFound {
 const found = findComposeCommand();
 const composeCommand = found.usable ? found.command : [];
 
-describe.skipIf(!found.usable)(`docker compose config (${found.usable ? found.command.join(" ") : `skipped: ${found.reason}`})`, () => {
+describe.skipIf(!found.usable)(`docker compose config (${found.usable ? found.command.join(" ") : `${OPTIONAL_SKIP_MARKER} ${found.reason}]`})`, () => {
   it("accepts the file with the dev env file and resolves the three services", () => {
     const [binary, ...prefix] = composeCommand;
     const result = spawnSync(binary!, [...prefix, "--env-file", "compose.dev.env", "--profile", "dev", "config", "--format", "json"], {
