@@ -11,6 +11,8 @@ export const SECRET_KEYS = [
   // Grant inputs and token responses (SSO OIDC field names).
   "accessToken", "refreshToken", "idToken", "assertion", "code", "codeVerifier", "subjectToken",
   "clientSecret", "deviceCode", "userCode", "token",
+  // The STS context assertion AWS returns with the tokens (awsAdditionalDetails.identityContext).
+  "identityContext",
   // Same, in OAuth wire spelling.
   "access_token", "refresh_token", "id_token", "code_verifier", "subject_token", "client_secret",
   // AWS credentials and the gateway's own key.
@@ -50,9 +52,15 @@ function isSecretKey(lowerKey: string, value: unknown): boolean {
   return typeof value !== "boolean" && typeof value !== "number" && SECRET_KEY_PARTS.some((part) => lowerKey.includes(part));
 }
 
+/**
+ * pino serializes an error into an object with a prototype of its own, and serializes an
+ * AggregateError's `errors` the same way (as `aggregateErrors`): those members are walked too.
+ */
+const SERIALIZED_ERROR_PROTOTYPE: unknown = Object.getPrototypeOf(pino.stdSerializers.err(new Error("prototype of a serialized error")));
+
 function isPlainObject(value: object): value is Record<string, unknown> {
   const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  return prototype === Object.prototype || prototype === null || prototype === SERIALIZED_ERROR_PROTOTYPE;
 }
 
 /** A copy of `value` with every secret replaced by "[redacted]". Errors become pino's serialized form, redacted. */

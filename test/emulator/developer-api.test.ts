@@ -27,6 +27,7 @@ beforeEach(async () => {
   await h.dev.reset();
 });
 
+const DEFAULT_AUTHORIZATION_CODE_LIFETIME_MS = 300_000;
 const ZERO_CALLS = { CreateTokenWithIAM: 0, CreateToken: 0, RegisterClient: 0, StartDeviceAuthorization: 0 };
 
 describe("health, assertions and codes", () => {
@@ -38,7 +39,6 @@ describe("health, assertions and codes", () => {
     const answer = await h.dev.assertion({ sub: "alice", expiresInSeconds: 120, claims: { email: "alice@example.com" } });
     expect(answer.issuer).toBe(BUILT_IN_ISSUER.issuer);
     expect(answer.audience).toBe(BUILT_IN_ISSUER.audience);
-    expect(answer.expiresAt).toBeDefined();
     const jwks = createLocalJWKSet((await h.dev.issuerJwks()) as never);
     const { payload, protectedHeader } = await jwtVerify(answer.assertion, jwks, {
       issuer: BUILT_IN_ISSUER.issuer,
@@ -49,12 +49,18 @@ describe("health, assertions and codes", () => {
     expect(payload.email).toBe("alice@example.com");
     expect(payload.exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(100);
     expect(payload.exp! - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(121);
+    expect(answer.expiresAt).toBe(new Date(payload.exp! * 1000).toISOString());
   });
 
   it("issues authorization codes with an expiry", async () => {
+    const before = Date.now();
     const answer = await h.dev.authorize({ redirectUri: DEFAULT_REDIRECT_URIS[0], sub: "alice" });
+    const after = Date.now();
     expect(typeof answer.code).toBe("string");
-    expect(answer.expiresAt).toBeDefined();
+    // An ISO instant one authorization-code lifetime (the emulator's default, 300 s) after the code was issued.
+    const issuedAt = Date.parse(String(answer.expiresAt)) - DEFAULT_AUTHORIZATION_CODE_LIFETIME_MS;
+    expect(new Date(issuedAt + DEFAULT_AUTHORIZATION_CODE_LIFETIME_MS).toISOString()).toBe(answer.expiresAt);
+    expect([issuedAt >= before, issuedAt <= after]).toEqual([true, true]);
   });
 });
 

@@ -38,6 +38,12 @@ export function stateWhere(manager: TokenManager, predicate: (state: TokenManage
 }
 
 /** Tokens issued after `issuedAt` (a refresh happened). */
+/** The tokens of a signed-in state; any other state fails the test, so a comparison on them can never pass vacuously. */
+export function signedInTokens(state: TokenManagerState): Extract<TokenManagerState, { status: "signed-in" }>["tokens"] {
+  if (state.status !== "signed-in") throw new Error(`expected a signed-in state, got ${JSON.stringify(state)}`);
+  return state.tokens;
+}
+
 export const issuedAfter = (issuedAt: string) => (state: TokenManagerState) =>
   state.status === "signed-in" && state.tokens.issuedAt > issuedAt;
 
