@@ -79,7 +79,11 @@ const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as c
 /** Slack over the upstream's worst case (retry back-off) before a lock is considered abandoned. */
 const LOCK_SLACK_MS = 1_000;
 
-/** How long a flight's leader may hold the lock: its upstream call's worst case (every attempt timing out), plus slack. */
+/**
+ * A flight lock's TTL: its upstream call's worst case (every attempt timing out), plus slack. A live
+ * leader extends it while it works (single-flight's heartbeat, up to twice this), so its store
+ * writes never let a second leader start; a leader that died lets a follower take over after it.
+ */
 export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts">): number {
   return config.upstreamMaxAttempts * (config.upstreamTimeoutMs + config.upstreamConnectTimeoutMs) + LOCK_SLACK_MS;
 }

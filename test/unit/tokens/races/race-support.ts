@@ -210,13 +210,17 @@ export function redisReplicas(label: string, upstream: Upstream, config: Gateway
   return {
     one,
     two,
-    async close() {
-      await Promise.all([one.store.close(), two.store.close()]);
-      const redis = rawRedis();
-      await deleteKeysWithPrefix(redis, keyPrefix);
-      redis.disconnect();
-    },
+    close: () => closeAndForget([one.store, two.store], keyPrefix),
   };
+}
+
+/** Closes `stores` and, when they were on Redis (`keyPrefix` given), deletes every key they wrote. */
+export async function closeAndForget(stores: Store[], keyPrefix: string | undefined): Promise<void> {
+  await Promise.all(stores.map((store) => store.close()));
+  if (keyPrefix === undefined) return;
+  const redis = rawRedis();
+  await deleteKeysWithPrefix(redis, keyPrefix);
+  redis.disconnect();
 }
 
 /** A backend the race tests run on: whether it is here, and how a test starts its replicas (closed after each test). */
