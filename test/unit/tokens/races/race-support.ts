@@ -49,8 +49,8 @@ export interface ControllableUpstream extends Upstream {
 
 /**
  * Identity Center as far as these races care: every answer is a new pair (`access-n`,
- * `refresh-n`); a refresh token is single-use, consumed when AWS answers the call that presents
- * it, so a second presentation is answered INVALID_GRANT (AWS's InvalidGrantException).
+ * `refresh-n`); a refresh token or an authorization code is single-use, consumed when AWS answers
+ * the call that presents it, so a second presentation is answered INVALID_GRANT (AWS's InvalidGrantException).
  */
 export function createControllableUpstream(): ControllableUpstream {
   const calls: UpstreamTokenRequest[] = [];
@@ -60,9 +60,10 @@ export function createControllableUpstream(): ControllableUpstream {
   let answered = 0;
 
   function answer(request: UpstreamTokenRequest): UpstreamTokenResponse {
-    if (request.refreshToken !== undefined) {
-      if (consumed.has(request.refreshToken)) throw new GatewayError("INVALID_GRANT");
-      consumed.add(request.refreshToken);
+    const singleUse = request.refreshToken ?? request.code;
+    if (singleUse !== undefined) {
+      if (consumed.has(singleUse)) throw new GatewayError("INVALID_GRANT");
+      consumed.add(singleUse);
     }
     answered += 1;
     return { accessToken: `access-${answered}`, tokenType: "Bearer", expiresIn: 3600, refreshToken: `refresh-${answered}`, requestId: `request-${answered}` };
