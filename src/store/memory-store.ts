@@ -25,7 +25,7 @@ export function getValidMemoryStoreOptions(options: MemoryStoreOptions = {}): Va
 
 /**
  * The process-local store: an LRU bounded by entry count and total bytes, honouring TTLs.
- * Every operation is synchronous underneath, so setIfAbsent / deleteIfEquals / increment are
+ * Every operation is synchronous underneath, so setIfAbsent / deleteIfEquals / extendIfEquals / increment are
  * atomic within the process. Pub/sub delivers on a later tick, like Redis would.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
@@ -85,6 +85,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const current = cache.get(key);
       if (current === undefined || !current.equals(expected)) return false;
       cache.delete(key);
+      return true;
+    },
+
+    async extendIfEquals(key, expected, ttlMs) {
+      assertOpen();
+      assertKey("key", key);
+      assertBuffer("expected", expected);
+      assertTtl(ttlMs);
+      const current = cache.get(key);
+      if (current === undefined || !current.equals(expected)) return false;
+      cache.set(key, current, { ttl: ttlMs });
       return true;
     },
 

@@ -22,13 +22,15 @@ export { StoreUnavailableError };
 
 type RedisClient = Redis | Cluster;
 
-/** Our two Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
+/** Our three Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
 interface ScriptCommands {
   idcDeleteIfEquals(key: string, expected: Buffer): Promise<number>;
   idcIncrementWindow(key: string, ttlMs: number): Promise<number>;
+  idcExtendIfEquals(key: string, expected: Buffer, ttlMs: number): Promise<number>;
 }
 
 const DELETE_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const EXTEND_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 // PTTL < 0 also repairs a counter left without expiry (e.g. written by hand), so no window lives forever.
 const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
@@ -54,6 +56,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const scripts = client as unknown as ScriptCommands;
   client.defineCommand("idcDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS_LUA });
   client.defineCommand("idcIncrementWindow", { numberOfKeys: 1, lua: INCREMENT_WINDOW_LUA });
+  client.defineCommand("idcExtendIfEquals", { numberOfKeys: 1, lua: EXTEND_IF_EQUALS_LUA });
 
   let lastError = "not connected yet";
   client.on("error", (error: Error) => {
@@ -130,6 +133,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       assertKey("key", key);
       assertBuffer("expected", expected);
       return (await command(() => scripts.idcDeleteIfEquals(keyPrefix + key, expected))) === 1;
+    },
+
+    async extendIfEquals(key, expected, ttlMs) {
+      assertKey("key", key);
+      assertBuffer("expected", expected);
+      assertTtl(ttlMs);
+      return (await command(() => scripts.idcExtendIfEquals(keyPrefix + key, expected, ttlMs))) === 1;
     },
 
     async increment(key, ttlMs) {

@@ -86,6 +86,7 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     delete: (key) => route((store) => store.delete(key)),
     setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs)),
     deleteIfEquals: (key, expected) => route((store) => store.deleteIfEquals(key, expected)),
+    extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs)),
     increment: (key, ttlMs) => route((store) => store.increment(key, ttlMs)),
     publish: (channel, message) => route((store) => store.publish(channel, message)),
 

@@ -1,7 +1,7 @@
 /**
  * The one small interface behind which the gateway keeps shared state: memory (one process,
  * the default) or Redis (many processes). It holds exactly what the tokens layer needs —
- * bytes with a TTL, a lock (acquire / owner-checked release), fixed-window counters and a
+ * bytes with a TTL, a lock (acquire / owner-checked extension and release), fixed-window counters and a
  * pub/sub hand-off — and nothing more. Keys and channels are opaque strings: derive them
  * with `createKeyspace` (keyspace.ts) so no secret input ever appears in one.
  *
@@ -22,6 +22,8 @@ export interface Store {
   setIfAbsent(key: string, value: Buffer, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it currently holds exactly `expected` (owner-checked lock release). */
   deleteIfEquals(key: string, expected: Buffer): Promise<boolean>;
+  /** Resets `key`'s TTL to `ttlMs` only if it currently holds exactly `expected` (owner-checked lock extension). True when extended. */
+  extendIfEquals(key: string, expected: Buffer, ttlMs: number): Promise<boolean>;
 
   /**
    * Adds 1 to the counter at `key` and returns the new count. The first increment starts a

@@ -62,9 +62,11 @@ export interface TokenExchanger {
   /** AWS's answer, through cache, grace window and single-flight. */
   exchange(request: ValidTokenRequest, fingerprint: string, caller?: RequestCaller): Promise<IssuedToken>;
   /**
-   * A replayable grant's answer from the process-local response cache, synchronously, or undefined
-   * (then `exchange` decides). Counted and logged as a cache hit. The common request of a busy
-   * gateway, answered with no batching tick, promise or I/O.
+   * The process-local response cache's answer for this exchange, synchronously, or undefined (then
+   * `exchange` decides). Counted and logged as a cache hit. The common request of a busy gateway,
+   * answered with no batching tick, promise or I/O. Only replayable grants' answers are ever cached,
+   * under their fingerprint, which covers the grant type: a refresh token or an authorization code
+   * (single-use) can never find one.
    */
   cachedAnswer(request: ValidTokenRequest, fingerprint: string): IssuedToken | undefined;
 }
@@ -79,7 +81,11 @@ const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as c
 /** Slack over the upstream's worst case (retry back-off) before a lock is considered abandoned. */
 const LOCK_SLACK_MS = 1_000;
 
-/** How long a flight's leader may hold the lock: its upstream call's worst case (every attempt timing out), plus slack. */
+/**
+ * A flight lock's TTL: its upstream call's worst case (every attempt timing out), plus slack. A live
+ * leader extends it while it works (single-flight's heartbeat, up to twice this), so its store
+ * writes never let a second leader start; a leader that died lets a follower take over after it.
+ */
 export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts">): number {
   return config.upstreamMaxAttempts * (config.upstreamTimeoutMs + config.upstreamConnectTimeoutMs) + LOCK_SLACK_MS;
 }
@@ -283,17 +289,11 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     },
 
     cachedAnswer(request, fingerprint) {
-      if (!isReplayable(request.grantType)) return undefined;
       const token = cache.peek(fingerprint);
       if (token !== undefined) countLookup(request, "hit");
       return token;
     },
   };
-}
-
-/** The grants whose answers the response cache may serve again (an authorization code and a refresh token are single-use). */
-function isReplayable(grant: ValidTokenRequest["grantType"]): boolean {
-  return grant === "JWT_BEARER" || grant === "TOKEN_EXCHANGE";
 }
 
 function toUpstreamRequest(request: ValidTokenRequest): UpstreamTokenRequest {

@@ -9,8 +9,14 @@ export interface SingleFlightOptions {
   /** Where locks and results live: the resilient Redis store for many replicas, a memory store for one. */
   store: Store;
   keyspace: Keyspace;
-  /** How long a leader holds the lock. Must exceed fn's worst case (upstream timeout × attempts): when it expires with no result, a follower takes over. */
+  /**
+   * How long the lock outlives its leader: a live leader extends it every third of this (a
+   * heartbeat), so its own store writes, however slow, never let a second leader start; a leader
+   * that died stops extending, and a follower takes over once this passes with no result.
+   */
   lockTtlMs: number;
+  /** The longest a leader keeps extending its lock (a leader stuck past it lets a follower take over). Default 2 × lockTtlMs. */
+  maxLockHoldMs?: number;
   /** How long a follower waits, in total, for a result before failing with UPSTREAM_UNAVAILABLE. */
   waitTimeoutMs: number;
   /** How long a successful result stays readable: identical calls arriving this soon after the leader finished reuse it. Default 5000. */
@@ -87,6 +93,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
 
   async function lead<T>(keys: FlightKeys, owner: Buffer, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
     let outcome: Outcome<T> | undefined;
+    const heartbeat = keepLockAlive(keys.lock, owner);
     try {
       // A leader that finished moments ago may have left its result: reuse it rather than call again.
       const recent = settings.reuseFinishedResults ? await store.get(keys.result) : null;
@@ -98,6 +105,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
       );
       await handOff(keys, outcome, codec);
     } finally {
+      heartbeat.stop();
       // Together (one round trip on a pipelined connection): the result is already stored, and a
       // woken follower reads the result before it looks at the lock, so their order does not matter.
       await Promise.all([
@@ -107,6 +115,45 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
     }
     if (!outcome.ok) throw outcome.error;
     return { value: outcome.value, role: "leader" };
+  }
+
+  /**
+   * Extends the leader's lock every third of its TTL until stopped (the flight settled), the lock
+   * is no longer this leader's (lost: expired, or Redis dropped it), or maxLockHoldMs has passed
+   * since it was taken. One extension at a time: a slow store delays the next, never piles them up.
+   */
+  function keepLockAlive(lock: string, owner: Buffer): { stop(): void } {
+    const holdUntil = Date.now() + settings.maxLockHoldMs;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const schedule = (): void => {
+      if (stopped) return;
+      timer = setTimeout(beat, Math.max(1, Math.floor(settings.lockTtlMs / 3)));
+      timer.unref();
+    };
+    const beat = (): void => {
+      // Never past the longest hold: the last extension ends the lock exactly there.
+      const ttlMs = Math.min(settings.lockTtlMs, holdUntil - Date.now());
+      if (stopped || ttlMs <= 0) return;
+      const last = ttlMs < settings.lockTtlMs;
+      store.extendIfEquals(lock, owner, ttlMs).then(
+        (held) => {
+          if (held) return last ? undefined : schedule();
+          if (!stopped) logger.warn({ lockTtlMs: settings.lockTtlMs }, "single-flight: the lock was lost while its leader worked (expired or dropped by the store); another leader may start");
+        },
+        (error: unknown) => {
+          warnStoreFailure("extend the lock", error);
+          schedule();
+        },
+      );
+    };
+    schedule();
+    return {
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   async function handOff<T>(keys: FlightKeys, outcome: Outcome<T>, codec: SingleFlightCodec<T>): Promise<void> {
@@ -199,6 +246,7 @@ export function getValidSingleFlightOptions(options: SingleFlightOptions): Valid
     store: options.store,
     keyspace: options.keyspace,
     lockTtlMs: options.lockTtlMs,
+    maxLockHoldMs: options.maxLockHoldMs ?? 2 * options.lockTtlMs,
     waitTimeoutMs: options.waitTimeoutMs,
     resultTtlMs: options.resultTtlMs ?? 5_000,
     errorTtlMs: options.errorTtlMs ?? 1_000,
@@ -206,7 +254,7 @@ export function getValidSingleFlightOptions(options: SingleFlightOptions): Valid
     reuseFinishedResults: options.reuseFinishedResults ?? true,
     logger: options.logger ?? silentStoreLogger,
   };
-  for (const name of ["lockTtlMs", "waitTimeoutMs", "resultTtlMs", "errorTtlMs", "pollIntervalMs"] as const) {
+  for (const name of ["lockTtlMs", "maxLockHoldMs", "waitTimeoutMs", "resultTtlMs", "errorTtlMs", "pollIntervalMs"] as const) {
     assertPositiveInteger(`createSingleFlight: ${name}`, valid[name]);
   }
   return valid;
