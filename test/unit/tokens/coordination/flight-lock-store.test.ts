@@ -4,11 +4,12 @@ import { createRedisStore } from "../../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../../src/store/resilient-store.js";
 import type { Store } from "../../../../src/store/store.types.js";
 import { closeAndForget } from "../races/race-support.js";
-import { SHARED_REDIS_URL, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../../../integration/store/redis-test-support.js";
+import { SHARED_REDIS_URL, rawRedis, uniqueKeyPrefix } from "../../../integration/store/redis-test-support.js";
+import { probeSharedRedis, titleNeeding } from "../../../support/test-dependencies.js";
 
 /** The store operation a flight's heartbeat relies on: only the lock's owner extends it, to exactly the TTL asked. */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("tokens/coordination/flight-lock-store.test.ts (Redis backends)");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 const keyPrefix = uniqueKeyPrefix("flight-lock-store");
 const redis = rawRedis();
 const stores: Store[] = [];
@@ -17,9 +18,9 @@ const kept = <T extends Store>(store: T): T => (stores.push(store), store);
 /** The lock's remaining life as the backend itself reports it (Redis PTTL), where it can be read. */
 const backends: Array<{ name: string; available: boolean; store: () => Store; remainingMs?: (key: string) => Promise<number> }> = [
   { name: "memory", available: true, store: () => kept(createMemoryStore()) },
-  { name: "Redis", available: redisReachable, store: () => kept(createRedisStore({ url: SHARED_REDIS_URL, keyPrefix })), remainingMs: (key) => redis.pttl(keyPrefix + key) },
+  { name: titleNeeding([sharedRedis], "Redis"), available: redisReachable, store: () => kept(createRedisStore({ url: SHARED_REDIS_URL, keyPrefix })), remainingMs: (key) => redis.pttl(keyPrefix + key) },
   {
-    name: "resilient over Redis",
+    name: titleNeeding([sharedRedis], "resilient over Redis"),
     available: redisReachable,
     store: () => kept(createResilientStore({ primary: createRedisStore({ url: SHARED_REDIS_URL, keyPrefix }) })),
     remainingMs: (key) => redis.pttl(keyPrefix + key),

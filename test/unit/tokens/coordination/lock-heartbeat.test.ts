@@ -5,7 +5,8 @@ import { createMemoryStore } from "../../../../src/store/memory-store.js";
 import { createRedisStore } from "../../../../src/store/redis-store.js";
 import type { Store } from "../../../../src/store/store.types.js";
 import { createSingleFlight, type SingleFlightCodec } from "../../../../src/tokens/coordination/single-flight.js";
-import { SHARED_REDIS_URL, isSharedRedisReachable, uniqueKeyPrefix, warnRedisMissing } from "../../../integration/store/redis-test-support.js";
+import { SHARED_REDIS_URL, uniqueKeyPrefix } from "../../../integration/store/redis-test-support.js";
+import { probeSharedRedis, titleNeeding } from "../../../support/test-dependencies.js";
 import { closeAndForget, createGatedStore, deferred } from "../races/race-support.js";
 
 /**
@@ -14,8 +15,8 @@ import { closeAndForget, createGatedStore, deferred } from "../races/race-suppor
  * would let a second leader call AWS with the same grant. The heartbeat is bounded (never past
  * maxLockHoldMs) and stops when the flight settles.
  */
-const redisReachable = await isSharedRedisReachable();
-if (!redisReachable) warnRedisMissing("tokens/coordination/lock-heartbeat.test.ts (Redis backend)");
+const sharedRedis = await probeSharedRedis();
+const redisReachable = sharedRedis.missing === undefined;
 
 const keyspace = createKeyspace({ secret: randomBytes(32) });
 const keyPrefix = uniqueKeyPrefix("lock-heartbeat");
@@ -26,7 +27,7 @@ const text: SingleFlightCodec<string> = { encode: (value) => Buffer.from(value),
 const backends: Array<{ name: string; available: boolean; pair: () => [Store, Store] }> = [
   { name: "memory", available: true, pair: () => { const store = createMemoryStore(); stores.push(store); return [store, store]; } },
   {
-    name: "Redis",
+    name: titleNeeding([sharedRedis], "Redis"),
     available: redisReachable,
     pair: () => {
       const pair: [Store, Store] = [createRedisStore({ url: SHARED_REDIS_URL, keyPrefix }), createRedisStore({ url: SHARED_REDIS_URL, keyPrefix })];

@@ -14,7 +14,7 @@ import { redisBackend } from "./race-support.js";
  */
 const redis = await redisBackend("cache-recheck.test.ts");
 
-describe.skipIf(!redis.available)("the cache re-check inside a flight (two replicas on Redis)", () => {
+describe.skipIf(!redis.available)(`the cache re-check inside a flight (${redis.name})`, () => {
   it("answers a replica whose cache lookup missed just before another replica finished the same JWT-bearer exchange from the cache, with one call to AWS", async () => {
     const { upstream, one, two } = redis.start();
     const assertion = unsignedJwt({ sub: "cache-recheck" });

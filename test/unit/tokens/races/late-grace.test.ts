@@ -13,7 +13,7 @@ import { redisBackend } from "./race-support.js";
  */
 const redis = await redisBackend("late-grace.test.ts");
 
-describe.skipIf(!redis.available)("the late grace look-up after INVALID_GRANT (two replicas on Redis)", () => {
+describe.skipIf(!redis.available)(`the late grace look-up after INVALID_GRANT (${redis.name})`, () => {
   it("serves a refresh that AWS refused because another replica rotated the token a moment earlier that replica's successor, not INVALID_GRANT", async () => {
     const { upstream, one, two } = redis.start();
 

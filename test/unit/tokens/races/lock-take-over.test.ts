@@ -13,7 +13,7 @@ import { outcome, raceConfig, redisBackend } from "./race-support.js";
  */
 const redis = await redisBackend("lock-take-over.test.ts");
 
-describe.skipIf(!redis.available)("lock take-over after a leader died (two replicas on Redis)", () => {
+describe.skipIf(!redis.available)(`lock take-over after a leader died (${redis.name})`, () => {
   it("answers the caller following a replica that died mid-exchange with its own call to AWS once the dead leader's lock expired", async () => {
     const { upstream, one, two } = redis.start(raceConfig({ SINGLE_FLIGHT_WAIT_MS: "5000" }));
     const assertion = unsignedJwt({ sub: "lock-take-over" });

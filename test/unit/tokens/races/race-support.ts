@@ -16,7 +16,8 @@ import { silentStoreLogger } from "../../../../src/store/store.types.js";
 import { createTokenService, type TokenService } from "../../../../src/tokens/index.js";
 import type { Upstream, UpstreamTokenRequest, UpstreamTokenResponse } from "../../../../src/upstream/index.js";
 import { afterEach } from "vitest";
-import { SHARED_REDIS_URL, deleteKeysWithPrefix, isSharedRedisReachable, rawRedis, uniqueKeyPrefix, warnRedisMissing } from "../../../integration/store/redis-test-support.js";
+import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../../../integration/store/redis-test-support.js";
+import { probeSharedRedis, titleNeeding } from "../../../support/test-dependencies.js";
 
 export const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
 
@@ -253,11 +254,10 @@ export function memoryBackend(): RaceBackend {
   return raceBackend("one process on the memory store", true, oneProcess);
 }
 
-/** Two replicas on the shared Redis, fresh ones per test; when Redis does not answer, says loudly which file's cases are skipped. */
+/** Two replicas on the shared Redis, fresh ones per test; when Redis does not answer, its name carries the reason its cases are skipped. */
 export async function redisBackend(file: string): Promise<RaceBackend> {
-  const reachable = await isSharedRedisReachable();
-  if (!reachable) warnRedisMissing(`tokens/races/${file}`);
-  return raceBackend("two replicas on Redis", reachable, (upstream, config) => redisReplicas(file.replace(/\.test\.ts$/, ""), upstream, config));
+  const sharedRedis = await probeSharedRedis();
+  return raceBackend(titleNeeding([sharedRedis], "two replicas on Redis"), sharedRedis.missing === undefined, (upstream, config) => redisReplicas(file.replace(/\.test\.ts$/, ""), upstream, config));
 }
 
 /** The code a rejection carries (what the GraphQL client sees as extensions.code), or "ok". */
