@@ -153,8 +153,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         handlers = new Set();
         handlersByChannel.set(full, handlers);
         // The subscriber connection queues SUBSCRIBE until connected (and resubscribes after a
-        // reconnect); bound the wait here so a caller never hangs on it.
-        subscribing.set(full, withTimeout(connection.subscribe(full), commandTimeoutMs, "SUBSCRIBE timed out"));
+        // reconnect); bound the wait here so a caller never hangs on it. A connection not ready yet
+        // gets its connect time too: a fresh Cluster subscriber must discover the slots and then
+        // connect to a node before SUBSCRIBE is even sent, which outlasts one command's timeout.
+        const bound = connection.status === "ready" ? commandTimeoutMs : settings.connectTimeoutMs + commandTimeoutMs;
+        subscribing.set(full, withTimeout(connection.subscribe(full), bound, "SUBSCRIBE timed out"));
       }
       handlers.add(handler);
       let active = true;
