@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import type { RedisOptions } from "ioredis";
-import { eventually, findFreePort } from "../store/redis-test-support.js";
-import { command, redisCli, startRedisProcess, topologyDir, type RedisNode } from "./redis-processes.js";
+import { eventually } from "../store/redis-test-support.js";
+import { command, distinctFreePorts, redisCli, startRedisProcess, topologyDir, type RedisNode } from "./redis-processes.js";
 import type { TlsFiles } from "./tls-files.js";
 
 export interface RedisClusterTopology {
@@ -81,10 +81,4 @@ async function clusterSlots(port: number, options: RedisOptions): Promise<unknow
   } finally {
     redis.disconnect();
   }
-}
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await findFreePort());
-  return [...ports];
 }

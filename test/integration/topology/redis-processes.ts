@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
-import { eventually } from "../store/redis-test-support.js";
+import { eventually, findFreePort } from "../store/redis-test-support.js";
 
 export interface RedisNode {
   readonly port: number;
@@ -109,4 +109,11 @@ export function redisSupportsTls(): boolean {
 
 export function hasRedisBinaries(): boolean {
   return ["redis-server", "redis-cli"].every((binary) => spawnSync(binary, ["--version"], { encoding: "utf8" }).status === 0);
+}
+
+/** `count` different free ports (findFreePort may hand out one port twice in a row). */
+export async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await findFreePort());
+  return [...ports];
 }
