@@ -12,7 +12,7 @@ import { describe, it } from "vitest";
  */
 const installed = hasRedisBinaries();
 if (installed) {
-  const topology = describeReplicaContract("a 3-master Redis Cluster with a replica per master", { failover: true }, async () => {
+  const group = describeReplicaContract("a 3-master Redis Cluster with a replica per master", { failover: true }, async () => {
     const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
     return {
       url: cluster.url,
@@ -24,7 +24,7 @@ if (installed) {
       },
     };
   });
-  describe("rate limits on the Cluster", () => itSharesRateLimits(topology));
+  describe("rate limits on the Cluster", () => itSharesRateLimits(group.topology));
 } else {
   describe("Redis Cluster", () => it.skip("SKIPPED: redis-server and redis-cli are not installed (apt-get install redis-server)", () => {}));
 }

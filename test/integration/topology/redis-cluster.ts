@@ -15,6 +15,10 @@ export interface RedisClusterTopology {
   readonly nodes: RedisNode[];
   /** The node currently serving `slot` as master (asked of a live node). */
   masterOf(slot: number): Promise<RedisNode>;
+  /** Starts a killed node again on its port with its nodes.conf: it rejoins with its slots (and no data). */
+  restart(node: RedisNode): Promise<void>;
+  /** Whether every live node reports cluster_state:fail (slots without a master: commands refused). */
+  isDown(): Promise<boolean>;
   /** Polls until every live node reports cluster_state:ok and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
 }
@@ -27,16 +31,19 @@ export async function startRedisCluster(options: { masters: number; replicasPerM
   const ports = await distinctFreePorts(count * 2);
   const tls = options.tls;
   const client: RedisOptions = tls ? { tls: { ca: tls.ca } } : {};
+  const argsByPort = new Map<number, string[]>();
   const nodes = await Promise.all(Array.from({ length: count }, (_, i) => {
     const port = ports[i]!;
     const listen = tls
       ? ["--port", "0", "--tls-port", String(port), "--tls-cluster", "yes", "--tls-replication", "yes", ...tls.serverArgs]
       : ["--port", String(port)];
-    return startRedisProcess(port, [
+    const args = [
       ...listen, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", String(ports[count + i]!),
       "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", String(NODE_TIMEOUT_MS),
       "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir,
-    ], client);
+    ];
+    argsByPort.set(port, args);
+    return startRedisProcess(port, args, client);
   }));
   redisCli([
     ...(tls ? ["--tls", "--cacert", tls.caFile] : []),
@@ -54,6 +61,14 @@ export async function startRedisCluster(options: { masters: number; replicasPerM
       const node = nodes.find((candidate) => candidate.port === range?.[2][1]);
       if (!node) throw new Error(`no master serves slot ${slot}`);
       return node;
+    },
+    async restart(node) {
+      if (node.alive) throw new Error(`node ${node.port} is still running`);
+      nodes[nodes.indexOf(node)] = await startRedisProcess(node.port, argsByPort.get(node.port)!, client);
+    },
+    async isDown() {
+      const states = await Promise.all(live().map((node) => command(node.port, ["CLUSTER", "INFO"], client).catch(() => "")));
+      return states.every((info) => /cluster_state:fail/.test(info));
     },
     async waitHealthy(timeoutMs = 20_000) {
       await eventually("every live cluster node says cluster_state:ok, with a replica in sync per master", async () => {

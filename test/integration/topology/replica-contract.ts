@@ -27,10 +27,9 @@ const GRACE_SECONDS = 2;
 
 /**
  * `failover: false` for a topology built without replicas (nothing could take over: the test is not
- * registered). Returns the
- * running topology's accessor, for a file's own tests on it (valid inside tests).
+ * registered).
  */
-export function describeReplicaContract(name: string, options: { failover: boolean }, start: () => Promise<Topology>): () => Topology {
+export function describeReplicaContract(name: string, options: { failover: boolean }, start: () => Promise<Topology>): RunningGroup {
   let emulator: TestEmulator | undefined;
   let topology: Topology;
   let replicas: GatewayProcess[] = [];
@@ -158,5 +157,17 @@ export function describeReplicaContract(name: string, options: { failover: boole
       expect(await exchangeStorm()).toEqual({ upstreamCalls: 1, distinctAnswers: 1, errors: [] });
     }, 60_000);
   });
-  return () => topology;
+  return { topology: () => topology, replicas: () => replicas, mintAssertion, exchangeStorm, isShared: sharedAgain };
+}
+
+/** The running group, for a file's own tests (valid inside tests only). */
+export interface RunningGroup {
+  topology(): Topology;
+  replicas(): GatewayProcess[];
+  /** A fresh assertion from the group's emulator. */
+  mintAssertion(): Promise<string>;
+  /** 30 identical exchanges over the three replicas: upstream calls, distinct answers, errors. */
+  exchangeStorm(): Promise<{ upstreamCalls: number; distinctAnswers: number; errors: unknown[] }>;
+  /** Whether /readyz on the replica reports the shared store in use. */
+  isShared(replica: GatewayProcess): Promise<boolean>;
 }

@@ -10,7 +10,7 @@ import { startRedisSentinelSet } from "./redis-sentinel.js";
  * promote the replica and the gateways follow them back to shared state by themselves.
  */
 if (hasRedisBinaries()) {
-  const topology = describeReplicaContract("a Sentinel-managed primary with a replica", { failover: true }, async () => {
+  const group = describeReplicaContract("a Sentinel-managed primary with a replica", { failover: true }, async () => {
     const set = await startRedisSentinelSet();
     return {
       url: set.url,
@@ -21,7 +21,7 @@ if (hasRedisBinaries()) {
       },
     };
   });
-  describe("rate limits through Sentinel", () => itSharesRateLimits(topology));
+  describe("rate limits through Sentinel", () => itSharesRateLimits(group.topology));
 } else {
   describe("Redis Sentinel", () => it.skip("SKIPPED: redis-server and redis-cli are not installed (apt-get install redis-server)", () => {}));
 }
