@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { REDIS_URL_FORMS, parseRedisUrl } from "../store/redis-url.js";
 
 /**
  * Every environment variable the gateway reads: its name, its default (as shown in the README;
@@ -37,10 +38,11 @@ const httpUrl = z.string().refine((value) => {
   }
 });
 
+/** Every form the store connects to (standalone, Sentinel, Cluster, each with TLS): the store's own parser decides. */
 const redisUrl = z.string().refine((value) => {
   try {
-    const url = new URL(value);
-    return url.protocol === "redis:" || url.protocol === "rediss:";
+    parseRedisUrl(value);
+    return true;
   } catch {
     return false;
   }
@@ -188,8 +190,8 @@ export const VARIABLES = {
       .pipe(z.array(z.string().regex(/^\S{1,2048}$/)).min(1)),
   }),
   REDIS_URL: variable({
-    name: "REDIS_URL", default: null, accepts: "a redis:// or rediss:// URL",
-    description: "Unset: state in memory (one process). Set: shared state in Redis (many replicas).",
+    name: "REDIS_URL", default: null, accepts: REDIS_URL_FORMS,
+    description: "Unset: state in memory (one process). Set: shared state in Redis (many replicas): one server, a Sentinel-managed primary or a Cluster (ElastiCache cluster mode: rediss+cluster://…clustercfg…:6379).",
     schema: redisUrl,
   }),
   GATEWAY_SECRET: variable({

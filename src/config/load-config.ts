@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
+import { describeRedisUrl } from "../store/redis-url.js";
 import type { ApolloReportingConfig, CorsConfig, GatewayConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
 
@@ -96,7 +97,7 @@ function parseVariable<N extends VariableName>(name: N, env: NodeJS.ProcessEnv):
 /** Shows the bad value, except what must stay secret: the secret's length only, a URL's password masked. */
 function describeBadValue(name: VariableName, raw: string): string {
   if (!VARIABLES[name].echoValue) return `${Buffer.byteLength(raw, "utf8")} bytes`;
-  if (name === "REDIS_URL") return JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"));
+  if (name === "REDIS_URL") return JSON.stringify(describeRedisUrl(raw));
   return JSON.stringify(raw);
 }
 

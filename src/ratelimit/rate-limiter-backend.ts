@@ -1,6 +1,6 @@
-import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Logger } from "../logging/logger.js";
+import { createRedisClient } from "../store/index.js";
 
 /**
  * Where rate-limit counters live. With Redis, every replica counts against the same budget;
@@ -23,15 +23,12 @@ export function memoryBackend(): LimiterBackend {
 
 export function redisBackend(options: { redisUrl: string; logger: Logger; connectTimeoutMs?: number }): LimiterBackend {
   const { redisUrl, logger } = options;
-  const client = new Redis(redisUrl, {
-    // Queue commands only while connecting (so the first requests after start count in Redis
-    // too); once a connection attempt fails, or after commandTimeout, a command fails and the
-    // insurance limiter answers instead: a request waits at most commandTimeout on an outage.
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: options.connectTimeoutMs ?? 2000,
-    commandTimeout: 500,
-  });
+  // The store's own connection code, so every REDIS_URL topology (Sentinel, Cluster, TLS) counts here too.
+  // Shorter command timeout than the store's: commands queue only while connecting (so the first
+  // requests after start count in Redis too); once a connection attempt fails, or after
+  // commandTimeout, a command fails and the insurance limiter answers instead, so a request waits
+  // at most commandTimeout on an outage.
+  const client = createRedisClient(redisUrl, { commandTimeoutMs: 500, connectTimeoutMs: options.connectTimeoutMs ?? 2000, reconnectMaxDelayMs: 2000 });
   let down = false;
   client.on("error", (error: Error) => {
     if (down) return;

@@ -37,4 +37,5 @@ export { createRedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { createResilientStore, type ResilientStoreOptions } from "./resilient-store.js";
 export { StoreUnavailableError, isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 export { createKeyspace, SealedValueError, KEY_NAMESPACE, type Keyspace } from "./keyspace.js";
-export { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
+export { parseRedisUrl, describeRedisUrl, REDIS_URL_FORMS, type RedisTarget } from "./redis-url.js";
+export { createRedisClient, type RedisClient, type RedisClientOptions } from "./redis-client.js";

@@ -1,6 +1,7 @@
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster } from "ioredis";
 import { StoreUnavailableError, isStoreUnavailable, isWriteRefusal } from "./store-errors.js";
-import { parseRedisUrl, describeRedisUrl, type RedisTarget } from "./redis-url.js";
+import { createRedisClient, type RedisClient } from "./redis-client.js";
+import { parseRedisUrl, describeRedisUrl } from "./redis-url.js";
 import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
 import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
 
@@ -19,8 +20,6 @@ export interface RedisStoreOptions {
 }
 
 export { StoreUnavailableError };
-
-type RedisClient = Redis | Cluster;
 
 /** Our three Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
 interface ScriptCommands {
@@ -52,7 +51,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const { keyPrefix, logger, commandTimeoutMs } = settings;
   const target = parseRedisUrl(settings.url);
   const description = `redis ${target.mode} ${describeRedisUrl(settings.url)}`;
-  const client = connect(target, settings);
+  const client = createRedisClient(target, settings);
   const scripts = client as unknown as ScriptCommands;
   client.defineCommand("idcDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS_LUA });
   client.defineCommand("idcIncrementWindow", { numberOfKeys: 1, lua: INCREMENT_WINDOW_LUA });
@@ -164,8 +163,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
         handlers = new Set();
         handlersByChannel.set(full, handlers);
         // The subscriber connection queues SUBSCRIBE until connected (and resubscribes after a
-        // reconnect); bound the wait here so a caller never hangs on it.
-        subscribing.set(full, withTimeout(connection.subscribe(full), commandTimeoutMs, "SUBSCRIBE timed out"));
+        // reconnect); bound the wait here so a caller never hangs on it. A connection not ready yet
+        // gets its connect time too: a fresh Cluster subscriber must discover the slots and then
+        // connect to a node before SUBSCRIBE is even sent, which outlasts one command's timeout.
+        const bound = connection.status === "ready" ? commandTimeoutMs : settings.connectTimeoutMs + commandTimeoutMs;
+        subscribing.set(full, withTimeout(connection.subscribe(full), bound, "SUBSCRIBE timed out"));
       }
       handlers.add(handler);
       let active = true;
@@ -237,44 +239,6 @@ export function getValidRedisStoreOptions(options: RedisStoreOptions): ValidRedi
   assertPositiveInteger("createRedisStore: connectTimeoutMs", valid.connectTimeoutMs);
   assertPositiveInteger("createRedisStore: reconnectMaxDelayMs", valid.reconnectMaxDelayMs);
   return valid;
-}
-
-function connect(target: RedisTarget, settings: ValidRedisStoreOptions): RedisClient {
-  const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 16), settings.reconnectMaxDelayMs) + Math.floor(Math.random() * 50);
-  const common: RedisOptions = {
-    // Queue only while (re)connecting — `available()` rejects while known down — and bound it by commandTimeout.
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 0,
-    commandTimeout: settings.commandTimeoutMs,
-    connectTimeout: settings.connectTimeoutMs,
-    retryStrategy: backoff,
-  };
-  switch (target.mode) {
-    case "standalone":
-      return new Redis(target.url, common);
-    case "sentinel":
-      return new Redis({
-        ...common,
-        sentinels: target.sentinels,
-        name: target.masterName,
-        ...(target.username ? { username: target.username, sentinelUsername: target.username } : {}),
-        ...(target.password ? { password: target.password, sentinelPassword: target.password } : {}),
-        ...(target.db !== undefined ? { db: target.db } : {}),
-        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
-        sentinelRetryStrategy: backoff,
-      });
-    case "cluster":
-      return new Cluster(target.nodes, {
-        enableOfflineQueue: true,
-        clusterRetryStrategy: backoff,
-        redisOptions: {
-          ...common,
-          ...(target.username ? { username: target.username } : {}),
-          ...(target.password ? { password: target.password } : {}),
-          ...(target.tls ? { tls: {} } : {}),
-        },
-      });
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -23,14 +23,21 @@ export type RedisTarget =
   | ({ mode: "sentinel"; sentinels: RedisHost[]; masterName: string; db?: number } & RedisAuth)
   | ({ mode: "cluster"; nodes: RedisHost[] } & RedisAuth);
 
-const FORMS =
-  "redis://[user:pass@]host:port[/db], rediss://…, redis+sentinel://[user:pass@]host:port,…/<master>[/db] or redis+cluster://[user:pass@]host:port,…";
+/** Every form REDIS_URL takes, phrased to follow "REDIS_URL must be …" (config errors, README, --help). */
+export const REDIS_URL_FORMS =
+  "redis://[user:pass@]host:port[/db], redis+sentinel://[user:pass@]host:port,…/<master>[/db] or redis+cluster://[user:pass@]host:port,… (rediss://, rediss+sentinel://, rediss+cluster:// for TLS)";
 
 export function parseRedisUrl(url: string): RedisTarget {
   const match = /^(rediss?)(?:\+(sentinel|cluster))?:\/\/(.*)$/i.exec(url.trim());
-  if (!match) throw new TypeError(`REDIS_URL must be ${FORMS} (got ${describeRedisUrl(url)})`);
+  if (!match) throw new TypeError(`REDIS_URL must be ${REDIS_URL_FORMS} (got ${describeRedisUrl(url)})`);
   const [, scheme, topology, rest] = match as unknown as [string, string, string | undefined, string];
-  if (topology === undefined) return { mode: "standalone", url: url.trim() };
+  if (topology === undefined) {
+    // ioredis reads the standalone form itself, and quietly connects to localhost when it cannot: refuse here instead.
+    if (!URL.canParse(url.trim()) || new URL(url.trim()).hostname === "") {
+      throw new TypeError(`REDIS_URL must be ${REDIS_URL_FORMS} (got ${describeRedisUrl(url)})`);
+    }
+    return { mode: "standalone", url: url.trim() };
+  }
 
   const slash = rest.indexOf("/");
   const authority = slash === -1 ? rest : rest.slice(0, slash);
@@ -72,6 +79,7 @@ function parseHost(item: string, url: string): RedisHost {
 
 /** The URL with any password replaced, safe for logs, health details and error messages. */
 export function describeRedisUrl(url: string): string {
-  // The whole user-info goes: some write `redis://<password>@host`, with no user name.
-  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, "$1***@");
+  // The whole user-info goes, up to the last "@": some write `redis://<password>@host` with no user
+  // name, and a password may hold an unescaped "/" or "@"; a value without a scheme is masked too.
+  return url.replace(/^([^/@]*\/\/)?.*@/, "$1***@");
 }

@@ -51,7 +51,7 @@ describe.concurrent("a bad setting (the processes run side by side)", () => {
   const cases: { env: Record<string, string>; line: string }[] = [
     { env: { PORT: "abc" }, line: 'PORT must be an integer from 0 to 65535 (got "abc")' },
     { env: { UPSTREAM: "gcp" }, line: 'UPSTREAM must be aws or embedded (got "gcp")' },
-    { env: { REDIS_URL: "http://user:hunter2@cache:6379" }, line: 'REDIS_URL must be a redis:// or rediss:// URL (got "http://***@cache:6379")' },
+    { env: { REDIS_URL: "http://user:hunter2@cache:6379" }, line: 'REDIS_URL must be redis://[user:pass@]host:port[/db], redis+sentinel://[user:pass@]host:port,…/<master>[/db] or redis+cluster://[user:pass@]host:port,… (rediss://, rediss+sentinel://, rediss+cluster:// for TLS) (got "http://***@cache:6379")' },
     { env: { GATEWAY_SECRET: "short-secret" }, line: "GATEWAY_SECRET must be a string of at least 32 bytes (got 12 bytes)" },
   ];
 

@@ -37,7 +37,7 @@ describe("parseRedisUrl", () => {
 
   it("refuses other schemes, a sentinel URL without master, and bad ports, without echoing the password", () => {
     expect(() => parseRedisUrl("http://:hunter2@cache")).toThrow(
-      "REDIS_URL must be redis://[user:pass@]host:port[/db], rediss://…, redis+sentinel://[user:pass@]host:port,…/<master>[/db] or redis+cluster://[user:pass@]host:port,… (got http://***@cache)",
+      "REDIS_URL must be redis://[user:pass@]host:port[/db], redis+sentinel://[user:pass@]host:port,…/<master>[/db] or redis+cluster://[user:pass@]host:port,… (rediss://, rediss+sentinel://, rediss+cluster:// for TLS) (got http://***@cache)",
     );
     expect(() => parseRedisUrl("redis+sentinel://s1:26379")).toThrow(
       "REDIS_URL: a sentinel URL must name the master: redis+sentinel://host:port/<master> (got redis+sentinel://s1:26379)",
@@ -45,6 +45,9 @@ describe("parseRedisUrl", () => {
     expect(() => parseRedisUrl("redis+cluster://:hunter2@n1:99999")).toThrow(
       "REDIS_URL: each host must be host[:port] with port 1-65535 (got redis+cluster://***@n1:99999)",
     );
+    // ioredis would quietly connect to localhost for a standalone URL without a host.
+    expect(() => parseRedisUrl("redis://:hunter2@/0")).toThrow("REDIS_URL must be redis://[user:pass@]host:port[/db], redis+sentinel://");
+    expect(() => parseRedisUrl("redis://:hunter2@/0")).not.toThrow("hunter2");
   });
 });
 
@@ -53,5 +56,9 @@ describe("describeRedisUrl", () => {
     expect(describeRedisUrl("redis://user:hunter2@cache:6379/0")).toBe("redis://***@cache:6379/0");
     expect(describeRedisUrl("redis://hunter2@cache")).toBe("redis://***@cache");
     expect(describeRedisUrl("redis://cache:6379")).toBe("redis://cache:6379");
+    // A password with an unescaped "/" or "@", or a value without a scheme, is still hidden whole.
+    expect(describeRedisUrl("redis://app:hun/ter@2@cache:6379/0")).toBe("redis://***@cache:6379/0");
+    expect(describeRedisUrl("rediss+cluster://app:hunter2@n1,n2")).toBe("rediss+cluster://***@n1,n2");
+    expect(describeRedisUrl("app:hunter2@cache")).toBe("***@cache");
   });
 });
