@@ -1,0 +1,33 @@
+// Mutation testing of the gateway's core: `npm run mutate` (README, "Mutation testing").
+// One folder: `npm run mutate -- --mutate 'src/tokens/**/*.ts,!src/**/*.types.ts'`.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  // Only the in-process tests: a gateway spawned as a child never runs the active mutant (see that file).
+  vitest: { configFile: "vitest.mutation.config.ts" },
+  // Each mutant runs only the tests that reached it during the first, instrumented run.
+  coverageAnalysis: "perTest",
+  mutate: [
+    "src/tokens/**/*.ts",
+    "src/store/**/*.ts",
+    "src/upstream/**/*.ts",
+    "src/logging/**/*.ts",
+    "src/server/limits/**/*.ts",
+    // Type declarations only: nothing to mutate that a test could observe.
+    "!src/**/*.types.ts",
+  ],
+  // The machine has two cores, shared; one test runner each.
+  concurrency: 2,
+  // A shared machine stalls now and then: a mutant is a timeout only when it is far past the normal time.
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  dryRunTimeoutMinutes: 15,
+  tempDirName: ".stryker-tmp",
+  // Build output, reports and the browser bundle are never read by the mutation test set.
+  ignorePatterns: ["dist", "coverage", "reports", "test-results", "bench/results", ".stryker-tmp"],
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  clearTextReporter: { allowColor: false, logTests: false, reportTests: false },
+  thresholds: { high: 90, low: 80, break: null },
+};

@@ -1,0 +1,47 @@
+import { configDefaults, defineConfig } from "vitest/config";
+import baseConfig from "./vitest.config.js";
+
+/**
+ * The test set Stryker runs against each mutant (`npm run mutate`, see stryker.config.mjs).
+ *
+ * Only tests that run the core in this process: Stryker activates a mutant through a global in the
+ * test worker, so a gateway spawned as a child process (`tsx src/main.ts`) never sees the mutant and
+ * only adds minutes. Left out for that reason: every test that starts the gateway or the emulator CLI
+ * as a process (test/support/gateway-process.ts users, scale, faults, process, readme), the browser
+ * tests (chromium), fuzz tests (random inputs make a mutant's fate vary run to run), container and
+ * CLI tests that read files or spawn tools. Real Redis stays in: the store is tested against it.
+ */
+export const MUTATION_TESTS = [
+  "test/unit/core/**/*.test.ts",
+  "test/unit/store/**/*.test.ts",
+  "test/unit/tokens/**/*.test.ts",
+  "test/unit/server/**/*.test.ts",
+  "test/unit/mutation-kills/**/*.test.ts",
+  "test/integration/store/redis-store.test.ts",
+  "test/integration/store/resilient-store.test.ts",
+  "test/integration/store/single-flight.test.ts",
+  "test/integration/store/store-contract.test.ts",
+  "test/integration/upstream/token-service-emulator.test.ts",
+  "test/integration/upstream/upstream-emulator.test.ts",
+  "test/integration/hardening/connections.test.ts",
+  "test/integration/hardening/expose-client-ids.test.ts",
+  "test/integration/hardening/http-limits.test.ts",
+  "test/integration/hardening/operation-limits.test.ts",
+  "test/integration/hardening/rate-limits.test.ts",
+  "test/integration/hardening/refusal-metrics.test.ts",
+  "test/integration/hardening/trust-proxy.test.ts",
+];
+
+/** Spawns a gateway process even though it sits in a folder listed above. */
+const SPAWNS_A_PROCESS = ["test/unit/server/startup-banner.test.ts"];
+
+// Spread, not mergeConfig: mergeConfig concatenates arrays, and this include list must replace the base one.
+export default defineConfig({
+  ...baseConfig,
+  test: {
+    ...baseConfig.test,
+    include: MUTATION_TESTS,
+    exclude: [...configDefaults.exclude, ...SPAWNS_A_PROCESS],
+    reporters: ["default"],
+  },
+});
