@@ -1,5 +1,8 @@
 // Mutation testing of the gateway's core: `npm run mutate` (README, "Mutation testing").
 // One folder: `npm run mutate -- --mutate 'src/tokens/**/*.ts,!src/**/*.types.ts'`.
+// Where the reports go; per-folder runs side by side set MUTATION_REPORT_DIR=reports/mutation/<folder>.
+const reportDir = process.env.MUTATION_REPORT_DIR ?? "reports/mutation";
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
@@ -27,11 +30,13 @@ export default {
   timeoutFactor: 2,
   dryRunTimeoutMinutes: 15,
   tempDirName: ".stryker-tmp",
+  // `npm run mutate -- --incremental` re-tests only mutants whose code or covering tests changed since the last run.
+  incrementalFile: `${reportDir}/stryker-incremental.json`,
   // Build output, reports and the browser bundle are never read by the mutation test set.
   ignorePatterns: ["dist", "coverage", "reports", "test-results", "bench/results", ".stryker-tmp"],
   reporters: ["html", "json", "clear-text", "progress"],
-  htmlReporter: { fileName: "reports/mutation/mutation.html" },
-  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  htmlReporter: { fileName: `${reportDir}/mutation.html` },
+  jsonReporter: { fileName: `${reportDir}/mutation.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportTests: false },
   thresholds: { high: 90, low: 80, break: null },
 };
