@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 import { createRefreshGrace } from "../../../src/tokens/refresh-grace.js";
-import { recordingStoreLogger, storeFailing } from "./store-doubles.js";
+import { recordingStoreLogger, storeFailing, storeRecordingTtls } from "./store-doubles.js";
 
 /** The refresh grace window on its own: what is kept, under which request, and what a failing store costs. */
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 7) });
@@ -34,14 +34,7 @@ describe("refresh grace window", () => {
   });
 
   it("keeps a successor only for the window: the store entry's TTL is the window", async () => {
-    const store = createMemoryStore();
-    const ttls: number[] = [];
-    const recording = Object.assign(Object.create(store), {
-      set: async (key: string, value: Buffer, ttlMs: number) => {
-        ttls.push(ttlMs);
-        return store.set(key, value, ttlMs);
-      },
-    });
+    const { store: recording, ttls } = storeRecordingTtls(createMemoryStore());
     await createRefreshGrace({ store: recording, keyspace, graceMs: 12_345, logger: recordingStoreLogger() }).remember(rotated(), successor);
     expect(ttls).toEqual([12_345]);
   });

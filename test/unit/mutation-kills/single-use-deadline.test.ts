@@ -4,7 +4,7 @@ import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 import { createLateCodeAnswers, createSingleUseDeadline, type SingleUseCall } from "../../../src/tokens/single-use-deadline.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
-import { recordingStoreLogger, storeFailing } from "./store-doubles.js";
+import { recordingStoreLogger, storeFailing, storeRecordingTtls } from "./store-doubles.js";
 
 /**
  * UPSTREAM_DEADLINE_MS for single-use grants, driven by fake timers and an upstream call the test
@@ -135,14 +135,7 @@ describe("late authorization-code answers", () => {
   const keyspace = createKeyspace({ secret: Buffer.alloc(32, 3) });
 
   it("hands a kept answer out once, to the fingerprint it was kept under, and keeps it for five minutes", async () => {
-    const store = createMemoryStore();
-    const ttls: number[] = [];
-    const recording = Object.assign(Object.create(store), {
-      set: async (key: string, value: Buffer, ttlMs: number) => {
-        ttls.push(ttlMs);
-        return store.set(key, value, ttlMs);
-      },
-    });
+    const { store: recording, ttls } = storeRecordingTtls(createMemoryStore());
     const answers = createLateCodeAnswers({ store: recording, keyspace, logger: recordingStoreLogger() });
     await answers.keep("fp-1", token);
     expect(ttls).toEqual([5 * 60_000]);

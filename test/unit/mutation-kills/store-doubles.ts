@@ -25,3 +25,13 @@ export function storeFailing(store: Store, methods: ReadonlyArray<keyof Store>, 
   for (const method of methods) failing[method] = async () => Promise.reject(new Error(message));
   return Object.assign(Object.create(store) as Store, failing);
 }
+
+/** The real store, noting the TTL of every `set`, for tests that pin how long something is kept. */
+export function storeRecordingTtls(store: Store): { store: Store; ttls: number[] } {
+  const ttls: number[] = [];
+  const set: Store["set"] = async (key, value, ttlMs) => {
+    ttls.push(ttlMs);
+    return store.set(key, value, ttlMs);
+  };
+  return { store: Object.assign(Object.create(store) as Store, { set }), ttls };
+}
