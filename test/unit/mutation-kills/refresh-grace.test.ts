@@ -16,11 +16,13 @@ describe("refresh grace window", () => {
     expect(createRefreshGrace({ store, keyspace, graceMs: 0, logger: recordingStoreLogger() }).enabled).toBe(false);
   });
 
-  it("serves the kept successor, whatever order the scope was given in", async () => {
-    const grace = createRefreshGrace({ store: createMemoryStore(), keyspace, graceMs: 30_000, logger: recordingStoreLogger() });
+  it("serves the kept successor, whatever order the scope was given in, and quietly nothing for a token it never kept", async () => {
+    const logger = recordingStoreLogger();
+    const grace = createRefreshGrace({ store: createMemoryStore(), keyspace, graceMs: 30_000, logger });
     await grace.remember(rotated(["openid", "aws"]), successor);
     expect(await grace.successorOf(rotated(["aws", "openid"]))).toEqual(successor);
     expect(await grace.successorOf(rotated())).toBeUndefined();
+    expect(logger.lines).toEqual([]);
   });
 
   it("with the window off, neither keeps a successor nor serves one another replica kept in the shared store", async () => {
