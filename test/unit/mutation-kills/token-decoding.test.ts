@@ -20,6 +20,11 @@ describe("assertion expiry", () => {
     expect(assertionExpiresAt(undefined)).toBeUndefined();
   });
 
+  it("knows no expiry for a two-part token even when the payload decodes, nor for a non-finite exp", () => {
+    expect(assertionExpiresAt(`${b64({ alg: "RS256" })}.${b64({ exp: 5 })}x`)).toBeUndefined();
+    expect(assertionExpiresAt(`${b64({ alg: "RS256" })}.${b64('{"exp":-1e400}')}.sig`)).toBeUndefined();
+  });
+
   it("reads a header of one character (the first dot at index 1)", () => {
     expect(assertionExpiresAt(`e.${b64({ exp: 2 })}.s`)).toBe(2000);
   });
