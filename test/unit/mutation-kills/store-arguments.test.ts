@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, StoreUnavailableError } from "../../../src/store/index.js";
+import { createMemoryStore, createResilientStore, StoreUnavailableError } from "../../../src/store/index.js";
 import { describeError } from "../../../src/store/store-options.js";
 
 /** What a caller handing the store a wrong argument is told: the contract, and the type it gave, never its value. */
@@ -37,5 +37,19 @@ describe("store failure descriptions", () => {
   it("says whether Redis is unreachable or refuses writes", () => {
     expect(new StoreUnavailableError("connect ECONNREFUSED")).toMatchObject({ name: "StoreUnavailableError", failure: "unreachable", message: "redis unreachable (connect ECONNREFUSED)" });
     expect(new StoreUnavailableError("OOM command not allowed", "writes-refused")).toMatchObject({ failure: "writes-refused", message: "redis refuses writes (OOM command not allowed)" });
+  });
+});
+
+describe("store counters and wiring", () => {
+  it("refuses to count on a key that holds something other than a counter", async () => {
+    const store = createMemoryStore();
+    await store.set("not-a-counter", Buffer.from("abc"), 1000);
+    await expect(store.increment("not-a-counter", 1000)).rejects.toThrow(new Error("value at key is not a counter"));
+  });
+
+  it("refuses a resilient store without a primary store or with a bad probe interval, naming the option", () => {
+    expect(() => createResilientStore(undefined as never)).toThrow(new TypeError("createResilientStore: primary must be a Store (e.g. createRedisStore(…))"));
+    expect(() => createResilientStore({ primary: {} as never })).toThrow(new TypeError("createResilientStore: primary must be a Store (e.g. createRedisStore(…))"));
+    expect(() => createResilientStore({ primary: createMemoryStore(), probeIntervalMs: 0 })).toThrow(new TypeError("createResilientStore: probeIntervalMs must be a positive integer (got 0)"));
   });
 });
