@@ -16,8 +16,8 @@ export function assertionExpiresAt(assertion: string | undefined): number | unde
     const payload: unknown = JSON.parse(Buffer.from(assertion.slice(first + 1, second), "base64url").toString("utf8"));
     // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a primitive's .exp is undefined and null's throws into the catch below
     const exp = payload !== null && typeof payload === "object" ? (payload as { exp?: unknown }).exp : undefined;
+    // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite is false for every non-number
     return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too
   } catch {
     return undefined;
   }

@@ -67,6 +67,14 @@ describe("grant pre-check edges", () => {
     expect(refusalOf(() => precheck.check(bearer("garbage"), "c", NOW_MS))).toBeUndefined();
   });
 
+  it("refuses an issuer outside TRUSTED_TOKEN_ISSUERS, and a missing one, before any clock check", () => {
+    const policy = { trustedTokenIssuers: ["https://idp.example"] };
+    const untrusted = { code: "INVALID_GRANT", message: "The assertion's issuer (iss) is not one of this gateway's trusted token issuers (TRUSTED_TOKEN_ISSUERS); refused by the gateway without calling AWS." };
+    expect(refusalOf(() => precheckGrant(bearer(unsignedJwt({ iss: "https://other.example", exp: nowS + 100 })), policy, NOW_MS))).toMatchObject(untrusted);
+    expect(refusalOf(() => precheckGrant(bearer(unsignedJwt({ iss: undefined, exp: nowS + 100 })), policy, NOW_MS))).toMatchObject(untrusted);
+    expect(refusalOf(() => precheckGrant(bearer(unsignedJwt({ exp: nowS + 100 })), policy, NOW_MS))).toBeUndefined();
+  });
+
   it("holds 4096 verdicts by default", () => {
     const precheck = createGrantPrecheck({});
     const assertion = unsignedJwt({ exp: nowS + 100 });
