@@ -44,6 +44,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   const path = slash === -1 ? [] : rest.slice(slash + 1).split("/").filter(Boolean);
   const at = authority.lastIndexOf("@");
   const auth: RedisAuth = { tls: scheme.toLowerCase() === "rediss", ...parseUserInfo(at === -1 ? "" : authority.slice(0, at)) };
+  // Stryker disable next-line ConditionalExpression: equivalent, without an "@" (at === -1) slice(at + 1) is the whole authority too
   const hosts = (at === -1 ? authority : authority.slice(at + 1)).split(",").map((item) => parseHost(item, url));
 
   if (topology.toLowerCase() === "cluster") {
@@ -61,6 +62,7 @@ export function parseRedisUrl(url: string): RedisTarget {
 }
 
 function parseUserInfo(userInfo: string): { username?: string; password?: string } {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, empty user-info parses to {} on the general path too
   if (userInfo === "") return {};
   const colon = userInfo.indexOf(":");
   const username = decodeURIComponent(colon === -1 ? userInfo : userInfo.slice(0, colon));
@@ -74,6 +76,7 @@ function parseHost(item: string, url: string): RedisHost {
   if (!match || port < 1 || port > 65535) {
     throw new TypeError(`REDIS_URL: each host must be host[:port] with port 1-65535 (got ${describeRedisUrl(url)})`);
   }
+  // Stryker disable next-line Regex: equivalent, the host pattern above allows brackets only as the first and last character
   return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
 }
 

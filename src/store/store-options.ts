@@ -1,6 +1,7 @@
 /** Shared validation helpers for store options: each message restates the contract and shows the bad value. */
 
 export function assertPositiveInteger(name: string, value: unknown): asserts value is number {
+  // Stryker disable next-line ConditionalExpression: equivalent, Number.isSafeInteger is false for every non-number
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive integer (got ${JSON.stringify(value)})`);
   }

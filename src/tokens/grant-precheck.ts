@@ -73,11 +73,13 @@ function judge(assertion: string, policy: GrantPrecheckPolicy): Verdict {
     return { refusal: "The assertion's issuer (iss) is not one of this gateway's trusted token issuers (TRUSTED_TOKEN_ISSUERS)" };
   }
   // A non-numeric exp is AWS's to judge; only a definite past is refused here.
+  // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite is false for every non-number
   return { exp: typeof exp === "number" && Number.isFinite(exp) ? exp : undefined };
 }
 
 function enforce(verdict: Verdict, nowMs: number): void {
   if (verdict.refusal !== undefined) throw refused(verdict.refusal);
+  // Stryker disable next-line ConditionalExpression: equivalent, an undefined exp makes the comparison NaN < nowMs, which is false
   if (verdict.exp !== undefined && (verdict.exp + ASSERTION_CLOCK_SKEW_SECONDS) * 1000 < nowMs) {
     throw refused("The assertion has expired (exp is in the past)");
   }

@@ -1,0 +1,54 @@
+import { configDefaults, defineConfig } from "vitest/config";
+import { UnitTestsFirst } from "./test/support/unit-tests-first.js";
+import baseConfig from "./vitest.config.js";
+
+/**
+ * The test set Stryker runs against each mutant (`npm run mutate`, see stryker.config.mjs).
+ *
+ * Only tests that run the core in this process: Stryker activates a mutant through a global in the
+ * test worker, so a gateway spawned as a child process (`tsx src/main.ts`) never sees the mutant and
+ * only adds minutes. Left out for that reason: every test that starts the gateway or the emulator CLI
+ * as a process (test/support/gateway-process.ts users, scale, faults, process, readme), the browser
+ * tests (chromium), fuzz tests (random inputs make a mutant's fate vary run to run), container and
+ * CLI tests that read files or spawn tools, and the hardening tests of connection, rate and proxy
+ * limits (src/server, src/ratelimit: outside the mutated folders; each starts a whole gateway, which
+ * every token mutant they happen to reach would pay for). Real Redis stays in: the store is tested against it.
+ */
+export const MUTATION_TESTS = [
+  "test/unit/core/**/*.test.ts",
+  "test/unit/store/**/*.test.ts",
+  "test/unit/tokens/**/*.test.ts",
+  "test/unit/server/**/*.test.ts",
+  "test/unit/mutation-kills/**/*.test.ts",
+  "test/integration/store/redis-store.test.ts",
+  "test/integration/store/resilient-store.test.ts",
+  "test/integration/store/single-flight.test.ts",
+  "test/integration/store/store-contract.test.ts",
+  "test/integration/upstream/token-service-emulator.test.ts",
+  "test/integration/upstream/upstream-emulator.test.ts",
+  "test/integration/hardening/operation-limits.test.ts",
+];
+
+/** Spawns a gateway process even though it sits in a folder listed above. */
+const SPAWNS_A_PROCESS = ["test/unit/server/startup-banner.test.ts"];
+
+// Spread, not mergeConfig: mergeConfig concatenates arrays, and this include list must replace the base one.
+export default defineConfig({
+  ...baseConfig,
+  test: {
+    ...baseConfig.test,
+    include: MUTATION_TESTS,
+    exclude: [...configDefaults.exclude, ...SPAWNS_A_PROCESS],
+    reporters: ["default"],
+    sequence: { sequencer: UnitTestsFirst },
+    // One worker keeps its loaded modules from mutant to mutant instead of importing Apollo, the AWS SDK
+    // and ioredis again for every test file of every mutant: about twice as fast here. The whole set
+    // passes this way (Stryker's first run checks that before it tests any mutant).
+    isolate: false,
+    // A few store and server tests still bound events by wall clock (windows of 150 ms, a 1 s log
+    // budget); under Stryker's instrumentation on a busy machine one of them can miss, which stops
+    // the whole run at its first pass. A failure must repeat three times to count: it may cost a
+    // killed mutant two more runs of its failing test, never a false kill by one slow tick.
+    retry: 2,
+  },
+});
