@@ -89,6 +89,12 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     });
   }
 
+  it("never echoes a context assertion in its message (it is a credential)", async () => {
+    const assertion = `secret-${"x".repeat(2048)}`;
+    const message = expectStsError(await assumeRole({ ProvidedContexts: providedContext(assertion) }), "ValidationError", 400);
+    expect(message).toBe("1 validation error detected: Value at 'providedContexts.1.member.contextAssertion' failed to satisfy constraint: Member must have length less than or equal to 2048");
+  });
+
   it("accepts a session up to the role's maximum (43200 s)", async () => {
     const out = await sts.base.send(new AssumeRoleCommand({ RoleArn: LONG_ROLE, RoleSessionName: "long", DurationSeconds: 43200 }));
     expect(out.AssumedRoleUser!.Arn).toBe("arn:aws:sts::123456789012:assumed-role/LongSessions/long");

@@ -21,10 +21,10 @@ export interface AssumeRoleRequest {
   providedContexts: ProvidedContext[] | undefined;
 }
 
-function lengthBetween(member: string, value: string | undefined, min: number, max: number): string {
-  if (value === undefined) throw validationError(member, value, "Member must not be null");
-  if (value.length < min) throw validationError(member, value, `Member must have length greater than or equal to ${min}`);
-  if (value.length > max) throw validationError(member, value, `Member must have length less than or equal to ${max}`);
+function lengthBetween(member: string, value: string | undefined, min: number, max: number, secret = false): string {
+  if (value === undefined) throw validationError(member, value, "Member must not be null", secret);
+  if (value.length < min) throw validationError(member, value, `Member must have length greater than or equal to ${min}`, secret);
+  if (value.length > max) throw validationError(member, value, `Member must have length less than or equal to ${max}`, secret);
   return value;
 }
 
@@ -44,7 +44,7 @@ function readProvidedContexts(input: QueryInput): ProvidedContext[] | undefined 
   if (list.length > 5) throw validationError("providedContexts", `${list.length} entries`, "Member must have length less than or equal to 5");
   return list.map((entry, i) => ({
     providerArn: lengthBetween(`providedContexts.${i + 1}.member.providerArn`, entry.ProviderArn, 20, 2048),
-    contextAssertion: lengthBetween(`providedContexts.${i + 1}.member.contextAssertion`, entry.ContextAssertion, 4, 2048),
+    contextAssertion: lengthBetween(`providedContexts.${i + 1}.member.contextAssertion`, entry.ContextAssertion, 4, 2048, true),
   }));
 }
 

@@ -68,10 +68,13 @@ export class StsError extends Error {
 
 export const stsError = (code: StsErrorCode, message: string): StsError => new StsError(code, message);
 
-/** AWS's wording for a member that breaks its constraint. */
-export function validationError(member: string, value: string | undefined, constraint: string): StsError {
-  const shown = value === undefined ? "null" : `'${value.slice(0, 100)}'`;
-  return stsError("ValidationError", `1 validation error detected: Value ${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
+/**
+ * AWS's wording for a member that breaks its constraint. A secret member (a context assertion) is
+ * never echoed: its value is left out, as AWS does for sensitive members.
+ */
+export function validationError(member: string, value: string | undefined, constraint: string, secret = false): StsError {
+  const shown = secret ? "" : value === undefined ? " null" : ` '${value.slice(0, 100)}'`;
+  return stsError("ValidationError", `1 validation error detected: Value${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
 }
 
 const FRONT_DOOR_CODES: Record<ProtocolErrorType, StsErrorCode> = {
