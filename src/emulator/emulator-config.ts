@@ -11,6 +11,10 @@ export const DEFAULT_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
 export const DEFAULT_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 export const DEFAULT_REGION = "us-east-1";
 export const DEFAULT_PORT = 4001;
+/** The role the default configuration has: trusts sts:SetContext, so identity-enhanced sessions work out of the box. */
+export const DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/IdentityCenterUser";
+/** Who the emulator's base IAM credentials belong to (GetCallerIdentity signed with them names it). */
+export const DEFAULT_IAM_USER_ARN = "arn:aws:iam::123456789012:user/idc-token-gateway";
 export const DEFAULT_HOST = "127.0.0.1";
 
 export const BUILT_IN_ISSUER = "https://issuer.emulator.local";
@@ -43,6 +47,14 @@ const applicationSchema = z.strictObject({
   rateLimitPerSecond: z.int().min(1).nullable().optional(),
 });
 
+const roleSchema = z.strictObject({
+  arn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/Name"),
+  /** Whether the role's trust policy allows sts:SetContext (AssumeRole with ProvidedContexts). */
+  allowSetContext: z.boolean().optional(),
+  /** IAM's MaxSessionDuration: one to twelve hours. */
+  maxSessionDurationSeconds: z.int().min(3600).max(43200).optional(),
+});
+
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 
 const trustedIssuerSchema = z
@@ -64,6 +76,8 @@ export const emulatorConfigSchema = z.strictObject({
   maxClockSkewSeconds: positiveSeconds.optional(),
   applications: z.array(applicationSchema).min(1).optional(),
   trustedIssuers: z.array(trustedIssuerSchema).optional(),
+  iamUserArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, "must be an IAM user ARN").optional(),
+  roles: z.array(roleSchema).optional(),
 });
 
 /** The `EMULATOR_CONFIG` JSON, every field optional. */
@@ -89,6 +103,12 @@ export interface TrustedIssuerConfig {
   jwks?: { keys: Record<string, unknown>[] };
 }
 
+export interface RoleConfig {
+  arn: string;
+  allowSetContext: boolean;
+  maxSessionDurationSeconds: number;
+}
+
 export interface EmulatorConfig {
   instanceArn: string;
   identityStoreId: string;
@@ -97,6 +117,8 @@ export interface EmulatorConfig {
   maxClockSkewSeconds: number;
   applications: ApplicationConfig[];
   trustedIssuers: TrustedIssuerConfig[];
+  iamUserArn: string;
+  roles: RoleConfig[];
 }
 
 /** Thrown for a config that does not match the schema; the message names every bad field. */
@@ -131,6 +153,15 @@ export function resolveEmulatorConfig(input: unknown = {}, source = "emulator co
   );
   const duplicate = applications.find((app, i) => applications.findIndex((a) => a.clientId === app.clientId) !== i);
   if (duplicate) throw new EmulatorConfigError(`${source} is invalid:\n  applications: clientId ${duplicate.clientId} appears twice`);
+  const roles = (config.roles ?? [{ arn: DEFAULT_ROLE_ARN }]).map(
+    (role): RoleConfig => ({
+      arn: role.arn,
+      allowSetContext: role.allowSetContext ?? true,
+      maxSessionDurationSeconds: role.maxSessionDurationSeconds ?? 3600,
+    }),
+  );
+  const duplicateRole = roles.find((role, i) => roles.findIndex((r) => r.arn === role.arn) !== i);
+  if (duplicateRole) throw new EmulatorConfigError(`${source} is invalid:\n  roles: arn ${duplicateRole.arn} appears twice`);
   return {
     instanceArn: config.instanceArn ?? "arn:aws:sso:::instance/ssoins-111111111111",
     identityStoreId: config.identityStoreId ?? "d-3333333333",
@@ -139,5 +170,7 @@ export function resolveEmulatorConfig(input: unknown = {}, source = "emulator co
     maxClockSkewSeconds: config.maxClockSkewSeconds ?? 300,
     applications,
     trustedIssuers: (config.trustedIssuers ?? []).map((issuer) => ({ ...issuer })),
+    iamUserArn: config.iamUserArn ?? DEFAULT_IAM_USER_ARN,
+    roles,
   };
 }

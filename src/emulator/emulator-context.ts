@@ -8,6 +8,7 @@ import type { FaultInjector } from "./devapi/faults.js";
 import type { CallStats } from "./devapi/stats.js";
 import type { RateLimiter } from "./grants/rate-limiter.js";
 import type { SigV4Verifier } from "./http/sigv4-verifier.js";
+import type { StsSessionStore } from "./sts/sts-sessions.js";
 import type { EmulatorKeys } from "./tokens/signing-keys.js";
 import type { TokenStore } from "./tokens/token-store.js";
 import type { TrustedIssuers } from "./tokens/trusted-issuers.js";
@@ -23,7 +24,11 @@ export interface EmulatorContext {
   stats: CallStats;
   faults: FaultInjector;
   rateLimiter: RateLimiter;
+  /** SSO OIDC's verifier (signing name `sso-oauth`). */
   sigv4: SigV4Verifier;
+  /** STS's verifier (signing name `sts`); both accept the base credentials and live role sessions. */
+  stsSigv4: SigV4Verifier;
+  sts: StsSessionStore;
   /** Injectable clock (epoch ms) so unit tests can move time. */
   now: () => number;
 }

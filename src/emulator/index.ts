@@ -21,6 +21,7 @@ import { CallStats } from "./devapi/stats.js";
 import { RateLimiter } from "./grants/rate-limiter.js";
 import { createEmulatorServer } from "./http/server.js";
 import { SigV4Verifier } from "./http/sigv4-verifier.js";
+import { StsSessionStore } from "./sts/sts-sessions.js";
 import { generateEmulatorKeys } from "./tokens/signing-keys.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { TrustedIssuers } from "./tokens/trusted-issuers.js";
@@ -31,13 +32,15 @@ export {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_APPLICATION_ARN,
   DEFAULT_HOST,
+  DEFAULT_IAM_USER_ARN,
   DEFAULT_PORT,
   DEFAULT_REGION,
+  DEFAULT_ROLE_ARN,
   DEFAULT_SECRET_ACCESS_KEY,
   EmulatorConfigError,
   resolveEmulatorConfig,
 } from "./emulator-config.js";
-export type { ApplicationConfig, EmulatorConfig, EmulatorConfigInput, TrustedIssuerConfig } from "./emulator-config.js";
+export type { ApplicationConfig, EmulatorConfig, EmulatorConfigInput, RoleConfig, TrustedIssuerConfig } from "./emulator-config.js";
 
 export interface EmulatorCredentials {
   accessKeyId: string;
@@ -82,6 +85,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const credentials = options.credentials ?? { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY };
   const host = options.host ?? DEFAULT_HOST;
   const keys = await generateEmulatorKeys();
+  const sts = new StsSessionStore();
+  const verifierOf = (service: string) =>
+    new SigV4Verifier({
+      region,
+      service,
+      ...credentials,
+      maxClockSkewSeconds: config.maxClockSkewSeconds,
+      temporaryCredentials: (accessKeyId) => sts.get(accessKeyId),
+    });
   const ctx: EmulatorContext = {
     config,
     region,
@@ -93,7 +105,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     stats: new CallStats(),
     faults: new FaultInjector(),
     rateLimiter: new RateLimiter(),
-    sigv4: new SigV4Verifier({ region, service: "sso-oauth", ...credentials, maxClockSkewSeconds: config.maxClockSkewSeconds }),
+    sigv4: verifierOf("sso-oauth"),
+    stsSigv4: verifierOf("sts"),
+    sts,
     now: Date.now,
   };
   const { server, close } = createEmulatorServer(ctx);
@@ -107,6 +121,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const sweeper = setInterval(() => {
     const now = ctx.now() - EXPIRED_GRACE_MS;
     ctx.tokens.sweep(now);
+    ctx.sts.sweep(now);
     ctx.devices.sweep(ctx.now(), EXPIRED_GRACE_MS);
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();

@@ -18,6 +18,7 @@ function banner(emulator: RunningEmulator): string {
     `    curl -s -XPOST ${emulator.url}/_emulator/authorize -H 'content-type: application/json' -d '{"sub":"alice","redirectUri":"https://mywebapp.example/redirect"}'`,
     `    curl -s ${emulator.url}/_emulator/stats`,
     `  SDK: new SSOOIDCClient({ endpoint: "${emulator.url}", region: "${emulator.region}", credentials: { accessKeyId, secretAccessKey } })`,
+    `  STS on the same port (AssumeRole, GetCallerIdentity); roles: ${emulator.config.roles.map((role) => role.arn).join(", ")}`,
   ].join("\n");
 }
 

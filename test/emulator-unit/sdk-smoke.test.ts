@@ -87,7 +87,7 @@ describe("the real SDK against the emulator", () => {
     const refreshed = await client.send(
       new CreateTokenWithIAMCommand({ clientId: emulator.defaultClientId, grantType: "refresh_token", refreshToken: first.refreshToken }),
     );
-    expect(refreshed.idToken).toBeUndefined();
+    expect(refreshed.awsAdditionalDetails).toEqual({ identityContext: first.awsAdditionalDetails!.identityContext });
     expect(refreshed.refreshToken).not.toBe(first.refreshToken);
 
     const exchanged = await client.send(

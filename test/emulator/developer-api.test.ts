@@ -28,7 +28,7 @@ beforeEach(async () => {
 });
 
 const DEFAULT_AUTHORIZATION_CODE_LIFETIME_MS = 300_000;
-const ZERO_CALLS = { CreateTokenWithIAM: 0, CreateToken: 0, RegisterClient: 0, StartDeviceAuthorization: 0 };
+const ZERO_CALLS = { CreateTokenWithIAM: 0, CreateToken: 0, RegisterClient: 0, StartDeviceAuthorization: 0, AssumeRole: 0, GetCallerIdentity: 0 };
 
 describe("health, assertions and codes", () => {
   it("answers health with status ok", async () => {
@@ -83,7 +83,7 @@ describe("stats", () => {
     );
 
     const stats = await h.dev.stats();
-    expect(stats.calls).toEqual({ CreateTokenWithIAM: 4, CreateToken: 0, RegisterClient: 1, StartDeviceAuthorization: 1 });
+    expect(stats.calls).toEqual({ ...ZERO_CALLS, CreateTokenWithIAM: 4, RegisterClient: 1, StartDeviceAuthorization: 1 });
     expect(stats.errors.InvalidGrantException).toBe(1);
   });
 

@@ -171,7 +171,7 @@ describe("authorization code grant", () => {
 });
 
 describe("refresh token grant", () => {
-  it("with rotation on, returns new tokens without idToken, and the old refresh token then fails with InvalidGrantException", async () => {
+  it("with rotation on, returns new tokens with an idToken and the same identity context, and the old refresh token then fails with InvalidGrantException", async () => {
     const first = await viaJwtBearer(h);
     const refreshed = await viaRefreshToken(h, first.refreshToken!);
     expectIssuedTokens(refreshed);
@@ -179,8 +179,9 @@ describe("refresh token grant", () => {
     expect(refreshed.refreshToken).not.toBe(first.refreshToken);
     expect(refreshed.accessToken).not.toBe(first.accessToken);
     expect(refreshed.issuedTokenType).toBe(TOKEN_TYPE.refreshToken);
-    expect(refreshed.idToken).toBeUndefined();
-    expect(refreshed.awsAdditionalDetails).toBeUndefined();
+    // AWS's trusted-identity-propagation plugin refreshes and then requires the identity context.
+    expect(refreshed.awsAdditionalDetails).toEqual({ identityContext: first.awsAdditionalDetails!.identityContext });
+    expect(decodeJwt(refreshed.idToken!)["sts:identity_context"]).toBe(first.awsAdditionalDetails!.identityContext);
     expect([...(refreshed.scope ?? [])].sort()).toEqual([...DEFAULT_SCOPES].sort());
 
     const reuse = await rejectionOf(viaRefreshToken(h, first.refreshToken!));

@@ -143,10 +143,10 @@ describe("REFRESH_TOKEN", () => {
     expect(refreshed.refreshToken).not.toBe(first.refreshToken);
     expect(refreshed.tokenType).toBe("Bearer");
     expect(refreshed.issuedTokenType).toBe(REFRESH_TOKEN_TYPE);
-    // As in AWS's example: a refresh answers without idToken and awsAdditionalDetails.
-    expect(refreshed.idToken).toBeNull();
-    expect(refreshed.idTokenClaims).toBeNull();
-    expect(refreshed.awsAdditionalDetails).toBeNull();
+    // The refresh carries the sign-in's identity context again (AWS's trusted-identity-propagation plugin needs it).
+    expect(refreshed.idTokenClaims!.subject).toBe("carol");
+    expect(refreshed.awsAdditionalDetails!.identityContext).toBe(first.awsAdditionalDetails!.identityContext);
+    expect(refreshed.idTokenClaims!.identityContext).toBe(first.awsAdditionalDetails!.identityContext);
     expect(refreshed.canRefresh).toBe(true);
     expect(refreshed.isAwsToken).toBe(false);
     expectConsistentTiming(refreshed, startedAt, receivedAt);

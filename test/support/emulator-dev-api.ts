@@ -27,7 +27,7 @@ export interface AuthorizeRequest {
   scope?: string[];
 }
 export interface FaultRequest {
-  operation?: "CreateTokenWithIAM" | "CreateToken" | "RegisterClient" | "StartDeviceAuthorization";
+  operation?: "CreateTokenWithIAM" | "CreateToken" | "RegisterClient" | "StartDeviceAuthorization" | "AssumeRole" | "GetCallerIdentity";
   latencyMs?: number;
   exception?: string;
   reason?: string;
@@ -36,8 +36,26 @@ export interface FaultRequest {
   dropConnection?: boolean;
 }
 export interface EmulatorStats {
-  calls: { CreateTokenWithIAM: number; CreateToken: number; RegisterClient: number; StartDeviceAuthorization: number };
+  calls: {
+    CreateTokenWithIAM: number;
+    CreateToken: number;
+    RegisterClient: number;
+    StartDeviceAuthorization: number;
+    AssumeRole: number;
+    GetCallerIdentity: number;
+  };
   errors: Record<string, number>;
+}
+
+/** `GET /_emulator/sts/sessions/<accessKeyId>`: who a role session is. */
+export interface StsSessionInfo {
+  accessKeyId: string;
+  roleArn: string;
+  roleSessionName: string;
+  assumedRoleArn: string;
+  expiration: string;
+  expired: boolean;
+  identityCenter: { sub: string; applicationArn: string } | null;
 }
 
 export class DevApiError extends Error {
@@ -116,6 +134,10 @@ export class EmulatorDevApi {
   }
   idTokenJwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
     return this.call("GET", "/_emulator/id-token/jwks.json");
+  }
+  /** The role session AssumeRole created with this access key id. */
+  stsSession(accessKeyId: string): Promise<StsSessionInfo> {
+    return this.call("GET", `/_emulator/sts/sessions/${encodeURIComponent(accessKeyId)}`);
   }
   health(): Promise<{ status: string }> {
     return this.call("GET", "/_emulator/health");

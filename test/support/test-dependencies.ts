@@ -39,6 +39,12 @@ export function probeRedisServerBinary(): TestDependency {
   return { name: "redis-server", missing: installed ? undefined : "redis-server is not installed; install it (apt-get install -y redis-server) to run these" };
 }
 
+/** The AWS CLI (botocore), to prove a second AWS client parses the emulator's answers. */
+export function probeAwsCli(): TestDependency {
+  const installed = spawnSync("aws", ["--version"]).status === 0;
+  return { name: "aws CLI", missing: installed ? undefined : "the AWS CLI is not installed; install it (pip install awscli) to run these" };
+}
+
 /** Wraps a probe that throws its own explanation (as `findChromium` does) into a dependency. */
 export function dependencyFrom(name: string, probe: () => unknown): TestDependency {
   try {

@@ -12,7 +12,7 @@ import type { JsonObject } from "../http/json-input.js";
 import { WireError } from "../http/wire-errors.js";
 import { jwksOf } from "../tokens/signing-keys.js";
 import { approveInput, assertionInput, authorizeInput, denyInput, describeFirstIssue } from "./dev-api-inputs.js";
-import { faultSchema } from "./faults.js";
+import { faultSchema, serviceHasException } from "./faults.js";
 
 export interface DevApiAnswer {
   status: number;
@@ -102,12 +102,36 @@ function addFault(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
     throw devApiError("body: give at least one of latencyMs, exception or dropConnection");
   }
   if (input.reason !== undefined && input.exception === undefined) throw devApiError("reason: only meaningful with exception");
+  if (input.operation !== undefined && input.exception !== undefined && !serviceHasException(input.operation, input.exception)) {
+    throw devApiError(`exception: ${input.operation} has no error named ${input.exception}`);
+  }
   const { remaining: _remaining, ...fault } = ctx.faults.add(input);
   return { status: 201, body: fault };
 }
 
+const STS_SESSIONS_PREFIX = "/_emulator/sts/sessions/";
+
+/** Who a role session is (for tests): its role, and the Identity Center user it carries, if any. */
+function stsSession(ctx: EmulatorContext, accessKeyId: string): DevApiAnswer {
+  const session = ctx.sts.get(accessKeyId);
+  if (session === undefined) throw devApiError("accessKeyId: no role session has this access key id", 404);
+  return {
+    status: 200,
+    body: {
+      accessKeyId: session.accessKeyId,
+      roleArn: session.roleArn,
+      roleSessionName: session.roleSessionName,
+      assumedRoleArn: session.assumedRoleArn,
+      expiration: iso(session.expiresAt),
+      expired: session.expiresAt <= ctx.now(),
+      identityCenter: session.identity === undefined ? null : { sub: session.identity.sub, applicationArn: session.identity.applicationArn },
+    },
+  };
+}
+
 function reset(ctx: EmulatorContext): DevApiAnswer {
   ctx.tokens.clear();
+  ctx.sts.clear();
   ctx.devices.clear();
   ctx.stats.clear();
   ctx.faults.clear();
@@ -122,6 +146,7 @@ export async function handleDevApi(
   path: string,
   readJson: () => Promise<JsonObject>,
 ): Promise<DevApiAnswer | undefined> {
+  if (method === "GET" && path.startsWith(STS_SESSIONS_PREFIX)) return stsSession(ctx, decodeURIComponent(path.slice(STS_SESSIONS_PREFIX.length)));
   switch (`${method} ${path}`) {
     case "POST /_emulator/assertions":
       return mintAssertion(ctx, await readJson());

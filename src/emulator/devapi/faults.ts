@@ -2,15 +2,30 @@
  * Injected faults: added latency, a named model exception, or a dropped connection, for one
  * operation or all, for the next `count` calls (default unlimited) or at an `errorRate`.
  * A fault that triggers consumes one of its count; an errorRate miss consumes nothing.
+ * An exception fault only touches operations whose service has that error (SSO OIDC's exceptions,
+ * STS's codes; `InternalServerException` is both services' 500).
  */
+import type { Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { MODEL_EXCEPTION_NAMES, type ModelExceptionName } from "../http/wire-errors.js";
+import { isModelExceptionName, MODEL_EXCEPTION_NAMES } from "../http/wire-errors.js";
+import { isStsFaultCode, STS_FAULT_CODES } from "../sts/sts-errors.js";
 import { OPERATIONS, type OperationName } from "./stats.js";
+
+const STS_OPERATIONS: readonly OperationName[] = ["AssumeRole", "GetCallerIdentity"];
+
+/** Whether the service behind `operation` has an error named `exception` (a 500 is everyone's). */
+export function serviceHasException(operation: OperationName, exception: string): boolean {
+  if (exception === "InternalServerException") return true;
+  return STS_OPERATIONS.includes(operation) ? isStsFaultCode(exception) : isModelExceptionName(exception);
+}
+
+const FAULT_EXCEPTIONS = [...new Set([...MODEL_EXCEPTION_NAMES, ...STS_FAULT_CODES])] as [string, ...string[]];
 
 export const faultSchema = z.strictObject({
   operation: z.enum(OPERATIONS).optional(),
   latencyMs: z.int().min(0).max(120_000).optional(),
-  exception: z.enum(MODEL_EXCEPTION_NAMES as [ModelExceptionName, ...ModelExceptionName[]]).optional(),
+  exception: z.enum(FAULT_EXCEPTIONS).optional(),
   reason: z.string().min(1).optional(),
   count: z.int().min(1).optional(),
   errorRate: z.number().min(0).max(1).optional(),
@@ -28,7 +43,21 @@ export interface Fault extends FaultInput {
 /** What to do to one call: the sum of triggered latencies and the first triggered failure. */
 export interface FaultPlan {
   latencyMs: number;
-  failure: { kind: "drop" } | { kind: "exception"; exception: ModelExceptionName; reason: string | undefined } | undefined;
+  failure: { kind: "drop" } | { kind: "exception"; exception: string; reason: string | undefined } | undefined;
+}
+
+/**
+ * Plays a call's faults up to its answer: waits the added latency, drops the connection when asked.
+ * Returns the exception to answer with, "dropped" (nothing more to send), or undefined (carry on).
+ */
+export async function playFaults(plan: FaultPlan | undefined, socket: Socket): Promise<string | "dropped" | undefined> {
+  if (plan === undefined) return undefined;
+  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+  if (plan.failure?.kind === "drop") {
+    socket.destroy();
+    return "dropped";
+  }
+  return plan.failure?.exception;
 }
 
 export class FaultInjector {
@@ -59,6 +88,7 @@ export class FaultInjector {
     let triggered = false;
     for (const fault of this.faults) {
       if (fault.operation !== undefined && fault.operation !== operation) continue;
+      if (fault.exception !== undefined && !serviceHasException(operation, fault.exception)) continue;
       if (fault.errorRate !== undefined && this.random() >= fault.errorRate) continue;
       const failure = fault.dropConnection
         ? ({ kind: "drop" } as const)

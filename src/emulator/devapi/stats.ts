@@ -2,7 +2,14 @@
  * What the emulator was asked, for tests to assert the exact calls made: every request routed to
  * an operation counts whatever its outcome, and every error answer counts under its error type.
  */
-export const OPERATIONS = ["CreateTokenWithIAM", "CreateToken", "RegisterClient", "StartDeviceAuthorization"] as const;
+export const OPERATIONS = [
+  "CreateTokenWithIAM",
+  "CreateToken",
+  "RegisterClient",
+  "StartDeviceAuthorization",
+  "AssumeRole",
+  "GetCallerIdentity",
+] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
 export function isOperationName(value: string): value is OperationName {
@@ -19,7 +26,7 @@ export class CallStats {
   private errors = new Map<string, number>();
 
   private static zeroCalls(): Record<OperationName, number> {
-    return { CreateTokenWithIAM: 0, CreateToken: 0, RegisterClient: 0, StartDeviceAuthorization: 0 };
+    return { CreateTokenWithIAM: 0, CreateToken: 0, RegisterClient: 0, StartDeviceAuthorization: 0, AssumeRole: 0, GetCallerIdentity: 0 };
   }
 
   recordCall(operation: OperationName): void {

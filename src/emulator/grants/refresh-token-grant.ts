@@ -1,7 +1,9 @@
 /**
  * Refresh token grant: the token must be live and belong to the calling application. With
- * rotation on, a new refresh token replaces it and the old one stops working at once. As in AWS's
- * example, the response has no idToken and no awsAdditionalDetails.
+ * rotation on, a new refresh token replaces it and the old one stops working at once. The answer
+ * carries an idToken and `awsAdditionalDetails.identityContext` (the sign-in's, unchanged): AWS's
+ * trusted-identity-propagation plugin refreshes and then requires them, although AWS's documented
+ * refresh example shows neither.
  */
 import type { ApplicationConfig } from "../emulator-config.js";
 import type { EmulatorContext } from "../emulator-context.js";
@@ -47,7 +49,7 @@ export async function refreshTokenGrant(
   const narrowed = narrowScopes(session, request.scopes);
   return issueTokens(ctx, narrowed, app, {
     refreshToken: app.refreshTokenRotation ? "new" : { reuse: request.refreshToken },
-    withIdToken: false,
+    withIdToken: true,
     issuedTokenType: TOKEN_TYPE_URIS.refreshToken,
   });
 }

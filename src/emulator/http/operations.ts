@@ -3,22 +3,24 @@
  * (count → read body → injected faults → SigV4 when signed → parse JSON → handler → answer).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { EmulatorContext } from "../emulator-context.js";
 import type { OperationName } from "../devapi/stats.js";
 import { createToken, registerClient, startDeviceAuthorization } from "../device/device-operations.js";
+import { playFaults } from "../devapi/faults.js";
 import { createTokenWithIAM } from "../grants/create-token-with-iam.js";
 import { readBody, RequestAbortedError } from "./body-reader.js";
 import { parseJsonObject, type JsonObject } from "./json-input.js";
 import { sendJson, sendWireError } from "./respond.js";
-import { oidcError, WireError } from "./wire-errors.js";
+import { isModelExceptionName, oidcError, WireError } from "./wire-errors.js";
 
 interface OperationSpec {
   signed: boolean;
   handle: (ctx: EmulatorContext, input: JsonObject) => unknown;
 }
 
-const OPERATION_SPECS: Record<OperationName, OperationSpec> = {
+export type SsoOidcOperationName = Exclude<OperationName, "AssumeRole" | "GetCallerIdentity">;
+
+const OPERATION_SPECS: Record<SsoOidcOperationName, OperationSpec> = {
   CreateTokenWithIAM: { signed: true, handle: createTokenWithIAM },
   CreateToken: { signed: false, handle: createToken },
   RegisterClient: { signed: false, handle: registerClient },
@@ -26,7 +28,7 @@ const OPERATION_SPECS: Record<OperationName, OperationSpec> = {
 };
 
 /** REST-JSON routes of the model; `aws_iam=t` in the query selects CreateTokenWithIAM. */
-export function routeOperation(method: string, path: string, query: URLSearchParams): OperationName | undefined {
+export function routeOperation(method: string, path: string, query: URLSearchParams): SsoOidcOperationName | undefined {
   if (method !== "POST") return undefined;
   switch (path) {
     case "/token":
@@ -42,7 +44,7 @@ export function routeOperation(method: string, path: string, query: URLSearchPar
 
 export async function runOperation(
   ctx: EmulatorContext,
-  operation: OperationName,
+  operation: SsoOidcOperationName,
   req: IncomingMessage,
   res: ServerResponse,
   rawPath: string,
@@ -52,18 +54,14 @@ export async function runOperation(
   try {
     const body = await readBody(req);
     const plan = ctx.faults.plan(operation);
-    if (plan !== undefined) {
-      if (plan.latencyMs > 0) await sleep(plan.latencyMs);
-      if (plan.failure?.kind === "drop") {
-        req.socket.destroy();
-        return;
-      }
-      if (plan.failure?.kind === "exception") {
-        const regional = plan.failure.exception === "InvalidRequestRegionException"
-          ? { endpoint: `https://oidc.${ctx.region}.amazonaws.com`, region: ctx.region }
-          : {};
-        throw oidcError(plan.failure.exception, "Injected fault.", { reason: plan.failure.reason, ...regional });
-      }
+    const injected = await playFaults(plan, req.socket);
+    if (injected === "dropped") return;
+    if (injected !== undefined && isModelExceptionName(injected)) {
+      const regional = injected === "InvalidRequestRegionException"
+        ? { endpoint: `https://oidc.${ctx.region}.amazonaws.com`, region: ctx.region }
+        : {};
+      const reason = plan?.failure?.kind === "exception" ? plan.failure.reason : undefined;
+      throw oidcError(injected, "Injected fault.", { reason, ...regional });
     }
     const spec = OPERATION_SPECS[operation];
     if (spec.signed) {

@@ -1,5 +1,5 @@
 /**
- * The emulator's node:http server: dispatches to the SSO OIDC operations or the developer API,
+ * The emulator's node:http server: dispatches to the SSO OIDC operations, STS or the developer API,
  * never lets an exception escape the request listener, and tracks sockets so stop() is immediate.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -9,6 +9,7 @@ import { devApiError, handleDevApi } from "../devapi/dev-api.js";
 import { readBody, RequestAbortedError } from "./body-reader.js";
 import { type JsonObject } from "./json-input.js";
 import { routeOperation, runOperation } from "./operations.js";
+import { isStsRequest, runStsOperation } from "../sts/sts-operations.js";
 import { sendJson, sendWireError } from "./respond.js";
 import { oidcError, protocolError, WireError } from "./wire-errors.js";
 
@@ -34,6 +35,7 @@ async function handleRequest(ctx: EmulatorContext, req: IncomingMessage, res: Se
   const rawPath = queryStart < 0 ? url : url.slice(0, queryStart);
   const rawQuery = queryStart < 0 ? "" : url.slice(queryStart + 1);
   const method = req.method ?? "GET";
+  if (isStsRequest(method, rawPath, req.headers)) return runStsOperation(ctx, req, res, rawPath, rawQuery);
   const operation = routeOperation(method, rawPath, new URLSearchParams(rawQuery));
   if (operation !== undefined) return runOperation(ctx, operation, req, res, rawPath, rawQuery);
   if (rawPath.startsWith(DEV_API_PREFIX)) {

@@ -9,12 +9,23 @@ import { protocolError } from "./wire-errors.js";
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 
+/** Credentials an earlier AssumeRole handed out: valid with their session token, until they expire. */
+export interface TemporaryCredentials {
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
 export interface SigV4Expectations {
   region: string;
   service: string;
+  /** The long-term IAM credentials the emulator accepts. */
   accessKeyId: string;
   secretAccessKey: string;
   maxClockSkewSeconds: number;
+  /** Looks up temporary (`ASIA…`) credentials by access key id; none when absent. */
+  temporaryCredentials?: (accessKeyId: string) => TemporaryCredentials | undefined;
 }
 
 export interface SignedRequest {
@@ -130,15 +141,14 @@ export class SigV4Verifier {
 
   constructor(private readonly expected: SigV4Expectations) {}
 
-  verify(request: SignedRequest, now = Date.now()): void {
+  /** Throws the error AWS would answer with; returns the access key id that signed the request. */
+  verify(request: SignedRequest, now = Date.now()): string {
     const authorization = request.headers.authorization;
     if (authorization === undefined || authorization.trim() === "") {
       throw protocolError("MissingAuthenticationTokenException", "Missing Authentication Token");
     }
     const auth = parseAuthorizationHeader(authorization.trim());
-    if (auth.accessKeyId !== this.expected.accessKeyId) {
-      throw protocolError("UnrecognizedClientException", "The security token included in the request is invalid.");
-    }
+    const secretAccessKey = this.secretFor(auth.accessKeyId, request, now);
     if (!auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("x-amz-date")) {
       throw incomplete("SignedHeaders must include 'host' and 'x-amz-date'.");
     }
@@ -159,13 +169,29 @@ export class SigV4Verifier {
     if (claimedHash !== undefined && claimedHash !== payloadHash) {
       throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
-    const expected = this.computeSignature(request, auth, amzDate, payloadHash);
+    const expected = this.computeSignature(request, auth, amzDate, payloadHash, secretAccessKey);
     const given = Buffer.from(auth.signature, "hex");
     if (!timingSafeEqual(expected, given)) {
       throw invalidSignature(
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
       );
     }
+    return auth.accessKeyId;
+  }
+
+  /**
+   * The secret of a known access key id. Temporary credentials also need their session token in
+   * `x-amz-security-token` (as AWS checks it) and must not have expired.
+   */
+  private secretFor(accessKeyId: string, request: SignedRequest, now: number): string {
+    if (accessKeyId === this.expected.accessKeyId) return this.expected.secretAccessKey;
+    const temporary = this.expected.temporaryCredentials?.(accessKeyId);
+    const given = headerValue(request.headers, "x-amz-security-token");
+    if (temporary === undefined || given === undefined || !sameText(given, temporary.sessionToken)) {
+      throw protocolError("UnrecognizedClientException", "The security token included in the request is invalid.");
+    }
+    if (temporary.expiresAt <= now) throw protocolError("ExpiredTokenException", "The security token included in the request is expired");
+    return temporary.secretAccessKey;
   }
 
   private checkScope(auth: ParsedAuthorization, amzDate: string): void {
@@ -184,7 +210,7 @@ export class SigV4Verifier {
     }
   }
 
-  private computeSignature(request: SignedRequest, auth: ParsedAuthorization, amzDate: string, payloadHash: string): Buffer {
+  private computeSignature(request: SignedRequest, auth: ParsedAuthorization, amzDate: string, payloadHash: string, secretAccessKey: string): Buffer {
     const canonicalHeaders: string[] = [];
     for (const name of auth.signedHeaders) {
       const value = headerValue(request.headers, name);
@@ -203,19 +229,27 @@ export class SigV4Verifier {
     ].join("\n");
     const scope = `${auth.scopeDate}/${auth.scopeRegion}/${auth.scopeService}/aws4_request`;
     const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-    return hmac(this.signingKey(auth.scopeDate), stringToSign);
+    return hmac(this.signingKey(auth.accessKeyId, secretAccessKey, auth.scopeDate), stringToSign);
   }
 
-  private signingKey(date: string): Buffer {
-    let key = this.signingKeys.get(date);
+  private signingKey(accessKeyId: string, secretAccessKey: string, date: string): Buffer {
+    const cacheKey = `${accessKeyId}/${date}`;
+    let key = this.signingKeys.get(cacheKey);
     if (key === undefined) {
-      const { secretAccessKey, region, service } = this.expected;
+      const { region, service } = this.expected;
       key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), "aws4_request");
-      if (this.signingKeys.size > 8) this.signingKeys.clear();
-      this.signingKeys.set(date, key);
+      if (this.signingKeys.size > 64) this.signingKeys.clear();
+      this.signingKeys.set(cacheKey, key);
     }
     return key;
   }
+}
+
+/** Constant-time comparison of two strings (session tokens are secrets). */
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function formatAmzDate(ms: number): string {

@@ -72,6 +72,7 @@ export type ProtocolErrorType =
   | "IncompleteSignatureException"
   | "UnrecognizedClientException"
   | "InvalidSignatureException"
+  | "ExpiredTokenException"
   | "SerializationException"
   | "UnknownOperationException"
   | "RequestEntityTooLargeException";
@@ -81,6 +82,7 @@ const PROTOCOL_STATUS: Record<ProtocolErrorType, number> = {
   IncompleteSignatureException: 403,
   UnrecognizedClientException: 403,
   InvalidSignatureException: 403,
+  ExpiredTokenException: 403,
   SerializationException: 400,
   UnknownOperationException: 404,
   RequestEntityTooLargeException: 413,

@@ -26,6 +26,12 @@ export interface RefreshTokenRecord {
   expiresAt: number;
 }
 
+/** An identity context handed out in CreateTokenWithIAM answers: good while its sign-in has a live access token. */
+export interface IdentityContextRecord {
+  session: Session;
+  expiresAt: number;
+}
+
 export interface AuthorizationCodeRecord {
   clientId: string;
   redirectUri: string;
@@ -54,6 +60,7 @@ export class TokenStore {
   readonly accessTokens = new Map<string, AccessTokenRecord>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   readonly codes = new Map<string, AuthorizationCodeRecord>();
+  readonly identityContexts = new Map<string, IdentityContextRecord>();
 
   issueCode(record: AuthorizationCodeRecord): string {
     const code = randomToken(32);
@@ -63,6 +70,11 @@ export class TokenStore {
 
   rememberAccessToken(token: string, record: AccessTokenRecord): void {
     setBounded(this.accessTokens, token, record);
+    // Every access token of a sign-in (refreshes included) keeps its identity context valid.
+    const known = this.identityContexts.get(record.session.identityContext);
+    if (known === undefined || known.expiresAt < record.expiresAt) {
+      setBounded(this.identityContexts, record.session.identityContext, { session: record.session, expiresAt: record.expiresAt });
+    }
   }
 
   rememberRefreshToken(token: string, record: RefreshTokenRecord): void {
@@ -71,7 +83,7 @@ export class TokenStore {
 
   /** Drops everything that expired before `now` (epoch ms). */
   sweep(now: number): void {
-    for (const map of [this.accessTokens, this.refreshTokens, this.codes] as Map<string, { expiresAt: number }>[]) {
+    for (const map of [this.accessTokens, this.refreshTokens, this.codes, this.identityContexts] as Map<string, { expiresAt: number }>[]) {
       for (const [key, record] of map) if (record.expiresAt <= now) map.delete(key);
     }
   }
@@ -80,5 +92,6 @@ export class TokenStore {
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.codes.clear();
+    this.identityContexts.clear();
   }
 }

@@ -1,0 +1,96 @@
+/**
+ * Every error STS answers, as the AWS Query protocol carries it: an HTTP status and an XML
+ * `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…</Message></Error>`.
+ * Codes of the model's exceptions (botocore's `sts/2011-06-15` model) keep the model's status;
+ * the front door's (SigV4, routing) use the codes query-protocol services answer with.
+ */
+import { WireError, type ProtocolErrorType } from "../http/wire-errors.js";
+
+/** Error code → [HTTP status, fault type]. */
+export const STS_ERRORS = {
+  // AssumeRole's model exceptions.
+  ExpiredTokenException: [400, "Sender"],
+  MalformedPolicyDocument: [400, "Sender"],
+  PackedPolicyTooLarge: [400, "Sender"],
+  RegionDisabledException: [403, "Sender"],
+  // Errors every query-protocol service answers.
+  ValidationError: [400, "Sender"],
+  AccessDenied: [403, "Sender"],
+  InvalidParameterValue: [400, "Sender"],
+  InvalidAction: [400, "Sender"],
+  Throttling: [400, "Sender"],
+  InternalFailure: [500, "Receiver"],
+  ServiceUnavailable: [503, "Receiver"],
+  // The front door: SigV4, parsing, size.
+  MissingAuthenticationToken: [403, "Sender"],
+  IncompleteSignature: [400, "Sender"],
+  InvalidClientTokenId: [403, "Sender"],
+  SignatureDoesNotMatch: [403, "Sender"],
+  ExpiredToken: [403, "Sender"],
+  MalformedQueryString: [400, "Sender"],
+  RequestEntityTooLarge: [413, "Sender"],
+} as const satisfies Record<string, readonly [number, "Sender" | "Receiver"]>;
+
+export type StsErrorCode = keyof typeof STS_ERRORS;
+
+/** What `POST /_emulator/faults` may inject into AssumeRole / GetCallerIdentity. */
+export const STS_FAULT_CODES = [
+  "ExpiredTokenException",
+  "MalformedPolicyDocument",
+  "PackedPolicyTooLarge",
+  "RegionDisabledException",
+  "AccessDenied",
+  "Throttling",
+  "InternalFailure",
+  "ServiceUnavailable",
+] as const satisfies readonly StsErrorCode[];
+
+export type StsFaultCode = (typeof STS_FAULT_CODES)[number];
+
+export function isStsFaultCode(name: string): name is StsFaultCode {
+  return (STS_FAULT_CODES as readonly string[]).includes(name);
+}
+
+/** An STS error answer, thrown by handlers and written once by the STS pipeline. */
+export class StsError extends Error {
+  readonly status: number;
+  readonly type: "Sender" | "Receiver";
+
+  constructor(
+    readonly code: StsErrorCode,
+    readonly description: string,
+  ) {
+    super(`${code}: ${description}`);
+    this.name = "StsError";
+    [this.status, this.type] = STS_ERRORS[code];
+  }
+}
+
+export const stsError = (code: StsErrorCode, message: string): StsError => new StsError(code, message);
+
+/**
+ * AWS's wording for a member that breaks its constraint. A secret member (a context assertion) is
+ * never echoed: its value is left out, as AWS does for sensitive members.
+ */
+export function validationError(member: string, value: string | undefined, constraint: string, secret = false): StsError {
+  const shown = secret ? "" : value === undefined ? " null" : ` '${value.slice(0, 100)}'`;
+  return stsError("ValidationError", `1 validation error detected: Value${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
+}
+
+const FRONT_DOOR_CODES: Record<ProtocolErrorType, StsErrorCode> = {
+  MissingAuthenticationTokenException: "MissingAuthenticationToken",
+  IncompleteSignatureException: "IncompleteSignature",
+  UnrecognizedClientException: "InvalidClientTokenId",
+  InvalidSignatureException: "SignatureDoesNotMatch",
+  ExpiredTokenException: "ExpiredToken",
+  SerializationException: "MalformedQueryString",
+  UnknownOperationException: "InvalidAction",
+  RequestEntityTooLargeException: "RequestEntityTooLarge",
+};
+
+/** The shared SigV4 verifier and body reader throw REST-JSON protocol errors: say them the query way. */
+export function fromProtocolError(error: WireError): StsError {
+  const code = FRONT_DOOR_CODES[error.errorType as ProtocolErrorType] ?? "InternalFailure";
+  const message = typeof error.body.message === "string" ? error.body.message : "An internal error occurred.";
+  return stsError(code, message);
+}

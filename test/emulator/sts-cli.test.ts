@@ -1,0 +1,89 @@
+/**
+ * A second AWS client against the emulator's STS: the AWS CLI (botocore's own query serializer and
+ * XML parser) with credentials from the environment, no config file, the region set. It must get
+ * the caller identity, assume a role with an Identity Center context, sign with the result, and
+ * read an STS error as STS's.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { DEFAULT_IAM_USER_ARN, DEFAULT_ROLE_ARN } from "../../src/emulator/index.js";
+import type { TestEmulator } from "../support/emulator-harness.js";
+import { identityContextFor, IDENTITY_CENTER_PROVIDER_ARN, startStsEmulator, type StsTestEmulator } from "../support/emulator-sts.js";
+import { describeNeeding, probeAwsCli } from "../support/test-dependencies.js";
+
+const runFile = promisify(execFile);
+
+interface CliCredentials {
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  AWS_SESSION_TOKEN?: string;
+}
+
+describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
+  let running: StsTestEmulator;
+  let h: TestEmulator;
+  beforeAll(async () => {
+    running = await startStsEmulator();
+    h = running.h;
+  });
+  afterAll(() => running?.stop());
+
+  /** `aws sts …` with only the given credentials: no profile, no config file, the emulator's region. */
+  async function aws(args: string[], credentials?: CliCredentials): Promise<unknown> {
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_DEFAULT_REGION: h.region,
+      AWS_ACCESS_KEY_ID: h.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: h.credentials.secretAccessKey,
+      ...credentials,
+    };
+    const { stdout } = await runFile("aws", ["sts", ...args, "--endpoint-url", h.url, "--output", "json"], { env });
+    return JSON.parse(stdout);
+  }
+
+  it("get-caller-identity with the emulator's IAM credentials names its IAM user", async () => {
+    expect(await aws(["get-caller-identity"])).toEqual({ Arn: DEFAULT_IAM_USER_ARN, Account: "123456789012", UserId: expect.stringMatching(/^AIDA[A-Z2-7]{17}$/) });
+  });
+
+  it("assume-role --provided-contexts returns credentials the CLI then signs get-caller-identity with", async () => {
+    const context = await identityContextFor(h, "dave");
+    const contexts = JSON.stringify([{ ProviderArn: IDENTITY_CENTER_PROVIDER_ARN, ContextAssertion: context }]);
+    const assumed = (await aws(["assume-role", "--role-arn", DEFAULT_ROLE_ARN, "--role-session-name", "cli-session", "--provided-contexts", contexts])) as {
+      Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+      AssumedRoleUser: { Arn: string; AssumedRoleId: string };
+    };
+    expect(assumed.AssumedRoleUser).toEqual({
+      Arn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/cli-session",
+      AssumedRoleId: expect.stringMatching(/^AROA[A-Z2-7]{17}:cli-session$/),
+    });
+    const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = assumed.Credentials;
+    const session = await h.dev.stsSession(AccessKeyId);
+    expect(session.identityCenter).toEqual({ sub: "dave", applicationArn: h.defaultClientId });
+    // botocore parsed the timestamp (it prints it back with an explicit UTC offset).
+    expect(new Date(Expiration).toISOString()).toBe(session.expiration);
+
+    const identity = await aws(["get-caller-identity"], { AWS_ACCESS_KEY_ID: AccessKeyId, AWS_SECRET_ACCESS_KEY: SecretAccessKey, AWS_SESSION_TOKEN: SessionToken });
+    expect(identity).toEqual({
+      Arn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/cli-session",
+      UserId: assumed.AssumedRoleUser.AssumedRoleId,
+      Account: "123456789012",
+    });
+  });
+
+  it("reads an STS error answer as STS's: the code and message in its error line, a failing exit status", async () => {
+    const failure = await aws(["assume-role", "--role-arn", "arn:aws:iam::123456789012:role/Unknown", "--role-session-name", "cli"]).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    // The status is the CLI's own (255 in v1, 254 in v2); what matters is that it failed.
+    expect(failure?.code).not.toBe(0);
+    expect(failure?.code).toEqual(expect.any(Number));
+    expect(failure?.stderr.trim()).toBe(
+      "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::123456789012:user/idc-token-gateway is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/Unknown",
+    );
+  });
+});
