@@ -10,9 +10,11 @@
  * concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
  * sides of a ratio. Each row shows its median round; each target is the median of the per-round
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
+ * f and g (scenarios/replicas-on-redis.ts) pair 3 gateways on the bench's own Redis with one memory-mode
+ * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *
  * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
- * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile),
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile,f,g),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
  * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
@@ -24,6 +26,7 @@ import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency
 import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
 import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
 import { measureHostileCaller } from "./scenarios/hostile-caller.js";
+import { measureReplicasOnRedis } from "./scenarios/replicas-on-redis.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
@@ -33,6 +36,7 @@ import { loadavg } from "node:os";
 import { cpuBusyShare, describeMachine } from "./support/machine.js";
 import { measureThroughput } from "./support/measure.js";
 import { REPO_ROOT, stopAll, runBenchScript } from "./support/processes.js";
+import { medianRow } from "./support/rounds.js";
 import { evaluateTargets, formatNotes, formatReferences, formatRowsTable, formatTargetsTable, writeResults } from "./support/report.js";
 import type { BenchRow, BenchTiming } from "./support/types.js";
 
@@ -43,7 +47,7 @@ const args = readCliOptions({
     duration: { value: "<s>", default: "8", description: "seconds per scenario (a throughput round measures half of it, at least 3 s)" },
     warmup: { value: "<s>", default: "2", description: "warm-up seconds before measuring" },
     connections: { value: "<n>", default: "32", description: "concurrent connections of the load generator" },
-    only: { value: "<ids>", default: "all", description: "comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile" },
+    only: { value: "<ids>", default: "all", description: "comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile,f,g" },
     runner: { value: "dist|tsx", default: "dist", description: "dist: compile first and run plain JS, as production does" },
     "wait-idle": { value: "<s>", default: "0", description: "wait up to s seconds for other processes to leave the CPUs first" },
     build: { value: "true|false", default: "true", description: "false: run the existing dist/ as is" },
@@ -68,7 +72,7 @@ const record = (row: BenchRow & { load?: unknown }) => {
   const { load: _load, ...clean } = row;
   rows.push(clean);
   const rate = clean.requestsPerSecond === null ? "" : ` ${clean.requestsPerSecond} req/s (${clean.successesPerSecond} ok/s)`;
-  process.stdout.write(`  ${clean.id.padEnd(10)} ${clean.system.padEnd(13)}${rate} p50 ${clean.p50Ms ?? "–"} p99 ${clean.p99Ms ?? "–"} upstream ${clean.upstreamCalls ?? "–"} cpu/req ${clean.cpuUsPerRequest ?? "–"} µs rss ${clean.peakRssMb ?? "–"}${clean.notes ? `  [${clean.notes}]` : ""}\n`);
+  process.stdout.write(`  ${clean.id.padEnd(10)} ${clean.system.padEnd(13)}${rate} p50 ${clean.p50Ms ?? "–"} p99 ${clean.p99Ms ?? "–"} upstream ${clean.upstreamCalls ?? "–"} cpu/req ${clean.cpuUsPerRequest ?? "–"} µs rss ${clean.peakRssMb ?? "–"}${clean.redisCommandsPerRequest == null ? "" : ` redis cmds/req ${clean.redisCommandsPerRequest}`}${clean.notes ? `  [${clean.notes}]` : ""}\n`);
 };
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -167,6 +171,12 @@ async function main(): Promise<void> {
   }
   await gateway.stop();
 
+  if (wanted("f") || wanted("g")) {
+    // f/f-memory, g/g-memory (+ g-first): 3 replicas on the bench's own Redis against one memory-mode gateway, alternating rounds.
+    const replicaRows = await measureReplicasOnRedis({ emulator, rounds: THROUGHPUT_ROUNDS, roundTiming, poolSize, wanted: (id) => wanted(id) });
+    for (const row of replicaRows) record(row);
+  }
+
   if (wanted("naive")) {
     const naive = await startNaiveGateway(emulator.url);
     const bodies = rotate(sharedPool, jwtBearerExchangeBody);
@@ -199,7 +209,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a and typename/b/b-floor in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",
@@ -230,15 +240,6 @@ async function sizeFloorFor(gatewayUrl: string, exchangeBody: string): Promise<s
     throw new Error(`b-floor: its answer (${floor.text.length} chars, HTTP ${floor.status}) or request (${body.length}) is not (b)'s size (${exchange.text.length}, ${exchangeBody.length}); adjust FLOOR_CLIENT_IDS: ${floor.text.slice(0, 200)}`);
   }
   return body;
-}
-
-/** The round with the median `key` (rows of one scenario), annotated with every round's value. */
-function medianRow(rounds: BenchRow[], key: "p50Ms" | "requestsPerSecond"): BenchRow {
-  const sorted = [...rounds].sort((x, y) => (x[key] ?? 0) - (y[key] ?? 0));
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  const values = rounds.map((row) => row[key]).join(" / ");
-  const what = key === "p50Ms" ? "p50 per round" : "req/s per round";
-  return { ...median, rounds: rounds.map((row) => row[key] ?? 0), notes: [median.notes, `${what} ${values} (median shown; rounds alternate with the other system's)`].filter(Boolean).join("; ") };
 }
 
 function pick(t: BenchTiming): { warmupSeconds: number; durationSeconds: number } {

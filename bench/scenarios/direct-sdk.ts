@@ -1,5 +1,6 @@
 import { programs } from "../support/build.js";
 import { EMULATOR_CREDENTIALS, spawnBenchProcess, writeWorkFile } from "../support/processes.js";
+import { loadFields } from "../support/measure.js";
 import type { BenchRow } from "../support/types.js";
 
 /**
@@ -29,12 +30,7 @@ export async function measureDirectSdk(options: {
     scenario: options.scenario,
     system: "direct-sdk",
     connections: options.concurrency,
-    requestsPerSecond: result.requestsPerSecond,
-    successesPerSecond: result.successesPerSecond,
-    p50Ms: result.p50Ms,
-    p99Ms: result.p99Ms,
-    requests: result.requests,
-    failures: result.failures,
+    ...loadFields(result),
     upstreamCalls: result.requests,
     cpuUsPerRequest: result.cpuUsPerRequest,
     peakRssMb: null,

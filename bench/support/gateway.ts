@@ -9,7 +9,7 @@ const BENCH_GATEWAY_SECRET = randomBytes(32).toString("hex");
  * The gateway as production runs it (`node dist/main.js`, see build.ts), pointed at the bench's emulator
  * through SSO_OIDC_ENDPOINT and signing with the emulator's credentials. LOG_LEVEL stays at the
  * default (info: one line per request), written to a file as a log shipper would read it.
- * Every other setting keeps its default except the two rate limits below.
+ * Every other setting keeps its default except the rate limits and EXPOSE_CLIENT_IDS below.
  */
 
 export interface GatewayOptions {
@@ -54,6 +54,9 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
       // The b-floor reference reads this list back as an answer as long as (b)'s (graphql-bodies.ts
       // sizeFloorBody); an exchange checks its clientId against it either way.
       ALLOWED_CLIENT_IDS: FLOOR_CLIENT_IDS.join(","),
+      // Production hides that list (answers null) by default; b-floor needs it answered. It changes
+      // nothing on an exchange's path.
+      EXPOSE_CLIENT_IDS: "true",
       ...options.env,
     },
     // pino writes `msg` last: {"level":30,…,"url":"http://…/graphql",…,"msg":"gateway ready"}

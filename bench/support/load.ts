@@ -73,6 +73,47 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
+/**
+ * The same load spread over several servers (replicas behind a connection-level load balancer): one
+ * autocannon per URL, all at once, with `connections` split evenly (a keep-alive connection stays on
+ * the replica it was opened to, as behind an L4 balancer or a Kubernetes Service) and one shared
+ * `nextBody` (unless given one per URL), so a pool of distinct bodies is still used once across all of them. Rates and counts
+ * add up; p50/p99 are the slowest replica's (autocannon reports percentiles, not mergeable histograms).
+ */
+export async function runLoadSpread(options: Omit<LoadOptions, "url" | "amount" | "nextBody"> & {
+  urls: readonly string[];
+  /** Stop each URL's load after this many requests instead of after durationSeconds. */
+  amountPerUrl?: number;
+  /** One function shared by every URL, or one per URL (e.g. each replica sends the whole pool once). */
+  nextBody: (() => string) | ReadonlyArray<() => string>;
+}): Promise<LoadResult> {
+  const { urls, connections } = options;
+  const results = await Promise.all(urls.map((url, i) => runLoad({
+    url,
+    // 32 over 3: 11, 11, 10.
+    connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0),
+    ...(options.amountPerUrl === undefined ? { durationSeconds: options.durationSeconds ?? 5 } : { amount: options.amountPerUrl }),
+    nextBody: typeof options.nextBody === "function" ? options.nextBody : options.nextBody[i]!,
+  })));
+  // Amount runs end at different moments: the rate is over the longest one (the load's wall time).
+  const durationSeconds = Math.max(...results.map((r) => r.durationSeconds));
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const requests = sum((r) => r.requests);
+  const successes = sum((r) => r.successes);
+  const sampleFailure = results.find((r) => r.sampleFailure !== undefined)?.sampleFailure;
+  return {
+    requestsPerSecond: round(requests / durationSeconds),
+    successesPerSecond: round(successes / durationSeconds),
+    p50Ms: Math.max(...results.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    requests,
+    successes,
+    failures: sum((r) => r.failures),
+    durationSeconds,
+    ...(sampleFailure === undefined ? {} : { sampleFailure }),
+  };
+}
+
 export interface SequentialResult {
   /** How long it actually ran (shorter than asked when the bodies ran out). */
   seconds: number;

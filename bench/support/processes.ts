@@ -42,9 +42,11 @@ export interface BenchProcess {
 
 export interface SpawnOptions {
   name: string;
+  /** The program to run; default this Node binary (every bench process but the bench's own Redis). */
+  command?: string;
   args: string[];
   env: Record<string, string | undefined>;
-  /** Matched against the log file; group 1 is the process's URL. */
+  /** Matched against the log file; group 1 is the process's URL (or what locates it, e.g. a port). */
   ready: RegExp;
 }
 
@@ -78,7 +80,7 @@ export function benchEnvironment(extra: Record<string, string | undefined>): Nod
 export async function spawnBenchProcess(options: SpawnOptions): Promise<BenchProcess> {
   const logFile = join(benchWorkDir(), `${options.name}-${Date.now()}.log`);
   const fd = openSync(logFile, "w");
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(options.command ?? process.execPath, options.args, {
     cwd: REPO_ROOT,
     env: benchEnvironment(options.env),
     stdio: ["ignore", fd, fd],

@@ -14,6 +14,11 @@ export interface BenchRow {
   upstreamCalls: number | null;
   /** CPU time (user + system) the process under test spent per request in the measured window, µs. */
   cpuUsPerRequest?: number | null;
+  /**
+   * Rows on the bench's own Redis: commands Redis executed (INFO commandstats, script-internal calls
+   * included) per answered request in the measured window; the largest over the row's rounds.
+   */
+  redisCommandsPerRequest?: number | null;
   /** VmHWM of the gateway process(es) after this row (peak since start; max over replicas). */
   peakRssMb: number | null;
   notes?: string;

@@ -20,7 +20,7 @@ describe("bench targets from alternating rounds", () => {
 
   it("fails a target whose median round misses it, and a concurrency-1 target on the median per-round difference", () => {
     const rows = [
-      row("typename", { requestsPerSecond: 14000, rounds: [14000, 13000, 15000] }),
+      row("b-floor", { requestsPerSecond: 14000, rounds: [14000, 13000, 15000] }),
       row("b", { requestsPerSecond: 12000, rounds: [12000, 12500, 13000] }),
       row("c1-direct", { p50Ms: 0.8, rounds: [0.8, 0.9, 0.7] }),
       row("c1-gateway", { p50Ms: 1.3, rounds: [1.2, 1.5, 1.3] }),
@@ -33,5 +33,44 @@ describe("bench targets from alternating rounds", () => {
     const rows = [row("direct", { requestsPerSecond: 1000 }), row("a", { requestsPerSecond: 800 })];
     expect(target(rows, "(a)")).toMatchObject({ measured: "0.80× (rounds n/a)", pass: true });
     expect(target(rows, "(b)").pass).toBe(false);
+  });
+
+  it("sets (b) against b-floor of the same rounds, not against { __typename }", () => {
+    const rows = [
+      row("typename", { requestsPerSecond: 14000, rounds: [14000, 14000, 14000] }),
+      row("b-floor", { requestsPerSecond: 11000, rounds: [11000, 11000, 11000] }),
+      row("b", { requestsPerSecond: 10000, rounds: [10000, 10000, 10000] }),
+    ];
+    expect(target(rows, "(b)")).toMatchObject({ target: "(b) cache hit ≥ 0.9× b-floor", measured: "0.91× (rounds 0.91 / 0.91 / 0.91)", pass: true });
+  });
+});
+
+describe("bench targets of three replicas on one Redis", () => {
+  const replicaRows = (fields: { fCommands?: number; firstHit?: number; steady?: number; fInvalid?: string } = {}): BenchRow[] => [
+    row("f-memory", { requestsPerSecond: 1000, rounds: [1000, 1000, 1000] }),
+    row("f", { system: "gateways x3", requestsPerSecond: 750, rounds: [700, 750, 800], redisCommandsPerRequest: fields.fCommands ?? 10, ...(fields.fInvalid ? { invalid: fields.fInvalid } : {}) }),
+    row("g-memory", { requestsPerSecond: 3000, rounds: [3000, 3000, 3000] }),
+    row("g", { system: "gateways x3", requestsPerSecond: 2800, rounds: [2800, 2800, 2800], redisCommandsPerRequest: fields.steady ?? 0 }),
+    row("g-first", { system: "gateways x3", requestsPerSecond: 1500, rounds: [1500, 1500, 1500], redisCommandsPerRequest: fields.firstHit ?? 1 }),
+  ];
+
+  it("passes the design's command counts and the paired ratios", () => {
+    const rows = replicaRows();
+    expect(target(rows, "(f) distinct")).toMatchObject({ measured: "0.75× (rounds 0.70 / 0.75 / 0.80)", pass: true });
+    expect(target(rows, "(g) cache hits")).toMatchObject({ measured: "0.93× (rounds 0.93 / 0.93 / 0.93)", pass: true });
+    expect(target(rows, "(f) Redis commands")).toMatchObject({ target: "(f) Redis commands per uncached exchange ≤ 10", pass: true });
+    expect(target(rows, "(g) Redis commands")).toMatchObject({ measured: "first hit 1.00, steady 0.00 (worst round)", pass: true });
+  });
+
+  it("fails a round trip more per uncached exchange, a second read on a first hit, or a steady hit that reads Redis", () => {
+    expect(target(replicaRows({ fCommands: 11 }), "(f) Redis commands")).toMatchObject({ measured: "11.00 (worst round)", pass: false });
+    expect(target(replicaRows({ firstHit: 2 }), "(g) Redis commands").pass).toBe(false);
+    expect(target(replicaRows({ steady: 0.01 }), "(g) Redis commands").pass).toBe(false);
+  });
+
+  it("fails (f) when its row is invalid (the replicas sent Redis nothing: they were not on Redis)", () => {
+    const rows = replicaRows({ fCommands: 0, fInvalid: "the replicas sent Redis no command" });
+    expect(target(rows, "(f) distinct").pass).toBe(false);
+    expect(target(rows, "(f) Redis commands").pass).toBe(false);
   });
 });
