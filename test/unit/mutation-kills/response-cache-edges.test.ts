@@ -51,6 +51,12 @@ describeNeeding(sharedRedis, "response cache on a shared store", () => {
     expect(logger.lines).toEqual([]);
   });
 
+  it("answers a miss when the shared store cannot be read, and warns with the first line of the cause", async () => {
+    const logger = recordingStoreLogger();
+    expect(await cacheOn({ store: storeFailing(redisStore(), ["get"]), logger }).lookup("fp-unreadable")).toEqual({ result: "miss" });
+    expect(logger.lines).toEqual([{ level: "warn", fields: { reason: "redis down: ECONNREFUSED" }, message: "response cache: lookup failed; treating as a miss" }]);
+  });
+
   it("still serves an answer from this process when the shared store refuses the write, and warns with the first line of the cause", async () => {
     const logger = recordingStoreLogger();
     const cache = cacheOn({ store: storeFailing(redisStore(), ["set"]), logger });
