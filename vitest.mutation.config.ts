@@ -13,9 +13,11 @@ import baseConfig from "./vitest.config.js";
  * CLI tests that read files or spawn tools, and the hardening tests of connection, rate and proxy
  * limits (src/server, src/ratelimit: outside the mutated folders; each starts a whole gateway, which
  * every token mutant they happen to reach would pay for). Real Redis stays in: the store is tested against it.
+ * The secret-redaction tests (test/unit/logging) build the real logger in this process, so they are in.
  */
 export const MUTATION_TESTS = [
   "test/unit/core/**/*.test.ts",
+  "test/unit/logging/**/*.test.ts",
   "test/unit/store/**/*.test.ts",
   "test/unit/tokens/**/*.test.ts",
   "test/unit/server/**/*.test.ts",

@@ -49,7 +49,11 @@ describe("createLocalSingleFlight (one process, memory store)", () => {
     expect(await flight.run("bad", async () => "recovered", text)).toEqual({ value: "recovered", role: "leader" });
   });
 
-  it("refuses an empty key", () => {
-    expect(() => createLocalSingleFlight().run("", async () => "x", text)).toThrow("singleFlight.run: key must be a non-empty string");
+  it("refuses an empty key, and one that is not a string (a JavaScript caller's), before running fn", () => {
+    let ran = false;
+    const fn = async () => { ran = true; return "x"; };
+    expect(() => createLocalSingleFlight().run("", fn, text)).toThrow("singleFlight.run: key must be a non-empty string");
+    expect(() => createLocalSingleFlight().run(42 as never, fn, text)).toThrow("singleFlight.run: key must be a non-empty string");
+    expect(ran).toBe(false);
   });
 });
