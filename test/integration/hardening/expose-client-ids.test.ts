@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
+import { describe, expect, it } from "vitest";
+import { useGatewaysPerTest } from "./hardening-fixture.js";
 
 /**
  * EXPOSE_CLIENT_IDS: `Query.gateway` tells any caller the account's application ARNs only when the
@@ -8,22 +7,10 @@ import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.
  * which an empty list would misstate as "no application".
  */
 
-let emulator: TestEmulator;
-const gateways: HardenedGateway[] = [];
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-});
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const gateways = useGatewaysPerTest();
 
 async function gatewayInfo(env: Record<string, string>): Promise<unknown> {
-  const gateway = await startHardenedGateway(emulator, env);
-  gateways.push(gateway);
+  const gateway = await gateways.start(env);
   const response = await fetch(gateway.url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -36,22 +23,22 @@ async function gatewayInfo(env: Record<string, string>): Promise<unknown> {
 describe("EXPOSE_CLIENT_IDS", () => {
   it("in production (default false) answers null for both ARN fields, and the rest of Query.gateway as usual", async () => {
     expect(await gatewayInfo({ NODE_ENV: "production" })).toEqual({
-      data: { gateway: { region: emulator.region, defaultClientId: null, allowedClientIds: null } },
+      data: { gateway: { region: gateways.emulator().region, defaultClientId: null, allowedClientIds: null } },
     });
   });
 
   it("in production with EXPOSE_CLIENT_IDS=true lists the ARNs", async () => {
     expect(await gatewayInfo({ NODE_ENV: "production", EXPOSE_CLIENT_IDS: "true" })).toEqual({
-      data: { gateway: { region: emulator.region, defaultClientId: emulator.defaultClientId, allowedClientIds: [emulator.defaultClientId] } },
+      data: { gateway: { region: gateways.emulator().region, defaultClientId: gateways.emulator().defaultClientId, allowedClientIds: [gateways.emulator().defaultClientId] } },
     });
   });
 
   it("outside production lists them by default, and hides them with EXPOSE_CLIENT_IDS=false", async () => {
     expect(await gatewayInfo({})).toEqual({
-      data: { gateway: { region: emulator.region, defaultClientId: emulator.defaultClientId, allowedClientIds: [emulator.defaultClientId] } },
+      data: { gateway: { region: gateways.emulator().region, defaultClientId: gateways.emulator().defaultClientId, allowedClientIds: [gateways.emulator().defaultClientId] } },
     });
     expect(await gatewayInfo({ EXPOSE_CLIENT_IDS: "false" })).toEqual({
-      data: { gateway: { region: emulator.region, defaultClientId: null, allowedClientIds: null } },
+      data: { gateway: { region: gateways.emulator().region, defaultClientId: null, allowedClientIds: null } },
     });
   });
 });

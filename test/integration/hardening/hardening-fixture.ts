@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import type { GatewayConfig } from "../../../src/config/config.types.js";
 import { createLogger } from "../../../src/logging/logger.js";
@@ -8,7 +9,7 @@ import { createGatewayServer, type GatewayServer } from "../../../src/server/ind
 import { createMemoryStore } from "../../../src/store/index.js";
 import { createTokenService } from "../../../src/tokens/index.js";
 import { createUpstream, type Upstream } from "../../../src/upstream/index.js";
-import type { TestEmulator } from "../../support/emulator-harness.js";
+import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 
 /**
  * An in-process gateway (the real server, token service and upstream) in front of a test
@@ -71,4 +72,30 @@ export async function rejections(metrics: GatewayMetrics, reason: string): Promi
 /** A createTokenWithIAM selection for a JWT-bearer grant, aliased as `alias`. */
 export function exchange(alias: string, assertion: string, selection = "accessToken"): string {
   return `${alias}: createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: ${JSON.stringify(assertion)} }) { ${selection} }`;
+}
+
+/**
+ * One emulator for a test file and gateways started per test (each with its own settings), all
+ * stopped after each test: the lifecycle of the files that compare settings side by side.
+ */
+export function useGatewaysPerTest(): { emulator: () => TestEmulator; start: (env: Record<string, string>) => Promise<HardenedGateway> } {
+  let emulator: TestEmulator | undefined;
+  const gateways: HardenedGateway[] = [];
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+  });
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  return {
+    emulator: () => emulator!,
+    async start(env) {
+      const gateway = await startHardenedGateway(emulator!, env);
+      gateways.push(gateway);
+      return gateway;
+    },
+  };
 }

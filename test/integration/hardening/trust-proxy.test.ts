@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
+import { describe, expect, it } from "vitest";
+import { useGatewaysPerTest, type HardenedGateway } from "./hardening-fixture.js";
 import { httpFrom } from "./from-address.js";
 
 /**
@@ -11,24 +10,11 @@ import { httpFrom } from "./from-address.js";
  * entry: shown here to be spoofable, which is why the README calls it unsafe behind such proxies.
  */
 
-let emulator: TestEmulator;
-const gateways: HardenedGateway[] = [];
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-});
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const gateways = useGatewaysPerTest();
 
 async function gatewayTrusting(trustProxy: string): Promise<HardenedGateway> {
   // One request per caller per second and no burst: the second request of one caller is refused.
-  const gateway = await startHardenedGateway(emulator, { TRUST_PROXY: trustProxy, RATE_LIMIT_CALLER_PER_SECOND: "1", RATE_LIMIT_CALLER_BURST: "0" });
-  gateways.push(gateway);
-  return gateway;
+  return gateways.start({ TRUST_PROXY: trustProxy, RATE_LIMIT_CALLER_PER_SECOND: "1", RATE_LIMIT_CALLER_BURST: "0" });
 }
 
 /** `{ __typename }` from the proxy's address (127.0.0.2) carrying `forwardedFor`. */
