@@ -12,6 +12,8 @@ export default {
   coverageAnalysis: "perTest",
   mutate: [
     "src/tokens/**/*.ts",
+    "src/coordination/**/*.ts",
+    "src/credentials/**/*.ts",
     "src/store/**/*.ts",
     "src/upstream/**/*.ts",
     "src/logging/**/*.ts",

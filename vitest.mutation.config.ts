@@ -20,6 +20,8 @@ export const MUTATION_TESTS = [
   "test/unit/logging/**/*.test.ts",
   "test/unit/store/**/*.test.ts",
   "test/unit/tokens/**/*.test.ts",
+  "test/unit/coordination/**/*.test.ts",
+  "test/unit/credentials/**/*.test.ts",
   "test/unit/server/**/*.test.ts",
   "test/unit/mutation-kills/**/*.test.ts",
   "test/integration/store/redis-store.test.ts",

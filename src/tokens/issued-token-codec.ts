@@ -1,4 +1,4 @@
-import type { SingleFlightCodec } from "./coordination/single-flight.js";
+import type { SingleFlightCodec } from "../coordination/single-flight.js";
 import type { IssuedToken } from "./token.types.js";
 
 /**

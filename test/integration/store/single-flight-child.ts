@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../src/store/resilient-store.js";
-import { createSingleFlight } from "../../../src/tokens/coordination/single-flight.js";
+import { createSingleFlight } from "../../../src/coordination/single-flight.js";
 
 const env = process.env;
 const keyPrefix = env.KEY_PREFIX!;

@@ -4,7 +4,7 @@ import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../src/store/resilient-store.js";
 import type { Store } from "../../../src/store/store.types.js";
-import { createSingleFlight, type SingleFlight } from "../../../src/tokens/coordination/single-flight.js";
+import { createSingleFlight, type SingleFlight } from "../../../src/coordination/single-flight.js";
 import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 

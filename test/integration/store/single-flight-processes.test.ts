@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, expect, it } from "vitest";
-import type { SingleFlightResult } from "../../../src/tokens/coordination/single-flight.js";
+import type { SingleFlightResult } from "../../../src/coordination/single-flight.js";
 import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, uniqueKeyPrefix } from "./redis-test-support.js";
 import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 

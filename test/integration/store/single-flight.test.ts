@@ -5,7 +5,7 @@ import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import type { Store } from "../../../src/store/store.types.js";
-import { createSingleFlight, type SingleFlightCodec, type SingleFlightOptions } from "../../../src/tokens/coordination/single-flight.js";
+import { createSingleFlight, type SingleFlightCodec, type SingleFlightOptions } from "../../../src/coordination/single-flight.js";
 import { describeNeeding, probeSharedRedis, type TestDependency } from "../../support/test-dependencies.js";
 import { heldCall, watchingLocks } from "./flight-interleaving.js";
 import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, recordingLogger, uniqueKeyPrefix } from "./redis-test-support.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
-import { restoreGatewayError, shareGatewayError } from "../../../src/tokens/coordination/shared-error.js";
+import { restoreGatewayError, shareGatewayError } from "../../../src/coordination/shared-error.js";
 
 /** A flight leader's failure as followers (maybe in another replica) receive it: JSON in between. */
 const throughJson = (error: unknown) => restoreGatewayError(JSON.parse(JSON.stringify(shareGatewayError(error))));

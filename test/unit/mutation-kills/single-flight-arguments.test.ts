@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
-import { createSingleFlight, type SingleFlightCodec } from "../../../src/tokens/coordination/single-flight.js";
+import { createSingleFlight, type SingleFlightCodec } from "../../../src/coordination/single-flight.js";
 
 /** What the store-backed single-flight tells a caller who wires or calls it wrong (a JavaScript caller, or a cast). */
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 17) });

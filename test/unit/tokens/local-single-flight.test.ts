@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
-import { createLocalSingleFlight } from "../../../src/tokens/coordination/local-single-flight.js";
-import type { SingleFlightCodec } from "../../../src/tokens/coordination/single-flight.js";
+import { createLocalSingleFlight } from "../../../src/coordination/local-single-flight.js";
+import type { SingleFlightCodec } from "../../../src/coordination/single-flight.js";
 
 const text: SingleFlightCodec<string> = { encode: (value) => Buffer.from(value), decode: (bytes) => bytes.toString() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

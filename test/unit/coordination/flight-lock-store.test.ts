@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createMemoryStore } from "../../../../src/store/memory-store.js";
-import { createRedisStore } from "../../../../src/store/redis-store.js";
-import { createResilientStore } from "../../../../src/store/resilient-store.js";
-import type { Store } from "../../../../src/store/store.types.js";
-import { closeAndForget } from "../races/race-support.js";
-import { SHARED_REDIS_URL, rawRedis, uniqueKeyPrefix } from "../../../integration/store/redis-test-support.js";
-import { probeSharedRedis, titleNeeding } from "../../../support/test-dependencies.js";
+import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createRedisStore } from "../../../src/store/redis-store.js";
+import { createResilientStore } from "../../../src/store/resilient-store.js";
+import type { Store } from "../../../src/store/store.types.js";
+import { closeAndForget } from "../tokens/races/race-support.js";
+import { SHARED_REDIS_URL, rawRedis, uniqueKeyPrefix } from "../../integration/store/redis-test-support.js";
+import { probeSharedRedis, titleNeeding } from "../../support/test-dependencies.js";
 
 /** The store operation a flight's heartbeat relies on: only the lock's owner extends it, to exactly the TTL asked. */
 const sharedRedis = await probeSharedRedis();

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { GatewayError } from "../../errors/error-codes.js";
-import type { Keyspace } from "../../store/keyspace.js";
-import { assertPositiveInteger } from "../../store/store-options.js";
-import { silentStoreLogger, type Store, type StoreLogger } from "../../store/store.types.js";
+import { GatewayError } from "../errors/error-codes.js";
+import type { Keyspace } from "../store/keyspace.js";
+import { assertPositiveInteger } from "../store/store-options.js";
+import { silentStoreLogger, type Store, type StoreLogger } from "../store/store.types.js";
 import { restoreGatewayError, shareGatewayError, type SharedError } from "./shared-error.js";
 
 export interface SingleFlightOptions {

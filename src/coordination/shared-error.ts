@@ -1,4 +1,4 @@
-import { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorDetails } from "../../errors/error-codes.js";
+import { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorDetails } from "../errors/error-codes.js";
 
 /**
  * A leader's failure as it travels to followers (possibly in other processes): plain JSON,

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { createKeyspace } from "../../../../src/store/keyspace.js";
-import { createMemoryStore } from "../../../../src/store/memory-store.js";
-import { createRedisStore } from "../../../../src/store/redis-store.js";
-import type { Store } from "../../../../src/store/store.types.js";
-import { createSingleFlight, type SingleFlightCodec } from "../../../../src/tokens/coordination/single-flight.js";
-import { SHARED_REDIS_URL, uniqueKeyPrefix } from "../../../integration/store/redis-test-support.js";
-import { probeSharedRedis, titleNeeding } from "../../../support/test-dependencies.js";
-import { closeAndForget, createGatedStore, deferred } from "../races/race-support.js";
+import { createKeyspace } from "../../../src/store/keyspace.js";
+import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createRedisStore } from "../../../src/store/redis-store.js";
+import type { Store } from "../../../src/store/store.types.js";
+import { createSingleFlight, type SingleFlightCodec } from "../../../src/coordination/single-flight.js";
+import { SHARED_REDIS_URL, uniqueKeyPrefix } from "../../integration/store/redis-test-support.js";
+import { probeSharedRedis, titleNeeding } from "../../support/test-dependencies.js";
+import { closeAndForget, createGatedStore, deferred } from "../tokens/races/race-support.js";
 
 /**
  * A flight's leader keeps its lock while it works (single-flight.ts, keepLockAlive): its store
