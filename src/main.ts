@@ -4,7 +4,7 @@
  */
 import "reflect-metadata";
 import { getHeapStatistics } from "node:v8";
-import type { UpstreamConfig } from "./config/config.types.js";
+import type { GatewayConfig, UpstreamConfig } from "./config/config.types.js";
 import { ConfigError, loadConfig, loadEnvFile } from "./config/index.js";
 import { CONFIG_VARIABLES } from "./config/config-variables.js";
 import { formatHelp, wantsHelp } from "./config/help.js";
@@ -20,7 +20,8 @@ import { createGatewayServer, createReadinessCheck, type GatewayServer } from ".
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
-import { createUpstream, type Upstream } from "./upstream/index.js";
+import { createStsUpstream, createUpstream, type StsUpstream, type Upstream } from "./upstream/index.js";
+import { createCredentialsService } from "./credentials/index.js";
 
 async function main(): Promise<void> {
   // `--help`: print every setting and exit 0 before reading the environment or starting anything.
@@ -47,11 +48,12 @@ async function main(): Promise<void> {
   if (heapShortfall) logger.warn(heapShortfall);
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
-  const running: { emulator?: RunningEmulator; upstream?: Upstream; server?: GatewayServer; store?: Store; rateLimits?: RateLimits } = {};
+  const running: { emulator?: RunningEmulator; upstream?: Upstream; sts?: StsUpstream; server?: GatewayServer; store?: Store; rateLimits?: RateLimits } = {};
   handleShutdownSignals(logger, config.shutdownTimeoutMs, async () => {
     // /readyz answers 503 at once; in-flight requests finish; then connections close.
     await running.server?.close();
     running.upstream?.destroy();
+    running.sts?.destroy();
     await running.rateLimits?.close();
     await running.store?.close();
     await running.emulator?.stop();
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
 
   const emulator = config.upstream.mode === "embedded" ? await startEmbeddedEmulator(config.upstream) : undefined;
   running.emulator = emulator;
-  const upstream = createUpstream({
+  const upstreamOptions = {
     region: config.upstream.region,
     ...(emulator ? { endpoint: emulator.url, credentials: emulator.credentials } : {}),
     ...(config.upstream.mode === "endpoint" ? { endpoint: config.upstream.endpoint } : {}),
@@ -69,7 +71,12 @@ async function main(): Promise<void> {
     maxAttempts: config.upstreamMaxAttempts,
     circuitBreaker: config.circuitBreaker,
     logger,
-  });
+  };
+  const upstream = createUpstream(upstreamOptions);
+  // STS: the embedded emulator serves it on its own port; else STS_ENDPOINT (default SSO_OIDC_ENDPOINT) or AWS's regional endpoint.
+  const stsEndpoint = config.credentials?.stsEndpoint;
+  const sts = createStsUpstream({ ...upstreamOptions, ...(stsEndpoint === undefined || emulator ? {} : { endpoint: stsEndpoint }) });
+  running.sts = sts;
   // In front of AWS (or a configured endpoint) the credentials come from the SDK's default chain:
   // resolve it now, so missing credentials are named in the log and on /readyz before the first
   // exchange. Not fatal: the process starts not ready and says why. Credentials often arrive after
@@ -90,9 +97,10 @@ async function main(): Promise<void> {
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const credentialsService = createCredentialsService({ config: withEmbeddedRole(config, emulator), sts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
-    config, tokenService, logger, upstreamLabel, store,
+    config, tokenService, credentialsService, logger, upstreamLabel, store,
     metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });
@@ -113,6 +121,17 @@ async function main(): Promise<void> {
     const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel };
     process.stdout.write(formatStartupBanner(exampleAssertion === undefined ? banner : { ...banner, exampleAssertion }));
   }
+}
+
+/**
+ * In embedded mode with no DEFAULT_ROLE_ARN, the emulator's first role that allows sts:SetContext
+ * becomes the default (and allowed) role: the README's example returns credentials with no settings.
+ */
+function withEmbeddedRole(config: GatewayConfig, emulator: RunningEmulator | undefined): GatewayConfig {
+  if (emulator === undefined || config.credentials === undefined || config.credentials.defaultRoleArn !== undefined) return config;
+  const role = emulator.config.roles.find((candidate) => candidate.allowSetContext);
+  if (role === undefined) return config;
+  return { ...config, credentials: { ...config.credentials, defaultRoleArn: role.arn, allowedRoleArns: [role.arn, ...config.credentials.allowedRoleArns.filter((arn) => arn !== role.arn)] } };
 }
 
 /** SIGINT/SIGTERM: stop once, exit 0 when everything closed (1 if closing failed or outlasted SHUTDOWN_TIMEOUT_MS). */

@@ -22,12 +22,18 @@ export const DEFAULT_APPLICATION_ARN = "arn:aws:sso::123456789012:application/ss
 
 /** Identity Center application ARNs: arn:<partition>:sso::<account>:application/<instance>/<application>. */
 const APPLICATION_ARN_PATTERN = /^arn:aws(-[a-z]+)*:sso::\d{12}:application\/ssoins-[A-Za-z0-9]+\/apl-[A-Za-z0-9]+$/;
+/** IAM role ARNs: arn:<partition>:iam::<account>:role/<path/name>. */
+const ROLE_ARN_PATTERN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 const integer = (min: number, max: number) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
 export const applicationArn = z.string().regex(APPLICATION_ARN_PATTERN);
+export const roleArn = z.string().regex(ROLE_ARN_PATTERN);
+
+/** CREDENTIALS_MAX_DURATION_SECONDS's default: role chaining caps a session at one hour anyway. */
+export const DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS = 3600;
 
 const httpUrl = z.string().refine((value) => {
   try {
@@ -174,6 +180,32 @@ export const VARIABLES = {
       .string()
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
       .pipe(z.array(applicationArn).min(1)),
+  }),
+  ALLOWED_ROLE_ARNS: variable({
+    name: "ALLOWED_ROLE_ARNS", default: null,
+    accepts: "a comma-separated list of IAM role ARNs (arn:aws:iam::<account>:role/<name>)",
+    description: "Roles identity-enhanced credentials may be requested for (comma-separated); DEFAULT_ROLE_ARN is always included. Unset with no DEFAULT_ROLE_ARN: awsCredentials and assumeRoleWithIdentityContext are refused (BAD_USER_INPUT).",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
+      .pipe(z.array(roleArn).min(1)),
+  }),
+  DEFAULT_ROLE_ARN: variable({
+    name: "DEFAULT_ROLE_ARN", default: "embedded: the emulator's role (arn:aws:iam::123456789012:role/IdentityCenterUser); otherwise unset",
+    accepts: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+    description: "The role of identity-enhanced credentials when a request names none. Its trust policy must allow the gateway sts:AssumeRole and sts:SetContext.",
+    schema: roleArn,
+  }),
+  CREDENTIALS_MAX_DURATION_SECONDS: variable({
+    name: "CREDENTIALS_MAX_DURATION_SECONDS", default: String(DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS), accepts: "an integer from 900 to 43200 (seconds)",
+    description: "The longest durationSeconds a caller may ask for identity-enhanced credentials (and the default). STS allows up to the role's maximum, and one hour when the gateway's own credentials are a role session (role chaining).",
+    schema: integer(900, 43_200),
+  }),
+  STS_ENDPOINT: variable({
+    name: "STS_ENDPOINT", default: "SSO_OIDC_ENDPOINT when set (the emulator serves both); else AWS's regional STS endpoint",
+    accepts: "an http:// or https:// URL",
+    description: "Where AssumeRole goes for identity-enhanced credentials. Set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
+    schema: httpUrl,
   }),
   EXPOSE_CLIENT_IDS: variable({
     name: "EXPOSE_CLIENT_IDS", default: "true (false when NODE_ENV=production)", accepts: "true or false",

@@ -15,6 +15,17 @@ export type UpstreamConfig =
    */
   | { mode: "embedded"; region: string; emulatorPort: number; explicit: boolean };
 
+export interface CredentialsConfig {
+  /** The roles a caller may ask for; always contains defaultRoleArn when set. Empty: the feature is off. */
+  allowedRoleArns: readonly string[];
+  /** DEFAULT_ROLE_ARN: the role when a request names none (main.ts fills in the embedded emulator's). */
+  defaultRoleArn: string | undefined;
+  /** CREDENTIALS_MAX_DURATION_SECONDS: the longest (and default) session a caller may ask for, seconds. */
+  maxDurationSeconds: number;
+  /** STS_ENDPOINT, or SSO_OIDC_ENDPOINT when that is set; undefined: AWS's regional endpoint (or the embedded emulator's). */
+  stsEndpoint: string | undefined;
+}
+
 /** TRUST_PROXY: false (the socket), true (leftmost X-Forwarded-For: unsafe behind appending proxies), a hop count, or proxy addresses/CIDRs. */
 export type TrustProxy = boolean | number | readonly string[];
 
@@ -41,6 +52,8 @@ export interface GatewayConfig {
   defaultClientId: string;
   /** Applications the gateway will exchange for. Always contains defaultClientId. */
   allowedClientIds: readonly string[];
+  /** Identity-enhanced AWS credentials (STS AssumeRole with the Identity Center context). loadConfig always sets it; absent in hand-built test configs: the feature is off. */
+  credentials?: CredentialsConfig;
   /** EXPOSE_CLIENT_IDS: `Query.gateway` lists the application ARNs (off in production by default). */
   exposeClientIds: boolean;
   /** TRUSTED_TOKEN_ISSUERS: the `iss` values a JWT-bearer assertion may carry; undefined = not checked locally. */

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
 import { describeRedisUrl } from "../store/redis-url.js";
-import type { ApolloReportingConfig, CorsConfig, GatewayConfig, UpstreamConfig } from "./config.types.js";
-import { DEFAULT_APPLICATION_ARN, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
+import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, UpstreamConfig } from "./config.types.js";
+import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
 
 /**
  * Reads, validates and types the gateway's configuration. The only place (with the emulator's
@@ -30,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     defaultClientId,
     // The default application is always allowed: a request without clientId must never be refused.
     allowedClientIds: [...new Set([defaultClientId, ...(read("ALLOWED_CLIENT_IDS") ?? [])])],
+    credentials: resolveCredentials(read("DEFAULT_ROLE_ARN"), read("ALLOWED_ROLE_ARNS"), read("CREDENTIALS_MAX_DURATION_SECONDS"), read("STS_ENDPOINT") ?? read("SSO_OIDC_ENDPOINT")),
     exposeClientIds: read("EXPOSE_CLIENT_IDS") ?? nodeEnv !== "production",
     trustedTokenIssuers: read("TRUSTED_TOKEN_ISSUERS"),
     metricsPort: read("METRICS_PORT"),
@@ -118,6 +119,18 @@ function resolveUpstream(
     case "embedded":
       return { mode: "embedded", region, emulatorPort, explicit: upstream === "embedded" };
   }
+}
+
+function resolveCredentials(
+  defaultRoleArn: string | undefined, allowed: string[] | undefined, maxDurationSeconds: number | undefined, stsEndpoint: string | undefined,
+): CredentialsConfig {
+  return {
+    // The default role is always allowed: a request that names no role must never be refused for it.
+    allowedRoleArns: [...new Set([...(defaultRoleArn === undefined ? [] : [defaultRoleArn]), ...(allowed ?? [])])],
+    defaultRoleArn,
+    maxDurationSeconds: maxDurationSeconds ?? DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS,
+    stsEndpoint,
+  };
 }
 
 /** Apollo Studio's explorer runs on this origin; it may call the gateway unless CORS_ORIGINS says otherwise. */

@@ -27,6 +27,10 @@ export interface GatewayMetrics {
   readonly singleUseLate: Counter<"grant" | "outcome">;
   /** Persisted-query registrations by outcome (`stored`, `already_stored`, `too_large`, `budget_full`, `store_failed`). */
   readonly persistedQueryRegistrations: Counter<"outcome">;
+  /** STS AssumeRole calls (identity-enhanced credentials) by outcome: `ok` or the error code. */
+  readonly stsCalls: Counter<"outcome">;
+  /** Identity-enhanced credentials lookups: `hit` (served from the cache), `miss`, or `follower` (joined an identical request in flight). */
+  readonly credentialsLookups: Counter<"result">;
 }
 
 export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
@@ -57,6 +61,10 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     storeFailures: new Counter({ name: "idc_gateway_store_failures_total", help: "Store operations that failed (served from process memory or skipped), by cause.", labelNames: ["cause"], registers }),
     refreshReuse: new Counter({ name: "idc_gateway_refresh_reuse_total", help: "Refresh-token reuse: families revoked (reuse), tokens of revoked families refused (revoked), rotated tokens refused after their grace window (rotated).", labelNames: ["outcome"], registers }),
     singleUseLate: new Counter({ name: "idc_gateway_single_use_late_total", help: "Single-use exchanges past UPSTREAM_DEADLINE_MS, by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
+    stsCalls: new Counter({ name: "idc_gateway_sts_calls_total", help: "STS AssumeRole calls for identity-enhanced credentials, by outcome.", labelNames: ["outcome"], registers }),
+    credentialsLookups: new Counter({
+      name: "idc_gateway_credentials_lookups_total", help: "Identity-enhanced credentials requests by how they were answered: hit (cache), follower (joined one in flight), miss (STS called).", labelNames: ["result"], registers,
+    }),
     persistedQueryRegistrations: new Counter({
       name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,
     }),

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { describeRootTypes } from "./describe-root-types.js";
+import { CredentialsResolver, TokenCredentialsResolver } from "./credentials.resolver.js";
 import { GatewayInfoResolver } from "./gateway-info.resolver.js";
 import { TokenComputedFieldsResolver } from "./token-computed.resolver.js";
 import { TokenResolver } from "./token.resolver.js";
@@ -14,7 +15,7 @@ import { TokenResolver } from "./token.resolver.js";
  * Type-only imports are unaffected.
  */
 
-const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, GatewayInfoResolver] as const;
+const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, TokenCredentialsResolver, CredentialsResolver, GatewayInfoResolver] as const;
 
 /**
  * Builds the gateway's executable schema. Resolvers are stateless, so one instance of each is

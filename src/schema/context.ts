@@ -1,5 +1,6 @@
 import type { Logger } from "../logging/logger.js";
 import type { GatewayConfig } from "../config/config.types.js";
+import type { RequestCredentialsService } from "../credentials/index.js";
 import type { RequestTokenService } from "../tokens/token.types.js";
 
 /**
@@ -8,6 +9,8 @@ import type { RequestTokenService } from "../tokens/token.types.js";
  */
 export interface GatewayContext {
   tokens: RequestTokenService;
+  /** Identity-enhanced AWS credentials; its DataLoader, like `tokens`', lives and dies with the request. */
+  credentials: RequestCredentialsService;
   config: GatewayConfig;
   logger: Logger;
   requestId: string;

@@ -3,7 +3,15 @@ import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayContext } from "../schema/context.js";
 import { callerKey } from "./caller-key.js";
-import type { TokenService } from "./server.types.js";
+import { GatewayError } from "../errors/error-codes.js";
+import type { RequestCredentialsService } from "../credentials/index.js";
+import type { CredentialsService, TokenService } from "./server.types.js";
+
+/** A server built without a credentials service: both credentials entry points refuse, naming the field. */
+const CREDENTIALS_NOT_CONFIGURED: RequestCredentialsService = {
+  assumeRole: (_request, prefix) =>
+    Promise.reject(new GatewayError("BAD_USER_INPUT", "Identity-enhanced credentials are not configured on this gateway.", { field: `${prefix}roleArn` })),
+};
 
 /**
  * Builds each GraphQL request's context. `tokenService.forRequest()` is called per request
@@ -11,12 +19,16 @@ import type { TokenService } from "./server.types.js";
  * (and cache) across users. It is handed the caller's address (fastify's `request.ip`, which
  * honours TRUST_PROXY), an IPv6 caller by its /64 (caller-key.ts): the key of that caller's upstream budget.
  */
-export function createContextFunction(deps: { config: GatewayConfig; tokenService: TokenService; logger: Logger }) {
-  const { config, tokenService, logger } = deps;
-  return async (request: FastifyRequest): Promise<GatewayContext> => ({
-    tokens: tokenService.forRequest({ address: callerKey(request.ip) }),
-    config,
-    logger,
-    requestId: request.id,
-  });
+export function createContextFunction(deps: { config: GatewayConfig; tokenService: TokenService; credentialsService?: CredentialsService | undefined; logger: Logger }) {
+  const { config, tokenService, credentialsService, logger } = deps;
+  return async (request: FastifyRequest): Promise<GatewayContext> => {
+    const caller = { address: callerKey(request.ip) };
+    return {
+      tokens: tokenService.forRequest(caller),
+      credentials: credentialsService?.forRequest(caller) ?? CREDENTIALS_NOT_CONFIGURED,
+      config,
+      logger,
+      requestId: request.id,
+    };
+  };
 }

@@ -4,6 +4,7 @@ import type { GatewayMetrics } from "../metrics/metrics.js";
 import type { RateLimit } from "../ratelimit/index.js";
 import type { ReadinessCheck } from "./readiness.route.js";
 import type { Store } from "../store/index.js";
+import type { RequestCredentialsService } from "../credentials/index.js";
 import type { RequestCaller, RequestTokenService } from "../tokens/token.types.js";
 
 /** What the server needs of the token service (src/tokens/index.ts implements it). */
@@ -12,9 +13,16 @@ export interface TokenService {
   forRequest(caller?: RequestCaller): RequestTokenService;
 }
 
+/** What the server needs of the credentials service (src/credentials/index.ts implements it). */
+export interface CredentialsService {
+  forRequest(caller?: RequestCaller): RequestCredentialsService;
+}
+
 export interface GatewayServerDeps {
   config: GatewayConfig;
   tokenService: TokenService;
+  /** Identity-enhanced AWS credentials (awsCredentials, assumeRoleWithIdentityContext). Absent: both answer BAD_USER_INPUT (not configured). */
+  credentialsService?: CredentialsService;
   logger: Logger;
   /** A human-readable name of the upstream (e.g. "embedded emulator at http://127.0.0.1:4001"), for logs. */
   upstreamLabel: string;

@@ -7,6 +7,7 @@ import type { Store } from "../store/store.types.js";
 import { singleUseAnswerTimeoutMs, type Upstream, type UpstreamTokenRequest } from "../upstream/index.js";
 import { assertionExpiresAt } from "./assertion-expiry.js";
 import { createLocalSingleFlight } from "../coordination/local-single-flight.js";
+import { FLIGHT_LOCK_SLACK_MS, singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
 import { createSingleFlight } from "../coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
@@ -78,25 +79,13 @@ export interface TokenExchanger {
  * window, which each leader re-checks before calling upstream.
  */
 const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
-/** Slack over the upstream's worst case (retry back-off) before a lock is considered abandoned. */
-const LOCK_SLACK_MS = 1_000;
-
-/**
- * A flight lock's TTL: its upstream call's worst case (every attempt timing out), plus slack. A live
- * leader extends it while it works (single-flight's heartbeat, up to twice this), so its store
- * writes never let a second leader start; a leader that died lets a follower take over after it.
- */
-export function singleFlightLockTtlMs(config: Pick<GatewayConfig, "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts">): number {
-  return config.upstreamMaxAttempts * (config.upstreamTimeoutMs + config.upstreamConnectTimeoutMs) + LOCK_SLACK_MS;
-}
-
 /**
  * How long a single-use grant's flight (refresh, authorization code) may hold its lock: until its
  * upstream call settles, however late (singleUseAnswerTimeoutMs), so no retry presents the same
  * grant to AWS while AWS may still be consuming it.
  */
 export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtlMs>[0] & { upstreamDeadlineMs: number }): number {
-  return Math.max(singleFlightLockTtlMs(config), singleUseAnswerTimeoutMs(config) + LOCK_SLACK_MS);
+  return Math.max(singleFlightLockTtlMs(config), singleUseAnswerTimeoutMs(config) + FLIGHT_LOCK_SLACK_MS);
 }
 
 /**
@@ -111,6 +100,8 @@ export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtl
  * Single-use grants answer their caller by UPSTREAM_DEADLINE_MS while the call goes on.
  * Every real upstream call passes the caller's upstream budget and the application rate limit first, and is measured.
  */
+export { singleFlightLockTtlMs };
+
 export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit } = deps;
   const settings = config.coordination ?? DEFAULT_COORDINATION;

@@ -29,6 +29,8 @@ export interface UpstreamCircuitOptions {
   /** How long the circuit stays open before a probe is let through, ms. */
   cooldownMs: number;
   logger: Logger;
+  /** The service behind the breaker, as its logs and errors name it. Default "Identity Center". */
+  service?: string;
 }
 
 /** The codes that mean "Identity Center is not answering properly", as opposed to "it said no". */
@@ -43,6 +45,7 @@ type Outcome<T> = { answered: T } | { rejected: unknown };
 
 export function createUpstreamCircuit(options: UpstreamCircuitOptions): UpstreamCircuit {
   const { threshold, cooldownMs, logger } = getValidCircuitOptions(options);
+  const service = options.service ?? "Identity Center";
   const policy: CircuitBreakerPolicy = circuitBreaker(handleWhen(isAvailabilityFault), {
     halfOpenAfter: cooldownMs,
     breaker: new ConsecutiveBreaker(threshold),
@@ -50,10 +53,10 @@ export function createUpstreamCircuit(options: UpstreamCircuitOptions): Upstream
   let openedAt = 0;
   policy.onBreak(() => {
     openedAt = Date.now();
-    logger.warn({ threshold, cooldownMs }, "upstream circuit opened: failing fast until a probe succeeds");
+    logger.warn({ threshold, cooldownMs, service }, "upstream circuit opened: failing fast until a probe succeeds");
   });
-  policy.onHalfOpen(() => logger.info("upstream circuit half-open: probing Identity Center"));
-  policy.onReset(() => logger.info("upstream circuit closed: Identity Center answers again"));
+  policy.onHalfOpen(() => logger.info({ service }, `upstream circuit half-open: probing ${service}`));
+  policy.onReset(() => logger.info({ service }, `upstream circuit closed: ${service} answers again`));
 
   const remainingCooldownMs = () => Math.max(0, openedAt + cooldownMs - Date.now());
 
@@ -70,7 +73,7 @@ export function createUpstreamCircuit(options: UpstreamCircuitOptions): Upstream
           }
         });
       } catch (error) {
-        if (error instanceof BrokenCircuitError) throw circuitOpenError(remainingCooldownMs());
+        if (error instanceof BrokenCircuitError) throw circuitOpenError(service, remainingCooldownMs());
         throw error;
       }
       if ("rejected" in outcome) throw outcome.rejected;
@@ -79,7 +82,7 @@ export function createUpstreamCircuit(options: UpstreamCircuitOptions): Upstream
     health(): CircuitHealth {
       switch (policy.state) {
         case CircuitState.Closed:
-          return { ok: true, circuit: "closed", detail: "circuit closed: Identity Center answers" };
+          return { ok: true, circuit: "closed", detail: `circuit closed: ${service} answers` };
         case CircuitState.HalfOpen:
           return { ok: true, circuit: "half-open", detail: "circuit half-open: a probe call is in flight" };
         case CircuitState.Open:
@@ -94,10 +97,10 @@ export function createUpstreamCircuit(options: UpstreamCircuitOptions): Upstream
   };
 }
 
-function circuitOpenError(remainingMs: number): GatewayError {
+function circuitOpenError(service: string, remainingMs: number): GatewayError {
   return new GatewayError(
     "UPSTREAM_UNAVAILABLE",
-    "Identity Center is failing; the gateway is not calling it until the cool-down ends. Retry later.",
+    `${service} is failing; the gateway is not calling it until the cool-down ends. Retry later.`,
     { retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) },
   );
 }

@@ -1,13 +1,11 @@
 import { CreateTokenWithIAMCommand, SSOOIDCClient, type CreateTokenWithIAMCommandOutput } from "@aws-sdk/client-sso-oidc";
-import { Hash } from "@smithy/hash-node";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { GatewayError, type ErrorCode } from "../errors/error-codes.js";
 import { callWithin, settlesWithin, type CallBounds } from "./bounded-call.js";
 import { createUpstreamCircuit, getValidCircuitOptions } from "./circuit-breaker.js";
 import { createCredentialHealth, type CredentialHealth } from "./credential-health.js";
 import { createHttpHandler } from "./http-handler.js";
 import { describeCredentialProblem, mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "./map-upstream-error.js";
-import { ReplayGuardedRetryStrategy } from "./replay-guard.js";
+import { sdkClientConfig } from "./sdk-client-config.js";
 import {
   DEFAULT_CIRCUIT_BREAKER, DEFAULT_UPSTREAM_DEADLINE_MS, singleUseAnswerTimeoutMs, type CreateUpstreamOptions, type GatewayUpstream, type UpstreamHealth,
   type UpstreamTokenRequest, type UpstreamTokenResponse,
@@ -43,26 +41,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   const deadlineMs = valid.deadlineMs ?? DEFAULT_UPSTREAM_DEADLINE_MS;
   const singleUseMs = valid.singleUseAnswerTimeoutMs ?? singleUseAnswerTimeoutMs({ upstreamDeadlineMs: deadlineMs });
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
-  let signer: SignatureV4 | undefined;
-  const client: SSOOIDCClient = new SSOOIDCClient({
-    region: valid.region,
-    ...(valid.endpoint === undefined ? {} : { endpoint: valid.endpoint }),
-    ...(valid.credentials === undefined ? {} : { credentials: valid.credentials }),
-    requestHandler: http.handler,
-    maxAttempts: valid.maxAttempts,
-    retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts),
-    // The SDK's documented option: resolve (sort and compose) the middleware stack once per command
-    // class instead of on every send (~50 µs of CPU per call). Safe because nothing modifies the
-    // client's or a command's middleware stack after construction. (It is also why per-call
-    // timeouts and abort signals travel in async context, not as send options: see call-policy.ts.)
-    cacheMiddleware: true,
-    // The SDK's `signer` option: one SigV4 signer for the client's life. By default the SDK builds a
-    // new SignatureV4 (from a copy of the whole client config) on every call, so its signing-key
-    // cache never hits and each call derives the key again (four HMACs): ~15 µs of CPU per call.
-    // Same credentials provider (refreshing role credentials included), region and service name.
-    signer: async () =>
-      (signer ??= new SignatureV4({ credentials: client.config.credentials, region: valid.region, service: SIGV4_SERVICE_NAME, sha256: Hash.bind(null, "sha256"), uriEscapePath: true })),
-  });
+  const client: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials));
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
   const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials());

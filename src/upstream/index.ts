@@ -1,5 +1,6 @@
 export { createUpstream } from "./create-upstream.js";
-export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "./map-upstream-error.js";
+export { createStsUpstream, IDENTITY_CENTER_CONTEXT_PROVIDER_ARN } from "./create-sts-upstream.js";
+export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES, STS_EXCEPTION_CODES } from "./map-upstream-error.js";
 export { isAvailabilityFault } from "./circuit-breaker.js";
 export { DEFAULT_UPSTREAM_DEADLINE_MS, singleUseAnswerTimeoutMs } from "./upstream.types.js";
 export {
@@ -7,6 +8,9 @@ export {
   UPSTREAM_GRANT_TYPES,
   type CreateUpstreamOptions,
   type GatewayUpstream,
+  type StsUpstream,
+  type UpstreamAssumeRoleRequest,
+  type UpstreamRoleCredentials,
   type UpstreamHealth,
   type Upstream,
   type UpstreamGrantType,

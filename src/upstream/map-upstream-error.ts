@@ -24,6 +24,36 @@ export const SSO_OIDC_EXCEPTION_CODES = {
 } as const satisfies Record<string, ErrorCode>;
 
 /**
+ * STS's answers to AssumeRole (botocore's `sts/2011-06-15` model, plus the errors every AWS Query
+ * service answers) → the gateway's error code. STS carries no OAuth error, so each maps to the
+ * code a caller acts on the same way:
+ * - `AccessDenied`: the role's trust policy does not let the gateway assume it (or set the
+ *   Identity Center context): ACCESS_DENIED, whatever its HTTP 403 says about credentials.
+ * - `ExpiredTokenException`: the identity context's Identity Center session has ended: EXPIRED_TOKEN.
+ * - `InvalidParameterValue`, `ValidationError`: STS refused the context assertion or the duration
+ *   (e.g. above the role's own maximum): INVALID_REQUEST.
+ * - `RegionDisabledException`: STS is not activated in the gateway's region: INVALID_REQUEST_REGION.
+ * - `MalformedPolicyDocument`, `PackedPolicyTooLarge`: the session's packed context is refused: INVALID_REQUEST.
+ * - `Throttling`: SLOW_DOWN; `InternalFailure`: UPSTREAM_SERVER_ERROR; `ServiceUnavailable`: UPSTREAM_UNAVAILABLE.
+ * STS's messages are never passed on: they name the gateway's own principal and account.
+ */
+export const STS_EXCEPTION_CODES = {
+  AccessDenied: "ACCESS_DENIED",
+  ExpiredTokenException: "EXPIRED_TOKEN",
+  InvalidParameterValue: "INVALID_REQUEST",
+  ValidationError: "INVALID_REQUEST",
+  RegionDisabledException: "INVALID_REQUEST_REGION",
+  MalformedPolicyDocument: "INVALID_REQUEST",
+  PackedPolicyTooLarge: "INVALID_REQUEST",
+  Throttling: "SLOW_DOWN",
+  InternalFailure: "UPSTREAM_SERVER_ERROR",
+  ServiceUnavailable: "UPSTREAM_UNAVAILABLE",
+} as const satisfies Record<string, ErrorCode>;
+
+/** Which AWS service answered: each has its own exception names. */
+export type UpstreamService = "sso-oidc" | "sts";
+
+/**
  * Exceptions AWS's front end raises before SSO OIDC sees the request (the gateway's own IAM
  * credentials or signature are wrong), and the SDK's error when the credential chain finds no
  * credentials at all. The caller cannot fix either: GATEWAY_CREDENTIALS_INVALID (see credential-health.ts).
@@ -35,6 +65,8 @@ export const GATEWAY_CREDENTIAL_EXCEPTIONS = [
   "IncompleteSignatureException",
   "InvalidClientTokenId",
   "SignatureDoesNotMatch",
+  // STS's front end: the gateway's own temporary credentials have expired.
+  "ExpiredToken",
   "CredentialsProviderError",
 ] as const;
 
@@ -58,16 +90,18 @@ interface AwsLikeError {
 }
 
 /** Maps anything the SDK throws to a GatewayError. Never throws; never copies a message that could hold input. */
-export function mapUpstreamError(err: unknown): GatewayError {
+export function mapUpstreamError(err: unknown, service: UpstreamService = "sso-oidc"): GatewayError {
   if (isGatewayError(err)) return err;
   const error = (typeof err === "object" && err !== null ? err : {}) as AwsLikeError;
-  const code = classify(error);
+  const code = classify(error, service);
   return new GatewayError(code, undefined, detailsOf(error, code), { cause: err });
 }
 
-function classify(error: AwsLikeError): ErrorCode {
+function classify(error: AwsLikeError, service: UpstreamService): ErrorCode {
   const name = typeof error.name === "string" ? error.name : "";
   const status = error.$metadata?.httpStatusCode;
+  // STS answers AccessDenied and RegionDisabledException with HTTP 403 too: its table goes first.
+  if (service === "sts" && Object.hasOwn(STS_EXCEPTION_CODES, name)) return STS_EXCEPTION_CODES[name as keyof typeof STS_EXCEPTION_CODES];
   // A 403 is IAM refusing the gateway's own credentials or permissions, whatever the exception is called.
   if (status === 403 || (GATEWAY_CREDENTIAL_EXCEPTIONS as readonly string[]).includes(name)) return "GATEWAY_CREDENTIALS_INVALID";
   if (Object.hasOwn(SSO_OIDC_EXCEPTION_CODES, name)) return SSO_OIDC_EXCEPTION_CODES[name as keyof typeof SSO_OIDC_EXCEPTION_CODES];
@@ -132,6 +166,7 @@ export function describeCredentialProblem(raw: unknown): CredentialProblem {
     case "MissingAuthenticationTokenException":
       return { cause: "bad-signature", reason: `AWS rejected the gateway's request signature (${said}): the secret access key does not match the access key id, or the clock is off` };
     case "ExpiredTokenException":
+    case "ExpiredToken":
       return { cause: "expired", reason: `the gateway's temporary AWS credentials have expired (${said})` };
     case "AccessDeniedException":
       return { cause: "access-denied", reason: `AWS denied the gateway's own principal (${said}): its IAM policy must allow sso-oauth:CreateTokenWithIAM` };

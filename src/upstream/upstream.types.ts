@@ -48,6 +48,41 @@ export interface Upstream {
 }
 
 /**
+ * STS AssumeRole with an Identity Center context (trusted identity propagation): plain data, so no
+ * AWS SDK type leaks above `credentials/`.
+ */
+export interface UpstreamAssumeRoleRequest {
+  roleArn: string;
+  /** Names the session in CloudTrail: derived from the gateway, never from user data. */
+  roleSessionName: string;
+  durationSeconds: number;
+  /** `awsAdditionalDetails.identityContext`: sent as the Identity Center provider's ContextAssertion. */
+  identityContext: string;
+}
+
+export interface UpstreamRoleCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** When the credentials expire, epoch ms. */
+  expiration: number;
+  /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`. */
+  assumedRoleArn: string;
+  /** AWS's request id of the successful call (for logs and support cases). */
+  requestId?: string;
+}
+
+/** The gateway's STS client: identity-enhanced role sessions. */
+export interface StsUpstream {
+  /** Resolves with STS's credentials; rejects with a `GatewayError` only (see `mapUpstreamError`). */
+  assumeRoleWithIdentityContext(request: UpstreamAssumeRoleRequest): Promise<UpstreamRoleCredentials>;
+  /** The breaker's state (STS has its own: an STS outage never fails token exchanges fast). */
+  health(): Omit<UpstreamHealth, "credentials">;
+  /** Closes pooled connections. */
+  destroy(): void;
+}
+
+/**
  * The upstream's state for readiness checks: `ok` is false while the circuit is open (failing fast)
  * or while the gateway's own AWS credentials are missing or rejected.
  */

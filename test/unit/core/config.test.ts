@@ -14,6 +14,35 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error("loadConfig accepted the environment");
 }
 
+describe("identity-enhanced credentials settings", () => {
+  const ROLE = "arn:aws:iam::123456789012:role/IdentityCenterUser";
+  const OTHER = "arn:aws:iam::123456789012:role/path/Analyst";
+
+  it("always allows DEFAULT_ROLE_ARN, first, without duplicates", () => {
+    const config = loadConfig({ DEFAULT_ROLE_ARN: ROLE, ALLOWED_ROLE_ARNS: `${OTHER}, ${ROLE}` });
+    expect(config.credentials).toEqual({ allowedRoleArns: [ROLE, OTHER], defaultRoleArn: ROLE, maxDurationSeconds: 3600, stsEndpoint: undefined });
+  });
+
+  it("sends STS to SSO_OIDC_ENDPOINT unless STS_ENDPOINT says otherwise", () => {
+    expect(loadConfig({ SSO_OIDC_ENDPOINT: "http://127.0.0.1:9999" }).credentials?.stsEndpoint).toBe("http://127.0.0.1:9999");
+    expect(loadConfig({ SSO_OIDC_ENDPOINT: "http://127.0.0.1:9999", STS_ENDPOINT: "https://sts.eu-west-1.amazonaws.com" }).credentials?.stsEndpoint).toBe("https://sts.eu-west-1.amazonaws.com");
+  });
+
+  it.each([
+    ["DEFAULT_ROLE_ARN", "arn:aws:sso::123456789012:application/ssoins-1/apl-2", "DEFAULT_ROLE_ARN must be an IAM role ARN"],
+    ["ALLOWED_ROLE_ARNS", `${ROLE},role/x`, "ALLOWED_ROLE_ARNS must be a comma-separated list of IAM role ARNs"],
+    ["CREDENTIALS_MAX_DURATION_SECONDS", "899", "CREDENTIALS_MAX_DURATION_SECONDS must be an integer from 900 to 43200"],
+    ["CREDENTIALS_MAX_DURATION_SECONDS", "43201", "CREDENTIALS_MAX_DURATION_SECONDS must be an integer from 900 to 43200"],
+    ["STS_ENDPOINT", "sts.amazonaws.com", "STS_ENDPOINT must be an http:// or https:// URL"],
+  ])("refuses %s=%s, naming the variable", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("takes the longest duration from CREDENTIALS_MAX_DURATION_SECONDS", () => {
+    expect(loadConfig({ CREDENTIALS_MAX_DURATION_SECONDS: "43200" }).credentials?.maxDurationSeconds).toBe(43_200);
+  });
+});
+
 describe("loadConfig defaults", () => {
   it("returns the documented defaults for an empty environment", () => {
     const config = loadConfig({});
@@ -30,6 +59,7 @@ describe("loadConfig defaults", () => {
       circuitBreaker: { threshold: 5, cooldownMs: 10_000 },
       defaultClientId: DEFAULT_APPLICATION_ARN,
       allowedClientIds: [DEFAULT_APPLICATION_ARN],
+      credentials: { allowedRoleArns: [], defaultRoleArn: undefined, maxDurationSeconds: 3600, stsEndpoint: undefined },
       exposeClientIds: true,
       trustedTokenIssuers: undefined,
       metricsPort: undefined,
@@ -178,7 +208,7 @@ describe("CONFIG_VARIABLES", () => {
     expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
       "ENV_FILE", "PORT", "HOST", "METRICS_PORT", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
       "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "UPSTREAM_DEADLINE_MS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
-      "ALLOWED_CLIENT_IDS", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
+      "ALLOWED_CLIENT_IDS", "ALLOWED_ROLE_ARNS", "DEFAULT_ROLE_ARN", "CREDENTIALS_MAX_DURATION_SECONDS", "STS_ENDPOINT", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "EXPLORER_EMULATOR_ACCESS", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
       "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "MAX_EXCHANGES_PER_OPERATION",
       "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_TTL_SECONDS", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "HEADERS_TIMEOUT_MS",

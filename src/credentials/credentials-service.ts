@@ -1,0 +1,151 @@
+import DataLoader from "dataloader";
+import { createLocalSingleFlight } from "../coordination/local-single-flight.js";
+import { singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
+import { createSingleFlight, type SingleFlight } from "../coordination/single-flight.js";
+import type { GatewayConfig } from "../config/config.types.js";
+import { GatewayError, isGatewayError } from "../errors/error-codes.js";
+import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
+import { createKeyspace } from "../store/keyspace.js";
+import { describeError } from "../store/store-options.js";
+import type { Store } from "../store/store.types.js";
+import type { StsUpstream } from "../upstream/index.js";
+import { createCredentialsCache } from "./credentials-cache.js";
+import { credentialsCodec, fingerprintCredentialsRequest } from "./credentials-codec.js";
+import { CREDENTIALS_OFF, validateCredentialsRequest, type ValidCredentialsRequest } from "./credentials-request.js";
+import type { IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
+
+/**
+ * The RoleSessionName of every session: CloudTrail shows it next to the Identity Center user the
+ * context carries. Derived from the gateway, never from user data (a user name in it would be a
+ * second, unverified identity).
+ */
+export const ROLE_SESSION_NAME = "idc-token-gateway";
+/** Distinct credential requests one operation may start, when the configuration states no MAX_EXCHANGES_PER_OPERATION. */
+const DEFAULT_MAX_PER_OPERATION = 3;
+/** A flight's result is handed only to the callers that joined it; later ones read the cache. */
+const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
+
+export type CredentialsMetrics = Pick<GatewayMetrics, "stsCalls" | "credentialsLookups">;
+
+export interface CredentialsServiceDeps {
+  config: Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "credentials" | "operationLimits" | "coordination">;
+  sts: StsUpstream;
+  store: Store;
+  logger: Logger;
+  metrics?: CredentialsMetrics | undefined;
+  /** The per-caller upstream budget (createRateLimits().callerUpstream): every STS call spends it, like a CreateTokenWithIAM. */
+  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
+}
+
+export interface CredentialsService {
+  /** The service for one GraphQL operation; `caller` is whose upstream budget its STS calls spend. */
+  forRequest(caller?: { address: string }): RequestCredentialsService;
+}
+
+/**
+ * Identity-enhanced credentials, shared like the tokens: per (identity context, role, duration),
+ * answered from the cache until the renewal margin (credentials-cache.ts), else by one STS
+ * AssumeRole for all identical requests at once, in this process and, on Redis, in every replica
+ * (single-flight with a sealed hand-off). Nothing is lost to the store: STS's answer reaches its
+ * caller even when a store step after the call fails.
+ */
+export function createCredentialsService(deps: CredentialsServiceDeps): CredentialsService {
+  const { config, sts, store, logger, metrics, callerUpstreamRateLimit } = getValidDeps(deps);
+  const settings = config.credentials ?? CREDENTIALS_OFF;
+  const keyspace = createKeyspace({ secret: config.gatewaySecret });
+  const cache = createCredentialsCache({ store, keyspace, logger });
+  const lockTtlMs = singleFlightLockTtlMs(config);
+  const flights: SingleFlight = store.kind === "memory"
+    ? createLocalSingleFlight()
+    : createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: config.coordination?.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
+  const maxPerOperation = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_PER_OPERATION;
+
+  async function callSts(request: ValidCredentialsRequest, caller: { address: string } | undefined): Promise<IssuedCredentials> {
+    if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
+    try {
+      const answer = await sts.assumeRoleWithIdentityContext({ ...request, roleSessionName: ROLE_SESSION_NAME });
+      metrics?.stsCalls.inc({ outcome: "ok" });
+      return { accessKeyId: answer.accessKeyId, secretAccessKey: answer.secretAccessKey, sessionToken: answer.sessionToken, expiration: answer.expiration, roleArn: request.roleArn, assumedRoleArn: answer.assumedRoleArn };
+    } catch (error) {
+      metrics?.stsCalls.inc({ outcome: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" });
+      throw error;
+    }
+  }
+
+  async function assume(request: ValidCredentialsRequest, fingerprint: string, caller: { address: string } | undefined): Promise<IssuedCredentials> {
+    const cached = await cache.lookup(fingerprint, request.durationSeconds);
+    if (cached !== undefined) {
+      metrics?.credentialsLookups.inc({ result: "hit" });
+      return cached;
+    }
+    let answer: IssuedCredentials | undefined;
+    let started = false;
+    const call = async (): Promise<IssuedCredentials> => {
+      started = true;
+      // Another replica may have finished between our lookup and our lock.
+      const recheck = await cache.lookup(fingerprint, request.durationSeconds);
+      if (recheck !== undefined) return recheck;
+      answer = await callSts(request, caller);
+      await cache.save(fingerprint, answer, request.durationSeconds);
+      return answer;
+    };
+    try {
+      const { value, role } = await flights.run(fingerprint, call, credentialsCodec);
+      metrics?.credentialsLookups.inc({ result: role === "leader" ? "miss" : "follower" });
+      return value;
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
+      // The store failed: after STS answered, the answer still reaches its caller; before the call, it runs uncoordinated.
+      logger.error({ reason: describeError(error) }, started ? "credentials: store failed after STS answered; answer returned" : "credentials: coordination failed before the STS call; calling without it");
+      if (answer !== undefined) return answer;
+      if (started) throw error;
+      return call();
+    }
+  }
+
+  return {
+    forRequest(caller) {
+      const started = new Set<string>();
+      let loader: DataLoader<{ request: ValidCredentialsRequest; fingerprint: string }, IssuedCredentials, string> | undefined;
+      const createLoader = () =>
+        new DataLoader<{ request: ValidCredentialsRequest; fingerprint: string }, IssuedCredentials, string>(
+          // dataloader's contract: one result per key, in order; a failure is an Error value.
+          (batch) => Promise.all(batch.map(({ request, fingerprint }) => assume(request, fingerprint, caller).catch((error: unknown) => asError(error)))),
+          { cacheKeyFn: (key) => key.fingerprint },
+        );
+      return {
+        async assumeRole(input, prefix) {
+          const request = validateCredentialsRequest(input, settings, prefix);
+          const fingerprint = fingerprintCredentialsRequest(request, config.gatewaySecret);
+          if (!started.has(fingerprint)) {
+            if (started.size >= maxPerOperation) {
+              throw new GatewayError("BAD_USER_INPUT", `This operation asks for more than ${maxPerOperation} distinct sets of AWS credentials (MAX_EXCHANGES_PER_OPERATION=${maxPerOperation}); send the others in another request.`);
+            }
+            started.add(fingerprint);
+          }
+          const local = cache.peek(fingerprint);
+          if (local !== undefined) {
+            metrics?.credentialsLookups.inc({ result: "hit" });
+            return local;
+          }
+          return (loader ??= createLoader()).load({ request, fingerprint });
+        },
+      };
+    },
+  };
+}
+
+function asError(error: unknown): Error {
+  return isGatewayError(error) ? error : new GatewayError("INTERNAL_SERVER_ERROR", undefined, {}, { cause: error });
+}
+
+function getValidDeps(deps: CredentialsServiceDeps): CredentialsServiceDeps {
+  if (!Buffer.isBuffer(deps.config?.gatewaySecret) || deps.config.gatewaySecret.length < 32) {
+    throw new TypeError("createCredentialsService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)");
+  }
+  if (typeof deps.sts?.assumeRoleWithIdentityContext !== "function") throw new TypeError("createCredentialsService: sts must come from createStsUpstream()");
+  if (typeof deps.store?.setIfAbsent !== "function") throw new TypeError("createCredentialsService: store must be a Store (createGatewayStore)");
+  if (typeof deps.logger?.error !== "function") throw new TypeError("createCredentialsService: logger must be a pino logger");
+  return deps;
+}
