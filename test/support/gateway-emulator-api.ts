@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
  */
 
 export interface EmulatorStats {
-  calls: { CreateTokenWithIAM: number; CreateToken: number; RegisterClient: number; StartDeviceAuthorization: number };
+  calls: { CreateTokenWithIAM: number; CreateToken: number; RegisterClient: number; StartDeviceAuthorization: number; AssumeRole: number; GetCallerIdentity: number };
   errors?: Record<string, number>;
 }
 
