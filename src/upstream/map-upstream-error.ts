@@ -38,13 +38,16 @@ export const SSO_OIDC_EXCEPTION_CODES = {
  * STS's messages are never passed on: they name the gateway's own principal and account.
  */
 export const STS_EXCEPTION_CODES = {
-  AccessDenied: "ACCESS_DENIED",
+  // AssumeRole's modeled exceptions, under the names the JS SDK gives them (the wire says
+  // `MalformedPolicyDocument`, `PackedPolicyTooLarge`: the SDK maps those codes to these classes).
   ExpiredTokenException: "EXPIRED_TOKEN",
+  MalformedPolicyDocumentException: "INVALID_REQUEST",
+  PackedPolicyTooLargeException: "INVALID_REQUEST",
+  RegionDisabledException: "INVALID_REQUEST_REGION",
+  // Errors every Query-protocol service answers: the SDK names them by their wire code.
+  AccessDenied: "ACCESS_DENIED",
   InvalidParameterValue: "INVALID_REQUEST",
   ValidationError: "INVALID_REQUEST",
-  RegionDisabledException: "INVALID_REQUEST_REGION",
-  MalformedPolicyDocument: "INVALID_REQUEST",
-  PackedPolicyTooLarge: "INVALID_REQUEST",
   Throttling: "SLOW_DOWN",
   InternalFailure: "UPSTREAM_SERVER_ERROR",
   ServiceUnavailable: "UPSTREAM_UNAVAILABLE",
