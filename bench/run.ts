@@ -14,7 +14,7 @@
  * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *
  * Options (argv): --duration=<s> (8; a throughput round measures half of it, at least 3 s), --warmup=<s> (2),
- * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile,f,g),
+ * --connections=<n> (32), --only=<ids> (comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,creds,e,hostile,f,g),
  * --runner=dist|tsx (dist: compile first and run plain JS, as production does; see support/build.ts),
  * --wait-idle=<s> (wait up to s seconds for other processes to leave the CPUs before starting),
  * --build=false (run the existing dist/ as is: for trying a change in the compiled output).
@@ -27,6 +27,7 @@ import { measureMixedThrottled } from "./scenarios/mixed-throttled.js";
 import { measureRefreshStorm } from "./scenarios/refresh-storm.js";
 import { measureHostileCaller } from "./scenarios/hostile-caller.js";
 import { measureReplicasOnRedis } from "./scenarios/replicas-on-redis.js";
+import { measureCredentialsBurst } from "./scenarios/credentials-burst.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
@@ -47,7 +48,7 @@ const args = readCliOptions({
     duration: { value: "<s>", default: "8", description: "seconds per scenario (a throughput round measures half of it, at least 3 s)" },
     warmup: { value: "<s>", default: "2", description: "warm-up seconds before measuring" },
     connections: { value: "<n>", default: "32", description: "concurrent connections of the load generator" },
-    only: { value: "<ids>", default: "all", description: "comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,e,hostile,f,g" },
+    only: { value: "<ids>", default: "all", description: "comma list of: direct,typename,a,b,b-floor,c,c1,naive,d,creds,e,hostile,f,g" },
     runner: { value: "dist|tsx", default: "dist", description: "dist: compile first and run plain JS, as production does" },
     "wait-idle": { value: "<s>", default: "0", description: "wait up to s seconds for other processes to leave the CPUs first" },
     build: { value: "true|false", default: "true", description: "false: run the existing dist/ as is" },
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
   }
 
   if (wanted("d")) record(await measureRefreshStorm({ emulator, rounds: 3, callers: 150 }));
+  if (wanted("creds")) record(await measureCredentialsBurst({ emulator, rounds: 3, callers: 100 }));
   if (wanted("hostile")) for (const row of await measureHostileCaller({ emulator, durationSeconds: timing.durationSeconds })) record(row);
   await emulator.stop();
 

@@ -84,7 +84,7 @@ async function exchangeForRefreshToken(url: string, assertion: string): Promise<
 }
 
 /** A PING over a raw socket: is a Redis listening (without pulling a client into the bench)? */
-function redisAnswers(redisUrl: string): Promise<boolean> {
+export function redisAnswers(redisUrl: string): Promise<boolean> {
   const { hostname, port } = new URL(redisUrl);
   return new Promise((resolve) => {
     const socket = new Socket();

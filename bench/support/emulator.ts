@@ -16,6 +16,8 @@ export interface BenchEmulator {
   url: string;
   /** CreateTokenWithIAM calls counted so far (every routed call, whatever its outcome). */
   createTokenWithIamCalls(): Promise<number>;
+  /** STS AssumeRole calls the emulator has answered (identity-enhanced credentials). */
+  assumeRoleCalls(): Promise<number>;
   mintAssertions(count: number, prefix: string): Promise<string[]>;
   addLatencyFault(latencyMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -50,6 +52,11 @@ export async function startBenchEmulator(name: string, options: EmulatorOptions 
       const response = await fetch(`${url}/_emulator/stats`);
       const stats = (await response.json()) as { calls: { CreateTokenWithIAM: number } };
       return stats.calls.CreateTokenWithIAM;
+    },
+    async assumeRoleCalls() {
+      const response = await fetch(`${url}/_emulator/stats`);
+      const stats = (await response.json()) as { calls: { AssumeRole: number } };
+      return stats.calls.AssumeRole;
     },
     async mintAssertions(count, prefix) {
       // A few requests in flight keep the emulator busy without queueing thousands of sockets.

@@ -52,6 +52,13 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
     targets.push({ target: label, measured: calls === null ? "n/a" : `${calls} (max per round)`, pass: calls === 1 });
   }
 
+  const creds = row("creds");
+  targets.push({
+    target: "(creds) 100 concurrent identical credential requests over 3 gateways: 1 STS call, one set of credentials",
+    measured: creds?.upstreamCalls == null ? "n/a" : `${creds.upstreamCalls} (max per round), failures ${creds.failures}`,
+    pass: creds?.upstreamCalls === 1 && creds.failures === 0,
+  });
+
   const e = ratio(row("e")?.successesPerSecond, row("e-naive")?.successesPerSecond);
   targets.push({ target: "(e) successful exchanges/s ≥ 8× naive gateway", measured: `${fmt(e, 1)}×`, pass: e !== null && e >= 8 });
 

@@ -74,3 +74,13 @@ describe("bench targets of three replicas on one Redis", () => {
     expect(target(rows, "(f) Redis commands").pass).toBe(false);
   });
 });
+
+describe("bench target of the credentials burst", () => {
+  it("passes one STS call per round with every caller answered, and fails more calls, a failure, or callers given different credentials", () => {
+    expect(target([row("creds", { upstreamCalls: 1 })], "(creds)")).toMatchObject({ measured: "1 (max per round), failures 0", pass: true });
+    expect(target([row("creds", { upstreamCalls: 2 })], "(creds)").pass).toBe(false);
+    expect(target([row("creds", { upstreamCalls: 1, failures: 3 })], "(creds)").pass).toBe(false);
+    expect(target([row("creds", { upstreamCalls: 1, invalid: "a round handed out 2 different sets of credentials" })], "(creds)")).toMatchObject({ measured: "n/a", pass: false });
+    expect(target([], "(creds)").pass).toBe(false);
+  });
+});
