@@ -53,6 +53,17 @@ export const STS_EXCEPTION_CODES = {
   ServiceUnavailable: "UPSTREAM_UNAVAILABLE",
 } as const satisfies Record<string, ErrorCode>;
 
+/** What an STS refusal means for the caller of identity-enhanced credentials (the table's messages speak of Identity Center). */
+const STS_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  ACCESS_DENIED: "The role's trust policy does not let the gateway assume it with the user's identity context (it must allow sts:AssumeRole and sts:SetContext).",
+  EXPIRED_TOKEN: "The identity context has expired: its Identity Center session has ended. Sign in or refresh the tokens, then use the new identity context.",
+  INVALID_REQUEST: "STS refused the identity context or the session length (e.g. longer than the role's maximum session duration).",
+  INVALID_REQUEST_REGION: "STS is not activated in the gateway's region for the role's account.",
+  SLOW_DOWN: "Too many requests to STS; slow down.",
+  UPSTREAM_SERVER_ERROR: "STS reported an internal error.",
+  UPSTREAM_UNAVAILABLE: "STS could not be reached in time.",
+};
+
 /** Which AWS service answered: each has its own exception names. */
 export type UpstreamService = "sso-oidc" | "sts";
 
@@ -97,7 +108,7 @@ export function mapUpstreamError(err: unknown, service: UpstreamService = "sso-o
   if (isGatewayError(err)) return err;
   const error = (typeof err === "object" && err !== null ? err : {}) as AwsLikeError;
   const code = classify(error, service);
-  return new GatewayError(code, undefined, detailsOf(error, code), { cause: err });
+  return new GatewayError(code, service === "sts" ? STS_MESSAGES[code] : undefined, detailsOf(error, code), { cause: err });
 }
 
 function classify(error: AwsLikeError, service: UpstreamService): ErrorCode {

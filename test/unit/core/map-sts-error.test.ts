@@ -53,3 +53,17 @@ describe("mapUpstreamError: STS's AssumeRole answers", () => {
     expect(mapUpstreamError(serviceError("AccessDenied", 403), "sts").code).toBe("ACCESS_DENIED");
   });
 });
+
+describe("mapUpstreamError: what STS's refusals tell the caller", () => {
+  it.each([
+    ["AccessDenied", 403, /^The role's trust policy does not let the gateway assume it with the user's identity context/],
+    ["ExpiredTokenException", 400, /^The identity context has expired/],
+    ["InternalFailure", 500, /^STS reported an internal error\.$/],
+    ["ServiceUnavailable", 503, /^STS could not be reached in time\.$/],
+    ["Throttling", 400, /^Too many requests to STS; slow down\.$/],
+  ])("%s speaks of STS and the identity context, not of Identity Center's grants", (name, status, message) => {
+    const mapped = mapUpstreamError(serviceError(name, status), "sts");
+    expect(mapped.message).toMatch(message);
+    expect(mapped.message).not.toMatch(/Identity Center reported|grant is invalid/);
+  });
+});
