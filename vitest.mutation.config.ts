@@ -30,6 +30,7 @@ export const MUTATION_TESTS = [
   "test/integration/store/store-contract.test.ts",
   "test/integration/upstream/token-service-emulator.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
+  "test/integration/upstream/sts-upstream-emulator.test.ts",
   "test/integration/hardening/operation-limits.test.ts",
 ];
 
