@@ -222,6 +222,18 @@ describe("errors by extensions.code", () => {
     expect((await stsCalls()).AssumeRole).toBe(before.AssumeRole);
   });
 
+  it("keeps the tokens of an exchange whose credentials were refused: the error carries the partial data", async () => {
+    const assertion = (await emulator.dev.assertion({ sub: "judy" })).assertion;
+    const error = await executeOperation({ endpoint: gateway.url }, ExchangeTokenWithCredentialsDocument, {
+      input: { grantType: "JWT_BEARER", assertion }, roleArn: UNLISTED_ROLE,
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(GatewayRequestError);
+    expect(error).toMatchObject({ code: "BAD_USER_INPUT", extensions: { field: "roleArn" } });
+    const data = (error as GatewayRequestError).data as { createTokenWithIAM: { accessToken: string; refreshToken: string; awsCredentials: null } };
+    expect(data.createTokenWithIAM).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), awsCredentials: null });
+  });
+
   it("retries an STS failure (UPSTREAM_SERVER_ERROR) after a backoff and returns the credentials of the retry", async () => {
     const calls = countingFetch();
     // A short backoff suits this one-process gateway; with REDIS_URL it shares a failure with identical requests for about a second (keep the default 1 s).
