@@ -92,12 +92,17 @@ export function createCredentialsProvider(options: CredentialsProviderOptions): 
       held = undefined;
       throw new SignedOutError();
     }
-    // Another sign-in: the previous user's credentials are not kept, let alone handed out.
+    // Another sign-in: the previous user's credentials are not kept, let alone handed out, and the
+    // previous context's failures say nothing about this one.
     if (held !== undefined && held.identityContext !== identityContext) held = undefined;
+    if (failure !== undefined && failure.identityContext !== identityContext) {
+      failure = undefined;
+      consecutiveFailures = 0;
+    }
     const at = now();
     const current = held;
     if (current && at < current.renewAt) return current.credentials;
-    if (failure?.identityContext === identityContext && (failure.retryAt === undefined || at < failure.retryAt)) {
+    if (failure !== undefined && (failure.retryAt === undefined || at < failure.retryAt)) {
       if (current && at < current.expiresAt) return current.credentials;
       throw failure.error;
     }
