@@ -366,7 +366,7 @@ export const VARIABLES = {
   }),
   RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: variable({
     name: "RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND", default: "2", accepts: "an integer from 0 to 100000 (0 = no limit)",
-    description: "Exchanges per second one caller (client IP) may send on to AWS (cache hits, grace answers and joined exchanges are free), shared across replicas with REDIS_URL; over it: RATE_LIMITED. Keeps one caller from spending the application's AWS quota. 0 disables.",
+    description: "Calls per second one caller (client IP) may send on to AWS: exchanges and STS AssumeRole for credentials (cache hits, grace answers and joined requests are free), shared across replicas with REDIS_URL; over it: RATE_LIMITED. Keeps one caller from spending the application's AWS quota. 0 disables.",
     schema: integer(0, 100_000),
   }),
   RATE_LIMIT_CALLER_UPSTREAM_BURST: variable({

@@ -28,6 +28,11 @@ export class GatewayRequestError extends Error {
     message: string,
     readonly httpStatus: number | undefined,
     readonly extensions: Readonly<Record<string, unknown>> = {},
+    /**
+     * What the gateway answered alongside the error (GraphQL partial data), e.g. the tokens of an
+     * exchange whose `awsCredentials` failed: they were issued, so keep them. Undefined when none.
+     */
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = "GatewayRequestError";
@@ -68,7 +73,7 @@ export async function executeOperation<TResult, TVariables>(
   if (first) {
     const extensions = first.extensions ?? {};
     const code = typeof extensions.code === "string" ? extensions.code : "INTERNAL_SERVER_ERROR";
-    throw new GatewayRequestError(code, typeof first.message === "string" ? first.message : code, response.status, extensions);
+    throw new GatewayRequestError(code, typeof first.message === "string" ? first.message : code, response.status, extensions, body.data ?? undefined);
   }
   if (body.data === undefined || body.data === null) {
     throw new GatewayRequestError("BAD_RESPONSE", `the gateway answered HTTP ${response.status} without data or errors`, response.status);

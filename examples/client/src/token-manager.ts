@@ -11,6 +11,7 @@
  * - Errors by `extensions.code` (error-policy.ts): INVALID_GRANT signs out (in every tab);
  *   throttling and upstream faults are retried with jittered exponential backoff.
  */
+import { requestOptionsOf } from "./client-options.js";
 import { actionForErrorCode, backoffDelayMs } from "./error-policy.js";
 import { executeOperation, GatewayRequestError, type GatewayRequestOptions } from "./gateway-request.js";
 import {
@@ -263,7 +264,6 @@ export class TokenManager {
   }
 
   private requestOptions(): GatewayRequestOptions {
-    const { endpoint, fetch, headers } = this.options;
-    return { endpoint, signal: AbortSignal.timeout(this.settings.requestTimeoutMs), ...(fetch ? { fetch } : {}), ...(headers ? { headers } : {}) };
+    return requestOptionsOf(this.options, this.settings.requestTimeoutMs);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { actionForErrorCode, backoffDelayMs, TokenManager } from "../../../examples/client/src/index.js";
+import { actionForErrorCode, backoffDelayMs, createCredentialsProvider, TokenManager } from "../../../examples/client/src/index.js";
+import { holdCredentials } from "../../../examples/client/src/held-credentials.js";
 import { winsElection } from "../../../examples/client/src/tab-channel.js";
 
 describe("the example client's refresh-failure policy", () => {
@@ -39,6 +40,44 @@ describe("the example client's refresh-failure policy", () => {
     );
     expect(() => new TokenManager({ endpoint: "http://localhost:4000/graphql", maxAttempts: 0, channelName: null })).toThrow(
       "TokenManager: maxAttempts must be an integer >= 1, got 0",
+    );
+  });
+});
+
+describe("the example client's credentials provider, without a gateway", () => {
+  const fragment = (secondsRemaining: number) => ({
+    accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "secret", sessionToken: "session", expiration: "2026-12-01T07:00:00.000Z",
+    secondsRemaining, roleArn: "arn:aws:iam::123456789012:role/R", assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/R/idc-token-gateway",
+  });
+
+  it("renews the skew before the end of the remaining life it was told, counted from receipt on the caller's clock", () => {
+    const held = holdCredentials(fragment(3600), "context", 1_000_000, 300_000);
+    expect(held).toEqual({
+      credentials: { accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "secret", sessionToken: "session", expiration: new Date("2026-12-01T07:00:00.000Z") },
+      identityContext: "context",
+      renewAt: 1_000_000 + 3_300_000,
+      expiresAt: 1_000_000 + 3_600_000,
+    });
+  });
+
+  it("never renews sooner than half the remaining life, however long the skew", () => {
+    expect(holdCredentials(fragment(600), "context", 0, 900_000).renewAt).toBe(300_000);
+    expect(holdCredentials(fragment(-5), "context", 0, 300_000)).toMatchObject({ renewAt: 0, expiresAt: 0 });
+  });
+
+  it("rejects options that break its contract, restating it with the bad value", () => {
+    const identityContext = () => "context";
+    expect(() => createCredentialsProvider({ endpoint: "localhost:4000/graphql", identityContext })).toThrow(
+      `createCredentialsProvider: endpoint must be the gateway's http(s) GraphQL URL, got "localhost:4000/graphql"`,
+    );
+    expect(() => createCredentialsProvider({ endpoint: "http://localhost:4000/graphql", identityContext: "context" as unknown as () => string })).toThrow(
+      "createCredentialsProvider: identityContext must be a function returning the current token set's awsAdditionalDetails.identityContext, got string",
+    );
+    expect(() => createCredentialsProvider({ endpoint: "http://localhost:4000/graphql", identityContext, refreshSkewMs: 1.5 })).toThrow(
+      "createCredentialsProvider: refreshSkewMs must be an integer >= 0, got 1.5",
+    );
+    expect(() => createCredentialsProvider({ endpoint: "http://localhost:4000/graphql", identityContext, maxAttempts: 0 })).toThrow(
+      "createCredentialsProvider: maxAttempts must be an integer >= 1, got 0",
     );
   });
 });

@@ -23,12 +23,15 @@ describe("examples/client/src/generated/graphql.ts", () => {
 
   it("types every operation the client sends with its variables and result", () => {
     const generated = readFileSync(new URL(CLIENT_CODEGEN_OUTPUT, REPO_ROOT), "utf8");
-    expect(generated.match(/^export const \w+Document = /gm)).toEqual([
+    expect(generated.match(/^export const \w+Document = /gm)?.sort()).toEqual([
       "export const ExchangeTokenDocument = ",
-      "export const RefreshTokensDocument = ",
+      "export const ExchangeTokenWithCredentialsDocument = ",
       "export const GatewayInfoDocument = ",
+      "export const RefreshTokensDocument = ",
+      "export const RenewCredentialsDocument = ",
     ]);
-    expect(generated).toContain("as unknown as TypedDocumentString<ExchangeTokenMutation, ExchangeTokenMutationVariables>");
-    expect(generated).toContain("as unknown as TypedDocumentString<RefreshTokensMutation, RefreshTokensMutationVariables>");
+    for (const operation of ["ExchangeToken", "RefreshTokens", "ExchangeTokenWithCredentials", "RenewCredentials"]) {
+      expect(generated).toContain(`as unknown as TypedDocumentString<${operation}Mutation, ${operation}MutationVariables>`);
+    }
   });
 });

@@ -7,8 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GatewayRequestError, TokenManager, type TokenManagerOptions } from "../../../examples/client/src/index.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
-import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { countingFetch, issuedAfter, signedInTokens, stateWhere, uniqueChannel } from "./client-harness.js";
+import type { GatewayProcess } from "../../support/gateway-process.js";
+import { countingFetch, issuedAfter, startClientGateway, signedInTokens, stateWhere, uniqueChannel } from "./client-harness.js";
 import { createMemoryLockManager } from "./memory-locks.js";
 
 const ACCESS_TOKEN_LIFETIME_SECONDS = 5;
@@ -25,16 +25,7 @@ beforeAll(async () => {
   emulator = await startTestEmulator({
     config: { applications: [{ clientId: "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222", accessTokenLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS }] },
   });
-  gateway = await startGateway({
-    env: {
-      SSO_OIDC_ENDPOINT: emulator.url,
-      AWS_REGION: emulator.region,
-      AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
-      // One upstream attempt, so an injected fault reaches the client and its own retry is what is tested.
-      UPSTREAM_MAX_ATTEMPTS: "1",
-    },
-  });
+  gateway = await startClientGateway(emulator);
 });
 
 afterAll(async () => {

@@ -68,6 +68,26 @@ describe("README examples", () => {
     expect(result.stdout).toContain('"subject": "bob"');
   });
 
+  it("runs the trusted identity propagation examples as written after the Examples section's setup: tokens and credentials that sign, then a renewal", () => {
+    const [setup] = shellBlocks(section("## Examples"));
+    const blocks = shellBlocks(section("## Trusted identity propagation: AWS credentials for the user"));
+    expect(blocks).toHaveLength(3);
+    const script = [setup!, ...blocks]
+      .join("\n")
+      .replace(/^GW=http:\/\/localhost:4000\/graphql/m, `GW=${gateway.url}`)
+      .replace(/^EMU=http:\/\/localhost:4001/m, `EMU=${gateway.emulatorUrl}`);
+    const result = runBash(script);
+    expect(result.stderr).toBe("");
+    expect(result.status, result.stdout).toBe(0);
+    const sessionArn = "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idc-token-gateway";
+    // The exchange's credentials (printed without their secrets), GetCallerIdentity signed with them, the user they carry, the renewal.
+    expect(result.stdout).toContain(`"roleArn": "arn:aws:iam::123456789012:role/IdentityCenterUser"`);
+    expect(result.stdout).not.toMatch(/secretAccessKey|sessionToken/);
+    expect(result.stdout).toContain(`<Arn>${sessionArn}</Arn>`);
+    expect(result.stdout).toContain('"sub": "carol"');
+    expect(result.stdout).toMatch(/"secondsRemaining": (899|900),\n\s*"assumedRoleArn": "arn:aws:sts::123456789012:assumed-role\/IdentityCenterUser\/idc-token-gateway"/);
+  });
+
   it("runs the standalone emulator example as written, on a free port", async () => {
     const [block] = shellBlocks(section("## The SSO OIDC emulator"));
     expect(block).toBeDefined();

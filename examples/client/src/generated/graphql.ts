@@ -4,6 +4,16 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** An identity context from an earlier CreateTokenWithIAMResponse, and optionally the role and session length. The gateway checks the role and duration before calling STS. */
+export type AssumeRoleWithIdentityContextInput = {
+  /** Session length in seconds, from 900 to the gateway's CREDENTIALS_MAX_DURATION_SECONDS. Omitted: 3600 (or that maximum when lower). */
+  durationSeconds?: number | null | undefined;
+  /** SECRET. awsAdditionalDetails.identityContext of a CreateTokenWithIAMResponse (its Identity Center session must not have ended). */
+  identityContext: string;
+  /** The IAM role to assume: one of the gateway's ALLOWED_ROLE_ARNS. Omitted: DEFAULT_ROLE_ARN. */
+  roleArn?: string | null | undefined;
+};
+
 /** A CreateTokenWithIAM request, with AWS's field names. Which fields are required or forbidden depends on grantType; the gateway rejects a mismatch with BAD_USER_INPUT naming the field, before calling AWS. */
 export type CreateTokenWithIamInput = {
   /** JWT_BEARER: the JWT issued by a trusted token issuer. */
@@ -60,6 +70,24 @@ export type UpstreamMode =
   /** An explicitly configured SSO OIDC endpoint (SSO_OIDC_ENDPOINT), such as a proxy or a standalone emulator. */
   | 'ENDPOINT';
 
+export type AwsCredentialsSetFragment = { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string };
+
+export type ExchangeTokenWithCredentialsMutationVariables = Exact<{
+  input: CreateTokenWithIamInput;
+  roleArn?: string | null | undefined;
+  durationSeconds?: number | null | undefined;
+}>;
+
+
+export type ExchangeTokenWithCredentialsMutation = { createTokenWithIAM: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsCredentials: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } | null, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
+
+export type RenewCredentialsMutationVariables = Exact<{
+  input: AssumeRoleWithIdentityContextInput;
+}>;
+
+
+export type RenewCredentialsMutation = { assumeRoleWithIdentityContext: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } };
+
 export type TokenSetFragment = { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null };
 
 export type ExchangeTokenMutationVariables = Exact<{
@@ -99,6 +127,17 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const AwsCredentialsSetFragmentDoc = new TypedDocumentString(`
+    fragment AwsCredentialsSet on AwsCredentials {
+  accessKeyId
+  secretAccessKey
+  sessionToken
+  expiration
+  secondsRemaining
+  roleArn
+  assumedRoleArn
+}
+    `, {"fragmentName":"AwsCredentialsSet"}) as unknown as TypedDocumentString<AwsCredentialsSetFragment, unknown>;
 export const TokenSetFragmentDoc = new TypedDocumentString(`
     fragment TokenSet on CreateTokenWithIAMResponse {
   accessToken
@@ -122,6 +161,60 @@ export const TokenSetFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"TokenSet"}) as unknown as TypedDocumentString<TokenSetFragment, unknown>;
+export const ExchangeTokenWithCredentialsDocument = new TypedDocumentString(`
+    mutation ExchangeTokenWithCredentials($input: CreateTokenWithIAMInput!, $roleArn: String, $durationSeconds: Int) {
+  createTokenWithIAM(input: $input) {
+    ...TokenSet
+    awsCredentials(roleArn: $roleArn, durationSeconds: $durationSeconds) {
+      ...AwsCredentialsSet
+    }
+  }
+}
+    fragment AwsCredentialsSet on AwsCredentials {
+  accessKeyId
+  secretAccessKey
+  sessionToken
+  expiration
+  secondsRemaining
+  roleArn
+  assumedRoleArn
+}
+fragment TokenSet on CreateTokenWithIAMResponse {
+  accessToken
+  tokenType
+  expiresIn
+  refreshToken
+  idToken
+  issuedTokenType
+  scope
+  awsAdditionalDetails {
+    identityContext
+  }
+  clientId
+  issuedAt
+  expiresAt
+  isAwsToken
+  canRefresh
+  idTokenClaims {
+    subject
+    identityContext
+  }
+}`) as unknown as TypedDocumentString<ExchangeTokenWithCredentialsMutation, ExchangeTokenWithCredentialsMutationVariables>;
+export const RenewCredentialsDocument = new TypedDocumentString(`
+    mutation RenewCredentials($input: AssumeRoleWithIdentityContextInput!) {
+  assumeRoleWithIdentityContext(input: $input) {
+    ...AwsCredentialsSet
+  }
+}
+    fragment AwsCredentialsSet on AwsCredentials {
+  accessKeyId
+  secretAccessKey
+  sessionToken
+  expiration
+  secondsRemaining
+  roleArn
+  assumedRoleArn
+}`) as unknown as TypedDocumentString<RenewCredentialsMutation, RenewCredentialsMutationVariables>;
 export const ExchangeTokenDocument = new TypedDocumentString(`
     mutation ExchangeToken($input: CreateTokenWithIAMInput!) {
   createTokenWithIAM(input: $input) {
