@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const credentialsService = createCredentialsService({ config: withEmbeddedRole(config, emulator), sts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const credentialsService = createCredentialsService({ config: withEmbeddedRole(config, emulator), sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, credentialsService, logger, upstreamLabel, store,
@@ -124,14 +124,15 @@ async function main(): Promise<void> {
 }
 
 /**
- * In embedded mode with no DEFAULT_ROLE_ARN, the emulator's first role that allows sts:SetContext
+ * In embedded mode with neither DEFAULT_ROLE_ARN nor ALLOWED_ROLE_ARNS, the emulator's first role that allows sts:SetContext
  * becomes the default (and allowed) role: the README's example returns credentials with no settings.
  */
 function withEmbeddedRole(config: GatewayConfig, emulator: RunningEmulator | undefined): GatewayConfig {
-  if (emulator === undefined || config.credentials === undefined || config.credentials.defaultRoleArn !== undefined) return config;
+  // Only with no role settings at all: an operator's explicit list is never widened.
+  if (emulator === undefined || config.credentials === undefined || config.credentials.allowedRoleArns.length > 0) return config;
   const role = emulator.config.roles.find((candidate) => candidate.allowSetContext);
   if (role === undefined) return config;
-  return { ...config, credentials: { ...config.credentials, defaultRoleArn: role.arn, allowedRoleArns: [role.arn, ...config.credentials.allowedRoleArns.filter((arn) => arn !== role.arn)] } };
+  return { ...config, credentials: { ...config.credentials, defaultRoleArn: role.arn, allowedRoleArns: [role.arn] } };
 }
 
 /** SIGINT/SIGTERM: stop once, exit 0 when everything closed (1 if closing failed or outlasted SHUTDOWN_TIMEOUT_MS). */

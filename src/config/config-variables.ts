@@ -197,14 +197,14 @@ export const VARIABLES = {
     schema: roleArn,
   }),
   CREDENTIALS_MAX_DURATION_SECONDS: variable({
-    name: "CREDENTIALS_MAX_DURATION_SECONDS", default: String(DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS), accepts: "an integer from 900 to 43200 (seconds)",
+    name: "CREDENTIALS_MAX_DURATION_SECONDS", default: String(DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS), accepts: "a multiple of 300 from 900 to 43200 (seconds)",
     description: "The longest durationSeconds a caller may ask for identity-enhanced credentials (and the default). STS allows up to the role's maximum, and one hour when the gateway's own credentials are a role session (role chaining).",
-    schema: integer(900, 43_200),
+    schema: integer(900, 43_200).refine((seconds) => seconds % 300 === 0),
   }),
   STS_ENDPOINT: variable({
-    name: "STS_ENDPOINT", default: "SSO_OIDC_ENDPOINT when set (the emulator serves both); else AWS's regional STS endpoint",
+    name: "STS_ENDPOINT", default: "SSO_OIDC_ENDPOINT when set and not an AWS host (the emulator serves both); else AWS's regional STS endpoint",
     accepts: "an http:// or https:// URL",
-    description: "Where AssumeRole goes for identity-enhanced credentials. Set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
+    description: "Where AssumeRole goes for identity-enhanced credentials. Defaults to SSO_OIDC_ENDPOINT unless that is an AWS host (*.amazonaws.com: then AWS's regional STS); set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
     schema: httpUrl,
   }),
   EXPOSE_CLIENT_IDS: variable({

@@ -30,7 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     defaultClientId,
     // The default application is always allowed: a request without clientId must never be refused.
     allowedClientIds: [...new Set([defaultClientId, ...(read("ALLOWED_CLIENT_IDS") ?? [])])],
-    credentials: resolveCredentials(read("DEFAULT_ROLE_ARN"), read("ALLOWED_ROLE_ARNS"), read("CREDENTIALS_MAX_DURATION_SECONDS"), read("STS_ENDPOINT") ?? read("SSO_OIDC_ENDPOINT")),
+    credentials: resolveCredentials(read("DEFAULT_ROLE_ARN"), read("ALLOWED_ROLE_ARNS"), read("CREDENTIALS_MAX_DURATION_SECONDS"), read("STS_ENDPOINT") ?? stsEndpointOf(read("SSO_OIDC_ENDPOINT"))),
     exposeClientIds: read("EXPOSE_CLIENT_IDS") ?? nodeEnv !== "production",
     trustedTokenIssuers: read("TRUSTED_TOKEN_ISSUERS"),
     metricsPort: read("METRICS_PORT"),
@@ -119,6 +119,16 @@ function resolveUpstream(
     case "embedded":
       return { mode: "embedded", region, emulatorPort, explicit: upstream === "embedded" };
   }
+}
+
+/**
+ * STS_ENDPOINT's default: SSO_OIDC_ENDPOINT (an emulator or a test double serves both), except an
+ * AWS host (a VPC endpoint or regional name of SSO OIDC): STS is another host there, AWS's regional one.
+ */
+function stsEndpointOf(ssoOidcEndpoint: string | undefined): string | undefined {
+  if (ssoOidcEndpoint === undefined) return undefined;
+  const host = new URL(ssoOidcEndpoint).hostname;
+  return /\.amazonaws\.com(\.cn)?$|\.api\.aws$/.test(host) ? undefined : ssoOidcEndpoint;
 }
 
 function resolveCredentials(

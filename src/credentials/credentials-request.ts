@@ -6,6 +6,12 @@ import type { CredentialsRequest, FieldPrefix } from "./credentials.types.js";
 export const IDENTITY_CONTEXT_LENGTH = { min: 4, max: 2048 } as const;
 /** STS's shortest role session. */
 export const MIN_DURATION_SECONDS = 900;
+/**
+ * Session lengths go in steps of five minutes: each distinct length is its own STS call and cache
+ * entry, and a caller varying it second by second could otherwise make thousands of them from one
+ * identity context.
+ */
+export const DURATION_STEP_SECONDS = 300;
 /** AWS's default session length, used when the configured maximum allows it. */
 const DEFAULT_DURATION_SECONDS = 3600;
 
@@ -49,9 +55,15 @@ function roleOf(roleArn: string | null | undefined, config: CredentialsConfig, p
 }
 
 function durationOf(seconds: number | null | undefined, config: CredentialsConfig, prefix: FieldPrefix): number {
-  if (seconds === null || seconds === undefined) return Math.min(DEFAULT_DURATION_SECONDS, config.maxDurationSeconds);
-  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > config.maxDurationSeconds) {
-    throw badInput(`${prefix}durationSeconds`, `durationSeconds must be an integer from ${MIN_DURATION_SECONDS} to ${config.maxDurationSeconds} (CREDENTIALS_MAX_DURATION_SECONDS).`);
+  if (seconds === null || seconds === undefined) {
+    // The default, on the step grid: one hour, or the configured maximum rounded down to a step when lower.
+    return Math.min(DEFAULT_DURATION_SECONDS, config.maxDurationSeconds - (config.maxDurationSeconds % DURATION_STEP_SECONDS));
+  }
+  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > config.maxDurationSeconds || seconds % DURATION_STEP_SECONDS !== 0) {
+    throw badInput(
+      `${prefix}durationSeconds`,
+      `durationSeconds must be a multiple of ${DURATION_STEP_SECONDS} from ${MIN_DURATION_SECONDS} to ${config.maxDurationSeconds} (CREDENTIALS_MAX_DURATION_SECONDS).`,
+    );
   }
   return seconds;
 }

@@ -1,36 +1,50 @@
 import DataLoader from "dataloader";
 import { createLocalSingleFlight } from "../coordination/local-single-flight.js";
 import { singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
+import { createStoreFailureLog } from "../coordination/store-failure-log.js";
 import { createSingleFlight, type SingleFlight } from "../coordination/single-flight.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import { GatewayError, isGatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { createKeyspace } from "../store/keyspace.js";
-import { describeError } from "../store/store-options.js";
 import type { Store } from "../store/store.types.js";
 import type { StsUpstream } from "../upstream/index.js";
 import { createCredentialsCache } from "./credentials-cache.js";
 import { credentialsCodec, fingerprintCredentialsRequest } from "./credentials-codec.js";
 import { CREDENTIALS_OFF, validateCredentialsRequest, type ValidCredentialsRequest } from "./credentials-request.js";
-import type { IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
+import type { IdentityContextVerifier, IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
+
+/** The RoleSessionName when an application ARN has no recognisable id (never the case for a valid ARN). */
+export const FALLBACK_ROLE_SESSION_NAME = "idc-token-gateway";
 
 /**
- * The RoleSessionName of every session: CloudTrail shows it next to the Identity Center user the
- * context carries. Derived from the gateway, never from user data (a user name in it would be a
- * second, unverified identity).
+ * The RoleSessionName of a session: CloudTrail shows it next to the Identity Center user the context
+ * carries, so it names the application the tokens were issued for (`idcgw-apl-…`), never user data (a
+ * user name in it would be a second, unverified identity).
  */
-export const ROLE_SESSION_NAME = "idc-token-gateway";
+export function roleSessionNameFor(clientId: string): string {
+  const applicationId = /\/(apl-[A-Za-z0-9]+)$/.exec(clientId)?.[1];
+  return applicationId === undefined ? FALLBACK_ROLE_SESSION_NAME : `idcgw-${applicationId}`.slice(0, 64);
+}
 /** Distinct credential requests one operation may start, when the configuration states no MAX_EXCHANGES_PER_OPERATION. */
 const DEFAULT_MAX_PER_OPERATION = 3;
+/** A validated request with the application its identity context was issued for, and its keyed fingerprint. */
+interface Keyed {
+  request: ValidCredentialsRequest & { clientId: string };
+  fingerprint: string;
+}
+
 /** A flight's result is handed only to the callers that joined it; later ones read the cache. */
 const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
 
-export type CredentialsMetrics = Pick<GatewayMetrics, "stsCalls" | "credentialsLookups">;
+export type CredentialsMetrics = Pick<GatewayMetrics, "stsCalls" | "credentialsLookups"> & Partial<Pick<GatewayMetrics, "storeFailures">>;
 
 export interface CredentialsServiceDeps {
   config: Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "credentials" | "operationLimits" | "coordination">;
   sts: StsUpstream;
+  /** The identity contexts the gateway issued (the token service's `identityContexts`): the mutation accepts only those. */
+  identityContexts: IdentityContextVerifier;
   store: Store;
   logger: Logger;
   metrics?: CredentialsMetrics | undefined;
@@ -51,7 +65,7 @@ export interface CredentialsService {
  * caller even when a store step after the call fails.
  */
 export function createCredentialsService(deps: CredentialsServiceDeps): CredentialsService {
-  const { config, sts, store, logger, metrics, callerUpstreamRateLimit } = getValidDeps(deps);
+  const { config, sts, identityContexts, store, logger, metrics, callerUpstreamRateLimit } = getValidDeps(deps);
   const settings = config.credentials ?? CREDENTIALS_OFF;
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
   const cache = createCredentialsCache({ store, keyspace, logger });
@@ -60,11 +74,13 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
     ? createLocalSingleFlight()
     : createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: config.coordination?.singleFlightWaitMs ?? 2 * lockTtlMs, logger, ...FLIGHT_HAND_OFF });
   const maxPerOperation = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_PER_OPERATION;
+  const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
 
-  async function callSts(request: ValidCredentialsRequest, caller: { address: string } | undefined): Promise<IssuedCredentials> {
+  async function callSts(request: Keyed["request"], caller: { address: string } | undefined): Promise<IssuedCredentials> {
     if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
     try {
-      const answer = await sts.assumeRoleWithIdentityContext({ ...request, roleSessionName: ROLE_SESSION_NAME });
+      const { identityContext, roleArn, durationSeconds } = request;
+      const answer = await sts.assumeRoleWithIdentityContext({ identityContext, roleArn, durationSeconds, roleSessionName: roleSessionNameFor(request.clientId) });
       metrics?.stsCalls.inc({ outcome: "ok" });
       return { accessKeyId: answer.accessKeyId, secretAccessKey: answer.secretAccessKey, sessionToken: answer.sessionToken, expiration: answer.expiration, roleArn: request.roleArn, assumedRoleArn: answer.assumedRoleArn };
     } catch (error) {
@@ -73,7 +89,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
     }
   }
 
-  async function assume(request: ValidCredentialsRequest, fingerprint: string, caller: { address: string } | undefined): Promise<IssuedCredentials> {
+  async function assume({ request, fingerprint }: Keyed, caller: { address: string } | undefined): Promise<IssuedCredentials> {
     const cached = await cache.lookup(fingerprint, request.durationSeconds);
     if (cached !== undefined) {
       metrics?.credentialsLookups.inc({ result: "hit" });
@@ -97,9 +113,12 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
     } catch (error) {
       if (isGatewayError(error)) throw error;
       // The store failed: after STS answered, the answer still reaches its caller; before the call, it runs uncoordinated.
-      logger.error({ reason: describeError(error) }, started ? "credentials: store failed after STS answered; answer returned" : "credentials: coordination failed before the STS call; calling without it");
-      if (answer !== undefined) return answer;
+      if (answer !== undefined) {
+        storeFailures.report("credentials: after STS answered", error);
+        return answer;
+      }
       if (started) throw error;
+      storeFailures.report("credentials: before the STS call", error);
       return call();
     }
   }
@@ -107,29 +126,38 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
   return {
     forRequest(caller) {
       const started = new Set<string>();
-      let loader: DataLoader<{ request: ValidCredentialsRequest; fingerprint: string }, IssuedCredentials, string> | undefined;
+      let loader: DataLoader<Keyed, IssuedCredentials, string> | undefined;
       const createLoader = () =>
-        new DataLoader<{ request: ValidCredentialsRequest; fingerprint: string }, IssuedCredentials, string>(
+        new DataLoader<Keyed, IssuedCredentials, string>(
           // dataloader's contract: one result per key, in order; a failure is an Error value.
-          (batch) => Promise.all(batch.map(({ request, fingerprint }) => assume(request, fingerprint, caller).catch((error: unknown) => asError(error)))),
+          (batch) => Promise.all(batch.map((keyed) => assume(keyed, caller).catch((error: unknown) => asError(error)))),
           { cacheKeyFn: (key) => key.fingerprint },
         );
+      const load = (valid: ValidCredentialsRequest, clientId: string): Promise<IssuedCredentials> => {
+        const request = { ...valid, clientId };
+        const fingerprint = fingerprintCredentialsRequest(request, config.gatewaySecret);
+        if (!started.has(fingerprint)) {
+          if (started.size >= maxPerOperation) {
+            return Promise.reject(new GatewayError("BAD_USER_INPUT", `This operation asks for more than ${maxPerOperation} distinct sets of AWS credentials (MAX_EXCHANGES_PER_OPERATION=${maxPerOperation}); send the others in another request.`));
+          }
+          started.add(fingerprint);
+        }
+        const local = cache.peek(fingerprint);
+        if (local !== undefined) {
+          metrics?.credentialsLookups.inc({ result: "hit" });
+          return Promise.resolve(local);
+        }
+        return (loader ??= createLoader()).load({ request, fingerprint });
+      };
       return {
-        async assumeRole(input, prefix) {
-          const request = validateCredentialsRequest(input, settings, prefix);
-          const fingerprint = fingerprintCredentialsRequest(request, config.gatewaySecret);
-          if (!started.has(fingerprint)) {
-            if (started.size >= maxPerOperation) {
-              throw new GatewayError("BAD_USER_INPUT", `This operation asks for more than ${maxPerOperation} distinct sets of AWS credentials (MAX_EXCHANGES_PER_OPERATION=${maxPerOperation}); send the others in another request.`);
-            }
-            started.add(fingerprint);
-          }
-          const local = cache.peek(fingerprint);
-          if (local !== undefined) {
-            metrics?.credentialsLookups.inc({ result: "hit" });
-            return local;
-          }
-          return (loader ??= createLoader()).load({ request, fingerprint });
+        async forIssuedTokens(issue, options) {
+          return load(validateCredentialsRequest({ identityContext: issue.identityContext, ...options }, settings, ""), issue.clientId);
+        },
+        async forIdentityContext(input) {
+          const valid = validateCredentialsRequest(input, settings, "input.");
+          // Before the cache: credentials made earlier are handed out only while their identity context still holds.
+          const issue = await identityContexts.verify(valid.identityContext, "input.identityContext");
+          return load(valid, issue.clientId);
         },
       };
     },
@@ -145,6 +173,7 @@ function getValidDeps(deps: CredentialsServiceDeps): CredentialsServiceDeps {
     throw new TypeError("createCredentialsService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)");
   }
   if (typeof deps.sts?.assumeRoleWithIdentityContext !== "function") throw new TypeError("createCredentialsService: sts must come from createStsUpstream()");
+  if (typeof deps.identityContexts?.verify !== "function") throw new TypeError("createCredentialsService: identityContexts must be the token service's identityContexts");
   if (typeof deps.store?.setIfAbsent !== "function") throw new TypeError("createCredentialsService: store must be a Store (createGatewayStore)");
   if (typeof deps.logger?.error !== "function") throw new TypeError("createCredentialsService: logger must be a pino logger");
   return deps;

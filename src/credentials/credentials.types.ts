@@ -28,7 +28,32 @@ export interface IssuedCredentials {
   assumedRoleArn: string;
 }
 
+/** The role and session length a caller may choose (both default from the configuration). */
+export type CredentialsOptions = Pick<CredentialsRequest, "roleArn" | "durationSeconds">;
+
 /** The credentials service for one GraphQL operation: identical requests in it cost one STS call. */
 export interface RequestCredentialsService {
-  assumeRole(request: CredentialsRequest, prefix: FieldPrefix): Promise<IssuedCredentials>;
+  /**
+   * For tokens this operation just received from the gateway (`CreateTokenWithIAMResponse.awsCredentials`):
+   * their identity context and application are known. Argument errors name `roleArn` / `durationSeconds`.
+   */
+  forIssuedTokens(issue: IdentityContextIssue & { identityContext: string }, options: CredentialsOptions): Promise<IssuedCredentials>;
+  /**
+   * For an identity context a caller presents (`assumeRoleWithIdentityContext`): only one this gateway issued,
+   * with unexpired tokens of an unrevoked family. Errors name `input.<field>`.
+   */
+  forIdentityContext(request: CredentialsRequest): Promise<IssuedCredentials>;
+}
+
+/** Where an identity context came from: the application its tokens were issued for. */
+export interface IdentityContextIssue {
+  clientId: string;
+}
+
+/**
+ * The identity contexts the gateway issued (implemented by the token service, which sees every
+ * answer): `verify` resolves with the issue or rejects with a GatewayError naming `field`.
+ */
+export interface IdentityContextVerifier {
+  verify(identityContext: string, field: string): Promise<IdentityContextIssue>;
 }

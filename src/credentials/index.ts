@@ -1,3 +1,3 @@
-export { createCredentialsService, ROLE_SESSION_NAME, type CredentialsService, type CredentialsServiceDeps, type CredentialsMetrics } from "./credentials-service.js";
+export { createCredentialsService, roleSessionNameFor, type CredentialsService, type CredentialsServiceDeps, type CredentialsMetrics } from "./credentials-service.js";
 export { validateCredentialsRequest, CREDENTIALS_OFF, IDENTITY_CONTEXT_LENGTH, MIN_DURATION_SECONDS } from "./credentials-request.js";
-export type { CredentialsRequest, FieldPrefix, IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
+export type { CredentialsOptions, CredentialsRequest, FieldPrefix, IdentityContextIssue, IdentityContextVerifier, IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";

@@ -30,7 +30,7 @@ export class TokenCredentialsResolver {
         { field: "awsCredentials" },
       ));
     }
-    return context.credentials.assumeRole({ identityContext, roleArn, durationSeconds }, "");
+    return context.credentials.forIssuedTokens({ identityContext, clientId: token.clientId }, { roleArn, durationSeconds });
   }
 }
 
@@ -45,7 +45,7 @@ export class CredentialsResolver {
     @Arg("input", () => AssumeRoleWithIdentityContextInput, { description: "The identity context and, optionally, the role and session length." }) input: AssumeRoleWithIdentityContextInput,
     @Ctx() context: GatewayContext,
   ): Promise<IssuedCredentials> {
-    return context.credentials.assumeRole({ identityContext: input.identityContext, roleArn: input.roleArn, durationSeconds: input.durationSeconds }, "input.");
+    return context.credentials.forIdentityContext({ identityContext: input.identityContext, roleArn: input.roleArn, durationSeconds: input.durationSeconds });
   }
 
   @FieldResolver(() => GraphQLDateTimeISO, { description: "When the credentials expire (STS's Expiration). Renew before it: the AWS SDK renews five minutes ahead." })

@@ -8,9 +8,11 @@ import type { RequestCredentialsService } from "../credentials/index.js";
 import type { CredentialsService, TokenService } from "./server.types.js";
 
 /** A server built without a credentials service: both credentials entry points refuse, naming the field. */
+const notConfigured = (field: string): Promise<never> =>
+  Promise.reject(new GatewayError("BAD_USER_INPUT", "Identity-enhanced credentials are not configured on this gateway.", { field }));
 const CREDENTIALS_NOT_CONFIGURED: RequestCredentialsService = {
-  assumeRole: (_request, prefix) =>
-    Promise.reject(new GatewayError("BAD_USER_INPUT", "Identity-enhanced credentials are not configured on this gateway.", { field: `${prefix}roleArn` })),
+  forIssuedTokens: () => notConfigured("roleArn"),
+  forIdentityContext: () => notConfigured("input.roleArn"),
 };
 
 /**

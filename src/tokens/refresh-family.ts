@@ -44,6 +44,10 @@ export interface RefreshFamilies {
   /** Records the rotation of the presented token into `successor.refreshToken`, in `family` (undefined: the presented token is the root). */
   recordRotation(request: ValidTokenRequest, successor: IssuedToken, family: string | undefined): Promise<void>;
   revoke(family: string): Promise<void>;
+  /** Whether `family` was revoked (false when detection is off). A store failure rejects. */
+  isRevoked(family: string): Promise<boolean>;
+  /** The family a refresh token starts when it is first rotated (its own node's digest); with `verdict`, the family it is in. */
+  familyOf(clientId: string, refreshToken: string, verdict?: FamilyVerdict): string;
 }
 
 interface FamilyNode {
@@ -68,6 +72,9 @@ export const MEMORY_FAMILY_LIMITS = { maxEntries: 150_000, maxBytes: 48 * 1024 *
 export function familyStore(store: Store): Store {
   return store.kind === "memory" ? createMemoryStore(MEMORY_FAMILY_LIMITS) : store;
 }
+
+/** A family id: the root node key's digest (an HMAC: safe to log). */
+const digestOf = (key: string): string => key.slice(key.lastIndexOf(":") + 1);
 
 export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {
   const { store, keyspace, enabled, ttlMs, logger } = options;
@@ -108,7 +115,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       if (!enabled || request.refreshToken === undefined || successor.refreshToken === undefined) return;
       const presented = nodeKey(request.clientId, request.refreshToken);
       const next = nodeKey(successor.clientId, successor.refreshToken);
-      const id = family ?? presented.slice(presented.lastIndexOf(":") + 1);
+      const id = family ?? digestOf(presented);
       try {
         const parent = (await readNode(presented))?.p;
         await Promise.all([writeNode(presented, { f: id, s: next, ...(parent ? { p: parent } : {}) }), writeNode(next, { f: id, p: presented })]);
@@ -119,6 +126,14 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       } catch (error) {
         logger.warn({ reason: describe(error) }, "refresh families: could not record a rotation");
       }
+    },
+
+    async isRevoked(family) {
+      return enabled && (await store.get(revokedKey(family))) !== null;
+    },
+
+    familyOf(clientId, refreshToken, verdict) {
+      return verdict !== undefined && verdict.kind !== "unknown" ? verdict.family : digestOf(nodeKey(clientId, refreshToken));
     },
 
     async revoke(family) {

@@ -3,7 +3,7 @@ import { GatewayError } from "../errors/error-codes.js";
 import type { StoreLogger } from "../store/store.types.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import type { FamilyVerdict, RefreshFamilies } from "./refresh-family.js";
-import type { StoreFailureLog } from "./store-failure-log.js";
+import type { StoreFailureLog } from "../coordination/store-failure-log.js";
 
 /**
  * The gateway's answer to refresh-token reuse: a token of a revoked family, or a rotated token

@@ -12,12 +12,13 @@ import { createSingleFlight } from "../coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
+import { createIdentityContextRegistry, type IdentityContextRegistry } from "./identity-context-registry.js";
 import { createRefreshFamilies, familyStore } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
 import { createLateCodeAnswers, createSingleUseDeadline } from "./single-use-deadline.js";
-import { createStoreFailureLog } from "./store-failure-log.js";
+import { createStoreFailureLog } from "../coordination/store-failure-log.js";
 import { GRANT_TYPE_URIS, type IssuedToken, type RequestCaller } from "./token.types.js";
 
 /** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
@@ -70,6 +71,8 @@ export interface TokenExchanger {
    * (single-use) can never find one.
    */
   cachedAnswer(request: ValidTokenRequest, fingerprint: string): IssuedToken | undefined;
+  /** The identity contexts this gateway issued, for identity-enhanced credentials (identity-context-registry.ts). */
+  readonly identityContexts: Pick<IdentityContextRegistry, "verify">;
 }
 
 /**
@@ -131,6 +134,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     ttlMs: (settings.refreshFamilyTtlSeconds ?? 2_592_000) * 1000,
   });
   const lateCodes = createLateCodeAnswers({ store, keyspace, logger });
+  const identityContexts = createIdentityContextRegistry({ store, keyspace, families, logger });
+  /** The family a fresh answer's refresh token starts (undefined without one). */
+  const familyOfAnswer = (token: IssuedToken): string | undefined => (token.refreshToken === undefined ? undefined : families.familyOf(token.clientId, token.refreshToken));
   const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
   const reuse = createReuseGuard({ families, logger, storeFailures, counter: metrics?.refreshReuse });
   const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
@@ -206,7 +212,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       const recheck = cacheable ? await cache.lookup(fingerprint, notAfter) : undefined;
       if (recheck?.result === "hit") return recheck.token;
       const token = await callUpstream(request, caller);
-      if (cacheable) await cache.save(fingerprint, token, notAfter);
+      // Together: one round trip on a pipelined connection.
+      await Promise.all([cacheable ? cache.save(fingerprint, token, notAfter) : undefined, identityContexts.remember(token, familyOfAnswer(token))]);
       return token;
     });
   }
@@ -228,7 +235,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         const token = await callUpstream(request, caller);
         // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
-        await families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family);
+        await Promise.all([
+          families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family),
+          identityContexts.remember(token, families.familyOf(request.clientId, request.refreshToken!, current)),
+        ]);
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
         if (call.late) singleUse.kept(request.grantType);
         return token;
@@ -252,6 +262,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       const late = await lateCodes.find(fingerprint);
       if (late) return late;
       const token = await callUpstream(request, caller);
+      await identityContexts.remember(token, familyOfAnswer(token));
       if (call.late) {
         await lateCodes.keep(fingerprint, token);
         singleUse.kept(request.grantType);
@@ -278,6 +289,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
           return authorizationCode(request, fingerprint, caller);
       }
     },
+
+    identityContexts,
 
     cachedAnswer(request, fingerprint) {
       const token = cache.peek(fingerprint);

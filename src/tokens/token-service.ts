@@ -5,7 +5,7 @@ import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
 import { createGrantPrecheck } from "./grant-precheck.js";
 import { createRequestTokenService } from "./request-token-service.js";
-import { createTokenExchanger, type ApplicationRateLimit, type TokenMetrics } from "./token-exchanger.js";
+import { createTokenExchanger, type ApplicationRateLimit, type TokenExchanger, type TokenMetrics } from "./token-exchanger.js";
 import type { RequestCaller, RequestTokenService } from "./token.types.js";
 
 export interface TokenServiceDeps {
@@ -36,6 +36,8 @@ export interface TokenService {
   forRequest(caller?: RequestCaller): RequestTokenService;
   /** Never rejects: for the readiness endpoint. */
   health(): Promise<TokenServiceHealth>;
+  /** The identity contexts this gateway issued: what identity-enhanced credentials may be made from (the credentials service's `identityContexts`). */
+  readonly identityContexts: TokenExchanger["identityContexts"];
 }
 
 export function createTokenService(deps: TokenServiceDeps): TokenService {
@@ -46,6 +48,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
   return {
     forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller, precheck }),
     health: async () => ({ store: await store.health() }),
+    identityContexts: exchanger.identityContexts,
   };
 }
 

@@ -1,5 +1,5 @@
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandOutput } from "@aws-sdk/client-sts";
-import { GatewayError } from "../errors/error-codes.js";
+import { GatewayError, type ErrorCode } from "../errors/error-codes.js";
 import { callWithin, type CallBounds } from "./bounded-call.js";
 import { createUpstreamCircuit } from "./circuit-breaker.js";
 import { getValidUpstreamOptions } from "./create-upstream.js";
@@ -12,6 +12,10 @@ import {
 
 /** STS's SigV4 signing name. */
 const SIGV4_SERVICE_NAME = "sts";
+
+/** STS refusals an operator must fix, whoever the caller: logged at warn once per role and cause. */
+const OPERATOR_PROBLEMS: ReadonlySet<ErrorCode> = new Set(["ACCESS_DENIED", "GATEWAY_CREDENTIALS_INVALID", "INVALID_REQUEST_REGION"]);
+const MAX_PROBLEMS_REMEMBERED = 256;
 
 /** The context provider of an Identity Center identity context (AWS's trusted identity propagation docs). */
 export const IDENTITY_CENTER_CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter";
@@ -29,6 +33,7 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
   const client: STSClient = new STSClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials));
   const logger = valid.logger;
+  const operatorProblemsSeen = new Set<string>();
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger, service: "STS" });
   const bounds = (totalMs: number): CallBounds => ({
     replayable: true, attemptTimeoutMs: valid.timeoutMs, totalMs,
@@ -49,7 +54,16 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
       const error = mapUpstreamError(err, "sts");
       const awsException = error.details.awsException ?? (err instanceof Error ? err.name : typeof err);
       const fields = { code: error.code, roleArn: request.roleArn, awsException, awsRequestId: error.details.awsRequestId };
-      if (error.code === "GATEWAY_CREDENTIALS_INVALID" || error.code === "INTERNAL_SERVER_ERROR" || error.code === "UPSTREAM_UNAVAILABLE" || error.code === "UPSTREAM_SERVER_ERROR") {
+      if (OPERATOR_PROBLEMS.has(error.code)) {
+        // No caller can fix these (a trust policy, the gateway's IAM policy or credentials, STS's region): once per role and cause.
+        const cause = `${request.roleArn} ${error.code}`;
+        if (!operatorProblemsSeen.has(cause) && operatorProblemsSeen.size < MAX_PROBLEMS_REMEMBERED) {
+          operatorProblemsSeen.add(cause);
+          logger.warn(fields, "AssumeRole refused for a configured role: its trust policy must allow the gateway sts:AssumeRole and sts:SetContext, and the gateway's IAM policy sts:AssumeRole on it (logged once per role and cause)");
+        } else {
+          logger.debug(fields, "AssumeRole refused for a configured role");
+        }
+      } else if (error.code === "INTERNAL_SERVER_ERROR" || error.code === "UPSTREAM_UNAVAILABLE" || error.code === "UPSTREAM_SERVER_ERROR") {
         logger.warn(fields, "AssumeRole failed: STS did not process it");
       } else {
         logger.debug(fields, "AssumeRole refused");

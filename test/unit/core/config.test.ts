@@ -26,13 +26,17 @@ describe("identity-enhanced credentials settings", () => {
   it("sends STS to SSO_OIDC_ENDPOINT unless STS_ENDPOINT says otherwise", () => {
     expect(loadConfig({ SSO_OIDC_ENDPOINT: "http://127.0.0.1:9999" }).credentials?.stsEndpoint).toBe("http://127.0.0.1:9999");
     expect(loadConfig({ SSO_OIDC_ENDPOINT: "http://127.0.0.1:9999", STS_ENDPOINT: "https://sts.eu-west-1.amazonaws.com" }).credentials?.stsEndpoint).toBe("https://sts.eu-west-1.amazonaws.com");
+    // An AWS host of SSO OIDC (a VPC endpoint): STS is elsewhere, AWS's regional endpoint.
+    expect(loadConfig({ SSO_OIDC_ENDPOINT: "https://vpce-0a1b2c3d.oidc.eu-west-1.vpce.amazonaws.com" }).credentials?.stsEndpoint).toBeUndefined();
+    expect(loadConfig({ SSO_OIDC_ENDPOINT: "https://oidc.eu-west-1.amazonaws.com" }).credentials?.stsEndpoint).toBeUndefined();
   });
 
   it.each([
     ["DEFAULT_ROLE_ARN", "arn:aws:sso::123456789012:application/ssoins-1/apl-2", "DEFAULT_ROLE_ARN must be an IAM role ARN"],
     ["ALLOWED_ROLE_ARNS", `${ROLE},role/x`, "ALLOWED_ROLE_ARNS must be a comma-separated list of IAM role ARNs"],
-    ["CREDENTIALS_MAX_DURATION_SECONDS", "899", "CREDENTIALS_MAX_DURATION_SECONDS must be an integer from 900 to 43200"],
-    ["CREDENTIALS_MAX_DURATION_SECONDS", "43201", "CREDENTIALS_MAX_DURATION_SECONDS must be an integer from 900 to 43200"],
+    ["CREDENTIALS_MAX_DURATION_SECONDS", "899", "CREDENTIALS_MAX_DURATION_SECONDS must be a multiple of 300 from 900 to 43200"],
+    ["CREDENTIALS_MAX_DURATION_SECONDS", "43201", "CREDENTIALS_MAX_DURATION_SECONDS must be a multiple of 300 from 900 to 43200"],
+    ["CREDENTIALS_MAX_DURATION_SECONDS", "1000", "CREDENTIALS_MAX_DURATION_SECONDS must be a multiple of 300 from 900 to 43200"],
     ["STS_ENDPOINT", "sts.amazonaws.com", "STS_ENDPOINT must be an http:// or https:// URL"],
   ])("refuses %s=%s, naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -26,6 +26,7 @@ describe("validateCredentialsRequest", () => {
 
   it("defaults to one hour, or to the configured maximum when that is lower", () => {
     expect(validateCredentialsRequest({ identityContext: CONTEXT }, { ...config, maxDurationSeconds: 1200 }, "").durationSeconds).toBe(1200);
+    expect(validateCredentialsRequest({ identityContext: CONTEXT }, { ...config, maxDurationSeconds: 1000 }, "").durationSeconds).toBe(900);
     expect(validateCredentialsRequest({ identityContext: CONTEXT }, { ...config, maxDurationSeconds: 43_200 }, "").durationSeconds).toBe(3600);
   });
 
@@ -43,6 +44,7 @@ describe("validateCredentialsRequest", () => {
     ["899 seconds", { identityContext: CONTEXT, durationSeconds: 899 }, "input.durationSeconds"],
     ["3601 seconds", { identityContext: CONTEXT, durationSeconds: 3601 }, "input.durationSeconds"],
     ["a fractional duration", { identityContext: CONTEXT, durationSeconds: 1000.5 }, "input.durationSeconds"],
+    ["a duration off the five-minute grid", { identityContext: CONTEXT, durationSeconds: 901 }, "input.durationSeconds"],
   ])("refuses %s with BAD_USER_INPUT naming the field", (_name, request, field) => {
     expect(refusal(() => validateCredentialsRequest(request, config, "input."))).toMatchObject({ code: "BAD_USER_INPUT", field });
   });

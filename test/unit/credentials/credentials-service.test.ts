@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { SHARED_REDIS_URL, uniqueKeyPrefix } from "../../integration/store/redis-test-support.js";
 import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
-import { createCredentialsService, type CredentialsService } from "../../../src/credentials/index.js";
+import { createCredentialsService, roleSessionNameFor, type CredentialsService, type IdentityContextVerifier } from "../../../src/credentials/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { createGatewayStore, createMemoryStore, type Store } from "../../../src/store/index.js";
 import { silentStoreLogger } from "../../../src/store/store.types.js";
 import type { StsUpstream, UpstreamAssumeRoleRequest, UpstreamRoleCredentials } from "../../../src/upstream/index.js";
-import { closeAndForget, createGatedStore, deferred, raceConfig } from "../tokens/races/race-support.js";
+import { APP, closeAndForget, createGatedStore, deferred, raceConfig } from "../tokens/races/race-support.js";
 
 /**
  * The credentials service over real stores (memory, and Redis shared by two "replicas") with a
@@ -50,33 +50,40 @@ function controllableSts(): ControllableSts {
   };
 }
 
-const service = (sts: StsUpstream, store: Store): CredentialsService => createCredentialsService({ config, sts, store, logger });
+/** The token service's registry as far as these tests need it: contexts named "issued-…" were issued to APP. */
+const identityContexts: IdentityContextVerifier = {
+  verify: async (identityContext, field) => {
+    if (identityContext.startsWith("issued-")) return { clientId: APP };
+    throw new GatewayError("BAD_USER_INPUT", "not issued", { field });
+  },
+};
+const service = (sts: StsUpstream, store: Store): CredentialsService => createCredentialsService({ config, sts, identityContexts, store, logger });
 
 describe("credentials service, one process", () => {
   it("makes one STS call for identical requests of one operation, one per distinct request, with the gateway's session name", async () => {
     const sts = controllableSts();
     const request = service(sts, createMemoryStore()).forRequest();
     const [a, b, c] = await Promise.all([
-      request.assumeRole({ identityContext: "context-1" }, ""),
-      request.assumeRole({ identityContext: "context-1", roleArn: ROLE }, ""),
-      request.assumeRole({ identityContext: "context-1", durationSeconds: 900 }, ""),
+      request.forIssuedTokens({ identityContext: "context-1", clientId: APP }, {}),
+      request.forIssuedTokens({ identityContext: "context-1", clientId: APP }, { roleArn: ROLE }),
+      request.forIssuedTokens({ identityContext: "context-1", clientId: APP }, { durationSeconds: 900 }),
     ]);
     expect(b).toBe(a);
     expect(c.accessKeyId).not.toBe(a.accessKeyId);
     expect(sts.calls).toEqual([
-      { identityContext: "context-1", roleArn: ROLE, durationSeconds: 3600, roleSessionName: "idc-token-gateway" },
-      { identityContext: "context-1", roleArn: ROLE, durationSeconds: 900, roleSessionName: "idc-token-gateway" },
+      { identityContext: "context-1", roleArn: ROLE, durationSeconds: 3600, roleSessionName: "idcgw-apl-222222222222" },
+      { identityContext: "context-1", roleArn: ROLE, durationSeconds: 900, roleSessionName: "idcgw-apl-222222222222" },
     ]);
-    expect(a).toMatchObject({ roleArn: ROLE, assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idc-token-gateway" });
+    expect(a).toMatchObject({ roleArn: ROLE, assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idcgw-apl-222222222222" });
   });
 
   it("refuses the distinct request over MAX_EXCHANGES_PER_OPERATION before STS, while repeats of started ones still pass", async () => {
     const sts = controllableSts();
     const request = service(sts, createMemoryStore()).forRequest();
-    await request.assumeRole({ identityContext: "context-a" }, "");
-    await request.assumeRole({ identityContext: "context-b" }, "");
-    await expect(request.assumeRole({ identityContext: "context-c" }, "")).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringContaining("MAX_EXCHANGES_PER_OPERATION=2") });
-    await expect(request.assumeRole({ identityContext: "context-a" }, "")).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    await request.forIssuedTokens({ identityContext: "context-a", clientId: APP }, {});
+    await request.forIssuedTokens({ identityContext: "context-b", clientId: APP }, {});
+    await expect(request.forIssuedTokens({ identityContext: "context-c", clientId: APP }, {})).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringContaining("MAX_EXCHANGES_PER_OPERATION=2") });
+    await expect(request.forIssuedTokens({ identityContext: "context-a", clientId: APP }, {})).resolves.toMatchObject({ accessKeyId: expect.any(String) });
     expect(sts.calls).toHaveLength(2);
   });
 
@@ -84,20 +91,37 @@ describe("credentials service, one process", () => {
     const sts = controllableSts();
     const credentials = service(sts, createMemoryStore());
     const held = sts.holdNext();
-    const first = credentials.forRequest().assumeRole({ identityContext: "context-x" }, "");
+    const first = credentials.forRequest().forIssuedTokens({ identityContext: "context-x", clientId: APP }, {});
     await held.arrived;
-    const joined = credentials.forRequest().assumeRole({ identityContext: "context-x" }, "");
+    const joined = credentials.forRequest().forIssuedTokens({ identityContext: "context-x", clientId: APP }, {});
     held.release();
     expect(await joined).toBe(await first);
-    expect(await credentials.forRequest().assumeRole({ identityContext: "context-x" }, "")).toBe(await first);
+    expect(await credentials.forRequest().forIssuedTokens({ identityContext: "context-x", clientId: APP }, {})).toBe(await first);
     expect(sts.calls).toHaveLength(1);
+  });
+
+  it("turns into credentials only identity contexts the gateway issued, before the cache and before STS, naming the input field", async () => {
+    const sts = controllableSts();
+    const credentials = service(sts, createMemoryStore());
+    await expect(credentials.forRequest().forIdentityContext({ identityContext: "made-up-context" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "input.identityContext" } });
+    // Even one whose credentials are cached from the field path: the cache never answers for an identity context that no longer holds.
+    await credentials.forRequest().forIssuedTokens({ identityContext: "withdrawn-context", clientId: APP }, {});
+    await expect(credentials.forRequest().forIdentityContext({ identityContext: "withdrawn-context" })).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+    const issued = await credentials.forRequest().forIdentityContext({ identityContext: "issued-context", durationSeconds: 1800 });
+    expect(issued.accessKeyId).toMatch(/^ASIA/);
+    expect(sts.calls.map((call) => call.identityContext)).toEqual(["withdrawn-context", "issued-context"]);
+  });
+
+  it("names the application of the identity context in the RoleSessionName, never a user", () => {
+    expect(roleSessionNameFor(APP)).toBe("idcgw-apl-222222222222");
+    expect(roleSessionNameFor("not-an-arn")).toBe("idc-token-gateway");
   });
 
   it("passes STS's refusal to every caller of the flight and caches nothing", async () => {
     const sts = controllableSts();
     const credentials = service(sts, createMemoryStore());
-    await expect(credentials.forRequest().assumeRole({ identityContext: "refused" }, "")).rejects.toMatchObject({ code: "ACCESS_DENIED" });
-    await expect(credentials.forRequest().assumeRole({ identityContext: "refused" }, "")).rejects.toMatchObject({ code: "ACCESS_DENIED" });
+    await expect(credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {})).rejects.toMatchObject({ code: "ACCESS_DENIED" });
+    await expect(credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {})).rejects.toMatchObject({ code: "ACCESS_DENIED" });
     expect(sts.calls).toHaveLength(2);
   });
 });
@@ -116,9 +140,9 @@ describeNeeding(sharedRedis, "credentials service, two replicas on Redis", () =>
   it("makes one STS call when both replicas ask at once: the second joins the first's flight", async () => {
     const sts = controllableSts();
     const held = sts.holdNext();
-    const fromA = service(sts, redisStore()).forRequest().assumeRole({ identityContext: "shared-context" }, "");
+    const fromA = service(sts, redisStore()).forRequest().forIssuedTokens({ identityContext: "shared-context", clientId: APP }, {});
     await held.arrived;
-    const fromB = service(sts, redisStore()).forRequest().assumeRole({ identityContext: "shared-context" }, "");
+    const fromB = service(sts, redisStore()).forRequest().forIssuedTokens({ identityContext: "shared-context", clientId: APP }, {});
     held.release();
     const [a, b] = await Promise.all([fromA, fromB]);
     expect(b).toEqual(a);
@@ -129,7 +153,7 @@ describeNeeding(sharedRedis, "credentials service, two replicas on Redis", () =>
     const sts = controllableSts();
     const gated = createGatedStore(redisStore());
     const held = sts.holdNext();
-    const answer = service(sts, gated).forRequest().assumeRole({ identityContext: "lost-store-context" }, "");
+    const answer = service(sts, gated).forRequest().forIssuedTokens({ identityContext: "lost-store-context", clientId: APP }, {});
     await held.arrived;
     gated.kill();
     held.release();

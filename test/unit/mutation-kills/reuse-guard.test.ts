@@ -4,7 +4,7 @@ import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 import { createRefreshFamilies } from "../../../src/tokens/refresh-family.js";
 import { createReuseGuard } from "../../../src/tokens/reuse-guard.js";
-import { createStoreFailureLog } from "../../../src/tokens/store-failure-log.js";
+import { createStoreFailureLog } from "../../../src/coordination/store-failure-log.js";
 import { recordingStoreLogger, storeFailing } from "./store-doubles.js";
 
 /** The gateway's answer to refresh-token reuse, on the real family bookkeeping over a memory store. */
