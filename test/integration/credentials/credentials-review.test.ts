@@ -100,6 +100,25 @@ describe("identity contexts the gateway must not turn into credentials", () => {
     expect(onlyError(result).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.identityContext" });
     expect(await assumeRoleCalls()).toBe(before);
   });
+
+  it("refuses an identity context this gateway never issued (any 4-character string from an unauthenticated caller) without calling STS", async () => {
+    const before = await assumeRoleCalls();
+    const result = await graphql(gateway.url, RENEW, { input: { identityContext: "zzzz" } });
+    expect(result.body.data).toBeNull();
+    expect(onlyError(result).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.identityContext" });
+    expect(await assumeRoleCalls()).toBe(before);
+  });
+});
+
+describe("what CloudTrail shows of a session", () => {
+  it("names the application in the RoleSessionName (issue 14: derived from the application, no user data)", async () => {
+    const assertion = await api.mintAssertion({ sub: "audited" });
+    const result = await graphql(gateway.url, "mutation($assertion: String!) { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: $assertion }) { awsCredentials { accessKeyId } } }", { assertion });
+    const { accessKeyId } = (dataOf(result).createTokenWithIAM as { awsCredentials: { accessKeyId: string } }).awsCredentials;
+    const session = await dev.stsSession(accessKeyId);
+    expect(session.roleSessionName).toContain("apl-222222222222");
+    expect(session.roleSessionName).not.toContain("audited");
+  });
 });
 
 describe("what an operator sees at LOG_LEVEL=info", () => {
