@@ -23,7 +23,7 @@ import { countingFetch, startClientGateway, type CountingFetch } from "./client-
 
 const ROLE = "arn:aws:iam::123456789012:role/IdentityCenterUser";
 const UNLISTED_ROLE = "arn:aws:iam::123456789012:role/NotAllowed";
-const ASSUMED_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idc-token-gateway";
+const ASSUMED_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idcgw-apl-222222222222";
 const FIVE_MINUTES_MS = 300_000;
 
 let emulator: TestEmulator;

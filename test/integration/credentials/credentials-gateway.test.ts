@@ -124,7 +124,7 @@ describe("one mutation returns tokens and identity-enhanced credentials", () => 
     expect(credentials).toMatchObject({
       accessKeyId: expect.stringMatching(/^ASIA[A-Z0-9]{16}$/),
       roleArn: ROLE,
-      assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idc-token-gateway",
+      assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idcgw-apl-222222222222",
     });
     expect(credentials.secondsRemaining).toBeGreaterThan(3500);
     expect(credentials.secondsRemaining).toBeLessThanOrEqual(3600);
@@ -133,7 +133,7 @@ describe("one mutation returns tokens and identity-enhanced credentials", () => 
     expect(identity.Arn).toBe(credentials.assumedRoleArn);
     expect(identity.Account).toBe("123456789012");
     const session = await dev.stsSession(credentials.accessKeyId);
-    expect(session).toMatchObject({ roleArn: ROLE, roleSessionName: "idc-token-gateway", identityCenter: { sub: "alice", applicationArn: DEFAULT_APPLICATION_ARN } });
+    expect(session).toMatchObject({ roleArn: ROLE, roleSessionName: "idcgw-apl-222222222222", identityCenter: { sub: "alice", applicationArn: DEFAULT_APPLICATION_ARN } });
     expect(new Date(credentials.expiration).toISOString()).toBe(session.expiration);
   });
 
@@ -203,7 +203,8 @@ describe("renewal", () => {
 describe("refusals", () => {
   it.each([
     ["a role outside ALLOWED_ROLE_ARNS", { roleArn: UNLISTED_ROLE }, "input.roleArn", /not one of the roles this gateway may assume \(ALLOWED_ROLE_ARNS\)/],
-    ["a duration below 900 s", { durationSeconds: 899 }, "input.durationSeconds", /from 900 to 3600 \(CREDENTIALS_MAX_DURATION_SECONDS\)/],
+    ["a duration below 900 s", { durationSeconds: 899 }, "input.durationSeconds", /multiple of 300 from 900 to 3600 \(CREDENTIALS_MAX_DURATION_SECONDS\)/],
+    ["a duration off the five-minute grid", { durationSeconds: 1000 }, "input.durationSeconds", /multiple of 300/],
     ["a duration above the configured maximum", { durationSeconds: 3601 }, "input.durationSeconds", /from 900 to 3600/],
     ["an identity context shorter than STS accepts", { identityContext: "abc" }, "input.identityContext", /of 4 to 2048 characters/],
   ])("refuses %s with BAD_USER_INPUT naming the field, without calling STS", async (_name, override, field, message) => {
@@ -240,14 +241,10 @@ describe("refusals", () => {
     const token = await exchange("heidi", SHORT_APP);
     clockOffsetMs = 61_000;
     // A duration not asked for before: credentials already issued for this context would come from the cache (valid at AWS until they expire).
-    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 1000 } }));
+    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 1500 } }));
     expect(error.extensions).toMatchObject({ code: "EXPIRED_TOKEN", awsException: "ExpiredTokenException" });
   });
 
-  it("answers INVALID_REQUEST for an identity context the emulator never issued", async () => {
-    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: "not-an-identity-context-from-identity-center" } }));
-    expect(error.extensions).toMatchObject({ code: "INVALID_REQUEST", awsException: "InvalidParameterValue" });
-  });
 });
 
 describe("STS faults", () => {
@@ -264,7 +261,7 @@ describe("STS faults", () => {
     const token = await exchange("judy");
     await dev.addFault({ operation: "AssumeRole", exception: "InternalFailure", count: 10 });
     const before = await assumeRoleCalls();
-    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 901 } }));
+    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 2100 } }));
     expect(error.extensions).toMatchObject({ code: "UPSTREAM_SERVER_ERROR", awsException: "InternalFailure" });
     expect(await assumeRoleCalls()).toBe(before + 3);
   });
@@ -272,7 +269,7 @@ describe("STS faults", () => {
   it("answers UPSTREAM_UNAVAILABLE at UPSTREAM_DEADLINE_MS when STS is slow", async () => {
     const token = await exchange("ken");
     await dev.addFault({ operation: "AssumeRole", latencyMs: 5_000, count: 10 });
-    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 902 } }));
+    const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 2400 } }));
     expect(error.extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
     expect(error.message).toMatch(/^STS did not answer within the gateway's deadline \(2500 ms/);
   });

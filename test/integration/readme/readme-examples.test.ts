@@ -79,13 +79,13 @@ describe("README examples", () => {
     const result = runBash(script);
     expect(result.stderr).toBe("");
     expect(result.status, result.stdout).toBe(0);
-    const sessionArn = "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idc-token-gateway";
+    const sessionArn = "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idcgw-apl-222222222222";
     // The exchange's credentials (printed without their secrets), GetCallerIdentity signed with them, the user they carry, the renewal.
     expect(result.stdout).toContain(`"roleArn": "arn:aws:iam::123456789012:role/IdentityCenterUser"`);
     expect(result.stdout).not.toMatch(/secretAccessKey|sessionToken/);
     expect(result.stdout).toContain(`<Arn>${sessionArn}</Arn>`);
     expect(result.stdout).toContain('"sub": "carol"');
-    expect(result.stdout).toMatch(/"secondsRemaining": (899|900),\n\s*"assumedRoleArn": "arn:aws:sts::123456789012:assumed-role\/IdentityCenterUser\/idc-token-gateway"/);
+    expect(result.stdout).toMatch(/"secondsRemaining": (899|900),\n\s*"assumedRoleArn": "arn:aws:sts::123456789012:assumed-role\/IdentityCenterUser\/idcgw-apl-222222222222"/);
   });
 
   it("runs the standalone emulator example as written, on a free port", async () => {

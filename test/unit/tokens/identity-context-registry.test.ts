@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { createKeyspace } from "../../../src/store/keyspace.js";
+import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { silentStoreLogger } from "../../../src/store/store.types.js";
+import { createIdentityContextRegistry } from "../../../src/tokens/identity-context-registry.js";
+import { createRefreshFamilies, familyStore } from "../../../src/tokens/refresh-family.js";
+import type { IssuedToken } from "../../../src/tokens/token.types.js";
+
+const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+const keyspace = createKeyspace({ secret: Buffer.alloc(32, 3) });
+
+function setup(now = () => Date.now()) {
+  const shared = createMemoryStore({ maxEntries: 2, maxBytes: 1 << 20 });
+  const families = createRefreshFamilies({ store: familyStore(shared), keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+  const registry = createIdentityContextRegistry({ store: shared, keyspace, families, logger: silentStoreLogger, now });
+  return { shared, families, registry };
+}
+const token = (identityContext: string | undefined, fields: Partial<IssuedToken> = {}): IssuedToken => ({
+  clientId: APP, issuedAt: Date.now(), expiresIn: 3600, refreshToken: "refresh-1", ...(identityContext ? { awsAdditionalDetails: { identityContext } } : {}), ...fields,
+});
+const refusal = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: { code?: string; details?: { field?: string } }) => `${error.code} ${error.details?.field}`);
+
+describe("identity context registry", () => {
+  it("knows the contexts it recorded, with their application, and refuses others naming the field", async () => {
+    const { registry } = setup();
+    await registry.remember(token("context-1"), undefined);
+    await expect(registry.verify("context-1", "input.identityContext")).resolves.toEqual({ clientId: APP });
+    expect(await refusal(registry.verify("context-2", "input.identityContext"))).toBe("BAD_USER_INPUT input.identityContext");
+  });
+
+  it("records nothing for an answer without an identity context, without expiresIn, or already expired", async () => {
+    const { registry } = setup();
+    await registry.remember(token(undefined), undefined);
+    await registry.remember(token("no-expiry", { expiresIn: undefined }), undefined);
+    await registry.remember(token("expired", { issuedAt: Date.now() - 3_601_000 }), undefined);
+    for (const context of ["no-expiry", "expired"]) expect(await refusal(registry.verify(context, "f"))).toBe("BAD_USER_INPUT f");
+  });
+
+  it("refuses the context of a revoked refresh family with INVALID_GRANT", async () => {
+    const { registry, families } = setup();
+    const family = families.familyOf(APP, "refresh-1");
+    await registry.remember(token("family-context"), family);
+    await families.revoke(family);
+    expect(await refusal(registry.verify("family-context", "input.identityContext"))).toBe("INVALID_GRANT input.identityContext");
+  });
+
+  it("keeps its records out of the shared memory store, so the response cache's churn never evicts them", async () => {
+    const { registry, shared } = setup();
+    await registry.remember(token("kept-context"), undefined);
+    for (let i = 0; i < 10; i++) await shared.set(`churn-${i}`, Buffer.from("x"), 60_000);
+    await expect(registry.verify("kept-context", "f")).resolves.toEqual({ clientId: APP });
+  });
+});
