@@ -96,8 +96,10 @@ async function main(): Promise<void> {
   // REDIS_KEY_PREFIX covers the rate counters too: gateway groups sharing one Redis keep separate budgets.
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
-  const tokenService = createTokenService({ config, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const credentialsService = createCredentialsService({ config: withEmbeddedRole(config, emulator), sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  // The emulator's role in embedded mode: both services must agree whether credentials are on.
+  const serviceConfig = withEmbeddedRole(config, emulator);
+  const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const credentialsService = createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, credentialsService, logger, upstreamLabel, store,

@@ -38,8 +38,17 @@ interface Record {
   f?: string;
 }
 
-export function createIdentityContextRegistry(options: { store: Store; keyspace: Keyspace; families: RefreshFamilies; logger: StoreLogger; now?: () => number }): IdentityContextRegistry {
+export function createIdentityContextRegistry(options: {
+  store: Store;
+  keyspace: Keyspace;
+  families: RefreshFamilies;
+  logger: StoreLogger;
+  /** False while identity-enhanced credentials are off (no ALLOWED_ROLE_ARNS / DEFAULT_ROLE_ARN): nothing is recorded, nothing verifies. */
+  enabled?: boolean;
+  now?: () => number;
+}): IdentityContextRegistry {
   const { keyspace, families, logger } = options;
+  const enabled = options.enabled ?? true;
   const now = options.now ?? Date.now;
   // As refresh families: one process keeps records in a bounded store of their own, so the response cache's churn never evicts them.
   const store = options.store.kind === "memory" ? createMemoryStore(MEMORY_LIMITS) : options.store;
@@ -48,7 +57,7 @@ export function createIdentityContextRegistry(options: { store: Store; keyspace:
   return {
     async remember(token, family) {
       const identityContext = token.awsAdditionalDetails?.identityContext;
-      if (identityContext === undefined || token.expiresIn === undefined) return;
+      if (!enabled || identityContext === undefined || token.expiresIn === undefined) return;
       const ttlMs = token.issuedAt + token.expiresIn * 1000 - now();
       if (ttlMs <= 0) return;
       const key = keyOf(identityContext);

@@ -30,7 +30,7 @@ export interface ApplicationRateLimit {
 export type TokenMetrics = Pick<GatewayMetrics, "cacheLookups" | "singleFlight" | "upstreamCalls" | "upstreamDuration">
   & Partial<Pick<GatewayMetrics, "storeFailures" | "refreshReuse" | "singleUseLate">>;
 
-export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination">
+export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination" | "credentials">
   & Partial<Pick<GatewayConfig, "upstreamDeadlineMs">>;
 
 /** The documented defaults (config-variables.ts), for configs built without loadConfig. */
@@ -134,7 +134,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     ttlMs: (settings.refreshFamilyTtlSeconds ?? 2_592_000) * 1000,
   });
   const lateCodes = createLateCodeAnswers({ store, keyspace, logger });
-  const identityContexts = createIdentityContextRegistry({ store, keyspace, families, logger });
+  // Records only while identity-enhanced credentials are on: otherwise nothing would ever read them (and each would cost a store write).
+  const identityContexts = createIdentityContextRegistry({ store, keyspace, families, logger, enabled: (config.credentials?.allowedRoleArns.length ?? 0) > 0 });
   /** The family a fresh answer's refresh token starts (undefined without one). */
   const familyOfAnswer = (token: IssuedToken): string | undefined => (token.refreshToken === undefined ? undefined : families.familyOf(token.clientId, token.refreshToken));
   const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);

@@ -44,6 +44,14 @@ describe("identity context registry", () => {
     expect(await refusal(registry.verify("family-context", "input.identityContext"))).toBe("INVALID_GRANT input.identityContext");
   });
 
+  it("records nothing while identity-enhanced credentials are off (no store write per exchange for a feature nobody uses)", async () => {
+    const shared = createMemoryStore();
+    const families = createRefreshFamilies({ store: shared, keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+    const off = createIdentityContextRegistry({ store: createMemoryStore(), keyspace, families, logger: silentStoreLogger, enabled: false });
+    await off.remember(token("unused-context"), undefined);
+    expect(await refusal(off.verify("unused-context", "f"))).toBe("BAD_USER_INPUT f");
+  });
+
   it("keeps its records out of the shared memory store, so the response cache's churn never evicts them", async () => {
     const { registry, shared } = setup();
     await registry.remember(token("kept-context"), undefined);
