@@ -12,7 +12,7 @@ export const SECRET_KEYS = [
   "accessToken", "refreshToken", "idToken", "assertion", "code", "codeVerifier", "subjectToken",
   "clientSecret", "deviceCode", "userCode", "token",
   // The STS context assertion AWS returns with the tokens (awsAdditionalDetails.identityContext).
-  "identityContext",
+  "identityContext", "contextAssertion",
   // Same, in OAuth wire spelling.
   "access_token", "refresh_token", "id_token", "code_verifier", "subject_token", "client_secret",
   // AWS credentials and the gateway's own key.

@@ -30,6 +30,13 @@ export const SCHEMA_TOKEN_OUTPUTS = ["accessToken", "refreshToken", "idToken", "
 /** CreateTokenWithIAM members the AWS model marks sensitive (request, then response). */
 export const AWS_MODEL_SENSITIVE_MEMBERS = ["refreshToken", "assertion", "subjectToken", "codeVerifier", "accessToken", "idToken"] as const;
 
+/**
+ * STS AssumeRole (botocore's `sts/2011-06-15` model) as the gateway calls it for identity-enhanced
+ * credentials: the context assertion it sends (`ProvidedContext.ContextAssertion`) and the
+ * credentials it returns (`Credentials.SecretAccessKey`, `SessionToken`, also in CREDENTIAL_FIELDS).
+ */
+export const STS_MODEL_SECRETS = ["contextAssertion", "secretAccessKey", "sessionToken"] as const;
+
 /** Sensitive or grant-redeeming members of the service's other operations (the emulator serves them). */
 export const AWS_MODEL_OTHER_SECRETS = ["clientSecret", "deviceCode", "userCode"] as const;
 
@@ -45,7 +52,7 @@ export const CREDENTIAL_HEADERS = ["authorization", "cookie", "set-cookie", "x-a
 /** Every secret field name, once. */
 export const SECRET_FIELDS: readonly string[] = [
   ...new Set<string>([
-    ...SCHEMA_GRANT_INPUTS, ...SCHEMA_TOKEN_OUTPUTS, ...AWS_MODEL_SENSITIVE_MEMBERS, ...AWS_MODEL_OTHER_SECRETS,
+    ...SCHEMA_GRANT_INPUTS, ...SCHEMA_TOKEN_OUTPUTS, ...AWS_MODEL_SENSITIVE_MEMBERS, ...STS_MODEL_SECRETS, ...AWS_MODEL_OTHER_SECRETS,
     ...OAUTH_WIRE_SECRETS, ...CREDENTIAL_FIELDS, ...CREDENTIAL_HEADERS,
   ]),
 ];
