@@ -11,7 +11,8 @@ export const SECRET_KEYS = [
   // Grant inputs and token responses (SSO OIDC field names).
   "accessToken", "refreshToken", "idToken", "assertion", "code", "codeVerifier", "subjectToken",
   "clientSecret", "deviceCode", "userCode", "token",
-  // The STS context assertion AWS returns with the tokens (awsAdditionalDetails.identityContext).
+  // The STS context assertion AWS returns with the tokens (awsAdditionalDetails.identityContext), and STS
+  // AssumeRole's name for it (ProvidedContexts.member.N.ContextAssertion).
   "identityContext", "contextAssertion",
   // Same, in OAuth wire spelling.
   "access_token", "refresh_token", "id_token", "code_verifier", "subject_token", "client_secret",
