@@ -1,4 +1,4 @@
-import type { SingleFlight, SingleFlightResult } from "./single-flight.js";
+import type { FlightSteps, SingleFlight, SingleFlightResult } from "./single-flight.js";
 
 /**
  * Single-flight for one process (the memory store: no replica shares its state). Concurrent
@@ -11,12 +11,12 @@ import type { SingleFlight, SingleFlightResult } from "./single-flight.js";
 export function createLocalSingleFlight(): SingleFlight {
   const inFlight = new Map<string, Promise<unknown>>();
   return {
-    run<T>(key: string, fn: () => Promise<T>): Promise<SingleFlightResult<T>> {
+    run<T>(key: string, fn: () => Promise<T>, _codec?: unknown, steps: FlightSteps<T> = {}): Promise<SingleFlightResult<T>> {
       if (typeof key !== "string" || key.length === 0) throw new TypeError("singleFlight.run: key must be a non-empty string");
       const joined = inFlight.get(key) as Promise<T> | undefined;
       if (joined) return joined.then((value) => ({ value, role: "follower" }));
       // Promise.resolve().then: a synchronous throw in fn is the flight's outcome too (every waiter gets it).
-      const flight = Promise.resolve().then(fn);
+      const flight = Promise.resolve().then(() => lead(fn, steps));
       inFlight.set(key, flight);
       const release = () => {
         inFlight.delete(key);
@@ -25,4 +25,13 @@ export function createLocalSingleFlight(): SingleFlight {
       return flight.then((value) => ({ value, role: "leader" }));
     },
   };
+}
+
+/** The store-backed flight's steps, in its order: recheck, else fn and keep (whose failure is never the flight's). */
+async function lead<T>(fn: () => Promise<T>, steps: FlightSteps<T>): Promise<T> {
+  const found = await steps.recheck?.();
+  if (found !== undefined) return found;
+  const value = await fn();
+  await steps.keep?.(value).catch(() => undefined);
+  return value;
 }

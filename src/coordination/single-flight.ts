@@ -50,13 +50,35 @@ export interface SingleFlightResult<T> {
   role: "leader" | "follower";
 }
 
+/**
+ * Where the caller keeps fn's value beyond the flight (e.g. a response cache shared by replicas).
+ * Given, the flight re-reads it when it takes the lock and writes it before the lock is released,
+ * so these steps share the lock's round trips instead of adding their own.
+ */
+export interface FlightSteps<T> {
+  /**
+   * The value an identical call that already finished may have left (another replica may have
+   * finished between the caller's own lookup and the lock), or undefined. Read once this call
+   * holds the lock; a value found is the flight's result and fn is not called. On an ordered store
+   * it is read in the lock's round trip, and a call that did not get the lock but finds a value
+   * returns it at once instead of waiting. Must not reject (a failed read is a miss).
+   */
+  recheck?: () => Promise<T | undefined>;
+  /**
+   * Stores fn's value where `recheck` finds it. Sent before the hand-off and the lock's release (on
+   * an ordered store in their round trip), never for a value `recheck` found. Must not reject
+   * (a failed write is logged by the caller); a rejection is logged here and ignored.
+   */
+  keep?: (value: T) => Promise<void>;
+}
+
 export interface SingleFlight {
   /**
    * Runs `fn` once for all concurrent calls with the same `key`, across every process sharing the
    * store. `key` identifies the work (e.g. a request fingerprint); it is only ever used through
    * the keyspace's HMAC, so it may contain secret input. A leader's error is thrown to every waiter.
    */
-  run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>>;
+  run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps?: FlightSteps<T>): Promise<SingleFlightResult<T>>;
 }
 
 const VALUE = 1;
@@ -77,44 +99,81 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
   // Same-process callers share one promise: they never touch the store at all.
   const inFlight = new Map<string, Promise<SingleFlightResult<unknown>>>();
 
-  async function coordinate<T>(keys: FlightKeys, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+  async function coordinate<T>(keys: FlightKeys, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps: FlightSteps<T>): Promise<SingleFlightResult<T>> {
     const deadline = Date.now() + settings.waitTimeoutMs;
     for (let attempt = 0; ; attempt += 1) {
       const owner = randomBytes(16);
-      if (await store.setIfAbsent(keys.lock, owner, settings.lockTtlMs)) {
+      const taking = store.setIfAbsent(keys.lock, owner, settings.lockTtlMs);
+      // Sent right behind the lock (one round trip): on an ordered store it reads what was there
+      // once the lock was taken, exactly as a read after the lock's answer would.
+      const early = store.ordered ? steps.recheck?.() : undefined;
+      if (await taking.catch((error: unknown) => abandon(early, error))) {
         if (attempt > 0) logger.warn({ lockTtlMs: settings.lockTtlMs }, "single-flight: the lock was freed without a result (leader gone, or its error not shared); taking over");
-        return lead(keys, owner, fn, codec);
+        return lead(keys, owner, fn, codec, steps, early ?? steps.recheck?.());
       }
+      const found = await early;
+      if (found !== undefined) return { value: found, role: "follower" };
       const envelope = await follow(keys, deadline);
       if (envelope) return settle(envelope, codec);
       // The lock is gone and no result was left: loop, and one waiter becomes the new leader.
     }
   }
 
-  async function lead<T>(keys: FlightKeys, owner: Buffer, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+  /** The lock could not be taken: the read sent with it is dropped (its outcome unobserved), the error goes on. */
+  function abandon(early: Promise<unknown> | undefined, error: unknown): never {
+    early?.catch(() => undefined);
+    throw error;
+  }
+
+  /**
+   * The lock is this call's: the value `recheck` found, or fn's, handed to followers. On an
+   * ordered store the writes (keep, hand-off, release, publish) go out together, in that order: a
+   * follower woken by the publish, or a caller that finds the lock free, finds the value already
+   * stored. Otherwise (a Cluster: keys on different nodes) each waits for the one before.
+   */
+  async function lead<T>(keys: FlightKeys, owner: Buffer, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps: FlightSteps<T>, recheck: Promise<T | undefined> | undefined): Promise<SingleFlightResult<T>> {
     let outcome: Outcome<T> | undefined;
     const heartbeat = keepLockAlive(keys.lock, owner);
+    const writes: Array<Promise<void>> = [];
     try {
       // A leader that finished moments ago may have left its result: reuse it rather than call again.
       const recent = settings.reuseFinishedResults ? await store.get(keys.result) : null;
       if (recent) return settle(keyspace.open(keys.result, recent), codec);
+      const found = await recheck;
       // Promise.resolve().then: a synchronous throw in fn is an outcome too, not a crash of the flight.
-      outcome = await Promise.resolve().then(fn).then(
+      const settled: Outcome<T> = found !== undefined ? { ok: true, value: found } : await Promise.resolve().then(fn).then(
         (value): Outcome<T> => ({ ok: true, value }),
         (error: unknown): Outcome<T> => ({ ok: false, error }),
       );
-      await handOff(keys, outcome, codec);
+      outcome = settled;
+      const { keep } = steps;
+      const sends: Array<() => Promise<void>> = [];
+      if (keep && settled.ok && found === undefined) sends.push(() => keepValue(keep, settled.value));
+      sends.push(() => handOff(keys, settled, codec));
+      for (const send of sends) {
+        if (store.ordered) writes.push(send());
+        else await send();
+      }
     } finally {
       heartbeat.stop();
-      // Together (one round trip on a pipelined connection): the result is already stored, and a
-      // woken follower reads the result before it looks at the lock, so their order does not matter.
+      // Behind the writes above: a woken follower reads the result before it looks at the lock, so
+      // the release and the publish need no order between them.
       await Promise.all([
+        ...writes,
         store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error)),
         store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error)),
       ]);
     }
     if (!outcome.ok) throw outcome.error;
     return { value: outcome.value, role: "leader" };
+  }
+
+  async function keepValue<T>(keep: (value: T) => Promise<void>, value: T): Promise<void> {
+    try {
+      await keep(value);
+    } catch (error) {
+      warnStoreFailure("keep the result", error);
+    }
   }
 
   /**
@@ -219,7 +278,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
   }
 
   return {
-    run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>): Promise<SingleFlightResult<T>> {
+    run<T>(key: string, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps: FlightSteps<T> = {}): Promise<SingleFlightResult<T>> {
       if (typeof key !== "string" || key.length === 0) throw new TypeError("singleFlight.run: key must be a non-empty string");
       const keys: FlightKeys = {
         lock: keyspace.key("sf-lock", key),
@@ -228,7 +287,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
       };
       const joined = inFlight.get(keys.result) as Promise<SingleFlightResult<T>> | undefined;
       if (joined) return joined.then(({ value }) => ({ value, role: "follower" }));
-      const flight = coordinate(keys, fn, codec).finally(() => inFlight.delete(keys.result));
+      const flight = coordinate(keys, fn, codec, steps).finally(() => inFlight.delete(keys.result));
       inFlight.set(keys.result, flight);
       return flight;
     },

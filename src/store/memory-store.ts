@@ -46,6 +46,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
   const store: Store = {
     kind: "memory",
+    // Every operation runs synchronously when called.
+    ordered: true,
 
     async get(key) {
       assertOpen();

@@ -23,6 +23,7 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
   const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 16), options.reconnectMaxDelayMs) + Math.floor(Math.random() * 50);
   const common: RedisOptions = {
     enableOfflineQueue: true,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: options.connectTimeoutMs,

@@ -102,6 +102,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
   const store: Store = {
     kind: "redis",
+    // One connection (commands, and with auto-pipelining whole batches, go out in call order)
+    // except on a Cluster, where each node has its own.
+    ordered: target.mode !== "cluster",
 
     async get(key) {
       assertKey("key", key);

@@ -81,6 +81,8 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
 
   return {
     kind: primary.kind,
+    // Each operation is routed (and sent) when called; the fallback, process memory, is ordered too.
+    ordered: primary.ordered,
     get: (key) => route((store) => store.get(key)),
     set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs)),
     delete: (key) => route((store) => store.delete(key)),

@@ -10,6 +10,14 @@
  */
 export interface Store {
   readonly kind: StoreKind;
+  /**
+   * True when operations take effect in the order they are called, even when a caller does not
+   * await one before calling the next: each is sent before its call returns (one connection to one
+   * server: memory, standalone Redis, a Sentinel-managed primary). False on a Cluster, where keys
+   * live on different nodes. Callers that depend on an order (a result stored before its lock is
+   * released) may then send dependent operations in one round trip instead of one after another.
+   */
+  readonly ordered: boolean;
 
   /** The value stored under `key`, or null when absent or expired. */
   get(key: string): Promise<Buffer | null>;

@@ -8,7 +8,7 @@ import { singleUseAnswerTimeoutMs, type Upstream, type UpstreamTokenRequest } fr
 import { assertionExpiresAt } from "./assertion-expiry.js";
 import { createLocalSingleFlight } from "../coordination/local-single-flight.js";
 import { FLIGHT_LOCK_SLACK_MS, singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
-import { createSingleFlight } from "../coordination/single-flight.js";
+import { createSingleFlight, type FlightSteps } from "../coordination/single-flight.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { toIssuedToken } from "./issued-token.js";
@@ -166,7 +166,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
    * step after it failed, its answer is returned anyway; when coordination failed before the call
    * started, the call runs without it (logged at error once per cause, counted).
    */
-  async function fly(request: ValidTokenRequest, fingerprint: string, call: () => Promise<IssuedToken>, via = flights): Promise<IssuedToken> {
+  async function fly(request: ValidTokenRequest, fingerprint: string, call: () => Promise<IssuedToken>, via = flights, steps?: FlightSteps<IssuedToken>): Promise<IssuedToken> {
     let started = false;
     let answer: IssuedToken | undefined;
     const tracked = async (): Promise<IssuedToken> => {
@@ -175,7 +175,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       return answer;
     };
     try {
-      const { value, role } = await via.run(fingerprint, tracked, issuedTokenCodec);
+      const { value, role } = await via.run(fingerprint, tracked, issuedTokenCodec, steps);
       metrics?.singleFlight.inc({ role });
       if (role === "follower") logger.debug({ grant: request.grantType }, "single-flight: joined an identical exchange");
       return value;
@@ -208,14 +208,24 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       countLookup(request, lookup.result);
       if (lookup.result === "hit") return lookup.token;
     }
-    return fly(request, fingerprint, async () => {
+    const call = () => callUpstream(request, caller);
+    if (!cacheable) {
+      return fly(request, fingerprint, async () => {
+        const token = await call();
+        await identityContexts.remember(token, familyOfAnswer(token));
+        return token;
+      });
+    }
+    return fly(request, fingerprint, call, flights, {
       // Another replica may have finished this exchange between our lookup and our lock.
-      const recheck = cacheable ? await cache.lookup(fingerprint, notAfter) : undefined;
-      if (recheck?.result === "hit") return recheck.token;
-      const token = await callUpstream(request, caller);
-      // Together: one round trip on a pipelined connection.
-      await Promise.all([cacheable ? cache.save(fingerprint, token, notAfter) : undefined, identityContexts.remember(token, familyOfAnswer(token))]);
-      return token;
+      recheck: async () => {
+        const recheck = await cache.lookup(fingerprint, notAfter);
+        return recheck.result === "hit" ? recheck.token : undefined;
+      },
+      // Together (one round trip on a pipelined connection): the answer for later lookups, and its identity context for credentials.
+      keep: async (token) => {
+        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, familyOfAnswer(token))]);
+      },
     });
   }
 

@@ -141,6 +141,8 @@ export function createGatedStore(inner: Store): GatedStore {
 
   return {
     kind: inner.kind,
+    // Each operation is passed on when called (a hold delays only its caller's result), so the inner store's order holds.
+    ordered: inner.ordered,
     get: (key) => through("get", key, () => inner.get(key)),
     set: (key, value, ttlMs) => through("set", key, () => inner.set(key, value, ttlMs)),
     delete: (key) => through("delete", key, () => inner.delete(key)),
