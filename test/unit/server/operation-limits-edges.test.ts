@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OperationLimits } from "../../../src/config/config.types.js";
-import { createGatewayMetrics, type GatewayMetrics } from "../../../src/metrics/metrics.js";
+import { createGatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createOperationLimits } from "../../../src/server/limits/operation-limits.js";
-import { postGraphQL, startInProcessGateway, testConfig, type InProcessGateway } from "./server-fixtures.js";
+import { postGraphQL, testConfig, withInProcessGateway, type InProcessGateway } from "./server-fixtures.js";
 
 /**
  * The document limits (MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_COST, MAX_TOKENS) at their exact
@@ -12,8 +12,8 @@ import { postGraphQL, startInProcessGateway, testConfig, type InProcessGateway }
  * the limits run against a token service that answers one fixed token (these tests are about the
  * document, not the exchange).
  *
- * Two servers: `tight`, with every limit below graphql-armor's defaults (15 aliases, depth 6,
- * 50 directives, cost 5000, 1000 tokens) and metrics; `roomy`, with limits above them and no
+ * Two configurations: TIGHT, with every limit below graphql-armor's defaults (15 aliases, depth 6,
+ * 50 directives, cost 5000, 1000 tokens), counted in metrics; ROOMY, with limits above them and no
  * metrics (a refusal must not depend on a metrics registry being there).
  */
 
@@ -21,24 +21,15 @@ const TIGHT: Partial<OperationLimits> = { maxAliases: 2, maxDepth: 2, maxDirecti
 const ROOMY: Partial<OperationLimits> = { maxAliases: 20, maxDepth: 10, maxDirectives: 60, maxCost: 100_000, maxTokens: 1500 };
 
 
-const start = (limits: Partial<OperationLimits>, metrics?: GatewayMetrics) =>
-  startInProcessGateway({ config: { operationLimits: { ...testConfig().operationLimits, ...limits } }, ...(metrics ? { metrics } : {}) });
+type Rejections = () => Promise<Record<string, number>>;
 
-const metrics = createGatewayMetrics({ collectDefaults: false });
-let tight: InProcessGateway;
-let roomy: InProcessGateway;
+/** Runs `use` against a gateway with these limits, started for the test (see withInProcessGateway), counting refusals in its own metrics or in none. */
+function withLimits(limits: Partial<OperationLimits>, use: (gateway: InProcessGateway, rejections: Rejections) => Promise<void>, options: { metrics: boolean } = { metrics: true }) {
+  const metrics = options.metrics ? createGatewayMetrics({ collectDefaults: false }) : undefined;
+  const rejections: Rejections = async () => Object.fromEntries((metrics ? (await metrics.rejections.get()).values : []).map(({ labels, value }) => [String(labels.reason), value]));
+  return withInProcessGateway({ config: { operationLimits: { ...testConfig().operationLimits, ...limits } }, ...(metrics ? { metrics } : {}) }, (gateway) => use(gateway, rejections));
+}
 
-beforeAll(async () => {
-  [tight, roomy] = await Promise.all([start(TIGHT, metrics), start(ROOMY)]);
-});
-afterAll(async () => {
-  await Promise.all([tight?.server.close(), roomy?.server.close()]);
-});
-
-const rejections = async () => {
-  const { values } = await metrics.rejections.get();
-  return Object.fromEntries(values.map(({ labels, value }) => [String(labels.reason), value]));
-};
 const refusal = (message: string) => ({ status: 400, body: { errors: [{ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] } });
 /** n × `__typename`, wrapped in `{ }`: n + 2 tokens, cost n. */
 const typenames = (n: number) => `{ ${"__typename ".repeat(n)}}`;
@@ -53,63 +44,64 @@ const tokensRefusal = (limit: number) => ({
 const DEPTH_3 = 'mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "eyJ" }) { awsAdditionalDetails { identityContext } } }';
 
 describe("the configured document limits, not graphql-armor's defaults, at their exact edges", () => {
-  it("MAX_ALIASES: 2 aliases run, 3 are refused naming MAX_ALIASES and counted as max_aliases", async () => {
-    const before = await rejections();
-    expect(await postGraphQL(tight.url, "{ a: gateway { version } b: gateway { region } }")).toEqual({ status: 200, body: { data: { a: { version: expect.any(String) }, b: { region: "eu-west-1" } } } });
-    expect(await postGraphQL(tight.url, "{ a: gateway { version } b: gateway { region } c: gateway { region } }")).toEqual(refusal("Aliases limit of 2 exceeded, found 3. (MAX_ALIASES)"));
-    expect((await rejections()).max_aliases).toBe((before.max_aliases ?? 0) + 1);
-  });
+  it("MAX_ALIASES: 2 aliases run, 3 are refused naming MAX_ALIASES and counted as max_aliases", () =>
+    withLimits(TIGHT, async (tight, rejections) => {
+      expect(await postGraphQL(tight.url, "{ a: gateway { version } b: gateway { region } }")).toEqual({ status: 200, body: { data: { a: { version: expect.any(String) }, b: { region: "eu-west-1" } } } });
+      expect(await postGraphQL(tight.url, "{ a: gateway { version } b: gateway { region } c: gateway { region } }")).toEqual(refusal("Aliases limit of 2 exceeded, found 3. (MAX_ALIASES)"));
+      expect(await rejections()).toEqual({ max_aliases: 1 });
+    }));
 
-  it("MAX_DEPTH: depth 2 runs, depth 3 is refused naming MAX_DEPTH and counted as max_depth, before any exchange", async () => {
-    const before = await rejections();
-    const callsBefore = tight.calls.length;
-    expect((await postGraphQL(tight.url, "{ gateway { version } }")).status).toBe(200);
-    expect(await postGraphQL(tight.url, DEPTH_3)).toEqual(refusal("Query depth limit of 2 exceeded, found 3. (MAX_DEPTH)"));
-    expect((await rejections()).max_depth).toBe((before.max_depth ?? 0) + 1);
-    expect(tight.calls.length).toBe(callsBefore);
-  });
+  it("MAX_DEPTH: depth 2 runs, depth 3 is refused naming MAX_DEPTH and counted as max_depth, before any exchange", () =>
+    withLimits(TIGHT, async (tight, rejections) => {
+      expect((await postGraphQL(tight.url, "{ gateway { version } }")).status).toBe(200);
+      expect(await postGraphQL(tight.url, DEPTH_3)).toEqual(refusal("Query depth limit of 2 exceeded, found 3. (MAX_DEPTH)"));
+      expect(await rejections()).toEqual({ max_depth: 1 });
+      expect(tight.calls).toEqual([]);
+    }));
 
-  it("MAX_DIRECTIVES: 1 directive runs, 2 are refused naming MAX_DIRECTIVES and counted as max_directives", async () => {
-    const before = await rejections();
-    expect((await postGraphQL(tight.url, "{ gateway { version @skip(if: false) } }")).status).toBe(200);
-    expect(await postGraphQL(tight.url, "{ gateway { version @skip(if: false) region @skip(if: false) } }")).toEqual(refusal("Directives limit of 1 exceeded, found 2. (MAX_DIRECTIVES)"));
-    expect((await rejections()).max_directives).toBe((before.max_directives ?? 0) + 1);
-  });
+  it("MAX_DIRECTIVES: 1 directive runs, 2 are refused naming MAX_DIRECTIVES and counted as max_directives", () =>
+    withLimits(TIGHT, async (tight, rejections) => {
+      expect((await postGraphQL(tight.url, "{ gateway { version @skip(if: false) } }")).status).toBe(200);
+      expect(await postGraphQL(tight.url, "{ gateway { version @skip(if: false) region @skip(if: false) } }")).toEqual(refusal("Directives limit of 1 exceeded, found 2. (MAX_DIRECTIVES)"));
+      expect(await rejections()).toEqual({ max_directives: 1 });
+    }));
 
-  it("MAX_COST: cost 20 runs, 21 is refused naming MAX_COST and counted as max_cost", async () => {
-    const before = await rejections();
-    expect(await postGraphQL(tight.url, typenames(20))).toEqual({ status: 200, body: { data: { __typename: "Query" } } });
-    expect(await postGraphQL(tight.url, typenames(21))).toEqual(refusal("Query Cost limit of 20 exceeded, found 21. (MAX_COST)"));
-    expect((await rejections()).max_cost).toBe((before.max_cost ?? 0) + 1);
-  });
+  it("MAX_COST: cost 20 runs, 21 is refused naming MAX_COST and counted as max_cost", () =>
+    withLimits(TIGHT, async (tight, rejections) => {
+      expect(await postGraphQL(tight.url, typenames(20))).toEqual({ status: 200, body: { data: { __typename: "Query" } } });
+      expect(await postGraphQL(tight.url, typenames(21))).toEqual(refusal("Query Cost limit of 20 exceeded, found 21. (MAX_COST)"));
+      expect(await rejections()).toEqual({ max_cost: 1 });
+    }));
 
-  it("MAX_TOKENS: 30 tokens run, 31 are refused at parse naming MAX_TOKENS and counted as max_tokens", async () => {
-    const before = await rejections();
-    expect(await postGraphQL(tight.url, refreshOfTokens(10))).toEqual(refreshed);
-    expect(await postGraphQL(tight.url, refreshOfTokens(11))).toEqual(tokensRefusal(30));
-    expect((await rejections()).max_tokens).toBe((before.max_tokens ?? 0) + 1);
-  });
+  it("MAX_TOKENS: 30 tokens run, 31 are refused at parse naming MAX_TOKENS and counted as max_tokens", () =>
+    withLimits(TIGHT, async (tight, rejections) => {
+      expect(await postGraphQL(tight.url, refreshOfTokens(10))).toEqual(refreshed);
+      expect(await postGraphQL(tight.url, refreshOfTokens(11))).toEqual(tokensRefusal(30));
+      expect(await rejections()).toEqual({ max_tokens: 1 });
+    }));
 
-  it("above graphql-armor's default of 1000 tokens: 1,500 tokens run (armor's own token rule is off), 1,501 are refused", async () => {
-    expect(await postGraphQL(roomy.url, refreshOfTokens(1480))).toEqual(refreshed);
-    expect(await postGraphQL(roomy.url, refreshOfTokens(1481))).toEqual(tokensRefusal(1500));
-  });
+  it("above graphql-armor's default of 1000 tokens: 1,500 tokens run (armor's own token rule is off), 1,501 are refused", () =>
+    withLimits(ROOMY, async (roomy) => {
+      expect(await postGraphQL(roomy.url, refreshOfTokens(1480))).toEqual(refreshed);
+      expect(await postGraphQL(roomy.url, refreshOfTokens(1481))).toEqual(tokensRefusal(1500));
+    }, { metrics: false }));
 
-  it("without a metrics registry, every refusal answers the same (GRAPHQL_VALIDATION_FAILED / GRAPHQL_PARSE_FAILED, variable named), and nothing runs", async () => {
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: gateway { version }`).join(" ")} }`;
-    expect((await postGraphQL(roomy.url, aliases(20))).status).toBe(200);
-    const callsBefore = roomy.calls.length;
-    expect(await postGraphQL(roomy.url, aliases(21))).toEqual(refusal("Aliases limit of 20 exceeded, found 21. (MAX_ALIASES)"));
-    expect(await postGraphQL(roomy.url, refreshOfTokens(1481))).toEqual(tokensRefusal(1500));
-    expect(roomy.calls.length).toBe(callsBefore);
-  });
+  it("without a metrics registry, every refusal answers the same (GRAPHQL_VALIDATION_FAILED / GRAPHQL_PARSE_FAILED, variable named), and nothing runs", () =>
+    withLimits(ROOMY, async (roomy) => {
+      const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: gateway { version }`).join(" ")} }`;
+      expect((await postGraphQL(roomy.url, aliases(20))).status).toBe(200);
+      expect(await postGraphQL(roomy.url, aliases(21))).toEqual(refusal("Aliases limit of 20 exceeded, found 21. (MAX_ALIASES)"));
+      expect(await postGraphQL(roomy.url, refreshOfTokens(1481))).toEqual(tokensRefusal(1500));
+      expect(roomy.calls).toEqual([]);
+    }, { metrics: false }));
 
-  it("keeps graphql-js's field suggestions while introspection is on (graphql-armor's suggestion blocking is off)", async () => {
-    expect(await postGraphQL(tight.url, "{ gateway { versio } }")).toEqual({
-      status: 400,
-      body: { errors: [{ message: 'Cannot query field "versio" on type "GatewayInfo". Did you mean "version"?', locations: [{ line: 1, column: 13 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] },
-    });
-  });
+  it("keeps graphql-js's field suggestions while introspection is on (graphql-armor's suggestion blocking is off)", () =>
+    withLimits(TIGHT, async (tight) => {
+      expect(await postGraphQL(tight.url, "{ gateway { versio } }")).toEqual({
+        status: 400,
+        body: { errors: [{ message: 'Cannot query field "versio" on type "GatewayInfo". Did you mean "version"?', locations: [{ line: 1, column: 13 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] },
+      });
+    }));
 });
 
 describe("createOperationLimits' own options", () => {

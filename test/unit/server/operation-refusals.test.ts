@@ -1,8 +1,8 @@
 import { getOperationAST, GraphQLError, parse } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGatewayMetrics, type GatewayMetrics } from "../../../src/metrics/metrics.js";
+import { describe, expect, it } from "vitest";
+import { createGatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createOperationResolutionPlugin, unresolvedOperationError } from "../../../src/server/limits/operation-resolution.js";
-import { startInProcessGateway, type InProcessGateway } from "./server-fixtures.js";
+import { withInProcessGateway, type InProcessGateway } from "./server-fixtures.js";
 
 /**
  * What the operation-resolution and variable-bounds plugins answer, over HTTP to a gateway server
@@ -12,20 +12,12 @@ import { startInProcessGateway, type InProcessGateway } from "./server-fixtures.
  * metrics registry. Requests that pass run against a token service answering one fixed token.
  */
 
-const start = (metrics?: GatewayMetrics) => startInProcessGateway(metrics ? { metrics } : {});
-
-const metrics = createGatewayMetrics({ collectDefaults: false });
-let counted: InProcessGateway;
-let uncounted: InProcessGateway;
-
-beforeAll(async () => {
-  [counted, uncounted] = await Promise.all([start(metrics), start()]);
-});
-afterAll(async () => {
-  await Promise.all([counted?.server.close(), uncounted?.server.close()]);
-});
-
-const rejections = async (reason: string) => (await metrics.rejections.get()).values.find(({ labels }) => labels.reason === reason)?.value ?? 0;
+/** Runs `use` against two gateways started for the test (see withInProcessGateway): one counting refusals in its metrics, one without metrics. */
+async function withGateways(use: (counted: InProcessGateway, uncounted: InProcessGateway, rejections: (reason: string) => Promise<number>) => Promise<void>) {
+  const metrics = createGatewayMetrics({ collectDefaults: false });
+  const rejections = async (reason: string) => (await metrics.rejections.get()).values.find(({ labels }) => labels.reason === reason)?.value ?? 0;
+  await withInProcessGateway({ metrics }, (counted) => withInProcessGateway({}, (uncounted) => use(counted, uncounted, rejections)));
+}
 
 async function post(url: string, body: Record<string, unknown>) {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -38,31 +30,26 @@ const NAMES_NO_OPERATION = "operationName names no operation of the document: se
 const SEVERAL_OPERATIONS = "The document has several operations: operationName must name the one to run.";
 
 describe("an operation Apollo cannot resolve is refused before execution", () => {
-  it("an operationName no operation has: 400 BAD_REQUEST saying so, counted as unresolved_operation, nothing run", async () => {
-    const before = await rejections("unresolved_operation");
-    const callsBefore = counted.calls.length;
-    expect(await post(counted.url, { query: REFRESH, operationName: "Other" })).toEqual(badRequest(NAMES_NO_OPERATION));
-    expect(await rejections("unresolved_operation")).toBe(before + 1);
-    expect(counted.calls.length).toBe(callsBefore);
-  });
+  it("an operationName no operation has, or several operations and none named: 400 BAD_REQUEST saying which, counted as unresolved_operation, nothing run", () =>
+    withGateways(async (counted, _uncounted, rejections) => {
+      expect(await post(counted.url, { query: REFRESH, operationName: "Other" })).toEqual(badRequest(NAMES_NO_OPERATION));
+      expect(await post(counted.url, { query: `${REFRESH} query Q { __typename }` })).toEqual(badRequest(SEVERAL_OPERATIONS));
+      expect(await rejections("unresolved_operation")).toBe(2);
+      expect(counted.calls).toEqual([]);
+    }));
 
-  it("several operations and no operationName: 400 BAD_REQUEST asking for one, nothing run", async () => {
-    const callsBefore = counted.calls.length;
-    expect(await post(counted.url, { query: `${REFRESH} query Q { __typename }` })).toEqual(badRequest(SEVERAL_OPERATIONS));
-    expect(counted.calls.length).toBe(callsBefore);
-  });
+  it("answers the same without a metrics registry", () =>
+    withGateways(async (_counted, uncounted) => {
+      expect(await post(uncounted.url, { query: REFRESH, operationName: "Other" })).toEqual(badRequest(NAMES_NO_OPERATION));
+      expect(await post(uncounted.url, { query: `${REFRESH} query Q { __typename }` })).toEqual(badRequest(SEVERAL_OPERATIONS));
+      expect(uncounted.calls).toEqual([]);
+    }));
 
-  it("answers the same without a metrics registry", async () => {
-    expect(await post(uncounted.url, { query: REFRESH, operationName: "Other" })).toEqual(badRequest(NAMES_NO_OPERATION));
-    expect(await post(uncounted.url, { query: `${REFRESH} query Q { __typename }` })).toEqual(badRequest(SEVERAL_OPERATIONS));
-    expect(uncounted.calls).toEqual([]);
-  });
-
-  it("still runs the operation the request names, once", async () => {
-    const callsBefore = counted.calls.length;
-    expect(await post(counted.url, { query: `${REFRESH} query Q { __typename }`, operationName: "R" })).toEqual({ status: 200, body: { data: { refreshToken: { tokenType: "Bearer" } } } });
-    expect(counted.calls.length).toBe(callsBefore + 1);
-  });
+  it("still runs the operation the request names, once", () =>
+    withGateways(async (counted) => {
+      expect(await post(counted.url, { query: `${REFRESH} query Q { __typename }`, operationName: "R" })).toEqual({ status: 200, body: { data: { refreshToken: { tokenType: "Bearer" } } } });
+      expect(counted.calls).toHaveLength(1);
+    }));
 });
 
 describe("the refusals' own shape, where Apollo does not reach them", () => {
@@ -83,6 +70,8 @@ describe("the refusals' own shape, where Apollo does not reach them", () => {
     ]);
     await expect(hooks.didResolveOperation({ operation: getOperationAST(parse("query Q { __typename }")), document, request: { http: { method: "GET" } } })).resolves.toBeUndefined();
     await expect(hooks.didResolveOperation({ operation: getOperationAST(document), document, request: { http: { method: "POST" } } })).resolves.toBeUndefined();
+    // Apollo's executeOperation runs a request without HTTP: not a GET, so not refused.
+    await expect(hooks.didResolveOperation({ operation: getOperationAST(document), document, request: {} })).resolves.toBeUndefined();
   });
 });
 
@@ -93,19 +82,19 @@ describe("variables out of bounds are refused before coercion", () => {
     body: { errors: [{ message: 'Variable "$input" is out of bounds at "input.refreshToken": it must be a string of at most 8192 characters.', extensions: { code: "BAD_USER_INPUT", retryable: false, field: "input.refreshToken" } }] },
   };
 
-  it("a string over its field's bound: 400 BAD_USER_INPUT naming the field, counted as variable_bounds, nothing run; the same without metrics", async () => {
-    const before = await rejections("variable_bounds");
-    const callsBefore = counted.calls.length;
-    expect(await post(counted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8193) } } })).toEqual(outOfBounds);
-    expect(await rejections("variable_bounds")).toBe(before + 1);
-    expect(counted.calls.length).toBe(callsBefore);
-    expect(await post(uncounted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8193) } } })).toEqual(outOfBounds);
-  });
+  it("a string over its field's bound: 400 BAD_USER_INPUT naming the field, counted as variable_bounds, nothing run; the same without metrics", () =>
+    withGateways(async (counted, uncounted, rejections) => {
+      expect(await post(counted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8193) } } })).toEqual(outOfBounds);
+      expect(await rejections("variable_bounds")).toBe(1);
+      expect(counted.calls).toEqual([]);
+      expect(await post(uncounted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8193) } } })).toEqual(outOfBounds);
+    }));
 
-  it("runs a request at the bound, one whose declared variables are all omitted, and one sending variables the operation does not declare", async () => {
-    const ran = { status: 200, body: { data: { refreshToken: { tokenType: "Bearer" } } } };
-    expect(await post(counted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8192) } } })).toEqual(ran);
-    expect(await post(counted.url, { query: 'mutation C($scope: [String!]) { refreshToken(input: { refreshToken: "r", scope: $scope }) { tokenType } }' })).toEqual(ran);
-    expect(await post(counted.url, { query: REFRESH, variables: { unused: "x".repeat(10_000) } })).toEqual(ran);
-  });
+  it("runs a request at the bound, one whose declared variables are all omitted, and one sending variables the operation does not declare", () =>
+    withGateways(async (counted) => {
+      const ran = { status: 200, body: { data: { refreshToken: { tokenType: "Bearer" } } } };
+      expect(await post(counted.url, { query: EXCHANGE, variables: { input: { refreshToken: "r".repeat(8192) } } })).toEqual(ran);
+      expect(await post(counted.url, { query: 'mutation C($scope: [String!]) { refreshToken(input: { refreshToken: "r", scope: $scope }) { tokenType } }' })).toEqual(ran);
+      expect(await post(counted.url, { query: REFRESH, variables: { unused: "x".repeat(10_000) } })).toEqual(ran);
+    }));
 });

@@ -123,3 +123,17 @@ export async function startInProcessGateway(options: { config?: Partial<GatewayC
   const { url } = await server.listen(0, "127.0.0.1");
   return { url, server, calls };
 }
+
+/**
+ * Runs `use` against a gateway started for it and closes it after. Started inside the test, not in a
+ * beforeAll: mutation testing credits code to the test that ran it, and the server's setup (limits,
+ * plugins) then counts as reached by the tests that depend on it.
+ */
+export async function withInProcessGateway<T>(options: Parameters<typeof startInProcessGateway>[0], use: (gateway: InProcessGateway) => Promise<T>): Promise<T> {
+  const gateway = await startInProcessGateway(options);
+  try {
+    return await use(gateway);
+  } finally {
+    await gateway.server.close();
+  }
+}
