@@ -28,7 +28,6 @@ export const MUTATION_TESTS = [
   "test/integration/store/store-contract.test.ts",
   "test/integration/upstream/token-service-emulator.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
-  "test/integration/upstream/upstream-edges.test.ts",
   "test/integration/hardening/operation-limits.test.ts",
 ];
 
@@ -43,8 +42,8 @@ export const UPSTREAM_TESTS = [
   "test/unit/core/upstream-options.test.ts",
   "test/unit/core/credential-health.test.ts",
   "test/unit/core/map-upstream-error.test.ts",
+  "test/unit/core/upstream-edges.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
-  "test/integration/upstream/upstream-edges.test.ts",
 ];
 
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
