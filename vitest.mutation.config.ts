@@ -34,6 +34,28 @@ export const MUTATION_TESTS = [
   "test/integration/hardening/operation-limits.test.ts",
 ];
 
+/**
+ * The tests written for src/upstream: its unit tests and the SDK client over HTTP to the emulator.
+ * Its mutants are also reached by every token-service test that makes an upstream call, and those are
+ * slow (each exchange waits for the emulator, and a survivor re-runs all of them: ~25 s a mutant), so
+ * `MUTATION_TEST_SET=upstream` measures the folder against these alone (README, "Mutation testing"):
+ * a lower bound on what the whole set would kill, and a run of minutes instead of hours.
+ */
+export const UPSTREAM_TESTS = [
+  "test/unit/core/upstream-options.test.ts",
+  "test/unit/core/credential-health.test.ts",
+  "test/unit/core/map-upstream-error.test.ts",
+  "test/unit/core/upstream-edges.test.ts",
+  "test/integration/upstream/upstream-emulator.test.ts",
+];
+
+/** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
+const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS };
+const testSet = process.env.MUTATION_TEST_SET ?? "core";
+if (!Object.hasOwn(TEST_SETS, testSet)) {
+  throw new Error(`MUTATION_TEST_SET must be one of ${Object.keys(TEST_SETS).join(", ")} (got ${JSON.stringify(testSet)})`);
+}
+
 /** Spawns a gateway process even though it sits in a folder listed above. */
 const SPAWNS_A_PROCESS = ["test/unit/server/startup-banner.test.ts"];
 
@@ -42,7 +64,7 @@ export default defineConfig({
   ...baseConfig,
   test: {
     ...baseConfig.test,
-    include: MUTATION_TESTS,
+    include: TEST_SETS[testSet],
     exclude: [...configDefaults.exclude, ...SPAWNS_A_PROCESS],
     reporters: ["default"],
     sequence: { sequencer: UnitTestsFirst },

@@ -1,7 +1,8 @@
 import { Writable } from "node:stream";
 import type { GatewayConfig } from "../../../src/config/config.types.js";
 import { createLogger, type Logger } from "../../../src/logging/logger.js";
-import type { TokenService } from "../../../src/server/index.js";
+import type { GatewayMetrics } from "../../../src/metrics/metrics.js";
+import { createGatewayServer, type GatewayServer, type TokenService } from "../../../src/server/index.js";
 import type { IssuedToken, RequestTokenService, TokenRequest } from "../../../src/tokens/token.types.js";
 
 export const DEFAULT_CLIENT_ID = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
@@ -96,4 +97,43 @@ export async function postGraphQL(url: string, query: string, variables?: Record
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+/** An issued token as the token service returns it: for server tests about the request, not the exchange. */
+export const FIXED_TOKEN: IssuedToken = {
+  issuedAt: Date.parse("2026-12-01T12:00:00Z"), clientId: DEFAULT_CLIENT_ID, accessToken: "aoa-access", tokenType: "Bearer", expiresIn: 3600,
+};
+
+export interface InProcessGateway {
+  url: string;
+  server: GatewayServer;
+  /** The token service calls the requests made (every request that got past the server's refusals). */
+  calls: FakeCall[];
+}
+
+/**
+ * A gateway server in this process on an ephemeral port, answering every exchange with FIXED_TOKEN:
+ * for the server's own refusals (limits, operation resolution), which must happen before any call.
+ */
+export async function startInProcessGateway(options: { config?: Partial<GatewayConfig>; metrics?: GatewayMetrics } = {}): Promise<InProcessGateway> {
+  const { tokenService, calls } = fakeTokenService(() => FIXED_TOKEN);
+  const server = await createGatewayServer({
+    config: testConfig(options.config), tokenService, logger: capturingLogger().logger, upstreamLabel: "fake", ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  const { url } = await server.listen(0, "127.0.0.1");
+  return { url, server, calls };
+}
+
+/**
+ * Runs `use` against a gateway started for it and closes it after. Started inside the test, not in a
+ * beforeAll: mutation testing credits code to the test that ran it, and the server's setup (limits,
+ * plugins) then counts as reached by the tests that depend on it.
+ */
+export async function withInProcessGateway<T>(options: Parameters<typeof startInProcessGateway>[0], use: (gateway: InProcessGateway) => Promise<T>): Promise<T> {
+  const gateway = await startInProcessGateway(options);
+  try {
+    return await use(gateway);
+  } finally {
+    await gateway.server.close();
+  }
 }

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { getOperationAST, GraphQLInputObjectType, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
-import { boundsViolationError, DEFAULT_VARIABLE_BOUNDS, findBoundsViolation } from "../../../src/server/limits/variable-bounds.js";
+import { boundsViolationError, createVariableBoundsPlugin, DEFAULT_VARIABLE_BOUNDS, findBoundsViolation } from "../../../src/server/limits/variable-bounds.js";
 import { LIMITS } from "../../../src/tokens/grant-validation.js";
 
 const CREATE = parse("mutation C($input: CreateTokenWithIAMInput!, $extra: String, $many: [[String!]]) { createTokenWithIAM(input: $input) { accessToken } }");
@@ -71,5 +71,77 @@ describe("variable bounds, checked on the raw variables before coercion", () => 
     const items = new Proxy(Array(31_000).fill("x"), { get: (target, key) => (typeof key === "string" && /^\d+$/.test(key) && touched++, Reflect.get(target, key)) });
     expect(check(input({ scope: items }))?.path).toBe("input.scope");
     expect(touched).toBe(0);
+  });
+});
+
+describe("variable bounds at their exact edges", () => {
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildGatewaySchema();
+  });
+  const check = (variables: Record<string, unknown>) => findBoundsViolation(schema, definitions, variables);
+  const EVERY_FIELD = {
+    clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-1", grantType: "AUTHORIZATION_CODE", code: "c", refreshToken: "r", assertion: "a", scope: ["openid"],
+    redirectUri: "https://app.example/cb", subjectToken: "t", subjectTokenType: "urn:x", requestedTokenType: "urn:y", codeVerifier: "v",
+  };
+
+  it("accepts an input object carrying every field of its type (as many keys as fields), and refuses one key more", () => {
+    expect(Object.keys(EVERY_FIELD)).toHaveLength(11);
+    expect(check({ input: EVERY_FIELD })).toBeUndefined();
+    expect(check({ input: { ...EVERY_FIELD, extra: 1 } })).toEqual({ path: "input", bound: "an object with at most 11 fields (those of CreateTokenWithIAMInput)" });
+  });
+
+  it("leaves an unknown key within the key count to coercion (no bound broken, no throw)", () => {
+    expect(check({ input: { grantType: "JWT_BEARER", assertion: "eyJ", notAField: "x".repeat(DEFAULT_VARIABLE_BOUNDS.maxChars + 1) } })).toBeUndefined();
+  });
+
+  it("leaves a string where an input object goes to coercion, however long", () => {
+    expect(check({ input: "x".repeat(50) })).toBeUndefined();
+  });
+
+  it("finds a violation in a later variable when the first declared one is within bounds", () => {
+    expect(check({ input: { grantType: "JWT_BEARER", assertion: "eyJ" }, extra: "x".repeat(DEFAULT_VARIABLE_BOUNDS.maxChars + 1) })).toEqual({ path: "extra", bound: `a string of at most ${DEFAULT_VARIABLE_BOUNDS.maxChars} characters` });
+  });
+
+  it("bounds a single value where a list goes as the item it is coerced to: its string length, never a list length", () => {
+    expect(check({ input: { grantType: "JWT_BEARER", assertion: "eyJ", scope: "s".repeat(LIMITS.scopeItems + 1) } })).toBeUndefined();
+    expect(check({ input: { grantType: "JWT_BEARER", assertion: "eyJ", scope: "s".repeat(LIMITS.scopeItemChars + 1) } })).toEqual({ path: "input.scope", bound: `a string of at most ${LIMITS.scopeItemChars} characters` });
+  });
+
+  describe("nesting depth of a recursive input type", () => {
+    const Node: GraphQLInputObjectType = new GraphQLInputObjectType({ name: "Node", fields: () => ({ next: { type: Node }, list: { type: new GraphQLList(Node) } }) });
+    const recursive = new GraphQLSchema({ query: new GraphQLObjectType({ name: "Query", fields: { walk: { type: GraphQLString, args: { node: { type: Node } } } } }) });
+    const nodeDefinitions = getOperationAST(parse("query($node: Node) { walk(node: $node) }"))!.variableDefinitions!;
+    const bounds = { ...DEFAULT_VARIABLE_BOUNDS, maxDepth: 4 };
+    const depthOf = (node: unknown) => findBoundsViolation(recursive, nodeDefinitions, { node }, bounds);
+    const nested = (levels: number, wrap: (inner: unknown) => unknown) => {
+      let node: unknown = {};
+      for (let i = 0; i < levels; i++) node = wrap(node);
+      return node;
+    };
+    const tooDeep = { bound: "input nested at most 4 levels deep" };
+
+    it("accepts input exactly maxDepth levels deep and refuses one level more, naming where", () => {
+      expect(depthOf(nested(4, (inner) => ({ next: inner })))).toBeUndefined();
+      expect(depthOf(nested(5, (inner) => ({ next: inner })))).toEqual({ path: "node.next.next.next.next.next", ...tooDeep });
+    });
+
+    it("counts a list level and its item as two levels", () => {
+      expect(depthOf(nested(2, (inner) => ({ list: [inner] })))).toBeUndefined();
+      expect(depthOf(nested(3, (inner) => ({ list: [inner] })))).toEqual({ path: "node.list[0].list[0].list", ...tooDeep });
+    });
+
+    it("counts a single value where a list goes as a list level too", () => {
+      expect(depthOf(nested(2, (inner) => ({ list: inner })))).toBeUndefined();
+      expect(depthOf(nested(3, (inner) => ({ list: inner })))).toEqual({ path: "node.list.list.list", ...tooDeep });
+    });
+  });
+});
+
+describe("the variable-bounds plugin's own bounds", () => {
+  it("accepts bounds of exactly 1 and refuses 0 or a fraction, naming the option and the value", () => {
+    expect(() => createVariableBoundsPlugin({ defaults: { maxItems: 1, maxChars: 1, maxDepth: 1 } })).not.toThrow();
+    expect(() => createVariableBoundsPlugin({ defaults: { maxItems: 1, maxChars: 0, maxDepth: 1 } })).toThrow(new TypeError("createVariableBoundsPlugin: defaults.maxChars must be a positive integer (got 0)"));
+    expect(() => createVariableBoundsPlugin({ defaults: { maxItems: 1, maxChars: 1, maxDepth: 1.5 } })).toThrow(new TypeError("createVariableBoundsPlugin: defaults.maxDepth must be a positive integer (got 1.5)"));
   });
 });
