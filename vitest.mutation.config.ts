@@ -45,8 +45,10 @@ export const UPSTREAM_TESTS = [
   "test/unit/core/upstream-options.test.ts",
   "test/unit/core/credential-health.test.ts",
   "test/unit/core/map-upstream-error.test.ts",
+  "test/unit/core/map-sts-error.test.ts",
   "test/unit/core/upstream-edges.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
+  "test/integration/upstream/sts-upstream-emulator.test.ts",
 ];
 
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
