@@ -4,16 +4,17 @@ import type { ValidCredentialsRequest } from "./credentials-request.js";
 import type { IssuedCredentials } from "./credentials.types.js";
 
 /** Bump when the canonical encoding changes, so old keys in a shared store never collide with new ones. */
-const ENCODING_VERSION = "aws-credentials/v1";
+const ENCODING_VERSION = "aws-credentials/v2";
 
 /**
  * A keyed fingerprint of a credentials request: HMAC-SHA256 under the gateway secret over what
  * decides STS's answer. The loader, single-flight and cache key: the identity context (a secret)
  * cannot be read back from it. Hex output never contains a substring of the input.
  */
-export function fingerprintCredentialsRequest(request: ValidCredentialsRequest, gatewaySecret: Buffer): string {
+export function fingerprintCredentialsRequest(request: ValidCredentialsRequest & { clientId: string }, gatewaySecret: Buffer): string {
+  // The application too: it names the role session (RoleSessionName), so it is part of the answer.
   return createHmac("sha256", gatewaySecret)
-    .update(JSON.stringify([ENCODING_VERSION, request.identityContext, request.roleArn, request.durationSeconds]))
+    .update(JSON.stringify([ENCODING_VERSION, request.identityContext, request.roleArn, request.durationSeconds, request.clientId]))
     .digest("hex");
 }
 

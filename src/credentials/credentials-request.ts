@@ -59,7 +59,8 @@ function durationOf(seconds: number | null | undefined, config: CredentialsConfi
     // The default, on the step grid: one hour, or the configured maximum rounded down to a step when lower.
     return Math.min(DEFAULT_DURATION_SECONDS, config.maxDurationSeconds - (config.maxDurationSeconds % DURATION_STEP_SECONDS));
   }
-  if (!Number.isInteger(seconds) || seconds < MIN_DURATION_SECONDS || seconds > config.maxDurationSeconds || seconds % DURATION_STEP_SECONDS !== 0) {
+  // The step also refuses a fraction (GraphQL's Int has none anyway): no separate integer check.
+  if (seconds < MIN_DURATION_SECONDS || seconds > config.maxDurationSeconds || seconds % DURATION_STEP_SECONDS !== 0) {
     throw badInput(
       `${prefix}durationSeconds`,
       `durationSeconds must be a multiple of ${DURATION_STEP_SECONDS} from ${MIN_DURATION_SECONDS} to ${config.maxDurationSeconds} (CREDENTIALS_MAX_DURATION_SECONDS).`,

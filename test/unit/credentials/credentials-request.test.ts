@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CredentialsConfig } from "../../../src/config/config.types.js";
-import { CREDENTIALS_OFF, validateCredentialsRequest } from "../../../src/credentials/index.js";
+import { CREDENTIALS_OFF, validateCredentialsRequest, type CredentialsRequest } from "../../../src/credentials/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 
 const ROLE = "arn:aws:iam::123456789012:role/IdentityCenterUser";
@@ -37,7 +37,9 @@ describe("validateCredentialsRequest", () => {
     expect(validateCredentialsRequest({ identityContext: "x".repeat(2048) }, config, "").identityContext).toHaveLength(2048);
   });
 
-  it.each([
+  // Plain `it` per case, not `it.each`: Stryker's vitest runner selects tests by name and did not run the
+  // `it.each` cases against mutants here (every refusal mutant survived), so each case is its own test.
+  const REFUSALS: Array<[string, CredentialsRequest, string]> = [
     ["an identity context of 3 characters", { identityContext: "abc" }, "input.identityContext"],
     ["an identity context of 2049 characters", { identityContext: "x".repeat(2049) }, "input.identityContext"],
     ["an unlisted role", { identityContext: CONTEXT, roleArn: "arn:aws:iam::123456789012:role/Admin" }, "input.roleArn"],
@@ -45,8 +47,27 @@ describe("validateCredentialsRequest", () => {
     ["3601 seconds", { identityContext: CONTEXT, durationSeconds: 3601 }, "input.durationSeconds"],
     ["a fractional duration", { identityContext: CONTEXT, durationSeconds: 1000.5 }, "input.durationSeconds"],
     ["a duration off the five-minute grid", { identityContext: CONTEXT, durationSeconds: 901 }, "input.durationSeconds"],
-  ])("refuses %s with BAD_USER_INPUT naming the field", (_name, request, field) => {
-    expect(refusal(() => validateCredentialsRequest(request, config, "input."))).toMatchObject({ code: "BAD_USER_INPUT", field });
+    // On the grid, outside the bounds: only the bounds refuse these.
+    ["600 seconds", { identityContext: CONTEXT, durationSeconds: 600 }, "input.durationSeconds"],
+    ["3900 seconds", { identityContext: CONTEXT, durationSeconds: 3900 }, "input.durationSeconds"],
+    ["an identity context that is not a string", { identityContext: null as unknown as string }, "input.identityContext"],
+  ];
+  for (const [name, request, field] of REFUSALS) {
+    it(`refuses ${name} with BAD_USER_INPUT naming the field`, () => {
+      expect(refusal(() => validateCredentialsRequest(request, config, "input."))).toMatchObject({ code: "BAD_USER_INPUT", field });
+    });
+  }
+
+  it("says what it accepts", () => {
+    expect(refusal(() => validateCredentialsRequest({ identityContext: "abc" }, config, "")).message).toBe(
+      "identityContext must be an Identity Center identity context (awsAdditionalDetails.identityContext) of 4 to 2048 characters.",
+    );
+    expect(refusal(() => validateCredentialsRequest({ identityContext: CONTEXT, durationSeconds: 600 }, config, "")).message).toBe(
+      "durationSeconds must be a multiple of 300 from 900 to 3600 (CREDENTIALS_MAX_DURATION_SECONDS).",
+    );
+    expect(refusal(() => validateCredentialsRequest({ identityContext: CONTEXT, roleArn: "arn:aws:iam::123456789012:role/Admin" }, config, "")).message).toBe(
+      "roleArn is not one of the roles this gateway may assume (ALLOWED_ROLE_ARNS).",
+    );
   });
 
   it("never echoes the identity context in its refusal", () => {

@@ -4,10 +4,11 @@ import { describeNeeding, probeSharedRedis } from "../../support/test-dependenci
 import { createCredentialsService, roleSessionNameFor, type CredentialsService, type IdentityContextVerifier } from "../../../src/credentials/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
+import { createGatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createGatewayStore, createMemoryStore, type Store } from "../../../src/store/index.js";
 import { silentStoreLogger } from "../../../src/store/store.types.js";
 import type { StsUpstream, UpstreamAssumeRoleRequest, UpstreamRoleCredentials } from "../../../src/upstream/index.js";
-import { APP, closeAndForget, createGatedStore, deferred, raceConfig } from "../tokens/races/race-support.js";
+import { APP, closeAndForget, createGatedStore, deferred, drainMicrotasks, raceConfig } from "../tokens/races/race-support.js";
 
 /**
  * The credentials service over real stores (memory, and Redis shared by two "replicas") with a
@@ -159,5 +160,59 @@ describeNeeding(sharedRedis, "credentials service, two replicas on Redis", () =>
     held.release();
     await expect(answer).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/), roleArn: ROLE });
     expect(sts.calls).toHaveLength(1);
+  });
+});
+
+describe("createCredentialsService: its dependencies, checked up front", () => {
+  const valid = { config, sts: controllableSts(), identityContexts, store: createMemoryStore(), logger };
+  it.each([
+    ["a short gateway secret", { config: { ...config, gatewaySecret: Buffer.alloc(31) } }, "createCredentialsService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)"],
+    ["a gateway secret that is not a Buffer", { config: { ...config, gatewaySecret: "x".repeat(40) as unknown as Buffer } }, "createCredentialsService: config.gatewaySecret must be a Buffer of at least 32 bytes (use loadConfig)"],
+    ["no STS client", { sts: {} as StsUpstream }, "createCredentialsService: sts must come from createStsUpstream()"],
+    ["no identity-context verifier", { identityContexts: {} as IdentityContextVerifier }, "createCredentialsService: identityContexts must be the token service's identityContexts"],
+    ["no store", { store: {} as Store }, "createCredentialsService: store must be a Store (createGatewayStore)"],
+    ["no logger", { logger: {} as typeof logger }, "createCredentialsService: logger must be a pino logger"],
+  ])("refuses %s", (_name, override, message) => {
+    expect(() => createCredentialsService({ ...valid, ...override })).toThrow(new TypeError(message));
+  });
+
+  it("accepts a secret of exactly 32 bytes", () => {
+    expect(() => createCredentialsService({ ...valid, config: { ...config, gatewaySecret: Buffer.alloc(32, 1) } })).not.toThrow();
+  });
+});
+
+describe("credentials service: budgets and metrics", () => {
+  it("spends the caller's upstream budget once per STS call, never for a cache hit or a joined flight, and counts each outcome", async () => {
+    const sts = controllableSts();
+    const metrics = createGatewayMetrics({ collectDefaults: false });
+    const spent: string[] = [];
+    const credentials = createCredentialsService({ config, sts, identityContexts, store: createMemoryStore(), logger, metrics, callerUpstreamRateLimit: { consume: async (address) => void spent.push(address) } });
+    const caller = { address: "203.0.113.7" };
+    const held = sts.holdNext();
+    const first = credentials.forRequest(caller).forIdentityContext({ identityContext: "issued-budget" });
+    await held.arrived;
+    const joined = credentials.forRequest(caller).forIdentityContext({ identityContext: "issued-budget" });
+    // The second request reaches the flight while the first is still at STS (memory store: no I/O, no time passes).
+    await drainMicrotasks();
+    held.release();
+    await Promise.all([first, joined]);
+    await credentials.forRequest(caller).forIdentityContext({ identityContext: "issued-budget" });
+    await expect(credentials.forRequest(caller).forIssuedTokens({ identityContext: "refused", clientId: APP }, {})).rejects.toMatchObject({ code: "ACCESS_DENIED" });
+    expect(spent).toEqual(["203.0.113.7", "203.0.113.7"]);
+    const values = async (name: "stsCalls" | "credentialsLookups") => Object.fromEntries((await metrics[name].get()).values.map((value) => [Object.values(value.labels)[0], value.value]));
+    expect(await values("stsCalls")).toEqual({ ok: 1, ACCESS_DENIED: 1 });
+    // A refused call is counted by its STS outcome, not as a lookup.
+    expect(await values("credentialsLookups")).toEqual({ miss: 1, follower: 1, hit: 1 });
+  });
+
+  it("refuses over the caller's budget before STS, with the budget's own error", async () => {
+    const sts = controllableSts();
+    const credentials = createCredentialsService({
+      config, sts, identityContexts, store: createMemoryStore(), logger,
+      callerUpstreamRateLimit: { consume: async () => Promise.reject(new GatewayError("RATE_LIMITED")) },
+    });
+    await expect(credentials.forRequest({ address: "198.51.100.1" }).forIdentityContext({ identityContext: "issued-over-budget" })).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    await expect(credentials.forRequest().forIdentityContext({ identityContext: "issued-no-caller" })).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/) });
+    expect(sts.calls.map((call) => call.identityContext)).toEqual(["issued-no-caller"]);
   });
 });
