@@ -143,7 +143,12 @@ describeNeeding(sharedRedis, "credentials service, two replicas on Redis", () =>
     const held = sts.holdNext();
     const fromA = service(sts, redisStore()).forRequest().forIssuedTokens({ identityContext: "shared-context", clientId: APP }, {});
     await held.arrived;
-    const fromB = service(sts, redisStore()).forRequest().forIssuedTokens({ identityContext: "shared-context", clientId: APP }, {});
+    const storeB = createGatedStore(redisStore());
+    // B must find A's flight (its lock taken) while A is still at STS, not A's answer in the cache afterwards.
+    const bFoundTheLock = storeB.next<boolean>("setIfAbsent", "sf-lock");
+    const fromB = service(sts, storeB).forRequest().forIssuedTokens({ identityContext: "shared-context", clientId: APP }, {});
+    const lock = await Promise.race([bFoundTheLock, fromB.then(() => Promise.reject(new Error("B answered without trying A's flight lock")))]);
+    expect(lock.result).toBe(false);
     held.release();
     const [a, b] = await Promise.all([fromA, fromB]);
     expect(b).toEqual(a);
