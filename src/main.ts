@@ -20,7 +20,7 @@ import { createGatewayServer, createReadinessCheck, type GatewayServer } from ".
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
-import { createStsUpstream, createUpstream, type StsUpstream, type Upstream } from "./upstream/index.js";
+import { createUpstream, type StsUpstream, type Upstream } from "./upstream/index.js";
 import { createCredentialsService } from "./credentials/index.js";
 
 async function main(): Promise<void> {
@@ -73,9 +73,15 @@ async function main(): Promise<void> {
     logger,
   };
   const upstream = createUpstream(upstreamOptions);
-  // STS: the embedded emulator serves it on its own port; else STS_ENDPOINT (default SSO_OIDC_ENDPOINT) or AWS's regional endpoint.
+  // The emulator's role in embedded mode: the token and credentials services must agree whether credentials are on.
+  const serviceConfig = withEmbeddedRole(config, emulator);
+  const credentialsOn = (serviceConfig.credentials?.allowedRoleArns.length ?? 0) > 0;
+  // STS only when identity-enhanced credentials are on: the STS client is loaded then, not in every gateway's memory.
+  // The embedded emulator serves it on its own port; else STS_ENDPOINT (default SSO_OIDC_ENDPOINT) or AWS's regional endpoint.
   const stsEndpoint = config.credentials?.stsEndpoint;
-  const sts = createStsUpstream({ ...upstreamOptions, ...(stsEndpoint === undefined || emulator ? {} : { endpoint: stsEndpoint }) });
+  const sts = credentialsOn
+    ? (await import("./upstream/create-sts-upstream.js")).createStsUpstream({ ...upstreamOptions, ...(stsEndpoint === undefined || emulator ? {} : { endpoint: stsEndpoint }) })
+    : undefined;
   running.sts = sts;
   // In front of AWS (or a configured endpoint) the credentials come from the SDK's default chain:
   // resolve it now, so missing credentials are named in the log and on /readyz before the first
@@ -96,13 +102,11 @@ async function main(): Promise<void> {
   // REDIS_KEY_PREFIX covers the rate counters too: gateway groups sharing one Redis keep separate budgets.
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
-  // The emulator's role in embedded mode: both services must agree whether credentials are on.
-  const serviceConfig = withEmbeddedRole(config, emulator);
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const credentialsService = createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
-    config, tokenService, credentialsService, logger, upstreamLabel, store,
+    config, tokenService, ...(credentialsService ? { credentialsService } : {}), logger, upstreamLabel, store,
     metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });

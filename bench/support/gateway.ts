@@ -51,6 +51,9 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
       RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
       // The per-application guard (AWS's 80/s quota) would cap (a) at 80/s; (e) turns it back on.
       RATE_LIMIT_APP_PER_SECOND: "0",
+      // And the per-address connection cap (64): (c), (d) and (creds) open 100–150 connections at once from
+      // this one address, and the cap refused the ones past 64 (FETCH_FAILED) instead of letting them join.
+      MAX_CONNECTIONS_PER_ADDRESS: "0",
       // The b-floor reference reads this list back as an answer as long as (b)'s (graphql-bodies.ts
       // sizeFloorBody); an exchange checks its clientId against it either way.
       ALLOWED_CLIENT_IDS: FLOOR_CLIENT_IDS.join(","),

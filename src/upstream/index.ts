@@ -1,5 +1,6 @@
 export { createUpstream } from "./create-upstream.js";
-export { createStsUpstream, IDENTITY_CENTER_CONTEXT_PROVIDER_ARN } from "./create-sts-upstream.js";
+// createStsUpstream is imported from ./create-sts-upstream.js directly: it loads @aws-sdk/client-sts, which a
+// gateway without identity-enhanced credentials never needs in memory.
 export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES, STS_EXCEPTION_CODES } from "./map-upstream-error.js";
 export { isAvailabilityFault } from "./circuit-breaker.js";
 export { DEFAULT_UPSTREAM_DEADLINE_MS, singleUseAnswerTimeoutMs } from "./upstream.types.js";

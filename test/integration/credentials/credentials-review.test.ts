@@ -126,6 +126,8 @@ describe("what an operator sees at LOG_LEVEL=info", () => {
     const { identityContext } = await signIn("trust-policy");
     const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext, roleArn: NO_CONTEXT_ROLE } }));
     expect(error.extensions).toMatchObject({ code: "ACCESS_DENIED" });
+    // The answer can reach the test before the log line crosses the child's stdout pipe: wait for the line itself.
+    await gateway.waitForOutput(/AssumeRole refused for a configured role/);
     const lines = gateway.logLines().filter((line) => typeof line.level === "number" && line.level >= 40 && line.roleArn === NO_CONTEXT_ROLE);
     expect(lines.map((line) => line.msg)).toEqual([expect.stringMatching(/AssumeRole/)]);
   });

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
-import { createStsUpstream, type CreateUpstreamOptions, type StsUpstream, type UpstreamAssumeRoleRequest } from "../../../src/upstream/index.js";
+import { createStsUpstream } from "../../../src/upstream/create-sts-upstream.js";
+import type { CreateUpstreamOptions, StsUpstream, UpstreamAssumeRoleRequest } from "../../../src/upstream/index.js";
 import { EmulatorDevApi } from "../../support/emulator-dev-api.js";
 
 /**

@@ -84,3 +84,11 @@ describe("bench target of the credentials burst", () => {
     expect(target([], "(creds)").pass).toBe(false);
   });
 });
+
+describe("bench targets of the bursts", () => {
+  it("fails (c) and (d) when a caller went unanswered, whatever the upstream call count", () => {
+    expect(target([row("c", { upstreamCalls: 1 })], "(c)")).toMatchObject({ measured: "1 (max per round), failures 0", pass: true });
+    expect(target([row("c", { upstreamCalls: 1, failures: 108 })], "(c)").pass).toBe(false);
+    expect(target([row("d", { upstreamCalls: 1, failures: 1 })], "(d)").pass).toBe(false);
+  });
+});
