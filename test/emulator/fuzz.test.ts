@@ -18,11 +18,21 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** An AWS-shaped client error: 4xx, `x-amzn-errortype`, a JSON object body with `message` or `error`. */
+/**
+ * An AWS-shaped client error: 4xx and, in SSO OIDC's REST-JSON protocol, `x-amzn-errortype` and a JSON
+ * object body with `message` or `error`; a form-encoded `POST /` is STS's Query protocol (the emulator
+ * serves both on one port), whose errors are XML: `<ErrorResponse><Error><Type><Code><Message>` and a
+ * `RequestId`.
+ */
 function expectAwsShaped4xx(response: RawResponse, context: string): void {
   const where = `${context} -> ${response.status} ${response.text.slice(0, 300)}`;
   expect(response.status, where).toBeGreaterThanOrEqual(400);
   expect(response.status, where).toBeLessThan(500);
+  if (response.text.startsWith("<ErrorResponse")) {
+    expect(response.text, where).toMatch(/<Error>\s*<Type>Sender<\/Type>\s*<Code>\w+<\/Code>\s*<Message>[^<]*<\/Message>\s*<\/Error>\s*<RequestId>[\w-]+<\/RequestId>/);
+    expect(response.text, where).not.toContain("SecretAccessKey");
+    return;
+  }
   expect(response.headers["x-amzn-errortype"], where).toBeTruthy();
   expect(typeof response.json === "object" && response.json !== null, where).toBe(true);
   const body = response.json as Record<string, unknown>;
