@@ -22,6 +22,7 @@ import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
 import { createUpstream, type StsUpstream, type Upstream } from "./upstream/index.js";
 import { createCredentialsService } from "./credentials/index.js";
+import { createCookieSessions } from "./sessions/index.js";
 
 async function main(): Promise<void> {
   // `--help`: print every setting and exit 0 before reading the environment or starting anything.
@@ -104,9 +105,10 @@ async function main(): Promise<void> {
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const sessionService = createCookieSessions({ config, store, logger });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
-    config, tokenService, ...(credentialsService ? { credentialsService } : {}), logger, upstreamLabel, store,
+    config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService, logger, upstreamLabel, store,
     metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });

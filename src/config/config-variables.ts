@@ -207,6 +207,29 @@ export const VARIABLES = {
     description: "Where AssumeRole goes for identity-enhanced credentials. Defaults to SSO_OIDC_ENDPOINT unless that is an AWS host (*.amazonaws.com: then AWS's regional STS); set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
     schema: httpUrl,
   }),
+  SESSION_MODE: variable({
+    name: "SESSION_MODE", default: "off", accepts: "off or cookie",
+    description: "off: frontends hold the tokens (createTokenWithIAM returns them). cookie: a backend-for-frontend; createTokenWithIAM starts a server-side session and sets the HttpOnly cookie __Host-idc_session, the refresh token never leaves the gateway, and session operations need the header x-idc-csrf: 1 from a CORS_ORIGINS origin (README: Session mode).",
+    schema: z.enum(["off", "cookie"]),
+  }),
+  SESSION_EXPOSE: variable({
+    name: "SESSION_EXPOSE", default: "none", accepts: "a comma-separated list of accessToken and idToken, or none",
+    description: "In cookie mode, the tokens a response may still show to page scripts (createTokenWithIAM, Query.session, refreshSession). The refresh token is never shown.",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
+      .pipe(z.union([z.tuple([z.literal("none")]).transform(() => [] as ("accessToken" | "idToken")[]), z.array(z.enum(["accessToken", "idToken"])).min(1)])),
+  }),
+  SESSION_IDLE_TIMEOUT_SECONDS: variable({
+    name: "SESSION_IDLE_TIMEOUT_SECONDS", default: "3600", accepts: "an integer from 60 to 86400 (seconds)",
+    description: "In cookie mode, a session no operation has used for this long ends (every session operation renews it).",
+    schema: integer(60, 86_400),
+  }),
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: variable({
+    name: "SESSION_ABSOLUTE_LIFETIME_SECONDS", default: "28800", accepts: "an integer from 300 to 7776000 (seconds)",
+    description: "In cookie mode, the longest a session lives from sign-in, however it is used; set it to at most Identity Center's session duration (its default is 8 hours), which bounds the refresh token. A session without a refresh token ends with its access token.",
+    schema: integer(300, 7_776_000),
+  }),
   EXPOSE_CLIENT_IDS: variable({
     name: "EXPOSE_CLIENT_IDS", default: "true (false when NODE_ENV=production)", accepts: "true or false",
     description: "Whether `Query.gateway` lists the application ARNs (defaultClientId, allowedClientIds) to any caller.",

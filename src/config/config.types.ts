@@ -70,8 +70,10 @@ export interface GatewayConfig {
   explorer: boolean;
   /** EXPLORER_EMULATOR_ACCESS: who may mint test credentials through the explorer (never in production). */
   explorerEmulatorAccess: "loopback" | "any";
-  /** Cross-origin browser access (CORS, never with credentials). */
+  /** Cross-origin browser access (CORS; with credentials only in session mode, for the listed origins). */
   cors: CorsConfig;
+  /** SESSION_MODE and its settings. loadConfig always sets it; absent in hand-built test configs: off. */
+  sessions?: SessionConfig;
   /** Apollo GraphOS schema and usage reporting; undefined = none. */
   apolloReporting: ApolloReportingConfig | undefined;
   /** Limits on one GraphQL request, enforced before execution (src/server/limits/). */
@@ -148,6 +150,19 @@ export interface RateLimitConfig {
   /** Per caller (client IP) exchanges sent on to AWS per second, plus a burst. Undefined = 0 (off) for hand-built configs. */
   callerUpstreamPerSecond?: number;
   callerUpstreamBurst?: number;
+}
+
+/** SESSION_MODE=off (frontends hold tokens) or cookie (a backend-for-frontend: the browser holds a session cookie). */
+export type SessionConfig = { mode: "off" } | CookieSessionConfig;
+
+export interface CookieSessionConfig {
+  mode: "cookie";
+  /** SESSION_EXPOSE: the tokens responses may still show to page scripts; never the refresh token. */
+  expose: { accessToken: boolean; idToken: boolean };
+  /** SESSION_IDLE_TIMEOUT_SECONDS, in ms. */
+  idleTimeoutMs: number;
+  /** SESSION_ABSOLUTE_LIFETIME_SECONDS, in ms. */
+  absoluteLifetimeMs: number;
 }
 
 export interface CorsConfig {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
 import { describeRedisUrl } from "../store/redis-url.js";
-import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, UpstreamConfig } from "./config.types.js";
+import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
 
 /**
@@ -41,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     explorer: read("EXPLORER") ?? nodeEnv !== "production",
     explorerEmulatorAccess: read("EXPLORER_EMULATOR_ACCESS") ?? "loopback",
     cors: resolveCors(read("CORS_ORIGINS"), nodeEnv),
+    sessions: resolveSessions(read("SESSION_MODE"), read("SESSION_EXPOSE"), read("SESSION_IDLE_TIMEOUT_SECONDS"), read("SESSION_ABSOLUTE_LIFETIME_SECONDS")),
     apolloReporting: resolveApolloReporting(read("APOLLO_KEY"), read("APOLLO_GRAPH_REF")),
     operationLimits: {
       maxAliases: read("MAX_ALIASES") ?? 15,
@@ -149,6 +150,19 @@ const APOLLO_STUDIO_ORIGIN = "https://studio.apollographql.com";
 function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["nodeEnv"]): CorsConfig {
   if (origins !== undefined) return { origins, allowLocalhost: false };
   return { origins: [APOLLO_STUDIO_ORIGIN], allowLocalhost: nodeEnv !== "production" };
+}
+
+function resolveSessions(
+  mode: "off" | "cookie" | undefined, expose: ("accessToken" | "idToken")[] | undefined, idleSeconds: number | undefined, absoluteSeconds: number | undefined,
+): SessionConfig {
+  if ((mode ?? "off") === "off") return { mode: "off" };
+  const idleTimeoutMs = (idleSeconds ?? 3600) * 1000;
+  const absoluteLifetimeMs = (absoluteSeconds ?? 28_800) * 1000;
+  if (idleTimeoutMs > absoluteLifetimeMs) {
+    throw new ConfigError("SESSION_IDLE_TIMEOUT_SECONDS", `SESSION_IDLE_TIMEOUT_SECONDS (${idleTimeoutMs / 1000}) must not exceed SESSION_ABSOLUTE_LIFETIME_SECONDS (${absoluteLifetimeMs / 1000})`);
+  }
+  const exposed = new Set(expose ?? []);
+  return { mode: "cookie", expose: { accessToken: exposed.has("accessToken"), idToken: exposed.has("idToken") }, idleTimeoutMs, absoluteLifetimeMs };
 }
 
 function resolveApolloReporting(key: string | undefined, graphRef: string | undefined): ApolloReportingConfig | undefined {

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   UPSTREAM_SERVER_ERROR: { httpStatus: 502, retryable: true, message: "Identity Center reported an internal error." },
   UPSTREAM_UNAVAILABLE: { httpStatus: 503, retryable: true, message: "Identity Center could not be reached in time." },
   GATEWAY_CREDENTIALS_INVALID: { httpStatus: 503, retryable: false, message: "The gateway's own AWS credentials are missing or were rejected by AWS; an operator must fix them (see /readyz)." },
+  UNAUTHENTICATED: { httpStatus: 401, retryable: false, message: "There is no live session: sign in again (session mode)." },
+  FORBIDDEN: { httpStatus: 403, retryable: false, message: "This request may not use the session: it needs the header x-idc-csrf: 1 and an origin in CORS_ORIGINS (session mode)." },
   RATE_LIMITED: { httpStatus: 429, retryable: true, message: "Too many requests; retry later." },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, message: "The request body is larger than MAX_BODY_BYTES." },
   INTERNAL_SERVER_ERROR: { httpStatus: 500, retryable: false, message: "Internal server error." },

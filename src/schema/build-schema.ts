@@ -4,6 +4,7 @@ import { buildSchema } from "type-graphql";
 import { describeRootTypes } from "./describe-root-types.js";
 import { CredentialsResolver, TokenCredentialsResolver } from "./credentials.resolver.js";
 import { GatewayInfoResolver } from "./gateway-info.resolver.js";
+import { SessionResolver } from "./session.resolver.js";
 import { TokenComputedFieldsResolver } from "./token-computed.resolver.js";
 import { TokenResolver } from "./token.resolver.js";
 
@@ -15,7 +16,7 @@ import { TokenResolver } from "./token.resolver.js";
  * Type-only imports are unaffected.
  */
 
-const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, TokenCredentialsResolver, CredentialsResolver, GatewayInfoResolver] as const;
+const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, TokenCredentialsResolver, CredentialsResolver, SessionResolver, GatewayInfoResolver] as const;
 
 /**
  * Builds the gateway's executable schema. Resolvers are stateless, so one instance of each is

@@ -1,6 +1,7 @@
 import type { Logger } from "../logging/logger.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { RequestCredentialsService } from "../credentials/index.js";
+import type { RequestSessionService } from "../sessions/index.js";
 import type { RequestTokenService } from "../tokens/token.types.js";
 
 /**
@@ -11,6 +12,8 @@ export interface GatewayContext {
   tokens: RequestTokenService;
   /** Identity-enhanced AWS credentials; its DataLoader, like `tokens`', lives and dies with the request. */
   credentials: RequestCredentialsService;
+  /** Cookie sessions (SESSION_MODE=cookie): the request's session, behind the CSRF check. Session mode off: no session, mutations refused. */
+  session: RequestSessionService;
   config: GatewayConfig;
   logger: Logger;
   requestId: string;

@@ -7,6 +7,24 @@ import type { GatewayContext } from "./context.js";
 import { AssumeRoleWithIdentityContextInput } from "./credentials.input.js";
 import { AwsCredentials } from "./credentials.type.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
+import { originalTokens } from "./withheld-tokens.js";
+
+/** The arguments' descriptions, shared by every awsCredentials field. */
+export const ROLE_ARN_ARG = { nullable: true, description: "The IAM role to assume: one of the gateway's ALLOWED_ROLE_ARNS. Omitted: DEFAULT_ROLE_ARN." } as const;
+export const DURATION_ARG = { nullable: true, description: "Session length in seconds, from 900 to CREDENTIALS_MAX_DURATION_SECONDS. Omitted: 3600 (or that maximum when lower)." } as const;
+
+/** Identity-enhanced credentials for the user `tokens` were issued to, or INVALID_REQUEST when AWS gave them no identity context. */
+export function credentialsFor(tokens: IssuedToken, context: GatewayContext, roleArn?: string | null, durationSeconds?: number | null): Promise<IssuedCredentials> {
+  const identityContext = tokens.awsAdditionalDetails?.identityContext;
+  if (identityContext === undefined) {
+    return Promise.reject(new GatewayError(
+      "INVALID_REQUEST",
+      "Identity Center returned no awsAdditionalDetails.identityContext with these tokens (the application is not set up for trusted identity propagation, or the scope lacks sts:identity_context), so no identity-enhanced credentials can be made.",
+      { field: "awsCredentials" },
+    ));
+  }
+  return context.credentials.forIssuedTokens({ identityContext, clientId: tokens.clientId }, { roleArn, durationSeconds });
+}
 
 /** `CreateTokenWithIAMResponse.awsCredentials`: resolved only when selected; identical selections share one STS call. */
 @Resolver(() => CreateTokenWithIAMResponse)
@@ -19,18 +37,11 @@ export class TokenCredentialsResolver {
   awsCredentials(
     @Root() token: IssuedToken,
     @Ctx() context: GatewayContext,
-    @Arg("roleArn", () => String, { nullable: true, description: "The IAM role to assume: one of the gateway's ALLOWED_ROLE_ARNS. Omitted: DEFAULT_ROLE_ARN." }) roleArn?: string | null,
-    @Arg("durationSeconds", () => Int, { nullable: true, description: "Session length in seconds, from 900 to CREDENTIALS_MAX_DURATION_SECONDS. Omitted: 3600 (or that maximum when lower)." }) durationSeconds?: number | null,
+    @Arg("roleArn", () => String, ROLE_ARN_ARG) roleArn?: string | null,
+    @Arg("durationSeconds", () => Int, DURATION_ARG) durationSeconds?: number | null,
   ): Promise<IssuedCredentials> {
-    const identityContext = token.awsAdditionalDetails?.identityContext;
-    if (identityContext === undefined) {
-      return Promise.reject(new GatewayError(
-        "INVALID_REQUEST",
-        "Identity Center returned no awsAdditionalDetails.identityContext with these tokens (the application is not set up for trusted identity propagation, or the scope lacks sts:identity_context), so no identity-enhanced credentials can be made.",
-        { field: "awsCredentials" },
-      ));
-    }
-    return context.credentials.forIssuedTokens({ identityContext, clientId: token.clientId }, { roleArn, durationSeconds });
+    // In session mode the response withholds the identity context; the credentials still come from the real tokens.
+    return credentialsFor(originalTokens(token), context, roleArn, durationSeconds);
   }
 }
 

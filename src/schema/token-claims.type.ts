@@ -1,6 +1,6 @@
 import { GraphQLDateTimeISO, GraphQLJSONObject } from "graphql-scalars";
 import { Field, ObjectType } from "type-graphql";
-import type { DecodedIdTokenClaims, JsonObject } from "./computed/id-token-claims.js";
+import type { DecodedIdTokenClaims, JsonObject } from "../tokens/id-token-claims.js";
 
 const NOT_VERIFIED = "Decoded, not verified.";
 

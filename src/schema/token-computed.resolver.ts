@@ -2,7 +2,7 @@ import { GraphQLDateTimeISO } from "graphql-scalars";
 import { FieldResolver, Int, Resolver, Root } from "type-graphql";
 import type { IssuedToken } from "../tokens/token.types.js";
 import { computeExpiresAt, computeIsExpired, computeSecondsRemaining } from "./computed/expiry.js";
-import { idTokenClaimsOf, type DecodedIdTokenClaims } from "./computed/id-token-claims.js";
+import { idTokenClaimsOf, type DecodedIdTokenClaims } from "../tokens/id-token-claims.js";
 import { computeCanRefresh, computeIsAwsToken } from "./computed/token-kind.js";
 import { IdTokenClaims } from "./token-claims.type.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";

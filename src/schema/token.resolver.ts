@@ -3,20 +3,25 @@ import type { IssuedToken, MaybePromise, TokenRequest } from "../tokens/token.ty
 import type { GatewayContext } from "./context.js";
 import { CreateTokenWithIAMInput, RefreshTokenInput } from "./token.input.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
+import { withholdTokens } from "./withheld-tokens.js";
 
 /** The two token mutations. They only delegate: validation, dedupe and AWS live in tokens/. */
 @Resolver(() => CreateTokenWithIAMResponse)
 export class TokenResolver {
   @Mutation(() => CreateTokenWithIAMResponse, {
     description:
-      "Runs AWS IAM Identity Center's CreateTokenWithIAM with the gateway's own AWS credentials and returns AWS's response plus computed fields. Identical exchanges within one operation (e.g. aliases) cost one call to AWS.",
+      "Runs AWS IAM Identity Center's CreateTokenWithIAM with the gateway's own AWS credentials and returns AWS's response plus computed fields. Identical exchanges within one operation (e.g. aliases) cost one call to AWS. In session mode (SESSION_MODE=cookie) it signs in: the tokens stay in a server-side session, the response sets the session cookie, and refreshToken (with accessToken and idToken unless SESSION_EXPOSE lists them) is null.",
   })
   createTokenWithIAM(
     @Arg("input", () => CreateTokenWithIAMInput, { description: "The grant to exchange, with AWS's request field names." })
     input: CreateTokenWithIAMInput,
     @Ctx() context: GatewayContext,
   ): MaybePromise<IssuedToken> {
-    return context.tokens.createToken(toTokenRequest(input));
+    const request = toTokenRequest(input);
+    const sessions = context.config.sessions;
+    if (sessions?.mode !== "cookie") return context.tokens.createToken(request);
+    // Session mode: the tokens stay in a server-side session; the browser gets its cookie and what SESSION_EXPOSE allows.
+    return context.session.signIn(() => context.tokens.createToken(request)).then(({ token }) => withholdTokens(token, sessions.expose));
   }
 
   @Mutation(() => CreateTokenWithIAMResponse, {

@@ -6,18 +6,23 @@ import type { CorsConfig } from "../config/config.types.js";
 const LOCALHOST_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+/** True for an origin CORS_ORIGINS (or the development localhost allowance) lets call the gateway. */
+export function isAllowedOrigin(origin: string, config: CorsConfig): boolean {
+  return config.origins.includes(origin) || (config.allowLocalhost && LOCALHOST_ORIGIN.test(origin));
+}
+
 /**
  * Cross-origin access for browsers on other origins (Apollo Studio's explorer, a frontend's dev
- * server). An allowlist, never a reflection of any origin, and never with credentials: the
- * gateway authenticates nothing by cookie, so a page gets no more than it could by itself.
- * Unlisted origins get no Access-Control-Allow-Origin, so the browser withholds the answer.
+ * server). An allowlist, never a reflection of any origin. Credentials (the session cookie) only in
+ * session mode: otherwise the gateway authenticates nothing by cookie, so a page gets no more than it
+ * could by itself. Unlisted origins get no Access-Control-Allow-Origin, so the browser withholds the answer.
  */
-export async function registerCors(app: FastifyInstance, config: CorsConfig): Promise<void> {
+export async function registerCors(app: FastifyInstance, config: CorsConfig, options: { credentials: boolean } = { credentials: false }): Promise<void> {
   const allowed: (string | RegExp)[] = [...config.origins, ...(config.allowLocalhost ? [LOCALHOST_ORIGIN] : [])];
   if (allowed.length === 0) return;
   await app.register(cors, {
     origin: allowed,
-    credentials: false,
+    credentials: options.credentials,
     methods: ["GET", "POST"],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });

@@ -11,6 +11,8 @@ import { registerHealthRoute } from "./health.route.js";
 import { createRequestLoggingPlugin } from "./plugins/request-logging.plugin.js";
 import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
 import { createNoStorePlugin } from "./plugins/no-store.plugin.js";
+import { createSessionCookiePlugin } from "./plugins/session-cookie.plugin.js";
+import { SESSION_CSRF_HEADER } from "./session-csrf.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { createOperationResolutionPlugin } from "./limits/operation-resolution.js";
@@ -70,7 +72,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const limits = createOperationLimits({ limits: config.operationLimits, metrics });
   // CORS allowlist (CORS_ORIGINS), GraphOS reporting (APOLLO_*), and the offline explorer
   // (EXPLORER; Apollo's own landing pages need its CDN): cors.ts, studio.ts, explorer/.
-  await registerCors(app, config.cors);
+  const sessionMode = config.sessions?.mode ?? "off";
+  await registerCors(app, config.cors, { credentials: sessionMode === "cookie" });
   const studio = createStudioOptions(config.apolloReporting);
   // The explorer's module is loaded only when it is on (EXPLORER; off in production by default).
   const landingPage = config.explorer
@@ -106,7 +109,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // request (no batch multiplying the limits above), and CSRF prevention (a POST must carry a
     // content-type a simple form cannot send, a GET a preflight-forcing header).
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    // x-idc-csrf (session mode's CSRF header) also counts as the preflight-forcing header Apollo asks of a GET.
+    csrfPrevention: { requestHeaders: ["x-apollo-operation-name", "apollo-require-preflight", SESSION_CSRF_HEADER] },
     // main.ts owns SIGINT/SIGTERM (readiness first, drain, then close everything). Apollo's own
     // handlers (on unless NODE_ENV=test) would stop the server under it and re-raise the signal,
     // leaving our drain waiting until SHUTDOWN_TIMEOUT_MS.
@@ -126,6 +130,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
       ApolloServerPluginCacheControlDisabled(),
       createNoStorePlugin(),
+      ...(sessionMode === "cookie" ? [createSessionCookiePlugin()] : []),
       ...(metrics ? [createMetricsPlugin({ metrics, schema })] : []),
       landingPage,
       ...studio.plugins,

@@ -5,6 +5,7 @@ import type { RateLimit } from "../ratelimit/index.js";
 import type { ReadinessCheck } from "./readiness.route.js";
 import type { Store } from "../store/index.js";
 import type { RequestCredentialsService } from "../credentials/index.js";
+import type { SessionService } from "../sessions/index.js";
 import type { RequestCaller, RequestTokenService } from "../tokens/token.types.js";
 
 /** What the server needs of the token service (src/tokens/index.ts implements it). */
@@ -23,6 +24,8 @@ export interface GatewayServerDeps {
   tokenService: TokenService;
   /** Identity-enhanced AWS credentials (awsCredentials, assumeRoleWithIdentityContext). Absent: both answer BAD_USER_INPUT (not configured). */
   credentialsService?: CredentialsService;
+  /** Cookie sessions (SESSION_MODE=cookie; createCookieSessions). Absent: session mode off. */
+  sessionService?: SessionService | undefined;
   logger: Logger;
   /** A human-readable name of the upstream (e.g. "embedded emulator at http://127.0.0.1:4001"), for logs. */
   upstreamLabel: string;

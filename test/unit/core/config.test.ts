@@ -74,6 +74,7 @@ describe("loadConfig defaults", () => {
       explorer: true,
       explorerEmulatorAccess: "loopback",
       cors: { origins: ["https://studio.apollographql.com"], allowLocalhost: true },
+      sessions: { mode: "off" },
       apolloReporting: undefined,
       operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536, maxExchanges: 3 },
       rateLimits: { applicationPerSecond: 80, callerPerSecond: 20, callerBurst: 40, callerUpstreamPerSecond: 2, callerUpstreamBurst: 10 },
@@ -212,7 +213,8 @@ describe("CONFIG_VARIABLES", () => {
     expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
       "ENV_FILE", "PORT", "HOST", "METRICS_PORT", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
       "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "UPSTREAM_DEADLINE_MS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
-      "ALLOWED_CLIENT_IDS", "ALLOWED_ROLE_ARNS", "DEFAULT_ROLE_ARN", "CREDENTIALS_MAX_DURATION_SECONDS", "STS_ENDPOINT", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
+      "ALLOWED_CLIENT_IDS", "ALLOWED_ROLE_ARNS", "DEFAULT_ROLE_ARN", "CREDENTIALS_MAX_DURATION_SECONDS", "STS_ENDPOINT",
+      "SESSION_MODE", "SESSION_EXPOSE", "SESSION_IDLE_TIMEOUT_SECONDS", "SESSION_ABSOLUTE_LIFETIME_SECONDS", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "EXPLORER_EMULATOR_ACCESS", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
       "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "MAX_EXCHANGES_PER_OPERATION",
       "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_TTL_SECONDS", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "HEADERS_TIMEOUT_MS",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeIdTokenClaims, decodeJwtPayload, idTokenClaimsOf, timeClaim } from "../../../src/schema/computed/id-token-claims.js";
+import { decodeIdTokenClaims, decodeJwtPayload, idTokenClaimsOf, timeClaim } from "../../../src/tokens/id-token-claims.js";
 
 const encode = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const jwt = (payload: unknown) => `${encode({ alg: "RS256", typ: "JWT" })}.${encode(payload)}.c2lnbmF0dXJl`;

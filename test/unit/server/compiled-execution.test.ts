@@ -37,7 +37,7 @@ function contextValue(calls: unknown[] = []) {
     if (request.refreshToken === "null-scope") return { ...ISSUED, scope: ["openid", null] };
     return ISSUED;
   };
-  return { tokens: { createToken, refresh }, requestId: "test" };
+  return { tokens: { createToken, refresh }, config: {}, requestId: "test" };
 }
 
 const FIELDS = "accessToken tokenType expiresIn refreshToken idToken issuedTokenType scope awsAdditionalDetails { identityContext } expiresAt isAwsToken canRefresh clientId";

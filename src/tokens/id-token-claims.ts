@@ -78,6 +78,11 @@ export function idTokenClaimsOf(response: { readonly idToken?: string | null | u
   return claims;
 }
 
+/** Sets the claims idTokenClaimsOf answers for `response` (a copy that withholds its idToken still shows its claims). */
+export function rememberIdTokenClaims(response: object, claims: DecodedIdTokenClaims | null): void {
+  claimsByResponse.set(response, claims);
+}
+
 function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,43 @@
+import { decodeIssuedToken } from "../tokens/issued-token-codec.js";
+import type { IssuedToken } from "../tokens/token.types.js";
+
+/**
+ * What a session id's key holds (sealed): a live session, or the forwarding note a refresh leaves
+ * behind when it rotates the id, so requests still carrying the old cookie (another tab, a request
+ * in flight) reach the new session for a grace window instead of being signed out.
+ */
+export type SessionRecord = LiveSessionRecord | RotatedSessionRecord;
+
+export interface LiveSessionRecord {
+  state: "live";
+  /** Every token, the refresh token included: it never leaves the gateway. */
+  token: IssuedToken;
+  subject: string | null;
+  signedInAt: number;
+  absoluteExpiresAt: number;
+}
+
+export interface RotatedSessionRecord {
+  state: "rotated";
+  successorId: string;
+  /** Epoch ms after which the old id no longer leads anywhere. */
+  forwardUntil: number;
+}
+
+export function encodeSessionRecord(record: SessionRecord): Buffer {
+  return Buffer.from(JSON.stringify(record), "utf8");
+}
+
+/** The record, or a TypeError for bytes that are not one (a value written by another version, or garbage). */
+export function decodeSessionRecord(bytes: Buffer): SessionRecord {
+  const value = JSON.parse(bytes.toString("utf8")) as Partial<Record<"state" | "token" | "subject" | "signedInAt" | "absoluteExpiresAt" | "successorId" | "forwardUntil", unknown>> | null;
+  if (value?.state === "live" && typeof value.signedInAt === "number" && typeof value.absoluteExpiresAt === "number"
+    && (typeof value.subject === "string" || value.subject === null) && value.token !== undefined) {
+    const token = decodeIssuedToken(Buffer.from(JSON.stringify(value.token), "utf8"));
+    return { state: "live", token, subject: value.subject as string | null, signedInAt: value.signedInAt, absoluteExpiresAt: value.absoluteExpiresAt };
+  }
+  if (value?.state === "rotated" && typeof value.successorId === "string" && typeof value.forwardUntil === "number") {
+    return { state: "rotated", successorId: value.successorId, forwardUntil: value.forwardUntil };
+  }
+  throw new TypeError("stored session is malformed");
+}

@@ -1,0 +1,251 @@
+import type { CookieSessionConfig } from "../config/config.types.js";
+import type { SingleFlight, SingleFlightCodec } from "../coordination/single-flight.js";
+import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-codes.js";
+import type { Logger } from "../logging/logger.js";
+import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
+import type { IssuedToken } from "../tokens/token.types.js";
+import { newSessionId } from "./session-id.js";
+import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
+import type { SessionStore } from "./session-store.js";
+import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
+
+export interface SessionServiceDeps {
+  config: Pick<CookieSessionConfig, "idleTimeoutMs" | "absoluteLifetimeMs">;
+  /** How long a refreshed session's old id still leads to the new one (REFRESH_GRACE_SECONDS); 0: not at all. */
+  rotationGraceMs: number;
+  sessions: SessionStore;
+  /** Concurrent refreshes of one session, in any replica, share one rotation (and one upstream call). */
+  flights: SingleFlight;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
+const SESSION_ENDING_CODES: ReadonlySet<ErrorCode> = new Set(["INVALID_GRANT", "EXPIRED_TOKEN"]);
+/** A forwarding note leads to a session that may itself have been refreshed within the grace window; more hops than this is not a browser. */
+const MAX_FORWARDS = 3;
+/** Replicas' clocks differ a little: a sign-out-everywhere marker outlives the sessions it ends by this much. */
+const CLOCK_SLACK_MS = 60_000;
+
+interface FoundSession {
+  id: string;
+  record: LiveSessionRecord;
+  seenAt: number;
+}
+
+const unauthenticated = () => new GatewayError("UNAUTHENTICATED", "There is no live session (it ended, expired, or this request carries no session cookie): sign in again.");
+
+/**
+ * Cookie sessions (SESSION_MODE=cookie): the token set lives sealed in the store, the browser holds
+ * only an unguessable id. A refresh runs through the token service (its single-flight, grace window
+ * and reuse detection) inside a flight of its own per session, so two tabs or replicas refreshing
+ * at once make one upstream call and get the same new id; the old id forwards to the new one for
+ * the grace window. Lifetimes: idle (the `session-seen` key's TTL) and absolute (from sign-in,
+ * kept across refreshes, never past the access token when there is no refresh token).
+ */
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { config, sessions, flights, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const idleMs = config.idleTimeoutMs;
+  // The idle clock is written at most this often per session: a busy page does not write on every operation.
+  const seenWriteIntervalMs = Math.min(60_000, Math.floor(idleMs / 10));
+
+  const rotationCodec: SingleFlightCodec<FoundSession> = {
+    encode: (found) => Buffer.from(JSON.stringify({ id: found.id, seenAt: found.seenAt, record: encodeSessionRecord(found.record).toString("utf8") }), "utf8"),
+    decode(bytes) {
+      const value = JSON.parse(bytes.toString("utf8")) as { id: string; seenAt: number; record: string };
+      const record = decodeSessionRecord(Buffer.from(value.record, "utf8"));
+      if (record.state !== "live") throw new TypeError("a rotated session's hand-off must hold a live session");
+      return { id: value.id, seenAt: value.seenAt, record };
+    },
+  };
+
+  /** The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed out everywhere. */
+  async function find(startId: string): Promise<FoundSession | undefined> {
+    let id = startId;
+    for (let hop = 0; hop <= MAX_FORWARDS; hop += 1) {
+      const stored = await sessions.read(id);
+      if (stored === undefined) return undefined;
+      const { record, seenAt } = stored;
+      if (record.state === "rotated") {
+        if (record.forwardUntil <= now()) return undefined;
+        id = record.successorId;
+        continue;
+      }
+      const at = now();
+      if (seenAt === undefined || at - seenAt >= idleMs || at >= record.absoluteExpiresAt) return undefined;
+      if (record.subject !== null) {
+        const signedOutAt = await sessions.signedOutEverywhereAt(record.token.clientId, record.subject);
+        if (signedOutAt !== undefined && signedOutAt >= record.signedInAt) {
+          await sessions.remove(id);
+          return undefined;
+        }
+      }
+      return { id, record, seenAt };
+    }
+    return undefined;
+  }
+
+  /** Renews the idle clock (at most every seenWriteIntervalMs) and answers the session as callers see it. */
+  async function use(found: FoundSession): Promise<SessionView> {
+    const at = now();
+    let { seenAt } = found;
+    if (at - seenAt >= seenWriteIntervalMs) {
+      await sessions.markSeen(found.id, at, idleMs);
+      seenAt = at;
+    }
+    return viewOf({ ...found, seenAt });
+  }
+
+  function viewOf(found: FoundSession): SessionView {
+    const { record } = found;
+    return {
+      clientId: record.token.clientId,
+      subject: record.subject,
+      signedInAt: record.signedInAt,
+      idleExpiresAt: Math.min(found.seenAt + idleMs, record.absoluteExpiresAt),
+      absoluteExpiresAt: record.absoluteExpiresAt,
+      token: record.token,
+    };
+  }
+
+  /** Sign-in's absolute expiry, or a refresh's (kept): never past the access token when no refresh token can renew it. */
+  function absoluteExpiryOf(token: IssuedToken, bound: number): number {
+    if (token.refreshToken !== undefined || token.expiresIn === undefined) return bound;
+    return Math.min(bound, token.issuedAt + token.expiresIn * 1000);
+  }
+
+  async function store(found: FoundSession): Promise<void> {
+    await Promise.all([
+      sessions.write(found.id, found.record, found.record.absoluteExpiresAt - found.seenAt),
+      sessions.markSeen(found.id, found.seenAt, idleMs),
+    ]);
+  }
+
+  async function endBoth(requestId: string, found: FoundSession | undefined): Promise<void> {
+    await Promise.all([sessions.remove(requestId), found !== undefined && found.id !== requestId ? sessions.remove(found.id) : undefined]);
+  }
+
+  return {
+    forRequest(request: SessionRequest): RequestSessionService {
+      let signedIn: { token: IssuedToken; view: Promise<SessionView> } | undefined;
+      const setSessionCookie = (view: { id: string; absoluteExpiresAt: number }) =>
+        request.setCookie({ kind: "set", sessionId: view.id, maxAgeSeconds: Math.max(1, Math.ceil((view.absoluteExpiresAt - now()) / 1000)) });
+      const clearCookie = () => request.setCookie({ kind: "clear" });
+
+      async function startSession(token: IssuedToken): Promise<SessionView> {
+        // A sign-in always gets a new id (no session fixation); the session it replaces ends.
+        if (request.sessionId !== undefined) await endBoth(request.sessionId, await find(request.sessionId));
+        const at = now();
+        const record: LiveSessionRecord = {
+          state: "live",
+          token,
+          subject: decodeIdTokenClaims(token.idToken)?.subject ?? null,
+          signedInAt: at,
+          absoluteExpiresAt: absoluteExpiryOf(token, at + config.absoluteLifetimeMs),
+        };
+        const found = { id: newSessionId(), record, seenAt: at };
+        await store(found);
+        setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
+        logger.debug({ clientId: token.clientId }, "session started");
+        return viewOf(found);
+      }
+
+      async function rotate(found: FoundSession, refreshToken: string): Promise<FoundSession> {
+        const issued = await request.tokens.refresh({ clientId: found.record.token.clientId, refreshToken });
+        const at = now();
+        // AWS may leave out what did not change: the old refresh token (not rotated) and id token stay.
+        const token: IssuedToken = { ...issued, refreshToken: issued.refreshToken ?? refreshToken, ...(issued.idToken ?? found.record.token.idToken ? { idToken: issued.idToken ?? found.record.token.idToken } : {}) };
+        const record: LiveSessionRecord = { ...found.record, token, absoluteExpiresAt: absoluteExpiryOf(token, found.record.absoluteExpiresAt) };
+        const successor = { id: newSessionId(), record, seenAt: at };
+        // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
+        await store(successor);
+        if (deps.rotationGraceMs > 0) {
+          await sessions.write(found.id, { state: "rotated", successorId: successor.id, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
+        } else {
+          await sessions.remove(found.id);
+        }
+        return successor;
+      }
+
+      return {
+        async signIn(exchange) {
+          const token = await exchange();
+          if (signedIn !== undefined) {
+            // Aliases of one exchange share its answer (and so its session); two different sign-ins in one operation would leave one cookie for two sessions.
+            if (signedIn.token === token) return { token, session: await signedIn.view };
+            throw new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request.");
+          }
+          const view = startSession(token);
+          signedIn = { token, view };
+          return { token, session: await view };
+        },
+
+        async current() {
+          if (request.sessionId === undefined) return undefined;
+          const found = await find(request.sessionId);
+          if (found === undefined) {
+            clearCookie();
+            return undefined;
+          }
+          // A request with an id a refresh rotated moments ago: the browser catches up to the new one.
+          if (found.id !== request.sessionId) setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
+          return use(found);
+        },
+
+        async refresh() {
+          const id = request.sessionId;
+          if (id === undefined) throw unauthenticated();
+          const found = await find(id);
+          if (found === undefined) {
+            clearCookie();
+            throw unauthenticated();
+          }
+          if (found.id !== id) {
+            // Another tab or replica refreshed this session moments ago: its result is this one's.
+            setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
+            return use(found);
+          }
+          const refreshToken = found.record.token.refreshToken;
+          if (refreshToken === undefined) {
+            throw new GatewayError("INVALID_GRANT", "This session holds no refresh token (Identity Center issued none): it ends when its access token expires; sign in again.");
+          }
+          let successor: FoundSession;
+          try {
+            ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => rotate(found, refreshToken), rotationCodec));
+          } catch (error) {
+            if (isGatewayError(error) && SESSION_ENDING_CODES.has(error.code)) {
+              await sessions.remove(id);
+              clearCookie();
+              logger.info({ clientId: found.record.token.clientId, code: error.code }, "session ended: its refresh token was refused");
+            }
+            throw error;
+          }
+          setSessionCookie({ id: successor.id, absoluteExpiresAt: successor.record.absoluteExpiresAt });
+          return viewOf(successor);
+        },
+
+        async signOut() {
+          clearCookie();
+          if (request.sessionId === undefined) return false;
+          const found = await find(request.sessionId);
+          await endBoth(request.sessionId, found);
+          return found !== undefined;
+        },
+
+        async signOutEverywhere() {
+          const id = request.sessionId;
+          if (id === undefined) throw unauthenticated();
+          const found = await find(id);
+          clearCookie();
+          if (found === undefined) throw unauthenticated();
+          const { subject, token } = found.record;
+          if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
+          await endBoth(id, found);
+          logger.info({ clientId: token.clientId, everywhere: subject !== null }, "signed out everywhere");
+          return subject !== null;
+        },
+      };
+    },
+  };
+}

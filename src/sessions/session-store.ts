@@ -1,0 +1,68 @@
+import type { Keyspace } from "../store/keyspace.js";
+import type { Store } from "../store/store.types.js";
+import { decodeSessionRecord, encodeSessionRecord, type SessionRecord } from "./session-record.js";
+
+/**
+ * Where sessions rest, under keys the keyspace derives from the session id (HMAC: the id never
+ * appears in a key) and sealed (AES-256-GCM: the tokens never rest in clear):
+ *
+ * - `session`: the record (live, or a rotated id's forwarding note), until its absolute expiry.
+ * - `session-seen`: when an operation last used the session; its TTL is the idle timeout, so a
+ *   session nobody uses ends by itself. A key of its own, so renewing it never rewrites the record
+ *   (a read-modify-write that could bring back a record a concurrent refresh had just rotated).
+ * - `session-user`: per user (application and subject), when they last signed out everywhere;
+ *   a session signed in at or before it is over, on every replica.
+ */
+export interface SessionStore {
+  /** The record and when it was last used (undefined when its idle timeout ran out); undefined when absent or unreadable. */
+  read(sessionId: string): Promise<{ record: SessionRecord; seenAt: number | undefined } | undefined>;
+  write(sessionId: string, record: SessionRecord, ttlMs: number): Promise<void>;
+  /** Marks the session used at `at`, for `idleTimeoutMs`. */
+  markSeen(sessionId: string, at: number, idleTimeoutMs: number): Promise<void>;
+  remove(sessionId: string): Promise<void>;
+  signedOutEverywhereAt(clientId: string, subject: string): Promise<number | undefined>;
+  markSignedOutEverywhere(clientId: string, subject: string, at: number, ttlMs: number): Promise<void>;
+}
+
+export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): SessionStore {
+  const { store, keyspace } = deps;
+  const recordKey = (id: string) => keyspace.key("session", id);
+  const seenKey = (id: string) => keyspace.key("session-seen", id);
+  const userKey = (clientId: string, subject: string) => keyspace.key("session-user", clientId, subject);
+
+  return {
+    async read(sessionId) {
+      const key = recordKey(sessionId);
+      // Both in one round trip on an ordered store (auto-pipelined).
+      const [sealed, seen] = await Promise.all([store.get(key), store.get(seenKey(sessionId))]);
+      if (sealed === null) return undefined;
+      let record: SessionRecord;
+      try {
+        record = decodeSessionRecord(keyspace.open(key, sealed));
+      } catch {
+        // Sealed under another GATEWAY_SECRET, altered, or another version's: no session.
+        return undefined;
+      }
+      const seenAt = seen === null ? NaN : Number(seen.toString("utf8"));
+      return { record, seenAt: Number.isFinite(seenAt) ? seenAt : undefined };
+    },
+    write(sessionId, record, ttlMs) {
+      const key = recordKey(sessionId);
+      return store.set(key, keyspace.seal(key, encodeSessionRecord(record)), Math.max(1, ttlMs));
+    },
+    markSeen(sessionId, at, idleTimeoutMs) {
+      return store.set(seenKey(sessionId), Buffer.from(String(at), "utf8"), Math.max(1, idleTimeoutMs));
+    },
+    async remove(sessionId) {
+      await Promise.all([store.delete(recordKey(sessionId)), store.delete(seenKey(sessionId))]);
+    },
+    async signedOutEverywhereAt(clientId, subject) {
+      const value = await store.get(userKey(clientId, subject));
+      const at = value === null ? NaN : Number(value.toString("utf8"));
+      return Number.isFinite(at) ? at : undefined;
+    },
+    markSignedOutEverywhere(clientId, subject, at, ttlMs) {
+      return store.set(userKey(clientId, subject), Buffer.from(String(at), "utf8"), Math.max(1, ttlMs));
+    },
+  };
+}
