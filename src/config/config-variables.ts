@@ -221,9 +221,9 @@ export const VARIABLES = {
       .pipe(z.union([z.tuple([z.literal("none")]).transform(() => [] as ("accessToken" | "idToken")[]), z.array(z.enum(["accessToken", "idToken"])).min(1)])),
   }),
   SESSION_IDLE_TIMEOUT_SECONDS: variable({
-    name: "SESSION_IDLE_TIMEOUT_SECONDS", default: "3600", accepts: "an integer from 60 to 86400 (seconds)",
+    name: "SESSION_IDLE_TIMEOUT_SECONDS", default: "3600", accepts: "an integer from 1 to 86400 (seconds)",
     description: "In cookie mode, a session no operation has used for this long ends (every session operation renews it).",
-    schema: integer(60, 86_400),
+    schema: integer(1, 86_400),
   }),
   SESSION_ABSOLUTE_LIFETIME_SECONDS: variable({
     name: "SESSION_ABSOLUTE_LIFETIME_SECONDS", default: "28800", accepts: "an integer from 300 to 7776000 (seconds)",
