@@ -15,7 +15,10 @@ import { describeNeeding, probeRedisServerBinary } from "../../support/test-depe
 
 const redisServer = probeRedisServerBinary();
 
-const PHASE_MS = 1_200;
+/** Requests that must start and be answered in each phase (before the kill, during the outage, twice that after the restart). */
+const PHASE_ANSWERS = 6;
+/** A phase that gets no answers for this long has hung (the test's guard, not a measurement). */
+const HANG_GUARD_MS = 30_000;
 const CONCURRENCY = 6;
 /** A request taking longer than this counts as a hang. */
 const HANG_MS = 10_000;
@@ -48,6 +51,16 @@ describeNeeding(redisServer, "a gateway whose Redis is killed mid-load", () => {
     await redis?.stop();
   });
 
+  type Phase = "before" | "outage" | "after";
+  /** Waits (polling, bounded only as a hang guard) until `done()`; the phases end on answers, not on a clock. */
+  async function until(done: () => boolean, what: string): Promise<void> {
+    const giveUpAt = Date.now() + HANG_GUARD_MS;
+    while (!done()) {
+      if (Date.now() > giveUpAt) throw new Error(`no progress: waited ${HANG_GUARD_MS} ms for ${what}`);
+      await sleep(20);
+    }
+  }
+
   type Outcome = { kind: "answered"; status: number; code: string } | { kind: "failed"; reason: string };
 
   async function oneRequest(worker: number, n: number): Promise<Outcome> {
@@ -70,19 +83,28 @@ describeNeeding(redisServer, "a gateway whose Redis is killed mid-load", () => {
 
   it("answers every request while Redis is killed and restarted, and serves normally afterwards", async () => {
     const outcomes: Outcome[] = [];
+    /** The phase each request started in: the outage window is counted by events (answers), not by wall-clock time. */
+    let phase: Phase = "before";
+    const finished: Record<Phase, number> = { before: 0, outage: 0, after: 0 };
     let running = true;
     const workers = Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      for (let n = 0; running; n++) outcomes.push(await oneRequest(worker, n));
+      for (let n = 0; running; n++) {
+        const startedIn = phase;
+        outcomes.push(await oneRequest(worker, n));
+        finished[startedIn] += 1;
+      }
     });
 
-    await sleep(PHASE_MS);
+    await until(() => finished.before >= PHASE_ANSWERS, "answers before the kill");
     const beforeKill = outcomes.length;
     const keysBeforeKill = await countKeys(port);
     await redis!.stop();
-    await sleep(PHASE_MS);
-    const duringOutage = outcomes.length - beforeKill;
+    phase = "outage";
+    await until(() => finished.outage >= PHASE_ANSWERS, "answers while Redis is down");
+    const duringOutage = finished.outage;
     redis = await startRedisServer(port);
-    await sleep(PHASE_MS * 2);
+    phase = "after";
+    await until(() => finished.after >= PHASE_ANSWERS * 2, "answers after the restart");
     running = false;
     await Promise.all(workers);
 
