@@ -88,6 +88,30 @@ describe("README examples", () => {
     expect(result.stdout).toMatch(/"secondsRemaining": (899|900),\n\s*"assumedRoleArn": "arn:aws:sts::123456789012:assumed-role\/IdentityCenterUser\/idcgw-apl-222222222222"/);
   });
 
+  it("runs the session mode examples as written against a gateway with SESSION_MODE=cookie: sign in, the session, a refresh, sign out", async () => {
+    const blocks = shellBlocks(section("## Session mode: the browser holds a cookie, never a token"));
+    expect(blocks).toHaveLength(2);
+    const cookieGateway = await startGateway({ env: { SESSION_MODE: "cookie" } });
+    try {
+      const script = blocks
+        .join("\n")
+        .replace(/^GW=http:\/\/localhost:4000\/graphql/m, `GW=${cookieGateway.url}`)
+        .replace(/^EMU=http:\/\/localhost:4001/m, `EMU=${cookieGateway.emulatorUrl}`);
+      expect(script).toContain(`GW=${cookieGateway.url}`);
+      const result = runBash(script);
+      expect(result.stderr).toBe("");
+      expect(result.status, result.stdout).toBe(0);
+      // The sign-in shows no token, the jar holds the cookie, the session is alice's until signed out.
+      expect(result.stdout).toMatch(/"accessToken": null,\n\s*"refreshToken": null/);
+      expect(result.stdout).toMatch(/^1$/m);
+      expect(result.stdout).toMatch(/"authenticated": true,\n\s*"subject": "alice"/);
+      expect(result.stdout).toContain('"signOut": true');
+      expect(result.stdout.trimEnd()).toMatch(/"authenticated": false\n}$/);
+    } finally {
+      await cookieGateway.stop();
+    }
+  });
+
   it("runs the standalone emulator example as written, on a free port", async () => {
     const [block] = shellBlocks(section("## The SSO OIDC emulator"));
     expect(block).toBeDefined();
