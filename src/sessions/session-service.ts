@@ -6,7 +6,7 @@ import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
 import type { IssuedToken } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
 import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
-import type { SessionStore } from "./session-store.js";
+import type { SessionStore, StoredSession } from "./session-store.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
 export interface SessionServiceDeps {
@@ -31,6 +31,8 @@ interface FoundSession {
   id: string;
   record: LiveSessionRecord;
   seenAt: number;
+  /** As read from the store (absent for a session this request made): what a renewal extends. */
+  stored?: StoredSession;
 }
 
 const unauthenticated = () => new GatewayError("UNAUTHENTICATED", "There is no live session (it ended, expired, or this request carries no session cookie): sign in again.");
@@ -81,7 +83,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           return undefined;
         }
       }
-      return { id, record, seenAt };
+      return { id, record, seenAt, stored };
     }
     return undefined;
   }
@@ -91,7 +93,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     const at = now();
     let { seenAt } = found;
     if (at - seenAt >= seenWriteIntervalMs) {
-      await sessions.markSeen(found.id, at, idleMs);
+      if (found.stored === undefined) await sessions.markSeen(found.id, at, idleMs);
+      else await sessions.renew(found.id, found.stored, at, idleMs, recordTtlMs(found.record, at));
       seenAt = at;
     }
     return viewOf({ ...found, seenAt });
@@ -115,9 +118,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return Math.min(bound, token.issuedAt + token.expiresIn * 1000);
   }
 
+  /** A live record stays in the store for one idle timeout from its last use, never past its absolute expiry. */
+  function recordTtlMs(record: LiveSessionRecord, at: number): number {
+    return Math.min(idleMs, record.absoluteExpiresAt - at);
+  }
+
   async function store(found: FoundSession): Promise<void> {
     await Promise.all([
-      sessions.write(found.id, found.record, found.record.absoluteExpiresAt - found.seenAt),
+      sessions.write(found.id, found.record, recordTtlMs(found.record, found.seenAt)),
       sessions.markSeen(found.id, found.seenAt, idleMs),
     ]);
   }

@@ -6,22 +6,33 @@ import { decodeSessionRecord, encodeSessionRecord, type SessionRecord } from "./
  * Where sessions rest, under keys the keyspace derives from the session id (HMAC: the id never
  * appears in a key) and sealed (AES-256-GCM: the tokens never rest in clear):
  *
- * - `session`: the record (live, or a rotated id's forwarding note), until its absolute expiry.
- * - `session-seen`: when an operation last used the session; its TTL is the idle timeout, so a
- *   session nobody uses ends by itself. A key of its own, so renewing it never rewrites the record
- *   (a read-modify-write that could bring back a record a concurrent refresh had just rotated).
+ * - `session`: the record (live, or a rotated id's forwarding note). A live record lives for the idle
+ *   timeout, renewed on use up to its absolute expiry: a session nobody uses leaves the store by
+ *   itself, so sign-ins a caller abandons cost the store one idle timeout each, not a whole lifetime.
+ *   Renewing only resets the TTL of the exact bytes read (extendIfEquals), never rewrites them: a
+ *   record a concurrent refresh has just rotated is never brought back.
+ * - `session-seen`: when an operation last used the session (what `idleExpiresAt` counts from).
  * - `session-user`: per user (application and subject), when they last signed out everywhere;
  *   a session signed in at or before it is over, on every replica.
  */
 export interface SessionStore {
-  /** The record and when it was last used (undefined when its idle timeout ran out); undefined when absent or unreadable. */
-  read(sessionId: string): Promise<{ record: SessionRecord; seenAt: number | undefined } | undefined>;
+  /** The record, its stored bytes, and when it was last used (undefined when its idle timeout ran out); undefined when absent or unreadable. */
+  read(sessionId: string): Promise<StoredSession | undefined>;
   write(sessionId: string, record: SessionRecord, ttlMs: number): Promise<void>;
   /** Marks the session used at `at`, for `idleTimeoutMs`. */
   markSeen(sessionId: string, at: number, idleTimeoutMs: number): Promise<void>;
+  /** Marks the session used at `at` and keeps its record `ttlMs` longer, unless the record changed since `stored` was read. */
+  renew(sessionId: string, stored: StoredSession, at: number, idleTimeoutMs: number, ttlMs: number): Promise<void>;
   remove(sessionId: string): Promise<void>;
   signedOutEverywhereAt(clientId: string, subject: string): Promise<number | undefined>;
   markSignedOutEverywhere(clientId: string, subject: string, at: number, ttlMs: number): Promise<void>;
+}
+
+export interface StoredSession {
+  record: SessionRecord;
+  /** The sealed bytes as read: what a renewal must still find. */
+  sealed: Buffer;
+  seenAt: number | undefined;
 }
 
 export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): SessionStore {
@@ -29,6 +40,8 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
   const recordKey = (id: string) => keyspace.key("session", id);
   const seenKey = (id: string) => keyspace.key("session-seen", id);
   const userKey = (clientId: string, subject: string) => keyspace.key("session-user", clientId, subject);
+  const markSeen = (sessionId: string, at: number, idleTimeoutMs: number) =>
+    store.set(seenKey(sessionId), Buffer.from(String(at), "utf8"), Math.max(1, idleTimeoutMs));
 
   return {
     async read(sessionId) {
@@ -44,14 +57,15 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
         return undefined;
       }
       const seenAt = seen === null ? NaN : Number(seen.toString("utf8"));
-      return { record, seenAt: Number.isFinite(seenAt) ? seenAt : undefined };
+      return { record, sealed, seenAt: Number.isFinite(seenAt) ? seenAt : undefined };
     },
     write(sessionId, record, ttlMs) {
       const key = recordKey(sessionId);
       return store.set(key, keyspace.seal(key, encodeSessionRecord(record)), Math.max(1, ttlMs));
     },
-    markSeen(sessionId, at, idleTimeoutMs) {
-      return store.set(seenKey(sessionId), Buffer.from(String(at), "utf8"), Math.max(1, idleTimeoutMs));
+    markSeen,
+    async renew(sessionId, stored, at, idleTimeoutMs, ttlMs) {
+      await Promise.all([store.extendIfEquals(recordKey(sessionId), stored.sealed, Math.max(1, ttlMs)), markSeen(sessionId, at, idleTimeoutMs)]);
     },
     async remove(sessionId) {
       await Promise.all([store.delete(recordKey(sessionId)), store.delete(seenKey(sessionId))]);

@@ -186,6 +186,44 @@ describe("current", () => {
     expect(await request(id).session.current()).toBeUndefined();
   });
 
+  it("keeps a live record in the store for one idle timeout from its last use, never past its absolute expiry", async () => {
+    const ttls: Array<[string, number]> = [];
+    const { set, extendIfEquals } = harness.store;
+    harness.store.set = (key, value, ttl) => { if (key.includes(":session:")) ttls.push(["set", ttl]); return set.call(harness.store, key, value, ttl); };
+    harness.store.extendIfEquals = (key, value, ttl) => { if (key.includes(":session:")) ttls.push(["extend", ttl]); return extendIfEquals.call(harness.store, key, value, ttl); };
+    const { id } = await signedIn();
+    const signedInAt = clock.now;
+    clock.now += IDLE_MS / 2;
+    await request(id).session.current();
+    expect(ttls).toEqual([["set", IDLE_MS], ["extend", IDLE_MS]]);
+    // Used every half idle timeout until a quarter of one is left of its life: the last renewal stops at the absolute expiry.
+    while (clock.now + IDLE_MS / 2 < signedInAt + ABSOLUTE_MS) {
+      clock.now += IDLE_MS / 2;
+      expect(await request(id).session.current()).toBeDefined();
+    }
+    expect(ttls.at(-1)).toEqual(["extend", signedInAt + ABSOLUTE_MS - clock.now]);
+    expect(signedInAt + ABSOLUTE_MS - clock.now).toBeLessThan(IDLE_MS);
+  });
+
+  it("never brings back a record a refresh rotated while a request was using it", async () => {
+    const { id } = await signedIn();
+    clock.now += IDLE_MS / 2;
+    const { extendIfEquals } = harness.store;
+    let refreshedMeanwhile!: string;
+    harness.store.extendIfEquals = async (key, value, ttl) => {
+      // The refresh lands between this request's read and its renewal.
+      harness.store.extendIfEquals = extendIfEquals;
+      const other = request(id);
+      await other.session.refresh();
+      refreshedMeanwhile = other.newId();
+      return extendIfEquals.call(harness.store, key, value, ttl);
+    };
+    await request(id).session.current();
+    clock.now += GRACE_MS;
+    expect(await request(id).session.current()).toBeUndefined();
+    expect(await request(refreshedMeanwhile).session.current()).toBeDefined();
+  });
+
   it("answers no session for a record sealed under another gateway secret", async () => {
     const { id } = await signedIn();
     const other = createSessionService({
