@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const sessionService = createCookieSessions({ config, store, logger });
+  const sessionService = createCookieSessions({ config, store, logger, metrics });
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService, logger, upstreamLabel, store,

@@ -31,6 +31,8 @@ export interface GatewayMetrics {
   readonly stsCalls: Counter<"outcome">;
   /** Identity-enhanced credentials lookups: `hit` (served from the cache), `miss`, or `follower` (joined an identical request in flight). */
   readonly credentialsLookups: Counter<"result">;
+  /** Session mode: sessions `started`, `refreshed`, `ended` (a refresh refused by AWS), `signed_out`, `signed_out_everywhere`. */
+  readonly sessions: Counter<"event">;
 }
 
 export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}): GatewayMetrics {
@@ -65,6 +67,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     credentialsLookups: new Counter({
       name: "idc_gateway_credentials_lookups_total", help: "Identity-enhanced credentials requests by how they were answered: hit (cache), follower (joined one in flight), miss (STS called).", labelNames: ["result"], registers,
     }),
+    sessions: new Counter({ name: "idc_gateway_sessions_total", help: "Session mode: sessions started, refreshed, ended by AWS refusing their refresh token, signed out, signed out everywhere.", labelNames: ["event"], registers }),
     persistedQueryRegistrations: new Counter({
       name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,
     }),

@@ -3,6 +3,7 @@ import { createLocalSingleFlight } from "../coordination/local-single-flight.js"
 import { singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
 import { createSingleFlight } from "../coordination/single-flight.js";
 import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import { createSessionService } from "./session-service.js";
@@ -21,8 +22,8 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 30;
  * The session service SESSION_MODE=cookie asks for, on the gateway's store (Redis shares sessions
  * across replicas); undefined when session mode is off.
  */
-export function createCookieSessions(deps: { config: GatewayConfig; store: Store; logger: Logger }): SessionService | undefined {
-  const { config, store, logger } = deps;
+export function createCookieSessions(deps: { config: GatewayConfig; store: Store; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions"> }): SessionService | undefined {
+  const { config, store, logger, metrics } = deps;
   const sessions = config.sessions;
   if (sessions?.mode !== "cookie") return undefined;
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
@@ -37,5 +38,6 @@ export function createCookieSessions(deps: { config: GatewayConfig; store: Store
     sessions: createSessionStore({ store, keyspace }),
     flights,
     logger,
+    metrics,
   });
 }

@@ -2,6 +2,7 @@ import type { CookieSessionConfig } from "../config/config.types.js";
 import type { SingleFlight, SingleFlightCodec } from "../coordination/single-flight.js";
 import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
 import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
 import type { IssuedToken } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
@@ -18,6 +19,7 @@ export interface SessionServiceDeps {
   flights: SingleFlight;
   logger: Logger;
   now?: () => number;
+  metrics?: Pick<GatewayMetrics, "sessions"> | undefined;
 }
 
 /** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
@@ -47,6 +49,7 @@ const unauthenticated = () => new GatewayError("UNAUTHENTICATED", "There is no l
  */
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { config, sessions, flights, logger } = deps;
+  const count = (event: "started" | "refreshed" | "ended" | "signed_out" | "signed_out_everywhere") => deps.metrics?.sessions.inc({ event });
   const now = deps.now ?? Date.now;
   const idleMs = config.idleTimeoutMs;
   // The idle clock is written at most this often per session: a busy page does not write on every operation.
@@ -156,6 +159,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         await store(found);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
+        count("started");
         return viewOf(found);
       }
 
@@ -166,6 +170,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const token: IssuedToken = { ...issued, refreshToken: issued.refreshToken ?? refreshToken, ...(issued.idToken ?? found.record.token.idToken ? { idToken: issued.idToken ?? found.record.token.idToken } : {}) };
         const record: LiveSessionRecord = { ...found.record, token, absoluteExpiresAt: absoluteExpiryOf(token, found.record.absoluteExpiresAt) };
         const successor = { id: newSessionId(), record, seenAt: at };
+        count("refreshed");
         // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
         await store(successor);
         if (deps.rotationGraceMs > 0) {
@@ -226,6 +231,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
               await sessions.remove(id);
               clearCookie();
               logger.info({ clientId: found.record.token.clientId, code: error.code }, "session ended: its refresh token was refused");
+              count("ended");
             }
             throw error;
           }
@@ -238,6 +244,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           if (request.sessionId === undefined) return false;
           const found = await find(request.sessionId);
           await endBoth(request.sessionId, found);
+          if (found !== undefined) count("signed_out");
           return found !== undefined;
         },
 
@@ -251,6 +258,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
           await endBoth(id, found);
           logger.info({ clientId: token.clientId, everywhere: subject !== null }, "signed out everywhere");
+          count(subject !== null ? "signed_out_everywhere" : "signed_out");
           return subject !== null;
         },
       };

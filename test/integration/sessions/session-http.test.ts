@@ -198,6 +198,16 @@ describe("signing out", () => {
 });
 
 describe("what the gateway writes", () => {
+  it("counts sessions by event in /metrics (after the tests above: started, refreshed, ended by INVALID_GRANT, signed out, everywhere)", async () => {
+    const metrics = await (await fetch(new URL("/metrics", gateway.url))).text();
+    const count = (event: string) => Number(new RegExp(`^idc_gateway_sessions_total\\{event="${event}"\\} (\\d+)$`, "m").exec(metrics)?.[1] ?? 0);
+    expect(count("started")).toBeGreaterThanOrEqual(10);
+    expect(count("refreshed")).toBe(2);
+    expect(count("ended")).toBe(1);
+    expect(count("signed_out")).toBe(1);
+    expect(count("signed_out_everywhere")).toBe(1);
+  });
+
   it("never logs a session id, at debug level either", async () => {
     const debug = await startGateway({ env: { SESSION_MODE: "cookie", LOG_LEVEL: "debug" } });
     try {
