@@ -26,11 +26,15 @@ function withOwnOperationName<T extends { query: string; operationName?: string 
   return names.length === 1 && names[0] !== params.operationName ? { ...params, operationName: names[0] } : params;
 }
 
-/** JSON over POST to the gateway: passes Apollo's CSRF prevention (content-type application/json). */
+/**
+ * JSON over POST to the gateway: passes Apollo's CSRF prevention (content-type application/json). The
+ * explorer is served from the gateway's own origin, so in session mode (SESSION_MODE=cookie) the session
+ * cookie goes along; x-idc-csrf lets the session operations run from here (it changes nothing in token mode).
+ */
 const fetcher: GraphiQLProps["fetcher"] = async (params, options) => {
   const response = await fetch(config.endpoint, {
     method: "POST",
-    headers: { ...(options?.headers ?? {}), "content-type": "application/json", accept: "application/json" },
+    headers: { ...(options?.headers ?? {}), "content-type": "application/json", accept: "application/json", "x-idc-csrf": "1" },
     body: JSON.stringify(withOwnOperationName(params)),
   });
   const result = await response.json();

@@ -81,6 +81,19 @@ describe("the session", () => {
     expect(answer.text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });
 
+  it("returns the user's identity-enhanced AWS credentials from the session, the identity context never leaving the gateway", async () => {
+    const user = browser();
+    await signIn(user, "ivan");
+    const answer = await user.post(gateway.url, "{ session { subject awsCredentials(durationSeconds: 900) { accessKeyId assumedRoleArn secondsRemaining } } }");
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data!.session).toEqual({
+      subject: "ivan",
+      awsCredentials: { accessKeyId: expect.stringMatching(/^ASIA/), assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/idcgw-apl-222222222222", secondsRemaining: expect.any(Number) },
+    });
+    expect(answer.text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+    expect((await browser().post(gateway.url, "{ session { authenticated awsCredentials { accessKeyId } } }")).body.data!.session).toEqual({ authenticated: false, awsCredentials: null });
+  });
+
   it("answers authenticated: false without a session, and for a cookie the gateway does not know (clearing it)", async () => {
     expect((await browser().post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: false, subject: null, expiresAt: null });
     const stale = browser();
