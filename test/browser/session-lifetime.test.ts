@@ -13,7 +13,7 @@ import { openApp, startSessionWorld, type SessionWorld } from "./session-topolog
  * SESSION_IDLE_TIMEOUT_SECONDS, unless an operation uses it first.
  */
 const dependencies = [chromiumDependency(), await probeSharedRedis()];
-const IDLE_TIMEOUT_SECONDS = 2;
+const IDLE_TIMEOUT_SECONDS = 4;
 /** Past a reported deadline by this much, so the gateway's clock (the same machine's) has certainly passed it too. */
 const PAST_DEADLINE_MS = 50;
 
