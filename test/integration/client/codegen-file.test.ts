@@ -24,14 +24,20 @@ describe("examples/client/src/generated/graphql.ts", () => {
   it("types every operation the client sends with its variables and result", () => {
     const generated = readFileSync(new URL(CLIENT_CODEGEN_OUTPUT, REPO_ROOT), "utf8");
     expect(generated.match(/^export const \w+Document = /gm)?.sort()).toEqual([
+      "export const CurrentSessionDocument = ",
       "export const ExchangeTokenDocument = ",
       "export const ExchangeTokenWithCredentialsDocument = ",
       "export const GatewayInfoDocument = ",
+      "export const RefreshSessionDocument = ",
       "export const RefreshTokensDocument = ",
       "export const RenewCredentialsDocument = ",
+      "export const SignInSessionDocument = ",
+      "export const SignOutDocument = ",
+      "export const SignOutEverywhereDocument = ",
     ]);
-    for (const operation of ["ExchangeToken", "RefreshTokens", "ExchangeTokenWithCredentials", "RenewCredentials"]) {
+    for (const operation of ["ExchangeToken", "RefreshTokens", "ExchangeTokenWithCredentials", "RenewCredentials", "SignInSession", "RefreshSession", "SignOut", "SignOutEverywhere"]) {
       expect(generated).toContain(`as unknown as TypedDocumentString<${operation}Mutation, ${operation}MutationVariables>`);
     }
+    expect(generated).toContain("as unknown as TypedDocumentString<CurrentSessionQuery, CurrentSessionQueryVariables>");
   });
 });

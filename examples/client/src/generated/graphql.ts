@@ -88,6 +88,35 @@ export type RenewCredentialsMutationVariables = Exact<{
 
 export type RenewCredentialsMutation = { assumeRoleWithIdentityContext: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } };
 
+export type SessionStateFragment = { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean };
+
+export type SignInSessionMutationVariables = Exact<{
+  input: CreateTokenWithIamInput;
+}>;
+
+
+export type SignInSessionMutation = { createTokenWithIAM: { clientId: string, expiresAt: string | null } };
+
+export type CurrentSessionQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CurrentSessionQuery = { session: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean } };
+
+export type RefreshSessionMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RefreshSessionMutation = { refreshSession: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean } };
+
+export type SignOutMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignOutMutation = { signOut: boolean };
+
+export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignOutEverywhereMutation = { signOutEverywhere: boolean };
+
 export type TokenSetFragment = { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null };
 
 export type ExchangeTokenMutationVariables = Exact<{
@@ -138,6 +167,19 @@ export const AwsCredentialsSetFragmentDoc = new TypedDocumentString(`
   assumedRoleArn
 }
     `, {"fragmentName":"AwsCredentialsSet"}) as unknown as TypedDocumentString<AwsCredentialsSetFragment, unknown>;
+export const SessionStateFragmentDoc = new TypedDocumentString(`
+    fragment SessionState on Session {
+  authenticated
+  clientId
+  subject
+  scope
+  expiresAt
+  signedInAt
+  idleExpiresAt
+  absoluteExpiresAt
+  canRefresh
+}
+    `, {"fragmentName":"SessionState"}) as unknown as TypedDocumentString<SessionStateFragment, unknown>;
 export const TokenSetFragmentDoc = new TypedDocumentString(`
     fragment TokenSet on CreateTokenWithIAMResponse {
   accessToken
@@ -215,6 +257,58 @@ export const RenewCredentialsDocument = new TypedDocumentString(`
   roleArn
   assumedRoleArn
 }`) as unknown as TypedDocumentString<RenewCredentialsMutation, RenewCredentialsMutationVariables>;
+export const SignInSessionDocument = new TypedDocumentString(`
+    mutation SignInSession($input: CreateTokenWithIAMInput!) {
+  createTokenWithIAM(input: $input) {
+    clientId
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<SignInSessionMutation, SignInSessionMutationVariables>;
+export const CurrentSessionDocument = new TypedDocumentString(`
+    query CurrentSession {
+  session {
+    ...SessionState
+  }
+}
+    fragment SessionState on Session {
+  authenticated
+  clientId
+  subject
+  scope
+  expiresAt
+  signedInAt
+  idleExpiresAt
+  absoluteExpiresAt
+  canRefresh
+}`) as unknown as TypedDocumentString<CurrentSessionQuery, CurrentSessionQueryVariables>;
+export const RefreshSessionDocument = new TypedDocumentString(`
+    mutation RefreshSession {
+  refreshSession {
+    ...SessionState
+  }
+}
+    fragment SessionState on Session {
+  authenticated
+  clientId
+  subject
+  scope
+  expiresAt
+  signedInAt
+  idleExpiresAt
+  absoluteExpiresAt
+  canRefresh
+}`) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
+export const SignOutDocument = new TypedDocumentString(`
+    mutation SignOut {
+  signOut
+}
+    `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
+export const SignOutEverywhereDocument = new TypedDocumentString(`
+    mutation SignOutEverywhere {
+  signOutEverywhere
+}
+    `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
 export const ExchangeTokenDocument = new TypedDocumentString(`
     mutation ExchangeToken($input: CreateTokenWithIAMInput!) {
   createTokenWithIAM(input: $input) {
