@@ -35,6 +35,8 @@ export function createCookieSessions(deps: { config: GatewayConfig; store: Store
   return createSessionService({
     config: sessions,
     rotationGraceMs: (config.coordination?.refreshGraceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000,
+    // A rotation outlasting its flight's longest hold and wait (twice the lock each) is not running any more.
+    maxRotationMs: 4 * lockTtlMs,
     sessions: createSessionStore({ store, keyspace }),
     flights,
     logger,

@@ -14,6 +14,8 @@ export interface SessionServiceDeps {
   config: Pick<CookieSessionConfig, "idleTimeoutMs" | "absoluteLifetimeMs">;
   /** How long a refreshed session's old id still leads to the new one (REFRESH_GRACE_SECONDS); 0: not at all. */
   rotationGraceMs: number;
+  /** The longest one rotation (its upstream refresh included) can take: a sign-out's mark on an id outlives it. Default 10 minutes. */
+  maxRotationMs?: number;
   sessions: SessionStore;
   /** Concurrent refreshes of one session, in any replica, share one rotation (and one upstream call). */
   flights: SingleFlight;
@@ -28,6 +30,7 @@ const SESSION_ENDING_CODES: ReadonlySet<ErrorCode> = new Set(["INVALID_GRANT", "
 const MAX_FORWARDS = 3;
 /** Replicas' clocks differ a little: a sign-out-everywhere marker outlives the sessions it ends by this much. */
 const CLOCK_SLACK_MS = 60_000;
+const DEFAULT_MAX_ROTATION_MS = 600_000;
 
 interface FoundSession {
   id: string;
@@ -54,6 +57,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const idleMs = config.idleTimeoutMs;
   // The idle clock is written at most this often per session: a busy page does not write on every operation.
   const seenWriteIntervalMs = Math.min(60_000, Math.floor(idleMs / 10));
+  const endedMarkMs = Math.max(deps.maxRotationMs ?? DEFAULT_MAX_ROTATION_MS, deps.rotationGraceMs);
 
   const rotationCodec: SingleFlightCodec<FoundSession> = {
     encode: (found) => Buffer.from(JSON.stringify({ id: found.id, seenAt: found.seenAt, record: encodeSessionRecord(found.record).toString("utf8") }), "utf8"),
@@ -65,10 +69,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
   };
 
-  /** The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed out everywhere. */
-  async function find(startId: string): Promise<FoundSession | undefined> {
+  /**
+   * The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed
+   * out everywhere. `beforeRead` runs for each id of the chain before it is read (a sign-out's mark).
+   */
+  async function find(startId: string, beforeRead?: (id: string) => Promise<void>): Promise<FoundSession | undefined> {
     let id = startId;
     for (let hop = 0; hop <= MAX_FORWARDS; hop += 1) {
+      await beforeRead?.(id);
       const stored = await sessions.read(id);
       if (stored === undefined) return undefined;
       const { record, seenAt } = stored;
@@ -133,20 +141,41 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     ]);
   }
 
-  async function endBoth(requestId: string, found: FoundSession | undefined): Promise<void> {
-    await Promise.all([sessions.remove(requestId), found !== undefined && found.id !== requestId ? sessions.remove(found.id) : undefined]);
+  /**
+   * Ends the session `requestId` is or forwards to. Each id of the chain is marked ended before it is
+   * read: a refresh rotating it meanwhile either wrote its forwarding note before the read (which
+   * then follows it to the successor and ends that too) or reads the mark after its writes and undoes
+   * its rotation (rotate below). Without the mark, a sign-out racing a refresh in another tab or
+   * replica came back to life as the refresh's successor.
+   */
+  async function end(requestId: string): Promise<FoundSession | undefined> {
+    const chain: string[] = [];
+    const found = await find(requestId, (id) => {
+      chain.push(id);
+      return sessions.markEnded(id, endedMarkMs);
+    });
+    await Promise.all(chain.map((id) => sessions.remove(id)));
+    return found;
   }
 
   return {
     forRequest(request: SessionRequest): RequestSessionService {
       let signedIn: { token: IssuedToken; view: Promise<SessionView> } | undefined;
-      const setSessionCookie = (view: { id: string; absoluteExpiresAt: number }) =>
+      // The session this request holds now: an operation that signs in or refreshes and then uses the
+      // session (a later field of the same mutation) uses the new id, not the one its cookie carried.
+      let heldId = request.sessionId;
+      const setSessionCookie = (view: { id: string; absoluteExpiresAt: number }) => {
+        heldId = view.id;
         request.setCookie({ kind: "set", sessionId: view.id, maxAgeSeconds: Math.max(1, Math.ceil((view.absoluteExpiresAt - now()) / 1000)) });
-      const clearCookie = () => request.setCookie({ kind: "clear" });
+      };
+      const clearCookie = () => {
+        heldId = undefined;
+        request.setCookie({ kind: "clear" });
+      };
 
       async function startSession(token: IssuedToken): Promise<SessionView> {
         // A sign-in always gets a new id (no session fixation); the session it replaces ends.
-        if (request.sessionId !== undefined) await endBoth(request.sessionId, await find(request.sessionId));
+        if (heldId !== undefined) await end(heldId);
         const at = now();
         const record: LiveSessionRecord = {
           state: "live",
@@ -174,9 +203,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
         await store(successor);
         if (deps.rotationGraceMs > 0) {
-          await sessions.write(found.id, { state: "rotated", successorId: successor.id, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
+          await sessions.forward(found.id, { state: "rotated", successorId: successor.id, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
         } else {
           await sessions.remove(found.id);
+        }
+        // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it.
+        if (await sessions.wasEnded(found.id)) {
+          await Promise.all([sessions.remove(successor.id), sessions.remove(found.id)]);
+          throw unauthenticated();
         }
         return successor;
       }
@@ -195,19 +229,20 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         },
 
         async current() {
-          if (request.sessionId === undefined) return undefined;
-          const found = await find(request.sessionId);
+          const id = heldId;
+          if (id === undefined) return undefined;
+          const found = await find(id);
           if (found === undefined) {
             clearCookie();
             return undefined;
           }
           // A request with an id a refresh rotated moments ago: the browser catches up to the new one.
-          if (found.id !== request.sessionId) setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
+          if (found.id !== id) setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
           return use(found);
         },
 
         async refresh() {
-          const id = request.sessionId;
+          const id = heldId;
           if (id === undefined) throw unauthenticated();
           const found = await find(id);
           if (found === undefined) {
@@ -232,6 +267,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
               clearCookie();
               logger.info({ clientId: found.record.token.clientId, code: error.code }, "session ended: its refresh token was refused");
               count("ended");
+            } else if (isGatewayError(error) && error.code === "UNAUTHENTICATED") {
+              // A sign-out ended the session while its refresh ran (rotate undid the rotation).
+              clearCookie();
             }
             throw error;
           }
@@ -240,23 +278,23 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         },
 
         async signOut() {
+          const id = heldId;
           clearCookie();
-          if (request.sessionId === undefined) return false;
-          const found = await find(request.sessionId);
-          await endBoth(request.sessionId, found);
-          if (found !== undefined) count("signed_out");
-          return found !== undefined;
+          if (id === undefined) return false;
+          const ended = (await end(id)) !== undefined;
+          if (ended) count("signed_out");
+          return ended;
         },
 
         async signOutEverywhere() {
-          const id = request.sessionId;
+          const id = heldId;
           if (id === undefined) throw unauthenticated();
           const found = await find(id);
           clearCookie();
           if (found === undefined) throw unauthenticated();
           const { subject, token } = found.record;
           if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
-          await endBoth(id, found);
+          await end(id);
           logger.info({ clientId: token.clientId, everywhere: subject !== null }, "signed out everywhere");
           count(subject !== null ? "signed_out_everywhere" : "signed_out");
           return subject !== null;

@@ -12,6 +12,9 @@ import { decodeSessionRecord, encodeSessionRecord, type SessionRecord } from "./
  *   Renewing only resets the TTL of the exact bytes read (extendIfEquals), never rewrites them: a
  *   record a concurrent refresh has just rotated is never brought back.
  * - `session-seen`: when an operation last used the session (what `idleExpiresAt` counts from).
+ * - `session-ended`: a sign-out's mark on an id, written before the sign-out looks the session up:
+ *   a refresh that was already rotating that id finds it after its own writes and undoes them, so
+ *   a sign-out racing a refresh (another tab, another replica) is never undone by it.
  * - `session-user`: per user (application and subject), when they last signed out everywhere;
  *   a session signed in at or before it is over, on every replica.
  */
@@ -24,6 +27,12 @@ export interface SessionStore {
   /** Marks the session used at `at` and keeps its record `ttlMs` longer, unless the record changed since `stored` was read. */
   renew(sessionId: string, stored: StoredSession, at: number, idleTimeoutMs: number, ttlMs: number): Promise<void>;
   remove(sessionId: string): Promise<void>;
+  /** Leaves the forwarding note `record` (a rotated id) for `ttlMs`; the id's idle clock goes: a note is never renewed. */
+  forward(sessionId: string, record: SessionRecord, ttlMs: number): Promise<void>;
+  /** Marks the id as ended by a sign-out for `ttlMs` (longer than any rotation in flight). */
+  markEnded(sessionId: string, ttlMs: number): Promise<void>;
+  /** True when a sign-out marked the id ended. */
+  wasEnded(sessionId: string): Promise<boolean>;
   signedOutEverywhereAt(clientId: string, subject: string): Promise<number | undefined>;
   markSignedOutEverywhere(clientId: string, subject: string, at: number, ttlMs: number): Promise<void>;
 }
@@ -40,6 +49,12 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
   const recordKey = (id: string) => keyspace.key("session", id);
   const seenKey = (id: string) => keyspace.key("session-seen", id);
   const userKey = (clientId: string, subject: string) => keyspace.key("session-user", clientId, subject);
+  const endedKey = (id: string) => keyspace.key("session-ended", id);
+  const ENDED = Buffer.from("1", "utf8");
+  const write = (sessionId: string, record: SessionRecord, ttlMs: number) => {
+    const key = recordKey(sessionId);
+    return store.set(key, keyspace.seal(key, encodeSessionRecord(record)), Math.max(1, ttlMs));
+  };
   const markSeen = (sessionId: string, at: number, idleTimeoutMs: number) =>
     store.set(seenKey(sessionId), Buffer.from(String(at), "utf8"), Math.max(1, idleTimeoutMs));
 
@@ -59,16 +74,22 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
       const seenAt = seen === null ? NaN : Number(seen.toString("utf8"));
       return { record, sealed, seenAt: Number.isFinite(seenAt) ? seenAt : undefined };
     },
-    write(sessionId, record, ttlMs) {
-      const key = recordKey(sessionId);
-      return store.set(key, keyspace.seal(key, encodeSessionRecord(record)), Math.max(1, ttlMs));
-    },
+    write,
     markSeen,
     async renew(sessionId, stored, at, idleTimeoutMs, ttlMs) {
       await Promise.all([store.extendIfEquals(recordKey(sessionId), stored.sealed, Math.max(1, ttlMs)), markSeen(sessionId, at, idleTimeoutMs)]);
     },
     async remove(sessionId) {
       await Promise.all([store.delete(recordKey(sessionId)), store.delete(seenKey(sessionId))]);
+    },
+    async forward(sessionId, record, ttlMs) {
+      await Promise.all([write(sessionId, record, ttlMs), store.delete(seenKey(sessionId))]);
+    },
+    markEnded(sessionId, ttlMs) {
+      return store.set(endedKey(sessionId), ENDED, Math.max(1, ttlMs));
+    },
+    async wasEnded(sessionId) {
+      return (await store.get(endedKey(sessionId))) !== null;
     },
     async signedOutEverywhereAt(clientId, subject) {
       const value = await store.get(userKey(clientId, subject));
