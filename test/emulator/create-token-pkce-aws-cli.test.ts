@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTestEmulator, type TestEmulator } from "../support/emulator-harness.js";
 import { pkce } from "../support/emulator-flows.js";
 import { callbackAt, CLI_REDIRECT_URI, START_URL } from "../support/emulator-public-clients.js";
+import { awsCliEnv } from "../support/aws-cli-env.js";
 import { describeNeeding, probeAwsCli } from "../support/test-dependencies.js";
 
 const runFile = promisify(execFile);
@@ -26,15 +27,7 @@ describeNeeding(probeAwsCli(), "the AWS CLI (botocore) on CreateToken with PKCE"
    * emulator (JSON input, because CLI v1 fetches URL-looking arguments such as --redirect-uris).
    */
   async function oidc(operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_DEFAULT_REGION: h.region,
-      AWS_ACCESS_KEY_ID: h.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: h.credentials.secretAccessKey,
-    };
+    const env = awsCliEnv(h);
     const args = ["sso-oidc", operation, "--cli-input-json", JSON.stringify(input), "--endpoint-url", h.url, "--output", "json"];
     const { stdout } = await runFile("aws", args, { env });
     return JSON.parse(stdout) as Record<string, unknown>;
