@@ -271,9 +271,9 @@ export const VARIABLES = {
     schema: z.enum(["loopback", "any"]),
   }),
   CORS_ORIGINS: variable({
-    name: "CORS_ORIGINS", default: "https://studio.apollographql.com (plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production)",
+    name: "CORS_ORIGINS", default: "https://studio.apollographql.com (none in session mode), plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production",
     accepts: "a comma-separated list of origins such as https://app.example.com (scheme://host[:port], no path), or none",
-    description: "Browser origins allowed to call the gateway cross-origin (CORS, without credentials). Setting it replaces the default list; `none` allows no other origin.",
+    description: "Browser origins allowed to call the gateway cross-origin: without credentials in token mode, with the session cookie in session mode (SESSION_MODE=cookie), where they also pass the session's Origin check. Setting it replaces the default list; `none` allows no other origin.",
     schema: z
       .string()
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))

@@ -40,7 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     introspection: read("INTROSPECTION") ?? nodeEnv !== "production",
     explorer: read("EXPLORER") ?? nodeEnv !== "production",
     explorerEmulatorAccess: read("EXPLORER_EMULATOR_ACCESS") ?? "loopback",
-    cors: resolveCors(read("CORS_ORIGINS"), nodeEnv),
+    cors: resolveCors(read("CORS_ORIGINS"), nodeEnv, read("SESSION_MODE") ?? "off"),
     sessions: resolveSessions(read("SESSION_MODE"), read("SESSION_EXPOSE"), read("SESSION_IDLE_TIMEOUT_SECONDS"), read("SESSION_ABSOLUTE_LIFETIME_SECONDS")),
     apolloReporting: resolveApolloReporting(read("APOLLO_KEY"), read("APOLLO_GRAPH_REF")),
     operationLimits: {
@@ -147,9 +147,10 @@ function resolveCredentials(
 /** Apollo Studio's explorer runs on this origin; it may call the gateway unless CORS_ORIGINS says otherwise. */
 const APOLLO_STUDIO_ORIGIN = "https://studio.apollographql.com";
 
-function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["nodeEnv"]): CorsConfig {
+function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["nodeEnv"], sessionMode: "off" | "cookie"): CorsConfig {
   if (origins !== undefined) return { origins, allowLocalhost: false };
-  return { origins: [APOLLO_STUDIO_ORIGIN], allowLocalhost: nodeEnv !== "production" };
+  // Session mode answers listed origins with credentials: Apollo Studio is no default there, only an explicit choice.
+  return { origins: sessionMode === "cookie" ? [] : [APOLLO_STUDIO_ORIGIN], allowLocalhost: nodeEnv !== "production" };
 }
 
 function resolveSessions(

@@ -18,6 +18,8 @@ export const SECRET_KEYS = [
   "access_token", "refresh_token", "id_token", "code_verifier", "subject_token", "client_secret",
   // AWS credentials and the gateway's own key.
   "secretAccessKey", "sessionToken", "gatewaySecret", "password",
+  // Session mode: the session id (the cookie's value) and a rotated id's successor.
+  "sessionId", "successorId",
   // HTTP headers that carry credentials.
   "authorization", "cookie", "set-cookie", "x-amz-security-token",
 ] as const;

@@ -6,6 +6,7 @@ import { idTokenClaimsOf, type DecodedIdTokenClaims } from "../tokens/id-token-c
 import { computeCanRefresh, computeIsAwsToken } from "./computed/token-kind.js";
 import { IdTokenClaims } from "./token-claims.type.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
+import { originalTokens } from "./withheld-tokens.js";
 
 /**
  * The computed fields of CreateTokenWithIAMResponse. Each one is a one-line call into a pure
@@ -61,9 +62,10 @@ export class TokenComputedFieldsResolver {
     return computeSecondsRemaining(token, Date.now());
   }
 
-  @FieldResolver(() => Boolean, { description: "True when the response carries a refresh token, so refreshToken(input) can renew it." })
+  @FieldResolver(() => Boolean, { description: "True when the response carries a refresh token, so refreshToken(input) can renew it (in session mode: when the session holds one, so refreshSession can)." })
   canRefresh(@Root() token: IssuedToken): boolean {
-    return computeCanRefresh(token);
+    // In session mode the response withholds the refresh token, which the session still holds.
+    return computeCanRefresh(originalTokens(token));
   }
 
   @FieldResolver(() => IdTokenClaims, {

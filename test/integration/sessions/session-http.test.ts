@@ -45,6 +45,11 @@ describe("signing in", () => {
       accessToken: null, refreshToken: null, idToken: null, awsAdditionalDetails: null, expiresAt: expect.any(String),
       idTokenClaims: { subject: "alice", identityContext: null },
     });
+    // The refresh token stayed in the session, which can renew itself.
+    const canRefresh = await browser().post(gateway.url, "mutation($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { canRefresh refreshToken } }", {
+      input: { grantType: "JWT_BEARER", assertion: await emulator.mintAssertion({ sub: "alice" }) },
+    });
+    expect(canRefresh.body.data!.createTokenWithIAM).toEqual({ canRefresh: true, refreshToken: null });
     // Nothing JWT-shaped (an id token, or the identity context, which is one) anywhere in the body.
     expect(answer.text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });

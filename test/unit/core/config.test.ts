@@ -230,3 +230,25 @@ describe("CONFIG_VARIABLES", () => {
     expect(defaults).toMatchObject({ PORT: "4000", HOST: "0.0.0.0", NODE_ENV: "development", LOG_LEVEL: "info", EMULATOR_PORT: "4001", UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_CONNECT_TIMEOUT_MS: "2000", UPSTREAM_MAX_ATTEMPTS: "3", DEFAULT_CLIENT_ID: DEFAULT_APPLICATION_ARN, AWS_REGION: "us-east-1", GATEWAY_SECRET: null, REDIS_URL: null });
   });
 });
+
+describe("session mode settings", () => {
+  it("is off by default, and cookie mode takes its lifetimes and what it exposes", () => {
+    expect(loadConfig({}).sessions).toEqual({ mode: "off" });
+    expect(loadConfig({ SESSION_MODE: "cookie", SESSION_EXPOSE: "idToken", SESSION_IDLE_TIMEOUT_SECONDS: "120", SESSION_ABSOLUTE_LIFETIME_SECONDS: "3600" }).sessions).toEqual({
+      mode: "cookie", expose: { accessToken: false, idToken: true }, idleTimeoutMs: 120_000, absoluteLifetimeMs: 3_600_000,
+    });
+  });
+
+  it("refuses to expose the refresh token, and an idle timeout longer than the absolute lifetime, naming the variable", () => {
+    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_EXPOSE: "refreshToken" })).toThrow(/^SESSION_EXPOSE must be a comma-separated list of accessToken and idToken, or none/);
+    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_IDLE_TIMEOUT_SECONDS: "7200", SESSION_ABSOLUTE_LIFETIME_SECONDS: "3600" })).toThrow(
+      "SESSION_IDLE_TIMEOUT_SECONDS (7200) must not exceed SESSION_ABSOLUTE_LIFETIME_SECONDS (3600)",
+    );
+  });
+
+  it("does not give Apollo Studio credentialed access by default in cookie mode (only listed origins, and localhost in development)", () => {
+    expect(loadConfig({ SESSION_MODE: "cookie" }).cors).toEqual({ origins: [], allowLocalhost: true });
+    expect(loadConfig({}).cors).toEqual({ origins: ["https://studio.apollographql.com"], allowLocalhost: true });
+    expect(loadConfig({ SESSION_MODE: "cookie", CORS_ORIGINS: "https://app.example" }).cors).toEqual({ origins: ["https://app.example"], allowLocalhost: false });
+  });
+});
