@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   if (heapShortfall) logger.warn(heapShortfall);
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
-  const running: { emulator?: RunningEmulator; upstream?: Upstream; sts?: StsUpstream; server?: GatewayServer; store?: Store; rateLimits?: RateLimits } = {};
+  const running: { emulator?: RunningEmulator; upstream?: Upstream; sts?: StsUpstream; server?: GatewayServer; store?: Store; sessionStore?: Store | undefined; rateLimits?: RateLimits } = {};
   handleShutdownSignals(logger, config.shutdownTimeoutMs, async () => {
     // /readyz answers 503 at once; in-flight requests finish; then connections close.
     await running.server?.close();
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     running.sts?.destroy();
     await running.rateLimits?.close();
     await running.store?.close();
+    await running.sessionStore?.close();
     await running.emulator?.stop();
   });
 
@@ -105,10 +106,11 @@ async function main(): Promise<void> {
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const sessionService = createCookieSessions({ config, store, logger, metrics });
+  const sessions = createCookieSessions({ config, logger, metrics });
+  running.sessionStore = sessions?.store;
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
-    config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService, logger, upstreamLabel, store,
+    config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService: sessions?.service, logger, upstreamLabel, store,
     metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   GATEWAY_CREDENTIALS_INVALID: { httpStatus: 503, retryable: false, message: "The gateway's own AWS credentials are missing or were rejected by AWS; an operator must fix them (see /readyz)." },
   UNAUTHENTICATED: { httpStatus: 401, retryable: false, message: "There is no live session: sign in again (session mode)." },
   FORBIDDEN: { httpStatus: 403, retryable: false, message: "This request may not use the session: it needs the header x-idc-csrf: 1 and an origin in CORS_ORIGINS (session mode)." },
+  SESSION_STORE_UNAVAILABLE: { httpStatus: 503, retryable: true, message: "The session store (Redis) cannot be reached right now; the session is kept: retry shortly." },
   RATE_LIMITED: { httpStatus: 429, retryable: true, message: "Too many requests; retry later." },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, message: "The request body is larger than MAX_BODY_BYTES." },
   INTERNAL_SERVER_ERROR: { httpStatus: 500, retryable: false, message: "Internal server error." },

@@ -6,6 +6,7 @@ import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
+import { createSessionBackingStore } from "./session-backing-store.js";
 import { createSessionService } from "./session-service.js";
 import { createSessionStore } from "./session-store.js";
 import type { SessionService } from "./session.types.js";
@@ -19,20 +20,22 @@ export type * from "./session.types.js";
 const DEFAULT_ROTATION_GRACE_SECONDS = 30;
 
 /**
- * The session service SESSION_MODE=cookie asks for, on the gateway's store (Redis shares sessions
- * across replicas); undefined when session mode is off.
+ * The session service SESSION_MODE=cookie asks for, on a store of its own (session-backing-store.ts:
+ * Redis shares sessions across replicas); undefined when session mode is off. `store` replaces that
+ * store (tests). Its owner closes the store it returns.
  */
-export function createCookieSessions(deps: { config: GatewayConfig; store: Store; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions"> }): SessionService | undefined {
-  const { config, store, logger, metrics } = deps;
+export function createCookieSessions(deps: { config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store }): { service: SessionService; store: Store } | undefined {
+  const { config, logger, metrics } = deps;
   const sessions = config.sessions;
   if (sessions?.mode !== "cookie") return undefined;
+  const store = deps.store ?? createSessionBackingStore(config, logger);
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
   // A rotation waits for its token refresh, which may itself wait for another replica's refresh flight: twice that flight's lock.
   const lockTtlMs = 2 * singleFlightLockTtlMs(config);
   const flights = store.kind === "memory"
     ? createLocalSingleFlight()
     : createSingleFlight({ store, keyspace, lockTtlMs, waitTimeoutMs: 2 * lockTtlMs, logger });
-  return createSessionService({
+  const service = createSessionService({
     config: sessions,
     rotationGraceMs: (config.coordination?.refreshGraceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000,
     // A rotation outlasting its flight's longest hold and wait (twice the lock each) is not running any more.
@@ -42,4 +45,5 @@ export function createCookieSessions(deps: { config: GatewayConfig; store: Store
     logger,
     metrics,
   });
+  return { service, store };
 }

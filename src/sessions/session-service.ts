@@ -279,9 +279,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
         async signOut() {
           const id = heldId;
-          clearCookie();
-          if (id === undefined) return false;
+          if (id === undefined) {
+            clearCookie();
+            return false;
+          }
+          // The cookie goes only once the session is gone: a sign-out the store could not record fails, and the user can retry it.
           const ended = (await end(id)) !== undefined;
+          clearCookie();
           if (ended) count("signed_out");
           return ended;
         },
@@ -290,11 +294,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           const id = heldId;
           if (id === undefined) throw unauthenticated();
           const found = await find(id);
-          clearCookie();
-          if (found === undefined) throw unauthenticated();
+          if (found === undefined) {
+            clearCookie();
+            throw unauthenticated();
+          }
           const { subject, token } = found.record;
           if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
           await end(id);
+          clearCookie();
           logger.info({ clientId: token.clientId, everywhere: subject !== null }, "signed out everywhere");
           count(subject !== null ? "signed_out_everywhere" : "signed_out");
           return subject !== null;

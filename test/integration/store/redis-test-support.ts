@@ -45,6 +45,10 @@ export interface RedisServerProcess {
   readonly url: string;
   /** SIGKILL (an abrupt crash, as in production) and wait until the process has exited. */
   stop(): Promise<void>;
+  /** SIGSTOP: Redis holds its data but answers nothing (a hung server) until resume(). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 /** Spawns a throwaway `redis-server` (nothing on disk) on `port` and waits until it accepts connections. */
@@ -69,6 +73,8 @@ export async function startRedisServer(port: number): Promise<RedisServerProcess
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
     },
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
   };
 }
 

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
+import { findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
+import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
+
+/**
+ * Sessions while Redis does not answer: never "signed out". The token store serves from process
+ * memory through an outage, which would read every session as absent and clear every browser's
+ * cookie; sessions have a store of their own that says SESSION_STORE_UNAVAILABLE (retryable), keeps
+ * the cookie, refuses to pretend a sign-out worked, and serves the same session once Redis answers.
+ */
+const redisServer = probeRedisServerBinary();
+let redis: RedisServerProcess | undefined;
+let gateway: GatewayProcess;
+let emulator: EmulatorApi;
+
+beforeAll(async () => {
+  if (redisServer.missing !== undefined) return;
+  redis = await startRedisServer(await findFreePort());
+  gateway = await startGateway({ env: { SESSION_MODE: "cookie", REDIS_URL: redis.url, GATEWAY_SECRET: "session-store-outage-secret-0123456789abcdef" } });
+  emulator = emulatorApi(gateway.emulatorUrl!);
+}, 30_000);
+afterAll(async () => {
+  redis?.resume();
+  await gateway?.stop();
+  await redis?.stop();
+});
+
+describeNeeding(redisServer, "session mode while Redis hangs", () => {
+  it("answers SESSION_STORE_UNAVAILABLE and keeps the cookie while Redis hangs, then serves the same session", async () => {
+    const user = browser();
+    const assertion = await emulator.mintAssertion({ sub: "olivia" });
+    expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid"] } })).body.errors).toBeUndefined();
+    const cookie = user.cookie;
+    redis!.pause();
+    try {
+      for (const operation of [SESSION, REFRESH_SESSION, SIGN_OUT, SIGN_OUT_EVERYWHERE]) {
+        const answer = await user.post(gateway.url, operation);
+        expect(codeOf(answer)).toBe("SESSION_STORE_UNAVAILABLE");
+        expect(answer.body.errors![0]!.extensions!.retryable).toBe(true);
+        expect(answer.setCookie).toBeNull();
+      }
+    } finally {
+      redis!.resume();
+    }
+    expect(user.cookie).toBe(cookie);
+    expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "olivia" });
+  });
+});
