@@ -21,7 +21,8 @@ export class TokenResolver {
     const sessions = context.config.sessions;
     if (sessions?.mode !== "cookie") return context.tokens.createToken(request);
     // Session mode: the tokens stay in a server-side session; the browser gets its cookie and what SESSION_EXPOSE allows.
-    return context.session.signIn(() => context.tokens.createToken(request)).then(({ token }) => withholdTokens(token, sessions.expose));
+    // The exchange's own input tells aliases (one sign-in) from a second, different sign-in (refused before it runs).
+    return context.session.signIn(() => context.tokens.createToken(request), JSON.stringify(request)).then(({ token }) => withholdTokens(token, sessions.expose));
   }
 
   @Mutation(() => CreateTokenWithIAMResponse, {

@@ -66,6 +66,7 @@ export function createContextFunction(deps: {
       let guarded: RequestSessionService | undefined;
       const session = sessionService.forRequest({
         sessionId: readSessionId(request.headers.cookie),
+        caller,
         setCookie: (cookie) => pendingCookies.set(guarded as RequestSessionService, cookie),
         tokens,
       });

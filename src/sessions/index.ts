@@ -24,7 +24,9 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 30;
  * Redis shares sessions across replicas); undefined when session mode is off. `store` replaces that
  * store (tests). Its owner closes the store it returns.
  */
-export function createCookieSessions(deps: { config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store }): { service: SessionService; store: Store } | undefined {
+export function createCookieSessions(deps: {
+  config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store; signInBudget?: { consume(address: string): Promise<void> } | undefined;
+}): { service: SessionService; store: Store } | undefined {
   const { config, logger, metrics } = deps;
   const sessions = config.sessions;
   if (sessions?.mode !== "cookie") return undefined;
@@ -44,6 +46,7 @@ export function createCookieSessions(deps: { config: GatewayConfig; logger: Logg
     flights,
     logger,
     metrics,
+    signInBudget: deps.signInBudget,
   });
   return { service, store };
 }

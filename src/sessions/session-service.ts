@@ -4,7 +4,7 @@ import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-co
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
-import type { IssuedToken } from "../tokens/token.types.js";
+import type { IssuedToken, MaybePromise } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
 import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore, StoredSession } from "./session-store.js";
@@ -22,6 +22,8 @@ export interface SessionServiceDeps {
   logger: Logger;
   now?: () => number;
   metrics?: Pick<GatewayMetrics, "sessions"> | undefined;
+  /** The per-caller upstream budget (createRateLimits().callerUpstream): every sign-in spends one unit of it. */
+  signInBudget?: { consume(address: string): Promise<void> } | undefined;
 }
 
 /** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
@@ -160,7 +162,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   return {
     forRequest(request: SessionRequest): RequestSessionService {
-      let signedIn: { token: IssuedToken; view: Promise<SessionView> } | undefined;
+      let signedIn: { key: string; result: Promise<{ token: IssuedToken; session: SessionView }> } | undefined;
+
+      async function signInOnce(exchange: () => MaybePromise<IssuedToken>): Promise<{ token: IssuedToken; session: SessionView }> {
+        // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
+        if (request.caller !== undefined) await deps.signInBudget?.consume(request.caller.address);
+        const token = await exchange();
+        return { token, session: await startSession(token) };
+      }
       // The session this request holds now: an operation that signs in or refreshes and then uses the
       // session (a later field of the same mutation) uses the new id, not the one its cookie carried.
       let heldId = request.sessionId;
@@ -216,16 +225,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
 
       return {
-        async signIn(exchange) {
-          const token = await exchange();
-          if (signedIn !== undefined) {
-            // Aliases of one exchange share its answer (and so its session); two different sign-ins in one operation would leave one cookie for two sessions.
-            if (signedIn.token === token) return { token, session: await signedIn.view };
-            throw new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request.");
+        signIn(exchange, exchangeKey) {
+          if (signedIn === undefined) {
+            signedIn = { key: exchangeKey, result: signInOnce(exchange) };
+          } else if (signedIn.key !== exchangeKey) {
+            // Refused before its exchange runs: a second grant is never spent on a sign-in that cannot stand (one cookie, one session).
+            return Promise.reject(new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request."));
           }
-          const view = startSession(token);
-          signedIn = { token, view };
-          return { token, session: await view };
+          // Aliases of one exchange share one sign-in (one exchange, one session).
+          return signedIn.result;
         },
 
         async current() {

@@ -1,4 +1,4 @@
-import type { IssuedToken, MaybePromise, RequestTokenService } from "../tokens/token.types.js";
+import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService } from "../tokens/token.types.js";
 
 /**
  * The contract between the server/schema layers and the session service. Plain data only: nothing
@@ -17,6 +17,8 @@ export interface SessionRequest {
   sessionId: string | undefined;
   /** Records the cookie the response must set or clear (the last call wins). */
   setCookie(cookie: SessionCookie): void;
+  /** Who sent the request (its address is the key of its upstream budget). */
+  caller?: RequestCaller | undefined;
   /** The request's token service: a refresh spends this caller's upstream budget and joins its flights. */
   tokens: Pick<RequestTokenService, "refresh">;
 }
@@ -40,9 +42,11 @@ export interface RequestSessionService {
   /**
    * Runs `exchange` (after the server's checks: a refused request never spends a grant) and starts a
    * session holding its tokens, replacing the request's own session, if any, and setting its cookie.
-   * Aliases of one exchange in an operation share one session.
+   * Aliases of one exchange (the same `exchangeKey`) in an operation share one sign-in; a second,
+   * different one is refused with BAD_USER_INPUT before its exchange runs. Spends one unit of the
+   * caller's upstream budget.
    */
-  signIn(exchange: () => MaybePromise<IssuedToken>): Promise<{ token: IssuedToken; session: SessionView }>;
+  signIn(exchange: () => MaybePromise<IssuedToken>, exchangeKey: string): Promise<{ token: IssuedToken; session: SessionView }>;
   /** The request's live session (renewing its idle timeout), or undefined (its cookie is then cleared). */
   current(): Promise<SessionView | undefined>;
   /**

@@ -68,7 +68,7 @@ function request(sessions: SessionService, sessionId?: string) {
 
 async function signedIn(sessions: SessionService): Promise<string> {
   const first = request(sessions);
-  await first.session.signIn(() => issuedToken());
+  await first.session.signIn(() => issuedToken(), "another exchange");
   return first.heldId()!;
 }
 
@@ -113,7 +113,7 @@ describe.each([30_000, 0])("with a rotation grace of %i ms", (graceMs) => {
     const { sessions, id, refreshing, tabA, refresh } = await refreshWaitingForAws(graceMs);
 
     const tabB = request(sessions, id);
-    await tabB.session.signIn(() => issuedToken());
+    await tabB.session.signIn(() => issuedToken(), "another exchange");
     refreshing.answer(issuedToken());
     await refresh;
     const successor = tabA.heldId();
@@ -139,7 +139,7 @@ describe.each([30_000, 0])("with a rotation grace of %i ms", (graceMs) => {
 it("one operation that signs in and then signs out leaves no live session behind", async () => {
   const sessions = service(30_000);
   const operation = request(sessions);
-  await operation.session.signIn(() => issuedToken());
+  await operation.session.signIn(() => issuedToken(), "another exchange");
   const started = operation.heldId()!;
   expect(await operation.session.signOut()).toBe(true);
   expect(await request(sessions, started).session.current()).toBeUndefined();

@@ -85,7 +85,7 @@ function request(sessionId?: string) {
 
 async function signedIn(token = issuedToken()): Promise<{ id: string; token: IssuedToken }> {
   const first = request();
-  await first.session.signIn(() => token);
+  await first.session.signIn(() => token, "exchange");
   return { id: first.newId(), token };
 }
 
@@ -99,7 +99,7 @@ describe("signIn", () => {
   it("starts a session under a new unguessable id and sets its cookie until the absolute expiry", async () => {
     const token = issuedToken();
     const first = request();
-    const { session } = await first.session.signIn(() => token);
+    const { session } = await first.session.signIn(() => token, "exchange");
     expect(first.lastCookie()).toEqual({ kind: "set", sessionId: expect.any(String), maxAgeSeconds: ABSOLUTE_MS / 1000 });
     expect(isSessionId(first.newId())).toBe(true);
     expect(session).toEqual({
@@ -111,7 +111,7 @@ describe("signIn", () => {
 
   it("ends with the access token when there is no refresh token to renew it", async () => {
     const token = issuedToken({ refreshToken: undefined, expiresIn: 900 });
-    const { session } = await request().session.signIn(() => token);
+    const { session } = await request().session.signIn(() => token, "exchange");
     expect(session.absoluteExpiresAt).toBe(clock.now + 900_000);
     expect(await codeOf(request((await signedIn(token)).id).session.refresh())).toBe("INVALID_GRANT");
   });
@@ -119,19 +119,46 @@ describe("signIn", () => {
   it("replaces the session the request already had: a sign-in never keeps an old id (no fixation)", async () => {
     const old = await signedIn();
     const again = request(old.id);
-    await again.session.signIn(() => issuedToken());
+    await again.session.signIn(() => issuedToken(), "another exchange");
     expect(again.newId()).not.toBe(old.id);
     expect(await request(old.id).session.current()).toBeUndefined();
     expect(await request(again.newId()).session.current()).toBeDefined();
   });
 
-  it("gives aliases of one exchange one session, and refuses a second, different sign-in in the same operation", async () => {
+  it("gives aliases of one exchange one session, and refuses a second, different sign-in in the same operation before its exchange runs", async () => {
     const token = issuedToken();
     const operation = request();
-    const [a, b] = await Promise.all([operation.session.signIn(() => token), operation.session.signIn(() => token)]);
+    const [a, b] = await Promise.all([operation.session.signIn(() => token, "exchange"), operation.session.signIn(() => token, "exchange")]);
     expect(a.session).toBe(b.session);
     expect(operation.cookies.filter((cookie) => cookie.kind === "set")).toHaveLength(1);
-    expect(await codeOf(operation.session.signIn(() => issuedToken()))).toBe("BAD_USER_INPUT");
+    let exchanged = false;
+    expect(await codeOf(operation.session.signIn(() => { exchanged = true; return issuedToken(); }, "another exchange"))).toBe("BAD_USER_INPUT");
+    expect(exchanged).toBe(false);
+  });
+
+  it("spends one unit of the caller's upstream budget per sign-in, before the exchange, and a refused one starts nothing", async () => {
+    const spent: string[] = [];
+    let allowance = 1;
+    const service = createSessionService({
+      config: { idleTimeoutMs: IDLE_MS, absoluteLifetimeMs: ABSOLUTE_MS }, rotationGraceMs: GRACE_MS, logger, now: () => clock.now,
+      sessions: createSessionStore({ store: harness.store, keyspace: createKeyspace({ secret: Buffer.alloc(32, 7) }) }),
+      flights: createLocalSingleFlight(),
+      signInBudget: { consume: async (address) => { spent.push(address); if (allowance-- <= 0) throw new GatewayError("RATE_LIMITED"); } },
+    });
+    const signIn = () => {
+      const cookies: SessionCookie[] = [];
+      let exchanged = false;
+      const session = service.forRequest({ sessionId: undefined, caller: { address: "203.0.113.7" }, setCookie: (cookie) => cookies.push(cookie), tokens: { refresh: harness.nextRefresh } });
+      return { cookies, exchanged: () => exchanged, result: session.signIn(() => { exchanged = true; return issuedToken(); }, "exchange") };
+    };
+    const first = signIn();
+    await first.result;
+    expect(first.cookies).toHaveLength(1);
+    const second = signIn();
+    expect(await codeOf(second.result)).toBe("RATE_LIMITED");
+    expect(second.exchanged()).toBe(false);
+    expect(second.cookies).toEqual([]);
+    expect(spent).toEqual(["203.0.113.7", "203.0.113.7"]);
   });
 
   it("keeps the tokens sealed under keys that never contain the session id", async () => {
