@@ -23,7 +23,9 @@ export function sendPage(res: ServerResponse, status: number, document: string, 
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    // Not no-referrer: under it Chromium sends `Origin: null` with the form's POST, which the
+    // same-origin check must then refuse. Other sites still learn nothing (the query stays here).
+    "referrer-policy": "same-origin",
     ...headers,
   });
   res.end(document);
