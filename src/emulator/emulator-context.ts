@@ -16,6 +16,11 @@ import type { TrustedIssuers } from "./tokens/trusted-issuers.js";
 export interface EmulatorContext {
   config: EmulatorConfig;
   region: string;
+  /**
+   * `http://host:port` the emulator listens on, known once it listens: the emulator's own
+   * pages (`/authorize`, `/device`) are announced under it.
+   */
+  baseUrl: string;
   applications: Map<string, ApplicationConfig>;
   keys: EmulatorKeys;
   issuers: TrustedIssuers;

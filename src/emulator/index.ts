@@ -97,6 +97,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const ctx: EmulatorContext = {
     config,
     region,
+    baseUrl: "",
     applications: new Map(config.applications.map((app) => [app.clientId, app])),
     keys,
     issuers: new TrustedIssuers(keys.issuer, config.trustedIssuers),
@@ -126,9 +127,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   const port = (server.address() as AddressInfo).port;
+  ctx.baseUrl = urlFor(host, port);
   let stopped: Promise<void> | undefined;
   return {
-    url: urlFor(host, port),
+    url: ctx.baseUrl,
     port,
     region,
     credentials: { ...credentials },

@@ -67,10 +67,10 @@ describe("through the SDK", () => {
     expectAuthFailure(await rejectionOf(sdkCall({ region: "eu-west-1" })), "InvalidSignatureException");
   });
 
-  for (const minutes of [-20, 20]) {
-    it(`answers 403 InvalidSignatureException "Signature expired" when the signing clock is off by ${minutes} minutes`, async () => {
+  for (const [minutes, wording] of [[-20, /^Signature expired: /], [20, /^Signature not yet current: /]] as const) {
+    it(`answers 403 InvalidSignatureException "${wording.source.slice(1, -2)}" when the signing clock is off by ${minutes} minutes`, async () => {
       const e = expectAuthFailure(await rejectionOf(sdkCall({ systemClockOffset: minutes * 60_000 })), "InvalidSignatureException");
-      expect(e.message).toMatch(/signature expired/i);
+      expect(e.message).toMatch(wording);
     });
   }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { DEFAULT_IAM_USER_ARN, DEFAULT_ROLE_ARN } from "../../src/emulator/index.js";
 import type { TestEmulator } from "../support/emulator-harness.js";
 import { identityContextFor, IDENTITY_CENTER_PROVIDER_ARN, startStsEmulator, type StsTestEmulator } from "../support/emulator-sts.js";
+import { awsCliEnv } from "../support/aws-cli-env.js";
 import { describeNeeding, probeAwsCli } from "../support/test-dependencies.js";
 
 const runFile = promisify(execFile);
@@ -31,16 +32,7 @@ describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
 
   /** `aws sts …` with only the given credentials: no profile, no config file, the emulator's region. */
   async function aws(args: string[], credentials?: CliCredentials): Promise<unknown> {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_DEFAULT_REGION: h.region,
-      AWS_ACCESS_KEY_ID: h.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: h.credentials.secretAccessKey,
-      ...credentials,
-    };
+    const env = awsCliEnv(h, { ...credentials });
     const { stdout } = await runFile("aws", ["sts", ...args, "--endpoint-url", h.url, "--output", "json"], { env });
     return JSON.parse(stdout);
   }

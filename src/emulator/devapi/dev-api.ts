@@ -1,16 +1,19 @@
 /**
- * The developer API under /_emulator/: mint assertions and authorization codes, approve or deny
- * device codes, read stats, inject faults, reset state. Unsigned JSON over HTTP, for tests and
+ * The developer API under /_emulator/: mint assertions and authorization codes (for configured
+ * applications and registered public clients alike), approve or deny device codes, read stats, inject faults, reset state. Unsigned JSON over HTTP, for tests and
  * local development only.
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { z } from "zod";
-import { BUILT_IN_AUDIENCE, BUILT_IN_ISSUER, DEFAULT_APPLICATION_ARN } from "../emulator-config.js";
+import { BUILT_IN_AUDIENCE, BUILT_IN_ISSUER } from "../emulator-config.js";
 import type { EmulatorContext } from "../emulator-context.js";
 import type { JsonObject } from "../http/json-input.js";
 import { WireError } from "../http/wire-errors.js";
 import { jwksOf } from "../tokens/signing-keys.js";
+import { approveDeviceAuthorization, denyDeviceAuthorization } from "../device/device-approval.js";
+import { issueAuthorizationCode } from "../grants/authorization-code-issuer.js";
+import { OAuthFlowError } from "../grants/oauth-flow-error.js";
 import { approveInput, assertionInput, authorizeInput, denyInput, describeFirstIssue } from "./dev-api-inputs.js";
 import { faultSchema, serviceHasException } from "./faults.js";
 
@@ -51,48 +54,40 @@ async function mintAssertion(ctx: EmulatorContext, body: JsonObject): Promise<De
   return { status: 200, body: { assertion, issuer, audience, expiresAt: iso(expiresAt * 1000) } };
 }
 
-function authorize(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
-  const input = parse(authorizeInput, body);
-  const clientId = input.clientId ?? DEFAULT_APPLICATION_ARN;
-  const app = ctx.applications.get(clientId);
-  if (app === undefined) throw devApiError(`clientId: ${clientId} is not a configured application`);
-  if (!app.redirectUris.includes(input.redirectUri)) {
-    throw devApiError(`redirectUri: not registered for the application (registered: ${app.redirectUris.join(", ")})`);
+/** Browser-step refusals keep the developer API's `<field>: <problem>` 400 answers. */
+function flowStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof OAuthFlowError) throw devApiError(error.description);
+    throw error;
   }
-  const scopes = input.scope !== undefined && input.scope.length > 0 ? input.scope : undefined;
-  const outside = scopes?.filter((scope) => !app.scopes.includes(scope)) ?? [];
-  if (outside.length > 0) throw devApiError(`scope: the application does not have ${outside.join(", ")}`);
-  const expiresAt = ctx.now() + ctx.config.authorizationCodeLifetimeSeconds * 1000;
-  const code = ctx.tokens.issueCode({
-    clientId,
-    redirectUri: input.redirectUri,
-    sub: input.sub,
-    scopes,
-    codeChallenge: input.codeChallenge,
-    // RFC 7636: "plain" when a challenge comes without a method.
-    codeChallengeMethod: input.codeChallenge === undefined ? undefined : (input.codeChallengeMethod ?? "plain"),
-    expiresAt,
-  });
-  return { status: 200, body: { code, expiresAt: iso(expiresAt) } };
 }
 
-function pendingByUserCode(ctx: EmulatorContext, userCode: string) {
-  const authorization = ctx.devices.byUserCode.get(userCode.toUpperCase());
-  if (authorization === undefined || authorization.status.kind !== "pending") {
-    throw devApiError("userCode: no pending device authorization has this user code");
-  }
-  return authorization;
+function authorize(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
+  const input = parse(authorizeInput, body);
+  const { code, expiresAt } = flowStep(() =>
+    issueAuthorizationCode(ctx, {
+      clientId: input.clientId,
+      redirectUri: input.redirectUri,
+      sub: input.sub,
+      codeChallenge: input.codeChallenge,
+      codeChallengeMethod: input.codeChallengeMethod,
+      scopes: input.scope,
+    }),
+  );
+  return { status: 200, body: { code, expiresAt: iso(expiresAt) } };
 }
 
 function approveDevice(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
   const input = parse(approveInput, body);
-  pendingByUserCode(ctx, input.userCode).status = { kind: "approved", sub: input.sub };
+  flowStep(() => approveDeviceAuthorization(ctx, input.userCode, input.sub));
   return { status: 200, body: { approved: true } };
 }
 
 function denyDevice(ctx: EmulatorContext, body: JsonObject): DevApiAnswer {
   const input = parse(denyInput, body);
-  pendingByUserCode(ctx, input.userCode).status = { kind: "denied" };
+  flowStep(() => denyDeviceAuthorization(ctx, input.userCode));
   return { status: 200, body: { denied: true } };
 }
 

@@ -1,59 +1,34 @@
 /**
- * The unsigned device-code flow: RegisterClient → StartDeviceAuthorization → CreateToken polling
- * (AuthorizationPending until approved through the developer API, SlowDown when polled faster than
- * the interval, AccessDenied when denied, ExpiredToken after expiry). CreateToken also refreshes.
+ * The unsigned operations of public clients: StartDeviceAuthorization and CreateToken (device code
+ * polling, authorization code with PKCE, refresh). Device polling answers AuthorizationPending until
+ * the user approves (the `/device` page or the developer API), SlowDown when polled faster than the
+ * interval, AccessDenied when denied, ExpiredToken after expiry. RegisterClient lives in
+ * register-client.ts. CreateToken raises only the exceptions its model lists.
  */
 import { randomBytes } from "node:crypto";
 import type { ApplicationConfig } from "../emulator-config.js";
 import type { EmulatorContext } from "../emulator-context.js";
 import { optionalString, optionalStringList, type JsonObject } from "../http/json-input.js";
 import { invalidRequest, oidcError } from "../http/wire-errors.js";
+import { checkAuthorizationCode } from "../grants/authorization-code-grant.js";
 import { narrowScopes, redeemRefreshToken } from "../grants/refresh-token-grant.js";
 import { issueAccessToken, issueRefreshToken, newSession } from "../grants/token-issuance.js";
 import { randomToken } from "../tokens/opaque-token.js";
 import type { Session } from "../tokens/token-store.js";
-import type { DeviceAuthorization, RegisteredClient } from "./device-store.js";
+import { PUBLIC_GRANT_TYPES, type DeviceAuthorization, type PublicGrantType, type RegisteredClient } from "./device-store.js";
+import { requiredMember } from "./register-client.js";
 
-export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+export { registerClient } from "./register-client.js";
+
+export const DEVICE_CODE_GRANT = PUBLIC_GRANT_TYPES.deviceCode;
 const DEVICE_CODE_LIFETIME_SECONDS = 600;
 const POLL_INTERVAL_SECONDS = 1;
-const CLIENT_SECRET_LIFETIME_SECONDS = 90 * 24 * 3600;
 const USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
-
-function required(input: JsonObject, name: string): string {
-  const value = optionalString(input, name);
-  if (value === undefined || value === "") throw invalidRequest(`${name} is required.`);
-  return value;
-}
-
-export function registerClient(ctx: EmulatorContext, input: JsonObject) {
-  const clientName = required(input, "clientName");
-  const clientType = required(input, "clientType");
-  const scopes = optionalStringList(input, "scopes") ?? [];
-  if (clientType !== "public") throw oidcError("InvalidClientMetadataException", `clientType must be "public", got ${JSON.stringify(clientType.slice(0, 50))}.`);
-  const badRedirect = optionalStringList(input, "redirectUris")?.find((uri) => !URL.canParse(uri));
-  if (badRedirect !== undefined) throw oidcError("InvalidRedirectUriException", `redirectUris: ${JSON.stringify(badRedirect.slice(0, 100))} is not an absolute URI.`);
-  const issuedAt = Math.floor(ctx.now() / 1000);
-  const client: RegisteredClient = {
-    clientId: randomToken(16),
-    clientSecret: randomToken(48),
-    clientName,
-    scopes,
-    issuedAt,
-    secretExpiresAt: issuedAt + CLIENT_SECRET_LIFETIME_SECONDS,
-  };
-  ctx.devices.clients.set(client.clientId, client);
-  return {
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
-    clientIdIssuedAt: client.issuedAt,
-    clientSecretExpiresAt: client.secretExpiresAt,
-  };
-}
+const SUPPORTED_GRANT_TYPES: readonly string[] = Object.values(PUBLIC_GRANT_TYPES);
 
 function authenticateClient(ctx: EmulatorContext, input: JsonObject): RegisteredClient {
-  const clientId = required(input, "clientId");
-  const clientSecret = required(input, "clientSecret");
+  const clientId = requiredMember(input, "clientId");
+  const clientSecret = requiredMember(input, "clientSecret");
   const client = ctx.devices.clients.get(clientId);
   if (client === undefined || client.clientSecret !== clientSecret) throw oidcError("InvalidClientException", "Invalid client id or secret.");
   if (client.secretExpiresAt * 1000 <= ctx.now()) throw oidcError("InvalidClientException", "The client secret has expired.");
@@ -66,10 +41,19 @@ function newUserCode(): string {
   return `${letters.slice(0, 4).join("")}-${letters.slice(4).join("")}`;
 }
 
+/** The access portal URL: AWS's are https (`https://d-…awsapps.com/start`); anything else is refused. */
+function checkStartUrl(startUrl: string): void {
+  const valid = URL.canParse(startUrl) && new URL(startUrl).protocol === "https:" && new URL(startUrl).hostname !== "";
+  if (!valid) throw invalidRequest(`startUrl ${JSON.stringify(startUrl.slice(0, 100))} is not an https URL.`);
+}
+
 export function startDeviceAuthorization(ctx: EmulatorContext, input: JsonObject) {
-  const startUrl = required(input, "startUrl");
+  const startUrl = requiredMember(input, "startUrl");
   const client = authenticateClient(ctx, input);
-  void startUrl;
+  checkStartUrl(startUrl);
+  if (!client.grantTypes.includes(PUBLIC_GRANT_TYPES.deviceCode)) {
+    throw oidcError("UnauthorizedClientException", "The client was not registered for the device_code grant.");
+  }
   const authorization: DeviceAuthorization = {
     deviceCode: randomToken(48),
     userCode: newUserCode(),
@@ -80,7 +64,8 @@ export function startDeviceAuthorization(ctx: EmulatorContext, input: JsonObject
     status: { kind: "pending" },
   };
   ctx.devices.add(authorization);
-  const verificationUri = `https://device.sso.${ctx.region}.amazonaws.com/`;
+  // The emulator's own page, so a person following the CLI's printed instructions signs in here.
+  const verificationUri = `${ctx.baseUrl}/device`;
   return {
     deviceCode: authorization.deviceCode,
     userCode: authorization.userCode,
@@ -130,26 +115,49 @@ function pollDeviceCode(ctx: EmulatorContext, client: RegisteredClient, deviceCo
   }
 }
 
-export function createToken(ctx: EmulatorContext, input: JsonObject) {
-  const grantType = required(input, "grantType");
-  const client = authenticateClient(ctx, input);
-  const app = clientAsApplication(client);
+/** Authorization code with PKCE: the code's scopes, else every scope the client registered. */
+function redeemCode(ctx: EmulatorContext, client: RegisteredClient, input: JsonObject): Session {
+  const record = checkAuthorizationCode(ctx, client.clientId, {
+    code: optionalString(input, "code"),
+    redirectUri: optionalString(input, "redirectUri"),
+    codeVerifier: optionalString(input, "codeVerifier"),
+  });
+  ctx.tokens.codes.delete(record.code);
+  return newSession(record.sub, client.clientId, record.scopes ?? client.scopes, ctx.now());
+}
+
+function grantSession(ctx: EmulatorContext, client: RegisteredClient, grantType: PublicGrantType, input: JsonObject): Session {
   const requestedScopes = optionalStringList(input, "scope");
-  let session: Session;
-  if (grantType === DEVICE_CODE_GRANT) {
-    const deviceCode = required(input, "deviceCode");
-    const sub = pollDeviceCode(ctx, client, deviceCode);
-    session = newSession(sub, client.clientId, requestedScopes?.length ? requestedScopes : client.scopes, ctx.now());
-  } else if (grantType === "refresh_token") {
-    const refreshToken = required(input, "refreshToken");
-    session = narrowScopes(redeemRefreshToken(ctx, client.clientId, refreshToken, true), requestedScopes?.length ? requestedScopes : undefined);
-  } else {
+  switch (grantType) {
+    case PUBLIC_GRANT_TYPES.deviceCode: {
+      const sub = pollDeviceCode(ctx, client, requiredMember(input, "deviceCode"));
+      return newSession(sub, client.clientId, requestedScopes?.length ? requestedScopes : client.scopes, ctx.now());
+    }
+    case PUBLIC_GRANT_TYPES.authorizationCode:
+      return redeemCode(ctx, client, input);
+    case PUBLIC_GRANT_TYPES.refreshToken: {
+      // CreateToken's model has no InvalidRequestRegionException: a token of another region is just not ours.
+      const session = redeemRefreshToken(ctx, client.clientId, requiredMember(input, "refreshToken"), true, "invalid-grant");
+      return narrowScopes(session, requestedScopes?.length ? requestedScopes : undefined);
+    }
+  }
+}
+
+export function createToken(ctx: EmulatorContext, input: JsonObject) {
+  const grantType = requiredMember(input, "grantType");
+  const client = authenticateClient(ctx, input);
+  if (!SUPPORTED_GRANT_TYPES.includes(grantType)) {
     throw oidcError("UnsupportedGrantTypeException", `Grant type ${JSON.stringify(grantType.slice(0, 100))} is not supported by CreateToken.`);
   }
+  if (!client.grantTypes.includes(grantType as PublicGrantType)) {
+    throw oidcError("UnauthorizedClientException", `The client was not registered for grant type ${grantType}.`);
+  }
+  const session = grantSession(ctx, client, grantType as PublicGrantType, input);
+  const app = clientAsApplication(client);
   return {
     accessToken: issueAccessToken(ctx, session, app),
     tokenType: "Bearer",
     expiresIn: app.accessTokenLifetimeSeconds,
-    refreshToken: issueRefreshToken(ctx, session, app),
+    ...(client.grantTypes.includes(PUBLIC_GRANT_TYPES.refreshToken) ? { refreshToken: issueRefreshToken(ctx, session, app) } : {}),
   };
 }

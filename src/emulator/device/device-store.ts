@@ -1,12 +1,24 @@
 /**
- * State of the device-code flow: registered public clients and pending device authorizations
- * (looked up by device code for polling and by user code for approval).
+ * State of the unsigned flows: public clients registered through RegisterClient and pending device
+ * authorizations (looked up by device code for polling and by user code for approval).
  */
+export const PUBLIC_GRANT_TYPES = {
+  authorizationCode: "authorization_code",
+  deviceCode: "urn:ietf:params:oauth:grant-type:device_code",
+  refreshToken: "refresh_token",
+} as const;
+export type PublicGrantType = (typeof PUBLIC_GRANT_TYPES)[keyof typeof PUBLIC_GRANT_TYPES];
+
 export interface RegisteredClient {
   clientId: string;
   clientSecret: string;
   clientName: string;
   scopes: string[];
+  /** What the client may do on CreateToken (and StartDeviceAuthorization). */
+  grantTypes: PublicGrantType[];
+  redirectUris: string[];
+  issuerUrl: string | undefined;
+  entitledApplicationArn: string | undefined;
   issuedAt: number;
   secretExpiresAt: number;
 }

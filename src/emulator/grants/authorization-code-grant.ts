@@ -1,5 +1,5 @@
 /**
- * Authorization code grant: codes from POST /_emulator/authorize are bound to an application and a
+ * Authorization code grant: codes (from issueAuthorizationCode) are bound to a client and a
  * redirect URI, expire, are single use, and carry an optional PKCE challenge (S256 or plain).
  * A failed attempt does not burn the code; a successful one does.
  */
@@ -18,11 +18,18 @@ export function pkceMatches(record: AuthorizationCodeRecord, verifier: string): 
   return derived === record.codeChallenge;
 }
 
-export async function authorizationCodeGrant(
-  ctx: EmulatorContext,
-  app: ApplicationConfig,
-  request: IamGrantRequest,
-): Promise<CreateTokenWithIAMOutput> {
+export interface CodeRedemption {
+  code: string | undefined;
+  redirectUri: string | undefined;
+  codeVerifier: string | undefined;
+}
+
+/**
+ * The checks CreateTokenWithIAM and CreateToken share: the code exists, is live, belongs to the
+ * client, came with this redirect URI, and the verifier answers its PKCE challenge. Returns the
+ * record without burning it: the caller deletes the code once every check of its own passed.
+ */
+export function checkAuthorizationCode(ctx: EmulatorContext, clientId: string, request: CodeRedemption): AuthorizationCodeRecord & { code: string } {
   if (request.code === undefined || request.code === "") throw invalidRequest("code is required for grant type authorization_code.");
   if (request.redirectUri === undefined || request.redirectUri === "") {
     throw invalidRequest("redirectUri is required for grant type authorization_code.");
@@ -33,7 +40,7 @@ export async function authorizationCodeGrant(
     ctx.tokens.codes.delete(request.code);
     throw invalidGrant("The authorization code has expired.");
   }
-  if (record.clientId !== app.clientId) throw invalidGrant("The authorization code was issued to another application.");
+  if (record.clientId !== clientId) throw invalidGrant("The authorization code was issued to another application.");
   if (record.redirectUri !== request.redirectUri) throw invalidGrant("redirectUri does not match the one the code was issued for.");
   if (record.codeChallenge !== undefined) {
     if (request.codeVerifier === undefined || request.codeVerifier === "") {
@@ -41,11 +48,20 @@ export async function authorizationCodeGrant(
     }
     if (!pkceMatches(record, request.codeVerifier)) throw invalidGrant("codeVerifier does not match the code challenge (PKCE).");
   }
+  return { ...record, code: request.code };
+}
+
+export async function authorizationCodeGrant(
+  ctx: EmulatorContext,
+  app: ApplicationConfig,
+  request: IamGrantRequest,
+): Promise<CreateTokenWithIAMOutput> {
+  const record = checkAuthorizationCode(ctx, app.clientId, request);
   const scopes = request.scopes ?? record.scopes ?? app.scopes;
   if (record.scopes !== undefined && scopes.some((scope) => !record.scopes!.includes(scope))) {
     throw oidcError("InvalidScopeException", "The requested scope exceeds the scope the code was authorized for.");
   }
-  ctx.tokens.codes.delete(request.code);
+  ctx.tokens.codes.delete(record.code);
   const session = newSession(record.sub, app.clientId, scopes, ctx.now());
   return issueTokens(ctx, session, app, {
     refreshToken: "new",

@@ -15,9 +15,19 @@ import type { Session } from "../tokens/token-store.js";
 
 const invalidGrant = (description: string) => oidcError("InvalidGrantException", description);
 
-/** Shared with the device flow's CreateToken refresh: find, check, and (maybe) rotate. */
-export function redeemRefreshToken(ctx: EmulatorContext, clientId: string, refreshToken: string, rotate: boolean): Session {
-  assertTokenFromThisRegion(ctx, "refresh", refreshToken);
+/**
+ * Shared with CreateToken's refresh: find, check, and (maybe) rotate. A token of another region is
+ * InvalidRequestRegionException where the operation's model lists it (CreateTokenWithIAM), else
+ * (CreateToken) just an unknown token: InvalidGrantException.
+ */
+export function redeemRefreshToken(
+  ctx: EmulatorContext,
+  clientId: string,
+  refreshToken: string,
+  rotate: boolean,
+  otherRegion: "region-exception" | "invalid-grant" = "region-exception",
+): Session {
+  if (otherRegion === "region-exception") assertTokenFromThisRegion(ctx, "refresh", refreshToken);
   const record = ctx.tokens.refreshTokens.get(refreshToken);
   if (record === undefined) throw invalidGrant("The refresh token is invalid, revoked, or has already been used.");
   if (record.expiresAt <= ctx.now()) {

@@ -158,12 +158,7 @@ export class SigV4Verifier {
       throw incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header (yyyyMMddTHHmmssZ).");
     }
     this.checkScope(auth, amzDate);
-    const skewMs = this.expected.maxClockSkewSeconds * 1000;
-    if (Math.abs(now - signedAt) > skewMs) {
-      throw invalidSignature(
-        `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - skewMs)} (${formatAmzDate(now)} - ${this.expected.maxClockSkewSeconds} sec.)`,
-      );
-    }
+    this.checkClockSkew(amzDate, signedAt, now);
     const payloadHash = sha256Hex(request.body);
     const claimedHash = headerValue(request.headers, "x-amz-content-sha256");
     if (claimedHash !== undefined && claimedHash !== payloadHash) {
@@ -192,6 +187,22 @@ export class SigV4Verifier {
     }
     if (temporary.expiresAt <= now) throw protocolError("ExpiredTokenException", "The security token included in the request is expired");
     return temporary.secretAccessKey;
+  }
+
+  /**
+   * AWS's wording, in the x-amz-date format: "Signature expired: <request> is now earlier than
+   * <server - skew> (<server> - 5 min.)" and "Signature not yet current: <request> is still later
+   * than <server + skew> (<server> + 5 min.)".
+   */
+  private checkClockSkew(amzDate: string, signedAt: number, now: number): void {
+    const skewMs = this.expected.maxClockSkewSeconds * 1000;
+    const skew = describeSkew(this.expected.maxClockSkewSeconds);
+    if (signedAt < now - skewMs) {
+      throw invalidSignature(`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - skewMs)} (${formatAmzDate(now)} - ${skew}.)`);
+    }
+    if (signedAt > now + skewMs) {
+      throw invalidSignature(`Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + skewMs)} (${formatAmzDate(now)} + ${skew}.)`);
+    }
   }
 
   private checkScope(auth: ParsedAuthorization, amzDate: string): void {
@@ -250,6 +261,11 @@ function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** "5 min" for AWS's 300 s; a configured skew that is not whole minutes reads "90 sec". */
+function describeSkew(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} sec`;
 }
 
 function formatAmzDate(ms: number): string {
