@@ -80,9 +80,10 @@ describeNeeding(chromiumDependency(), "emulator sign-in pages in Chromium", () =
     expect(Object.fromEntries(await arrived)).toEqual({ error: "access_denied", state: "st-2" });
   });
 
-  it("approves a device authorization on the page the user code leads to; CreateToken then issues tokens", async () => {
+  it("approves a device authorization on the page verificationUriComplete opens; CreateToken then issues tokens", async () => {
     const device = await startDeviceAuthorization(emulator.h.client());
-    await page.goto(`${emulator.h.url}/device?user_code=${encodeURIComponent(device.userCode)}`);
+    expect(device.verificationUriComplete).toBe(`${emulator.h.url}/device?user_code=${device.userCode}`);
+    await page.goto(device.verificationUriComplete);
     expect(await page.getByLabel("Code").inputValue()).toBe(device.userCode);
     await page.getByLabel("User name").fill("dave");
     await page.getByRole("button", { name: "Allow" }).click();
@@ -94,7 +95,7 @@ describeNeeding(chromiumDependency(), "emulator sign-in pages in Chromium", () =
 
   it("denies a device authorization from the page: CreateToken answers AccessDeniedException", async () => {
     const device = await startDeviceAuthorization(emulator.h.client());
-    await page.goto(`${emulator.h.url}/device?user_code=${encodeURIComponent(device.userCode)}`);
+    await page.goto(device.verificationUriComplete);
     await page.getByRole("button", { name: "Deny" }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("Request denied");
     expectAwsException(await rejectionOf(device.poll()), "AccessDeniedException");

@@ -111,11 +111,20 @@ describe("requests answered on the verified redirect URI", () => {
     [{ response_type: undefined }, "invalid_request", "response_type must be given once."],
     [{ code_challenge: "short", code_challenge_method: "S256" }, "invalid_request", "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)."],
     [{ code_challenge: "a".repeat(43), code_challenge_method: "S512" }, "invalid_request", "code_challenge_method must be S256 or plain."],
-    [{ scopes: "openid admin:everything" }, "invalid_scope", "The client may not request admin:everything."],
   ])("%j → error=%s", async (overrides, error, description) => {
     const answer = await consentPage(overrides);
     expect(answer.status).toBe(302);
     expect(redirectQuery(answer.location)).toEqual({ target: REDIRECT_URI, params: { error, error_description: description, state: "state-123" } });
+  });
+});
+
+describe("refusals of the code issuer, after Allow", () => {
+  it("redirects error=invalid_scope for a scope the application does not have", async () => {
+    const answer = await submit(await consentPage({ scopes: "openid admin:everything" }), { sub: "alice", decision: "allow" });
+    expect(redirectQuery(answer.location)).toEqual({
+      target: REDIRECT_URI,
+      params: { error: "invalid_scope", error_description: "scope: the application does not have admin:everything", state: "state-123" },
+    });
   });
 });
 

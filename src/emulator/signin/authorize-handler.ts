@@ -4,10 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorContext } from "../emulator-context.js";
-import { WireError } from "../http/wire-errors.js";
+import { issueAuthorizationCode } from "../grants/authorization-code-issuer.js";
+import { OAuthFlowError } from "../grants/oauth-flow-error.js";
 import { authorizePage } from "./authorize-page.js";
 import { redirectWith, verifyAuthorizeQuery, type AuthorizeRequest } from "./authorize-request.js";
-import { issueAuthorizationCode } from "./dev-api-actions.js";
 import { readFormPost } from "./form-post.js";
 import { formTokensOf } from "./form-tokens.js";
 import { errorPage } from "./message-page.js";
@@ -43,10 +43,12 @@ export async function answerAuthorizeForm(ctx: EmulatorContext, req: IncomingMes
   const sub = (post.fields.get("sub") ?? "").trim();
   if (sub === "") return showConsent(ctx, res, 400, request, undefined, "Enter a user name to sign in as.");
   try {
-    const code = await issueAuthorizationCode(ctx, request, sub);
+    // The same issuer as POST /_emulator/authorize: a page and a script never disagree about a code.
+    const { code } = issueAuthorizationCode(ctx, { ...request, sub });
     sendRedirect(res, redirectWith(request.redirectUri, { code, state: request.state }));
   } catch (error) {
-    if (!(error instanceof WireError)) throw error;
-    sendPage(res, 400, errorPage(`No code was issued: ${String(error.body.error_description ?? error.errorType)}`));
+    if (!(error instanceof OAuthFlowError)) throw error;
+    if (!error.redirectable) return sendPage(res, 400, errorPage(`No code was issued: ${error.description}`));
+    sendRedirect(res, redirectWith(request.redirectUri, { error: error.error, error_description: error.description, state: request.state }));
   }
 }

@@ -4,8 +4,8 @@
  * to an unverified URI would make the emulator an open redirector); after that, problems go back to
  * the client as `error=` on its redirect URI, with its `state`.
  */
-import { signinClientOf } from "./signin-clients.js";
 import type { EmulatorContext } from "../emulator-context.js";
+import { checkClientRedirect } from "./signin-clients.js";
 
 export interface AuthorizeRequest {
   clientId: string;
@@ -13,7 +13,7 @@ export interface AuthorizeRequest {
   state: string | undefined;
   codeChallenge: string | undefined;
   codeChallengeMethod: "S256" | "plain" | undefined;
-  /** Undefined: the client's scopes, as when the developer API is given none. */
+  /** Undefined: the client's scopes. Checked, with the grant type and PKCE rules, when the code is issued. */
   scopes: string[] | undefined;
 }
 
@@ -50,13 +50,18 @@ export function verifyAuthorizeQuery(ctx: EmulatorContext, query: URLSearchParam
   const clientId = single(query, "client_id");
   if (clientId === undefined || clientId === "") return { kind: "error-page", message: "The request has no client_id." };
   if (clientId === "repeated") return { kind: "error-page", message: "client_id appears more than once." };
-  const client = signinClientOf(ctx, clientId);
-  if (client === undefined) return { kind: "error-page", message: `No application or registered client has the client_id ${clientId}.` };
   const redirectUri = single(query, "redirect_uri");
   if (redirectUri === undefined || redirectUri === "") return { kind: "error-page", message: "The request has no redirect_uri." };
   if (redirectUri === "repeated") return { kind: "error-page", message: "redirect_uri appears more than once." };
-  if (!client.redirectUris.includes(redirectUri)) {
-    return { kind: "error-page", message: `The redirect_uri ${redirectUri} is not registered for ${clientId}.` };
+  // Configured applications may list any string; only a URI can be redirected to.
+  if (!URL.canParse(redirectUri)) return { kind: "error-page", message: `The redirect_uri ${redirectUri} is not an absolute URI.` };
+  switch (checkClientRedirect(ctx, clientId, redirectUri).kind) {
+    case "unknown-client":
+      return { kind: "error-page", message: `No application or registered client has the client_id ${clientId}.` };
+    case "unregistered-redirect-uri":
+      return { kind: "error-page", message: `The redirect_uri ${redirectUri} is not registered for ${clientId}.` };
+    case "trusted":
+      break;
   }
 
   const state = single(query, "state");
@@ -77,8 +82,6 @@ export function verifyAuthorizeQuery(ctx: EmulatorContext, query: URLSearchParam
     return fail("invalid_request", "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636).");
   }
   const scopes = requestedScopes(query);
-  const outside = scopes?.filter((scope) => !client.scopes.includes(scope)) ?? [];
-  if (outside.length > 0) return fail("invalid_scope", `The client may not request ${outside.join(", ")}.`);
   return {
     kind: "valid",
     // RFC 7636 §4.3: a challenge without a method is "plain".

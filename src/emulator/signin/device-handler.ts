@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorContext } from "../emulator-context.js";
-import { WireError } from "../http/wire-errors.js";
-import { approveDeviceAuthorization, denyDeviceAuthorization } from "./dev-api-actions.js";
+import { approveDeviceAuthorization, denyDeviceAuthorization, normalizeUserCode } from "../device/device-approval.js";
+import { OAuthFlowError } from "../grants/oauth-flow-error.js";
 import { devicePage, type DevicePageModel } from "./device-page.js";
 import { readFormPost } from "./form-post.js";
 import { formTokensOf } from "./form-tokens.js";
@@ -15,12 +15,6 @@ import { sendPage } from "./page-response.js";
 
 /** The device form binds nothing but "this emulator served it". */
 const tokensOf = (ctx: EmulatorContext) => formTokensOf<true>(ctx, "device");
-
-/** People retype codes loosely: lower case, spaces, no hyphen. Codes are XXXX-XXXX. */
-export function normalizeUserCode(typed: string): string {
-  const compact = typed.replace(/[\s-]+/g, "").toUpperCase();
-  return /^[A-Z0-9]{8}$/.test(compact) ? `${compact.slice(0, 4)}-${compact.slice(4)}` : typed.trim().toUpperCase();
-}
 
 function showForm(ctx: EmulatorContext, res: ServerResponse, status: number, model: Omit<DevicePageModel, "formToken">): void {
   sendPage(res, status, devicePage({ ...model, formToken: tokensOf(ctx).issue(true) }));
@@ -43,10 +37,11 @@ export async function answerDeviceForm(ctx: EmulatorContext, req: IncomingMessag
   if (decision !== "allow" && decision !== "deny") return again("Choose Allow or Deny.");
   if (decision === "allow" && sub === "") return again("Enter a user name to sign in as.");
   try {
-    if (decision === "allow") await approveDeviceAuthorization(ctx, userCode, sub);
-    else await denyDeviceAuthorization(ctx, userCode);
+    // The same functions as POST /_emulator/device/approve and /deny.
+    if (decision === "allow") approveDeviceAuthorization(ctx, userCode, sub);
+    else denyDeviceAuthorization(ctx, userCode);
   } catch (error) {
-    if (!(error instanceof WireError)) throw error;
+    if (!(error instanceof OAuthFlowError)) throw error;
     return again(`No pending request has the code ${userCode}: it may have expired, or been approved or denied already.`);
   }
   sendPage(res, 200, doneDevicePage(decision === "allow" ? "approved" : "denied"));
