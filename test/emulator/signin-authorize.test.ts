@@ -9,6 +9,7 @@ import { rejectionOf } from "../support/emulator-harness.js";
 import { expectAwsException } from "../support/emulator-expect.js";
 import { pkce } from "../support/emulator-flows.js";
 import { DEFAULT_REDIRECT_URIS, GRANT } from "../support/emulator-model.js";
+import { callbackAt, registerCodeClient } from "../support/emulator-public-clients.js";
 import { emulatorForFile, errorIn, formTokenIn, getPage, postForm, redirectQuery, type PageAnswer } from "./signin-http.js";
 
 const REDIRECT_URI = DEFAULT_REDIRECT_URIS[1]!;
@@ -96,6 +97,13 @@ describe("requests the page will not redirect for", () => {
     expectErrorPageWithoutRedirect(await consentPage({ client_id: "nobody" }), 400, "No application or registered client has the client_id nobody.");
     expectErrorPageWithoutRedirect(await consentPage({ client_id: undefined }), 400, "The request has no client_id.");
     expectErrorPageWithoutRedirect(await consentPage({ redirect_uri: undefined }), 400, "The request has no redirect_uri.");
+  });
+
+  it("trusts a public client's port-less loopback registration on any port, and on no other path", async () => {
+    const { clientId } = await registerCodeClient(emulator.h.client());
+    expect((await consentPage({ client_id: clientId, redirect_uri: callbackAt(50_123) })).status).toBe(200);
+    const otherPath = "http://127.0.0.1:50123/elsewhere";
+    expectErrorPageWithoutRedirect(await consentPage({ client_id: clientId, redirect_uri: otherPath }), 400, `The redirect_uri ${otherPath} is not registered for ${clientId}.`);
   });
 
   it("shows HTML from the query as text", async () => {
