@@ -15,8 +15,8 @@ import { sendPage, sendRedirect } from "./page-response.js";
 
 const tokensOf = (ctx: EmulatorContext) => formTokensOf<AuthorizeRequest>(ctx, "authorize");
 
-function showConsent(ctx: EmulatorContext, res: ServerResponse, status: number, request: AuthorizeRequest, sub?: string, error?: string): void {
-  sendPage(res, status, authorizePage({ request, formToken: tokensOf(ctx).issue(request), sub, error }));
+function showConsent(ctx: EmulatorContext, res: ServerResponse, status: number, request: AuthorizeRequest, error?: string): void {
+  sendPage(res, status, authorizePage({ request, formToken: tokensOf(ctx).issue(request), error }));
 }
 
 export function showAuthorizePage(ctx: EmulatorContext, res: ServerResponse, query: URLSearchParams): void {
@@ -39,9 +39,9 @@ export async function answerAuthorizeForm(ctx: EmulatorContext, req: IncomingMes
   if (request === undefined) return sendPage(res, 400, errorPage("This sign-in form has expired or was already used."));
   const decision = post.fields.get("decision");
   if (decision === "deny") return sendRedirect(res, redirectWith(request.redirectUri, { error: "access_denied", state: request.state }));
-  if (decision !== "allow") return showConsent(ctx, res, 400, request, undefined, "Choose Allow or Deny.");
+  if (decision !== "allow") return showConsent(ctx, res, 400, request, "Choose Allow or Deny.");
   const sub = (post.fields.get("sub") ?? "").trim();
-  if (sub === "") return showConsent(ctx, res, 400, request, undefined, "Enter a user name to sign in as.");
+  if (sub === "") return showConsent(ctx, res, 400, request, "Enter a user name to sign in as.");
   try {
     // The same issuer as POST /_emulator/authorize: a page and a script never disagree about a code.
     const { code } = issueAuthorizationCode(ctx, { ...request, sub });

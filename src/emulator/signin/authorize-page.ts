@@ -5,7 +5,6 @@ import { errorNotice, html, layout } from "./html.js";
 export interface AuthorizePageModel {
   request: AuthorizeRequest;
   formToken: string;
-  sub?: string;
   error?: string;
 }
 
@@ -23,7 +22,7 @@ export function authorizePage(model: AuthorizePageModel): string {
 <form method="post" action="/authorize">
 <input type="hidden" name="form_token" value="${model.formToken}">
 <label for="sub">User name</label>
-<input type="text" id="sub" name="sub" value="${model.sub ?? ""}" required autofocus autocomplete="username" spellcheck="false">
+<input type="text" id="sub" name="sub" value="" required autofocus autocomplete="username" spellcheck="false">
 <div class="buttons">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
