@@ -1,6 +1,7 @@
 /**
- * The emulator's node:http server: dispatches to the SSO OIDC operations, STS or the developer API,
- * never lets an exception escape the request listener, and tracks sockets so stop() is immediate.
+ * The emulator's node:http server: dispatches to the SSO OIDC operations, STS, the sign-in pages or
+ * the developer API, never lets an exception escape the request listener, and tracks sockets so
+ * stop() is immediate.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -10,6 +11,7 @@ import { readBody, RequestAbortedError } from "./body-reader.js";
 import { type JsonObject } from "./json-input.js";
 import { routeOperation, runOperation } from "./operations.js";
 import { isStsRequest, runStsOperation } from "../sts/sts-operations.js";
+import { handleSigninPage, isSigninPath } from "../signin/signin-routes.js";
 import { sendJson, sendWireError } from "./respond.js";
 import { oidcError, protocolError, WireError } from "./wire-errors.js";
 
@@ -38,6 +40,7 @@ async function handleRequest(ctx: EmulatorContext, req: IncomingMessage, res: Se
   if (isStsRequest(method, rawPath, req.headers)) return runStsOperation(ctx, req, res, rawPath, rawQuery);
   const operation = routeOperation(method, rawPath, new URLSearchParams(rawQuery));
   if (operation !== undefined) return runOperation(ctx, operation, req, res, rawPath, rawQuery);
+  if (isSigninPath(rawPath)) return handleSigninPage(ctx, req, res, rawPath, rawQuery);
   if (rawPath.startsWith(DEV_API_PREFIX)) {
     try {
       const answer = await handleDevApi(ctx, method, rawPath, () => readDevApiJson(req));
