@@ -17,6 +17,8 @@ function banner(emulator: RunningEmulator): string {
     `    curl -s -XPOST ${emulator.url}/_emulator/assertions -H 'content-type: application/json' -d '{"sub":"alice"}'`,
     `    curl -s -XPOST ${emulator.url}/_emulator/authorize -H 'content-type: application/json' -d '{"sub":"alice","redirectUri":"https://mywebapp.example/redirect"}'`,
     `    curl -s ${emulator.url}/_emulator/stats`,
+    `  sign-in pages for people: ${emulator.url}/authorize (authorization code + PKCE) and ${emulator.url}/device (device flow)`,
+    `  aws CLI: AWS_ENDPOINT_URL_SSO_OIDC=${emulator.url} (see docs/emulator.md, "Pointing aws sso login at the emulator")`,
     `  SDK: new SSOOIDCClient({ endpoint: "${emulator.url}", region: "${emulator.region}", credentials: { accessKeyId, secretAccessKey } })`,
     `  STS on the same port (AssumeRole, GetCallerIdentity); roles: ${emulator.config.roles.map((role) => role.arn).join(", ")}`,
   ].join("\n");
