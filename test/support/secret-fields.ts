@@ -46,6 +46,12 @@ export const OAUTH_WIRE_SECRETS = ["access_token", "refresh_token", "id_token", 
 /** AWS credentials, GATEWAY_SECRET and a Redis URL's password. */
 export const CREDENTIAL_FIELDS = ["secretAccessKey", "sessionToken", "gatewaySecret", "password"] as const;
 
+/**
+ * Session mode (README "Session mode"): the session id is the cookie's value, and a refresh's
+ * forwarding note names the new id (`successorId`): either one is the session.
+ */
+export const SESSION_SECRETS = ["sessionId", "successorId"] as const;
+
 /** Request and response headers that carry credentials. */
 export const CREDENTIAL_HEADERS = ["authorization", "cookie", "set-cookie", "x-amz-security-token"] as const;
 
@@ -53,7 +59,7 @@ export const CREDENTIAL_HEADERS = ["authorization", "cookie", "set-cookie", "x-a
 export const SECRET_FIELDS: readonly string[] = [
   ...new Set<string>([
     ...SCHEMA_GRANT_INPUTS, ...SCHEMA_TOKEN_OUTPUTS, ...AWS_MODEL_SENSITIVE_MEMBERS, ...STS_MODEL_SECRETS, ...AWS_MODEL_OTHER_SECRETS,
-    ...OAUTH_WIRE_SECRETS, ...CREDENTIAL_FIELDS, ...CREDENTIAL_HEADERS,
+    ...OAUTH_WIRE_SECRETS, ...CREDENTIAL_FIELDS, ...SESSION_SECRETS, ...CREDENTIAL_HEADERS,
   ]),
 ];
 
