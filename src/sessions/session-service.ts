@@ -167,6 +167,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       async function signInOnce(exchange: () => MaybePromise<IssuedToken>): Promise<{ token: IssuedToken; session: SessionView }> {
         // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
         if (request.caller !== undefined) await deps.signInBudget?.consume(request.caller.address);
+        // The store must answer before the exchange spends a single-use grant (an authorization code)
+        // that a session write failing afterwards would waste. Ending the session this sign-in replaces
+        // is that check when there is one.
+        if (heldId !== undefined) await end(heldId);
+        else await sessions.ping();
         const token = await exchange();
         return { token, session: await startSession(token) };
       }
@@ -183,8 +188,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       };
 
       async function startSession(token: IssuedToken): Promise<SessionView> {
-        // A sign-in always gets a new id (no session fixation); the session it replaces ends.
-        if (heldId !== undefined) await end(heldId);
+        // A sign-in always gets a new id (no session fixation); the session it replaced was ended before the exchange.
         const at = now();
         const record: LiveSessionRecord = {
           state: "live",

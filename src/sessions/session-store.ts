@@ -33,6 +33,8 @@ export interface SessionStore {
   markEnded(sessionId: string, ttlMs: number): Promise<void>;
   /** True when a sign-out marked the id ended. */
   wasEnded(sessionId: string): Promise<boolean>;
+  /** Rejects when the store cannot serve (one read): checked before a sign-in spends its grant. */
+  ping(): Promise<void>;
   signedOutEverywhereAt(clientId: string, subject: string): Promise<number | undefined>;
   markSignedOutEverywhere(clientId: string, subject: string, at: number, ttlMs: number): Promise<void>;
 }
@@ -90,6 +92,9 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
     },
     async wasEnded(sessionId) {
       return (await store.get(endedKey(sessionId))) !== null;
+    },
+    async ping() {
+      await store.get(keyspace.key("session-probe"));
     },
     async signedOutEverywhereAt(clientId, subject) {
       const value = await store.get(userKey(clientId, subject));

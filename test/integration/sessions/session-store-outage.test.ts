@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { createPkcePair, emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { REDIRECT_URI } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 import { findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
@@ -47,5 +48,24 @@ describeNeeding(redisServer, "session mode while Redis hangs", () => {
     }
     expect(user.cookie).toBe(cookie);
     expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "olivia" });
+  });
+
+  it("refuses a sign-in while Redis hangs before its exchange runs: the authorization code is not spent and signs in afterwards", async () => {
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const code = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "peggy", codeChallenge, codeChallengeMethod: "S256" });
+    const input = { grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier, scope: ["openid"] };
+    const before = await emulator.createTokenWithIAMCalls();
+    redis!.pause();
+    try {
+      const refused = await browser().post(gateway.url, SIGN_IN, { input });
+      expect(codeOf(refused)).toBe("SESSION_STORE_UNAVAILABLE");
+      expect(refused.setCookie).toBeNull();
+    } finally {
+      redis!.resume();
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before);
+    const user = browser();
+    expect((await user.post(gateway.url, SIGN_IN, { input })).body.errors).toBeUndefined();
+    expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "peggy" });
   });
 });
