@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   logger.info({ url, mode, emulatorUrl: emulator?.url, ...(metricsUrl ? { metricsUrl } : {}) }, "gateway ready");
   if (config.nodeEnv !== "production") {
     const exampleAssertion = emulator ? await mintExampleAssertion(emulator.url) : undefined;
-    const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel };
+    const banner = { version: GATEWAY_VERSION, url, mode, region: config.upstream.region, upstreamLabel, sessionMode: config.sessions?.mode ?? "off" };
     process.stdout.write(formatStartupBanner(exampleAssertion === undefined ? banner : { ...banner, exampleAssertion }));
   }
 }

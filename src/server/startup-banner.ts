@@ -9,6 +9,8 @@ export interface BannerFacts {
   upstreamLabel: string;
   /** A JWT the embedded emulator's issuer just minted, for the ready-to-run example; absent outside embedded mode. */
   exampleAssertion?: string;
+  /** SESSION_MODE=cookie: the example signs in with a cookie jar and the CSRF header. Default off. */
+  sessionMode?: "off" | "cookie";
 }
 
 const EXAMPLE_QUERY =
@@ -29,7 +31,13 @@ export function formatStartupBanner(facts: BannerFacts): string {
     `  Mode:      ${facts.mode} (${facts.upstreamLabel}, region ${facts.region})`,
     "",
   ];
-  if (facts.exampleAssertion !== undefined) {
+  if (facts.exampleAssertion !== undefined && facts.sessionMode === "cookie") {
+    const body = { query: EXAMPLE_QUERY, variables: { input: { grantType: "JWT_BEARER", assertion: facts.exampleAssertion, scope: ["openid"] } } };
+    lines.push("Session mode (SESSION_MODE=cookie): sign in with a JWT the embedded emulator just minted; the tokens stay on the gateway, curl keeps the session cookie in /tmp/idc-session-jar:", "");
+    lines.push(...curlCommand(facts.url, body, ["-c /tmp/idc-session-jar -b /tmp/idc-session-jar", "-H 'x-idc-csrf: 1'"]));
+    lines.push("", "then ask who is signed in (README: Session mode):", "");
+    lines.push(...curlCommand(facts.url, { query: "{ session { authenticated subject expiresAt } }" }, ["-b /tmp/idc-session-jar", "-H 'x-idc-csrf: 1'"]));
+  } else if (facts.exampleAssertion !== undefined) {
     const body = { query: EXAMPLE_QUERY, variables: { input: { grantType: "JWT_BEARER", assertion: facts.exampleAssertion } } };
     lines.push("Try a JWT bearer exchange (the assertion was just minted by the embedded emulator's trusted issuer; it is valid for an hour):", "");
     lines.push(...curlCommand(facts.url, body));
@@ -42,7 +50,7 @@ export function formatStartupBanner(facts: BannerFacts): string {
 }
 
 /** A curl command to paste into bash: the body is single-quoted, so single quotes inside it are escaped. */
-function curlCommand(url: string, body: unknown): string[] {
+function curlCommand(url: string, body: unknown, options: string[] = []): string[] {
   const json = JSON.stringify(body).replaceAll("'", "'\\''");
-  return [`curl -s ${url} \\`, `  -H 'content-type: application/json' \\`, `  --data '${json}'`];
+  return [`curl -s ${url} \\`, ...options.map((option) => `  ${option} \\`), `  -H 'content-type: application/json' \\`, `  --data '${json}'`];
 }
