@@ -6,22 +6,20 @@ import type { LockManagerLike } from "../../../examples/client/src/index.js";
 
 export function createMemoryLockManager(): LockManagerLike {
   const queues = new Map<string, Promise<void>>();
-  const held = new Set<string>();
 
   async function request<T>(name: string, ...args: unknown[]): Promise<T> {
     const [options, callback] = (args.length === 1 ? [{}, args[0]] : args) as [{ ifAvailable?: boolean }, (lock: { name: string } | null) => Promise<T> | T];
-    if (options.ifAvailable && held.has(name)) return callback(null);
+    // As navigator.locks: ifAvailable is granted only when no one holds or awaits the lock, a request made in the same tick included.
+    if (options.ifAvailable && queues.has(name)) return callback(null);
     const previous = queues.get(name) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const tail = previous.then(() => mine);
     queues.set(name, tail);
     await previous;
-    held.add(name);
     try {
       return await callback({ name });
     } finally {
-      held.delete(name);
       release();
       if (queues.get(name) === tail) queues.delete(name);
     }
