@@ -100,6 +100,23 @@ describe("createUpstream and the gateway's credentials", () => {
     const rejected = { clientId: emulator.defaultClientId, grantType: JWT_BEARER, assertion: "not-a-jwt" } as const;
     expect((await rejection(upstream.createTokenWithIAM(rejected))).code).toBe("INVALID_GRANT");
     expect(upstream.health()).toMatchObject({ ok: true, credentials: "ok" });
+    expect(linesAbout("the gateway's AWS credentials work again")).toEqual([{ level: 30, msg: "the gateway's AWS credentials work again", previousCause: "bad-signature" }]);
+  });
+
+  it("names both problems in its health when the credentials are refused and the circuit is open", async () => {
+    const upstream = upstreamFor({ credentials: { accessKeyId: emulator.credentials.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret" }, circuitBreaker: { threshold: 1, cooldownMs: 60_000 } });
+    await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    // The emulator plays an injected fault before it checks the signature, as a failing front end would.
+    await dev.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 1 });
+    await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    expect(upstream.health()).toEqual({
+      ok: false, circuit: "open", credentials: "rejected",
+      detail: expect.stringMatching(/^gateway AWS credentials: AWS rejected the gateway's request signature .*; circuit open after 1 consecutive availability faults; next probe in \d+ ms$/),
+    });
+  });
+
+  it("checkCredentials() resolves the credentials and answers the health", async () => {
+    expect(await upstreamFor().checkCredentials()).toEqual({ ok: true, circuit: "closed", credentials: "ok", detail: "circuit closed: Identity Center answers" });
   });
 });
 
@@ -112,7 +129,14 @@ describe("createUpstream's single-use grants and the circuit", () => {
     const before = (await dev.stats()).calls.CreateTokenWithIAM;
     const error = await rejection(upstream.createTokenWithIAM(request));
     expect({ code: error.code, message: error.message }).toEqual({ code: "UPSTREAM_UNAVAILABLE", message: "Identity Center is failing; the gateway is not calling it until the cool-down ends. Retry later." });
+    // What is left of the minute's cool-down, in whole seconds (not the 1 s floor), here and in the health.
+    expect(error.details.retryAfterSeconds).toBeGreaterThan(1);
+    expect(error.details.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(Number(/next probe in (\d+) ms$/.exec(upstream.health().detail)?.[1])).toBeGreaterThan(1000);
     expect((await dev.stats()).calls.CreateTokenWithIAM).toBe(before);
+    expect(linesAbout("upstream circuit opened")).toEqual([
+      { level: 40, msg: "upstream circuit opened: failing fast until a probe succeeds", threshold: 1, cooldownMs: 60_000, service: "Identity Center" },
+    ]);
     expect(linesAbout("CreateTokenWithIAM of a single-use grant is slow")).toEqual([]);
   });
 
@@ -148,6 +172,7 @@ describe("the deadline of a call held behind a half-open probe", () => {
     await dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: LATENCY_MS, count: 2 });
     const probe = upstream.createTokenWithIAM(probeRequest);
     const held = rejection(upstream.createTokenWithIAM(heldRequest));
+    expect(upstream.health()).toEqual({ ok: true, circuit: "half-open", credentials: "ok", detail: "circuit half-open: a probe call is in flight" });
     expect((await probe).tokenType).toBe("Bearer");
     expect((await held).message).toBe(`Identity Center did not answer within the gateway's deadline (${DEADLINE_MS} ms, retries included). Retry later.`);
   });
