@@ -120,6 +120,37 @@ describe("createUpstream and the gateway's credentials", () => {
   });
 });
 
+describe("createUpstream's log line for each failure", () => {
+  const failureLines = () => linesAbout("CreateTokenWithIAM").filter((line) => line.msg !== "CreateTokenWithIAM succeeded");
+
+  it("logs AWS's refusal of the gateway's own request at error (a body over its size limit), by exception name and request id", async () => {
+    const error = await rejection(upstreamFor().createTokenWithIAM({ clientId: emulator.defaultClientId, grantType: JWT_BEARER, assertion: "x".repeat(70 * 1024) }));
+    expect(error.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(failureLines()).toEqual([{ level: 50, msg: "CreateTokenWithIAM refused the gateway's own request", awsException: error.details.awsException, awsRequestId: error.details.awsRequestId }]);
+  });
+
+  it("logs an upstream fault at warn with the attempts made, and a rejected grant at debug", async () => {
+    await dev.addFault({ operation: "CreateTokenWithIAM", exception: "InternalServerException", count: 2 });
+    const upstream = upstreamFor({ maxAttempts: 2 });
+    const fault = await rejection(upstream.createTokenWithIAM(await jwtBearerRequest()));
+    const refused = await rejection(upstream.createTokenWithIAM({ clientId: emulator.defaultClientId, grantType: JWT_BEARER, assertion: "not-a-jwt" }));
+    expect(failureLines()).toEqual([
+      { level: 40, msg: "CreateTokenWithIAM failed upstream", code: "UPSTREAM_SERVER_ERROR", grantType: JWT_BEARER, awsException: "InternalServerException", awsRequestId: fault.details.awsRequestId, attempts: 2 },
+      { level: 20, msg: "CreateTokenWithIAM rejected the grant", code: "INVALID_GRANT", grantType: JWT_BEARER, awsException: "InvalidGrantException", awsRequestId: refused.details.awsRequestId },
+    ]);
+  });
+
+  it("logs an unanswered call at warn, naming the gateway's own error; the gateway's credentials per request at debug only", async () => {
+    await dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: 3000, count: 1 });
+    await rejection(upstreamFor({ deadlineMs: 200 }).createTokenWithIAM(await jwtBearerRequest()));
+    const refused = await rejection(upstreamFor({ credentials: { accessKeyId: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: "whatever-whatever" } }).createTokenWithIAM(await jwtBearerRequest()));
+    expect(failureLines()).toEqual([
+      { level: 40, msg: "CreateTokenWithIAM failed upstream", code: "UPSTREAM_UNAVAILABLE", grantType: JWT_BEARER, awsException: "GatewayError" },
+      { level: 20, msg: "CreateTokenWithIAM not made: the gateway's AWS credentials are missing or rejected", code: "GATEWAY_CREDENTIALS_INVALID", grantType: JWT_BEARER, awsRequestId: refused.details.awsRequestId },
+    ]);
+  });
+});
+
 describe("createUpstream's single-use grants and the circuit", () => {
   it("refuses a single-use grant at once while the circuit is open, sending nothing", async () => {
     const upstream = upstreamFor({ circuitBreaker: { threshold: 1, cooldownMs: 60_000 } });
