@@ -50,6 +50,13 @@ describe("a flight's leader when the store fails around it", () => {
     ]);
   });
 
+  it("stores nothing and warns of nothing for a leader's error its codec does not share", async () => {
+    const { flight, logger } = flightOver(createMemoryStore());
+    const unshared: SingleFlightCodec<string> = { ...text, shareError: () => undefined };
+    await expect(flight.run("not-shared", async () => Promise.reject(new Error("not for followers")), unshared)).rejects.toThrow("not for followers");
+    expect(logger.lines).toEqual([]);
+  });
+
   // The heartbeat runs on timers (a beat every third of the lock's TTL): fake ones, advanced by hand.
   afterEach(() => {
     vi.useRealTimers();
