@@ -31,6 +31,9 @@ export const MUTATION_TESTS = [
   "test/integration/upstream/token-service-emulator.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
   "test/integration/upstream/sts-upstream-emulator.test.ts",
+  "test/integration/upstream/sts-upstream-logs.test.ts",
+  "test/integration/upstream/upstream-answers.test.ts",
+  "test/integration/upstream/http-handler.test.ts",
   "test/integration/hardening/operation-limits.test.ts",
 ];
 
@@ -49,10 +52,29 @@ export const UPSTREAM_TESTS = [
   "test/unit/core/upstream-edges.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
   "test/integration/upstream/sts-upstream-emulator.test.ts",
+  "test/integration/upstream/sts-upstream-logs.test.ts",
+  "test/integration/upstream/upstream-answers.test.ts",
+  "test/integration/upstream/http-handler.test.ts",
+];
+
+/**
+ * The tests written for src/coordination (single-flight, its local twin, shared errors, the lock TTL,
+ * the store-failure log): its unit tests, the deterministic races of the token service that force a
+ * lock take-over or a late answer, the argument and shared-error kill tests, and single-flight over
+ * the memory store and real Redis. `MUTATION_TEST_SET=coordination` measures the folder against these.
+ */
+export const COORDINATION_TESTS = [
+  "test/unit/coordination/**/*.test.ts",
+  "test/unit/tokens/local-single-flight.test.ts",
+  "test/unit/tokens/races/**/*.test.ts",
+  "test/unit/mutation-kills/reuse-guard.test.ts",
+  "test/unit/mutation-kills/shared-error.test.ts",
+  "test/unit/mutation-kills/single-flight-arguments.test.ts",
+  "test/integration/store/single-flight.test.ts",
 ];
 
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
-const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS };
+const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS };
 const testSet = process.env.MUTATION_TEST_SET ?? "core";
 if (!Object.hasOwn(TEST_SETS, testSet)) {
   throw new Error(`MUTATION_TEST_SET must be one of ${Object.keys(TEST_SETS).join(", ")} (got ${JSON.stringify(testSet)})`);

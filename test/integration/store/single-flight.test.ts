@@ -118,7 +118,7 @@ for (const { name, needs, pair } of backends) describeNeeding(needs, `single-fli
     expect(calls).toEqual(["token-rescued"]);
     // It followed the live lock first, and took the lock only once the stuck leader's had expired.
     expect(rescuerLocks.outcomes).toEqual([false, true]);
-    expect(lines.map((line) => line.message)).toEqual(["single-flight: the lock was freed without a result (leader gone, or its error not shared); taking over"]);
+    expect(lines).toEqual([{ level: "warn", fields: { lockTtlMs: 300 }, message: "single-flight: the lock was freed without a result (leader gone, or its error not shared); taking over" }]);
   });
 
   it("hands the leader's GatewayError to every follower instead of calling again", async () => {

@@ -1,11 +1,11 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.js";
-import { GatewayError } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { createStsUpstream } from "../../../src/upstream/create-sts-upstream.js";
 import type { CreateUpstreamOptions, StsUpstream, UpstreamAssumeRoleRequest } from "../../../src/upstream/index.js";
 import { EmulatorDevApi } from "../../support/emulator-dev-api.js";
+import { gatewayRejection as rejection, liveIdentityContext } from "../../support/upstream-test-kit.js";
 
 /**
  * The gateway's STS client (createStsUpstream) against the emulator's STS over real HTTP: what it
@@ -39,28 +39,11 @@ function stsFor(overrides: Partial<CreateUpstreamOptions> = {}): StsUpstream {
   return sts;
 }
 
-async function identityContext(sub: string): Promise<string> {
-  const { assertion } = await dev.assertion({ sub });
-  // A real CreateTokenWithIAM through the emulator's developer flow: the identity context it answers with.
-  const { createUpstream } = await import("../../../src/upstream/index.js");
-  const oidc = createUpstream({ region: emulator.region, endpoint: emulator.url, credentials: emulator.credentials, timeoutMs: 2000, connectTimeoutMs: 1000, maxAttempts: 1, logger: createLogger({ level: "silent" }) });
-  try {
-    const answer = await oidc.createTokenWithIAM({ clientId: emulator.defaultClientId, grantType: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion });
-    return answer.awsAdditionalDetails!.identityContext!;
-  } finally {
-    oidc.destroy();
-  }
-}
+const identityContext = (sub: string) => liveIdentityContext(emulator, dev, sub);
 
 const request = (context: string, overrides: Partial<UpstreamAssumeRoleRequest> = {}): UpstreamAssumeRoleRequest => ({
   roleArn: ROLE, roleSessionName: "idc-token-gateway", durationSeconds: 900, identityContext: context, ...overrides,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
-  return error;
-}
 
 describe("createStsUpstream against the emulator's STS", () => {
   it("assumes the role with the Identity Center context and returns credentials that sign as the user's role session", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../../src/errors/error-codes.js";
 import { createLogger } from "../../../src/logging/logger.js";
 import { getValidCircuitOptions } from "../../../src/upstream/circuit-breaker.js";
 import { createUpstream, type CreateUpstreamOptions } from "../../../src/upstream/index.js";
@@ -45,11 +46,22 @@ describe("mapUpstreamError at its edges", () => {
   });
 });
 
+describe("mapUpstreamError's messages", () => {
+  it("gives an SSO OIDC error the code's own message: STS's wording is for STS's errors only", () => {
+    for (const name of ["InternalServerException", "AccessDeniedException", "InvalidRequestException", "SlowDownException", "ExpiredTokenException"]) {
+      const error = mapUpstreamError({ name, $metadata: { httpStatusCode: 400 } });
+      expect(error.message).toBe(ERROR_CODES[error.code].message);
+    }
+  });
+});
+
 describe("describeCredentialProblem at its edges", () => {
   it("names every exception of a bad key or signature by its cause", () => {
     const said = (name: string) => describeCredentialProblem({ name, $metadata: { httpStatusCode: 403 } }).cause;
     expect(said("InvalidClientTokenId")).toBe("unrecognized-key");
     for (const name of ["SignatureDoesNotMatch", "IncompleteSignatureException", "MissingAuthenticationTokenException"]) expect(said(name)).toBe("bad-signature");
+    // STS's front end says ExpiredToken when the gateway's own temporary credentials have expired.
+    for (const name of ["ExpiredToken", "ExpiredTokenException"]) expect(said(name)).toBe("expired");
   });
 
   it("says what AWS said without an HTTP status it did not give, and calls a nameless error `Error`", () => {
@@ -71,6 +83,11 @@ describe("upstream options a JavaScript caller may get wrong", () => {
     for (const endpoint of ["xhttp://127.0.0.1:1", "http://127.0.0.1:1 extra"]) {
       expect(() => createUpstream({ ...base, endpoint })).toThrow(new TypeError(`createUpstream: options.endpoint must be an http:// or https:// URL when given (got ${JSON.stringify(endpoint)})`));
     }
+  });
+
+  it("accepts no endpoint (AWS's own, from the region)", () => {
+    const { endpoint: _none, ...withoutEndpoint } = base;
+    createUpstream(withoutEndpoint).destroy();
   });
 
   it("accepts no credentials (the SDK's default chain) and reports them healthy until a call says otherwise", () => {
