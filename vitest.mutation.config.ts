@@ -73,8 +73,16 @@ export const COORDINATION_TESTS = [
   "test/integration/store/single-flight.test.ts",
 ];
 
+/**
+ * The tests written for src/sessions: the service's unit tests (lifetimes, rotation and its races,
+ * sign-out markers, budget) over the memory store. `MUTATION_TEST_SET=sessions` measures the folder.
+ */
+export const SESSIONS_TESTS = [
+  "test/unit/sessions/**/*.test.ts",
+];
+
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
-const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS };
+const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS, sessions: SESSIONS_TESTS };
 const testSet = process.env.MUTATION_TEST_SET ?? "core";
 if (!Object.hasOwn(TEST_SETS, testSet)) {
   throw new Error(`MUTATION_TEST_SET must be one of ${Object.keys(TEST_SETS).join(", ")} (got ${JSON.stringify(testSet)})`);

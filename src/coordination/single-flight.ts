@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Keyspace } from "../store/keyspace.js";
-import { assertPositiveInteger } from "../store/store-options.js";
+import { assertPositiveInteger, describeError } from "../store/store-options.js";
 import { silentStoreLogger, type Store, type StoreLogger } from "../store/store.types.js";
 import { restoreGatewayError, shareGatewayError, type SharedError } from "./shared-error.js";
 
@@ -274,7 +274,8 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
   }
 
   function warnStoreFailure(action: string, error: unknown): void {
-    logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `single-flight: could not ${action}`);
+    // One line, at most 200 characters (describeError): a store error's later lines may carry what was sent.
+    logger.warn({ reason: describeError(error) }, `single-flight: could not ${action}`);
   }
 
   return {
