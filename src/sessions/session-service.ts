@@ -187,6 +187,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         request.setCookie({ kind: "clear" });
       };
 
+      /** The session the request holds, or UNAUTHENTICATED (clearing a stale cookie). */
+      async function liveSession(): Promise<{ id: string; found: FoundSession }> {
+        const id = heldId;
+        if (id === undefined) throw unauthenticated();
+        const found = await find(id);
+        if (found === undefined) {
+          clearCookie();
+          throw unauthenticated();
+        }
+        return { id, found };
+      }
+
       async function startSession(token: IssuedToken): Promise<SessionView> {
         // A sign-in always gets a new id (no session fixation); the session it replaced was ended before the exchange.
         const at = now();
@@ -254,13 +266,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         },
 
         async refresh() {
-          const id = heldId;
-          if (id === undefined) throw unauthenticated();
-          const found = await find(id);
-          if (found === undefined) {
-            clearCookie();
-            throw unauthenticated();
-          }
+          const { id, found } = await liveSession();
           if (found.id !== id) {
             // Another tab or replica refreshed this session moments ago: its result is this one's.
             setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
@@ -303,13 +309,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         },
 
         async signOutEverywhere() {
-          const id = heldId;
-          if (id === undefined) throw unauthenticated();
-          const found = await find(id);
-          if (found === undefined) {
-            clearCookie();
-            throw unauthenticated();
-          }
+          const { id, found } = await liveSession();
           const { subject, token } = found.record;
           if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
           await end(id);
