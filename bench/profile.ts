@@ -3,7 +3,8 @@
  * exchange again. Each runs a fresh compiled gateway with `node --cpu-prof`, loads it with autocannon
  * for --duration seconds (default 8, after a 2 s warm-up), stops it (the profile is written on exit)
  * and prints the top self-time functions and the share per package / src folder.
- * --scenarios=a,b,typename picks what to profile (default a,b); --keep=<dir> copies the .cpuprofile
+ * --scenarios=a,b,b-floor,typename picks what to profile (default a,b; b-floor: (b)'s request and answer sizes with
+ * no exchange, run.ts's reference row, so `bench/profile-diff.ts` can show what a cache hit adds to it); --keep=<dir> copies the .cpuprofile
  * files there (open them in Chrome DevTools).
  */
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
@@ -12,7 +13,7 @@ import { usePrograms } from "./support/build.js";
 import { summariseCpuProfile } from "./support/cpu-profile-summary.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
-import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
+import { jwtBearerExchangeBody, rotate, sizeFloorBody, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
 import { benchWorkDir, runBenchScript } from "./support/processes.js";
 
@@ -51,6 +52,12 @@ async function main(): Promise<void> {
     const [same] = await emulator.mintAssertions(1, "same");
     const sameBody = jwtBearerExchangeBody(same!);
     await profileScenario("b-same-exchange", emulator.url, () => sameBody);
+  }
+  if (scenarios.has("b-floor")) {
+    const [same] = await emulator.mintAssertions(1, "floor");
+    // Same length as (b)'s request; its answer's size is checked against (b)'s by run.ts's b-floor row.
+    const floorBody = sizeFloorBody(jwtBearerExchangeBody(same!).length);
+    await profileScenario("b-floor", emulator.url, () => floorBody);
   }
   if (scenarios.has("typename")) await profileScenario("typename", emulator.url, () => TYPENAME_BODY);
 }

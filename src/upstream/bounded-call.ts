@@ -1,8 +1,7 @@
 import type { GatewayError } from "../errors/error-codes.js";
-import { withCallPolicy } from "./call-policy.js";
 
 export interface CallBounds {
-  /** false: retried only after throttling (single-use grants). */
+  /** false: retried only after throttling (single-use grants): sent by the client made for them. */
   replayable: boolean;
   /** One HTTP attempt's timeout, ms. */
   attemptTimeoutMs: number;
@@ -13,11 +12,28 @@ export interface CallBounds {
 }
 
 /**
- * Runs one SDK call within `bounds`. At `totalMs` the call rejects with `expired()` and its signal
- * aborts: the handler destroys the in-flight request, and the retry strategy starts no further
- * attempt (a back-off wait that is running ends in an immediate abort, without a request).
+ * The SDK's per-call options (`client.send(command, options)`): one attempt's timeout and the
+ * signal that ends the whole call. Both are documented `send` options the SDK honours itself: the
+ * HTTP handler cuts each attempt at `requestTimeout` and destroys the in-flight request on abort,
+ * and the retry middleware starts no attempt after the signal aborted (a back-off wait that is
+ * running ends at once, without a request).
+ *
+ * Why options and not async context (AsyncLocalStorage, used here before): on Node 20 the first
+ * `run()` turns on promise hooks for the whole process, for good, and every promise of every request
+ * paid for them (~50 µs of CPU per cache hit, bench/profile.ts). Options cost only the call that
+ * passes them: the SDK resolves its middleware stack for that call (`cacheMiddleware` applies only
+ * to sends without options), about what the hooks cost inside one SDK call.
  */
-export async function callWithin<T>(bounds: CallBounds, send: () => Promise<T>): Promise<T> {
+export interface SendOptions {
+  abortSignal: AbortSignal;
+  requestTimeout: number;
+}
+
+/**
+ * Runs one SDK call within `bounds`. At `totalMs` the call rejects with `expired()` and its signal
+ * aborts (see SendOptions).
+ */
+export async function callWithin<T>(bounds: CallBounds, send: (options: SendOptions) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
@@ -27,7 +43,7 @@ export async function callWithin<T>(bounds: CallBounds, send: () => Promise<T>):
       reject(error);
     }, bounds.totalMs);
   });
-  const sent = withCallPolicy({ replayable: bounds.replayable, attemptTimeoutMs: bounds.attemptTimeoutMs, signal: controller.signal }, send);
+  const sent = send({ abortSignal: controller.signal, requestTimeout: bounds.attemptTimeoutMs });
   try {
     return await Promise.race([sent, expired]);
   } catch (error) {

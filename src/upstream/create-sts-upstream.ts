@@ -42,12 +42,12 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
 
   const call = async (request: UpstreamAssumeRoleRequest, totalMs: number): Promise<UpstreamRoleCredentials> => {
     try {
-      const output = await callWithin(bounds(totalMs), () => client.send(new AssumeRoleCommand({
+      const output = await callWithin(bounds(totalMs), (options) => client.send(new AssumeRoleCommand({
         RoleArn: request.roleArn,
         RoleSessionName: request.roleSessionName,
         DurationSeconds: request.durationSeconds,
         ProvidedContexts: [{ ProviderArn: IDENTITY_CENTER_CONTEXT_PROVIDER_ARN, ContextAssertion: request.identityContext }],
-      })));
+      }), options));
       logger.debug({ roleArn: request.roleArn, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "AssumeRole succeeded");
       return toRoleCredentials(output);
     } catch (err) {

@@ -42,6 +42,11 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   const singleUseMs = valid.singleUseAnswerTimeoutMs ?? singleUseAnswerTimeoutMs({ upstreamDeadlineMs: deadlineMs });
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
   const client: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials));
+  // Single-use grants have a client of their own, whose retry strategy replays only after throttling
+  // (replay-guard.ts); same HTTP handler and the same credentials provider (one refresh of role credentials for both).
+  const singleUseClient: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(
+    valid, http.handler, SIGV4_SERVICE_NAME, () => singleUseClient.config.credentials, { replayable: false, credentials: client.config.credentials },
+  ));
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
   const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials());
@@ -58,7 +63,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   /** One CreateTokenWithIAM within `bounds`, retries included; rejects with a GatewayError only. */
   const call = async (request: UpstreamTokenRequest, bounds: CallBounds): Promise<UpstreamTokenResponse> => {
     try {
-      const output = await callWithin(bounds, () => client.send(new CreateTokenWithIAMCommand(request)));
+      const output = await callWithin(bounds, (options) => (bounds.replayable ? client : singleUseClient).send(new CreateTokenWithIAMCommand(request), options));
       credentials.accepted();
       logger.debug({ grantType: request.grantType, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "CreateTokenWithIAM succeeded");
       return toUpstreamResponse(output);
@@ -105,6 +110,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
     },
     destroy() {
       client.destroy();
+      singleUseClient.destroy();
       http.destroy();
     },
   };

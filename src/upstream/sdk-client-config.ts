@@ -6,24 +6,26 @@ import { ReplayGuardedRetryStrategy } from "./replay-guard.js";
 import type { CreateUpstreamOptions } from "./upstream.types.js";
 
 /**
- * The configuration both AWS SDK clients (SSO OIDC, STS) are built with: region, endpoint,
- * credentials, the policy-aware HTTP handler and retry strategy, and the two CPU savings below.
- * `credentialsOf` reads the built client's resolved provider (the signer is made on first use).
+ * The configuration the AWS SDK clients (SSO OIDC's two, STS) are built with: region, endpoint,
+ * credentials, the shared HTTP handler, a retry strategy that replays only what `replayable` allows,
+ * and the CPU saving below. `credentialsOf` reads the built client's resolved provider (the signer
+ * is made on first use).
  */
-export function sdkClientConfig(valid: CreateUpstreamOptions, handler: NodeHttpHandler, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider) {
+export function sdkClientConfig(
+  valid: CreateUpstreamOptions, handler: NodeHttpHandler, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider,
+  options: { replayable: boolean; credentials?: AwsCredentialIdentityProvider } = { replayable: true },
+) {
   let signer: SignatureV4 | undefined;
   return {
     region: valid.region,
     ...(valid.endpoint === undefined ? {} : { endpoint: valid.endpoint }),
-    ...(valid.credentials === undefined ? {} : { credentials: valid.credentials }),
+    // Another client's resolved provider (shared), or the configured static keys, or the SDK's default chain.
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : valid.credentials === undefined ? {} : { credentials: valid.credentials }),
     requestHandler: handler,
     maxAttempts: valid.maxAttempts,
-    retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts),
-    // The SDK's documented option: resolve (sort and compose) the middleware stack once per command
-    // class instead of on every send (~50 µs of CPU per call). Safe because nothing modifies the
-    // client's or a command's middleware stack after construction. (It is also why per-call
-    // timeouts and abort signals travel in async context, not as send options: see call-policy.ts.)
-    cacheMiddleware: true,
+    retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts, { replayable: options.replayable }),
+    // No `cacheMiddleware`: it applies only to sends without options, and every call passes its
+    // timeout and abort signal as send options (bounded-call.ts, SendOptions).
     // The SDK's `signer` option: one SigV4 signer for the client's life. By default the SDK builds a
     // new SignatureV4 (from a copy of the whole client config) on every call, so its signing-key
     // cache never hits and each call derives the key again (four HMACs): ~15 µs of CPU per call.

@@ -32,7 +32,7 @@ const tokenRequest = (port: number) =>
   new HttpRequest({ protocol: "http:", hostname: "127.0.0.1", port, method: "POST", path: "/token", query: { aws_iam: "t" }, headers: { "content-type": "application/json", host: `127.0.0.1:${port}` }, body: "{}" });
 
 describe("createHttpHandler", () => {
-  it("cuts a request made outside any call policy at its own timeoutMs, with an error", async () => {
+  it("cuts a request sent without a requestTimeout of its own at the handler's timeoutMs, with an error", async () => {
     const http = createHttpHandler({ timeoutMs: 200, connectTimeoutMs: 1000 });
     handlers.push(http);
     await dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: 3000, count: 1 });
