@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { GatewayConfig, OperationLimits } from "../config/config.types.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
-import { fingerprintTokenRequest } from "./fingerprint.js";
+import { createFingerprinter, type Fingerprinter } from "./fingerprint.js";
 import { createGrantPrecheck, type GrantPrecheck } from "./grant-precheck.js";
 import { validateTokenRequest, type ValidTokenRequest } from "./grant-validation.js";
 import { asGatewayError, type TokenExchanger } from "./token-exchanger.js";
@@ -24,6 +24,8 @@ export interface RequestTokenServiceDeps {
   caller?: RequestCaller | undefined;
   /** The process-wide pre-check (its memo outlives the request); absent: one for this request. */
   precheck?: GrantPrecheck | undefined;
+  /** The process-wide fingerprinter (its memo outlives the request); absent: one for this request. */
+  fingerprint?: Fingerprinter | undefined;
 }
 
 /**
@@ -44,6 +46,7 @@ export interface RequestTokenServiceDeps {
 export function createRequestTokenService(deps: RequestTokenServiceDeps): RequestTokenService {
   const { config, exchanger, logger, caller } = deps;
   const precheck = deps.precheck ?? createGrantPrecheck(config);
+  const fingerprintOf = deps.fingerprint ?? createFingerprinter(config.gatewaySecret);
   const maxExchanges = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_EXCHANGES_PER_OPERATION;
   /** The fingerprints of the distinct exchanges this operation has started (created on the first). */
   let started: Set<string> | undefined;
@@ -66,7 +69,7 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     let keyed: Keyed;
     try {
       const valid = validateTokenRequest(request, config);
-      keyed = { request: valid, fingerprint: fingerprintTokenRequest(valid, config.gatewaySecret) };
+      keyed = { request: valid, fingerprint: fingerprintOf(valid) };
       precheck.check(valid, keyed.fingerprint);
       countExchange(keyed.fingerprint);
     } catch (error) {
