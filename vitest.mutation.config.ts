@@ -28,6 +28,8 @@ export const MUTATION_TESTS = [
   "test/integration/store/resilient-store.test.ts",
   "test/integration/store/single-flight.test.ts",
   "test/integration/store/store-contract.test.ts",
+  "test/integration/store/redis-store-edges.test.ts",
+  "test/integration/store/redis-store-faults.test.ts",
   "test/integration/upstream/token-service-emulator.test.ts",
   "test/integration/upstream/upstream-emulator.test.ts",
   "test/integration/upstream/sts-upstream-emulator.test.ts",

@@ -84,5 +84,6 @@ function parseHost(item: string, url: string): RedisHost {
 export function describeRedisUrl(url: string): string {
   // The whole user-info goes, up to the last "@": some write `redis://<password>@host` with no user
   // name, and a password may hold an unescaped "/" or "@"; a value without a scheme is masked too.
-  return url.replace(/^([^/@]*\/\/)?.*@/, "$1***@");
+  // The s flag: a line break inside the user-info (a mangled secret) must not end the match and leave it shown.
+  return url.replace(/^([^/@]*\/\/)?.*@/s, "$1***@");
 }

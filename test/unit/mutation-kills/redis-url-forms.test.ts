@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeRedisUrl, parseRedisUrl } from "../../../src/store/redis-url.js";
+import { REDIS_URL_FORMS, describeRedisUrl, parseRedisUrl } from "../../../src/store/redis-url.js";
 
 /** REDIS_URL forms the existing parse tests leave open: edges of each part, each refused with its own message. */
 const BAD_HOST = "REDIS_URL: each host must be host[:port] with port 1-65535";
@@ -44,5 +44,30 @@ describe("REDIS_URL edges", () => {
   it("hides the user-info of any scheme written with a plus, and leaves a URL without one as it is", () => {
     expect(describeRedisUrl("redis+sentinel://app:pw@s1/m")).toBe("redis+sentinel://***@s1/m");
     expect(describeRedisUrl("redis://cache:6379/0")).toBe("redis://cache:6379/0");
+  });
+
+  it("hides a password with a line break in it, in the description and in the refusal of that URL", () => {
+    expect(describeRedisUrl("redis://app:se\ncret@cache:6379")).toBe("redis://***@cache:6379");
+    const refusal = (() => {
+      try {
+        parseRedisUrl("redis://app:se\ncret@cache:6379");
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    })();
+    expect(refusal).toMatch(/^REDIS_URL must be .*\(got redis:\/\/\*\*\*@cache:6379\)$/s);
+    expect(refusal).not.toContain("cret");
+  });
+
+  it("refuses a standalone URL without a host, or one the URL parser rejects, with the REDIS_URL message", () => {
+    // ioredis would quietly connect to localhost for the first two; the URL parser throws a bare "Invalid URL" for the last.
+    for (const url of ["redis:///0", "redis://:6379", "redis://cache:99999"]) {
+      expect(() => parseRedisUrl(url)).toThrow(new TypeError(`REDIS_URL must be ${REDIS_URL_FORMS} (got ${url})`));
+    }
+  });
+
+  it("trims any Unicode space around a standalone URL before parsing it, not only what the URL parser strips", () => {
+    expect(parseRedisUrl("\u00a0redis://cache:6380\u2003")).toEqual({ mode: "standalone", url: "redis://cache:6380" });
   });
 });
