@@ -29,7 +29,8 @@ export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
   /** `replayable: false` for the client of single-use grants. */
   constructor(maxAttempts: number, options: { replayable: boolean } = { replayable: true }) {
     this.standard = new StandardRetryStrategy(maxAttempts);
-    this.replayable = options.replayable;
+    // Only an explicit false refuses replays: a client is replayable unless made for single-use grants.
+    this.replayable = options.replayable !== false;
   }
 
   acquireInitialRetryToken(retryTokenScope: string): Promise<StandardRetryToken> {

@@ -1,6 +1,5 @@
 import * as crypto from "node:crypto";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import { createFingerprinter, fingerprintTokenRequest, FINGERPRINT_MEMO } from "../../../src/tokens/fingerprint.js";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ValidTokenRequest } from "../../../src/tokens/grant-validation.js";
 
 // Counts the HMACs the fingerprinter computes: what its memo saves is the only thing it changes.
@@ -9,6 +8,16 @@ vi.mock("node:crypto", async (importOriginal) => {
   return { ...original, createHmac: vi.fn(original.createHmac) };
 });
 const hmacs = vi.mocked(crypto.createHmac);
+// Loaded afresh, so it binds the counting createHmac even where an earlier test file in the same
+// worker loaded it already (Stryker runs the files without isolation).
+let createFingerprinter: typeof import("../../../src/tokens/fingerprint.js").createFingerprinter;
+let fingerprintTokenRequest: typeof import("../../../src/tokens/fingerprint.js").fingerprintTokenRequest;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ createFingerprinter, fingerprintTokenRequest } = await import("../../../src/tokens/fingerprint.js"));
+});
+/** The memo's bounds (src/tokens/fingerprint.ts FINGERPRINT_MEMO), written here so a change to them is a visible test change. */
+const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000 };
 
 const KEY = Buffer.from("k".repeat(32));
 const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
