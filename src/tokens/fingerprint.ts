@@ -1,5 +1,4 @@
 import { createHmac } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import type { ValidTokenRequest } from "./grant-validation.js";
 
 /** Bump when the canonical encoding changes, so old keys (in a shared store) can never collide with new ones. */
@@ -19,8 +18,8 @@ export function fingerprintTokenRequest(request: ValidTokenRequest, gatewaySecre
 /** Computes an exchange's fingerprint (fingerprintTokenRequest) under the gateway secret it was made with. */
 export type Fingerprinter = (request: ValidTokenRequest) => string;
 
-/** How many replayable exchanges' fingerprints a fingerprinter remembers, and their encodings' total length. */
-export const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000 } as const;
+/** How many replayable exchanges' fingerprints a fingerprinter remembers, their encodings' total length, and for how long. */
+export const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000, ttlMs: 5 * 60_000 } as const;
 /** The grants AWS answers again and again (the response cache's): the ones worth remembering. */
 const REPLAYABLE_GRANTS: ReadonlySet<ValidTokenRequest["grantType"]> = new Set(["JWT_BEARER", "TOKEN_EXCHANGE"]);
 
@@ -34,21 +33,37 @@ const REPLAYABLE_GRANTS: ReadonlySet<ValidTokenRequest["grantType"]> = new Set([
  * The memo is keyed by the canonical encoding, which holds the grant: process memory only, like the
  * response cache's answers, never logged or stored. Single-use grants (refresh tokens, codes) are
  * never remembered: each is sent once, and keeping it would only keep a secret alive. Bounded by
- * entries and total characters (a caller sending distinct 8 KB assertions churns it, nothing more).
+ * entries and total characters (a caller sending distinct 8 KB assertions churns it, nothing more),
+ * and each entry is forgotten FINGERPRINT_MEMO.ttlMs after it was computed, so a quiet gateway does
+ * not keep grants long past their use.
+ *
+ * A Map kept in recency order, not lru-cache: lru-cache publishes every get and set, key included, on
+ * the `lru-cache:metrics` diagnostics channel to any subscriber in the process (APM agents,
+ * OpenTelemetry), and these keys hold grants.
  */
-export function createFingerprinter(gatewaySecret: Buffer): Fingerprinter {
-  const memo = new LRUCache<string, string>({
-    max: FINGERPRINT_MEMO.maxEntries,
-    maxSize: FINGERPRINT_MEMO.maxChars,
-    sizeCalculation: (_fingerprint, encoding) => encoding.length,
-  });
+export function createFingerprinter(gatewaySecret: Buffer, now: () => number = Date.now): Fingerprinter {
+  const memo = new Map<string, { fingerprint: string; until: number }>();
+  let chars = 0;
+  const forget = (encoding: string) => {
+    if (memo.delete(encoding)) chars -= encoding.length;
+  };
   return (request) => {
     const encoding = canonicalEncoding(request);
     if (!REPLAYABLE_GRANTS.has(request.grantType)) return hmacOf(encoding, gatewaySecret);
-    let fingerprint = memo.get(encoding);
-    if (fingerprint === undefined) {
-      fingerprint = hmacOf(encoding, gatewaySecret);
-      memo.set(encoding, fingerprint);
+    const remembered = memo.get(encoding);
+    if (remembered !== undefined && remembered.until > now()) {
+      // Most recently used last: delete and re-insert (a Map iterates in insertion order).
+      memo.delete(encoding);
+      memo.set(encoding, remembered);
+      return remembered.fingerprint;
+    }
+    forget(encoding);
+    const fingerprint = hmacOf(encoding, gatewaySecret);
+    memo.set(encoding, { fingerprint, until: now() + FINGERPRINT_MEMO.ttlMs });
+    chars += encoding.length;
+    for (const oldest of memo.keys()) {
+      if (memo.size <= FINGERPRINT_MEMO.maxEntries && chars <= FINGERPRINT_MEMO.maxChars) break;
+      forget(oldest);
     }
     return fingerprint;
   };

@@ -43,15 +43,17 @@ export async function callWithin<T>(bounds: CallBounds, send: (options: SendOpti
       reject(error);
     }, bounds.totalMs);
   });
-  const sent = send({ abortSignal: controller.signal, requestTimeout: bounds.attemptTimeoutMs });
+  let sent: Promise<T> | undefined;
   try {
+    // Inside the try: a send that throws at once still clears the deadline's timer.
+    sent = send({ abortSignal: controller.signal, requestTimeout: bounds.attemptTimeoutMs });
     return await Promise.race([sent, expired]);
   } catch (error) {
     throw controller.signal.aborted ? (controller.signal.reason as GatewayError) : error;
   } finally {
     clearTimeout(timer);
     // After the deadline the aborted attempt still rejects (AbortError): already answered, nothing to report.
-    sent.catch(() => undefined);
+    sent?.catch(() => undefined);
   }
 }
 

@@ -41,7 +41,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   const deadlineMs = valid.deadlineMs ?? DEFAULT_UPSTREAM_DEADLINE_MS;
   const singleUseMs = valid.singleUseAnswerTimeoutMs ?? singleUseAnswerTimeoutMs({ upstreamDeadlineMs: deadlineMs });
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
-  const client: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials));
+  const client: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials, { replayable: true }));
   // Single-use grants have a client of their own, whose retry strategy replays only after throttling
   // (replay-guard.ts); same HTTP handler and the same credentials provider (one refresh of role credentials for both).
   const singleUseClient: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(
@@ -63,7 +63,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   /** One CreateTokenWithIAM within `bounds`, retries included; rejects with a GatewayError only. */
   const call = async (request: UpstreamTokenRequest, bounds: CallBounds): Promise<UpstreamTokenResponse> => {
     try {
-      const output = await callWithin(bounds, (options) => (bounds.replayable ? client : singleUseClient).send(new CreateTokenWithIAMCommand(request), options));
+      const output = await callWithin(bounds, (options) => (bounds.replayable && !SINGLE_USE_GRANTS.has(request.grantType) ? client : singleUseClient).send(new CreateTokenWithIAMCommand(request), options));
       credentials.accepted();
       logger.debug({ grantType: request.grantType, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "CreateTokenWithIAM succeeded");
       return toUpstreamResponse(output);

@@ -27,10 +27,10 @@ export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
   private readonly replayable: boolean;
 
   /** `replayable: false` for the client of single-use grants. */
-  constructor(maxAttempts: number, options: { replayable: boolean } = { replayable: true }) {
+  constructor(maxAttempts: number, options: { replayable: boolean }) {
     this.standard = new StandardRetryStrategy(maxAttempts);
-    // Only an explicit false refuses replays: a client is replayable unless made for single-use grants.
-    this.replayable = options.replayable !== false;
+    // Fails closed: only an explicit true allows replays after faults other than throttling.
+    this.replayable = options?.replayable === true;
   }
 
   acquireInitialRetryToken(retryTokenScope: string): Promise<StandardRetryToken> {

@@ -13,7 +13,7 @@ import type { CreateUpstreamOptions } from "./upstream.types.js";
  */
 export function sdkClientConfig(
   valid: CreateUpstreamOptions, handler: NodeHttpHandler, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider,
-  options: { replayable: boolean; credentials?: AwsCredentialIdentityProvider } = { replayable: true },
+  options: { replayable: boolean; credentials?: AwsCredentialIdentityProvider },
 ) {
   let signer: SignatureV4 | undefined;
   return {

@@ -1,4 +1,5 @@
 import * as crypto from "node:crypto";
+import { channel } from "node:diagnostics_channel";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ValidTokenRequest } from "../../../src/tokens/grant-validation.js";
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   ({ createFingerprinter, fingerprintTokenRequest } = await import("../../../src/tokens/fingerprint.js"));
 });
 /** The memo's bounds (src/tokens/fingerprint.ts FINGERPRINT_MEMO), written here so a change to them is a visible test change. */
-const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000 };
+const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000, ttlMs: 300_000 };
 
 const KEY = Buffer.from("k".repeat(32));
 const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
@@ -89,5 +90,33 @@ describe("createFingerprinter", () => {
     expect(hmacs).toHaveBeenCalledTimes(fit + 1);
     fingerprintOf(long(0)); // the oldest: pushed out by size, long before the entry count
     expect(hmacs).toHaveBeenCalledTimes(fit + 2);
+  });
+
+  it(`forgets an exchange ${FINGERPRINT_MEMO.ttlMs / 60_000} minutes after it was computed, however often it is asked`, () => {
+    let clock = 1_000_000;
+    const fingerprintOf = createFingerprinter(KEY, () => clock);
+    const request = jwtBearer("eyJ.a.b");
+    fingerprintOf(request);
+    clock += FINGERPRINT_MEMO.ttlMs - 1;
+    expect(fingerprintOf(request)).toBe(fingerprintTokenRequest(request, KEY));
+    expect(hmacs).toHaveBeenCalledTimes(1 + 1); // the first and the reference
+    clock += 1;
+    expect(fingerprintOf(request)).toBe(fingerprintTokenRequest(request, KEY));
+    expect(hmacs).toHaveBeenCalledTimes(2 + 2); // computed again, then remembered anew
+    fingerprintOf(request);
+    expect(hmacs).toHaveBeenCalledTimes(4);
+  });
+
+  it("publishes nothing of a grant on lru-cache's diagnostics channel (what APM agents subscribe to)", () => {
+    const seen: string[] = [];
+    const listener = (message: unknown) => void seen.push(JSON.stringify(message, (_key, value) => (value instanceof Map || typeof value === "function" ? undefined : value)) ?? "");
+    channel("lru-cache:metrics").subscribe(listener);
+    try {
+      const fingerprintOf = createFingerprinter(KEY);
+      for (let i = 0; i < 3; i++) fingerprintOf(jwtBearer("eyJ.grant-SeCrEt.sig"));
+    } finally {
+      channel("lru-cache:metrics").unsubscribe(listener);
+    }
+    expect(seen.join("\n")).not.toContain("grant-SeCrEt");
   });
 });
