@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,6 +11,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker per core but one: a single worker on these two-core machines. Most
+    // integration tests wait on processes, ports and timers, so two files at a time finish sooner
+    // (574 s against 630-684 s for the whole suite here) without changing any result.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -106,6 +106,7 @@ export default defineConfig({
     // and ioredis again for every test file of every mutant: about twice as fast here. The whole set
     // passes this way (Stryker's first run checks that before it tests any mutant).
     isolate: false,
+    maxWorkers: 1,
     // A few store and server tests still bound events by wall clock (windows of 150 ms, a 1 s log
     // budget); under Stryker's instrumentation on a busy machine one of them can miss, which stops
     // the whole run at its first pass. A failure must repeat three times to count: it may cost a
