@@ -4,12 +4,12 @@ import { createLogger } from "../../../src/logging/logger.js";
 import { createMemoryStore, createRedisStore, createResilientStore, StoreUnavailableError } from "../../../src/store/index.js";
 import type { Store, StoreFailureCause } from "../../../src/store/index.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
-import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
+import { eventually, findFreePort, rawRedis, startClosingProxy, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
 
 /**
  * Redis faults in this process, each test on a `redis-server` of its own (ephemeral port, nothing on
  * disk): a Redis that refuses writes (maxmemory 1 with noeviction), a command held past its timeout
- * (CLIENT PAUSE WRITE), a connection Redis drops under a command (CLIENT KILL), and a Redis that is
+ * (CLIENT PAUSE WRITE), a connection Redis drops under a command (a proxy closing it cleanly), and a Redis that is
  * not there. What is asserted is what callers and operators see: the error and its cause, health,
  * the resilient store's fallback, its log lines (through the gateway's pino logger) and its recovery.
  */
@@ -115,16 +115,30 @@ describeNeeding(redisServer, "the Redis store's failure messages", () => {
   });
 
   it("reports a command whose connection Redis dropped, with no connection error before it, by what the client said", async () => {
-    const { server, admin } = await startServer();
-    const store = redisStore(server.url, 60_000);
+    const { server } = await startServer();
+    const proxy = await startClosingProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const store = redisStore(proxy.url, 60_000);
     expect((await store.health()).ok).toBe(true);
-    await admin.call("CLIENT", "PAUSE", "60000", "WRITE");
-    cleanups.push(() => admin.call("CLIENT", "UNPAUSE").then(() => undefined));
+    const closed = proxy.closeOnNextCommand();
     const held = store.set("k", Buffer.from("v"), 10_000).catch((caught: unknown) => caught);
-    await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    await closed;
     const error = await held;
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(/^redis unreachable \(Reached the max retries per request limit/);
+  });
+
+  it("reports a command whose connection was reset under it by the socket's own error, not the client's generic one", async () => {
+    const { server } = await startServer();
+    const proxy = await startClosingProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const store = redisStore(proxy.url, 60_000);
+    expect((await store.health()).ok).toBe(true);
+    const reset = proxy.closeOnNextCommand("reset");
+    const error = await store.set("k", Buffer.from("v"), 10_000).catch((caught: unknown) => caught);
+    await reset;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toBe("redis unreachable (read ECONNRESET)");
   });
 });
 

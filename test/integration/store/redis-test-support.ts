@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { SHARED_REDIS_URL, acceptsConnections } from "../../support/test-dependencies.js";
 
@@ -92,4 +92,56 @@ export function recordingLogger() {
   const lines: Array<{ level: string; fields: object; message: string }> = [];
   const at = (level: string) => (fields: object, message: string) => void lines.push({ level, fields, message });
   return { lines, logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } };
+}
+
+export interface ClosingProxy {
+  readonly url: string;
+  /**
+   * From now on swallows what clients send instead of forwarding it; once a command arrives, ends
+   * that client's connection with a FIN and no error (every byte it sent was read, so the kernel
+   * sends no reset), or with a reset when `how` is "reset". Resolves when it has done so.
+   */
+  closeOnNextCommand(how?: "clean" | "reset"): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of Redis that can drop a connection cleanly under a command in flight:
+ * `CLIENT KILL` on a paused Redis sometimes closes with a reset (ECONNRESET reaches the client
+ * first) and sometimes not, depending on what is still unread, so a test of the no-error case
+ * needs the close in its own hands.
+ */
+export async function startClosingProxy(targetPort: number): Promise<ClosingProxy> {
+  const sockets = new Set<Socket>();
+  let onHeldCommand: ((client: Socket) => void) | undefined;
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.on("close", () => sockets.delete(client) && upstream.destroy());
+    upstream.on("close", () => sockets.delete(upstream) && client.destroy());
+    client.on("error", () => undefined);
+    upstream.on("error", () => undefined);
+    upstream.on("data", (chunk: Buffer) => client.write(chunk));
+    client.on("data", (chunk: Buffer) => (onHeldCommand ? onHeldCommand(client) : upstream.write(chunk)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    closeOnNextCommand: (how = "clean") =>
+      new Promise<void>((resolve) => {
+        onHeldCommand = (client) => {
+          onHeldCommand = () => undefined;
+          if (how === "reset") {
+            client.resetAndDestroy();
+            resolve();
+          } else client.end(resolve);
+        };
+      }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
