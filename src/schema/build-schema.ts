@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { describeRootTypes } from "./describe-root-types.js";
+import { installDirectResolvers } from "./direct-resolvers.js";
 import { CredentialsResolver, TokenCredentialsResolver } from "./credentials.resolver.js";
 import { GatewayInfoResolver } from "./gateway-info.resolver.js";
 import { SessionResolver } from "./session.resolver.js";
@@ -23,6 +24,15 @@ const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, TokenCrede
  * created here and handed to type-graphql instead of its global container; all per-request
  * state travels in the context. type-graphql's class-validator integration is off: input
  * validation lives in tokens/, in one place.
+ *
+ * Every object type sets `simpleResolvers: true`: its plain fields get no resolver of their own
+ * (graphql's default, a property read), where type-graphql would otherwise wrap each in a
+ * middleware runner that the gateway, using no middlewares, never needs. graphql-jit inlines a
+ * field without a resolver into its compiled query instead of calling it with a resolve info built
+ * for the call: on a cache hit's nine AWS fields that is most of the field walk. Fields declared by
+ * a @FieldResolver keep theirs. test/unit/schema/plain-fields.test.ts pins it for every type.
+ * Those, and the queries and mutations, are then called directly (direct-resolvers.ts), which relies
+ * on validation being off here.
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>(RESOLVER_CLASSES.map((resolverClass) => [resolverClass, new resolverClass()]));
@@ -37,5 +47,5 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       },
     },
   });
-  return describeRootTypes(schema);
+  return describeRootTypes(installDirectResolvers(schema, instances));
 }

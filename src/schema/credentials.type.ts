@@ -6,6 +6,7 @@ import { Field, ObjectType } from "type-graphql";
  * `secondsRemaining` are declared by credentials-computed.resolver.ts.
  */
 @ObjectType("AwsCredentials", {
+  simpleResolvers: true,
   description:
     "Temporary AWS credentials of an IAM role session that carries the Identity Center user (trusted identity propagation: STS AssumeRole with the identity context). AWS services that authorize per user (S3 Access Grants, Amazon Q Business, Lake Formation, Redshift) see that user. Treat the whole object as a secret.",
 })

@@ -4,7 +4,7 @@ import type { GrantType } from "../tokens/token.types.js";
 import { GrantType as GrantTypeEnum } from "./grant-type.enum.js";
 import { UpstreamMode } from "./upstream-mode.enum.js";
 
-@ObjectType("GatewayInfo", { description: "What this gateway is and what it exchanges for: enough for a frontend to configure itself." })
+@ObjectType("GatewayInfo", { simpleResolvers: true, description: "What this gateway is and what it exchanges for: enough for a frontend to configure itself." })
 export class GatewayInfo {
   @Field(() => String, { description: "The gateway's version (package.json)." })
   version!: string;

@@ -3,6 +3,7 @@ import { Field, ObjectType } from "type-graphql";
 import type { IssuedToken } from "../tokens/token.types.js";
 
 @ObjectType("Session", {
+  simpleResolvers: true,
   description:
     "Session mode (SESSION_MODE=cookie): the browser's session, identified by its HttpOnly cookie. Never holds the refresh token; the access and id tokens only when the gateway's SESSION_EXPOSE lists them. Without a live session only `authenticated` (false) is set.",
 })

@@ -5,6 +5,7 @@ import type { DecodedIdTokenClaims, JsonObject } from "../tokens/id-token-claims
 const NOT_VERIFIED = "Decoded, not verified.";
 
 @ObjectType("IdTokenClaims", {
+  simpleResolvers: true,
   description:
     "The claims of the response's idToken, DECODED, NOT VERIFIED: the gateway received the idToken from AWS, but reads its payload without checking the signature. Verify the idToken against AWS's keys before using it as proof of identity elsewhere.",
 })

@@ -6,7 +6,7 @@ import { Field, Int, ObjectType } from "type-graphql";
  * resolvers in `token-computed.resolver.ts`.
  */
 
-@ObjectType("AwsAdditionalDetails", { description: "Additional information AWS returns with the tokens." })
+@ObjectType("AwsAdditionalDetails", { simpleResolvers: true, description: "Additional information AWS returns with the tokens." })
 export class AwsAdditionalDetails {
   @Field(() => String, {
     nullable: true,
@@ -17,6 +17,7 @@ export class AwsAdditionalDetails {
 }
 
 @ObjectType("CreateTokenWithIAMResponse", {
+  simpleResolvers: true,
   description:
     "The tokens AWS IAM Identity Center issued, as CreateTokenWithIAM returned them, plus fields the gateway computes from them. Store tokens as secrets.",
 })
