@@ -15,60 +15,6 @@ export function fingerprintTokenRequest(request: ValidTokenRequest, gatewaySecre
   return hmacOf(canonicalEncoding(request), gatewaySecret);
 }
 
-/** Computes an exchange's fingerprint (fingerprintTokenRequest) under the gateway secret it was made with. */
-export type Fingerprinter = (request: ValidTokenRequest) => string;
-
-/** How many replayable exchanges' fingerprints a fingerprinter remembers, their encodings' total length, and for how long. */
-export const FINGERPRINT_MEMO = { maxEntries: 1_000, maxChars: 2_000_000, ttlMs: 5 * 60_000 } as const;
-/** The grants AWS answers again and again (the response cache's): the ones worth remembering. */
-const REPLAYABLE_GRANTS: ReadonlySet<ValidTokenRequest["grantType"]> = new Set(["JWT_BEARER", "TOKEN_EXCHANGE"]);
-
-/**
- * fingerprintTokenRequest for one gateway secret, remembering the fingerprints of the replayable
- * exchanges it saw last. The HMAC is most of what a cache hit costs beyond its answer (~25 µs of CPU
- * per request in bench/profile.ts's b against b-floor: creating the HMAC context dominates, not
- * hashing), and a busy gateway sees the same exchange again and again (every page load of a signed-in
- * user). Looking the canonical encoding up costs a string hash instead.
- *
- * The memo is keyed by the canonical encoding, which holds the grant: process memory only, like the
- * response cache's answers, never logged or stored. Single-use grants (refresh tokens, codes) are
- * never remembered: each is sent once, and keeping it would only keep a secret alive. Bounded by
- * entries and total characters (a caller sending distinct 8 KB assertions churns it, nothing more),
- * and each entry is forgotten FINGERPRINT_MEMO.ttlMs after it was computed, so a quiet gateway does
- * not keep grants long past their use.
- *
- * A Map kept in recency order, not lru-cache: lru-cache publishes every get and set, key included, on
- * the `lru-cache:metrics` diagnostics channel to any subscriber in the process (APM agents,
- * OpenTelemetry), and these keys hold grants.
- */
-export function createFingerprinter(gatewaySecret: Buffer, now: () => number = Date.now): Fingerprinter {
-  const memo = new Map<string, { fingerprint: string; until: number }>();
-  let chars = 0;
-  const forget = (encoding: string) => {
-    if (memo.delete(encoding)) chars -= encoding.length;
-  };
-  return (request) => {
-    const encoding = canonicalEncoding(request);
-    if (!REPLAYABLE_GRANTS.has(request.grantType)) return hmacOf(encoding, gatewaySecret);
-    const remembered = memo.get(encoding);
-    if (remembered !== undefined && remembered.until > now()) {
-      // Most recently used last: delete and re-insert (a Map iterates in insertion order).
-      memo.delete(encoding);
-      memo.set(encoding, remembered);
-      return remembered.fingerprint;
-    }
-    forget(encoding);
-    const fingerprint = hmacOf(encoding, gatewaySecret);
-    memo.set(encoding, { fingerprint, until: now() + FINGERPRINT_MEMO.ttlMs });
-    chars += encoding.length;
-    for (const oldest of memo.keys()) {
-      if (memo.size <= FINGERPRINT_MEMO.maxEntries && chars <= FINGERPRINT_MEMO.maxChars) break;
-      forget(oldest);
-    }
-    return fingerprint;
-  };
-}
-
 function hmacOf(encoding: string, gatewaySecret: Buffer): string {
   return createHmac("sha256", gatewaySecret).update(encoding).digest("hex");
 }

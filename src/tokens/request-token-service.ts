@@ -2,9 +2,8 @@ import DataLoader from "dataloader";
 import type { GatewayConfig, OperationLimits } from "../config/config.types.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
-import { createFingerprinter, type Fingerprinter } from "./fingerprint.js";
 import { createGrantPrecheck, type GrantPrecheck } from "./grant-precheck.js";
-import { validateTokenRequest, type ValidTokenRequest } from "./grant-validation.js";
+import { createRequestKeyer, type KeyedRequest, type RequestKeyer } from "./request-keyer.js";
 import { asGatewayError, type TokenExchanger } from "./token-exchanger.js";
 import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService, TokenRequest } from "./token.types.js";
 
@@ -24,8 +23,8 @@ export interface RequestTokenServiceDeps {
   caller?: RequestCaller | undefined;
   /** The process-wide pre-check (its memo outlives the request); absent: one for this request. */
   precheck?: GrantPrecheck | undefined;
-  /** The process-wide fingerprinter (its memo outlives the request); absent: one for this request. */
-  fingerprint?: Fingerprinter | undefined;
+  /** The process-wide request keyer (its memo outlives the request); absent: one for this request. */
+  keyOf?: RequestKeyer | undefined;
 }
 
 /**
@@ -46,17 +45,14 @@ export interface RequestTokenServiceDeps {
 export function createRequestTokenService(deps: RequestTokenServiceDeps): RequestTokenService {
   const { config, exchanger, logger, caller } = deps;
   const precheck = deps.precheck ?? createGrantPrecheck(config);
-  const fingerprintOf = deps.fingerprint ?? createFingerprinter(config.gatewaySecret);
+  const keyOf = deps.keyOf ?? createRequestKeyer(config, config.gatewaySecret);
   const maxExchanges = config.operationLimits?.maxExchanges ?? DEFAULT_MAX_EXCHANGES_PER_OPERATION;
   /** The fingerprints of the distinct exchanges this operation has started (created on the first). */
   let started: Set<string> | undefined;
-  /** A validated request with its fingerprint, computed once: the loader's key and the exchange's single-flight/cache key. */
-  type Keyed = { request: ValidTokenRequest; fingerprint: string };
-
   // Created on the first exchange: most operations a gateway answers (health probes, { gateway }, introspection) make none.
-  let loader: DataLoader<Keyed, IssuedToken, string> | undefined;
+  let loader: DataLoader<KeyedRequest, IssuedToken, string> | undefined;
   const createLoader = () =>
-    new DataLoader<Keyed, IssuedToken, string>(
+    new DataLoader<KeyedRequest, IssuedToken, string>(
       async (batch) => {
         logger.debug({ exchanges: batch.length }, "CreateTokenWithIAM batch");
         // dataloader's contract: one result per key, in order; a failure is an Error value, not a throw.
@@ -66,11 +62,10 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     );
 
   const createToken = (request: TokenRequest): MaybePromise<IssuedToken> => {
-    let keyed: Keyed;
+    let keyed: KeyedRequest;
     try {
-      const valid = validateTokenRequest(request, config);
-      keyed = { request: valid, fingerprint: fingerprintOf(valid) };
-      precheck.check(valid, keyed.fingerprint);
+      keyed = keyOf(request);
+      precheck.check(keyed.request, keyed.fingerprint);
       countExchange(keyed.fingerprint);
     } catch (error) {
       // Invalid input rejects, as every other failure does: callers see one way to fail.

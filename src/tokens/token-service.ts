@@ -3,8 +3,8 @@ import type { Logger } from "../logging/logger.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
-import { createFingerprinter } from "./fingerprint.js";
 import { createGrantPrecheck } from "./grant-precheck.js";
+import { createRequestKeyer } from "./request-keyer.js";
 import { createRequestTokenService } from "./request-token-service.js";
 import { createTokenExchanger, type ApplicationRateLimit, type TokenExchanger, type TokenMetrics } from "./token-exchanger.js";
 import type { RequestCaller, RequestTokenService } from "./token.types.js";
@@ -46,9 +46,9 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
   const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit });
   const precheck = createGrantPrecheck(config);
-  const fingerprint = createFingerprinter(config.gatewaySecret);
+  const keyOf = createRequestKeyer(config, config.gatewaySecret);
   return {
-    forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller, precheck, fingerprint }),
+    forRequest: (caller) => createRequestTokenService({ config, exchanger, logger, caller, precheck, keyOf }),
     health: async () => ({ store: await store.health() }),
     identityContexts: exchanger.identityContexts,
   };

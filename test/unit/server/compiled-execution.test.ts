@@ -66,6 +66,11 @@ const DOCUMENTS: Array<{ name: string; query: string; operationName?: string; va
   { name: "a null inside a [String!] list (the nullable list becomes null)", query: `mutation { a: refreshToken(input: { refreshToken: "null-scope" }) { tokenType scope } b: refreshToken(input: { refreshToken: "r" }) { tokenType } }` },
   { name: "an unknown field in an input variable", query: `mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`, variables: { input: { refreshToken: "r", notAField: 1 } } },
   { name: "an input variable that is not an object", query: `mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`, variables: { input: ["r"] } },
+  { name: "String variables given strings (graphql-js' coercion skipped)", query: `mutation($r: String!, $c: String) { refreshToken(input: { refreshToken: $r, clientId: $c }) { tokenType } }`, variables: { r: "r", c: "" } },
+  { name: "a String! variable given a number", query: `mutation($r: String!) { refreshToken(input: { refreshToken: $r }) { tokenType } }`, variables: { r: 5 } },
+  { name: "a String variable given a list, the other a string", query: `mutation($r: String!, $c: String) { refreshToken(input: { refreshToken: $r, clientId: $c }) { tokenType } }`, variables: { r: "r", c: ["a"] } },
+  { name: "a String variable omitted, the other a string", query: `mutation($r: String!, $c: String) { refreshToken(input: { refreshToken: $r, clientId: $c }) { clientId } }`, variables: { r: "r" } },
+  { name: "a String variable with a default, given a string", query: `mutation($r: String! = "d", $c: String) { refreshToken(input: { refreshToken: $r, clientId: $c }) { tokenType } }`, variables: { r: "r", c: "c" } },
   { name: "an Int variable out of 32-bit range and a Float for an Int", query: `query($a: Int, $b: Int) { __typename @skip(if: false) }`, variables: { a: 2 ** 31, b: 1.5 } },
 ];
 

@@ -1,0 +1,193 @@
+import * as crypto from "node:crypto";
+import { channel } from "node:diagnostics_channel";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { TokenRequest } from "../../../src/tokens/token.types.js";
+
+// Counts the HMACs and the validations the keyer runs: what its memo saves is the only thing it changes.
+vi.mock("node:crypto", async (importOriginal) => {
+  const original = await importOriginal<typeof import("node:crypto")>();
+  return { ...original, createHmac: vi.fn(original.createHmac) };
+});
+vi.mock("../../../src/tokens/grant-validation.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../../src/tokens/grant-validation.js")>();
+  return { ...original, validateTokenRequest: vi.fn(original.validateTokenRequest) };
+});
+const hmacs = vi.mocked(crypto.createHmac);
+type Modules = {
+  keyer: typeof import("../../../src/tokens/request-keyer.js");
+  fingerprint: typeof import("../../../src/tokens/fingerprint.js");
+  validation: typeof import("../../../src/tokens/grant-validation.js");
+};
+let modules: Modules;
+// Loaded afresh, so they bind the counting functions even where an earlier test file in the same
+// worker loaded them already (Stryker runs the files without isolation).
+beforeAll(async () => {
+  vi.resetModules();
+  modules = {
+    keyer: await import("../../../src/tokens/request-keyer.js"),
+    fingerprint: await import("../../../src/tokens/fingerprint.js"),
+    validation: await import("../../../src/tokens/grant-validation.js"),
+  };
+});
+const validations = () => vi.mocked(modules.validation.validateTokenRequest).mock.calls.length;
+/** The memo's bounds (src/tokens/request-keyer.ts REQUEST_KEY_MEMO), written here so a change to them is a visible test change. */
+const REQUEST_KEY_MEMO = { maxEntries: 1_000, maxChars: 2_000_000, ttlMs: 300_000 };
+
+const KEY = Buffer.from("k".repeat(32));
+const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
+const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333";
+const POLICY = { defaultClientId: APP, allowedClientIds: [APP, OTHER_APP] };
+const jwtBearer = (assertion: string, extra: Partial<TokenRequest> = {}): TokenRequest => ({ grantType: "JWT_BEARER", assertion, ...extra });
+const keyer = (now?: () => number) => modules.keyer.createRequestKeyer(POLICY, KEY, now);
+/** What the keyer must answer: validation, then the fingerprint of the validated request. */
+const expected = (request: TokenRequest, key = KEY) => {
+  const valid = modules.validation.validateTokenRequest(request, POLICY);
+  return { request: valid, fingerprint: modules.fingerprint.fingerprintTokenRequest(valid, key) };
+};
+
+beforeEach(() => {
+  hmacs.mockClear();
+  vi.mocked(modules.validation.validateTokenRequest).mockClear();
+});
+
+describe("createRequestKeyer", () => {
+  it("answers the validated request and its fingerprint for every grant, remembered or not", () => {
+    const keyOf = keyer();
+    const requests: TokenRequest[] = [
+      jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }),
+      { grantType: "TOKEN_EXCHANGE", subjectToken: "aoa-token", subjectTokenType: "urn:ietf:params:oauth:token-type:access_token", clientId: OTHER_APP },
+      { grantType: "REFRESH_TOKEN", refreshToken: "aor-token" },
+      { grantType: "AUTHORIZATION_CODE", code: "code", redirectUri: "https://app.example/cb" },
+    ];
+    for (const request of requests) {
+      expect(keyOf(request)).toEqual(expected(request));
+      expect(keyOf(request)).toEqual(expected(request));
+    }
+  });
+
+  it("validates and hashes a replayable request once, and a different one anew", () => {
+    const keyOf = keyer();
+    const first = keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }));
+    // The same request again, omitted fields null or absent alike: remembered, the very same answer.
+    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"], clientId: null, code: null }))).toBe(first);
+    expect(hmacs).toHaveBeenCalledTimes(1);
+    expect(validations()).toBe(1);
+    // Another assertion, another scope: never the remembered answer.
+    expect(keyOf(jwtBearer("eyJ.a.c", { scope: ["openid", "aws"] })).fingerprint).not.toBe(first.fingerprint);
+    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid"] })).fingerprint).not.toBe(first.fingerprint);
+    expect(hmacs).toHaveBeenCalledTimes(3);
+    expect(validations()).toBe(3);
+  });
+
+  it("validates a remembered grant again whenever another field differs, and refuses what validation refuses", () => {
+    const keyOf = keyer();
+    keyOf(jwtBearer("eyJ.a.b"));
+    expect(() => keyOf(jwtBearer("eyJ.a.b", { clientId: "arn:aws:sso::999999999999:application/ssoins-x/apl-not-allowed" }))).toThrow(
+      expect.objectContaining({ code: "BAD_USER_INPUT", details: { field: "input.clientId" } }),
+    );
+    expect(() => keyOf(jwtBearer("eyJ.a.b", { code: "also-a-code" }))).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT", details: { field: "input.code" } }));
+    expect(() => keyOf({ grantType: "TOKEN_EXCHANGE", subjectToken: "eyJ.a.b" })).toThrow(expect.objectContaining({ details: { field: "input.subjectTokenType" } }));
+    // The same exchange under its explicit application is validated anew and keyed the same.
+    expect(keyOf(jwtBearer("eyJ.a.b", { clientId: APP })).fingerprint).toBe(keyOf(jwtBearer("eyJ.a.b")).fingerprint);
+    expect(validations()).toBe(1 + 3 + 2); // a grant has one entry: the last two requests each replaced it
+  });
+
+  it("never remembers a request validation refused: each is refused anew", () => {
+    const keyOf = keyer();
+    const refused = jwtBearer("eyJ.a.b", { scope: [] });
+    for (let i = 0; i < 3; i++) expect(() => keyOf(refused)).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT", details: { field: "input.scope" } }));
+    expect(validations()).toBe(3);
+    expect(hmacs).not.toHaveBeenCalled();
+  });
+
+  it("never remembers a single-use grant (refresh token, authorization code): each is validated and hashed every time", () => {
+    const keyOf = keyer();
+    const refresh: TokenRequest = { grantType: "REFRESH_TOKEN", refreshToken: "aor-token" };
+    const code: TokenRequest = { grantType: "AUTHORIZATION_CODE", code: "code", redirectUri: "https://app.example/cb" };
+    for (let i = 0; i < 2; i++) keyOf(refresh), keyOf(code);
+    expect(hmacs).toHaveBeenCalledTimes(4);
+    expect(validations()).toBe(4);
+  });
+
+  it("keeps one memo per gateway secret", () => {
+    const other = Buffer.from("j".repeat(32));
+    const request = jwtBearer("eyJ.a.b");
+    expect(keyer()(request).fingerprint).not.toBe(modules.keyer.createRequestKeyer(POLICY, other)(request).fingerprint);
+    expect(modules.keyer.createRequestKeyer(POLICY, other)(request)).toEqual(expected(request, other));
+  });
+
+  it(`remembers at most ${REQUEST_KEY_MEMO.maxEntries} requests, the least recently used forgotten first`, () => {
+    const keyOf = keyer();
+    for (let i = 0; i <= REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
+    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 1);
+    keyOf(jwtBearer(`eyJ.a.${REQUEST_KEY_MEMO.maxEntries}`)); // the newest: remembered
+    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 1);
+    keyOf(jwtBearer("eyJ.a.0")); // the oldest: forgotten
+    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 2);
+  });
+
+  it("refreshes a request's place when it is asked again", () => {
+    const keyOf = keyer();
+    for (let i = 0; i < REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
+    keyOf(jwtBearer("eyJ.a.0")); // now the most recent
+    keyOf(jwtBearer("eyJ.a.new")); // pushes out eyJ.a.1, the least recent
+    hmacs.mockClear();
+    keyOf(jwtBearer("eyJ.a.0"));
+    expect(hmacs).not.toHaveBeenCalled();
+    keyOf(jwtBearer("eyJ.a.1"));
+    expect(hmacs).toHaveBeenCalledTimes(1);
+  });
+
+  it(`remembers at most ${REQUEST_KEY_MEMO.maxChars} characters: long assertions cannot grow it past that`, () => {
+    const keyOf = keyer();
+    const long = (i: number) => jwtBearer(`eyJ.${"x".repeat(8_000)}.${i}`);
+    // Each entry is its assertion (8,005-8,007 characters) and its other fields' encoding (65): 8,070-8,072.
+    const fit = Math.floor(REQUEST_KEY_MEMO.maxChars / 8_075);
+    for (let i = 0; i <= fit; i++) keyOf(long(i));
+    expect(hmacs).toHaveBeenCalledTimes(fit + 1);
+    keyOf(long(fit)); // the newest: remembered
+    expect(hmacs).toHaveBeenCalledTimes(fit + 1);
+    keyOf(long(0)); // the oldest: pushed out by size, long before the entry count
+    expect(hmacs).toHaveBeenCalledTimes(fit + 2);
+  });
+
+  it("counts a replaced entry's characters out: the same grant asked with other fields, over and over, never fills it", () => {
+    const keyOf = keyer();
+    const assertion = `eyJ.${"x".repeat(8_000)}.sig`;
+    const fit = Math.floor(REQUEST_KEY_MEMO.maxChars / 8_100);
+    for (let i = 0; i < 2 * fit; i++) keyOf(jwtBearer(assertion, { clientId: i % 2 === 0 ? APP : OTHER_APP }));
+    keyOf(jwtBearer("eyJ.a.small"));
+    hmacs.mockClear();
+    keyOf(jwtBearer("eyJ.a.small"));
+    keyOf(jwtBearer(assertion, { clientId: OTHER_APP }));
+    expect(hmacs).not.toHaveBeenCalled();
+  });
+
+  it(`forgets a request ${REQUEST_KEY_MEMO.ttlMs / 60_000} minutes after it was computed, however often it is asked`, () => {
+    let clock = 1_000_000;
+    const keyOf = keyer(() => clock);
+    const request = jwtBearer("eyJ.a.b");
+    keyOf(request);
+    clock += REQUEST_KEY_MEMO.ttlMs - 1;
+    keyOf(request);
+    expect(hmacs).toHaveBeenCalledTimes(1);
+    clock += 1;
+    expect(keyOf(request)).toEqual(expected(request));
+    expect(hmacs).toHaveBeenCalledTimes(2 + 1); // computed again, and the reference
+    keyOf(request);
+    expect(hmacs).toHaveBeenCalledTimes(3);
+  });
+
+  it("publishes nothing of a grant on lru-cache's diagnostics channel (what APM agents subscribe to)", () => {
+    const seen: string[] = [];
+    const listener = (message: unknown) => void seen.push(JSON.stringify(message, (_key, value) => (value instanceof Map || typeof value === "function" ? undefined : value)) ?? "");
+    channel("lru-cache:metrics").subscribe(listener);
+    try {
+      const keyOf = keyer();
+      for (let i = 0; i < 3; i++) keyOf(jwtBearer("eyJ.grant-SeCrEt.sig"));
+    } finally {
+      channel("lru-cache:metrics").unsubscribe(listener);
+    }
+    expect(seen.join("\n")).not.toContain("grant-SeCrEt");
+  });
+});
