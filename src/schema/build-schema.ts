@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type BuildSchemaOptions } from "type-graphql";
 import { describeRootTypes } from "./describe-root-types.js";
 import { installDirectResolvers } from "./direct-resolvers.js";
 import { CredentialsResolver, TokenCredentialsResolver } from "./credentials.resolver.js";
@@ -29,15 +29,15 @@ const RESOLVER_CLASSES = [TokenResolver, TokenComputedFieldsResolver, TokenCrede
  * (graphql's default, a property read), where type-graphql would otherwise wrap each in a
  * middleware runner that the gateway, using no middlewares, never needs. graphql-jit inlines a
  * field without a resolver into its compiled query instead of calling it with a resolve info built
- * for the call: on a cache hit's nine AWS fields that is most of the field walk. Fields declared by
+ * for the call: on a cache hit's AWS fields that is most of the field walk. Fields declared by
  * a @FieldResolver keep theirs. test/unit/schema/plain-fields.test.ts pins it for every type.
  * Those, and the queries and mutations, are then called directly (direct-resolvers.ts), which relies
  * on validation being off here.
  */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>(RESOLVER_CLASSES.map((resolverClass) => [resolverClass, new resolverClass()]));
-  const schema = await buildSchema({
-    resolvers: [...RESOLVER_CLASSES],
+  const options = {
+    resolvers: [...RESOLVER_CLASSES] as [Function, ...Function[]],
     validate: false,
     container: {
       get(someClass) {
@@ -46,6 +46,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
         return instance;
       },
     },
-  });
-  return describeRootTypes(installDirectResolvers(schema, instances));
+  } satisfies BuildSchemaOptions;
+  const schema = await buildSchema(options);
+  return describeRootTypes(installDirectResolvers(schema, instances, options));
 }

@@ -6,22 +6,37 @@ type ResolverMetadata = Metadata["queries"][number] | Metadata["fieldResolvers"]
 type ParamMetadata = NonNullable<ResolverMetadata["params"]>[number];
 type ParamReader = (root: unknown, args: Record<string, unknown>, context: unknown, info: unknown) => unknown;
 
+/** The options of type-graphql's buildSchema that decide what its handler does on every call. */
+export interface HandlerOptions {
+  validate?: unknown;
+  globalMiddlewares?: readonly unknown[];
+  authChecker?: unknown;
+}
+
+/** The resolvers installDirectResolvers made: for tests that check which fields have one. */
+const installed = new WeakSet<Function>();
+export const isDirectResolver = (resolve: unknown): boolean => typeof resolve === "function" && installed.has(resolve);
+
 /**
  * Calls the gateway's resolver methods directly: the arguments graphql-js (or graphql-jit) coerced,
  * the context, the parent value or the resolve info, in the method's parameter order.
  *
  * Hand-written because type-graphql's own handler does per call what the gateway never uses: a
- * container look-up, a middleware runner, re-sorting the parameters, copying each input object and
- * parent value into an instance of its class, and an async validation step that, even switched off,
- * turns every answer into a promise a microtask later. A cache hit paid that on its one mutation
- * and every computed field (expiresAt, isAwsToken, …) paid the class copy of the whole token.
- * Resolvers read plain properties only, so a plain object serves them as the class instance did.
+ * container look-up, a middleware runner, re-sorting the parameters, copying each input object into
+ * an instance of its class, and an async validation step that, even switched off, turns every answer
+ * into a promise a microtask later: on a cache hit's one mutation, several µs. Resolvers read plain
+ * properties only, so graphql's plain input object serves them as the class instance did. The parent
+ * value was passed on unchanged already (no @Root() here names a type).
  *
  * Only resolvers whose every parameter is a plain @Arg, @Ctx(), @Root() or @Info(), with no
  * middleware, role or per-argument validation, are replaced: anything else keeps type-graphql's
- * handler (test/unit/schema/direct-resolvers.test.ts pins both sides).
+ * handler (test/unit/schema/direct-resolvers.test.ts pins both sides). Global validation, global
+ * middlewares or an auth checker would apply to every resolver: with any of them this refuses to run.
  */
-export function installDirectResolvers(schema: GraphQLSchema, instances: ReadonlyMap<Function, object>): GraphQLSchema {
+export function installDirectResolvers(schema: GraphQLSchema, instances: ReadonlyMap<Function, object>, options: HandlerOptions): GraphQLSchema {
+  if (options.validate !== false || (options.globalMiddlewares?.length ?? 0) > 0 || options.authChecker !== undefined) {
+    throw new TypeError("installDirectResolvers: type-graphql's handler is needed (validation, global middlewares or an auth checker are on)");
+  }
   const storage = getMetadataStorage();
   const typeNameOf = (target: Function) => storage.objectTypes.find((objectType) => objectType.target === target)?.name;
   const place = (typeName: string | undefined, resolver: ResolverMetadata) => {
@@ -53,7 +68,9 @@ export function directResolver(instance: object, resolver: ResolverMetadata): Gr
   const method = (instance as Record<string, unknown>)[resolver.methodName];
   if (typeof method !== "function") return undefined;
   const call = method as (...params: unknown[]) => unknown;
-  return (root, args, context, info) => call.apply(instance, readers.map((read) => read(root, args, context, info)));
+  const direct: GraphQLFieldResolver<unknown, unknown> = (root, args, context, info) => call.apply(instance, readers.map((read) => read(root, args, context, info)));
+  installed.add(direct);
+  return direct;
 }
 
 function readerFor(param: ParamMetadata): ParamReader | undefined {

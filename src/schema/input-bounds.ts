@@ -4,8 +4,9 @@ import { Extensions } from "type-graphql";
  * Size bounds declared on input fields, read by the server before any variable is coerced
  * (src/server/limits/variable-bounds.ts): a caller's list or string longer than its bound is
  * refused at once, whatever else the request holds. They restate the token service's limits
- * (tokens/grant-validation.ts LIMITS), which still validate every request in full; these only keep
- * an oversized input from costing anything. Fields without bounds get the server's defaults.
+ * (tokens/grant-validation.ts LIMITS), which validate every request (a repeat by its remembered
+ * outcome: tokens/request-keyer.ts); these only keep an oversized input from costing anything.
+ * Fields without bounds get the server's defaults.
  */
 export interface InputBounds {
   /** Most items of a list (at every list level of the field's type). */

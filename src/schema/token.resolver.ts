@@ -42,7 +42,7 @@ const OPTIONAL_REQUEST_FIELDS = [
   "subjectToken", "subjectTokenType", "requestedTokenType", "codeVerifier",
 ] as const satisfies ReadonlyArray<keyof TokenRequest>;
 
-/** A plain TokenRequest (type-graphql hands over a class instance); fields the client omitted stay absent. */
+/** A plain TokenRequest of the input's own fields (the input object may hold others); fields the client omitted stay absent. */
 export function toTokenRequest(input: CreateTokenWithIAMInput): TokenRequest {
   const request: TokenRequest = { grantType: input.grantType };
   for (const field of OPTIONAL_REQUEST_FIELDS) {

@@ -93,7 +93,7 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     const compiled = compiledFor(document, operationName);
     const executeWithGraphQLJs = () => execute({ schema, document, contextValue: context, variableValues, operationName });
     const definitions = operation.variableDefinitions;
-    const plainStrings = compiled !== NOT_COMPILABLE && compiled.stringVariables !== undefined && compiled.stringVariables.every((name) => typeof variableValues[name] === "string");
+    const plainStrings = compiled !== NOT_COMPILABLE && compiled.stringVariables !== undefined && compiled.stringVariables.every((name) => Object.hasOwn(variableValues, name) && typeof variableValues[name] === "string");
     if (definitions !== undefined && definitions.length > 0 && !plainStrings) {
       const refusal = withoutStacks(() => {
         const coercion = getVariableValues(schema, definitions, variableValues, { maxErrors: MAX_COERCION_ERRORS });

@@ -10,7 +10,10 @@ export interface KeyedRequest {
 }
 
 /** Validates a request and computes its fingerprint; throws validateTokenRequest's GatewayError on bad input. */
-export type RequestKeyer = (request: TokenRequest) => KeyedRequest;
+export type RequestKeyer = ((request: TokenRequest) => KeyedRequest) & {
+  /** How many requests it remembers now. */
+  readonly remembered: () => number;
+};
 
 /** How many replayable requests a keyer remembers, their grants' and other fields' total length, and for how long. */
 export const REQUEST_KEY_MEMO = { maxEntries: 1_000, maxChars: 2_000_000, ttlMs: 5 * 60_000 } as const;
@@ -42,16 +45,17 @@ interface Remembered {
  * A request is remembered only once it validated, and answered from memory only when its grant and
  * every other field validation reads are those of the remembered one (null and absent alike, as
  * validation treats them), so its outcome is the one validation gave; the remembered ValidTokenRequest
- * is shared by the requests that match it and is never mutated. The gateway's policy (its
+ * is a frozen copy (kept), shared by the requests that match it. The gateway's policy (its
  * applications) is fixed for the keyer's life. grant-precheck (expiry, issuer) still runs on every
  * request: it depends on the time.
  *
  * The memo is keyed by grants: process memory only, like the response cache's answers, never logged
  * or stored. Single-use grants (refresh tokens, codes) are never remembered: each is sent once, and
  * keeping it would only keep a secret alive. Bounded by entries and total characters (a caller
- * sending distinct 8 KB assertions churns it, nothing more), and each entry is forgotten
- * REQUEST_KEY_MEMO.ttlMs after it was computed, so a quiet gateway does not keep grants long past
- * their use.
+ * sending distinct 8 KB assertions churns it, nothing more). An entry is never used
+ * REQUEST_KEY_MEMO.ttlMs after it was computed, and expired entries are dropped from the least
+ * recently used end, one per request: a gateway that receives no requests at all keeps them until
+ * it does, at most maxEntries.
  *
  * A Map kept in recency order, not lru-cache: lru-cache publishes every get and set, key included, on
  * the `lru-cache:metrics` diagnostics channel to any subscriber in the process (APM agents,
@@ -72,22 +76,32 @@ export function createRequestKeyer(policy: ClientPolicy, gatewaySecret: Buffer, 
     return { request: valid, fingerprint: fingerprintTokenRequest(valid, gatewaySecret) };
   };
 
-  return (request) => {
+  /** Drops the least recently used entry when it has expired: each request drains the stale end by one. */
+  const dropStalest = (nowMs: number) => {
+    const stalest = memo.entries().next();
+    if (stalest.done !== true && stalest.value[1].until <= nowMs) forget(stalest.value[0]);
+  };
+
+  const keyOf = (request: TokenRequest): KeyedRequest => {
     const grantField = REMEMBERED_GRANTS.get(request.grantType);
     const grant = grantField === undefined ? undefined : request[grantField];
     if (grantField === undefined || typeof grant !== "string") return compute(request);
     const others = otherFieldsOf(request, grantField);
+    if (others === undefined) return compute(request);
+    const nowMs = now();
+    dropStalest(nowMs);
     const remembered = memo.get(grant);
-    if (remembered !== undefined && remembered.others === others && remembered.until > now()) {
+    if (remembered !== undefined && remembered.others === others && remembered.until > nowMs) {
       // Most recently used last: delete and re-insert (a Map iterates in insertion order).
       memo.delete(grant);
       memo.set(grant, remembered);
       return remembered.keyed;
     }
-    const keyed = compute(request);
-    forget(grant);
-    const entry: Remembered = { others, keyed, chars: grant.length + others.length, until: now() + REQUEST_KEY_MEMO.ttlMs };
-    memo.set(grant, entry);
+    const keyed = kept(compute(request));
+    const storedGrant = keyed.request[grantField] as string;
+    forget(storedGrant);
+    const entry: Remembered = { others, keyed, chars: storedGrant.length + others.length, until: nowMs + REQUEST_KEY_MEMO.ttlMs };
+    memo.set(storedGrant, entry);
     chars += entry.chars;
     for (const oldest of memo.keys()) {
       if (memo.size <= REQUEST_KEY_MEMO.maxEntries && chars <= REQUEST_KEY_MEMO.maxChars) break;
@@ -95,16 +109,33 @@ export function createRequestKeyer(policy: ClientPolicy, gatewaySecret: Buffer, 
     }
     return keyed;
   };
+  return Object.assign(keyOf, { remembered: () => memo.size });
 }
 
 /**
- * The grant type and every field but the grant's, null for absent, as JSON: two requests of GraphQL's
- * values (strings, lists of strings, null) share it only when those fields are equal. A caller that
- * passes something JSON shows as another value (a String object for a string) gets the remembered
- * request's validated copy, never its own object: what reaches AWS is always a validated request.
+ * What the memo keeps of a validated request: a frozen copy of its own, so the callers that share it
+ * cannot change it for one another, and so it holds no caller's string. A grant written inline in a
+ * query reaches the resolver as a slice of the whole document (graphql-js' parser): kept as it is, it
+ * would keep the whole request body alive while the memo counted only the grant's characters.
  */
-function otherFieldsOf(request: TokenRequest, grantField: "assertion" | "subjectToken"): string {
+function kept(keyed: KeyedRequest): KeyedRequest {
+  const request = JSON.parse(JSON.stringify(keyed.request)) as ValidTokenRequest;
+  if (request.scope !== undefined) Object.freeze(request.scope);
+  return Object.freeze({ request: Object.freeze(request), fingerprint: keyed.fingerprint });
+}
+
+/**
+ * The grant type and every field but the grant's, null for absent, as JSON: two requests share it
+ * only when those fields are equal. Only for GraphQL's values (strings, lists of strings, null or
+ * absent); anything else, which JSON could show as another value (NaN as null), is undefined: such a
+ * request is validated every time.
+ */
+function otherFieldsOf(request: TokenRequest, grantField: "assertion" | "subjectToken"): string | undefined {
   const values: unknown[] = [request.grantType];
-  for (const name of OTHER_FIELDS) values.push(name === grantField ? null : (request[name] ?? null));
+  for (const name of OTHER_FIELDS) {
+    const value = name === grantField ? null : (request[name] ?? null);
+    if (value !== null && typeof value !== "string" && !(Array.isArray(value) && value.every((item) => typeof item === "string"))) return undefined;
+    values.push(value);
+  }
   return JSON.stringify(values);
 }

@@ -1,5 +1,4 @@
 import * as crypto from "node:crypto";
-import { channel } from "node:diagnostics_channel";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TokenRequest } from "../../../src/tokens/token.types.js";
 
@@ -178,16 +177,42 @@ describe("createRequestKeyer", () => {
     expect(hmacs).toHaveBeenCalledTimes(3);
   });
 
-  it("publishes nothing of a grant on lru-cache's diagnostics channel (what APM agents subscribe to)", () => {
-    const seen: string[] = [];
-    const listener = (message: unknown) => void seen.push(JSON.stringify(message, (_key, value) => (value instanceof Map || typeof value === "function" ? undefined : value)) ?? "");
-    channel("lru-cache:metrics").subscribe(listener);
-    try {
-      const keyOf = keyer();
-      for (let i = 0; i < 3; i++) keyOf(jwtBearer("eyJ.grant-SeCrEt.sig"));
-    } finally {
-      channel("lru-cache:metrics").unsubscribe(listener);
-    }
-    expect(seen.join("\n")).not.toContain("grant-SeCrEt");
+  it("answers a frozen copy of the validated request, the same for every caller that matches it", () => {
+    const keyOf = keyer();
+    const scope = ["openid", "aws"];
+    const first = keyOf(jwtBearer("eyJ.a.b", { scope }));
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.request)).toBe(true);
+    expect(Object.isFrozen(first.request.scope)).toBe(true);
+    expect(first.request.scope).not.toBe(scope); // the caller's own list is neither kept nor frozen
+    expect(Object.isFrozen(scope)).toBe(false);
+    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }))).toBe(first);
+  });
+
+  it.each([
+    ["NaN", Number.NaN],
+    ["a function", () => APP],
+    ["an object whose JSON is null", { toJSON: () => null }],
+    ["a list holding a number", [1]],
+  ])("validates a request whose other field is %s every time, never answering it from memory", (_what, clientId) => {
+    const keyOf = keyer();
+    keyOf(jwtBearer("eyJ.a.b"));
+    expect(() => keyOf(jwtBearer("eyJ.a.b", { clientId: clientId as never }))).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT" }));
+    expect(validations()).toBe(2);
+  });
+
+  it("drops expired entries from the least recently used end as requests come, one per request", () => {
+    let clock = 1_000_000;
+    const keyOf = keyer(() => clock);
+    keyOf(jwtBearer("eyJ.a.old"));
+    keyOf(jwtBearer("eyJ.a.older"));
+    expect(keyOf.remembered()).toBe(2);
+    clock += REQUEST_KEY_MEMO.ttlMs;
+    keyOf({ grantType: "REFRESH_TOKEN", refreshToken: "aor" }); // not remembered, and drops nothing
+    expect(keyOf.remembered()).toBe(2);
+    keyOf(jwtBearer("eyJ.a.new"));
+    expect(keyOf.remembered()).toBe(2); // one expired dropped, one added
+    keyOf(jwtBearer("eyJ.a.new"));
+    expect(keyOf.remembered()).toBe(1); // the other expired dropped on a hit
   });
 });
