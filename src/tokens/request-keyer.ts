@@ -40,7 +40,8 @@ interface Remembered {
  * requests it validated last. A busy gateway sees the same exchange again and again (every page load
  * of a signed-in user), and for a cache hit validating (zod), encoding the request and the HMAC were
  * the exchange's own cost (bench/profile.ts, b against b-floor). A repeat now costs one look-up by the
- * grant (its string hash) and the comparison of a short encoding of the other fields.
+ * grant (its string hash) and the comparison of a short encoding of the other fields. Only a request
+ * computed twice is remembered (seenBefore): most exchanges are never repeated.
  *
  * A request is remembered only once it validated, and answered from memory only when its grant and
  * every other field validation reads are those of the remembered one (null and absent alike, as
@@ -82,22 +83,39 @@ export function createRequestKeyer(policy: ClientPolicy, gatewaySecret: Buffer, 
     if (stalest.done !== true && stalest.value[1].until <= nowMs) forget(stalest.value[0]);
   };
 
+  /**
+   * Whether a replayable request with this fingerprint was computed before (and not long ago): the
+   * memo keeps only requests seen twice. A stream of distinct exchanges, every one new, then costs a
+   * fingerprint in this set each instead of a copy of its request in the memo, and cannot churn out
+   * the requests that repeat. Fingerprints are HMACs: nothing of a grant.
+   */
+  const seenOnce = new Set<string>();
+  const seenBefore = (fingerprint: string): boolean => {
+    if (seenOnce.delete(fingerprint)) return true;
+    seenOnce.add(fingerprint);
+    if (seenOnce.size > REQUEST_KEY_MEMO.maxEntries) seenOnce.delete(seenOnce.values().next().value as string);
+    return false;
+  };
+
   const keyOf = (request: TokenRequest): KeyedRequest => {
     const grantField = REMEMBERED_GRANTS.get(request.grantType);
     const grant = grantField === undefined ? undefined : request[grantField];
     if (grantField === undefined || typeof grant !== "string") return compute(request);
-    const others = otherFieldsOf(request, grantField);
-    if (others === undefined) return compute(request);
     const nowMs = now();
-    dropStalest(nowMs);
     const remembered = memo.get(grant);
-    if (remembered !== undefined && remembered.others === others && remembered.until > nowMs) {
+    dropStalest(nowMs);
+    if (remembered !== undefined && remembered.until > nowMs && remembered.others === otherFieldsOf(request, grantField)) {
       // Most recently used last: delete and re-insert (a Map iterates in insertion order).
       memo.delete(grant);
       memo.set(grant, remembered);
       return remembered.keyed;
     }
-    const keyed = kept(compute(request));
+    const computed = compute(request);
+    // A grant the memo holds (expired, or with other fields) is a repeat too: remembered again at once.
+    if (remembered === undefined && !seenBefore(computed.fingerprint)) return computed;
+    const others = otherFieldsOf(request, grantField);
+    if (others === undefined) return computed;
+    const keyed = kept(computed);
     const storedGrant = keyed.request[grantField] as string;
     forget(storedGrant);
     const entry: Remembered = { others, keyed, chars: storedGrant.length + others.length, until: nowMs + REQUEST_KEY_MEMO.ttlMs };

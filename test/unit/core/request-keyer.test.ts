@@ -38,6 +38,8 @@ const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl
 const POLICY = { defaultClientId: APP, allowedClientIds: [APP, OTHER_APP] };
 const jwtBearer = (assertion: string, extra: Partial<TokenRequest> = {}): TokenRequest => ({ grantType: "JWT_BEARER", assertion, ...extra });
 const keyer = (now?: () => number) => modules.keyer.createRequestKeyer(POLICY, KEY, now);
+/** Has the keyer remember `request`: it remembers a request the second time it computes it. */
+const learn = (keyOf: ReturnType<typeof keyer>, request: TokenRequest) => (keyOf(request), keyOf(request));
 /** What the keyer must answer: validation, then the fingerprint of the validated request. */
 const expected = (request: TokenRequest, key = KEY) => {
   const valid = modules.validation.validateTokenRequest(request, POLICY);
@@ -64,23 +66,37 @@ describe("createRequestKeyer", () => {
     }
   });
 
-  it("validates and hashes a replayable request once, and a different one anew", () => {
+  it("validates and hashes a replayable request twice (seen, then remembered), then never again; a different one anew", () => {
     const keyOf = keyer();
     const first = keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }));
+    const second = keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }));
+    expect(second).toEqual(first);
     // The same request again, omitted fields null or absent alike: remembered, the very same answer.
-    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"], clientId: null, code: null }))).toBe(first);
-    expect(hmacs).toHaveBeenCalledTimes(1);
-    expect(validations()).toBe(1);
+    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"], clientId: null, code: null }))).toBe(second);
+    expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid", "aws"] }))).toBe(second);
+    expect(hmacs).toHaveBeenCalledTimes(2);
+    expect(validations()).toBe(2);
     // Another assertion, another scope: never the remembered answer.
     expect(keyOf(jwtBearer("eyJ.a.c", { scope: ["openid", "aws"] })).fingerprint).not.toBe(first.fingerprint);
     expect(keyOf(jwtBearer("eyJ.a.b", { scope: ["openid"] })).fingerprint).not.toBe(first.fingerprint);
-    expect(hmacs).toHaveBeenCalledTimes(3);
-    expect(validations()).toBe(3);
+    expect(hmacs).toHaveBeenCalledTimes(4);
+    expect(validations()).toBe(4);
+  });
+
+  it("remembers nothing of a request seen once: a stream of distinct exchanges leaves the ones that repeat in place", () => {
+    const keyOf = keyer();
+    learn(keyOf, jwtBearer("eyJ.a.repeated"));
+    for (let i = 0; i < 10 * REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
+    expect(keyOf.remembered()).toBe(1);
+    hmacs.mockClear();
+    keyOf(jwtBearer("eyJ.a.repeated"));
+    expect(hmacs).not.toHaveBeenCalled();
   });
 
   it("validates a remembered grant again whenever another field differs, and refuses what validation refuses", () => {
     const keyOf = keyer();
-    keyOf(jwtBearer("eyJ.a.b"));
+    learn(keyOf, jwtBearer("eyJ.a.b"));
+    vi.mocked(modules.validation.validateTokenRequest).mockClear();
     expect(() => keyOf(jwtBearer("eyJ.a.b", { clientId: "arn:aws:sso::999999999999:application/ssoins-x/apl-not-allowed" }))).toThrow(
       expect.objectContaining({ code: "BAD_USER_INPUT", details: { field: "input.clientId" } }),
     );
@@ -88,7 +104,7 @@ describe("createRequestKeyer", () => {
     expect(() => keyOf({ grantType: "TOKEN_EXCHANGE", subjectToken: "eyJ.a.b" })).toThrow(expect.objectContaining({ details: { field: "input.subjectTokenType" } }));
     // The same exchange under its explicit application is validated anew and keyed the same.
     expect(keyOf(jwtBearer("eyJ.a.b", { clientId: APP })).fingerprint).toBe(keyOf(jwtBearer("eyJ.a.b")).fingerprint);
-    expect(validations()).toBe(1 + 3 + 2); // a grant has one entry: the last two requests each replaced it
+    expect(validations()).toBe(3 + 2); // a grant has one entry: the last two requests each replaced it
   });
 
   it("never remembers a request validation refused: each is refused anew", () => {
@@ -117,19 +133,20 @@ describe("createRequestKeyer", () => {
 
   it(`remembers at most ${REQUEST_KEY_MEMO.maxEntries} requests, the least recently used forgotten first`, () => {
     const keyOf = keyer();
-    for (let i = 0; i <= REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
-    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 1);
+    for (let i = 0; i <= REQUEST_KEY_MEMO.maxEntries; i++) learn(keyOf, jwtBearer(`eyJ.a.${i}`));
+    expect(keyOf.remembered()).toBe(REQUEST_KEY_MEMO.maxEntries);
+    hmacs.mockClear();
     keyOf(jwtBearer(`eyJ.a.${REQUEST_KEY_MEMO.maxEntries}`)); // the newest: remembered
-    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 1);
+    expect(hmacs).not.toHaveBeenCalled();
     keyOf(jwtBearer("eyJ.a.0")); // the oldest: forgotten
-    expect(hmacs).toHaveBeenCalledTimes(REQUEST_KEY_MEMO.maxEntries + 2);
+    expect(hmacs).toHaveBeenCalledTimes(1);
   });
 
   it("refreshes a request's place when it is asked again", () => {
     const keyOf = keyer();
-    for (let i = 0; i < REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
+    for (let i = 0; i < REQUEST_KEY_MEMO.maxEntries; i++) learn(keyOf, jwtBearer(`eyJ.a.${i}`));
     keyOf(jwtBearer("eyJ.a.0")); // now the most recent
-    keyOf(jwtBearer("eyJ.a.new")); // pushes out eyJ.a.1, the least recent
+    learn(keyOf, jwtBearer("eyJ.a.new")); // pushes out eyJ.a.1, the least recent
     hmacs.mockClear();
     keyOf(jwtBearer("eyJ.a.0"));
     expect(hmacs).not.toHaveBeenCalled();
@@ -142,20 +159,21 @@ describe("createRequestKeyer", () => {
     const long = (i: number) => jwtBearer(`eyJ.${"x".repeat(8_000)}.${i}`);
     // Each entry is its assertion (8,005-8,007 characters) and its other fields' encoding (65): 8,070-8,072.
     const fit = Math.floor(REQUEST_KEY_MEMO.maxChars / 8_075);
-    for (let i = 0; i <= fit; i++) keyOf(long(i));
-    expect(hmacs).toHaveBeenCalledTimes(fit + 1);
+    for (let i = 0; i <= fit; i++) learn(keyOf, long(i));
+    expect(keyOf.remembered()).toBe(fit);
+    hmacs.mockClear();
     keyOf(long(fit)); // the newest: remembered
-    expect(hmacs).toHaveBeenCalledTimes(fit + 1);
+    expect(hmacs).not.toHaveBeenCalled();
     keyOf(long(0)); // the oldest: pushed out by size, long before the entry count
-    expect(hmacs).toHaveBeenCalledTimes(fit + 2);
+    expect(hmacs).toHaveBeenCalledTimes(1);
   });
 
   it("counts a replaced entry's characters out: the same grant asked with other fields, over and over, never fills it", () => {
     const keyOf = keyer();
     const assertion = `eyJ.${"x".repeat(8_000)}.sig`;
     const fit = Math.floor(REQUEST_KEY_MEMO.maxChars / 8_100);
-    for (let i = 0; i < 2 * fit; i++) keyOf(jwtBearer(assertion, { clientId: i % 2 === 0 ? APP : OTHER_APP }));
-    keyOf(jwtBearer("eyJ.a.small"));
+    for (let i = 0; i < 2 * fit; i++) learn(keyOf, jwtBearer(assertion, { clientId: i % 2 === 0 ? APP : OTHER_APP }));
+    learn(keyOf, jwtBearer("eyJ.a.small"));
     hmacs.mockClear();
     keyOf(jwtBearer("eyJ.a.small"));
     keyOf(jwtBearer(assertion, { clientId: OTHER_APP }));
@@ -166,20 +184,22 @@ describe("createRequestKeyer", () => {
     let clock = 1_000_000;
     const keyOf = keyer(() => clock);
     const request = jwtBearer("eyJ.a.b");
-    keyOf(request);
+    learn(keyOf, request);
     clock += REQUEST_KEY_MEMO.ttlMs - 1;
+    hmacs.mockClear();
     keyOf(request);
-    expect(hmacs).toHaveBeenCalledTimes(1);
+    expect(hmacs).not.toHaveBeenCalled();
     clock += 1;
     expect(keyOf(request)).toEqual(expected(request));
-    expect(hmacs).toHaveBeenCalledTimes(2 + 1); // computed again, and the reference
+    expect(hmacs).toHaveBeenCalledTimes(1 + 1); // computed again, and the reference
     keyOf(request);
-    expect(hmacs).toHaveBeenCalledTimes(3);
+    expect(hmacs).toHaveBeenCalledTimes(2);
   });
 
   it("answers a frozen copy of the validated request, the same for every caller that matches it", () => {
     const keyOf = keyer();
     const scope = ["openid", "aws"];
+    keyOf(jwtBearer("eyJ.a.b", { scope }));
     const first = keyOf(jwtBearer("eyJ.a.b", { scope }));
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first.request)).toBe(true);
@@ -196,23 +216,23 @@ describe("createRequestKeyer", () => {
     ["a list holding a number", [1]],
   ])("validates a request whose other field is %s every time, never answering it from memory", (_what, clientId) => {
     const keyOf = keyer();
-    keyOf(jwtBearer("eyJ.a.b"));
+    learn(keyOf, jwtBearer("eyJ.a.b"));
     expect(() => keyOf(jwtBearer("eyJ.a.b", { clientId: clientId as never }))).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT" }));
-    expect(validations()).toBe(2);
+    expect(validations()).toBe(3);
   });
 
   it("drops expired entries from the least recently used end as requests come, one per request", () => {
     let clock = 1_000_000;
     const keyOf = keyer(() => clock);
-    keyOf(jwtBearer("eyJ.a.old"));
-    keyOf(jwtBearer("eyJ.a.older"));
+    learn(keyOf, jwtBearer("eyJ.a.old"));
+    learn(keyOf, jwtBearer("eyJ.a.older"));
     expect(keyOf.remembered()).toBe(2);
     clock += REQUEST_KEY_MEMO.ttlMs;
     keyOf({ grantType: "REFRESH_TOKEN", refreshToken: "aor" }); // not remembered, and drops nothing
     expect(keyOf.remembered()).toBe(2);
     keyOf(jwtBearer("eyJ.a.new"));
-    expect(keyOf.remembered()).toBe(2); // one expired dropped, one added
+    expect(keyOf.remembered()).toBe(1); // one expired dropped, nothing added (seen once)
     keyOf(jwtBearer("eyJ.a.new"));
-    expect(keyOf.remembered()).toBe(1); // the other expired dropped on a hit
+    expect(keyOf.remembered()).toBe(1); // the other expired dropped, the new one remembered
   });
 });
