@@ -12,17 +12,14 @@ export interface CallBounds {
 }
 
 /**
- * The SDK's per-call options (`client.send(command, options)`): one attempt's timeout and the
- * signal that ends the whole call. Both are documented `send` options the SDK honours itself: the
- * HTTP handler cuts each attempt at `requestTimeout` and destroys the in-flight request on abort,
- * and the retry middleware starts no attempt after the signal aborted (a back-off wait that is
- * running ends at once, without a request).
+ * A call's own options: one attempt's timeout and the signal that ends the whole call. The SDK's Node
+ * handler honours both (it cuts each attempt at `requestTimeout` and destroys the in-flight request
+ * on abort); they reach it by the call's request, not as `send` options (call-options.ts says why),
+ * and no attempt starts after the signal aborted.
  *
- * Why options and not async context (AsyncLocalStorage, used here before): on Node 20 the first
- * `run()` turns on promise hooks for the whole process, for good, and every promise of every request
- * paid for them (~50 µs of CPU per cache hit, bench/profile.ts). Options cost only the call that
- * passes them: the SDK resolves its middleware stack for that call (`cacheMiddleware` applies only
- * to sends without options), about what the hooks cost inside one SDK call.
+ * Why not async context (AsyncLocalStorage, used here before): on Node 20 the first `run()` turns on
+ * promise hooks for the whole process, for good, and every promise of every request paid for them
+ * (~50 µs of CPU per cache hit, bench/profile.ts).
  */
 export interface SendOptions {
   abortSignal: AbortSignal;

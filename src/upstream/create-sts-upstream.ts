@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandOutput } from "@aws-sdk/client-sts";
 import { GatewayError, type ErrorCode } from "../errors/error-codes.js";
+import { addCallOptionsMiddleware, withCallOptions } from "./call-options.js";
 import { callWithin, type CallBounds } from "./bounded-call.js";
 import { createUpstreamCircuit } from "./circuit-breaker.js";
 import { getValidUpstreamOptions } from "./create-upstream.js";
@@ -32,6 +33,7 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
   const deadlineMs = valid.deadlineMs ?? DEFAULT_UPSTREAM_DEADLINE_MS;
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
   const client: STSClient = new STSClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials, { replayable: true }));
+  addCallOptionsMiddleware(client.middlewareStack as never);
   const logger = valid.logger;
   const operatorProblemsSeen = new Set<string>();
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger, service: "STS" });
@@ -42,12 +44,12 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
 
   const call = async (request: UpstreamAssumeRoleRequest, totalMs: number): Promise<UpstreamRoleCredentials> => {
     try {
-      const output = await callWithin(bounds(totalMs), (options) => client.send(new AssumeRoleCommand({
+      const output = await callWithin(bounds(totalMs), (options) => client.send(new AssumeRoleCommand(withCallOptions({
         RoleArn: request.roleArn,
         RoleSessionName: request.roleSessionName,
         DurationSeconds: request.durationSeconds,
         ProvidedContexts: [{ ProviderArn: IDENTITY_CENTER_CONTEXT_PROVIDER_ARN, ContextAssertion: request.identityContext }],
-      }), options));
+      }, options))));
       logger.debug({ roleArn: request.roleArn, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "AssumeRole succeeded");
       return toRoleCredentials(output);
     } catch (err) {

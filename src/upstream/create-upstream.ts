@@ -1,6 +1,7 @@
 import { CreateTokenWithIAMCommand, SSOOIDCClient, type CreateTokenWithIAMCommandOutput } from "@aws-sdk/client-sso-oidc";
 import { GatewayError, type ErrorCode } from "../errors/error-codes.js";
 import { callWithin, settlesWithin, type CallBounds } from "./bounded-call.js";
+import { addCallOptionsMiddleware, withCallOptions } from "./call-options.js";
 import { createUpstreamCircuit, getValidCircuitOptions } from "./circuit-breaker.js";
 import { createCredentialHealth, type CredentialHealth } from "./credential-health.js";
 import { createHttpHandler } from "./http-handler.js";
@@ -47,6 +48,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   const singleUseClient: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(
     valid, http.handler, SIGV4_SERVICE_NAME, () => singleUseClient.config.credentials, { replayable: false, credentials: client.config.credentials },
   ));
+  for (const each of [client, singleUseClient]) addCallOptionsMiddleware(each.middlewareStack as never);
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
   const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials());
@@ -63,7 +65,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   /** One CreateTokenWithIAM within `bounds`, retries included; rejects with a GatewayError only. */
   const call = async (request: UpstreamTokenRequest, bounds: CallBounds): Promise<UpstreamTokenResponse> => {
     try {
-      const output = await callWithin(bounds, (options) => (bounds.replayable && !SINGLE_USE_GRANTS.has(request.grantType) ? client : singleUseClient).send(new CreateTokenWithIAMCommand(request), options));
+      const output = await callWithin(bounds, (options) => (bounds.replayable && !SINGLE_USE_GRANTS.has(request.grantType) ? client : singleUseClient).send(new CreateTokenWithIAMCommand(withCallOptions({ ...request }, options))));
       credentials.accepted();
       logger.debug({ grantType: request.grantType, awsRequestId: output.$metadata.requestId, attempts: output.$metadata.attempts }, "CreateTokenWithIAM succeeded");
       return toUpstreamResponse(output);

@@ -1,6 +1,9 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import type { HttpHandler } from "@smithy/protocol-http";
+import { withCallOptionsHandler } from "./call-options.js";
 
 export interface HttpHandlerOptionsInput {
   /** Per-attempt timeout when a call states none (its send options' `requestTimeout`), ms. */
@@ -14,14 +17,14 @@ const MAX_SOCKETS = 50;
 /**
  * The HTTP handler an upstream's SDK clients share (SSO OIDC's two, STS's one): keep-alive agents (a TLS handshake per token
  * exchange would dominate latency) and timeouts that throw. Without `throwOnRequestTimeout` the
- * handler only warns when `requestTimeout` passes and the call hangs on. Each call states its own
- * `requestTimeout` and `abortSignal` in its send options (bounded-call.ts).
+ * handler only warns when `requestTimeout` passes and the call hangs on. Each call's own
+ * `requestTimeout` and `abortSignal` reach it by its request (call-options.ts).
  */
-export function createHttpHandler(options: HttpHandlerOptionsInput): { handler: NodeHttpHandler; destroy(): void } {
+export function createHttpHandler(options: HttpHandlerOptionsInput): { handler: HttpHandler<NodeHttpHandlerOptions>; destroy(): void } {
   const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);
-  const handler = new NodeHttpHandler({
+  const node = new NodeHttpHandler({
     httpAgent,
     httpsAgent,
     requestTimeout: options.timeoutMs,
@@ -29,9 +32,9 @@ export function createHttpHandler(options: HttpHandlerOptionsInput): { handler: 
     throwOnRequestTimeout: true,
   });
   return {
-    handler,
+    handler: withCallOptionsHandler(node),
     destroy() {
-      handler.destroy();
+      node.destroy();
       httpAgent.destroy();
       httpsAgent.destroy();
     },

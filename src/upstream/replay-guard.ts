@@ -18,8 +18,9 @@ function isSlowDown(errorInfo: RetryErrorInfo): boolean {
  * never saw into INVALID_GRANT.
  *
  * A retry strategy hears of no call, only of errors, so replayability is the client's: the gateway
- * keeps one client per kind (create-upstream.ts). Once a call's deadline passes, the SDK's own retry
- * middleware starts no further attempt: each call is sent with its `abortSignal` (bounded-call.ts).
+ * keeps one client per kind (create-upstream.ts). Once a call's deadline passes, no further attempt
+ * reaches the network: an aborted attempt is not retried, and one started after the abort fails at
+ * once (call-options.ts).
  */
 export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
   readonly mode = "standard";
@@ -39,6 +40,8 @@ export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
 
   refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
     // The SDK's retry middleware treats a rejection here as "no retry" and throws the original error.
+    // An aborted attempt (the call's deadline passed: call-options.ts) is never retried.
+    if ((errorInfo.error as { name?: unknown } | undefined)?.name === "AbortError") return Promise.reject(new Error("retry refused: the call was aborted"));
     const info = isSlowDown(errorInfo) ? { ...errorInfo, errorType: "THROTTLING" as const } : errorInfo;
     if (!this.replayable && info.errorType !== "THROTTLING") {
       return Promise.reject(new Error("retry refused: the request is not replayable"));

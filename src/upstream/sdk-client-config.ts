@@ -1,4 +1,5 @@
-import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import type { HttpHandler } from "@smithy/protocol-http";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
@@ -12,7 +13,7 @@ import type { CreateUpstreamOptions } from "./upstream.types.js";
  * is made on first use).
  */
 export function sdkClientConfig(
-  valid: CreateUpstreamOptions, handler: NodeHttpHandler, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider,
+  valid: CreateUpstreamOptions, handler: HttpHandler<NodeHttpHandlerOptions>, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider,
   options: { replayable: boolean; credentials?: AwsCredentialIdentityProvider },
 ) {
   let signer: SignatureV4 | undefined;
@@ -24,8 +25,9 @@ export function sdkClientConfig(
     requestHandler: handler,
     maxAttempts: valid.maxAttempts,
     retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts, { replayable: options.replayable }),
-    // No `cacheMiddleware`: it applies only to sends without options, and every call passes its
-    // timeout and abort signal as send options (bounded-call.ts, SendOptions).
+    // The middleware stack is resolved once, at the first send: calls are sent without options, their
+    // timeout and abort signal reaching the HTTP handler by their request (call-options.ts).
+    cacheMiddleware: true,
     // The SDK's `signer` option: one SigV4 signer for the client's life. By default the SDK builds a
     // new SignatureV4 (from a copy of the whole client config) on every call, so its signing-key
     // cache never hits and each call derives the key again (four HMACs): ~15 µs of CPU per call.

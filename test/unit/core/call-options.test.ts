@@ -1,0 +1,96 @@
+import { CreateTokenWithIAMCommand, SSOOIDCClient } from "@aws-sdk/client-sso-oidc";
+import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import { HttpResponse, type HttpRequest } from "@smithy/protocol-http";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { addCallOptionsMiddleware, withCallOptions, withCallOptionsHandler } from "../../../src/upstream/call-options.js";
+import { ReplayGuardedRetryStrategy } from "../../../src/upstream/replay-guard.js";
+
+/**
+ * Each call's timeout and abort signal reach the HTTP handler through a client whose middleware
+ * stack is resolved once (cacheMiddleware), with no send options: the real SDK client, its real
+ * middleware (serializer, retries, signing), and a handler that records what each attempt got.
+ */
+const ANSWER = JSON.stringify({ accessToken: "a", tokenType: "Bearer", expiresIn: 3600 });
+
+function recordingHandler(answers: Array<number | "hang">) {
+  const attempts: Array<{ abortSignal?: AbortSignal; requestTimeout?: number; path: string }> = [];
+  const node = {
+    handle: async (request: HttpRequest, options?: { abortSignal?: AbortSignal; requestTimeout?: number }) => {
+      attempts.push({ abortSignal: options?.abortSignal, requestTimeout: options?.requestTimeout, path: request.path });
+      const status = answers.shift() ?? 200;
+      if (status === "hang") await new Promise(() => undefined);
+      const body = status === 200 ? ANSWER : JSON.stringify({ error: "server_error" });
+      return { response: new HttpResponse({ statusCode: status as number, headers: { "content-type": "application/json" }, body: Readable.from([Buffer.from(body)]) }) };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+  return { attempts, handler: withCallOptionsHandler(node as unknown as NodeHttpHandler) };
+}
+
+function clientWith(handler: ReturnType<typeof recordingHandler>["handler"]) {
+  const client = new SSOOIDCClient({
+    region: "us-east-1", endpoint: "http://127.0.0.1:1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    requestHandler: handler, cacheMiddleware: true, maxAttempts: 3, retryStrategy: new ReplayGuardedRetryStrategy(3, { replayable: true }),
+  });
+  addCallOptionsMiddleware(client.middlewareStack as never);
+  return client;
+}
+const input = () => ({ clientId: "arn:x", grantType: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: "eyJ" });
+
+describe("per-call options without send options (call-options.ts)", () => {
+  it("hands every attempt of each call that call's own signal and requestTimeout, the stack resolved once", async () => {
+    const { attempts, handler } = recordingHandler([200, 500, 200]);
+    const client = clientWith(handler);
+    const first = { abortSignal: new AbortController().signal, requestTimeout: 1_111 };
+    const second = { abortSignal: new AbortController().signal, requestTimeout: 2_222 };
+    await client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), first)));
+    await client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), second))); // a 500, then a retry
+    expect(attempts.map(({ abortSignal, requestTimeout }) => [abortSignal, requestTimeout])).toEqual([
+      [first.abortSignal, 1_111],
+      [second.abortSignal, 2_222],
+      [second.abortSignal, 2_222],
+    ]);
+    expect(attempts.every((attempt) => attempt.path === "/token")).toBe(true);
+  });
+
+  it("passes nothing of its own for a command built without options", async () => {
+    const { attempts, handler } = recordingHandler([200]);
+    await clientWith(handler).send(new CreateTokenWithIAMCommand(input()));
+    expect(attempts).toEqual([{ abortSignal: undefined, requestTimeout: undefined, path: "/token" }]);
+  });
+
+  it("starts no attempt once the call's signal aborted: the retry after a 500 fails at once with an AbortError, never retried", async () => {
+    const { attempts, handler } = recordingHandler([500, 200, 200]);
+    const controller = new AbortController();
+    const client = clientWith(handler);
+    // The first attempt's 500 arrives; the deadline passes during the back-off.
+    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: controller.signal, requestTimeout: 1_000 })));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await expect(sent).rejects.toMatchObject({ name: "AbortError" });
+    expect(attempts).toHaveLength(1);
+  });
+
+  it("never retries an attempt the abort cut (the handler's AbortError)", async () => {
+    const controller = new AbortController();
+    const node = {
+      calls: 0,
+      handle(_request: HttpRequest, options?: { abortSignal?: AbortSignal }) {
+        node.calls++;
+        return new Promise<never>((_resolve, reject) => options?.abortSignal?.addEventListener("abort", () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }))));
+      },
+      updateHttpClientConfig() {},
+      httpHandlerConfigs: () => ({}),
+      destroy() {},
+    };
+    const client = clientWith(withCallOptionsHandler(node as unknown as NodeHttpHandler));
+    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: controller.signal, requestTimeout: 1_000 })));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    await expect(sent).rejects.toMatchObject({ name: "AbortError" });
+    expect(node.calls).toBe(1);
+  });
+});
