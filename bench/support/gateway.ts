@@ -60,6 +60,8 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
       // Production hides that list (answers null) by default; b-floor needs it answered. It changes
       // nothing on an exchange's path.
       EXPOSE_CLIENT_IDS: "true",
+      // BENCH_GATEWAY_ENV='{"CACHE_MAX_ENTRIES":"500"}': settings to try on every bench gateway (an A/B of a setting).
+      ...(process.env.BENCH_GATEWAY_ENV ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>) : {}),
       ...options.env,
     },
     // pino writes `msg` last: {"level":30,…,"url":"http://…/graphql",…,"msg":"gateway ready"}

@@ -93,4 +93,30 @@ describe("per-call options without send options (call-options.ts)", () => {
     await expect(sent).rejects.toMatchObject({ name: "AbortError" });
     expect(node.calls).toBe(1);
   });
+
+  it("refuses, in the retry strategy itself, to retry an AbortError whatever its class", async () => {
+    const strategy = new ReplayGuardedRetryStrategy(3, { replayable: true });
+    const token = await strategy.acquireInitialRetryToken("scope");
+    const aborted = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    await expect(strategy.refreshRetryTokenForRetry(token, { error: aborted as never, errorType: "TRANSIENT" })).rejects.toThrow(/aborted/);
+    const timedOut = Object.assign(new Error("timed out"), { name: "TimeoutError" });
+    await expect(strategy.refreshRetryTokenForRetry(token, { error: timedOut as never, errorType: "TRANSIENT" })).resolves.toBeDefined();
+  });
+
+  it("can be added to a stack again (one per name) and delegates the handler's configuration and destroy()", () => {
+    const client = clientWith(recordingHandler([]).handler);
+    expect(() => addCallOptionsMiddleware(client.middlewareStack as never)).not.toThrow();
+    const calls: string[] = [];
+    const node = {
+      handle: () => Promise.reject(new Error("unused")),
+      updateHttpClientConfig: (key: string, value: unknown) => void calls.push(`update ${key}=${String(value)}`),
+      httpHandlerConfigs: () => ({ requestTimeout: 7 }),
+      destroy: () => void calls.push("destroy"),
+    };
+    const wrapped = withCallOptionsHandler(node as unknown as NodeHttpHandler);
+    wrapped.updateHttpClientConfig("requestTimeout", 5);
+    expect(wrapped.httpHandlerConfigs()).toEqual({ requestTimeout: 7 });
+    wrapped.destroy?.();
+    expect(calls).toEqual(["update requestTimeout=5", "destroy"]);
+  });
 });

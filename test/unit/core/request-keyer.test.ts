@@ -93,6 +93,18 @@ describe("createRequestKeyer", () => {
     expect(hmacs).not.toHaveBeenCalled();
   });
 
+  it(`notes at most ${REQUEST_KEY_MEMO.maxEntries} requests seen once: a request seen again after that many others counts as new`, () => {
+    const keyOf = keyer();
+    keyOf(jwtBearer("eyJ.a.kept"));
+    for (let i = 0; i < REQUEST_KEY_MEMO.maxEntries - 1; i++) keyOf(jwtBearer(`eyJ.a.${i}`));
+    keyOf(jwtBearer("eyJ.a.kept")); // the 1,000th first sight was the last: still noted, so remembered now
+    expect(keyOf.remembered()).toBe(1);
+    keyOf(jwtBearer("eyJ.b.gone"));
+    for (let i = 0; i < REQUEST_KEY_MEMO.maxEntries; i++) keyOf(jwtBearer(`eyJ.b.${i}`));
+    keyOf(jwtBearer("eyJ.b.gone")); // pushed out of the notes: a first sight again
+    expect(keyOf.remembered()).toBe(1);
+  });
+
   it("validates a remembered grant again whenever another field differs, and refuses what validation refuses", () => {
     const keyOf = keyer();
     learn(keyOf, jwtBearer("eyJ.a.b"));
@@ -119,9 +131,10 @@ describe("createRequestKeyer", () => {
     const keyOf = keyer();
     const refresh: TokenRequest = { grantType: "REFRESH_TOKEN", refreshToken: "aor-token" };
     const code: TokenRequest = { grantType: "AUTHORIZATION_CODE", code: "code", redirectUri: "https://app.example/cb" };
-    for (let i = 0; i < 2; i++) keyOf(refresh), keyOf(code);
-    expect(hmacs).toHaveBeenCalledTimes(4);
-    expect(validations()).toBe(4);
+    for (let i = 0; i < 3; i++) keyOf(refresh), keyOf(code);
+    expect(hmacs).toHaveBeenCalledTimes(6);
+    expect(validations()).toBe(6);
+    expect(keyOf.remembered()).toBe(0);
   });
 
   it("keeps one memo per gateway secret", () => {
@@ -219,6 +232,14 @@ describe("createRequestKeyer", () => {
     learn(keyOf, jwtBearer("eyJ.a.b"));
     expect(() => keyOf(jwtBearer("eyJ.a.b", { clientId: clientId as never }))).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT" }));
     expect(validations()).toBe(3);
+  });
+
+  it("validates a scope holding a String object every time, though its JSON is a remembered scope's", () => {
+    const keyOf = keyer();
+    learn(keyOf, jwtBearer("eyJ.a.b", { scope: ["aws", "openid"] }));
+    // eslint-disable-next-line no-new-wrappers -- what a programmatic caller might pass
+    const scope = ["aws", new String("openid")] as unknown as string[];
+    expect(() => keyOf(jwtBearer("eyJ.a.b", { scope }))).toThrow(expect.objectContaining({ code: "BAD_USER_INPUT", details: { field: "input.scope" } }));
   });
 
   it("drops expired entries from the least recently used end as requests come, one per request", () => {
