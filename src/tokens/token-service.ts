@@ -43,7 +43,8 @@ export interface TokenService {
 
 export function createTokenService(deps: TokenServiceDeps): TokenService {
   const { config, upstream, logger, store, metrics, applicationRateLimit, callerUpstreamRateLimit } = getValidTokenServiceDeps(deps);
-  const keyspace = createKeyspace({ secret: config.gatewaySecret });
+  // A memory store never leaves the process: its values need no sealing (keyspace.ts).
+  const keyspace = createKeyspace({ secret: config.gatewaySecret, sealing: store.kind !== "memory" });
   const exchanger = createTokenExchanger({ config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit });
   const precheck = createGrantPrecheck(config);
   const keyOf = createRequestKeyer(config, config.gatewaySecret);

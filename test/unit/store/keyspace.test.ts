@@ -97,3 +97,30 @@ describe("createKeyspace", () => {
     );
   });
 });
+
+describe("a keyspace without sealing (for the memory store: process memory only)", () => {
+  const plain = createKeyspace({ secret, sealing: false });
+  const key = plain.key("token-cache", "fingerprint");
+
+  it("keeps a value as it is behind one format byte, and opens it again", () => {
+    const stored = plain.seal(key, token);
+    expect(stored).toEqual(Buffer.concat([Buffer.from([0]), token]));
+    expect(plain.open(key, stored)).toEqual(token);
+  });
+
+  it("derives the same keys as a sealing keyspace under the same secret", () => {
+    expect(plain.key("token-cache", "fingerprint")).toBe(keyspace.key("token-cache", "fingerprint"));
+  });
+
+  it("opens no sealed value, and a sealing keyspace opens no plain one: a store's values are one kind or refused", () => {
+    expect(() => plain.open(key, keyspace.seal(key, token))).toThrow(new SealedValueError("not a value this process stored"));
+    expect(() => keyspace.open(key, plain.seal(key, token))).toThrow(SealedValueError);
+    expect(() => plain.open(key, Buffer.alloc(0))).toThrow(SealedValueError);
+    expect(() => plain.open(key, "x" as unknown as Buffer)).toThrow(SealedValueError);
+  });
+
+  it("seals by default: only an explicit false turns it off", () => {
+    expect(createKeyspace({ secret }).seal(key, token)).not.toEqual(Buffer.concat([Buffer.from([0]), token]));
+    expect(createKeyspace({ secret, sealing: true }).seal(key, token)[0]).toBe(1);
+  });
+});
