@@ -108,6 +108,10 @@ describe("a keyspace without sealing (for the memory store: process memory only)
     expect(plain.open(key, stored)).toEqual(token);
   });
 
+  it("keeps an empty value too", () => {
+    expect(plain.open(key, plain.seal(key, Buffer.alloc(0)))).toEqual(Buffer.alloc(0));
+  });
+
   it("derives the same keys as a sealing keyspace under the same secret", () => {
     expect(plain.key("token-cache", "fingerprint")).toBe(keyspace.key("token-cache", "fingerprint"));
   });
