@@ -1,4 +1,4 @@
-import { getMetadataStorage } from "type-graphql";
+import { getMetadataStorage, type BuildSchemaOptions } from "type-graphql";
 import type { GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema } from "graphql";
 
 type Metadata = ReturnType<typeof getMetadataStorage>;
@@ -7,11 +7,7 @@ type ParamMetadata = NonNullable<ResolverMetadata["params"]>[number];
 type ParamReader = (root: unknown, args: Record<string, unknown>, context: unknown, info: unknown) => unknown;
 
 /** The options of type-graphql's buildSchema that decide what its handler does on every call. */
-export interface HandlerOptions {
-  validate?: unknown;
-  globalMiddlewares?: readonly unknown[];
-  authChecker?: unknown;
-}
+export type HandlerOptions = Pick<BuildSchemaOptions, "validate" | "globalMiddlewares" | "authChecker">;
 
 /** The resolvers installDirectResolvers made: for tests that check which fields have one. */
 const installed = new WeakSet<Function>();

@@ -1,5 +1,4 @@
-import type { ClientPolicy, ValidTokenRequest } from "./grant-validation.js";
-import { validateTokenRequest } from "./grant-validation.js";
+import { validateTokenRequest, type ClientPolicy, type ValidTokenRequest } from "./grant-validation.js";
 import { fingerprintTokenRequest } from "./fingerprint.js";
 import type { GrantType, TokenRequest } from "./token.types.js";
 

@@ -33,7 +33,7 @@ export function withCallOptions<I extends object>(input: I, options: SendOptions
 }
 
 /** The name the middleware is added under (one per client). */
-export const CALL_OPTIONS_MIDDLEWARE_NAME = "gatewayCallOptions";
+const CALL_OPTIONS_MIDDLEWARE_NAME = "gatewayCallOptions";
 
 /** The AbortError the SDK's Node handler rejects an aborted request with: never retried. */
 function abortError(): Error {
@@ -51,8 +51,11 @@ const callOptionsMiddleware: DeserializeMiddleware<object, object> = (next) => a
   return next(args);
 };
 
-/** Adds the middleware to a client's stack (before its first send: the stack is resolved then, once). */
-export function addCallOptionsMiddleware(stack: MiddlewareStack<object, object>): void {
+/**
+ * Adds the middleware to a client's stack (before its first send: the stack is resolved then, once).
+ * `any`: every client's stack, whatever its commands' input and output types.
+ */
+export function addCallOptionsMiddleware(stack: Pick<MiddlewareStack<any, any>, "add">): void {
   stack.add(callOptionsMiddleware, { step: "deserialize", name: CALL_OPTIONS_MIDDLEWARE_NAME, priority: "low", override: true });
 }
 

@@ -33,7 +33,7 @@ export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
   const deadlineMs = valid.deadlineMs ?? DEFAULT_UPSTREAM_DEADLINE_MS;
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
   const client: STSClient = new STSClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials, { replayable: true }));
-  addCallOptionsMiddleware(client.middlewareStack as never);
+  addCallOptionsMiddleware(client.middlewareStack);
   const logger = valid.logger;
   const operatorProblemsSeen = new Set<string>();
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger, service: "STS" });

@@ -48,7 +48,7 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   const singleUseClient: SSOOIDCClient = new SSOOIDCClient(sdkClientConfig(
     valid, http.handler, SIGV4_SERVICE_NAME, () => singleUseClient.config.credentials, { replayable: false, credentials: client.config.credentials },
   ));
-  for (const each of [client, singleUseClient]) addCallOptionsMiddleware(each.middlewareStack as never);
+  for (const each of [client, singleUseClient]) addCallOptionsMiddleware(each.middlewareStack);
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
   const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials());

@@ -1,12 +1,11 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import type { HttpHandler } from "@smithy/protocol-http";
 import { withCallOptionsHandler } from "./call-options.js";
 
 export interface HttpHandlerOptionsInput {
-  /** Per-attempt timeout when a call states none (its send options' `requestTimeout`), ms. */
+  /** Per-attempt timeout when a call states none (its own `requestTimeout`, call-options.ts), ms. */
   timeoutMs: number;
   connectTimeoutMs: number;
 }

@@ -101,6 +101,16 @@ describeNeeding(redisServer, "the Redis store when Redis refuses writes", () => 
   });
 });
 
+/** A store connected (health up) to a Redis of its own through a proxy that can drop the connection. */
+async function storeBehindClosingProxy() {
+  const { server } = await startServer();
+  const proxy = await startClosingProxy(server.port);
+  cleanups.push(() => proxy.close());
+  const store = redisStore(proxy.url, 60_000);
+  expect((await store.health()).ok).toBe(true);
+  return { proxy, store };
+}
+
 describeNeeding(redisServer, "the Redis store's failure messages", () => {
   it("reports a command held past its timeout as timed out, not as the connection error it saw earlier", async () => {
     const port = await findFreePort();
@@ -115,11 +125,7 @@ describeNeeding(redisServer, "the Redis store's failure messages", () => {
   });
 
   it("reports a command whose connection Redis dropped, with no connection error before it, by what the client said", async () => {
-    const { server } = await startServer();
-    const proxy = await startClosingProxy(server.port);
-    cleanups.push(() => proxy.close());
-    const store = redisStore(proxy.url, 60_000);
-    expect((await store.health()).ok).toBe(true);
+    const { proxy, store } = await storeBehindClosingProxy();
     const closed = proxy.closeOnNextCommand();
     const held = store.set("k", Buffer.from("v"), 10_000).catch((caught: unknown) => caught);
     await closed;
@@ -129,11 +135,7 @@ describeNeeding(redisServer, "the Redis store's failure messages", () => {
   });
 
   it("reports a command whose connection was reset under it by the socket's own error, not the client's generic one", async () => {
-    const { server } = await startServer();
-    const proxy = await startClosingProxy(server.port);
-    cleanups.push(() => proxy.close());
-    const store = redisStore(proxy.url, 60_000);
-    expect((await store.health()).ok).toBe(true);
+    const { proxy, store } = await storeBehindClosingProxy();
     const reset = proxy.closeOnNextCommand("reset");
     const error = await store.set("k", Buffer.from("v"), 10_000).catch((caught: unknown) => caught);
     await reset;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { getMetadataStorage } from "type-graphql";
 import { isObjectType, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLResolveInfo } from "graphql/index.js";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
-import { directResolver, installDirectResolvers, isDirectResolver } from "../../../src/schema/direct-resolvers.js";
+import { directResolver, installDirectResolvers, isDirectResolver, type HandlerOptions } from "../../../src/schema/direct-resolvers.js";
 
 /**
  * The gateway's resolvers are called directly (src/schema/direct-resolvers.ts), not through
@@ -97,7 +97,7 @@ describe("directResolver", () => {
     ["a global middleware", { validate: false, globalMiddlewares: [() => undefined] }],
     ["an auth checker", { validate: false, authChecker: () => true }],
   ])("refuses to install over a schema built with %s, which type-graphql's handler applies to every resolver", (_what, options) => {
-    expect(() => installDirectResolvers(schema, new Map(), options)).toThrow(/type-graphql's handler is needed/);
+    expect(() => installDirectResolvers(schema, new Map(), options as HandlerOptions)).toThrow(/type-graphql's handler is needed/);
   });
 
   it("leaves a method the instance does not have to type-graphql", () => {
