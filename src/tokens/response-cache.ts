@@ -116,7 +116,6 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const ttlMs = Math.floor(until - now());
       if (ttlMs <= 0) return;
       local.set(fingerprint, { token, until }, { ttl: ttlMs });
-      const key = keyspace.key("token-cache", fingerprint);
       try {
         // Stryker disable next-line ArrayDeclaration: equivalent, Promise.all passes a non-promise entry through as its own value
         const writes: Array<Promise<void>> = [];
@@ -125,7 +124,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
           writes.push(store.set(link, keyspace.seal(link, Buffer.from(fingerprint, "utf8")), ttlMs));
         }
-        if (shared) writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
+        if (shared) {
+          // The shared key is an HMAC: derived only where there is a shared store to write.
+          const key = keyspace.key("token-cache", fingerprint);
+          writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
+        }
         await Promise.all(writes);
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: could not store a response");

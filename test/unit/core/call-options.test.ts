@@ -1,8 +1,11 @@
 import { CreateTokenWithIAMCommand, SSOOIDCClient } from "@aws-sdk/client-sso-oidc";
-import type { NodeHttpHandler } from "@smithy/node-http-handler";
-import { HttpResponse, type HttpRequest } from "@smithy/protocol-http";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { HttpRequest, HttpResponse } from "@smithy/protocol-http";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { CallSignal } from "../../../src/upstream/bounded-call.js";
 import { addCallOptionsMiddleware, withCallOptions, withCallOptionsHandler } from "../../../src/upstream/call-options.js";
 import { ReplayGuardedRetryStrategy } from "../../../src/upstream/replay-guard.js";
 
@@ -44,8 +47,8 @@ describe("per-call options without send options (call-options.ts)", () => {
   it("hands every attempt of each call that call's own signal and requestTimeout, the stack resolved once", async () => {
     const { attempts, handler } = recordingHandler([200, 500, 200]);
     const client = clientWith(handler);
-    const first = { abortSignal: new AbortController().signal, requestTimeout: 1_111 };
-    const second = { abortSignal: new AbortController().signal, requestTimeout: 2_222 };
+    const first = { abortSignal: new CallSignal(), requestTimeout: 1_111 };
+    const second = { abortSignal: new CallSignal(), requestTimeout: 2_222 };
     await client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), first)));
     await client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), second))); // a 500, then a retry
     expect(attempts.map(({ abortSignal, requestTimeout }) => [abortSignal, requestTimeout])).toEqual([
@@ -64,32 +67,34 @@ describe("per-call options without send options (call-options.ts)", () => {
 
   it("starts no attempt once the call's signal aborted: the retry after a 500 fails at once with an AbortError, never retried", async () => {
     const { attempts, handler } = recordingHandler([500, 200, 200]);
-    const controller = new AbortController();
+    const signal = new CallSignal();
     const client = clientWith(handler);
     // The first attempt's 500 arrives; the deadline passes during the back-off.
-    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: controller.signal, requestTimeout: 1_000 })));
+    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: signal, requestTimeout: 1_000 })));
     await new Promise((resolve) => setImmediate(resolve));
-    controller.abort();
+    signal.abort(new Error("deadline"));
     await expect(sent).rejects.toMatchObject({ name: "AbortError" });
     expect(attempts).toHaveLength(1);
   });
 
   it("never retries an attempt the abort cut (the handler's AbortError)", async () => {
-    const controller = new AbortController();
+    const signal = new CallSignal();
     const node = {
       calls: 0,
-      handle(_request: HttpRequest, options?: { abortSignal?: AbortSignal }) {
+      handle(_request: HttpRequest, options?: { abortSignal?: CallSignal }) {
         node.calls++;
-        return new Promise<never>((_resolve, reject) => options?.abortSignal?.addEventListener("abort", () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }))));
+        return new Promise<never>((_resolve, reject) => {
+          options!.abortSignal!.onabort = () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }));
+        });
       },
       updateHttpClientConfig() {},
       httpHandlerConfigs: () => ({}),
       destroy() {},
     };
     const client = clientWith(withCallOptionsHandler(node as unknown as NodeHttpHandler));
-    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: controller.signal, requestTimeout: 1_000 })));
+    const sent = client.send(new CreateTokenWithIAMCommand(withCallOptions(input(), { abortSignal: signal, requestTimeout: 1_000 })));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    controller.abort();
+    signal.abort(new Error("deadline"));
     await expect(sent).rejects.toMatchObject({ name: "AbortError" });
     expect(node.calls).toBe(1);
   });
@@ -118,5 +123,32 @@ describe("per-call options without send options (call-options.ts)", () => {
     expect(wrapped.httpHandlerConfigs()).toEqual({ requestTimeout: 7 });
     wrapped.destroy?.();
     expect(calls).toEqual(["update requestTimeout=5", "destroy"]);
+  });
+});
+
+describe("CallSignal with the SDK's own Node handler", () => {
+  it("destroys the attempt in flight when the call's signal aborts, and keeps the first reason", async () => {
+    const closed: Array<Promise<void>> = [];
+    const server = createServer((request) => {
+      // Never answers: only the abort can end the attempt.
+      closed.push(new Promise((resolve) => request.socket.once("close", () => resolve())));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const handler = new NodeHttpHandler();
+    try {
+      const signal = new CallSignal();
+      const attempt = handler.handle(new HttpRequest({ protocol: "http:", hostname: "127.0.0.1", port, method: "POST", path: "/token", headers: {}, body: "{}" }), { abortSignal: signal });
+      await vi.waitFor(() => expect(closed).toHaveLength(1));
+      const deadline = new Error("deadline");
+      signal.abort(deadline);
+      signal.abort(new Error("later"));
+      await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
+      await closed[0];
+      expect(signal).toMatchObject({ aborted: true, reason: deadline });
+    } finally {
+      handler.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
