@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Keyspace } from "../store/keyspace.js";
+import { pooledRandomBytes } from "../store/pooled-random.js";
 import { assertPositiveInteger, describeError } from "../store/store-options.js";
 import { silentStoreLogger, type Store, type StoreLogger } from "../store/store.types.js";
 import { restoreGatewayError, shareGatewayError, type SharedError } from "./shared-error.js";
@@ -102,7 +102,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
   async function coordinate<T>(keys: FlightKeys, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps: FlightSteps<T>): Promise<SingleFlightResult<T>> {
     const deadline = Date.now() + settings.waitTimeoutMs;
     for (let attempt = 0; ; attempt += 1) {
-      const owner = randomBytes(16);
+      const owner = pooledRandomBytes(16);
       const taking = store.setIfAbsent(keys.lock, owner, settings.lockTtlMs);
       // Sent right behind the lock (one round trip): on an ordered store it reads what was there
       // once the lock was taken, exactly as a read after the lock's answer would.
