@@ -79,6 +79,21 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const servableUntil = (token: IssuedToken, notAfter: number | undefined): number =>
     Math.min((remainingLifeMs(token, 0) ?? Number.NEGATIVE_INFINITY) - minTtlMs, notAfter ?? Number.POSITIVE_INFINITY);
   const linkKey = (clientId: string, refreshToken: string): string => keyspace.key("token-cache-link", clientId, refreshToken);
+  /**
+   * An exchange derives its entry's shared key up to three times (its lookup, the lookup again under
+   * its lock, its save), an HMAC each: the last SHARED_KEY_MEMO fingerprints' keys are remembered.
+   * Fingerprints are HMACs already: nothing secret is kept.
+   */
+  const sharedKeys = new Map<string, string>();
+  const sharedKey = (fingerprint: string): string => {
+    let key = sharedKeys.get(fingerprint);
+    if (key === undefined) {
+      key = keyspace.key("token-cache", fingerprint);
+      sharedKeys.set(fingerprint, key);
+      if (sharedKeys.size > SHARED_KEY_MEMO) sharedKeys.delete(sharedKeys.keys().next().value as string);
+    }
+    return key;
+  };
 
   return {
     peek(fingerprint) {
@@ -95,7 +110,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         return { result: "stale" };
       }
       if (!shared) return { result: "miss" };
-      const key = keyspace.key("token-cache", fingerprint);
+      const key = sharedKey(fingerprint);
       try {
         const sealed = await store.get(key);
         if (sealed === null) return { result: "miss" };
@@ -126,7 +141,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         }
         if (shared) {
           // The shared key is an HMAC: derived only where there is a shared store to write.
-          const key = keyspace.key("token-cache", fingerprint);
+          const key = sharedKey(fingerprint);
           writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
         }
         await Promise.all(writes);
@@ -144,7 +159,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         local.delete(fingerprint);
         await store.delete(link);
         if (!shared) return;
-        await store.delete(keyspace.key("token-cache", fingerprint));
+        await store.delete(sharedKey(fingerprint));
         // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
         await store.publish(evictions, Buffer.from(fingerprint, "utf8"));
       } catch (error) {
@@ -153,6 +168,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     },
   };
 }
+
+/** How many fingerprints' shared keys a cache remembers: more than the exchanges in flight at once. */
+const SHARED_KEY_MEMO = 1_024;
 
 /** Per-entry overhead the strings do not show (numbers, field names, object headers), bytes. */
 const ENTRY_OVERHEAD_BYTES = 256;

@@ -57,6 +57,31 @@ describe("response cache", () => {
     expect(reader.peek("fp-shared")).toEqual(issued);
   });
 
+  it("derives each entry's shared key once for an exchange's lookups and save, and the same key again once it has forgotten it", async () => {
+    const store = sharedStore();
+    let derived = 0;
+    const counting = { ...keyspace, key: (purpose: string, ...parts: Array<string | Buffer>) => (purpose === "token-cache" && (derived += 1), keyspace.key(purpose, ...parts)) };
+    const writer = createResponseCache({ store, keyspace: counting, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const issued = token(Date.now(), 3600);
+    expect(await writer.lookup("fp-once")).toEqual({ result: "miss" });
+    expect(await writer.lookup("fp-once")).toEqual({ result: "miss" });
+    await writer.save("fp-once", issued);
+    expect(derived).toBe(1);
+    expect(store.writes.map((write) => write.key)).toContain(keyspace.key("token-cache", "fp-once"));
+    // Another replica derives the same key, and finds the entry by it.
+    const reader = createResponseCache({ store, keyspace: counting, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
+    expect(await reader.lookup("fp-once")).toEqual({ result: "hit", token: issued });
+    expect(derived).toBe(2);
+    // The memo is bounded: 1,024 fingerprints, the oldest forgotten first.
+    for (let index = 0; index < 1_025; index += 1) await reader.lookup(`fp-other-${index}`);
+    derived = 0;
+    await reader.lookup("fp-other-1024");
+    await reader.lookup("fp-other-1");
+    expect(derived).toBe(0);
+    await reader.lookup("fp-other-0");
+    expect(derived).toBe(1);
+  });
+
   it("never keeps a response without expiresIn, or with no more life than the margin", async () => {
     const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
     await cache.save("no-expiry", token(Date.now(), undefined));
