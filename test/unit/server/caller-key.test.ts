@@ -21,4 +21,9 @@ describe("callerKey", () => {
     expect(callerKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
     expect(callerKey("::ffff:1:2")).toBe("0:0:0:0::/64");
   });
+
+  it("keeps anything that is not an IP address as it is, with or without a colon", () => {
+    expect(callerKey("unknown")).toBe("unknown");
+    expect(callerKey("proxy:not-an-address")).toBe("proxy:not-an-address");
+  });
 });
