@@ -10,7 +10,8 @@ let next = POOL_BYTES;
  * `size` random bytes from the CSPRNG, drawn 4 KB at a time, each byte handed out once (and wiped from
  * the pool as it is). Why not `randomBytes(size)` on every call: each call pays OpenSSL 3's per-call
  * cost (~5 µs here for 12 bytes, against ~0.02 µs from the pool), and an uncached exchange on Redis
- * drew six (five AES-GCM IVs and a lock owner): 20–100 µs of CPU (bench/profile-diff.ts, (f)). Node's
+ * drew six (five AES-GCM IVs and a lock owner): 113 µs of a gateway's CPU per exchange in a profile on a
+ * slow host, 3 µs from the pool (bench/profile.ts with REDIS_URL, bench/profile-diff.ts). Node's
  * own randomUUID pools its bytes the same way. The bytes are the CSPRNG's, only fetched in bulk.
  */
 export function pooledRandomBytes(size: number): Buffer {
