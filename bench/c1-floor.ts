@@ -9,6 +9,7 @@
 import { usePrograms } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
+import { warmUpGateways } from "./support/warm-up.js";
 import { runBenchScript, spawnBenchProcess } from "./support/processes.js";
 import { measureDirectSdk } from "./scenarios/direct-sdk.js";
 import { measureGatewayAtConcurrency1 } from "./scenarios/latency-at-concurrency-1.js";
@@ -21,14 +22,15 @@ async function main(): Promise<void> {
   usePrograms("dist", { build: false });
   const emulator = await startBenchEmulator("emulator");
   const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
+  await warmUpGateways(emulator, [gateway], "c1-floor");
   const proxy = await spawnBenchProcess({ name: "hop-proxy", args: ["--import", "tsx", "bench/hop-proxy.ts", emulator.url], env: {}, ready: /hop-proxy listening at (\S+)/ });
   const shared = await emulator.mintAssertions(3000, `floor-shared-${Date.now()}`);
   const timing = { warmupSeconds: 1, durationSeconds: seconds };
   const p50 = { direct: [] as number[], proxied: [] as number[], gateway: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     const pool = await emulator.mintAssertions(Math.max(1500, 800 * (seconds + 1)), `floor-${round}-${Date.now()}`);
-    p50.direct.push((await measureDirectSdk({ id: "c1-direct", scenario: "", emulatorUrl: emulator.url, assertions: shared, concurrency: 1, ...timing })).p50Ms!);
-    p50.proxied.push((await measureDirectSdk({ id: "c1-proxied", scenario: "", emulatorUrl: proxy.url, assertions: shared, concurrency: 1, ...timing })).p50Ms!);
+    p50.direct.push((await measureDirectSdk({ id: "c1-direct", scenario: "", emulatorUrl: emulator.url, assertions: shared, concurrency: 1, durationSeconds: seconds })).p50Ms!);
+    p50.proxied.push((await measureDirectSdk({ id: "c1-proxied", scenario: "", emulatorUrl: proxy.url, assertions: shared, concurrency: 1, durationSeconds: seconds })).p50Ms!);
     p50.gateway.push((await measureGatewayAtConcurrency1({ gateway, emulator, assertions: pool, ...timing })).p50Ms!);
   }
   const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { usePrograms } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway } from "./support/gateway.js";
+import { warmUpGateways } from "./support/warm-up.js";
 import { jwtBearerExchangeBody, rotate, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
 import { runBenchScript } from "./support/processes.js";
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   // --gateway-env=K=V,K=V: settings for the gateway under test (e.g. LOG_LEVEL=warn), to price one feature.
   const gatewayEnv = Object.fromEntries((args["gateway-env"] ?? "").split(",").filter(Boolean).map((pair) => pair.split("=") as [string, string]));
   const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url, env: gatewayEnv });
+  await warmUpGateways(emulator, [gateway], "cpu-split");
   for (const scenario of (args.scenarios ?? "typename,b").split(",")) {
     let nextBody: () => string;
     if (scenario === "typename") nextBody = () => TYPENAME_BODY;

@@ -1,9 +1,9 @@
 /**
  * `npx tsx bench/profile.ts`: CPU profiles of the gateway under (a) distinct exchanges and (b) the same
  * exchange again. Each runs a fresh compiled gateway with `node --cpu-prof`, loads it with autocannon
- * for --duration seconds (default 8, after a 2 s warm-up), stops it (the profile is written on exit)
+ * for --duration seconds (default 8, after support/warm-up.ts's warm-up and 2 s more), stops it (the profile is written on exit)
  * and prints the top self-time functions and the share per package / src folder.
- * --scenarios=a,b,b-floor,typename picks what to profile (default a,b; b-floor: (b)'s request and answer sizes with
+ * --scenarios=a,naive,b,b-floor,typename picks what to profile (default a,b; naive: (a)'s load on the naive reference gateway; b-floor: (b)'s request and answer sizes with
  * no exchange, run.ts's reference row, so `bench/profile-diff.ts` can show what a cache hit adds to it); --keep=<dir> copies the .cpuprofile
  * files there (open them in Chrome DevTools).
  */
@@ -11,8 +11,9 @@ import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { usePrograms } from "./support/build.js";
 import { summariseCpuProfile } from "./support/cpu-profile-summary.js";
-import { startBenchEmulator } from "./support/emulator.js";
-import { startBenchGateway } from "./support/gateway.js";
+import { startBenchEmulator, type BenchEmulator } from "./support/emulator.js";
+import { warmUpGateways } from "./support/warm-up.js";
+import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
 import { jwtBearerExchangeBody, rotate, sizeFloorBody, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { runLoad } from "./support/load.js";
 import { benchWorkDir, runBenchScript } from "./support/processes.js";
@@ -21,10 +22,14 @@ const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/
 const durationSeconds = Number(args.duration ?? 8);
 const connections = Number(args.connections ?? 32);
 
-async function profileScenario(name: string, emulatorUrl: string, nextBody: () => string): Promise<void> {
+async function profileScenario(name: string, emulator: BenchEmulator, nextBody: () => string, server: "gateway" | "naive" = "gateway"): Promise<void> {
+  const emulatorUrl = emulator.url;
   const dir = join(benchWorkDir(), `prof-${name}`);
   mkdirSync(dir, { recursive: true });
-  const gateway = await startBenchGateway({ name: `profiled-${name}`, emulatorUrl, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  const nodeFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+  const gateway = server === "naive" ? await startNaiveGateway(emulatorUrl, nodeFlags) : await startBenchGateway({ name: `profiled-${name}`, emulatorUrl, nodeFlags });
+  // Profiled warm, as the bench measures (support/warm-up.ts): bench/profile-diff.ts reads the last seconds.
+  await warmUpGateways(emulator, [gateway], name);
   await runLoad({ url: gateway.url, connections, durationSeconds: 2, nextBody });
   const load = await runLoad({ url: gateway.url, connections, durationSeconds, nextBody });
   await gateway.stop();
@@ -46,20 +51,24 @@ async function main(): Promise<void> {
   const scenarios = new Set((args.scenarios ?? "a,b").split(","));
   if (scenarios.has("a")) {
     const pool = await emulator.mintAssertions(Number(args.pool ?? 6000), "profile");
-    await profileScenario("a-distinct-exchanges", emulator.url, rotate(pool, jwtBearerExchangeBody).next);
+    await profileScenario("a-distinct-exchanges", emulator, rotate(pool, jwtBearerExchangeBody).next);
+  }
+  if (scenarios.has("naive")) {
+    const pool = await emulator.mintAssertions(Number(args.pool ?? 6000), "profile-naive");
+    await profileScenario("a-naive-gateway", emulator, rotate(pool, jwtBearerExchangeBody).next, "naive");
   }
   if (scenarios.has("b")) {
     const [same] = await emulator.mintAssertions(1, "same");
     const sameBody = jwtBearerExchangeBody(same!);
-    await profileScenario("b-same-exchange", emulator.url, () => sameBody);
+    await profileScenario("b-same-exchange", emulator, () => sameBody);
   }
   if (scenarios.has("b-floor")) {
     const [same] = await emulator.mintAssertions(1, "floor");
     // Same length as (b)'s request; its answer's size is checked against (b)'s by run.ts's b-floor row.
     const floorBody = sizeFloorBody(jwtBearerExchangeBody(same!).length);
-    await profileScenario("b-floor", emulator.url, () => floorBody);
+    await profileScenario("b-floor", emulator, () => floorBody);
   }
-  if (scenarios.has("typename")) await profileScenario("typename", emulator.url, () => TYPENAME_BODY);
+  if (scenarios.has("typename")) await profileScenario("typename", emulator, () => TYPENAME_BODY);
 }
 
 runBenchScript("profile", main);

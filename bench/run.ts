@@ -10,6 +10,8 @@
  * concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
  * sides of a ratio. Each row shows its median round; each target is the median of the per-round
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
+ * Every system is measured warm (support/warm-up.ts): each fresh gateway first serves 6,000 distinct
+ * exchanges, and the direct-SDK worker, a fresh process each round, first makes 5,000 calls.
  * f and g (scenarios/replicas-on-redis.ts) pair 3 gateways on the bench's own Redis with one memory-mode
  * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *
@@ -31,6 +33,7 @@ import { measureCredentialsBurst } from "./scenarios/credentials-burst.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
+import { JIT_WARM_UP, warmUpGateways } from "./support/warm-up.js";
 import { jwtBearerExchangeBody, rotate, sizeFloorBody, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { postOnce } from "./support/load.js";
 import { loadavg } from "node:os";
@@ -95,12 +98,14 @@ async function main(): Promise<void> {
   }
   log(`CPU busy before start (other processes): ${busyBefore}%, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   if (busyBefore > 15) log("WARNING: the machine is busy; figures will be low and noisy (ratios hold better than absolutes)");
-  log(`throughput: ${THROUGHPUT_ROUNDS} alternating rounds per pair of systems, ${ROUND_SECONDS} s measured each (${timing.warmupSeconds} s warm-up before the first), ${timing.connections} connections`);
+  log(`throughput: ${THROUGHPUT_ROUNDS} alternating rounds per pair of systems, ${ROUND_SECONDS} s measured each (${timing.warmupSeconds} s warm-up before the first), ${timing.connections} connections; each fresh gateway first serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges, the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round`);
 
   const emulator = await startBenchEmulator("emulator");
   // Baselines have no cache: they may reuse one pool. The gateway's pools are sized from the direct rate.
   const sharedPool = await emulator.mintAssertions(3000, "shared");
   const gateway = await startBenchGateway({ name: "gateway", emulatorUrl: emulator.url });
+  // Measured warm (support/warm-up.ts): a fresh gateway runs unoptimized code for its first thousands of requests.
+  if (["a", "typename", "b", "b-floor", "c1", "c"].some(wanted)) await warmUpGateways(emulator, [gateway], "gateway");
   // Each throughput target compares two systems; they run in alternating rounds (direct, a, direct, a, …)
   // and each row is the round with the median rate, so a few busy seconds on this shared host hit
   // both sides of a ratio instead of one. The notes list every round and each round's own ratio.
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
       const expectedRate = Math.max(directRounds.at(-1)?.requestsPerSecond ?? 2000, 500);
       const pool = wanted("a") ? await emulator.mintAssertions(poolSize(expectedRate * 1.5, roundTiming(round)), `distinct-${round}`) : [];
       if (wanted("direct")) {
-        directRounds.push(await measureDirectSdk({ id: "direct", scenario: "baseline: SDK → emulator, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: timing.connections, ...pick(roundTiming(round)) }));
+        directRounds.push(await measureDirectSdk({ id: "direct", scenario: "baseline: SDK → emulator, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: timing.connections, durationSeconds: ROUND_SECONDS }));
       }
       if (wanted("a")) {
         const bodies = rotate(pool, jwtBearerExchangeBody);
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
     const directRounds: BenchRow[] = [];
     const gatewayRounds: BenchRow[] = [];
     for (let round = 0; round < C1_ROUNDS; round++) {
-      directRounds.push(await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, ...pick(C1_ROUND) }));
+      directRounds.push(await measureDirectSdk({ id: "c1-direct", scenario: "latency at concurrency 1, distinct exchanges", emulatorUrl: emulator.url, assertions: sharedPool, concurrency: 1, durationSeconds: C1_ROUND.durationSeconds }));
       gatewayRounds.push(await measureGatewayAtConcurrency1({ gateway, emulator, assertions: pool.slice(round * perRound, (round + 1) * perRound), ...pick(C1_ROUND) }));
     }
     record(medianRow(directRounds, "p50Ms"));
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
 
   if (wanted("naive")) {
     const naive = await startNaiveGateway(emulator.url);
+    await warmUpGateways(emulator, [naive], "naive");
     const bodies = rotate(sharedPool, jwtBearerExchangeBody);
     record(await measureThroughput({ id: "a-naive", scenario: "(a) distinct exchanges (naive gateway, reference)", system: "naive-gateway", server: naive, emulator, timing, nextBody: bodies.next }));
     await naive.stop();
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first; before that, each fresh gateway serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges and the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round: support/warm-up.ts), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",

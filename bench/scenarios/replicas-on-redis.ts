@@ -1,5 +1,6 @@
 import type { BenchEmulator } from "../support/emulator.js";
 import { startBenchGateway } from "../support/gateway.js";
+import { warmUpGateways } from "../support/warm-up.js";
 import { jwtBearerExchangeBody, rotate } from "../support/graphql-bodies.js";
 import { postOnce, round, runLoad, runLoadSpread } from "../support/load.js";
 import { loadFields, measureSpreadThroughput, measureThroughput } from "../support/measure.js";
@@ -42,6 +43,9 @@ export async function measureReplicasOnRedis(options: ReplicaRounds): Promise<Be
   const replicas = await Promise.all(Array.from({ length: REPLICAS }, (_, i) => startBenchGateway({ name: `replica-${i + 1}`, emulatorUrl: options.emulator.url, env })));
   const memory = await startBenchGateway({ name: "gateway-memory", emulatorUrl: options.emulator.url });
   try {
+    // Each side measured warm (support/warm-up.ts); the replicas one after the other's load, as f spreads it.
+    await warmUpGateways(options.emulator, [memory], "memory");
+    await warmUpGateways(options.emulator, replicas, "replicas");
     return [
       ...(options.wanted("f") ? await uncachedRounds(options, redis, replicas, memory) : []),
       ...(options.wanted("g") ? await cacheHitRounds(options, redis, replicas, memory) : []),

@@ -21,7 +21,7 @@ export interface Programs {
   /** Node argv (after the node binary) for each program; extra Node flags go first. */
   gateway(nodeFlags?: string[]): string[];
   emulator(): string[];
-  naiveGateway(): string[];
+  naiveGateway(nodeFlags?: string[]): string[];
   directSdkWorker(): string[];
   buildWarnings: string[];
 }
@@ -49,7 +49,7 @@ export function preparePrograms(runner: Runner, options: { build?: boolean } = {
     runner,
     gateway: (nodeFlags = []) => run("src/main.ts", "dist/main.js", [...PRODUCTION_HEAP_FLAGS, ...nodeFlags]),
     emulator: () => run("src/emulator/main.ts", "dist/emulator/main.js"),
-    naiveGateway: () => run("bench/naive-gateway.ts", compiled("bench/naive-gateway.ts")),
+    naiveGateway: (nodeFlags = []) => run("bench/naive-gateway.ts", compiled("bench/naive-gateway.ts"), nodeFlags),
     directSdkWorker: () => run("bench/direct-sdk-worker.ts", compiled("bench/direct-sdk-worker.ts")),
     buildWarnings: warnings,
   };

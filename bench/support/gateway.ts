@@ -70,10 +70,10 @@ export function startBenchGateway(options: GatewayOptions): Promise<BenchProcess
 }
 
 /** The naive reference gateway (bench/naive-gateway.ts): Apollo + one SDK call per request. */
-export function startNaiveGateway(emulatorUrl: string): Promise<BenchProcess> {
+export function startNaiveGateway(emulatorUrl: string, nodeFlags: string[] = []): Promise<BenchProcess> {
   return spawnBenchProcess({
     name: "naive-gateway",
-    args: programs().naiveGateway(),
+    args: programs().naiveGateway(nodeFlags),
     env: {
       PORT: "0",
       NODE_ENV: "production",
