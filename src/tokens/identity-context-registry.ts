@@ -51,7 +51,10 @@ export function createIdentityContextRegistry(options: {
   const enabled = options.enabled ?? true;
   const now = options.now ?? Date.now;
   // As refresh families: one process keeps records in a bounded store of their own, so the response cache's churn never evicts them.
-  const store = options.store.kind === "memory" ? createMemoryStore(MEMORY_LIMITS) : options.store;
+  // Made on first use: an LRU of 100,000 preallocates its arrays (~2.4 MB of heap), and a gateway
+  // without identity-enhanced credentials never records or verifies a context.
+  let ownStore: Store | undefined;
+  const storeOf = (): Store => options.store.kind === "memory" ? (ownStore ??= createMemoryStore(MEMORY_LIMITS)) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
 
   return {
@@ -63,7 +66,7 @@ export function createIdentityContextRegistry(options: {
       const key = keyOf(identityContext);
       const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }) };
       try {
-        await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
+        await storeOf().set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "identity contexts: could not record one; its credentials need a refresh of the tokens first");
       }
@@ -71,7 +74,7 @@ export function createIdentityContextRegistry(options: {
 
     async verify(identityContext, field) {
       const key = keyOf(identityContext);
-      const sealed = await store.get(key);
+      const sealed = await storeOf().get(key);
       if (sealed === null) {
         throw new GatewayError(
           "BAD_USER_INPUT",
