@@ -22,8 +22,11 @@ export interface IdentityContextIssue {
  * token expires; a refresh records it again. Keys are HMACs of the context, values sealed.
  */
 export interface IdentityContextRegistry {
-  /** Records `token`'s identity context (none: nothing to do). `family`: the refresh family it belongs to. Never rejects. */
-  remember(token: IssuedToken, family: string | undefined): Promise<void>;
+  /**
+   * Records `token`'s identity context (none: nothing to do). `familyOf`: the refresh family it belongs to, asked only
+   * when a record is written (deriving it is an HMAC, wasted on the answers of a gateway without credentials). Never rejects.
+   */
+  remember(token: IssuedToken, familyOf: () => string | undefined): Promise<void>;
   /** The issue of `identityContext`, or a GatewayError: BAD_USER_INPUT (unknown or expired), INVALID_GRANT (its family was revoked). */
   verify(identityContext: string, field: string): Promise<IdentityContextIssue>;
 }
@@ -58,12 +61,13 @@ export function createIdentityContextRegistry(options: {
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
 
   return {
-    async remember(token, family) {
+    async remember(token, familyOf) {
       const identityContext = token.awsAdditionalDetails?.identityContext;
       if (!enabled || identityContext === undefined || token.expiresIn === undefined) return;
       const ttlMs = token.issuedAt + token.expiresIn * 1000 - now();
       if (ttlMs <= 0) return;
       const key = keyOf(identityContext);
+      const family = familyOf();
       const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }) };
       try {
         await storeOf().set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);

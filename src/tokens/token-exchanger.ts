@@ -212,7 +212,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     if (!cacheable) {
       return fly(request, fingerprint, async () => {
         const token = await call();
-        await identityContexts.remember(token, familyOfAnswer(token));
+        await identityContexts.remember(token, () => familyOfAnswer(token));
         return token;
       });
     }
@@ -224,7 +224,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       },
       // Together (one round trip on a pipelined connection): the answer for later lookups, and its identity context for credentials.
       keep: async (token) => {
-        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, familyOfAnswer(token))]);
+        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, () => familyOfAnswer(token))]);
       },
     });
   }
@@ -248,7 +248,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         await grace.remember(request, token);
         await Promise.all([
           families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family),
-          identityContexts.remember(token, families.familyOf(request.clientId, request.refreshToken!, current)),
+          identityContexts.remember(token, () => families.familyOf(request.clientId, request.refreshToken!, current)),
         ]);
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
         if (call.late) singleUse.kept(request.grantType);
@@ -273,7 +273,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       const late = await lateCodes.find(fingerprint);
       if (late) return late;
       const token = await callUpstream(request, caller);
-      await identityContexts.remember(token, familyOfAnswer(token));
+      await identityContexts.remember(token, () => familyOfAnswer(token));
       if (call.late) {
         await lateCodes.keep(fingerprint, token);
         singleUse.kept(request.grantType);

@@ -23,23 +23,23 @@ const refusal = (promise: Promise<unknown>) => promise.then(() => "resolved", (e
 describe("identity context registry", () => {
   it("knows the contexts it recorded, with their application, and refuses others naming the field", async () => {
     const { registry } = setup();
-    await registry.remember(token("context-1"), undefined);
+    await registry.remember(token("context-1"), () => undefined);
     await expect(registry.verify("context-1", "input.identityContext")).resolves.toEqual({ clientId: APP });
     expect(await refusal(registry.verify("context-2", "input.identityContext"))).toBe("BAD_USER_INPUT input.identityContext");
   });
 
   it("records nothing for an answer without an identity context, without expiresIn, or already expired", async () => {
     const { registry } = setup();
-    await registry.remember(token(undefined), undefined);
-    await registry.remember(token("no-expiry", { expiresIn: undefined }), undefined);
-    await registry.remember(token("expired", { issuedAt: Date.now() - 3_601_000 }), undefined);
+    await registry.remember(token(undefined), () => undefined);
+    await registry.remember(token("no-expiry", { expiresIn: undefined }), () => undefined);
+    await registry.remember(token("expired", { issuedAt: Date.now() - 3_601_000 }), () => undefined);
     for (const context of ["no-expiry", "expired"]) expect(await refusal(registry.verify(context, "f"))).toBe("BAD_USER_INPUT f");
   });
 
   it("refuses the context of a revoked refresh family with INVALID_GRANT", async () => {
     const { registry, families } = setup();
     const family = families.familyOf(APP, "refresh-1");
-    await registry.remember(token("family-context"), family);
+    await registry.remember(token("family-context"), () => family);
     await families.revoke(family);
     expect(await refusal(registry.verify("family-context", "input.identityContext"))).toBe("INVALID_GRANT input.identityContext");
   });
@@ -48,13 +48,27 @@ describe("identity context registry", () => {
     const shared = createMemoryStore();
     const families = createRefreshFamilies({ store: shared, keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
     const off = createIdentityContextRegistry({ store: createMemoryStore(), keyspace, families, logger: silentStoreLogger, enabled: false });
-    await off.remember(token("unused-context"), undefined);
+    let familyDerived = 0;
+    await off.remember(token("unused-context"), () => (familyDerived++, undefined));
     expect(await refusal(off.verify("unused-context", "f"))).toBe("BAD_USER_INPUT f");
+    // Deriving the family is an HMAC per answer: not spent when nothing is recorded.
+    expect(familyDerived).toBe(0);
+  });
+
+  it("derives the family only for an answer it records (not for one without an identity context)", async () => {
+    const { registry } = setup();
+    let familyDerived = 0;
+    const familyOf = () => (familyDerived++, undefined);
+    await registry.remember(token(undefined), familyOf);
+    await registry.remember(token("expired", { issuedAt: Date.now() - 3_601_000 }), familyOf);
+    expect(familyDerived).toBe(0);
+    await registry.remember(token("recorded-context"), familyOf);
+    expect(familyDerived).toBe(1);
   });
 
   it("keeps its records out of the shared memory store, so the response cache's churn never evicts them", async () => {
     const { registry, shared } = setup();
-    await registry.remember(token("kept-context"), undefined);
+    await registry.remember(token("kept-context"), () => undefined);
     for (let i = 0; i < 10; i++) await shared.set(`churn-${i}`, Buffer.from("x"), 60_000);
     await expect(registry.verify("kept-context", "f")).resolves.toEqual({ clientId: APP });
   });
