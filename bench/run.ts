@@ -6,8 +6,8 @@
  * process; autocannon and this orchestrator in the bench process. The direct-SDK worker is its own
  * load generator (its loops are the clients), so it has no autocannon beside it.
  *
- * Targets compare two systems measured in alternating rounds (direct/a, typename/b, direct/gateway at
- * concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
+ * Targets compare two systems measured in alternating rounds (direct/a with the naive gateway as a
+ * reference, typename/b, direct/gateway at concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
  * sides of a ratio. Each row shows its median round; each target is the median of the per-round
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
  * Every system is measured warm (support/warm-up.ts): each fresh gateway first serves 6,000 distinct
@@ -110,9 +110,14 @@ async function main(): Promise<void> {
   // and each row is the round with the median rate, so a few busy seconds on this shared host hit
   // both sides of a ratio instead of one. The notes list every round and each round's own ratio.
   const roundTiming = (round: number): BenchTiming => ({ ...timing, durationSeconds: ROUND_SECONDS, warmupSeconds: round === 0 ? timing.warmupSeconds : 0.5 });
-  if (wanted("direct") || wanted("a")) {
+  if (wanted("direct") || wanted("a") || wanted("naive")) {
     const directRounds: BenchRow[] = [];
     const aRounds: BenchRow[] = [];
+    // The naive reference gateway in the same alternating rounds, so "(a) against the naive gateway" compares seconds apart too.
+    const naiveRounds: BenchRow[] = [];
+    const naive = wanted("naive") ? await startNaiveGateway(emulator.url) : undefined;
+    if (naive !== undefined) await warmUpGateways(emulator, [naive], "naive");
+    const naiveBodies = rotate(sharedPool, jwtBearerExchangeBody);
     const wrappedPools: string[] = [];
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
       // Each round's distinct assertions are minted before the round's direct run, so the emulator's
@@ -128,12 +133,17 @@ async function main(): Promise<void> {
         aRounds.push(await measureThroughput({ id: "a", scenario: "(a) distinct exchanges", system: "gateway", server: gateway, emulator, timing: roundTiming(round), nextBody: bodies.next }));
         if (bodies.wrapped()) wrappedPools.push(`round ${round + 1}: pool of ${pool.length}`);
       }
+      if (naive !== undefined) {
+        naiveRounds.push(await measureThroughput({ id: "a-naive", scenario: "(a) distinct exchanges (naive gateway, reference)", system: "naive-gateway", server: naive, emulator, timing: roundTiming(round), nextBody: naiveBodies.next }));
+      }
     }
+    await naive?.stop();
     if (directRounds.length > 0) record(medianRow(directRounds, "requestsPerSecond"));
     if (aRounds.length > 0) {
       const row = medianRow(aRounds, "requestsPerSecond");
       record(wrappedPools.length > 0 ? { ...row, invalid: `assertion pool wrapped (${wrappedPools.join(", ")}): some exchanges repeated (cache hits)` } : row);
     }
+    if (naiveRounds.length > 0) record(medianRow(naiveRounds, "requestsPerSecond"));
   }
   if (wanted("typename") || wanted("b") || wanted("b-floor")) {
     const [assertion] = await emulator.mintAssertions(1, "same");
@@ -183,14 +193,6 @@ async function main(): Promise<void> {
     for (const row of replicaRows) record(row);
   }
 
-  if (wanted("naive")) {
-    const naive = await startNaiveGateway(emulator.url);
-    await warmUpGateways(emulator, [naive], "naive");
-    const bodies = rotate(sharedPool, jwtBearerExchangeBody);
-    record(await measureThroughput({ id: "a-naive", scenario: "(a) distinct exchanges (naive gateway, reference)", system: "naive-gateway", server: naive, emulator, timing, nextBody: bodies.next }));
-    await naive.stop();
-  }
-
   if (wanted("d")) record(await measureRefreshStorm({ emulator, rounds: 3, callers: 150 }));
   if (wanted("creds")) record(await measureCredentialsBurst({ emulator, rounds: 3, callers: 100 }));
   if (wanted("hostile")) for (const row of await measureHostileCaller({ emulator, durationSeconds: timing.durationSeconds })) record(row);
@@ -217,7 +219,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first; before that, each fresh gateway serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges and the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round: support/warm-up.ts), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a/naive, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first; before that, each fresh gateway serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges and the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round: support/warm-up.ts), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateTargets } from "../../../bench/support/report.js";
+import { evaluateTargets, formatReferences } from "../../../bench/support/report.js";
 import type { BenchRow } from "../../../bench/support/types.js";
 
 const row = (id: string, fields: Partial<BenchRow>): BenchRow => ({
@@ -42,6 +42,19 @@ describe("bench targets from alternating rounds", () => {
       row("b", { requestsPerSecond: 10000, rounds: [10000, 10000, 10000] }),
     ];
     expect(target(rows, "(b)")).toMatchObject({ target: "(b) cache hit ≥ 0.9× b-floor", measured: "0.91× (rounds 0.91 / 0.91 / 0.91)", pass: true });
+  });
+});
+
+describe("bench references", () => {
+  it("sets the naive gateway against direct SDK and (a) against the naive gateway, each round with its own", () => {
+    const rows = [
+      row("direct", { requestsPerSecond: 1500, rounds: [1500, 1600, 1400] }),
+      row("a", { requestsPerSecond: 800, rounds: [750, 800, 840] }),
+      row("a-naive", { system: "naive-gateway", requestsPerSecond: 1200, rounds: [1200, 1120, 1050] }),
+    ];
+    const references = formatReferences(rows);
+    expect(references).toContain("the naive gateway (Apollo + one SDK call, nothing else) reaches 0.75× direct SDK (rounds 0.80 / 0.70 / 0.75)");
+    expect(references).toContain("and (a) 0.71× the naive gateway (rounds 0.63 / 0.71 / 0.80)");
   });
 });
 
