@@ -36,6 +36,32 @@ describe("identity context registry", () => {
     for (const context of ["no-expiry", "expired"]) expect(await refusal(registry.verify(context, "f"))).toBe("BAD_USER_INPUT f");
   });
 
+  it("does not even try to store an answer without expiresIn or one expiring this instant (no failed write, no warning)", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentStoreLogger, warn: (_fields: object, message: string) => void warnings.push(message) };
+    const at = Date.now();
+    const shared = createMemoryStore();
+    const families = createRefreshFamilies({ store: familyStore(shared), keyspace, enabled: true, ttlMs: 60_000, logger });
+    const registry = createIdentityContextRegistry({ store: shared, keyspace, families, logger, now: () => at });
+    await registry.remember(token("no-expiry", { expiresIn: undefined }), () => undefined);
+    await registry.remember(token("expiring-now", { issuedAt: at - 3_600_000, expiresIn: 3600 }), () => undefined);
+    expect(warnings).toEqual([]);
+    for (const context of ["no-expiry", "expiring-now"]) expect(await refusal(registry.verify(context, "f"))).toBe("BAD_USER_INPUT f");
+  });
+
+  it("never rejects when the store fails to record: it warns, with the reason and not the context", async () => {
+    const warnings: Array<{ fields: object; message: string }> = [];
+    const logger = { ...silentStoreLogger, warn: (fields: object, message: string) => void warnings.push({ fields, message }) };
+    const failing = { ...createMemoryStore(), kind: "redis" as const, set: () => Promise.reject(new Error("connection lost")) };
+    const families = createRefreshFamilies({ store: failing, keyspace, enabled: true, ttlMs: 60_000, logger });
+    const registry = createIdentityContextRegistry({ store: failing, keyspace, families, logger });
+    await expect(registry.remember(token("secret-context-value"), () => undefined)).resolves.toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/^identity contexts: could not record one/);
+    expect(JSON.stringify(warnings[0]!.fields)).toContain("connection lost");
+    expect(JSON.stringify(warnings)).not.toContain("secret-context-value");
+  });
+
   it("refuses the context of a revoked refresh family with INVALID_GRANT", async () => {
     const { registry, families } = setup();
     const family = families.familyOf(APP, "refresh-1");
@@ -64,6 +90,15 @@ describe("identity context registry", () => {
     expect(familyDerived).toBe(0);
     await registry.remember(token("recorded-context"), familyOf);
     expect(familyDerived).toBe(1);
+  });
+
+  it("on a shared store (Redis), records where every replica reads them, not in a memory store of its own", async () => {
+    // A memory store standing in for Redis: the same operations, kind "redis" (what the registry decides by).
+    const redis = { ...createMemoryStore(), kind: "redis" as const };
+    const families = createRefreshFamilies({ store: redis, keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+    const [replica1, replica2] = [1, 2].map(() => createIdentityContextRegistry({ store: redis, keyspace, families, logger: silentStoreLogger }));
+    await replica1!.remember(token("shared-context"), () => undefined);
+    await expect(replica2!.verify("shared-context", "f")).resolves.toEqual({ clientId: APP });
   });
 
   it("keeps its records out of the shared memory store, so the response cache's churn never evicts them", async () => {
