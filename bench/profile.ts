@@ -40,7 +40,7 @@ async function profileScenario(name: string, emulator: BenchEmulator, nextBody: 
     copyFileSync(join(dir, file), join(args.keep, `gateway-${name}.cpuprofile`));
   }
   const summary = summariseCpuProfile(join(dir, file));
-  process.stdout.write(`\n## ${name}: ${load.requestsPerSecond} req/s, p50 ${load.p50Ms} ms, ${load.requests} requests (${Math.round((summary.busyMs * 1000) / load.requests)} µs busy per request, start-up included); profile ${summary.totalMs} ms, busy ${summary.busyMs} ms (whole process lifetime incl. start-up)\n`);
+  process.stdout.write(`\n## ${name}: ${load.requestsPerSecond} req/s, p50 ${load.p50Ms} ms, ${load.requests} requests (${Math.round((summary.busyMs * 1000) / load.requests)} µs busy per measured request, start-up and warm-up included: bench/profile-diff.ts reads the measured seconds alone); profile ${summary.totalMs} ms, busy ${summary.busyMs} ms (whole process lifetime incl. start-up)\n`);
   process.stdout.write(`\nself time by place:\n${summary.places.map((p) => `  ${String(p.share).padStart(5)}%  ${String(p.selfMs).padStart(6)} ms  ${p.where}`).join("\n")}\n`);
   process.stdout.write(`\ntop functions by self time:\n${summary.functions.map((f) => `  ${String(f.share).padStart(5)}%  ${String(f.selfMs).padStart(6)} ms  ${f.name}  [${f.where}]`).join("\n")}\n`);
 }

@@ -10,8 +10,9 @@
  * reference, typename/b, direct/gateway at concurrency 1): other tenants of this shared host come and go within seconds, and must hit both
  * sides of a ratio. Each row shows its median round; each target is the median of the per-round
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
- * Every system is measured warm (support/warm-up.ts): each fresh gateway first serves 6,000 distinct
- * exchanges, and the direct-SDK worker, a fresh process each round, first makes 5,000 calls.
+ * The systems of the throughput and concurrency-1 comparisons are measured warm (support/warm-up.ts): each
+ * fresh gateway first serves 6,000 distinct exchanges, and the direct-SDK worker, a fresh process each round,
+ * first makes 5,000 calls. (c), (d), (creds), (e) and (hostile) start their gateways cold.
  * f and g (scenarios/replicas-on-redis.ts) pair 3 gateways on the bench's own Redis with one memory-mode
  * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *

@@ -5,14 +5,16 @@ import type { BenchProcess } from "./processes.js";
 
 /**
  * How much work a fresh process does before the bench measures it: V8 optimizes a hot function only
- * after it has run many times, and an exchange runs ~1,400 of them (the gateway's, Apollo's,
+ * after it has run many times, and an exchange runs ~1,440 of them (the gateway's, Apollo's,
  * fastify's, the SDK's). A fresh gateway under (a)'s load spent 4,400 µs of CPU per exchange in its
  * first second and ~1,150 µs once TurboFan had compiled them (`--trace-opt`: ~1,250 functions
- * optimized after ~5,000 exchanges, ~1,420 after ~10,000), whatever the host's speed. A time-based
+ * optimized after ~5,000 exchanges, ~1,420 after ~10,000, ~1,440 after ~15,000), whatever the host's speed. A time-based
  * warm-up measured this JIT warm-up instead of the gateway: round 1 of (a) was always its lowest
  * (0.35–0.57 × where rounds 2 and 3 were 0.67–0.79 ×), while the direct-SDK worker, a fresh process
  * every round with half a second of warm-up, ran at ~890 req/s against ~1,150–1,540 warmed. Counted
- * in requests, a warm-up holds on a slow host and a fast one alike.
+ * in requests, a warm-up holds on a slow host and a fast one alike. Warmed: the systems the throughput and
+ * concurrency-1 targets compare (direct, (a), the naive gateway, (b), c1, f and g). The gateways of (c), (d),
+ * (creds), (e) and (hostile) start cold, as a replica does: their targets count calls and bound latency.
  */
 export const JIT_WARM_UP = {
   /** Distinct exchanges each fresh gateway (ours or the naive one) serves before its first measured round. */

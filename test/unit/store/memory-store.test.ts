@@ -33,6 +33,19 @@ describe("createMemoryStore", () => {
     expect(await store.get("k")).toEqual(Buffer.from("abc"));
   });
 
+  it("keeps every byte value as it was given, and compares values byte for byte", async () => {
+    const store = createMemoryStore();
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, byte) => byte));
+    await store.set("bytes", everyByte, 60_000);
+    expect(await store.get("bytes")).toEqual(everyByte);
+    const otherHighByte = Buffer.from(everyByte);
+    otherHighByte[200] = 201;
+    expect(await store.deleteIfEquals("bytes", otherHighByte)).toBe(false);
+    expect(await store.extendIfEquals("bytes", Buffer.from(everyByte), 120_000)).toBe(true);
+    expect(await store.deleteIfEquals("bytes", Buffer.from(everyByte))).toBe(true);
+    expect(await store.get("bytes")).toBeNull();
+  });
+
   it("refuses bounds that are not positive integers, restating the contract", () => {
     expect(() => createMemoryStore({ maxEntries: 0 })).toThrow("createMemoryStore: maxEntries must be a positive integer (got 0)");
     expect(() => createMemoryStore({ maxBytes: -5 })).toThrow("createMemoryStore: maxBytes must be a positive integer (got -5)");
