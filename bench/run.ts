@@ -12,7 +12,7 @@
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
  * The systems of the throughput and concurrency-1 comparisons are measured warm (support/warm-up.ts): each
  * fresh gateway first serves 6,000 distinct exchanges, and the direct-SDK worker, a fresh process each round,
- * first makes 5,000 calls. (c), (d), (creds), (e) and (hostile) start their gateways cold.
+ * first makes 5,000 calls; (c) runs on the same warmed gateway. (d), (creds), (e) and (hostile) start their gateways cold.
  * f and g (scenarios/replicas-on-redis.ts) pair 3 gateways on the bench's own Redis with one memory-mode
  * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *
@@ -34,7 +34,7 @@ import { measureCredentialsBurst } from "./scenarios/credentials-burst.js";
 import { PRODUCTION_HEAP_FLAGS, usePrograms, type Runner } from "./support/build.js";
 import { startBenchEmulator } from "./support/emulator.js";
 import { startBenchGateway, startNaiveGateway } from "./support/gateway.js";
-import { JIT_WARM_UP, warmUpGateways } from "./support/warm-up.js";
+import { WARM_UP_SUMMARY, warmUpGateways } from "./support/warm-up.js";
 import { jwtBearerExchangeBody, rotate, sizeFloorBody, TYPENAME_BODY } from "./support/graphql-bodies.js";
 import { postOnce } from "./support/load.js";
 import { loadavg } from "node:os";
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   }
   log(`CPU busy before start (other processes): ${busyBefore}%, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   if (busyBefore > 15) log("WARNING: the machine is busy; figures will be low and noisy (ratios hold better than absolutes)");
-  log(`throughput: ${THROUGHPUT_ROUNDS} alternating rounds per pair of systems, ${ROUND_SECONDS} s measured each (${timing.warmupSeconds} s warm-up before the first), ${timing.connections} connections; each fresh gateway first serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges, the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round`);
+  log(`throughput: ${THROUGHPUT_ROUNDS} alternating rounds per pair of systems, ${ROUND_SECONDS} s measured each (${timing.warmupSeconds} s warm-up before the first), ${timing.connections} connections; ${WARM_UP_SUMMARY}`);
 
   const emulator = await startBenchEmulator("emulator");
   // Baselines have no cache: they may reuse one pool. The gateway's pools are sized from the direct rate.
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# npm run bench — ${machine.date}`,
     "",
-    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a/naive, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first; before that, each fresh gateway serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges and the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round: support/warm-up.ts), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
+    `Machine: ${machine.nproc}× ${machine.cpuModel}, ${machine.memoryGb} GB RAM, Node ${machine.node}. Runs: direct/a/naive, typename/b/b-floor, f-memory/f and g-memory/g/g-first in ${THROUGHPUT_ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${timing.warmupSeconds} s warm-up first; before that, ${WARM_UP_SUMMARY}), c1 in ${C1_ROUNDS} alternating rounds of ${C1_ROUND.durationSeconds} s, others ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s; ${timing.connections} connections. Placement: ${placement}. Total ${elapsedSeconds} s.`,
     "",
     `Other load: CPU ${busyBefore}% busy before the run, ${busyAfter}% after; load average at the end ${loadAfter}.`,
     "",

@@ -13,8 +13,9 @@ import type { BenchProcess } from "./processes.js";
  * (0.35–0.57 × where rounds 2 and 3 were 0.67–0.79 ×), while the direct-SDK worker, a fresh process
  * every round with half a second of warm-up, ran at ~890 req/s against ~1,150–1,540 warmed. Counted
  * in requests, a warm-up holds on a slow host and a fast one alike. Warmed: the systems the throughput and
- * concurrency-1 targets compare (direct, (a), the naive gateway, (b), c1, f and g). The gateways of (c), (d),
- * (creds), (e) and (hostile) start cold, as a replica does: their targets count calls and bound latency.
+ * concurrency-1 targets compare (direct, (a), the naive gateway, (b), c1, f and g); (c) runs on the same warmed
+ * gateway. The gateways of (d), (creds), (e) and (hostile) start cold, as a new replica does: their targets
+ * count calls and bound latency.
  */
 export const JIT_WARM_UP = {
   /** Distinct exchanges each fresh gateway (ours or the naive one) serves before its first measured round. */
@@ -24,6 +25,9 @@ export const JIT_WARM_UP = {
   /** Connections (or the worker's loops) the warm-up runs at, whatever the measured run's: 32, as (a). */
   connections: 32,
 } as const;
+
+/** What the warm-up does, as the bench's log and report say it. */
+export const WARM_UP_SUMMARY = `each fresh gateway first serves ${JIT_WARM_UP.gatewayExchanges} distinct exchanges and the direct-SDK worker makes ${JIT_WARM_UP.directSdkCalls} calls each round (support/warm-up.ts)`;
 
 /**
  * Brings fresh gateways to their steady state: each serves JIT_WARM_UP.gatewayExchanges distinct JWT-bearer
