@@ -41,12 +41,18 @@ function ownCopy(value: Buffer): Buffer {
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const { maxEntries, maxBytes } = getValidMemoryStoreOptions(options);
-  const cache = new LRUCache<string, Buffer>({
+  /**
+   * Made on first write: an LRU preallocates arrays for all its entries (~2.4 MB of heap for
+   * 100,000), and a gateway keeps stores it may never write (refresh families without refreshes,
+   * identity contexts without credentials). Until then every read finds nothing.
+   */
+  let lru: LRUCache<string, Buffer> | undefined;
+  const writable = (): LRUCache<string, Buffer> => (lru ??= new LRUCache<string, Buffer>({
     max: maxEntries,
     maxSize: maxBytes,
     // Count the key too: a flood of distinct small entries must still be bounded in bytes.
     sizeCalculation: (value, key) => Math.max(1, value.length + Buffer.byteLength(key)),
-  });
+  }));
   const channels = new EventEmitter();
   channels.setMaxListeners(0);
   let closed = false;
@@ -63,7 +69,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async get(key) {
       assertOpen();
       assertKey("key", key);
-      const value = cache.get(key);
+      const value = lru?.get(key);
       return value === undefined ? null : Buffer.from(value);
     },
 
@@ -72,13 +78,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertKey("key", key);
       assertBuffer("value", value);
       assertTtl(ttlMs);
-      cache.set(key, ownCopy(value), { ttl: ttlMs });
+      writable().set(key, ownCopy(value), { ttl: ttlMs });
     },
 
     async delete(key) {
       assertOpen();
       assertKey("key", key);
-      cache.delete(key);
+      lru?.delete(key);
     },
 
     async setIfAbsent(key, value, ttlMs) {
@@ -86,6 +92,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertKey("key", key);
       assertBuffer("value", value);
       assertTtl(ttlMs);
+      const cache = writable();
       if (cache.has(key)) return false;
       cache.set(key, ownCopy(value), { ttl: ttlMs });
       return true;
@@ -95,9 +102,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertOpen();
       assertKey("key", key);
       assertBuffer("expected", expected);
-      const current = cache.get(key);
+      const current = lru?.get(key);
       if (current === undefined || !current.equals(expected)) return false;
-      cache.delete(key);
+      lru?.delete(key);
       return true;
     },
 
@@ -106,9 +113,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertKey("key", key);
       assertBuffer("expected", expected);
       assertTtl(ttlMs);
-      const current = cache.get(key);
+      const current = lru?.get(key);
       if (current === undefined || !current.equals(expected)) return false;
-      cache.set(key, current, { ttl: ttlMs });
+      writable().set(key, current, { ttl: ttlMs });
       return true;
     },
 
@@ -116,6 +123,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       assertOpen();
       assertKey("key", key);
       assertTtl(ttlMs);
+      const cache = writable();
       const current = cache.get(key);
       const count = current === undefined ? 1 : Number.parseInt(current.toString("utf8"), 10) + 1;
       if (!Number.isSafeInteger(count)) throw new Error("value at key is not a counter");
@@ -145,12 +153,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async health() {
       return closed
         ? { ok: false, status: "down", detail: "memory store closed" }
-        : { ok: true, status: "up", detail: `memory (process-local, ${cache.size} entries)` };
+        : { ok: true, status: "up", detail: `memory (process-local, ${lru?.size ?? 0} entries)` };
     },
 
     async close() {
       closed = true;
-      cache.clear();
+      lru?.clear();
       channels.removeAllListeners();
     },
   };

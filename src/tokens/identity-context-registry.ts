@@ -54,10 +54,8 @@ export function createIdentityContextRegistry(options: {
   const enabled = options.enabled ?? true;
   const now = options.now ?? Date.now;
   // As refresh families: one process keeps records in a bounded store of their own, so the response cache's churn never evicts them.
-  // Made on first use: an LRU of 100,000 preallocates its arrays (~2.4 MB of heap), and a gateway
-  // without identity-enhanced credentials never records or verifies a context.
-  let ownStore: Store | undefined;
-  const storeOf = (): Store => options.store.kind === "memory" ? (ownStore ??= createMemoryStore(MEMORY_LIMITS)) : options.store;
+  // (A memory store allocates its LRU on first write: a gateway without identity-enhanced credentials pays nothing for it.)
+  const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_LIMITS) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
 
   return {
@@ -72,7 +70,7 @@ export function createIdentityContextRegistry(options: {
       const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }) };
       try {
         // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
-        await storeOf().set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
+        await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "identity contexts: could not record one; its credentials need a refresh of the tokens first");
       }
@@ -80,7 +78,7 @@ export function createIdentityContextRegistry(options: {
 
     async verify(identityContext, field) {
       const key = keyOf(identityContext);
-      const sealed = await storeOf().get(key);
+      const sealed = await store.get(key);
       if (sealed === null) {
         throw new GatewayError(
           "BAD_USER_INPUT",

@@ -53,18 +53,36 @@ interface CacheEntry {
  * store, where, on Redis, entries are shared by replicas with TTL = remaining life − margin and
  * sealed at rest. Keys are HMACs of the exchange fingerprint: no secret input in any key.
  * An entry never outlives its inputs: its life is capped at the assertion's exp, and it is
- * dropped once the gateway rotates the refresh token it holds (a sealed link from that token's
- * HMAC key to the fingerprint finds it; an eviction message tells the other replicas).
+ * dropped once the gateway rotates the refresh token it holds (on Redis, a sealed link from that
+ * token's HMAC key to the fingerprint finds it and an eviction message tells the other replicas; in
+ * memory mode, a map beside the LRU).
  * A store failure is never the caller's failure: the cache is an optimisation.
  */
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const { store, keyspace, minTtlMs, logger } = options;
   const now = options.now ?? Date.now;
   const shared = store.kind !== "memory";
+  /**
+   * Memory mode: the fingerprint of the cached answer holding each refresh token, for
+   * forgetAnswerHolding. The answers live only in `local`, so their links live beside it: an entry
+   * leaves this map when its answer leaves the LRU (dispose, whatever the reason), so the map never
+   * outgrows the LRU, and it points at strings the LRU holds anyway. A link in the memory store cost
+   * each uncached exchange an HMAC key, a sealed Buffer and an asynchronous write (~0.5 KB per cached
+   * answer), and took one of that shared store's CACHE_MAX_ENTRIES slots from its other records.
+   * A plain Map, not lru-cache: its keys are refresh tokens, which lru-cache would publish on its
+   * diagnostics channel (see request-keyer.ts). Process memory only, like the answers themselves.
+   */
+  const holders = shared ? undefined : new Map<string, string>();
   const local = new LRUCache<string, CacheEntry>({
     max: options.maxEntries,
     maxSize: options.maxBytes,
     sizeCalculation: (entry, key) => approximateBytes(entry.token) + key.length,
+    ...(holders && {
+      dispose: (entry: CacheEntry, fingerprint: string) => {
+        const refreshToken = entry.token.refreshToken;
+        if (refreshToken !== undefined && holders.get(refreshToken) === fingerprint) holders.delete(refreshToken);
+      },
+    }),
   });
   const evictions = keyspace.key("token-cache-evict");
   // Fingerprints are HMACs under the gateway secret: safe to publish. A replica that misses a message
@@ -131,6 +149,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const ttlMs = Math.floor(until - now());
       if (ttlMs <= 0) return;
       local.set(fingerprint, { token, until }, { ttl: ttlMs });
+      if (holders) {
+        // has(): an answer larger than the LRU's byte bound is not kept, and then neither is its link.
+        if (token.refreshToken !== undefined && local.has(fingerprint)) holders.set(token.refreshToken, fingerprint);
+        return;
+      }
       try {
         // Stryker disable next-line ArrayDeclaration: equivalent, Promise.all passes a non-promise entry through as its own value
         const writes: Array<Promise<void>> = [];
@@ -139,11 +162,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
           writes.push(store.set(link, keyspace.seal(link, Buffer.from(fingerprint, "utf8")), ttlMs));
         }
-        if (shared) {
-          // The shared key is an HMAC: derived only where there is a shared store to write.
-          const key = sharedKey(fingerprint);
-          writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
-        }
+        const key = sharedKey(fingerprint);
+        writes.push(store.set(key, keyspace.seal(key, encodeIssuedToken(token)), ttlMs));
         await Promise.all(writes);
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: could not store a response");
@@ -151,6 +171,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     },
 
     async forgetAnswerHolding(clientId, refreshToken) {
+      if (holders) {
+        const fingerprint = holders.get(refreshToken);
+        // dispose drops the link with the answer.
+        if (fingerprint !== undefined && local.peek(fingerprint, { allowStale: true })?.token.clientId === clientId) local.delete(fingerprint);
+        return;
+      }
       const link = linkKey(clientId, refreshToken);
       try {
         const sealed = await store.get(link);
@@ -158,7 +184,6 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         const fingerprint = keyspace.open(link, sealed).toString("utf8");
         local.delete(fingerprint);
         await store.delete(link);
-        if (!shared) return;
         await store.delete(sharedKey(fingerprint));
         // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
         await store.publish(evictions, Buffer.from(fingerprint, "utf8"));

@@ -80,15 +80,16 @@ describeNeeding(sharedRedis, "response cache on a shared store", () => {
   });
 });
 
-it("with a memory store, keeps an answer only in its own bounded LRU: the store holds no copy, only the link from a refresh token", async () => {
+it("with a memory store, keeps an answer and the link from its refresh token only in its own bounded LRU: the store holds nothing", async () => {
   const store = createMemoryStore();
   const cache = cacheOn({ store });
   const plain = answer(Date.now());
   await cache.save("fp-plain", plain);
-  expect((await store.health()).detail).toBe("memory (process-local, 0 entries)");
   await cache.save("fp-with-refresh", answer(Date.now(), { refreshToken: "rt-linked" }));
-  expect((await store.health()).detail).toBe("memory (process-local, 1 entries)");
+  expect((await store.health()).detail).toBe("memory (process-local, 0 entries)");
   expect(cache.peek("fp-plain")).toEqual(plain);
+  await cache.forgetAnswerHolding(APP, "rt-linked");
+  expect(cache.peek("fp-with-refresh")).toBeUndefined();
 });
 
 it("forgets a refresh token it never linked quietly", async () => {

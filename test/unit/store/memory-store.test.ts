@@ -80,4 +80,26 @@ describe("createMemoryStore: memory held", () => {
     expect(held).toBeLessThan(6 * 1024 * 1024);
     expect(await store.get("k3999")).toEqual(values[3_999]![1]);
   });
+
+  it("takes no memory for its entries before its first write: reads, deletes and compares on an empty store allocate nothing", async () => {
+    setFlagsFromString("--expose-gc");
+    const collectGarbage = runInNewContext("gc") as () => void;
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    // Bounds like the refresh families' (150,000) and more: an LRU preallocates arrays for all its entries up front.
+    const stores = Array.from({ length: 5 }, () => createMemoryStore({ maxEntries: 2_000_000 }));
+    for (const store of stores) {
+      expect(await store.get("k")).toBeNull();
+      await store.delete("k");
+      expect(await store.deleteIfEquals("k", Buffer.from("v"))).toBe(false);
+      expect(await store.extendIfEquals("k", Buffer.from("v"), 1_000)).toBe(false);
+      expect((await store.health()).detail).toBe("memory (process-local, 0 entries)");
+    }
+    collectGarbage();
+    // Five LRUs of 2,000,000 made up front hold two arrays of 16 MB each: 160 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
+    await stores[0]!.set("k", Buffer.from("v"), 60_000);
+    expect(await stores[0]!.get("k")).toEqual(Buffer.from("v"));
+    expect((await stores[0]!.health()).detail).toBe("memory (process-local, 1 entries)");
+  });
 });

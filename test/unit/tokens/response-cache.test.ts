@@ -164,6 +164,59 @@ describe("response cache", () => {
     expect(await replicaB.lookup("fp")).toEqual({ result: "miss" });
   });
 
+  describe("in memory mode, the answer holding a rotated refresh token", () => {
+    const memoryCache = (maxEntries = 10) => createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries, maxBytes: 1_000_000, logger: silentStoreLogger });
+    const holding = (refreshToken: string, accessToken = `aoa-${refreshToken}`): IssuedToken => ({ ...token(Date.now(), 3600, accessToken), refreshToken });
+
+    it("is dropped, and answers holding other refresh tokens stay", async () => {
+      const cache = memoryCache();
+      await cache.save("fp-rotated", holding("aor-rotated"));
+      await cache.save("fp-other", holding("aor-other"));
+      await cache.forgetAnswerHolding(APP, "aor-rotated");
+      expect(cache.peek("fp-rotated")).toBeUndefined();
+      expect(cache.peek("fp-other")?.refreshToken).toBe("aor-other");
+    });
+
+    it("is kept when another application rotates a token of the same value", async () => {
+      const cache = memoryCache();
+      await cache.save("fp", holding("aor-shared-value"));
+      await cache.forgetAnswerHolding("arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333", "aor-shared-value");
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-shared-value");
+    });
+
+    it("is found after its fingerprint's answer was replaced: the new answer's token, not the old one's", async () => {
+      const cache = memoryCache();
+      await cache.save("fp", holding("aor-first"));
+      await cache.save("fp", holding("aor-second"));
+      await cache.forgetAnswerHolding(APP, "aor-first");
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-second");
+      await cache.forgetAnswerHolding(APP, "aor-second");
+      expect(cache.peek("fp")).toBeUndefined();
+    });
+
+    it("is no longer linked once the LRU evicted it: a later answer under the same fingerprint survives the old token's rotation", async () => {
+      const cache = memoryCache(1);
+      await cache.save("fp-a", holding("aor-evicted"));
+      await cache.save("fp-b", holding("aor-evictor"));
+      expect(cache.peek("fp-a")).toBeUndefined();
+      await cache.save("fp-a", holding("aor-later"));
+      await cache.forgetAnswerHolding(APP, "aor-evicted");
+      expect(cache.peek("fp-a")?.refreshToken).toBe("aor-later");
+    });
+
+    it("is no longer linked once it was dropped as stale", async () => {
+      let now = 1_000_000;
+      const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+      await cache.save("fp", { ...token(now, 10), refreshToken: "aor-expired" });
+      now += 10_000;
+      expect(await cache.lookup("fp")).toEqual({ result: "stale" });
+      now = Date.now();
+      await cache.save("fp", { ...token(now, 3600), refreshToken: "aor-fresh" });
+      await cache.forgetAnswerHolding(APP, "aor-expired");
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-fresh");
+    });
+  });
+
   it("on a shared store, a second replica (its own local LRU) is served what the first cached, with the original issuedAt", async () => {
     const store = sharedStore();
     const replicaA = createResponseCache({ store, keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
