@@ -80,7 +80,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     ...(holders && {
       dispose: (entry: CacheEntry, fingerprint: string) => {
         const refreshToken = entry.token.refreshToken;
-        if (refreshToken !== undefined && holders.get(refreshToken) === fingerprint) holders.delete(refreshToken);
+        // Stryker disable next-line ConditionalExpression: equivalent, no link is kept under an undefined key, so going on deletes nothing
+        if (refreshToken === undefined) return;
+        // A newer answer (another fingerprint) may hold the same token: its link is not this answer's to drop.
+        if (holders.get(refreshToken) === fingerprint) holders.delete(refreshToken);
       },
     }),
   });
@@ -150,8 +153,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       if (ttlMs <= 0) return;
       local.set(fingerprint, { token, until }, { ttl: ttlMs });
       if (holders) {
+        const refreshToken = token.refreshToken;
+        // Stryker disable next-line ConditionalExpression: equivalent, a link under an undefined key is never looked up (only a rotated refresh token's is)
+        if (refreshToken === undefined) return;
         // has(): an answer larger than the LRU's byte bound is not kept, and then neither is its link.
-        if (token.refreshToken !== undefined && local.has(fingerprint)) holders.set(token.refreshToken, fingerprint);
+        if (local.has(fingerprint)) holders.set(refreshToken, fingerprint);
         return;
       }
       try {
@@ -173,8 +179,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     async forgetAnswerHolding(clientId, refreshToken) {
       if (holders) {
         const fingerprint = holders.get(refreshToken);
-        // dispose drops the link with the answer.
-        if (fingerprint !== undefined && local.peek(fingerprint, { allowStale: true })?.token.clientId === clientId) local.delete(fingerprint);
+        // Stryker disable next-line ConditionalExpression: equivalent, the LRU holds nothing under an undefined key
+        if (fingerprint === undefined) return;
+        // dispose drops the link with the answer. An answer past its LRU ttl is not peeked (never served again; the LRU drops it).
+        if (local.peek(fingerprint)?.token.clientId === clientId) local.delete(fingerprint);
         return;
       }
       const link = linkKey(clientId, refreshToken);

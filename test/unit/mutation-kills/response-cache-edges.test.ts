@@ -92,10 +92,12 @@ it("with a memory store, keeps an answer and the link from its refresh token onl
   expect(cache.peek("fp-with-refresh")).toBeUndefined();
 });
 
-it("forgets a refresh token it never linked quietly", async () => {
-  const logger = recordingStoreLogger();
-  await cacheOn({ store: createMemoryStore(), logger }).forgetAnswerHolding(APP, "rt-never-cached");
-  expect(logger.lines).toEqual([]);
+it("forgets a refresh token it never linked quietly, in memory mode and on a shared store", async () => {
+  for (const store of [createMemoryStore(), { ...createMemoryStore(), kind: "redis" as const }]) {
+    const logger = recordingStoreLogger();
+    await cacheOn({ store, logger }).forgetAnswerHolding(APP, "rt-never-cached");
+    expect(logger.lines).toEqual([]);
+  }
 });
 
 it("counts the fingerprint's length against maxBytes as well as the answer's", async () => {

@@ -83,9 +83,11 @@ describe("response cache", () => {
   });
 
   it("never keeps a response without expiresIn, or with no more life than the margin", async () => {
-    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger });
-    await cache.save("no-expiry", token(Date.now(), undefined));
-    await cache.save("too-short", token(Date.now(), 300));
+    const now = 1_000_000;
+    const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 300_000, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+    await cache.save("no-expiry", token(now, undefined));
+    // Exactly the margin: no life left to serve, so not kept at all (a miss, not a stale entry).
+    await cache.save("too-short", token(now, 300));
     expect(await cache.lookup("no-expiry")).toEqual({ result: "miss" });
     expect(await cache.lookup("too-short")).toEqual({ result: "miss" });
   });
@@ -202,6 +204,33 @@ describe("response cache", () => {
       await cache.save("fp-a", holding("aor-later"));
       await cache.forgetAnswerHolding(APP, "aor-evicted");
       expect(cache.peek("fp-a")?.refreshToken).toBe("aor-later");
+    });
+
+    it("is the newest answer holding the token: dropping an older answer that held it too leaves the newer one linked", async () => {
+      const cache = memoryCache();
+      await cache.save("fp-older", holding("aor-twice", "aoa-older"));
+      await cache.save("fp-newer", holding("aor-twice", "aoa-newer"));
+      await cache.save("fp-older", holding("aor-replacing-older"));
+      await cache.forgetAnswerHolding(APP, "aor-twice");
+      expect(cache.peek("fp-newer")).toBeUndefined();
+    });
+
+    it("is not linked when it was too large for the LRU to keep: a later answer under its fingerprint survives its token's rotation", async () => {
+      const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 2_000, logger: silentStoreLogger });
+      await cache.save("fp", { ...holding("aor-oversized"), idToken: "x".repeat(5_000) });
+      expect(cache.peek("fp")).toBeUndefined();
+      await cache.save("fp", holding("aor-kept"));
+      await cache.forgetAnswerHolding(APP, "aor-oversized");
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-kept");
+    });
+
+    it("past its life in the LRU, is forgotten quietly", async () => {
+      const cache = memoryCache();
+      // 30 ms of life left: the LRU's own ttl ends it.
+      await cache.save("fp", { ...token(Date.now() - 3_600_000 + 30, 3600), refreshToken: "aor-lapsing" });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await expect(cache.forgetAnswerHolding(APP, "aor-lapsing")).resolves.toBeUndefined();
+      expect(cache.peek("fp")).toBeUndefined();
     });
 
     it("is no longer linked once it was dropped as stale", async () => {
