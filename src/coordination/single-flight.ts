@@ -246,7 +246,12 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
         signalled = false;
         const sealed = await store.get(keys.result);
         if (sealed) return keyspace.open(keys.result, sealed);
-        if ((await store.get(keys.lock)) === null) return null;
+        if ((await store.get(keys.lock)) === null) {
+          // The leader stores its result before it releases the lock, and both may have landed
+          // between the two reads above: read the result once more before calling the lock abandoned.
+          const late = await store.get(keys.result);
+          return late ? keyspace.open(keys.result, late) : null;
+        }
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
           throw new GatewayError("UPSTREAM_UNAVAILABLE", "Timed out waiting for an identical request in flight to finish.");

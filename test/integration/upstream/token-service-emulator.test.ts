@@ -94,6 +94,18 @@ describe("token service over the emulator", () => {
     expect(await upstreamCalls()).toBe(2);
   });
 
+  it("stops serving a cached JWT-bearer answer once the refresh token it holds was rotated, and caches the next answer again", async () => {
+    const assertion = await mintAssertion();
+    const cached = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+    expect(await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion })).toEqual(cached);
+    expect(await upstreamCalls()).toBe(1);
+    await service.forRequest().refresh({ refreshToken: cached.refreshToken ?? "" });
+    const next = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+    expect(next.refreshToken).not.toBe(cached.refreshToken);
+    expect(await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion })).toEqual(next);
+    expect(await upstreamCalls()).toBe(3);
+  });
+
   it("answers 15 concurrent refreshes of one refresh token in 15 requests with one upstream call and the same new pair", async () => {
     const issued = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion: await mintAssertion() });
     const results = await Promise.all(Array.from({ length: 15 }, () => service.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" })));
