@@ -8,6 +8,13 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
   /** Most bytes (keys + values) kept at once. Default 64 MiB. */
   maxBytes?: number;
+  /**
+   * Allocate the LRU at the first write instead of now, for a store the process may never write.
+   * An LRU preallocates arrays for all its entries (~2.3 MB of heap for 100,000, ~3.4 MB for 150,000),
+   * so a store that will be written (the shared store, the resilient store's fallback) allocates at
+   * once: a bound too large for the heap then fails at start, not at the moment Redis does.
+   */
+  allocateOnFirstWrite?: boolean;
 }
 
 interface ValidMemoryStoreOptions {
@@ -41,18 +48,15 @@ function ownCopy(value: Buffer): Buffer {
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const { maxEntries, maxBytes } = getValidMemoryStoreOptions(options);
-  /**
-   * Made on first write: an LRU preallocates arrays for all its entries (~2.4 MB of heap for
-   * 100,000), and a gateway keeps stores it may never write (refresh families without refreshes,
-   * identity contexts without credentials). Until then every read finds nothing.
-   */
-  let lru: LRUCache<string, Buffer> | undefined;
-  const writable = (): LRUCache<string, Buffer> => (lru ??= new LRUCache<string, Buffer>({
+  const allocate = (): LRUCache<string, Buffer> => new LRUCache<string, Buffer>({
     max: maxEntries,
     maxSize: maxBytes,
     // Count the key too: a flood of distinct small entries must still be bounded in bytes.
     sizeCalculation: (value, key) => Math.max(1, value.length + Buffer.byteLength(key)),
-  }));
+  });
+  // Until the first write (allocateOnFirstWrite), every read finds nothing.
+  let lru: LRUCache<string, Buffer> | undefined = options.allocateOnFirstWrite === true ? undefined : allocate();
+  const writable = (): LRUCache<string, Buffer> => (lru ??= allocate());
   const channels = new EventEmitter();
   channels.setMaxListeners(0);
   let closed = false;

@@ -63,27 +63,28 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const now = options.now ?? Date.now;
   const shared = store.kind !== "memory";
   /**
-   * Memory mode: the fingerprint of the cached answer holding each refresh token, for
-   * forgetAnswerHolding. The answers live only in `local`, so their links live beside it: an entry
+   * Memory mode: by application, the fingerprint of the cached answer holding each refresh token,
+   * for forgetAnswerHolding. The answers live only in `local`, so their links live beside it: a link
    * leaves this map when its answer leaves the LRU (dispose, whatever the reason), so the map never
    * outgrows the LRU, and it points at strings the LRU holds anyway. A link in the memory store cost
    * each uncached exchange an HMAC key, a sealed Buffer and an asynchronous write (~0.5 KB per cached
    * answer), and took one of that shared store's CACHE_MAX_ENTRIES slots from its other records.
-   * A plain Map, not lru-cache: its keys are refresh tokens, which lru-cache would publish on its
-   * diagnostics channel (see request-keyer.ts). Process memory only, like the answers themselves.
+   * Plain Maps: process memory only, like the answers themselves (which the LRU holds as values).
    */
-  const holders = shared ? undefined : new Map<string, string>();
+  const holders = shared ? undefined : new Map<string, Map<string, string>>();
   const local = new LRUCache<string, CacheEntry>({
     max: options.maxEntries,
     maxSize: options.maxBytes,
     sizeCalculation: (entry, key) => approximateBytes(entry.token) + key.length,
     ...(holders && {
       dispose: (entry: CacheEntry, fingerprint: string) => {
-        const refreshToken = entry.token.refreshToken;
-        // Stryker disable next-line ConditionalExpression: equivalent, no link is kept under an undefined key, so going on deletes nothing
+        const { clientId, refreshToken } = entry.token;
         if (refreshToken === undefined) return;
+        const links = holders.get(clientId);
         // A newer answer (another fingerprint) may hold the same token: its link is not this answer's to drop.
-        if (holders.get(refreshToken) === fingerprint) holders.delete(refreshToken);
+        if (links?.get(refreshToken) !== fingerprint) return;
+        links.delete(refreshToken);
+        if (links.size === 0) holders.delete(clientId);
       },
     }),
   });
@@ -154,10 +155,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       local.set(fingerprint, { token, until }, { ttl: ttlMs });
       if (holders) {
         const refreshToken = token.refreshToken;
-        // Stryker disable next-line ConditionalExpression: equivalent, a link under an undefined key is never looked up (only a rotated refresh token's is)
         if (refreshToken === undefined) return;
         // has(): an answer larger than the LRU's byte bound is not kept, and then neither is its link.
-        if (local.has(fingerprint)) holders.set(refreshToken, fingerprint);
+        if (!local.has(fingerprint)) return;
+        let links = holders.get(token.clientId);
+        if (links === undefined) holders.set(token.clientId, (links = new Map()));
+        links.set(refreshToken, fingerprint);
         return;
       }
       try {
@@ -178,11 +181,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
     async forgetAnswerHolding(clientId, refreshToken) {
       if (holders) {
-        const fingerprint = holders.get(refreshToken);
-        // Stryker disable next-line ConditionalExpression: equivalent, the LRU holds nothing under an undefined key
-        if (fingerprint === undefined) return;
-        // dispose drops the link with the answer. An answer past its LRU ttl is not peeked (never served again; the LRU drops it).
-        if (local.peek(fingerprint)?.token.clientId === clientId) local.delete(fingerprint);
+        const fingerprint = holders.get(clientId)?.get(refreshToken);
+        // A link always points at an answer in the LRU (dispose drops it with its answer, and drops it now).
+        if (fingerprint !== undefined) local.delete(fingerprint);
         return;
       }
       const link = linkKey(clientId, refreshToken);

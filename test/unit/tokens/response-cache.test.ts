@@ -179,6 +179,29 @@ describe("response cache", () => {
       expect(cache.peek("fp-other")?.refreshToken).toBe("aor-other");
     });
 
+    it("is the rotating application's: another application's answer holding a token of the same value stays", async () => {
+      const OTHER_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-333333333333";
+      const cache = memoryCache();
+      await cache.save("fp-app", holding("aor-same-value"));
+      await cache.save("fp-other-app", { ...holding("aor-same-value"), clientId: OTHER_APP });
+      await cache.forgetAnswerHolding(APP, "aor-same-value");
+      expect(cache.peek("fp-app")).toBeUndefined();
+      expect(cache.peek("fp-other-app")?.clientId).toBe(OTHER_APP);
+      await cache.forgetAnswerHolding(OTHER_APP, "aor-same-value");
+      expect(cache.peek("fp-other-app")).toBeUndefined();
+    });
+
+    it("stays linked when another answer of its application leaves the LRU", async () => {
+      const cache = memoryCache();
+      await cache.save("fp-leaving", holding("aor-leaving"));
+      await cache.save("fp-staying", holding("aor-staying"));
+      await cache.forgetAnswerHolding(APP, "aor-leaving");
+      await cache.save("fp-leaving", holding("aor-replacement"));
+      await cache.forgetAnswerHolding(APP, "aor-staying");
+      expect(cache.peek("fp-staying")).toBeUndefined();
+      expect(cache.peek("fp-leaving")?.refreshToken).toBe("aor-replacement");
+    });
+
     it("is kept when another application rotates a token of the same value", async () => {
       const cache = memoryCache();
       await cache.save("fp", holding("aor-shared-value"));
@@ -224,13 +247,17 @@ describe("response cache", () => {
       expect(cache.peek("fp")?.refreshToken).toBe("aor-kept");
     });
 
-    it("past its life in the LRU, is forgotten quietly", async () => {
-      const cache = memoryCache();
-      // 30 ms of life left: the LRU's own ttl ends it.
-      await cache.save("fp", { ...token(Date.now() - 3_600_000 + 30, 3600), refreshToken: "aor-lapsing" });
-      await new Promise((resolve) => setTimeout(resolve, 60));
+    it("past its life in the LRU (its own clock), is dropped quietly, and a later answer under its fingerprint is linked anew", async () => {
+      const now = 1_000_000;
+      const cache = createResponseCache({ store: createMemoryStore(), keyspace, minTtlMs: 0, maxEntries: 10, maxBytes: 1_000_000, logger: silentStoreLogger, now: () => now });
+      // One second of life by the cache's clock, whatever the real one says: the LRU's ttl, on real time, ends it.
+      await cache.save("fp", { ...token(now - 3_600_000 + 1_000, 3600), refreshToken: "aor-lapsing" });
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-lapsing");
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
       await expect(cache.forgetAnswerHolding(APP, "aor-lapsing")).resolves.toBeUndefined();
-      expect(cache.peek("fp")).toBeUndefined();
+      await cache.save("fp", { ...token(now, 3600), refreshToken: "aor-later" });
+      await cache.forgetAnswerHolding(APP, "aor-lapsing");
+      expect(cache.peek("fp")?.refreshToken).toBe("aor-later");
     });
 
     it("is no longer linked once it was dropped as stale", async () => {
