@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { BoundedLru } from "../store/bounded-lru.js";
 import type { Keyspace } from "../store/keyspace.js";
 import { describeError } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
@@ -44,15 +44,15 @@ export function createCredentialsCache(options: { store: Store; keyspace: Keyspa
   const { store, keyspace, logger } = options;
   const now = options.now ?? Date.now;
   const shared = store.kind !== "memory";
-  const local = new LRUCache<string, CacheEntry>({
-    max: LOCAL_MAX_ENTRIES,
+  const local = new BoundedLru<CacheEntry>({
+    maxEntries: LOCAL_MAX_ENTRIES,
     maxSize: LOCAL_MAX_BYTES,
-    sizeCalculation: ({ credentials }, key) =>
+    sizeOf: ({ credentials }, key) =>
       ENTRY_OVERHEAD_BYTES + key.length + credentials.accessKeyId.length + credentials.secretAccessKey.length + credentials.sessionToken.length + credentials.roleArn.length + credentials.assumedRoleArn.length,
   });
   const keep = (fingerprint: string, credentials: IssuedCredentials, until: number): number => {
     const ttlMs = Math.floor(until - now());
-    if (ttlMs > 0) local.set(fingerprint, { credentials, until }, { ttl: ttlMs });
+    if (ttlMs > 0) local.set(fingerprint, { credentials, until }, { ttlMs });
     return ttlMs;
   };
 

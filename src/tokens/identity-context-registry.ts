@@ -54,8 +54,8 @@ export function createIdentityContextRegistry(options: {
   const enabled = options.enabled ?? true;
   const now = options.now ?? Date.now;
   // As refresh families: one process keeps records in a bounded store of their own, so the response cache's churn never evicts them.
-  // Allocated at the first record: a gateway without identity-enhanced credentials keeps no 100,000-entry LRU.
-  const store: Store = options.store.kind === "memory" ? createMemoryStore({ ...MEMORY_LIMITS, allocateOnFirstWrite: true }) : options.store;
+  // A memory store grows with its entries: a gateway without identity-enhanced credentials pays nothing for it.
+  const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_LIMITS) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
 
   return {

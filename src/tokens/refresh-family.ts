@@ -70,8 +70,7 @@ export const MEMORY_FAMILY_LIMITS = { maxEntries: 150_000, maxBytes: 48 * 1024 *
  * caller's budget) add entries here, so evicting a revocation takes ~50 000 other live families.
  */
 export function familyStore(store: Store): Store {
-  // Allocated at the first rotation: a gateway that never refreshes keeps no 150,000-entry LRU.
-  return store.kind === "memory" ? createMemoryStore({ ...MEMORY_FAMILY_LIMITS, allocateOnFirstWrite: true }) : store;
+  return store.kind === "memory" ? createMemoryStore(MEMORY_FAMILY_LIMITS) : store;
 }
 
 /** A family id: the root node key's digest (an HMAC: safe to log). */

@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { BoundedLru } from "../store/bounded-lru.js";
 import type { Keyspace } from "../store/keyspace.js";
 import { describeError as describe } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
@@ -72,10 +72,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
    * Plain Maps: process memory only, like the answers themselves (which the LRU holds as values).
    */
   const holders = shared ? undefined : new Map<string, Map<string, string>>();
-  const local = new LRUCache<string, CacheEntry>({
-    max: options.maxEntries,
+  const local = new BoundedLru<CacheEntry>({
+    maxEntries: options.maxEntries,
     maxSize: options.maxBytes,
-    sizeCalculation: (entry, key) => approximateBytes(entry.token) + key.length,
+    sizeOf: (entry, key) => approximateBytes(entry.token) + key.length,
     ...(holders && {
       dispose: (entry: CacheEntry, fingerprint: string) => {
         const { clientId, refreshToken } = entry.token;
@@ -140,7 +140,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         const until = servableUntil(token, notAfter);
         const ttlMs = Math.floor(until - now());
         if (ttlMs <= 0) return { result: "stale" };
-        local.set(fingerprint, { token, until }, { ttl: ttlMs });
+        local.set(fingerprint, { token, until }, { ttlMs });
         return { result: "hit", token };
       } catch (error) {
         logger.warn({ reason: describe(error) }, "response cache: lookup failed; treating as a miss");
@@ -152,7 +152,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const until = servableUntil(token, notAfter);
       const ttlMs = Math.floor(until - now());
       if (ttlMs <= 0) return;
-      local.set(fingerprint, { token, until }, { ttl: ttlMs });
+      local.set(fingerprint, { token, until }, { ttlMs });
       if (holders) {
         const refreshToken = token.refreshToken;
         if (refreshToken === undefined) return;

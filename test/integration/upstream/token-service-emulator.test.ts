@@ -1,3 +1,4 @@
+import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
@@ -104,6 +105,22 @@ describe("token service over the emulator", () => {
     expect(next.refreshToken).not.toBe(cached.refreshToken);
     expect(await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion })).toEqual(next);
     expect(await upstreamCalls()).toBe(3);
+  });
+
+  it("hands no token to a diagnostics-channel subscriber in the process (lru-cache publishes every key and value on lru-cache:metrics)", async () => {
+    const published: unknown[] = [];
+    const metrics = diagnosticsChannel("lru-cache:metrics");
+    const listen = (message: unknown) => void published.push(message);
+    metrics.subscribe(listen);
+    try {
+      const assertion = await mintAssertion();
+      const issued = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+      await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
+      await service.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
+    } finally {
+      metrics.unsubscribe(listen);
+    }
+    expect(published).toEqual([]);
   });
 
   it("answers 15 concurrent refreshes of one refresh token in 15 requests with one upstream call and the same new pair", async () => {
