@@ -81,6 +81,19 @@ describe("BoundedLru", () => {
     expect(left).toEqual([["n", "1"], ["n", "2"]]);
   });
 
+  it("keepTtl keeps only a live entry's expiry: a key not held, or held past its end (to the millisecond), gets the ttl given", () => {
+    const { lru, advance } = lruOf();
+    lru.set("new", "1", { keepTtl: true, ttlMs: 50 });
+    lru.set("lapsed", "1", { ttlMs: 100 });
+    advance(100);
+    expect(lru.has("lapsed")).toBe(false);
+    lru.set("lapsed", "2", { keepTtl: true, ttlMs: 50 });
+    advance(49);
+    expect([lru.get("new"), lru.get("lapsed")]).toEqual([undefined, "2"]);
+    advance(1);
+    expect(lru.get("lapsed")).toBeUndefined();
+  });
+
   it("delete and clear dispose what they drop, and the most recently used key can be read again after either", () => {
     const { lru, left } = lruOf({ maxEntries: 2 });
     lru.set("a", "1");
