@@ -89,6 +89,8 @@ export class BoundedLru<V> {
 
   set(key: string, value: V, options: BoundedLruSetOptions = {}): void {
     const size = this.#options.sizeOf(value, key);
+    // A NaN or negative size would lift the byte bound for good.
+    if (!Number.isSafeInteger(size) || size < 0) throw new TypeError(`BoundedLru: sizeOf must give a non-negative integer (got ${size})`);
     const previous = this.#entries.get(key);
     const now = this.#options.now();
     const expiresAt = options.keepTtl === true && previous !== undefined && previous.expiresAt > now
@@ -98,7 +100,8 @@ export class BoundedLru<V> {
       this.#entries.delete(key);
       this.#unlink(previous);
       this.#totalSize -= previous.size;
-      if (previous.value !== value) this.#options.dispose?.(previous.value, key);
+      // The same value set again stays (no dispose), unless it is now too large to keep.
+      if (previous.value !== value || size > this.#options.maxSize) this.#options.dispose?.(previous.value, key);
     }
     if (size > this.#options.maxSize) return;
     const entry: Entry<V> = { key, value, size, expiresAt, older: undefined, newer: undefined };

@@ -120,8 +120,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const current = cache.get(key);
       const count = current === undefined ? 1 : Number.parseInt(current.toString("utf8"), 10) + 1;
       if (!Number.isSafeInteger(count)) throw new Error("value at key is not a counter");
-      // Stored as decimal digits, as Redis INCR does; an existing window keeps its expiry.
-      cache.set(key, ownCopy(Buffer.from(String(count))), current === undefined ? { ttlMs } : { keepTtl: true });
+      // Stored as decimal digits, as Redis INCR does. A live window keeps its expiry (keepTtl); one that ended
+      // since the read above gets a new one, never none.
+      cache.set(key, ownCopy(Buffer.from(String(count))), { ttlMs, keepTtl: true });
       return count;
     },
 

@@ -1,5 +1,10 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BoundedLru } from "../../../src/store/bounded-lru.js";
+
+const SRC = fileURLToPath(new URL("../../../src", import.meta.url));
 
 /** A cache on a clock the test moves; `left` records every value that leaves, with its key. */
 function lruOf(options: { maxEntries?: number; maxSize?: number } = {}) {
@@ -94,6 +99,24 @@ describe("BoundedLru", () => {
     expect(lru.get("lapsed")).toBeUndefined();
   });
 
+  it("refuses a size that is not a non-negative integer, which would lift the byte bound", () => {
+    for (const size of [Number.NaN, -1, 1.5]) {
+      const lru = new BoundedLru<string>({ maxEntries: 10, maxSize: 10, sizeOf: () => size });
+      expect(() => lru.set("k", "v")).toThrow(/sizeOf must give a non-negative integer/);
+      expect(lru.size).toBe(0);
+    }
+  });
+
+  it("disposes a value set again that has grown too large to keep", () => {
+    const left: string[] = [];
+    const value = { bytes: 4 };
+    const lru = new BoundedLru<{ bytes: number }>({ maxEntries: 10, maxSize: 10, sizeOf: (held) => held.bytes, dispose: (_, key) => void left.push(key) });
+    lru.set("grows", value);
+    value.bytes = 11;
+    lru.set("grows", value);
+    expect([lru.size, left]).toEqual([0, ["grows"]]);
+  });
+
   it("delete and clear dispose what they drop, and the most recently used key can be read again after either", () => {
     const { lru, left } = lruOf({ maxEntries: 2 });
     lru.set("a", "1");
@@ -156,5 +179,12 @@ describe("BoundedLru", () => {
     lru.clear();
     model = [];
     expect(lru.size).toBe(model.length);
+  });
+
+  it("is what the gateway's code keeps its entries in: no file under src imports lru-cache, which publishes keys and values on a diagnostics channel", () => {
+    const importing = readdirSync(SRC, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts"))
+      .filter((file) => /from\s+["']lru-cache["']|require\(\s*["']lru-cache["']\s*\)|import\(\s*["']lru-cache["']\s*\)/.test(readFileSync(join(SRC, file), "utf8")));
+    expect(importing).toEqual([]);
   });
 });
