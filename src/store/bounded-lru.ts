@@ -87,7 +87,8 @@ export class BoundedLru<V> {
     return this.peek(key) !== undefined;
   }
 
-  set(key: string, value: V, options: BoundedLruSetOptions = {}): void {
+  /** Keeps `value` as the most recently used; false when it is larger than maxSize on its own and was not kept. */
+  set(key: string, value: V, options: BoundedLruSetOptions = {}): boolean {
     const size = this.#options.sizeOf(value, key);
     // A NaN or negative size would lift the byte bound for good.
     if (!Number.isSafeInteger(size) || size < 0) throw new TypeError(`BoundedLru: sizeOf must give a non-negative integer (got ${size})`);
@@ -103,7 +104,7 @@ export class BoundedLru<V> {
       // The same value set again stays (no dispose), unless it is now too large to keep.
       if (previous.value !== value || size > this.#options.maxSize) this.#options.dispose?.(previous.value, key);
     }
-    if (size > this.#options.maxSize) return;
+    if (size > this.#options.maxSize) return false;
     const entry: Entry<V> = { key, value, size, expiresAt, older: undefined, newer: undefined };
     this.#entries.set(key, entry);
     this.#append(entry);
@@ -111,6 +112,7 @@ export class BoundedLru<V> {
     while (this.#entries.size > this.#options.maxEntries || this.#totalSize > this.#options.maxSize) {
       this.#remove(this.#oldest as Entry<V>);
     }
+    return true;
   }
 
   delete(key: string): boolean {

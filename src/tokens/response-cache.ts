@@ -152,12 +152,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const until = servableUntil(token, notAfter);
       const ttlMs = Math.floor(until - now());
       if (ttlMs <= 0) return;
-      local.set(fingerprint, { token, until }, { ttlMs });
+      const kept = local.set(fingerprint, { token, until }, { ttlMs });
       if (holders) {
         const refreshToken = token.refreshToken;
-        if (refreshToken === undefined) return;
-        // has(): an answer larger than the LRU's byte bound is not kept, and then neither is its link.
-        if (!local.has(fingerprint)) return;
+        // An answer larger than the LRU's byte bound is not kept, and then neither is its link.
+        if (refreshToken === undefined || !kept) return;
         let links = holders.get(token.clientId);
         if (links === undefined) holders.set(token.clientId, (links = new Map()));
         links.set(refreshToken, fingerprint);
