@@ -25,7 +25,7 @@ export interface GatewayMetrics {
   readonly refreshReuse: Counter<"outcome">;
   /** Single-use exchanges (refresh, authorization code) past UPSTREAM_DEADLINE_MS, by grant and outcome (`deadline`: caller answered UPSTREAM_UNAVAILABLE; `kept`: the late answer was kept for the retry; `failed`: it never came). */
   readonly singleUseLate: Counter<"grant" | "outcome">;
-  /** Persisted-query registrations by outcome (`stored`, `already_stored`, `too_large`, `budget_full`, `store_failed`). */
+  /** Persisted-query registrations by outcome (`stored`, `already_stored`, `too_large`, `carries_secret`, `budget_full`, `store_failed`). */
   readonly persistedQueryRegistrations: Counter<"outcome">;
   /** STS AssumeRole calls (identity-enhanced credentials) by outcome: `ok` or the error code. */
   readonly stsCalls: Counter<"outcome">;

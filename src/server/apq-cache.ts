@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ApolloServerOptions, BaseContext } from "@apollo/server";
 import type { PersistedQueryLimits } from "../config/config.types.js";
 import type { Store, StoreLogger } from "../store/index.js";
+import { carriesSecretLiteral } from "./document-secrets.js";
 import { createThrottledLog } from "./throttled-log.js";
 
 /**
@@ -19,8 +20,8 @@ import { createThrottledLog } from "./throttled-log.js";
  * - a store failure never fails a request: a failed read is a miss (the client sends the
  *   document), a failed write is not stored; both are logged at warn, at most once a minute.
  *
- * The hash is not a secret, and documents carry no secrets either: tokens travel in variables,
- * which are never stored here.
+ * The hash is not a secret. Variables, where grants travel, are never stored here; a document with a
+ * grant or token written into it as a literal is executed but not stored (document-secrets.ts).
  */
 export const APQ_KEY_NAMESPACE = "idc:v1:persisted-query:";
 
@@ -37,7 +38,7 @@ export interface PersistedQueryCache {
   delete(key: string): Promise<boolean | void>;
 }
 
-export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "budget-full" | "store-failed";
+export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "carries-secret" | "budget-full" | "store-failed";
 
 export interface PersistedQueryCacheOptions {
   store: Store;
@@ -80,6 +81,11 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
       if (Buffer.byteLength(document, "utf8") > maxDocumentBytes) {
         report("too-large");
         info("too-large", { maxDocumentBytes }, "persisted queries: a document over APQ_MAX_DOCUMENT_BYTES was executed but not stored");
+        return;
+      }
+      if (carriesSecretLiteral(document)) {
+        report("carries-secret");
+        info("carries-secret", {}, "persisted queries: a document with a grant or token written into it was executed but not stored; send secrets in variables");
         return;
       }
       // Apollo passes its ttl in seconds; never beyond APQ_TTL_SECONDS.

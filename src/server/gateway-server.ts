@@ -28,6 +28,7 @@ import { createPersistedQueryStore } from "./apq-store.js";
 import { createContextFunction } from "./request-context.js";
 import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
 import { createPersistedQueryCache, persistedQueriesOption } from "./apq-cache.js";
+import { createApolloCache, createDocumentStore } from "./apollo-caches.js";
 import { registerCors } from "./cors.js";
 import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
@@ -99,6 +100,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // The schema, executed by graphql-jit: each document compiled once (compiled-execution.ts).
     gateway: createCompiledExecution(schema),
     introspection: config.introspection,
+    // Apollo's own caches, without lru-cache's diagnostics channel: a document may carry a grant (apollo-caches.ts).
+    documentStore: createDocumentStore(),
+    cache: createApolloCache<string>(),
     ...(studio.apollo ? { apollo: studio.apollo } : {}),
     // Automatic persisted queries (with Redis shared by every replica), or off when APQ_MAX_ENTRIES=0.
     persistedQueries: persistedQueriesOption(persistedQueryCache, config.persistedQueries),

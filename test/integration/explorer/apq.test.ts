@@ -165,6 +165,27 @@ describe("the persisted-query cache", () => {
     expect(found.find((document) => document !== undefined)).toBe("{ doc0 }");
   });
 
+  it("executes but never stores a document with a grant or token written into it (in Redis it would sit in clear): outcome carries-secret", async () => {
+    const outcomes: PersistedQueryOutcome[] = [];
+    const store = createMemoryStore();
+    const log = capturingLogger();
+    const cache = createPersistedQueryCache({ store, limits: LIMITS, logger: log.logger, onRegistration: (outcome) => outcomes.push(outcome) });
+    const inlined = [
+      'mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "eyJ.secret.sig" }) { tokenType } }',
+      'mutation { refreshToken(input: { refreshToken: """aor-secret""" }) { tokenType } }',
+      'mutation M { createTokenWithIAM(input: { grantType: AUTHORIZATION_CODE, code: "c", redirectUri: "https://a.example/cb", codeVerifier: "v" }) { tokenType } }',
+    ];
+    for (const [n, document] of inlined.entries()) await cache.set(key(n), document);
+    // Variables, and string literals in fields that are not secrets, are stored as before.
+    const plain = 'mutation M($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { tokenType } } query Q { gateway { version } __type(name: "Token") { name } }';
+    await cache.set(key(10), plain);
+    expect(outcomes).toEqual(["carries-secret", "carries-secret", "carries-secret", "stored"]);
+    expect(await Promise.all(inlined.map((_, n) => cache.get(key(n))))).toEqual([undefined, undefined, undefined]);
+    expect(await cache.get(key(10))).toBe(plain);
+    expect(log.lines().map((line) => line.msg)).toEqual(["persisted queries: a document with a grant or token written into it was executed but not stored; send secrets in variables"]);
+    for (const literal of ["eyJ.secret.sig", "aor-secret"]) expect(log.text()).not.toContain(literal);
+  });
+
   it("never throws when the store fails: a lookup is a miss, a registration is dropped, one warning a minute", async () => {
     const log = capturingLogger();
     const failing = { ...createMemoryStore(), get: async () => { throw new Error("OOM command not allowed"); }, setIfAbsent: async () => { throw new Error("OOM command not allowed"); } } as Store;

@@ -1,4 +1,3 @@
-import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { GatewayError } from "../../../src/errors/error-codes.js";
@@ -9,6 +8,7 @@ import { createTokenService, type ApplicationRateLimit, type TokenService } from
 import { createUpstream, type Upstream } from "../../../src/upstream/index.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { DEFAULT_REDIRECT_URIS } from "../../support/emulator-model.js";
+import { lruCachePublications } from "../../support/lru-cache-channel.js";
 
 /**
  * The token service over the real emulator and a memory store: per-request dedupe, single-flight
@@ -108,18 +108,12 @@ describe("token service over the emulator", () => {
   });
 
   it("hands no token to a diagnostics-channel subscriber in the process (lru-cache publishes every key and value on lru-cache:metrics)", async () => {
-    const published: unknown[] = [];
-    const metrics = diagnosticsChannel("lru-cache:metrics");
-    const listen = (message: unknown) => void published.push(message);
-    metrics.subscribe(listen);
-    try {
+    const published = await lruCachePublications(async () => {
       const assertion = await mintAssertion();
       const issued = await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
       await service.forRequest().createToken({ grantType: "JWT_BEARER", assertion });
       await service.forRequest().refresh({ refreshToken: issued.refreshToken ?? "" });
-    } finally {
-      metrics.unsubscribe(listen);
-    }
+    });
     expect(published).toEqual([]);
   });
 
