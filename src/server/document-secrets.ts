@@ -1,31 +1,48 @@
-import { BREAK, Kind, parse, visit, type ArgumentNode, type ObjectFieldNode } from "graphql";
+import { BREAK, Kind, parse, visit, type ArgumentNode, type DocumentNode, type ObjectFieldNode, type ValueNode } from "graphql";
 import { SECRET_KEYS } from "../logging/redaction.js";
 
 const SECRET_NAMES = new Set<string>(SECRET_KEYS.map((key) => key.toLowerCase()));
 
+const isSecretName = (node: ArgumentNode | ObjectFieldNode) => SECRET_NAMES.has(node.name.value.toLowerCase());
+
+function holdsString(value: ValueNode): boolean {
+  if (value.kind === Kind.STRING) return true;
+  if (value.kind === Kind.LIST) return value.values.some(holdsString);
+  if (value.kind === Kind.OBJECT) return value.fields.some((field) => holdsString(field.value));
+  return false;
+}
+
 /**
- * Whether a GraphQL document carries a secret written into it: a string literal given to an
- * argument or input field the redaction list names (assertion, code, codeVerifier, refreshToken,
- * subjectToken …). Legal GraphQL, answered like the same values in variables, but a document is
- * what persisted queries store (in Redis, for every replica and in clear): such a document is
- * executed and never stored. A document that does not parse carries nothing we could find, and
- * Apollo stores only documents it has parsed and validated.
+ * Whether a GraphQL document carries a secret written into it: a string literal given to an argument
+ * or input field the redaction list names (assertion, code, codeVerifier, refreshToken, subjectToken …),
+ * directly or as the default value of a variable passed there. Legal GraphQL, answered like the same
+ * values in variables, but a document is what persisted queries store (in Redis: for every replica,
+ * in clear), so such a document is executed and never stored. A document that does not parse carries
+ * nothing we could find, and Apollo stores only documents it has parsed and validated.
  */
 export function carriesSecretLiteral(document: string): boolean {
-  let found = false;
-  let ast;
+  let ast: DocumentNode;
   try {
     ast = parse(document, { noLocation: true });
   } catch {
     return false;
   }
+  let found = false;
+  const secretVariables = new Set<string>();
   const check = (node: ArgumentNode | ObjectFieldNode) => {
-    if (node.value.kind === Kind.STRING && SECRET_NAMES.has(node.name.value.toLowerCase())) {
-      found = true;
-      return BREAK;
+    if (!isSecretName(node)) return undefined;
+    if (node.value.kind === Kind.VARIABLE) {
+      secretVariables.add(node.value.name.value);
+      return undefined;
     }
-    return undefined;
+    if (!holdsString(node.value)) return undefined;
+    found = true;
+    return BREAK;
   };
   visit(ast, { Argument: check, ObjectField: check });
-  return found;
+  if (found) return true;
+  // `$grant: String = "…"` passed as `assertion: $grant`: the literal sits in the variable's default.
+  return ast.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION
+    && (definition.variableDefinitions ?? []).some((variable) => variable.defaultValue !== undefined
+      && secretVariables.has(variable.variable.name.value) && holdsString(variable.defaultValue)));
 }
