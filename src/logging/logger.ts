@@ -21,9 +21,20 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
     ...(options.name === undefined ? {} : { name: options.name }),
-    formatters: {
-      // Runs before serializers: errors are serialized (and redacted) here.
-      log: (object) => redactSecrets(object) as Record<string, unknown>,
+    hooks: {
+      // Redacts what a log call is given before pino sees it, not in `formatters.log`: pino 10 publishes
+      // the object it is about to write on the `tracing:pino_asJson:start` diagnostics channel to any
+      // subscriber in the process (an APM agent) before its formatters run. Errors are serialized (and
+      // redacted) here too, under `err` with their message as the line's, as pino does with an Error.
+      logMethod(args, method) {
+        const [first, ...rest] = args as unknown[];
+        if (first instanceof Error) {
+          const err = redactSecrets(first) as { message?: unknown };
+          return method.apply(this, [{ err }, ...(rest.length > 0 ? rest : [typeof err.message === "string" ? err.message : ""])] as Parameters<typeof method>);
+        }
+        if (typeof first === "object" && first !== null) return method.apply(this, [redactSecrets(first), ...rest] as Parameters<typeof method>);
+        return method.apply(this, args);
+      },
     },
     serializers: {
       // Already serialized by redactSecrets; pino's default would re-wrap the plain object as type "Object".
