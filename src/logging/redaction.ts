@@ -50,6 +50,11 @@ function censorFor(key: string, value: unknown): unknown {
   return REDACTION_CENSOR;
 }
 
+/** Whether a field of this name holds a secret when its value is a string (the names above, or any holding "secret" or "password"). */
+export function isSecretFieldName(name: string): boolean {
+  return isSecretKey(name.toLowerCase(), "");
+}
+
 function isSecretKey(lowerKey: string, value: unknown): boolean {
   if (SECRET_KEY_SET.has(lowerKey)) return true;
   return typeof value !== "boolean" && typeof value !== "number" && SECRET_KEY_PARTS.some((part) => lowerKey.includes(part));

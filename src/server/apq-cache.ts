@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ApolloServerOptions, BaseContext } from "@apollo/server";
 import type { PersistedQueryLimits } from "../config/config.types.js";
 import type { Store, StoreLogger } from "../store/index.js";
+import { BoundedLru } from "../store/bounded-lru.js";
 import { carriesSecretLiteral } from "./document-secrets.js";
 import { createThrottledLog } from "./throttled-log.js";
 
@@ -24,6 +25,9 @@ import { createThrottledLog } from "./throttled-log.js";
  * grant or token written into it as a literal is executed but not stored (document-secrets.ts).
  */
 export const APQ_KEY_NAMESPACE = "idc:v1:persisted-query:";
+
+/** Documents whose carries-a-secret verdict is remembered by hash (~100 bytes each). */
+const SECRET_VERDICTS_KEPT = 1000;
 
 /** Slots one document may occupy: enough that collisions rarely refuse one below ~50 % load, few enough to read in one round trip. */
 export const APQ_PROBES = 4;
@@ -56,6 +60,16 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
   const report = (outcome: PersistedQueryOutcome) => options.onRegistration?.(outcome);
 
   const slotKeys = (key: string) => persistedQuerySlotKeys(key, maxEntries);
+  // A refused document comes back with its hash on every use (APQ's retry): its verdict is remembered by
+  // the hash (Apollo checks that the document matches it before it calls set), not parsed again each time.
+  const verdicts = new BoundedLru<boolean>({ maxEntries: SECRET_VERDICTS_KEPT, maxSize: SECRET_VERDICTS_KEPT, sizeOf: () => 1 });
+  const carriesSecret = (key: string, document: string): boolean => {
+    const known = verdicts.get(key);
+    if (known !== undefined) return known;
+    const verdict = carriesSecretLiteral(document);
+    verdicts.set(key, verdict);
+    return verdict;
+  };
   const entry = (key: string, document: string) => Buffer.from(`${key}\n${document}`, "utf8");
   /** The slot holding `key` and its stored value, or undefined. */
   const find = async (key: string): Promise<{ slot: string; value: Buffer } | undefined> => {
@@ -83,7 +97,7 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
         info("too-large", { maxDocumentBytes }, "persisted queries: a document over APQ_MAX_DOCUMENT_BYTES was executed but not stored");
         return;
       }
-      if (carriesSecretLiteral(document)) {
+      if (carriesSecret(key, document)) {
         report("carries-secret");
         info("carries-secret", {}, "persisted queries: a document with a grant or token written into it was executed but not stored; send secrets in variables");
         return;

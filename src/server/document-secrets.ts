@@ -1,9 +1,7 @@
 import { BREAK, Kind, parse, visit, type ArgumentNode, type DocumentNode, type ObjectFieldNode, type ValueNode } from "graphql";
-import { SECRET_KEYS } from "../logging/redaction.js";
+import { isSecretFieldName } from "../logging/redaction.js";
 
-const SECRET_NAMES = new Set<string>(SECRET_KEYS.map((key) => key.toLowerCase()));
-
-const isSecretName = (node: ArgumentNode | ObjectFieldNode) => SECRET_NAMES.has(node.name.value.toLowerCase());
+const isSecretName = (node: ArgumentNode | ObjectFieldNode) => isSecretFieldName(node.name.value);
 
 function holdsString(value: ValueNode): boolean {
   if (value.kind === Kind.STRING) return true;
@@ -14,7 +12,8 @@ function holdsString(value: ValueNode): boolean {
 
 /**
  * Whether a GraphQL document carries a secret written into it: a string literal given to an argument
- * or input field the redaction list names (assertion, code, codeVerifier, refreshToken, subjectToken …),
+ * or input field the log redaction treats as secret (assertion, code, codeVerifier, refreshToken,
+ * subjectToken …, or any name holding "secret" or "password"),
  * directly or as the default value of a variable passed there. Legal GraphQL, answered like the same
  * values in variables, but a document is what persisted queries store (in Redis: for every replica,
  * in clear), so such a document is executed and never stored. A document that does not parse carries
