@@ -1,5 +1,6 @@
 import type { DocumentNode } from "graphql";
 import { BoundedLru } from "../store/bounded-lru.js";
+import { documentCarriesSecretLiteral } from "./document-secrets.js";
 
 /**
  * The in-memory caches Apollo Server keeps for itself, built on the gateway's BoundedLru instead of
@@ -49,7 +50,15 @@ export function createApolloCache<V>(options: ApolloCacheOptions = {}): ApolloKe
   };
 }
 
-/** The store of parsed and validated documents Apollo looks up by the query's SHA-256. */
+/**
+ * The store of parsed and validated documents Apollo looks up by the query's SHA-256. A document with a
+ * grant or token written into it is not kept: parsed again if it comes again (its caller's cost, bounded
+ * by MAX_TOKENS), never a secret held in memory beyond its request.
+ */
 export function createDocumentStore(options: ApolloCacheOptions = {}): ApolloKeyValueCache<DocumentNode> {
-  return createApolloCache<DocumentNode>(options);
+  const cache = createApolloCache<DocumentNode>(options);
+  return {
+    ...cache,
+    set: (key, document, setOptions) => (documentCarriesSecretLiteral(document) ? Promise.resolve() : cache.set(key, document, setOptions)),
+  };
 }

@@ -26,6 +26,11 @@ export function carriesSecretLiteral(document: string): boolean {
   } catch {
     return false;
   }
+  return documentCarriesSecretLiteral(ast);
+}
+
+/** The same, for a document already parsed (Apollo's document store is given the AST). */
+export function documentCarriesSecretLiteral(ast: DocumentNode): boolean {
   let found = false;
   const secretVariables = new Set<string>();
   const check = (node: ArgumentNode | ObjectFieldNode) => {

@@ -37,4 +37,14 @@ describe("Apollo's caches on the gateway's BoundedLru", () => {
     await store.set("d", document);
     expect(await Promise.all(["a", "b", "c", "d"].map((key) => store.get(key)))).toEqual([document, undefined, document, document]);
   });
+
+  it("keeps no document with a grant or token written into it: Apollo parses it again next time", async () => {
+    const store = createDocumentStore();
+    const inlined = parse('mutation { createTokenWithIAM(input: { grantType: REFRESH_TOKEN, refreshToken: "aor-inlined" }) { tokenType } }');
+    const plain = parse("mutation M($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { tokenType } }");
+    await store.set("inlined", inlined);
+    await store.set("plain", plain);
+    expect(await store.get("inlined")).toBeUndefined();
+    expect(await store.get("plain")).toBe(plain);
+  });
 });

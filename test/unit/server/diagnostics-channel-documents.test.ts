@@ -38,7 +38,7 @@ it("publishes no document, and so no inlined grant, on a diagnostics channel: pa
     const persistedQuery = { version: 1, sha256Hash: createHash("sha256").update(INLINED).digest("hex") };
     const answers = [
       await post({ query: INLINED }),
-      // The same document again: read from the document store.
+      // The same document again: parsed again, since the document store keeps no document carrying a grant.
       await post({ query: INLINED }),
       // Offered as a persisted query: executed, but a document carrying a grant is never stored (apq-cache.ts) …
       await post({ query: INLINED, extensions: { persistedQuery } }),
