@@ -46,27 +46,42 @@ async function readiness(replica: GatewayProcess): Promise<{ ready: boolean; sta
   return { ready: response.status === 200, status: body.status, checks: body.checks };
 }
 
+type Phase = "up" | "down" | "back";
+
 /**
- * Sends load until `stop()` resolves: on each replica, a fresh JWT-bearer exchange and a refresh
- * of that replica's session, round after round. Returns every failure (there should be none).
+ * Sends load until `during` settles: on each replica, a fresh JWT-bearer exchange and a refresh of that
+ * replica's session, round after round. Counts the rounds that began and ended in each phase of the
+ * outage (`phase()`: Redis up, gone, back), and returns every failure (there should be none).
  */
-async function runLoad(during: Promise<void>): Promise<{ answered: number; failures: string[] }> {
+function startLoad(during: Promise<void>, phase: () => Phase) {
   let done = false;
-  void during.then(() => { done = true; });
-  const sessions: IssuedTokens[] = await Promise.all(replicas.map(async (replica) => (await jwtBearer(replica, await mintAssertion())).body.data!.createTokenWithIAM));
-  let answered = 0;
+  const rounds: Record<Phase, number> = { up: 0, down: 0, back: 0 };
   const failures: string[] = [];
-  while (!done) {
-    await Promise.all(replicas.map(async (replica, i) => {
-      const [exchange, refreshed] = await Promise.all([jwtBearer(replica, await mintAssertion()), refresh(replica, sessions[i]!.refreshToken!)]);
-      for (const result of [exchange, refreshed]) {
-        if (result.body.errors?.length) failures.push(JSON.stringify(result.body.errors.map((error) => error.extensions?.code)));
-        else answered += 1;
-      }
-      if (refreshed.body.data) sessions[i] = refreshed.body.data.refreshToken;
-    }));
+  const finished = (async () => {
+    void during.then(() => { done = true; }, () => { done = true; });
+    const sessions: IssuedTokens[] = await Promise.all(replicas.map(async (replica) => (await jwtBearer(replica, await mintAssertion())).body.data!.createTokenWithIAM));
+    while (!done) {
+      const startedIn = phase();
+      await Promise.all(replicas.map(async (replica, i) => {
+        const [exchange, refreshed] = await Promise.all([jwtBearer(replica, await mintAssertion()), refresh(replica, sessions[i]!.refreshToken!)]);
+        for (const result of [exchange, refreshed]) {
+          if (result.body.errors?.length) failures.push(JSON.stringify(result.body.errors.map((error) => error.extensions?.code)));
+        }
+        if (refreshed.body.data) sessions[i] = refreshed.body.data.refreshToken;
+      }));
+      if (phase() === startedIn) rounds[startedIn] += 1;
+    }
+  })();
+  return { rounds, failures, finished };
+}
+
+/** Resolves once `count()` reaches `atLeast` (the load's own pace: a slow host only takes longer). */
+async function until(count: () => number, atLeast: number, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (count() < atLeast) {
+    if (Date.now() > deadline) throw new Error(`${what}: ${count()} of ${atLeast} rounds in 15 s`);
+    await sleep(20);
   }
-  return { answered, failures };
 }
 
 describeNeeding(redisServer, "gateway replicas while Redis goes away and comes back", () => {
@@ -79,24 +94,29 @@ describeNeeding(redisServer, "gateway replicas while Redis goes away and comes b
   });
 
   it("answers every request before, during and after a Redis outage, says degraded on /readyz, and recovers by itself", async () => {
+    let phase: Phase = "up";
+    let load: ReturnType<typeof startLoad> | undefined;
     const outage = (async () => {
-      await sleep(300);
+      await until(() => load?.rounds.up ?? 0, 2, "before the outage");
       await redis!.stop();
+      phase = "down";
       await Promise.all(replicas.map((replica) => replica.waitForOutput(/store degraded/, 5_000)));
       const degraded = await Promise.all(replicas.map(readiness));
       expect(degraded.map((report) => [report.ready, report.status, report.checks.store.ok, report.checks.store.detail.startsWith("degraded: redis unreachable")])).toEqual([
         [true, "degraded", true, true],
         [true, "degraded", true, true],
       ]);
-      await sleep(500);
+      // Served while Redis is gone: rounds that began and ended in the outage.
+      await until(() => load!.rounds.down, 3, "during the outage");
       redis = await startRedisServer(port);
       await Promise.all(replicas.map((replica) => replica.waitForOutput(/store recovered/, 5_000)));
-      await sleep(300);
+      phase = "back";
+      await until(() => load!.rounds.back, 2, "after the outage");
     })();
-    const load = await runLoad(outage.catch(() => undefined));
-    await outage;
+    load = startLoad(outage, () => phase);
+    await Promise.all([outage, load.finished]);
     expect(load.failures).toEqual([]);
-    expect(load.answered).toBeGreaterThan(20);
+    expect(load.rounds.down).toBeGreaterThanOrEqual(3);
 
     const recovered = await Promise.all(replicas.map(readiness));
     expect(recovered.map((report) => [report.ready, report.status, report.checks.store.detail.startsWith("degraded")])).toEqual([[true, "ready", false], [true, "ready", false]]);
