@@ -1,8 +1,6 @@
 import { BREAK, Kind, parse, visit, type ArgumentNode, type DocumentNode, type ObjectFieldNode, type ValueNode } from "graphql";
 import { isSecretFieldName } from "../logging/redaction.js";
 
-const isSecretName = (node: ArgumentNode | ObjectFieldNode) => isSecretFieldName(node.name.value);
-
 function holdsString(value: ValueNode): boolean {
   if (value.kind === Kind.STRING) return true;
   if (value.kind === Kind.LIST) return value.values.some(holdsString);
@@ -12,12 +10,12 @@ function holdsString(value: ValueNode): boolean {
 
 /**
  * Whether a GraphQL document carries a secret written into it: a string literal given to an argument
- * or input field the log redaction treats as secret (assertion, code, codeVerifier, refreshToken,
- * subjectToken …, or any name holding "secret" or "password"),
+ * or input field whose name the log redaction treats as secret (assertion, code, codeVerifier,
+ * refreshToken, subjectToken …, any name holding "secret" or "password": no grant is named here),
  * directly or as the default value of a variable passed there. Legal GraphQL, answered like the same
  * values in variables, but a document is what persisted queries store (in Redis: for every replica,
- * in clear), so such a document is executed and never stored. A document that does not parse carries
- * nothing we could find, and Apollo stores only documents it has parsed and validated.
+ * in clear) and what Apollo's document store keeps, so such a document is neither. A document that does
+ * not parse carries nothing we could find, and Apollo stores only documents it has parsed and validated.
  */
 export function carriesSecretLiteral(document: string): boolean {
   let ast: DocumentNode;
@@ -34,7 +32,7 @@ export function documentCarriesSecretLiteral(ast: DocumentNode): boolean {
   let found = false;
   const secretVariables = new Set<string>();
   const check = (node: ArgumentNode | ObjectFieldNode) => {
-    if (!isSecretName(node)) return undefined;
+    if (!isSecretFieldName(node.name.value)) return undefined;
     if (node.value.kind === Kind.VARIABLE) {
       secretVariables.add(node.value.name.value);
       return undefined;
