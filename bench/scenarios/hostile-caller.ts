@@ -1,9 +1,10 @@
+import { programs } from "../support/build.js";
 import type { BenchEmulator } from "../support/emulator.js";
 import { startBenchGateway } from "../support/gateway.js";
 import { jwtBearerExchangeBody } from "../support/graphql-bodies.js";
-import { DEFAULT_CALLER_ALLOWANCE, runBystander, runHostileCaller, type Answer } from "../support/hostile-caller.js";
+import { callerAgent, DEFAULT_CALLER_ALLOWANCE, EXPENSIVE_REFUSALS, requestFrom, runBystander, type Answer } from "../support/hostile-caller.js";
 import { percentiles } from "../support/load.js";
-import { cpuTimeMs, peakRssMb } from "../support/processes.js";
+import { cpuTimeMs, peakRssMb, spawnBenchProcess } from "../support/processes.js";
 import type { BenchRow } from "../support/types.js";
 
 /**
@@ -13,10 +14,21 @@ import type { BenchRow } from "../support/types.js";
  * first). Two rows: the second caller's /healthz and its exchanges, with their p99 under attack; the
  * target is p99 < 100 ms for both. The same probes run first without the attack (notes), and the
  * gateway's CPU per hostile request is measured during the attack.
+ *
+ * The attacker runs in its own process (bench/hostile-caller-worker.ts), as on another machine: in
+ * the bench process it delayed the second caller's own timers and reads. The gateway starts cold, as
+ * a new replica does, but first refuses each kind of request REFUSAL_WARM_UP times from a third
+ * address (127.0.0.4, its own allowance), as a running one has: a first refusal runs code V8 has not
+ * compiled yet (every other row warms its gateway up: support/warm-up.ts).
  */
 
 const PROBE_HEALTHZ_PER_SECOND = 20;
 const PROBE_EXCHANGES_PER_SECOND = 20;
+const WARM_UP_ADDRESS = "127.0.0.4";
+/** Refusals of each kind sent before measuring: 4 × 8 kinds fit the warm-up address's burst of 40. */
+const REFUSAL_WARM_UP = 4;
+/** The attacker process is started this long before the attack begins (it loads, then waits). */
+const ATTACKER_START_MS = 3000;
 
 export async function measureHostileCaller(options: { emulator: BenchEmulator; durationSeconds: number }): Promise<BenchRow[]> {
   // The caller rate limit back at its defaults (the bench's other gateways turn it off).
@@ -31,18 +43,29 @@ export async function measureHostileCaller(options: { emulator: BenchEmulator; d
         runBystander({ url: gateway.url, durationMs, perSecond: PROBE_HEALTHZ_PER_SECOND, next: () => ({ url: healthz }) }),
         runBystander({ url: gateway.url, durationMs, perSecond: PROBE_EXCHANGES_PER_SECOND, next: () => ({ body: exchange }) }),
       ]);
+    await warmUpRefusals(gateway.url);
     const [quietHealthz, quietExchanges] = await probe();
 
     const callsBefore = await options.emulator.createTokenWithIamCalls();
+    const startAt = Date.now() + ATTACKER_START_MS;
+    const attacker = spawnBenchProcess({
+      name: "hostile-caller", args: [...programs().hostileCallerWorker(), gateway.url, String(startAt), String(durationMs)], env: {}, ready: /hostile-caller result (\{.*\})/,
+    });
+    // Awaited after the probes; a failure to start meanwhile must not go unhandled.
+    attacker.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
     const cpuBefore = cpuTimeMs(gateway.pid);
-    const [hostile, [healthzAnswers, exchangeAnswers]] = await Promise.all([runHostileCaller({ url: gateway.url, durationMs }), probe()]);
+    const [healthzAnswers, exchangeAnswers] = await probe();
+    const attackerProcess = await attacker;
+    await attackerProcess.stop();
+    const hostile = JSON.parse(attackerProcess.url) as { requests: number; statuses: Record<string, number>; p99Ms: number } | { error: string };
     const cpuAfter = cpuTimeMs(gateway.pid);
+    if ("error" in hostile) throw new Error(`the hostile caller did not run: ${hostile.error}`);
     const upstreamCalls = (await options.emulator.createTokenWithIamCalls()) - callsBefore;
 
-    const allRequests = hostile.length + healthzAnswers.length + exchangeAnswers.length;
+    const allRequests = hostile.requests + healthzAnswers.length + exchangeAnswers.length;
     const cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / allRequests);
-    const hostileStatuses = countBy(hostile.map((answer) => String(answer.status)));
-    const attack = `hostile caller: ${hostile.length} requests (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostileStatuses)}, p99 ${percentiles(hostile.map((a) => a.ms)).p99Ms} ms; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
+    const attack = `hostile caller (own process): ${hostile.requests} requests (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostile.statuses)}, p99 ${hostile.p99Ms} ms; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
     const rss = peakRssMb(gateway.pid);
     const row = (id: string, scenario: string, answers: Answer[], quiet: Answer[], ok: (answer: Answer) => boolean): BenchRow => {
       const { p50Ms, p99Ms } = percentiles(answers.map((answer) => answer.ms));
@@ -64,8 +87,14 @@ export async function measureHostileCaller(options: { emulator: BenchEmulator; d
   }
 }
 
-function countBy(values: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
+/** Each kind of refusal REFUSAL_WARM_UP times, one after another, from WARM_UP_ADDRESS. */
+async function warmUpRefusals(url: string): Promise<void> {
+  const agent = callerAgent();
+  try {
+    for (let round = 0; round < REFUSAL_WARM_UP; round++) {
+      for (const { body } of EXPENSIVE_REFUSALS) await requestFrom(agent, url, { localAddress: WARM_UP_ADDRESS, body });
+    }
+  } finally {
+    agent.destroy();
+  }
 }

@@ -14,7 +14,7 @@ import { REPO_ROOT } from "./processes.js";
 export type Runner = "dist" | "tsx";
 
 const BENCH_BUILD_DIR = join(REPO_ROOT, "node_modules", ".cache", "idc-bench");
-const BENCH_PROGRAMS = ["bench/naive-gateway.ts", "bench/direct-sdk-worker.ts"];
+const BENCH_PROGRAMS = ["bench/naive-gateway.ts", "bench/direct-sdk-worker.ts", "bench/hostile-caller-worker.ts"];
 
 export interface Programs {
   runner: Runner;
@@ -23,6 +23,7 @@ export interface Programs {
   emulator(): string[];
   naiveGateway(nodeFlags?: string[]): string[];
   directSdkWorker(): string[];
+  hostileCallerWorker(): string[];
   buildWarnings: string[];
 }
 
@@ -51,6 +52,7 @@ export function preparePrograms(runner: Runner, options: { build?: boolean } = {
     emulator: () => run("src/emulator/main.ts", "dist/emulator/main.js"),
     naiveGateway: (nodeFlags = []) => run("bench/naive-gateway.ts", compiled("bench/naive-gateway.ts"), nodeFlags),
     directSdkWorker: () => run("bench/direct-sdk-worker.ts", compiled("bench/direct-sdk-worker.ts")),
+    hostileCallerWorker: () => run("bench/hostile-caller-worker.ts", compiled("bench/hostile-caller-worker.ts")),
     buildWarnings: warnings,
   };
 }

@@ -35,7 +35,7 @@ export function httpServerOptions(): { connectionsCheckingInterval: number } {
   return { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
 }
 
-export function applyConnectionLimits(server: Server, limits: ConnectionLimits, trustProxy: TrustProxy): AppliedConnectionLimits {
+export function applyConnectionLimits(server: Server, limits: SocketLimits, trustProxy: TrustProxy): AppliedConnectionLimits {
   const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = getValidConnectionLimits(limits);
   server.maxConnections = maxConnections;
   server.headersTimeout = headersTimeoutMs;
@@ -96,8 +96,11 @@ function isExempt(list: BlockList | undefined, address: string): boolean {
   return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }
 
-function getValidConnectionLimits(limits: ConnectionLimits): ConnectionLimits {
-  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = limits ?? ({} as ConnectionLimits);
+/** The socket-level limits (MAX_READING_PER_CALLER is per request: caller-fair-share.ts). */
+type SocketLimits = Omit<ConnectionLimits, "maxReadingPerCaller">;
+
+function getValidConnectionLimits(limits: SocketLimits): SocketLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = limits ?? ({} as SocketLimits);
   const valid = Number.isInteger(maxConnections) && maxConnections >= 1
     && Number.isInteger(maxConnectionsPerAddress) && maxConnectionsPerAddress >= 0
     && Number.isInteger(headersTimeoutMs) && headersTimeoutMs >= 1;

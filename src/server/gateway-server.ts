@@ -20,6 +20,7 @@ import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
+import { registerCallerFairShare } from "./caller-fair-share.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
@@ -67,6 +68,14 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
   if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });
   const inFlight = trackInFlightRequests(app, isGraphQLRequest);
+  // After the rate limit (a request over the allowance is refused, never queued) and the in-flight
+  // count (a request waiting its turn is one the shutdown drain waits for): caller-fair-share.ts.
+  if (config.connections.maxReadingPerCaller > 0) {
+    registerCallerFairShare(app, {
+      maxReading: config.connections.maxReadingPerCaller, applies: callerRateLimited,
+      ...(metrics ? { onQueued: () => metrics.callerQueued.inc() } : {}),
+    });
+  }
   let draining = false;
 
   const schema = await buildGatewaySchema();

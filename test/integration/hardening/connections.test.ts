@@ -2,11 +2,12 @@ import type { Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
-import { closedByPeer, httpFrom, idleSocketFrom } from "./from-address.js";
+import { closedByPeer, httpFrom, idleSocketFrom, postJsonFrom } from "./from-address.js";
 
 /**
  * Connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS): idle and
- * slow-header sockets cannot exhaust the process, and one address cannot take the whole total cap.
+ * slow-header sockets cannot exhaust the process, and one address cannot take the whole total cap;
+ * and one caller's requests are read in turns (MAX_READING_PER_CALLER).
  */
 
 let emulator: TestEmulator;
@@ -109,5 +110,67 @@ describe("HEADERS_TIMEOUT_MS", () => {
     const { gateway } = await gatewayWith({ HEADERS_TIMEOUT_MS: "4000" });
     const response = await httpFrom("127.0.0.2", gateway.origin + "/healthz", { headers: { connection: "keep-alive" } });
     expect(response.headers["keep-alive"]).toBe("timeout=4");
+  });
+});
+
+/** The caller rate limit off (turns, not allowances); bodies may take their time. */
+const TURNS_ONLY = { RATE_LIMIT_CALLER_PER_SECOND: "0", HEADERS_TIMEOUT_MS: "60000" };
+const TYPENAME = { query: "{ __typename }" };
+
+/** A GraphQL POST whose body is announced but never finished: it holds its turn while it is read. */
+async function unfinishedPost(port: number): Promise<Socket> {
+  const [socket] = await openIdle("127.0.0.2", port, 1);
+  (socket as Socket).write("POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"query\":");
+  return socket as Socket;
+}
+
+async function queuedCount(gateway: HardenedGateway): Promise<number> {
+  return (await gateway.metrics.callerQueued.get()).values[0]?.value ?? 0;
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * MAX_READING_PER_CALLER through the gateway's own server and configuration (the mechanism, turn by
+ * turn, is test/unit/server/caller-fair-share.test.ts): at the default, a caller whose four requests
+ * are still being read has its fifth wait, unread and counted, while another caller is answered; a
+ * turn given back lets the fifth through, answered as usual.
+ */
+describe("MAX_READING_PER_CALLER (default 4)", () => {
+  it("has a caller's fifth request wait while four are being read, answers another caller meanwhile, then the fifth", async () => {
+    const { gateway, port } = await gatewayWith(TURNS_ONLY);
+    expect(gateway.config.connections.maxReadingPerCaller).toBe(4);
+    const unfinished = [];
+    for (let i = 0; i < 4; i += 1) unfinished.push(await unfinishedPost(port));
+
+    let fifthAnswered = false;
+    const fifth = postJsonFrom("127.0.0.2", gateway.url, TYPENAME).then((answer) => {
+      fifthAnswered = true;
+      return answer;
+    });
+    await until(async () => (await queuedCount(gateway)) === 1, "the fifth request to be queued");
+
+    const other = await postJsonFrom("127.0.0.3", gateway.url, TYPENAME);
+    expect([other.status, other.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
+    expect(fifthAnswered).toBe(false);
+
+    unfinished[0]!.destroy();
+    const answer = await fifth;
+    expect([answer.status, answer.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
+    expect(await queuedCount(gateway)).toBe(1);
+  });
+
+  it("is off at 0: the fifth request is answered while four are still being read", async () => {
+    const { gateway, port } = await gatewayWith({ ...TURNS_ONLY, MAX_READING_PER_CALLER: "0" });
+    for (let i = 0; i < 4; i += 1) await unfinishedPost(port);
+    const answer = await postJsonFrom("127.0.0.2", gateway.url, TYPENAME);
+    expect([answer.status, answer.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
+    expect(await queuedCount(gateway)).toBe(0);
   });
 });
