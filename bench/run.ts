@@ -12,7 +12,8 @@
  * comparisons (support/report.ts). b-floor (same sizes as (b), no exchange) runs in the typename/b rounds.
  * The systems of the throughput and concurrency-1 comparisons are measured warm (support/warm-up.ts): each
  * fresh gateway first serves 6,000 distinct exchanges, and the direct-SDK worker, a fresh process each round,
- * first makes 5,000 calls; (c) runs on the same warmed gateway. (d), (creds), (e) and (hostile) start their gateways cold.
+ * first makes 5,000 calls; (c) runs on the same warmed gateway. (d), (creds) and (e) start their gateways cold; (hostile)'s
+ * gateway first refuses each kind of costly request 4 times (scenarios/hostile-caller.ts), its attacker in its own process.
  * f and g (scenarios/replicas-on-redis.ts) pair 3 gateways on the bench's own Redis with one memory-mode
  * gateway the same way, and count Redis's commands per answer from its INFO commandstats.
  *

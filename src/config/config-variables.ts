@@ -367,9 +367,9 @@ export const VARIABLES = {
     description: "Most open connections from one remote address, an IPv6 peer counted by its /64 (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
     schema: integer(0, 1_000_000),
   }),
-  MAX_READING_PER_CALLER: variable({
-    name: "MAX_READING_PER_CALLER", default: "4", accepts: "an integer from 0 to 100000 (0 = no limit)",
-    description: "Most GraphQL requests of one caller (client IP, as the rate limits count it) the gateway reads and checks at once, from their headers until their body is parsed and checked (a request waiting on AWS holds no turn); the caller's further requests wait their turn unread, never refused for it, so one caller's burst of expensive requests cannot hold the process while others wait.",
+  MAX_PARSING_PER_CALLER: variable({
+    name: "MAX_PARSING_PER_CALLER", default: "4", accepts: "an integer from 0 to 100000 (0 = no limit)",
+    description: "Most JSON request bodies of one caller (client IP, as the rate limits count it) the gateway parses and works on between two polls of its sockets (until each first waits on AWS or Redis); the caller's further bodies wait for its next turn, so one caller's burst of costly requests cannot hold the process while others wait. 16 × this many may wait; one more is refused HTTP 429 RATE_LIMITED. 0 = off.",
     schema: integer(0, 100_000),
   }),
   HEADERS_TIMEOUT_MS: variable({

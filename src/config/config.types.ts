@@ -118,8 +118,8 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Most open connections from one remote address (trusted proxies excepted); 0 = no cap. */
   maxConnectionsPerAddress: number;
-  /** Most GraphQL requests of one caller (rate-limit key) read and checked at once; more wait their turn, unread; 0 = no limit. */
-  maxReadingPerCaller: number;
+  /** Most JSON bodies of one caller (rate-limit key) parsed per turn of the event loop; more wait for its next turn; 0 = off. */
+  maxParsingPerCaller: number;
   /** Headers must arrive within this, and an idle keep-alive connection closes after it, ms. */
   headersTimeoutMs: number;
 }

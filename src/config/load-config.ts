@@ -63,7 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     connections: {
       maxConnections: read("MAX_CONNECTIONS") ?? 900,
       maxConnectionsPerAddress: read("MAX_CONNECTIONS_PER_ADDRESS") ?? 64,
-      maxReadingPerCaller: read("MAX_READING_PER_CALLER") ?? 4,
+      maxParsingPerCaller: read("MAX_PARSING_PER_CALLER") ?? 4,
       headersTimeoutMs: read("HEADERS_TIMEOUT_MS") ?? 5000,
     },
     persistedQueries: {

@@ -31,7 +31,7 @@ export interface GatewayMetrics {
   readonly stsCalls: Counter<"outcome">;
   /** Identity-enhanced credentials lookups: `hit` (served from the cache), `miss`, or `follower` (joined an identical request in flight). */
   readonly credentialsLookups: Counter<"result">;
-  /** GraphQL requests that waited for their caller's turn (MAX_READING_PER_CALLER) before being read. */
+  /** Request bodies that waited for their caller's next turn (MAX_PARSING_PER_CALLER) before being parsed. */
   readonly callerQueued: Counter;
   /** Session mode: sessions `started`, `refreshed`, `ended` (a refresh refused by AWS), `signed_out`, `signed_out_everywhere`. */
   readonly sessions: Counter<"event">;
@@ -70,7 +70,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
       name: "idc_gateway_credentials_lookups_total", help: "Identity-enhanced credentials requests by how they were answered: hit (cache), follower (joined one in flight), miss (STS called).", labelNames: ["result"], registers,
     }),
     callerQueued: new Counter({
-      name: "idc_gateway_caller_queued_requests_total", help: "GraphQL requests that waited, unread, for their caller's turn (MAX_READING_PER_CALLER of its requests are read and checked at once).", registers,
+      name: "idc_gateway_caller_queued_requests_total", help: "Request bodies that waited for their caller's next turn of the event loop before being parsed (MAX_PARSING_PER_CALLER per turn).", registers,
     }),
     sessions: new Counter({ name: "idc_gateway_sessions_total", help: "Session mode: sessions started, refreshed, ended by AWS refusing their refresh token, signed out, signed out everywhere.", labelNames: ["event"], registers }),
     persistedQueryRegistrations: new Counter({

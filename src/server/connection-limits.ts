@@ -96,8 +96,8 @@ function isExempt(list: BlockList | undefined, address: string): boolean {
   return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }
 
-/** The socket-level limits (MAX_READING_PER_CALLER is per request: caller-fair-share.ts). */
-type SocketLimits = Omit<ConnectionLimits, "maxReadingPerCaller">;
+/** The socket-level limits (MAX_PARSING_PER_CALLER is per request body: caller-turns.ts). */
+type SocketLimits = Omit<ConnectionLimits, "maxParsingPerCaller">;
 
 function getValidConnectionLimits(limits: SocketLimits): SocketLimits {
   const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = limits ?? ({} as SocketLimits);

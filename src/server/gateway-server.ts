@@ -20,7 +20,7 @@ import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
-import { registerCallerFairShare } from "./caller-fair-share.js";
+import { registerCallerTurns } from "./caller-turns.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
@@ -35,6 +35,9 @@ import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
+
+/** MAX_PARSING_PER_CALLER × this: the bodies one caller may have waiting for its turn before a 429. */
+export const WAITING_BODIES_PER_TURN = 16;
 
 /**
  * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),
@@ -68,12 +71,11 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
   if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });
   const inFlight = trackInFlightRequests(app, isGraphQLRequest);
-  // After the rate limit (a request over the allowance is refused, never queued) and the in-flight
-  // count (a request waiting its turn is one the shutdown drain waits for): caller-fair-share.ts.
-  if (config.connections.maxReadingPerCaller > 0) {
-    registerCallerFairShare(app, {
-      maxReading: config.connections.maxReadingPerCaller, applies: callerRateLimited,
-      ...(metrics ? { onQueued: () => metrics.callerQueued.inc() } : {}),
+  // MAX_PARSING_PER_CALLER: one caller's JSON bodies are parsed a few per turn of the event loop (caller-turns.ts).
+  if (config.connections.maxParsingPerCaller > 0) {
+    registerCallerTurns(app, {
+      maxParsing: config.connections.maxParsingPerCaller, maxWaiting: WAITING_BODIES_PER_TURN * config.connections.maxParsingPerCaller,
+      ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }
   let draining = false;

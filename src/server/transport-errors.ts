@@ -9,6 +9,8 @@ import type { GatewayMetrics } from "../metrics/metrics.js";
  * - an unsupported content type, an empty or unparsable JSON body, a malformed URL: their 4xx
  *   status with Apollo's BAD_REQUEST (what Apollo answers for other malformed HTTP requests) and a
  *   fixed message of ours: fastify's own messages may echo the URL, which is the caller's input.
+ * - a body refused because its caller already has too many waiting for their turn
+ *   (caller-turns.ts): HTTP 429 RATE_LIMITED with Retry-After, like the caller rate limit.
  * Anything else (a 5xx) keeps fastify's default handling.
  */
 const CLIENT_ERROR_MESSAGES: Record<string, string> = {
@@ -27,6 +29,10 @@ export function registerTransportErrorHandler(app: FastifyInstance, options: { m
       return reply.code(413).send({
         errors: [{ message: `Request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES).`, extensions: { code: "PAYLOAD_TOO_LARGE", retryable: false } }],
       });
+    }
+    if (error.code === "IDC_CALLER_QUEUE_FULL") {
+      return reply.code(429).header("retry-after", "1")
+        .send({ errors: [{ message: error.message, extensions: { code: "RATE_LIMITED", retryable: true, retryAfterSeconds: 1 } }] });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(badRequest(error.code));

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Counter } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
@@ -7,7 +8,7 @@ import { closedByPeer, httpFrom, idleSocketFrom, postJsonFrom } from "./from-add
 /**
  * Connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS): idle and
  * slow-header sockets cannot exhaust the process, and one address cannot take the whole total cap;
- * and one caller's requests are read in turns (MAX_READING_PER_CALLER).
+ * and one caller's requests are read in turns (MAX_PARSING_PER_CALLER).
  */
 
 let emulator: TestEmulator;
@@ -115,62 +116,46 @@ describe("HEADERS_TIMEOUT_MS", () => {
 
 /** The caller rate limit off (turns, not allowances); bodies may take their time. */
 const TURNS_ONLY = { RATE_LIMIT_CALLER_PER_SECOND: "0", HEADERS_TIMEOUT_MS: "60000" };
-const TYPENAME = { query: "{ __typename }" };
+const TYPENAME_POST = (() => {
+  const body = JSON.stringify({ query: "{ __typename }" });
+  return `POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+})();
 
-/** A GraphQL POST whose body is announced but never finished: it holds its turn while it is read. */
-async function unfinishedPost(port: number): Promise<Socket> {
-  const [socket] = await openIdle("127.0.0.2", port, 1);
-  (socket as Socket).write("POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"query\":");
-  return socket as Socket;
-}
-
-async function queuedCount(gateway: HardenedGateway): Promise<number> {
-  return (await gateway.metrics.callerQueued.get()).values[0]?.value ?? 0;
-}
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+async function counterValue(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await counter.get();
+  return values.find((value) => Object.entries(labels).every(([name, label]) => value.labels[name] === label))?.value ?? 0;
 }
 
 /**
- * MAX_READING_PER_CALLER through the gateway's own server and configuration (the mechanism, turn by
- * turn, is test/unit/server/caller-fair-share.test.ts): at the default, a caller whose four requests
- * are still being read has its fifth wait, unread and counted, while another caller is answered; a
- * turn given back lets the fifth through, answered as usual.
+ * MAX_PARSING_PER_CALLER through the gateway's own server and configuration (the scheduler, turn by
+ * turn, is test/unit/server/caller-turns.test.ts): slow uploads hold no turn, and at the default a
+ * caller's bodies beyond 4 parsing and 64 waiting are refused 429, counted, the rest answered.
  */
-describe("MAX_READING_PER_CALLER (default 4)", () => {
-  it("has a caller's fifth request wait while four are being read, answers another caller meanwhile, then the fifth", async () => {
+describe("MAX_PARSING_PER_CALLER (default 4)", () => {
+  it("holds no turn for a body still uploading: a caller's four slow uploads do not delay its fifth request", async () => {
     const { gateway, port } = await gatewayWith(TURNS_ONLY);
-    expect(gateway.config.connections.maxReadingPerCaller).toBe(4);
-    const unfinished = [];
-    for (let i = 0; i < 4; i += 1) unfinished.push(await unfinishedPost(port));
-
-    let fifthAnswered = false;
-    const fifth = postJsonFrom("127.0.0.2", gateway.url, TYPENAME).then((answer) => {
-      fifthAnswered = true;
-      return answer;
-    });
-    await until(async () => (await queuedCount(gateway)) === 1, "the fifth request to be queued");
-
-    const other = await postJsonFrom("127.0.0.3", gateway.url, TYPENAME);
-    expect([other.status, other.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
-    expect(fifthAnswered).toBe(false);
-
-    unfinished[0]!.destroy();
-    const answer = await fifth;
+    expect(gateway.config.connections.maxParsingPerCaller).toBe(4);
+    const slow = await openIdle("127.0.0.2", port, 4);
+    for (const socket of slow) socket.write("POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"query\":");
+    const answer = await postJsonFrom("127.0.0.2", gateway.url, { query: "{ __typename }" });
     expect([answer.status, answer.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
-    expect(await queuedCount(gateway)).toBe(1);
   });
 
-  it("is off at 0: the fifth request is answered while four are still being read", async () => {
-    const { gateway, port } = await gatewayWith({ ...TURNS_ONLY, MAX_READING_PER_CALLER: "0" });
-    for (let i = 0; i < 4; i += 1) await unfinishedPost(port);
-    const answer = await postJsonFrom("127.0.0.2", gateway.url, TYPENAME);
-    expect([answer.status, answer.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
-    expect(await queuedCount(gateway)).toBe(0);
+  it("answers 4 + 64 pipelined requests of one caller and refuses the next 429 RATE_LIMITED, counted", async () => {
+    const { gateway, port } = await gatewayWith(TURNS_ONLY);
+    const [socket] = await openIdle("127.0.0.2", port, 1);
+    let received = "";
+    (socket as Socket).setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
+    // All in one write, read in one poll: 4 parsed at once, 64 wait their turns, the 69th is refused
+    // (its answer closes the connection, as fastify does after a refused body).
+    (socket as Socket).write(TYPENAME_POST.repeat(69));
+    await closedByPeer(socket as Socket);
+    const statuses = [...received.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1]);
+    expect(statuses).toEqual([...Array(68).fill("200"), "429"]);
+    expect(received).toContain('"extensions":{"code":"RATE_LIMITED","retryable":true,"retryAfterSeconds":1}');
+    expect(await counterValue(gateway.metrics.callerQueued)).toBe(64);
+    expect(await counterValue(gateway.metrics.rejections, { reason: "caller_queue_full" })).toBe(1);
+    // Another caller was never in that line.
+    expect((await postJsonFrom("127.0.0.3", gateway.url, { query: "{ __typename }" })).status).toBe(200);
   });
 });

@@ -34,7 +34,7 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     operationLimits: { maxAliases: 15, maxDepth: 8, maxDirectives: 10, maxCost: 1000, maxTokens: 1000, maxBodyBytes: 65_536 },
     rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 },
     trustProxy: false,
-    connections: { maxConnections: 900, maxConnectionsPerAddress: 0, maxReadingPerCaller: 0, headersTimeoutMs: 5000 },
+    connections: { maxConnections: 900, maxConnectionsPerAddress: 0, maxParsingPerCaller: 0, headersTimeoutMs: 5000 },
     persistedQueries: { maxDocumentBytes: 16_384, maxEntries: 1000, ttlSeconds: 86_400 },
     shutdownTimeoutMs: 10_000,
     ...overrides,

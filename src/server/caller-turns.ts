@@ -1,0 +1,152 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { callerKey } from "./caller-key.js";
+
+/**
+ * MAX_PARSING_PER_CALLER: each turn of the event loop, the gateway parses (and runs up to its first
+ * wait on I/O) at most this many JSON request bodies of one caller; the caller's further bodies
+ * wait, already received, for its next turn. Nothing is refused until a caller has `maxWaiting`
+ * bodies waiting (16 × MAX_PARSING_PER_CALLER; then HTTP 429 RATE_LIMITED, retry after a second):
+ * without that bound, pipelined requests, which write nothing while they wait, could queue without end.
+ *
+ * Why: a caller's whole burst allowance (RATE_LIMIT_CALLER_BURST) may arrive in one poll of the
+ * event loop, each request among the most expensive to refuse (a 64 KB body of 31,000 list items or
+ * thousands of keys: 1–5 ms of JSON parsing each on a slow host). Node runs every ready request to
+ * its answer, or to its first wait on I/O, before it polls its sockets again, so another caller's
+ * request waited behind the whole burst (measured: the event loop held 16–78 ms per burst of 40;
+ * taken 4 per turn, 8–17 ms).
+ *
+ * What a turn covers: the body has fully arrived (a slow upload holds nothing: it is fastify's to
+ * time out), then its parse and everything that follows without waiting on I/O — Apollo's parse,
+ * validation, bounds checks, execution up to AWS or Redis — all before the loop's check phase, where
+ * the turn is given back (setImmediate). It is given back unconditionally there, whatever becomes of
+ * the request, so no path can keep it. A freed turn goes to the caller's oldest waiting body one
+ * turn of the loop later, after the loop has polled I/O again: a caller never runs more than
+ * `maxParsing` bodies between two polls.
+ *
+ * createCallerTurns is the scheduler; registerCallerTurns runs fastify's own JSON parser in it. GET
+ * requests carry no body (their query string is bounded by Node's 16 KB header limit) and are not
+ * taken in turns; nor is work a request does after a wait on I/O (a persisted query read from Redis).
+ */
+export interface CallerTurnsOptions {
+  maxParsing: number;
+  /** Bodies of one caller that may wait; one more is refused (429). */
+  maxWaiting: number;
+}
+
+/** One request body's work: run now or in a later turn, unless its request is gone by then. */
+export interface TurnTask {
+  /** Parses the body and carries the request on (fastify's JSON parser and its `done`). */
+  work(): void;
+  /** Called instead of `work` when `work` throws after waiting (outside fastify's own try). */
+  fail(error: unknown): void;
+  /** The request's connection closed while it waited: skipped, its turn passed on. */
+  gone(): boolean;
+}
+
+export interface CallerTurns {
+  /** Runs the task now if its caller has a turn free this turn of the loop, queues it, or refuses it (maxWaiting already waiting). */
+  run(key: string, task: TurnTask): "ran" | "queued" | "refused";
+  /** The caller's turns taken (this turn of the loop, or handed to a waiting body) and bodies waiting (tests, debugging). */
+  state(key: string): { parsing: number; waiting: number };
+}
+
+interface Caller {
+  parsing: number;
+  waiting: TurnTask[];
+}
+
+export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
+  const { maxParsing, maxWaiting } = options;
+  for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createCallerTurns: ${name} must be a positive integer (got ${value})`);
+  }
+  const callers = new Map<string, Caller>();
+
+  // Runs at the loop's check phase after the task ran: what it did without waiting on I/O is done.
+  const giveBack = (key: string, caller: Caller) => {
+    if (caller.waiting.length > 0) {
+      // The turn stays taken and passes to the oldest waiting body at the next check phase, after
+      // the loop has polled its sockets again.
+      setImmediate(admitNext, key, caller);
+      return;
+    }
+    caller.parsing -= 1;
+    if (caller.parsing === 0) callers.delete(key);
+  };
+
+  const admitNext = (key: string, caller: Caller) => {
+    let next = caller.waiting.shift();
+    while (next !== undefined && next.gone()) next = caller.waiting.shift();
+    if (next === undefined) {
+      giveBack(key, caller);
+      return;
+    }
+    // Scheduled first: whatever the task does, the turn comes back.
+    setImmediate(giveBack, key, caller);
+    try {
+      next.work();
+    } catch (error) {
+      next.fail(error);
+    }
+  };
+
+  return {
+    run(key, task) {
+      let caller = callers.get(key);
+      if (caller === undefined) {
+        caller = { parsing: 0, waiting: [] };
+        callers.set(key, caller);
+      }
+      if (caller.parsing < maxParsing) {
+        caller.parsing += 1;
+        // Scheduled first: a task that throws (to fastify, which answers it) still gives the turn back.
+        setImmediate(giveBack, key, caller);
+        task.work();
+        return "ran";
+      }
+      if (caller.waiting.length >= maxWaiting) return "refused";
+      caller.waiting.push(task);
+      return "queued";
+    },
+    state(key) {
+      const caller = callers.get(key);
+      return { parsing: caller?.parsing ?? 0, waiting: caller?.waiting.length ?? 0 };
+    },
+  };
+}
+
+/** Thrown to fastify's error handler (transport-errors.ts answers it 429 RATE_LIMITED). */
+export class CallerQueueFullError extends Error {
+  readonly code = "IDC_CALLER_QUEUE_FULL";
+  readonly statusCode = 429;
+  constructor(readonly maxWaiting: number) {
+    super(`Too many of this caller's requests are waiting to be read (${maxWaiting}); retry after a second.`);
+  }
+}
+
+type Done = (error: Error | null, body?: unknown) => void;
+type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
+
+/**
+ * Replaces fastify's application/json parser with the same parser (secure-json-parse, prototype
+ * and constructor poisoning refused: fastify's defaults) run in its caller's turns (the key: the
+ * rate limits' caller-key.ts). `onQueued` / `onRefused` count bodies that waited / were refused.
+ */
+export function registerCallerTurns(app: FastifyInstance, options: CallerTurnsOptions & { onQueued?: () => void; onRefused?: () => void }): CallerTurns {
+  const turns = createCallerTurns(options);
+  const parseJson = app.getDefaultJsonParser("error", "error") as unknown as JsonParser;
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const outcome = turns.run(callerKey(request.ip), {
+      work: () => parseJson(request, body as string, done),
+      fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
+      gone: () => request.raw.socket?.destroyed === true,
+    });
+    if (outcome === "queued") options.onQueued?.();
+    else if (outcome === "refused") {
+      options.onRefused?.();
+      done(new CallerQueueFullError(options.maxWaiting));
+    }
+  });
+  return turns;
+}

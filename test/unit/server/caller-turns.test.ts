@@ -1,0 +1,263 @@
+import { Agent, request } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { connect } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { createCallerTurns, registerCallerTurns, type CallerTurns, type TurnTask } from "../../../src/server/caller-turns.js";
+import { registerTransportErrorHandler } from "../../../src/server/transport-errors.js";
+
+/**
+ * MAX_PARSING_PER_CALLER (caller-turns.ts): the scheduler turn by turn of the event loop, then on a
+ * real fastify server and real sockets: one caller's burst is parsed a few bodies per turn and
+ * another caller is answered in between, a slow upload or a wait on I/O holds no turn, and a caller
+ * with too many bodies waiting is refused 429.
+ */
+
+/** One turn of the event loop: resolves at the next check phase. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function task(log: string[], name: string, options: { gone?: () => boolean; throws?: boolean } = {}): TurnTask {
+  return {
+    work: () => {
+      log.push(name);
+      if (options.throws === true) throw new Error(`${name} failed`);
+    },
+    fail: (error) => log.push(`fail ${(error as Error).message}`),
+    gone: options.gone ?? (() => false),
+  };
+}
+
+describe("createCallerTurns", () => {
+  it("runs maxParsing tasks of a caller at once, queues the rest, and runs them maxParsing per turn, oldest first, after the loop polled again", async () => {
+    const turns = createCallerTurns({ maxParsing: 2, maxWaiting: 10 });
+    const log: string[] = [];
+    expect(["a1", "a2", "a3", "a4", "a5"].map((name) => turns.run("A", task(log, name)))).toEqual(["ran", "ran", "queued", "queued", "queued"]);
+    expect(turns.run("B", task(log, "b1"))).toBe("ran"); // another caller has turns of its own
+    expect(log).toEqual(["a1", "a2", "b1"]);
+    expect(turns.state("A")).toEqual({ parsing: 2, waiting: 3 });
+
+    await nextTurn(); // check phase: the turns come back, handed to the waiting tasks for the next one
+    expect(log).toEqual(["a1", "a2", "b1"]);
+    await nextTurn();
+    expect(log).toEqual(["a1", "a2", "b1", "a3", "a4"]);
+    await nextTurn();
+    await nextTurn();
+    expect(log).toEqual(["a1", "a2", "b1", "a3", "a4", "a5"]);
+    await nextTurn();
+    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0 });
+    expect(turns.state("B")).toEqual({ parsing: 0, waiting: 0 });
+  });
+
+  it("refuses a task once maxWaiting of its caller's wait, and takes them again once the line is shorter", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 2 });
+    const log: string[] = [];
+    expect(["a1", "a2", "a3", "a4"].map((name) => turns.run("A", task(log, name)))).toEqual(["ran", "queued", "queued", "refused"]);
+    await nextTurn();
+    await nextTurn();
+    expect(turns.run("A", task(log, "a5"))).toBe("queued");
+    while (turns.state("A").parsing > 0) await nextTurn();
+    expect(log).toEqual(["a1", "a2", "a3", "a5"]);
+  });
+
+  it("skips a waiting task whose request is gone and gives its turn to the next", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10 });
+    const log: string[] = [];
+    let secondGone = false;
+    turns.run("A", task(log, "a1"));
+    turns.run("A", task(log, "a2", { gone: () => secondGone }));
+    turns.run("A", task(log, "a3"));
+    secondGone = true;
+    await nextTurn();
+    await nextTurn();
+    expect(log).toEqual(["a1", "a3"]);
+    while (turns.state("A").parsing > 0) await nextTurn();
+    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0 });
+  });
+
+  it("gives the turn back when a task throws, now (to its caller) or after waiting (to fail)", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10 });
+    const log: string[] = [];
+    expect(() => turns.run("A", task(log, "a1", { throws: true }))).toThrow("a1 failed");
+    expect(turns.run("A", task(log, "a2", { throws: true }))).toBe("queued");
+    turns.run("A", task(log, "a3"));
+    while (turns.state("A").parsing > 0) await nextTurn();
+    expect(log).toEqual(["a1", "a2", "fail a2 failed", "a3"]);
+  });
+
+  it("refuses maxParsing or maxWaiting that are not positive integers", () => {
+    for (const value of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createCallerTurns({ maxParsing: value, maxWaiting: 1 })).toThrow(`createCallerTurns: maxParsing must be a positive integer (got ${value})`);
+      expect(() => createCallerTurns({ maxParsing: 1, maxWaiting: value })).toThrow(`createCallerTurns: maxWaiting must be a positive integer (got ${value})`);
+    }
+  });
+});
+
+const A = "127.0.0.2";
+const B = "127.0.0.3";
+const WORK = "POST /work HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+
+let app: FastifyInstance | undefined;
+const agents: Agent[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  for (const agent of agents.splice(0)) agent.destroy();
+  await app?.close();
+  app = undefined;
+});
+
+async function serve(limits: { maxParsing: number; maxWaiting?: number; bodyLimit?: number }, routes: (app: FastifyInstance) => void, onArrival?: (ip: string, url: string) => void): Promise<{ turns: CallerTurns; port: number }> {
+  app = Fastify({ bodyLimit: limits.bodyLimit ?? 1_048_576 });
+  registerTransportErrorHandler(app, { maxBodyBytes: limits.bodyLimit ?? 1_048_576, metrics: undefined });
+  app.addHook("onRequest", async (req) => onArrival?.(req.ip, req.url));
+  const turns = registerCallerTurns(app, { maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16 });
+  routes(app);
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return { turns, port: (app.server.address() as AddressInfo).port };
+}
+
+function post(port: number, from: string, body = "{}"): Promise<{ status: number; text: string }> {
+  const agent = new Agent({ keepAlive: false });
+  agents.push(agent);
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: "127.0.0.1", port, path: "/work", method: "POST", localAddress: from, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk)).on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** An open connection from `from` that writes raw requests and collects what comes back until it closes. */
+async function rawConnection(port: number, from: string): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const socket = connect({ host: "127.0.0.1", port, localAddress: from });
+  sockets.push(socket);
+  let received = "";
+  socket.setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  return { socket, received: () => received, closed };
+}
+
+/** An open keep-alive connection from `from`, answered once (GET /warm), that sends a raw request and reads its answer. */
+async function openConnection(port: number, from: string): Promise<{ send(raw: string): Promise<string> }> {
+  const { socket, received } = await rawConnection(port, from);
+  let seen = 0;
+  const send = (raw: string) => new Promise<string>((resolve) => {
+    const check = () => {
+      const text = received().slice(seen);
+      const headersEnd = text.indexOf("\r\n\r\n");
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? Number.NaN);
+      if (headersEnd < 0 || text.length < headersEnd + 4 + length) return;
+      socket.removeListener("data", check);
+      seen += headersEnd + 4 + length;
+      resolve(text.slice(0, headersEnd + 4 + length));
+    };
+    socket.on("data", check);
+    socket.write(raw);
+  });
+  expect(await send("GET /warm HTTP/1.1\r\nhost: x\r\n\r\n")).toMatch(/^HTTP\/1.1 200/);
+  return { send };
+}
+
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* the CPU a costly refusal takes */ }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("registerCallerTurns on fastify", () => {
+  it("answers another caller while one caller's burst of costly bodies is parsed one per turn", async () => {
+    const order: string[] = [];
+    let arrivedFromA = 0;
+    let sendB: () => void = () => undefined;
+    const { port, turns } = await serve({ maxParsing: 1 }, (app) => {
+      app.get("/warm", async () => ({ ok: true }));
+      app.post("/work", async (req) => {
+        // Each of A's requests holds the event loop 15 ms, as a 64 KB body of thousands of keys does on a slow host.
+        if (req.ip === A) busyFor(15);
+        order.push(req.ip === A ? "A" : "B");
+        return { ok: true };
+      });
+    }, (ip, url) => { if (ip === A && url === "/work" && ++arrivedFromA === 10) sendB(); });
+
+    // Connections open and answered once first: node accepts one new connection per turn of the
+    // event loop, so a burst on new connections would arrive in turns anyway. On open ones, all
+    // ten requests are read in the same poll.
+    const connectionsOfA = await Promise.all(Array.from({ length: 10 }, () => openConnection(port, A)));
+    const connectionOfB = await openConnection(port, B);
+    const answeredB = new Promise<string>((resolve) => {
+      sendB = () => void connectionOfB.send(WORK).then(resolve);
+    });
+    const answers = await Promise.all([...connectionsOfA.map((connection) => connection.send(WORK)), answeredB]);
+
+    expect(answers.every((answer) => answer.startsWith("HTTP/1.1 200"))).toBe(true);
+    // B's request came once all ten of A's had arrived; it was answered long before A's tenth.
+    expect(order.filter((caller) => caller === "A")).toHaveLength(10);
+    expect(order.indexOf("B")).toBeLessThan(5);
+    await until(() => turns.state(A).parsing === 0, "A's turns to come back");
+    expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0 });
+  });
+
+  it("refuses a body 429 RATE_LIMITED once maxWaiting of its caller's wait (pipelined requests write nothing while they wait)", async () => {
+    const { port } = await serve({ maxParsing: 1, maxWaiting: 2 }, (app) => app.post("/work", async () => ({ ok: true })));
+    const connection = await rawConnection(port, A);
+    // Six requests in one write: all read in one poll; one parsed, two wait, the fourth refused
+    // (its answer closes the connection, as fastify does after a refused body).
+    connection.socket.write(WORK.repeat(6));
+    await connection.closed;
+    const statuses = [...connection.received().matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1]);
+    expect(statuses).toEqual(["200", "200", "200", "429"]);
+    const refusal = connection.received().slice(connection.received().lastIndexOf("HTTP/1.1 429"));
+    expect(refusal).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(JSON.parse(refusal.slice(refusal.indexOf("\r\n\r\n") + 4))).toEqual({
+      errors: [{ message: "Too many of this caller's requests are waiting to be read (2); retry after a second.", extensions: { code: "RATE_LIMITED", retryable: true, retryAfterSeconds: 1 } }],
+    });
+  });
+
+  it("a slow upload holds no turn: the caller's next request is answered while its body is still coming", async () => {
+    let arrivedFromA = 0;
+    const { port } = await serve({ maxParsing: 1 }, (app) => app.post("/work", async () => ({ ok: true })), (ip) => { if (ip === A) arrivedFromA += 1; });
+    const slow = await rawConnection(port, A);
+    slow.socket.write("POST /work HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{");
+    await until(() => arrivedFromA === 1, "the slow upload to arrive");
+    expect(await post(port, A)).toEqual({ status: 200, text: '{"ok":true}' });
+  });
+
+  it("a request waiting on I/O holds no turn", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let handling = 0;
+    const { port, turns } = await serve({ maxParsing: 1 }, (app) => {
+      app.post("/work", async () => {
+        handling += 1;
+        await released; // AWS taking its time
+        return { ok: true };
+      });
+    });
+    const answers = [post(port, A), post(port, A), post(port, A)];
+    await until(() => handling === 3, "all three requests to reach the handler");
+    await until(() => turns.state(A).parsing === 0, "the turns to come back");
+    release();
+    expect((await Promise.all(answers)).map((answer) => answer.status)).toEqual([200, 200, 200]);
+  });
+
+  it("keeps fastify's JSON parser: 413 over the body limit, prototype poisoning and bad JSON refused 400", async () => {
+    const { port } = await serve({ maxParsing: 1, bodyLimit: 100 }, (app) => app.post("/work", async (req) => ({ body: req.body })));
+    expect((await post(port, A, JSON.stringify({ pad: "x".repeat(500) }))).status).toBe(413);
+    expect((await post(port, A, '{"__proto__":{"admin":true}}')).status).toBe(400);
+    expect((await post(port, A, '{"constructor":{"prototype":{"admin":true}}}')).status).toBe(400);
+    expect((await post(port, A, "{not json")).status).toBe(400);
+    expect(await post(port, A, '{"a":[1,2]}')).toEqual({ status: 200, text: '{"body":{"a":[1,2]}}' });
+  });
+});
