@@ -5,8 +5,9 @@ import { callerKey } from "./caller-key.js";
  * MAX_PARSING_PER_CALLER: each turn of the event loop, the gateway parses (and runs up to its first
  * wait on I/O) at most this many JSON request bodies of one caller; the caller's further bodies
  * wait, already received, for its next turn. Nothing is refused until a caller has `maxWaiting`
- * bodies waiting (16 × MAX_PARSING_PER_CALLER; then HTTP 429 RATE_LIMITED, retry after a second):
- * without that bound, pipelined requests, which write nothing while they wait, could queue without end.
+ * bodies waiting or `maxWaitingSize` characters of them (then HTTP 429 RATE_LIMITED, retry after a
+ * second): without a bound, pipelined requests, which write nothing while they wait, could queue
+ * without end, each holding its body and ~4 KB of request objects.
  *
  * Why: a caller's whole burst allowance (RATE_LIMIT_CALLER_BURST) may arrive in one poll of the
  * event loop, each request among the most expensive to refuse (a 64 KB body of 31,000 list items or
@@ -31,33 +32,38 @@ export interface CallerTurnsOptions {
   maxParsing: number;
   /** Bodies of one caller that may wait; one more is refused (429). */
   maxWaiting: number;
+  /** Their total size (characters); a body that would pass it is refused (429). */
+  maxWaitingSize: number;
 }
 
 /** One request body's work: run now or in a later turn, unless its request is gone by then. */
 export interface TurnTask {
+  /** The body's size (characters), counted against maxWaitingSize while it waits. */
+  size: number;
   /** Parses the body and carries the request on (fastify's JSON parser and its `done`). */
   work(): void;
-  /** Called instead of `work` when `work` throws after waiting (outside fastify's own try). */
+  /** Called instead of `work` when its request is gone, or when `work` throws after waiting (outside fastify's own try). */
   fail(error: unknown): void;
-  /** The request's connection closed while it waited: skipped, its turn passed on. */
+  /** The request's connection closed while it waited: not parsed, answered `fail(RequestGoneError)`, its turn passed on. */
   gone(): boolean;
 }
 
 export interface CallerTurns {
   /** Runs the task now if its caller has a turn free this turn of the loop, queues it, or refuses it (maxWaiting already waiting). */
   run(key: string, task: TurnTask): "ran" | "queued" | "refused";
-  /** The caller's turns taken (this turn of the loop, or handed to a waiting body) and bodies waiting (tests, debugging). */
-  state(key: string): { parsing: number; waiting: number };
+  /** The caller's turns taken (this turn of the loop, or handed to a waiting body), bodies waiting and their size (tests, debugging). */
+  state(key: string): { parsing: number; waiting: number; waitingSize: number };
 }
 
 interface Caller {
   parsing: number;
   waiting: TurnTask[];
+  waitingSize: number;
 }
 
 export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
-  const { maxParsing, maxWaiting } = options;
-  for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting]] as const) {
+  const { maxParsing, maxWaiting, maxWaitingSize } = options;
+  for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting], ["maxWaitingSize", maxWaitingSize]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createCallerTurns: ${name} must be a positive integer (got ${value})`);
   }
   const callers = new Map<string, Caller>();
@@ -74,9 +80,20 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
     if (caller.parsing === 0) callers.delete(key);
   };
 
+  const dequeue = (caller: Caller) => {
+    const next = caller.waiting.shift();
+    if (next !== undefined) caller.waitingSize -= next.size;
+    return next;
+  };
+
   const admitNext = (key: string, caller: Caller) => {
-    let next = caller.waiting.shift();
-    while (next !== undefined && next.gone()) next = caller.waiting.shift();
+    let next = dequeue(caller);
+    while (next !== undefined && next.gone()) {
+      // Answered all the same (to no one): a pipelined request's queued response closes only once it is
+      // answered, and the shutdown drain counts the request until then.
+      next.fail(new RequestGoneError());
+      next = dequeue(caller);
+    }
     if (next === undefined) {
       giveBack(key, caller);
       return;
@@ -94,7 +111,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
     run(key, task) {
       let caller = callers.get(key);
       if (caller === undefined) {
-        caller = { parsing: 0, waiting: [] };
+        caller = { parsing: 0, waiting: [], waitingSize: 0 };
         callers.set(key, caller);
       }
       if (caller.parsing < maxParsing) {
@@ -104,23 +121,33 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
         task.work();
         return "ran";
       }
-      if (caller.waiting.length >= maxWaiting) return "refused";
+      if (caller.waiting.length >= maxWaiting || caller.waitingSize + task.size > maxWaitingSize) return "refused";
       caller.waiting.push(task);
+      caller.waitingSize += task.size;
       return "queued";
     },
     state(key) {
       const caller = callers.get(key);
-      return { parsing: caller?.parsing ?? 0, waiting: caller?.waiting.length ?? 0 };
+      return { parsing: caller?.parsing ?? 0, waiting: caller?.waiting.length ?? 0, waitingSize: caller?.waitingSize ?? 0 };
     },
   };
+}
+
+/** A waiting body whose connection closed: not parsed; fastify answers it 400 to a closed socket. */
+export class RequestGoneError extends Error {
+  readonly code = "IDC_REQUEST_GONE";
+  readonly statusCode = 400;
+  constructor() {
+    super("The connection closed while the request waited for its turn.");
+  }
 }
 
 /** Thrown to fastify's error handler (transport-errors.ts answers it 429 RATE_LIMITED). */
 export class CallerQueueFullError extends Error {
   readonly code = "IDC_CALLER_QUEUE_FULL";
   readonly statusCode = 429;
-  constructor(readonly maxWaiting: number) {
-    super(`Too many of this caller's requests are waiting to be read (${maxWaiting}); retry after a second.`);
+  constructor() {
+    super("Too many of this caller's requests are waiting to be read; retry after a second.");
   }
 }
 
@@ -138,6 +165,7 @@ export function registerCallerTurns(app: FastifyInstance, options: CallerTurnsOp
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     const outcome = turns.run(callerKey(request.ip), {
+      size: (body as string).length,
       work: () => parseJson(request, body as string, done),
       fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
       gone: () => request.raw.socket?.destroyed === true,
@@ -145,7 +173,7 @@ export function registerCallerTurns(app: FastifyInstance, options: CallerTurnsOp
     if (outcome === "queued") options.onQueued?.();
     else if (outcome === "refused") {
       options.onRefused?.();
-      done(new CallerQueueFullError(options.maxWaiting));
+      done(new CallerQueueFullError());
     }
   });
   return turns;

@@ -36,8 +36,13 @@ import { createCompiledExecution } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
-/** MAX_PARSING_PER_CALLER × this: the bodies one caller may have waiting for its turn before a 429. */
-export const WAITING_BODIES_PER_TURN = 16;
+/**
+ * What one caller may have waiting for its turns before a 429 (caller-turns.ts): 256 bodies per turn
+ * (1,024 at the default: a burst far past any caller allowance), and 16 full-size bodies per turn
+ * (4 MiB at the defaults). At most ~8 MiB of heap per caller.
+ */
+export const WAITING_BODIES_PER_TURN = 256;
+export const WAITING_FULL_BODIES_PER_TURN = 16;
 
 /**
  * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),
@@ -75,6 +80,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   if (config.connections.maxParsingPerCaller > 0) {
     registerCallerTurns(app, {
       maxParsing: config.connections.maxParsingPerCaller, maxWaiting: WAITING_BODIES_PER_TURN * config.connections.maxParsingPerCaller,
+      maxWaitingSize: WAITING_FULL_BODIES_PER_TURN * config.connections.maxParsingPerCaller * config.operationLimits.maxBodyBytes,
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }

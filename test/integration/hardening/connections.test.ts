@@ -121,6 +121,21 @@ const TYPENAME_POST = (() => {
   return `POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
 })();
 
+/**
+ * Writes `requests` (pipelined) in one write from 127.0.0.2 and returns the statuses answered until
+ * the gateway closes the connection (as fastify does after a refused body). Read in one poll, all
+ * reach the turns before any is given back.
+ */
+async function pipelinedStatuses(port: number, requests: string): Promise<string[]> {
+  const [socket] = await openIdle("127.0.0.2", port, 1);
+  let received = "";
+  (socket as Socket).setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
+  (socket as Socket).write(requests);
+  await closedByPeer(socket as Socket);
+  expect(received).toContain('"extensions":{"code":"RATE_LIMITED","retryable":true,"retryAfterSeconds":1}');
+  return [...received.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1] as string);
+}
+
 async function counterValue(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await counter.get();
   return values.find((value) => Object.entries(labels).every(([name, label]) => value.labels[name] === label))?.value ?? 0;
@@ -129,7 +144,8 @@ async function counterValue(counter: Counter<string>, labels: Record<string, str
 /**
  * MAX_PARSING_PER_CALLER through the gateway's own server and configuration (the scheduler, turn by
  * turn, is test/unit/server/caller-turns.test.ts): slow uploads hold no turn, and at the default a
- * caller's bodies beyond 4 parsing and 64 waiting are refused 429, counted, the rest answered.
+ * caller's bodies beyond 4 parsing and 1,024 (or 16 × 4 × MAX_BODY_BYTES) waiting are refused 429,
+ * counted, the rest answered.
  */
 describe("MAX_PARSING_PER_CALLER (default 4)", () => {
   it("holds no turn for a body still uploading: a caller's four slow uploads do not delay its fifth request", async () => {
@@ -141,21 +157,24 @@ describe("MAX_PARSING_PER_CALLER (default 4)", () => {
     expect([answer.status, answer.body]).toEqual([200, '{"data":{"__typename":"Query"}}\n']);
   });
 
-  it("answers 4 + 64 pipelined requests of one caller and refuses the next 429 RATE_LIMITED, counted", async () => {
+  it("answers 4 + 1,024 pipelined requests of one caller at once and refuses the next 429 RATE_LIMITED, counted", async () => {
     const { gateway, port } = await gatewayWith(TURNS_ONLY);
-    const [socket] = await openIdle("127.0.0.2", port, 1);
-    let received = "";
-    (socket as Socket).setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
-    // All in one write, read in one poll: 4 parsed at once, 64 wait their turns, the 69th is refused
-    // (its answer closes the connection, as fastify does after a refused body).
-    (socket as Socket).write(TYPENAME_POST.repeat(69));
-    await closedByPeer(socket as Socket);
-    const statuses = [...received.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1]);
-    expect(statuses).toEqual([...Array(68).fill("200"), "429"]);
-    expect(received).toContain('"extensions":{"code":"RATE_LIMITED","retryable":true,"retryAfterSeconds":1}');
-    expect(await counterValue(gateway.metrics.callerQueued)).toBe(64);
+    const statuses = await pipelinedStatuses(port, TYPENAME_POST.repeat(4 + 1024 + 1));
+    expect(statuses).toEqual([...Array(4 + 1024).fill("200"), "429"]);
+    expect(await counterValue(gateway.metrics.callerQueued)).toBe(1024);
     expect(await counterValue(gateway.metrics.rejections, { reason: "caller_queue_full" })).toBe(1);
     // Another caller was never in that line.
     expect((await postJsonFrom("127.0.0.3", gateway.url, { query: "{ __typename }" })).status).toBe(200);
+  });
+
+  it("refuses a body that would take the caller's waiting bodies past 16 × MAX_PARSING_PER_CALLER × MAX_BODY_BYTES", async () => {
+    const { gateway, port } = await gatewayWith({ ...TURNS_ONLY, MAX_PARSING_PER_CALLER: "1", MAX_BODY_BYTES: "1024" });
+    const body = JSON.stringify({ query: `{ __typename } #${"p".repeat(970)}` });
+    expect(body.length).toBeLessThanOrEqual(1024);
+    const waitingBodies = Math.floor((16 * 1 * 1024) / body.length); // 16 of 1,000 characters in 16,384
+    const post = `POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const statuses = await pipelinedStatuses(port, post.repeat(1 + waitingBodies + 1));
+    expect(statuses).toEqual([...Array(1 + waitingBodies).fill("200"), "429"]);
+    expect(await counterValue(gateway.metrics.rejections, { reason: "caller_queue_full" })).toBe(1);
   });
 });

@@ -16,8 +16,9 @@ import { registerTransportErrorHandler } from "../../../src/server/transport-err
 /** One turn of the event loop: resolves at the next check phase. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function task(log: string[], name: string, options: { gone?: () => boolean; throws?: boolean } = {}): TurnTask {
+function task(log: string[], name: string, options: { gone?: () => boolean; throws?: boolean; size?: number } = {}): TurnTask {
   return {
+    size: options.size ?? 10,
     work: () => {
       log.push(name);
       if (options.throws === true) throw new Error(`${name} failed`);
@@ -29,12 +30,12 @@ function task(log: string[], name: string, options: { gone?: () => boolean; thro
 
 describe("createCallerTurns", () => {
   it("runs maxParsing tasks of a caller at once, queues the rest, and runs them maxParsing per turn, oldest first, after the loop polled again", async () => {
-    const turns = createCallerTurns({ maxParsing: 2, maxWaiting: 10 });
+    const turns = createCallerTurns({ maxParsing: 2, maxWaiting: 10, maxWaitingSize: 1000 });
     const log: string[] = [];
     expect(["a1", "a2", "a3", "a4", "a5"].map((name) => turns.run("A", task(log, name)))).toEqual(["ran", "ran", "queued", "queued", "queued"]);
     expect(turns.run("B", task(log, "b1"))).toBe("ran"); // another caller has turns of its own
     expect(log).toEqual(["a1", "a2", "b1"]);
-    expect(turns.state("A")).toEqual({ parsing: 2, waiting: 3 });
+    expect(turns.state("A")).toEqual({ parsing: 2, waiting: 3, waitingSize: 30 });
 
     await nextTurn(); // check phase: the turns come back, handed to the waiting tasks for the next one
     expect(log).toEqual(["a1", "a2", "b1"]);
@@ -44,12 +45,12 @@ describe("createCallerTurns", () => {
     await nextTurn();
     expect(log).toEqual(["a1", "a2", "b1", "a3", "a4", "a5"]);
     await nextTurn();
-    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0 });
-    expect(turns.state("B")).toEqual({ parsing: 0, waiting: 0 });
+    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
+    expect(turns.state("B")).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
   });
 
   it("refuses a task once maxWaiting of its caller's wait, and takes them again once the line is shorter", async () => {
-    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 2 });
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 2, maxWaitingSize: 1000 });
     const log: string[] = [];
     expect(["a1", "a2", "a3", "a4"].map((name) => turns.run("A", task(log, name)))).toEqual(["ran", "queued", "queued", "refused"]);
     await nextTurn();
@@ -59,8 +60,23 @@ describe("createCallerTurns", () => {
     expect(log).toEqual(["a1", "a2", "a3", "a5"]);
   });
 
-  it("skips a waiting task whose request is gone and gives its turn to the next", async () => {
-    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10 });
+  it("refuses a task whose body would take its caller's waiting bodies past maxWaitingSize", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 100, maxWaitingSize: 1000 });
+    const log: string[] = [];
+    expect([
+      turns.run("A", task(log, "a1", { size: 900 })), // parsed at once: not counted
+      turns.run("A", task(log, "a2", { size: 600 })),
+      turns.run("A", task(log, "a3", { size: 400 })),
+      turns.run("A", task(log, "a4", { size: 1 })),
+      turns.run("B", task(log, "b1", { size: 1000 })),
+    ]).toEqual(["ran", "queued", "queued", "refused", "ran"]);
+    expect(turns.state("A")).toEqual({ parsing: 1, waiting: 2, waitingSize: 1000 });
+    while (turns.state("A").parsing > 0) await nextTurn();
+    expect(log).toEqual(["a1", "b1", "a2", "a3"]);
+  });
+
+  it("answers a waiting task whose request is gone without running it, and gives its turn to the next", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10, maxWaitingSize: 1000 });
     const log: string[] = [];
     let secondGone = false;
     turns.run("A", task(log, "a1"));
@@ -69,13 +85,13 @@ describe("createCallerTurns", () => {
     secondGone = true;
     await nextTurn();
     await nextTurn();
-    expect(log).toEqual(["a1", "a3"]);
+    expect(log).toEqual(["a1", "fail The connection closed while the request waited for its turn.", "a3"]);
     while (turns.state("A").parsing > 0) await nextTurn();
-    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0 });
+    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
   });
 
   it("gives the turn back when a task throws, now (to its caller) or after waiting (to fail)", async () => {
-    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10 });
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10, maxWaitingSize: 1000 });
     const log: string[] = [];
     expect(() => turns.run("A", task(log, "a1", { throws: true }))).toThrow("a1 failed");
     expect(turns.run("A", task(log, "a2", { throws: true }))).toBe("queued");
@@ -84,10 +100,11 @@ describe("createCallerTurns", () => {
     expect(log).toEqual(["a1", "a2", "fail a2 failed", "a3"]);
   });
 
-  it("refuses maxParsing or maxWaiting that are not positive integers", () => {
+  it("refuses bounds that are not positive integers", () => {
     for (const value of [0, -1, 1.5, Number.NaN]) {
-      expect(() => createCallerTurns({ maxParsing: value, maxWaiting: 1 })).toThrow(`createCallerTurns: maxParsing must be a positive integer (got ${value})`);
-      expect(() => createCallerTurns({ maxParsing: 1, maxWaiting: value })).toThrow(`createCallerTurns: maxWaiting must be a positive integer (got ${value})`);
+      expect(() => createCallerTurns({ maxParsing: value, maxWaiting: 1, maxWaitingSize: 1 })).toThrow(`createCallerTurns: maxParsing must be a positive integer (got ${value})`);
+      expect(() => createCallerTurns({ maxParsing: 1, maxWaiting: value, maxWaitingSize: 1 })).toThrow(`createCallerTurns: maxWaiting must be a positive integer (got ${value})`);
+      expect(() => createCallerTurns({ maxParsing: 1, maxWaiting: 1, maxWaitingSize: value })).toThrow(`createCallerTurns: maxWaitingSize must be a positive integer (got ${value})`);
     }
   });
 });
@@ -111,7 +128,7 @@ async function serve(limits: { maxParsing: number; maxWaiting?: number; bodyLimi
   app = Fastify({ bodyLimit: limits.bodyLimit ?? 1_048_576 });
   registerTransportErrorHandler(app, { maxBodyBytes: limits.bodyLimit ?? 1_048_576, metrics: undefined });
   app.addHook("onRequest", async (req) => onArrival?.(req.ip, req.url));
-  const turns = registerCallerTurns(app, { maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16 });
+  const turns = registerCallerTurns(app, { maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16, maxWaitingSize: 1_000_000 });
   routes(app);
   await app.listen({ port: 0, host: "127.0.0.1" });
   return { turns, port: (app.server.address() as AddressInfo).port };
@@ -206,7 +223,7 @@ describe("registerCallerTurns on fastify", () => {
     expect(order.filter((caller) => caller === "A")).toHaveLength(10);
     expect(order.indexOf("B")).toBeLessThan(5);
     await until(() => turns.state(A).parsing === 0, "A's turns to come back");
-    expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0 });
+    expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
   });
 
   it("refuses a body 429 RATE_LIMITED once maxWaiting of its caller's wait (pipelined requests write nothing while they wait)", async () => {
@@ -221,7 +238,7 @@ describe("registerCallerTurns on fastify", () => {
     const refusal = connection.received().slice(connection.received().lastIndexOf("HTTP/1.1 429"));
     expect(refusal).toMatch(/\r\nretry-after: 1\r\n/i);
     expect(JSON.parse(refusal.slice(refusal.indexOf("\r\n\r\n") + 4))).toEqual({
-      errors: [{ message: "Too many of this caller's requests are waiting to be read (2); retry after a second.", extensions: { code: "RATE_LIMITED", retryable: true, retryAfterSeconds: 1 } }],
+      errors: [{ message: "Too many of this caller's requests are waiting to be read; retry after a second.", extensions: { code: "RATE_LIMITED", retryable: true, retryAfterSeconds: 1 } }],
     });
   });
 
