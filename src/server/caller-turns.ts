@@ -36,6 +36,15 @@ export interface CallerTurnsOptions {
   maxWaitingSize: number;
 }
 
+/**
+ * The bounds MAX_PARSING_PER_CALLER sets: per turn, 256 bodies may wait (1,024 at the default: a
+ * burst far past any caller allowance) and 16 full-size bodies' worth of characters (4 MiB at the
+ * defaults): at most ~8 MiB of heap per caller.
+ */
+export function callerTurnBounds(maxParsing: number, maxBodyBytes: number): CallerTurnsOptions {
+  return { maxParsing, maxWaiting: 256 * maxParsing, maxWaitingSize: 16 * maxParsing * maxBodyBytes };
+}
+
 /** One request body's work: run now or in a later turn, unless its request is gone by then. */
 export interface TurnTask {
   /** The body's size (characters), counted against maxWaitingSize while it waits. */

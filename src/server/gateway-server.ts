@@ -20,7 +20,7 @@ import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
-import { registerCallerTurns } from "./caller-turns.js";
+import { callerTurnBounds, registerCallerTurns } from "./caller-turns.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
@@ -35,14 +35,6 @@ import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
-
-/**
- * What one caller may have waiting for its turns before a 429 (caller-turns.ts): 256 bodies per turn
- * (1,024 at the default: a burst far past any caller allowance), and 16 full-size bodies per turn
- * (4 MiB at the defaults). At most ~8 MiB of heap per caller.
- */
-export const WAITING_BODIES_PER_TURN = 256;
-export const WAITING_FULL_BODIES_PER_TURN = 16;
 
 /**
  * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),
@@ -79,8 +71,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   // MAX_PARSING_PER_CALLER: one caller's JSON bodies are parsed a few per turn of the event loop (caller-turns.ts).
   if (config.connections.maxParsingPerCaller > 0) {
     registerCallerTurns(app, {
-      maxParsing: config.connections.maxParsingPerCaller, maxWaiting: WAITING_BODIES_PER_TURN * config.connections.maxParsingPerCaller,
-      maxWaitingSize: WAITING_FULL_BODIES_PER_TURN * config.connections.maxParsingPerCaller * config.operationLimits.maxBodyBytes,
+      ...callerTurnBounds(config.connections.maxParsingPerCaller, config.operationLimits.maxBodyBytes),
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }
