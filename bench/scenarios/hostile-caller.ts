@@ -2,7 +2,7 @@ import { programs } from "../support/build.js";
 import type { BenchEmulator } from "../support/emulator.js";
 import { startBenchGateway } from "../support/gateway.js";
 import { jwtBearerExchangeBody } from "../support/graphql-bodies.js";
-import { callerAgent, DEFAULT_CALLER_ALLOWANCE, EXPENSIVE_REFUSALS, requestFrom, runBystander, type Answer } from "../support/hostile-caller.js";
+import { callerAgent, DEFAULT_CALLER_ALLOWANCE, EXPENSIVE_REFUSALS, refusalRequest, requestFrom, runBystander, type Answer } from "../support/hostile-caller.js";
 import { percentiles } from "../support/load.js";
 import { cpuTimeMs, peakRssMb, spawnBenchProcess } from "../support/processes.js";
 import type { BenchRow } from "../support/types.js";
@@ -92,7 +92,10 @@ async function warmUpRefusals(url: string): Promise<void> {
   const agent = callerAgent();
   try {
     for (let round = 0; round < REFUSAL_WARM_UP; round++) {
-      for (const { body } of EXPENSIVE_REFUSALS) await requestFrom(agent, url, { localAddress: WARM_UP_ADDRESS, body });
+      for (const refusal of EXPENSIVE_REFUSALS) {
+        const { url: target, ...request } = refusalRequest(url, refusal);
+        await requestFrom(agent, target, { localAddress: WARM_UP_ADDRESS, ...request });
+      }
     }
   } finally {
     agent.destroy();

@@ -24,8 +24,32 @@ function sized(make: (count: number) => string, unit: number): string {
   return make(Math.floor((BODY_BUDGET - base) / unit));
 }
 
+/** Node's default header limit is 16 KiB for the request line and headers together: a GET's query string stays under it. */
+const QUERY_STRING_BUDGET = 15_800;
+const QUERY = "query Q($input: CreateTokenWithIAMInput!) { gateway { version } }";
+
+/** GET /graphql?query=…&variables=… with `fill(count)` as variables, its query string up to ~15.8 KB. */
+function sizedGet(fill: (count: number) => unknown): string {
+  const search = (count: number) => `?${new URLSearchParams({ query: QUERY, variables: JSON.stringify(fill(count)) })}`;
+  let count = 1;
+  while (search(count * 2).length < QUERY_STRING_BUDGET) count *= 2;
+  for (let step = count / 2; step >= 1; step /= 2) if (search(count + step).length < QUERY_STRING_BUDGET) count += step;
+  return search(count);
+}
+
+/**
+ * A refusal: a POST `body`, or a GET with `search` as its query string (Apollo answers queries over
+ * GET, with the preflight header its CSRF prevention asks for).
+ */
+export type Refusal = { label: string; body: string; search?: undefined } | { label: string; search: string; body?: undefined };
+
+/** The requestFrom options that send `refusal`. */
+export function refusalRequest(url: string, refusal: Refusal): { url: string; body?: string; headers?: Record<string, string> } {
+  return refusal.search === undefined ? { url, body: refusal.body } : { url: `${url}${refusal.search}`, headers: { "apollo-require-preflight": "1" } };
+}
+
 /** The most expensive refusals known (before issue 11, the first cost 350–570 ms of CPU each). */
-export const EXPENSIVE_REFUSALS: ReadonlyArray<{ label: string; body: string }> = [
+export const EXPENSIVE_REFUSALS: ReadonlyArray<Refusal> = [
   { label: "31,000-item scope list", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } } }), 2) },
   { label: "31,000 null scope items", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(null) } } }), 5) },
   { label: "60 KB assertion", body: sized((n) => JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "e".repeat(n) } } }), 1) },
@@ -34,6 +58,9 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<{ label: string; body: string }> 
   { label: "50 scope items that are numbers (50 coercion errors)", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x".repeat(8000), scope: Array(50).fill(1e300) } } }) },
   { label: "mismatched operationName behind a 60 KB comment", body: sized((n) => JSON.stringify({ query: `${CREATE} #${"c".repeat(n)}`, operationName: "Other", variables: { input: { grantType: "JWT_BEARER", assertion: "x" } } }), 1) },
   { label: "several operations, no operationName", body: JSON.stringify({ query: Array.from({ length: 60 }, (_, i) => `query Q${i} { __typename }`).join(" ") }) },
+  // Over GET, ~1.5 ms each on a slow host (as much as the costlier bodies): taken in turns like them.
+  { label: "GET: 3,000-item scope list in the query string", search: sizedGet((n) => ({ input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } })) },
+  { label: "GET: hundreds of unknown keys in the query string", search: sizedGet((n) => ({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) })) },
 ];
 
 /** A persisted-query registration whose document is padded by a comment (no extra tokens). */
@@ -82,7 +109,10 @@ export async function runHostileCaller(options: { url: string; durationMs: numbe
   const agent = callerAgent();
   const pending: Array<Promise<Answer>> = [];
   let sent = 0;
-  const send = () => pending.push(requestFrom(agent, options.url, { localAddress: HOSTILE_ADDRESS, body: EXPENSIVE_REFUSALS[sent++ % EXPENSIVE_REFUSALS.length]!.body }));
+  const send = () => {
+    const { url, ...request } = refusalRequest(options.url, EXPENSIVE_REFUSALS[sent++ % EXPENSIVE_REFUSALS.length]!);
+    pending.push(requestFrom(agent, url, { localAddress: HOSTILE_ADDRESS, ...request }));
+  };
   const startedAt = performance.now();
   for (let i = 0; i < burst; i++) send();
   const intervalMs = 1000 / perSecond;

@@ -24,9 +24,12 @@ import { callerKey } from "./caller-key.js";
  * turn of the loop later, after the loop has polled I/O again: a caller never runs more than
  * `maxParsing` bodies between two polls.
  *
- * createCallerTurns is the scheduler; registerCallerTurns runs fastify's own JSON parser in it. GET
- * requests carry no body (their query string is bounded by Node's 16 KB header limit) and are not
- * taken in turns; nor is work a request does after a wait on I/O (a persisted query read from Redis).
+ * createCallerTurns is the scheduler; registerCallerTurns runs fastify's own JSON parser in it, and
+ * takes a turn for each GraphQL GET before its handler: a GET carries its operation and variables in
+ * the query string (up to Node's 16 KB header limit), which costs up to ~1.5 ms to refuse on a slow
+ * host (measured: 4,000-item variable lists, hundreds of keys), so a burst of GETs would otherwise
+ * hold the loop as a burst of bodies did. Work a request does after a wait on I/O (a persisted query
+ * read from Redis) is not taken in turns.
  */
 export interface CallerTurnsOptions {
   maxParsing: number;
@@ -163,19 +166,26 @@ export class CallerQueueFullError extends Error {
 type Done = (error: Error | null, body?: unknown) => void;
 type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
 
+export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
+  /** GET requests that take a turn before their handler (the gateway: GET /graphql); none when absent. */
+  getTakesTurn?: (request: FastifyRequest) => boolean;
+  onQueued?: () => void;
+  onRefused?: () => void;
+}
+
 /**
  * Replaces fastify's application/json parser with the same parser (secure-json-parse, prototype
  * and constructor poisoning refused: fastify's defaults) run in its caller's turns (the key: the
- * rate limits' caller-key.ts). `onQueued` / `onRefused` count bodies that waited / were refused.
+ * rate limits' caller-key.ts), and runs the GET requests `getTakesTurn` picks in the same turns
+ * (their query string counted as their size). `onQueued` / `onRefused` count requests that waited /
+ * were refused.
  */
-export function registerCallerTurns(app: FastifyInstance, options: CallerTurnsOptions & { onQueued?: () => void; onRefused?: () => void }): CallerTurns {
+export function registerCallerTurns(app: FastifyInstance, options: RegisterCallerTurnsOptions): CallerTurns {
   const turns = createCallerTurns(options);
-  const parseJson = app.getDefaultJsonParser("error", "error") as unknown as JsonParser;
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+  const takeTurn = (request: FastifyRequest, size: number, work: () => void, done: (error: Error) => void) => {
     const outcome = turns.run(callerKey(request.ip), {
-      size: (body as string).length,
-      work: () => parseJson(request, body as string, done),
+      size,
+      work,
       fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
       gone: () => request.raw.socket?.destroyed === true,
     });
@@ -184,6 +194,19 @@ export function registerCallerTurns(app: FastifyInstance, options: CallerTurnsOp
       options.onRefused?.();
       done(new CallerQueueFullError());
     }
+  };
+  const parseJson = app.getDefaultJsonParser("error", "error") as unknown as JsonParser;
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    takeTurn(request, (body as string).length, () => parseJson(request, body as string, done), done);
   });
+  const { getTakesTurn } = options;
+  if (getTakesTurn) {
+    // preValidation: after the rate limit (onRequest); a GET has no body, so no parser took a turn for it.
+    app.addHook("preValidation", (request, _reply, done) => {
+      if (request.method !== "GET" || !getTakesTurn(request)) return done();
+      takeTurn(request, request.url.length, () => done(), done);
+    });
+  }
   return turns;
 }

@@ -68,10 +68,11 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
   if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });
   const inFlight = trackInFlightRequests(app, isGraphQLRequest);
-  // MAX_PARSING_PER_CALLER: one caller's JSON bodies are parsed a few per turn of the event loop (caller-turns.ts).
+  // MAX_PARSING_PER_CALLER: one caller's JSON bodies and GraphQL GETs run a few per turn of the event loop (caller-turns.ts).
   if (config.connections.maxParsingPerCaller > 0) {
     registerCallerTurns(app, {
       ...callerTurnBounds(config.connections.maxParsingPerCaller, config.operationLimits.maxBodyBytes),
+      getTakesTurn: isGraphQLRequest,
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { Counter } from "prom-client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
 import { closedByPeer, httpFrom, idleSocketFrom, postJsonFrom } from "./from-address.js";
@@ -165,6 +165,22 @@ describe("MAX_PARSING_PER_CALLER (default 4)", () => {
     expect(await counterValue(gateway.metrics.rejections, { reason: "caller_queue_full" })).toBe(1);
     // Another caller was never in that line.
     expect((await postJsonFrom("127.0.0.3", gateway.url, { query: "{ __typename }" })).status).toBe(200);
+  });
+
+  it("takes GET /graphql in the same turns: 4 + 1,024 pipelined GETs of one caller answered, the next refused 429, /healthz never in line", async () => {
+    const { gateway, port } = await gatewayWith(TURNS_ONLY);
+    const get = "GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: gateway\r\napollo-require-preflight: 1\r\n\r\n";
+    const [socket] = await openIdle("127.0.0.2", port, 1);
+    let received = "";
+    (socket as Socket).setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
+    // Read in one poll (~80 KB, two reads at most), so all reach the turns before any is given back; /healthz last.
+    (socket as Socket).write(get.repeat(4 + 1024 + 1) + "GET /healthz HTTP/1.1\r\nhost: gateway\r\n\r\n");
+    const statuses = () => [...received.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1] as string);
+    await vi.waitFor(() => expect(statuses()).toHaveLength(4 + 1024 + 2), { timeout: 15_000 });
+    expect(statuses()).toEqual([...Array(4 + 1024).fill("200"), "429", "200"]);
+    expect(received).toContain('"extensions":{"code":"RATE_LIMITED","retryable":true,"retryAfterSeconds":1}');
+    expect(await counterValue(gateway.metrics.callerQueued)).toBe(1024);
+    expect(await counterValue(gateway.metrics.rejections, { reason: "caller_queue_full" })).toBe(1);
   });
 
   it("refuses a body that would take the caller's waiting bodies past 16 × MAX_PARSING_PER_CALLER × MAX_BODY_BYTES", async () => {

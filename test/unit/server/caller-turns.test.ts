@@ -128,7 +128,11 @@ async function serve(limits: { maxParsing: number; maxWaiting?: number; bodyLimi
   app = Fastify({ bodyLimit: limits.bodyLimit ?? 1_048_576 });
   registerTransportErrorHandler(app, { maxBodyBytes: limits.bodyLimit ?? 1_048_576, metrics: undefined });
   app.addHook("onRequest", async (req) => onArrival?.(req.ip, req.url));
-  const turns = registerCallerTurns(app, { maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16, maxWaitingSize: 1_000_000 });
+  const turns = registerCallerTurns(app, {
+    maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16, maxWaitingSize: 1_000_000,
+    // As the gateway picks GET /graphql: here GET /work, never GET /warm.
+    getTakesTurn: (request) => request.routeOptions.url === "/work",
+  });
   routes(app);
   await app.listen({ port: 0, host: "127.0.0.1" });
   return { turns, port: (app.server.address() as AddressInfo).port };
@@ -194,19 +198,26 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe("registerCallerTurns on fastify", () => {
-  it("answers another caller while one caller's burst of costly bodies is parsed one per turn", async () => {
+  // A GET carries its work in the query string; GET /warm is not picked (getTakesTurn) and takes no turn.
+  const GET_WORK = "GET /work?query=x HTTP/1.1\r\nhost: x\r\n\r\n";
+  it.each([
+    { kind: "bodies", method: "POST" as const, raw: WORK },
+    { kind: "GET requests", method: "GET" as const, raw: GET_WORK },
+  ])("answers another caller while one caller's burst of costly $kind is worked on one per turn", async ({ method, raw }) => {
     const order: string[] = [];
     let arrivedFromA = 0;
     let sendB: () => void = () => undefined;
     const { port, turns } = await serve({ maxParsing: 1 }, (app) => {
       app.get("/warm", async () => ({ ok: true }));
-      app.post("/work", async (req) => {
-        // Each of A's requests holds the event loop 15 ms, as a 64 KB body of thousands of keys does on a slow host.
-        if (req.ip === A) busyFor(15);
-        order.push(req.ip === A ? "A" : "B");
-        return { ok: true };
+      app.route({
+        method, url: "/work", handler: async (req) => {
+          // Each of A's requests holds the event loop 15 ms, as a 64 KB body of thousands of keys does on a slow host.
+          if (req.ip === A) busyFor(15);
+          order.push(req.ip === A ? "A" : "B");
+          return { ok: true };
+        },
       });
-    }, (ip, url) => { if (ip === A && url === "/work" && ++arrivedFromA === 10) sendB(); });
+    }, (ip, url) => { if (ip === A && url.startsWith("/work") && ++arrivedFromA === 10) sendB(); });
 
     // Connections open and answered once first: node accepts one new connection per turn of the
     // event loop, so a burst on new connections would arrive in turns anyway. On open ones, all
@@ -214,9 +225,9 @@ describe("registerCallerTurns on fastify", () => {
     const connectionsOfA = await Promise.all(Array.from({ length: 10 }, () => openConnection(port, A)));
     const connectionOfB = await openConnection(port, B);
     const answeredB = new Promise<string>((resolve) => {
-      sendB = () => void connectionOfB.send(WORK).then(resolve);
+      sendB = () => void connectionOfB.send(raw).then(resolve);
     });
-    const answers = await Promise.all([...connectionsOfA.map((connection) => connection.send(WORK)), answeredB]);
+    const answers = await Promise.all([...connectionsOfA.map((connection) => connection.send(raw)), answeredB]);
 
     expect(answers.every((answer) => answer.startsWith("HTTP/1.1 200"))).toBe(true);
     // B's request came once all ten of A's had arrived; it was answered long before A's tenth.
@@ -224,6 +235,16 @@ describe("registerCallerTurns on fastify", () => {
     expect(order.indexOf("B")).toBeLessThan(5);
     await until(() => turns.state(A).parsing === 0, "A's turns to come back");
     expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
+  });
+
+  it("refuses a GET 429 RATE_LIMITED once maxWaiting of its caller's wait", async () => {
+    const { port } = await serve({ maxParsing: 1, maxWaiting: 2 }, (app) => app.get("/work", async () => ({ ok: true })));
+    const connection = await rawConnection(port, A);
+    connection.socket.write("GET /work HTTP/1.1\r\nhost: x\r\n\r\n".repeat(6));
+    await until(() => [...connection.received().matchAll(/HTTP\/1.1 (\d{3}) /g)].length >= 4, "four answers");
+    const statuses = [...connection.received().matchAll(/HTTP\/1.1 (\d{3}) /g)].map((match) => match[1]);
+    expect(statuses.slice(0, 4)).toEqual(["200", "200", "200", "429"]);
+    expect(connection.received()).toContain('"code":"RATE_LIMITED"');
   });
 
   it("refuses a body 429 RATE_LIMITED once maxWaiting of its caller's wait (pipelined requests write nothing while they wait)", async () => {
