@@ -5,7 +5,7 @@
  * past what the heap can hold ends in an out-of-memory crash under load, so main.ts warns at start.
  */
 
-/** Heap the gateway needs besides the cache: code, Apollo's document store, in-flight requests (measured live set < 70 MB). */
+/** Heap the gateway needs besides the cache: code, Apollo's document store (at most 16 MiB: apollo-caches.ts), in-flight requests (measured live set < 70 MB). */
 export const HEAP_BESIDES_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A warning when `cacheMaxBytes` plus the rest cannot fit `heapLimitBytes` (v8.getHeapStatistics().heap_size_limit); undefined when it fits. */

@@ -1,4 +1,4 @@
-import type { DocumentNode } from "graphql";
+import type { DocumentNode, Token } from "graphql";
 import { BoundedLru } from "../store/bounded-lru.js";
 import { documentCarriesSecretLiteral } from "./document-secrets.js";
 
@@ -10,8 +10,8 @@ import { documentCarriesSecretLiteral } from "./document-secrets.js";
  * written into it as a literal instead of a variable: legal GraphQL that Apollo caches once parsed and
  * validated. test/unit/server/diagnostics-channel-documents.test.ts subscribes and sends one.
  *
- * The bound is Apollo's default, kept: 30 MiB of documents measured as Apollo measures them (their
- * JSON's UTF-8 bytes; computed once per new document, after the parse and validation it caches).
+ * Apollo's general cache keeps Apollo's default bound: 30 MiB measured as Apollo measures (JSON's
+ * UTF-8 bytes). The document store is bounded by the heap its documents hold (DOCUMENT_STORE_MAX_BYTES).
  */
 export const APOLLO_CACHE_MAX_BYTES = 30 * 1024 * 1024;
 
@@ -27,17 +27,20 @@ function sizeInBytes(value: unknown): number {
   return typeof value === "string" ? Buffer.byteLength(value, "utf8") : Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
 }
 
-export interface ApolloCacheOptions {
+export interface ApolloCacheOptions<V = unknown> {
   maxBytes?: number;
+  /** An entry's size against maxBytes; default its JSON's UTF-8 bytes, as Apollo measures. */
+  sizeOf?: (value: V) => number;
   /** A monotonic clock in milliseconds for TTLs (tests); default performance.now. */
   now?: () => number;
 }
 
-export function createApolloCache<V>(options: ApolloCacheOptions = {}): ApolloKeyValueCache<V> {
+export function createApolloCache<V>(options: ApolloCacheOptions<V> = {}): ApolloKeyValueCache<V> {
   const maxBytes = options.maxBytes ?? APOLLO_CACHE_MAX_BYTES;
+  const sizeOf = options.sizeOf ?? sizeInBytes;
   // Entries are bounded by bytes alone, as Apollo's are: maxEntries as large as the bytes allow.
   const lru = new BoundedLru<V>({
-    maxEntries: maxBytes, maxSize: maxBytes, sizeOf: (value) => Math.max(1, sizeInBytes(value)),
+    maxEntries: maxBytes, maxSize: maxBytes, sizeOf: (value) => Math.max(1, sizeOf(value)),
     ...(options.now ? { now: options.now } : {}),
   });
   return {
@@ -51,12 +54,47 @@ export function createApolloCache<V>(options: ApolloCacheOptions = {}): ApolloKe
 }
 
 /**
- * The store of parsed and validated documents Apollo looks up by the query's SHA-256. A document with a
- * grant or token written into it is not kept: parsed again if it comes again (its caller's cost, bounded
- * by MAX_TOKENS), never a secret held in memory beyond its request.
+ * The document store's bound, in estimated heap (documentHeapBytes): 16 MiB, ~700 documents the size
+ * of an exchange mutation (~22 KiB each, parsed, validated and compiled). Apollo's default (30 MiB of
+ * documents' JSON, kept before) held ~110 MiB of heap for the largest documents the operation limits
+ * let through (600 repeated fields: JSON 90 KiB, heap 330 KiB each), and one caller sending ~340 such
+ * distinct documents took a gateway with the image's 160 MB heap to an out-of-memory crash.
+ * heap-budget.ts counts this store in the 64 MB the gateway needs besides its response cache.
+ */
+export const DOCUMENT_STORE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Heap bytes a parsed, validated and compiled document holds while cached, estimated from what it is
+ * made of: graphql-js keeps every token (a linked list, for error locations) beside the AST, so a
+ * document costs per token, plus its source text (kept whole by its Location), plus a fixed part.
+ * Measured on Node 20 (--expose-gc, parse + validate + graphql-jit compile and one run): 300–1,000
+ * bytes per token (~560 for long selections) and 7–22 KiB for one-field operations; the estimate's
+ * 600 per token, twice the source's length (a two-byte string) and 8 KiB cover them
+ * (test/unit/server/document-heap.test.ts). Counting tokens walks at most MAX_TOKENS of them (a few
+ * µs), where the JSON size Apollo measures cost ~1 ms for the largest documents.
+ */
+export function documentHeapBytes(document: DocumentNode): number {
+  const location = document.loc;
+  // Parsed without locations (not by Apollo): four times its JSON, what the AST alone measured.
+  if (location === undefined) return DOCUMENT_FIXED_BYTES + 4 * sizeInBytes(document);
+  let tokens = 0;
+  for (let token: Token | null = location.startToken; token !== null; token = token.next) tokens += 1;
+  return DOCUMENT_FIXED_BYTES + BYTES_PER_TOKEN * tokens + 2 * location.source.body.length;
+}
+
+const DOCUMENT_FIXED_BYTES = 8 * 1024;
+const BYTES_PER_TOKEN = 600;
+
+/**
+ * The store of parsed and validated documents Apollo looks up by the query's SHA-256, bounded by
+ * their estimated heap (DOCUMENT_STORE_MAX_BYTES), the least recently used leaving first; graphql-jit's
+ * compiled queries live and go with its entries (compiled-execution.ts). A document with a grant or
+ * token written into it is not kept: parsed again if it comes again (its caller's cost, bounded by
+ * MAX_TOKENS), never a secret held in memory beyond its request.
  */
 export function createDocumentStore(options: ApolloCacheOptions = {}): ApolloKeyValueCache<DocumentNode> {
-  const cache = createApolloCache<DocumentNode>(options);
+  const maxBytes = options.maxBytes ?? DOCUMENT_STORE_MAX_BYTES;
+  const cache = createApolloCache<DocumentNode>({ ...options, maxBytes, sizeOf: documentHeapBytes });
   return {
     ...cache,
     set: (key, document, setOptions) => (documentCarriesSecretLiteral(document) ? Promise.resolve() : cache.set(key, document, setOptions)),

@@ -1,6 +1,6 @@
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { createApolloCache, createDocumentStore } from "../../../src/server/apollo-caches.js";
+import { createApolloCache, createDocumentStore, documentHeapBytes } from "../../../src/server/apollo-caches.js";
 
 describe("Apollo's caches on the gateway's BoundedLru", () => {
   it("gets what was set, forgets what was deleted, and answers delete with whether there was an entry", async () => {
@@ -28,9 +28,10 @@ describe("Apollo's caches on the gateway's BoundedLru", () => {
     expect([await cache.get("null"), await cache.get("zero"), await cache.get("none")]).toEqual(["y", "z", "w"]);
   });
 
-  it("bounds documents by their JSON's bytes, as Apollo does: the least recently used leave first", async () => {
+  it("bounds documents by the heap they hold (documentHeapBytes), not their JSON's bytes: the least recently used leave first", async () => {
     const document = parse("{ gateway { version } }");
-    const bytes = Buffer.byteLength(JSON.stringify(document));
+    const bytes = documentHeapBytes(document);
+    expect(bytes).toBeGreaterThan(4 * Buffer.byteLength(JSON.stringify(document)));
     const store = createDocumentStore({ maxBytes: bytes * 3 });
     for (const key of ["a", "b", "c"]) await store.set(key, document);
     expect(await store.get("a")).toBe(document);
