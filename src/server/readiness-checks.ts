@@ -1,4 +1,13 @@
 import type { ReadinessCheck, ReadinessReport } from "./readiness.route.js";
+import { createRateBoundedSnapshot } from "./rate-bounded-snapshot.js";
+
+/**
+ * Store health probes /readyz may cause per second. Each is a Redis write; /readyz has no caller
+ * limit (a load balancer's checks come from the addresses all its traffic comes from), so without a
+ * bound anyone could make every replica write to the shared Redis as fast as it asks (measured:
+ * 6,000 writes a second from one caller on 16 connections). Past the bound, the last probe's answer.
+ */
+export const STORE_HEALTH_PROBES_PER_SECOND = 5;
 
 /** The parts /readyz asks, by their own health reports (structural: server/ imports neither). */
 export interface ReadinessSources {
@@ -10,14 +19,16 @@ export interface ReadinessSources {
 
 /**
  * Builds the `readiness` dependency of createGatewayServer: cheap checks only (no upstream call:
- * AWS's quota is for tokens, not probes). Ready when every check is ok; degraded when the store
+ * AWS's quota is for tokens, not probes; at most STORE_HEALTH_PROBES_PER_SECOND store probes). Ready when every check is ok; degraded when the store
  * serves from process memory (Redis unreachable or refusing writes).
  */
 export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck {
   if (typeof sources?.store?.health !== "function") throw new TypeError("createReadinessCheck: sources.store must have health(): Promise<StoreHealth>");
+  const storeHealth = createRateBoundedSnapshot(() => sources.store.health(), { maxPerSecond: STORE_HEALTH_PROBES_PER_SECOND });
   return async (): Promise<ReadinessReport> => {
+    // The circuit breaker's state costs nothing to read: always current.
     const upstream = sources.upstream?.health() ?? { ok: true, detail: "no circuit breaker: assumed reachable" };
-    const store = await sources.store.health();
+    const store = await storeHealth.get();
     const checks = {
       upstream: { ok: upstream.ok, detail: upstream.detail },
       store: { ok: store.ok, detail: store.detail },

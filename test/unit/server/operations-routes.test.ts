@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createGatewayMetrics, type GatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createGatewayServer, createReadinessCheck, type GatewayServer, type ReadinessCheck } from "../../../src/server/index.js";
 import { createOperationLimits } from "../../../src/server/limits/operation-limits.js";
+import { METRICS_RENDERINGS_PER_SECOND } from "../../../src/server/metrics.route.js";
+import { STORE_HEALTH_PROBES_PER_SECOND } from "../../../src/server/readiness-checks.js";
 import { capturingLogger, fakeTokenService, postGraphQL, testConfig } from "./server-fixtures.js";
 
 /**
@@ -23,6 +25,22 @@ async function serve(options: { readiness?: ReadinessCheck; metrics?: GatewayMet
   return { server, url, origin: new URL(url).origin };
 }
 
+/** `total` GETs of `path`, 16 at a time on keep-alive connections; the statuses, and the seconds the flood took. */
+async function flood(origin: string, path: string, total: number): Promise<{ statuses: Set<number>; seconds: number }> {
+  const statuses = new Set<number>();
+  const startedAt = performance.now();
+  let sent = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (sent < total) {
+      sent += 1;
+      const response = await fetch(`${origin}${path}`);
+      await response.arrayBuffer();
+      statuses.add(response.status);
+    }
+  }));
+  return { statuses, seconds: (performance.now() - startedAt) / 1000 };
+}
+
 describe("GET /readyz", () => {
   it.each([
     { when: "every check is ok", upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, status: "up", detail: "memory" }, http: 200, status: "ready" },
@@ -40,6 +58,24 @@ describe("GET /readyz", () => {
     const response = await fetch(`${origin}/readyz`);
     expect(response.status).toBe(http);
     expect(await response.json()).toEqual({ status, checks: { upstream, store: { ok: store.ok, detail: store.detail } } });
+  });
+
+  it(`probes the store at most ${STORE_HEALTH_PROBES_PER_SECOND} times a second however often it is asked (each probe is a Redis write), and answers every ask`, async () => {
+    let probes = 0;
+    const readiness = createReadinessCheck({ store: { health: async () => ({ ok: true, status: "up", detail: `probe ${++probes}` }) } });
+    const { origin } = await serve({ readiness });
+    const { statuses, seconds } = await flood(origin, "/readyz", 400);
+    expect(statuses).toEqual(new Set([200]));
+    expect(probes).toBeGreaterThanOrEqual(STORE_HEALTH_PROBES_PER_SECOND);
+    expect(probes).toBeLessThanOrEqual(STORE_HEALTH_PROBES_PER_SECOND * Math.ceil(seconds + 1));
+    // A probe a few times a second sees a fresh answer each time.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const details = [];
+    for (let i = 0; i < 3; i++) {
+      details.push(((await (await fetch(`${origin}/readyz`)).json()) as { checks: { store: { detail: string } } }).checks.store.detail);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(new Set(details).size).toBe(3);
   });
 
   it("answers 503 when the check itself throws", async () => {
@@ -90,6 +126,21 @@ describe("GET /metrics", () => {
       'idc_gateway_graphql_requests_total{operation="refreshToken",outcome="INTERNAL_SERVER_ERROR"} 1',
     ]);
     expect(text).not.toContain("ClientChosenName");
+  });
+
+  it(`renders the registry at most ${METRICS_RENDERINGS_PER_SECOND} times a second however often it is scraped, and answers every scrape`, async () => {
+    const metrics = createGatewayMetrics();
+    let renderings = 0;
+    const render = metrics.registry.metrics.bind(metrics.registry);
+    metrics.registry.metrics = () => {
+      renderings += 1;
+      return render();
+    };
+    const { origin } = await serve({ metrics });
+    const { statuses, seconds } = await flood(origin, "/metrics", 400);
+    expect(statuses).toEqual(new Set([200]));
+    expect(renderings).toBeGreaterThanOrEqual(METRICS_RENDERINGS_PER_SECOND);
+    expect(renderings).toBeLessThanOrEqual(METRICS_RENDERINGS_PER_SECOND * Math.ceil(seconds + 1));
   });
 
   it("is not served without a metrics registry", async () => {
