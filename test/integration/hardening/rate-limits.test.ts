@@ -7,7 +7,8 @@ import { createGatewayMetrics } from "../../../src/metrics/metrics.js";
 import { createRateLimits, type RateLimits } from "../../../src/ratelimit/index.js";
 import { rejectionOf, startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { graphql } from "../../support/gateway-client.js";
-import { SHARED_REDIS_URL, describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
+import { SHARED_REDIS_URL, describeNeeding, probeRedisServerBinary, probeSharedRedis } from "../../support/test-dependencies.js";
+import { findFreePort, startRedisServer } from "../store/redis-test-support.js";
 import { exchange, rejections, startHardenedGateway, type HardenedGateway } from "./hardening-fixture.js";
 
 /**
@@ -16,6 +17,7 @@ import { exchange, rejections, startHardenedGateway, type HardenedGateway } from
  * (shared by replicas; a Redis outage degrades to per-process counting).
  */
 const sharedRedis = await probeSharedRedis();
+const redisServerBinary = probeRedisServerBinary();
 const logger = createLogger({ level: "silent" });
 let emulator: TestEmulator;
 const started: Array<{ stop(): Promise<void> } | RateLimits> = [];
@@ -134,6 +136,32 @@ describeNeeding(sharedRedis, "on Redis", () => {
       await redis.del(...keys);
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describeNeeding(redisServerBinary, "on a Redis of the test's own", () => {
+  it("refuses a caller past its limit from memory: its refusals cost Redis nothing until its window ends", async () => {
+    const redis = await startRedisServer(await findFreePort());
+    const client = new Redis(redis.url);
+    try {
+      const rateLimits = limits({ applicationPerSecond: 0, callerPerSecond: 2, callerBurst: 3 }, redis.url);
+      // Round trips: each consume asked of Redis is one script (EVAL, then EVALSHA), whatever it runs inside.
+      const roundTrips = async () => {
+        const stats = await client.info("commandstats");
+        return [...stats.matchAll(/^cmdstat_(eval|evalsha):calls=(\d+)/gm)].reduce((sum, [, , calls]) => sum + Number(calls), 0);
+      };
+      const outcomes: string[] = [];
+      for (let i = 0; i < 100; i++) outcomes.push(await rateLimits.caller!.consume("203.0.113.7").then(() => "ok", (error: GatewayError) => error.code));
+      // Within one second: 2 of the rate and 3 of the burst, then refusals, each RATE_LIMITED.
+      expect(outcomes.slice(0, 5)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+      expect(new Set(outcomes.slice(5))).toEqual(new Set(["RATE_LIMITED"]));
+      // 2 allowed by the rate; 3 refused by the rate (the first blocks it in memory) and allowed by the
+      // burst; the burst's first refusal (which blocks it too): 7, where each of the 95 refusals cost 2.
+      expect(await roundTrips()).toBe(7);
+    } finally {
+      client.disconnect();
+      await redis.stop();
     }
   });
 });
