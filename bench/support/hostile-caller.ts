@@ -58,6 +58,14 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<Refusal> = [
   { label: "50 scope items that are numbers (50 coercion errors)", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", assertion: "x".repeat(8000), scope: Array(50).fill(1e300) } } }) },
   { label: "mismatched operationName behind a 60 KB comment", body: sized((n) => JSON.stringify({ query: `${CREATE} #${"c".repeat(n)}`, operationName: "Other", variables: { input: { grantType: "JWT_BEARER", assertion: "x" } } }), 1) },
   { label: "several operations, no operationName", body: JSON.stringify({ query: Array.from({ length: 60 }, (_, i) => `query Q${i} { __typename }`).join(" ") }) },
+  // Found by an attacker's review (each cost 70–175 ms of CPU before errors were capped in number and
+  // length, line breaks bounded, suggestions not made, and a backtracking regular expression replaced).
+  { label: "31,000 line breaks before 100 unknown fields", body: JSON.stringify({ query: `${"\n".repeat(31_000)}query L { ${Array.from({ length: 100 }, (_, f) => `f${f}`).join(" ")} }` }) },
+  { label: "an unknown input key of 'cannot represent' × 3,875", body: JSON.stringify({ query: CREATE, variables: { input: { grantType: "JWT_BEARER", ["cannot represent".repeat(3_875)]: 1 } } }) },
+  { label: "a 62 KB operation name and 100 unused variables", body: JSON.stringify({ query: `query Q${"n".repeat(62_000)}(${Array.from({ length: 100 }, (_, v) => `$a${v}: Int`).join(" ")}) { __typename }` }) },
+  { label: "a 62 KB string of 'Did you mean' for an Int argument", body: JSON.stringify({ query: `query D { session { awsCredentials(durationSeconds: "${"Did you mean".repeat(5_166)}") { roleArn } } }` }) },
+  { label: "990 repeated fields (over MAX_COST)", body: JSON.stringify({ query: `query C { gateway { ${"version ".repeat(990)} } }` }) },
+  { label: "a 'constructor' key beside a 31,000-item list (secure-json-parse walks the whole body)", body: sized((n) => JSON.stringify({ query: CREATE, variables: { constructor: 1, input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } } }), 2) },
   // Over GET, ~1.5 ms each on a slow host (as much as the costlier bodies): taken in turns like them.
   { label: "GET: 3,000-item scope list in the query string", search: sizedGet((n) => ({ input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } })) },
   { label: "GET: hundreds of unknown keys in the query string", search: sizedGet((n) => ({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) })) },

@@ -16,8 +16,8 @@ import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operat
  * Compiled queries are keyed by Apollo's parsed DocumentNode, which Apollo's document store
  * reuses for a query text it has seen: they live (and are collected) with that LRU's entries.
  *
- * Variables are coerced once by graphql-js (getVariableValues, at most MAX_COERCION_ERRORS errors,
- * as graphql-js' execute caps them) before the compiled query runs: a refusal costs that one capped
+ * Variables are coerced once by graphql-js (getVariableValues, at most MAX_COERCION_ERRORS errors)
+ * before the compiled query runs: a refusal costs that one capped
  * coercion and nothing more, and its errors are graphql-js' own (nodes, messages), which Apollo
  * answers as BAD_USER_INPUT. graphql-jit's own coercion reports every error and formats the whole
  * input into each one (hundreds of ms for a long list), so it only ever sees variables graphql-js
@@ -36,8 +36,13 @@ import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operat
  * null when the requested one does not exist) or a non-query over GET, the executor refuses
  * (limits/operation-resolution.ts refuses both earlier, in a plugin).
  */
-export function createCompiledExecution(schema: GraphQLSchema): GatewayInterface {
-  const executor = createCompiledExecutor(schema);
+export interface CompiledExecutionOptions {
+  /** graphql-js makes no "Did you mean …" suggestion in variable coercion errors (introspection off). */
+  hideSuggestions?: boolean;
+}
+
+export function createCompiledExecution(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): GatewayInterface {
+  const executor = createCompiledExecutor(schema, options);
   // Apollo's schema reporting (GraphOS) sends `coreSupergraphSdl ?? printSchema(apiSchema)`: the SDL
   // here keeps the report what it is without a gateway (an empty string would report an empty schema).
   const schemaContext = { apiSchema: schema, coreSupergraphSdl: printSchema(schema) };
@@ -69,7 +74,8 @@ interface Compiled {
   readonly stringVariables: readonly string[] | undefined;
 }
 
-export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
+export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): GatewayExecutor {
+  const coercionOptions = { maxErrors: MAX_COERCION_ERRORS, hideSuggestions: options.hideSuggestions === true };
   const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled | typeof NOT_COMPILABLE>>();
 
   const compiledFor = (document: DocumentNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE => {
@@ -96,7 +102,7 @@ export function createCompiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     const plainStrings = compiled !== NOT_COMPILABLE && compiled.stringVariables !== undefined && compiled.stringVariables.every((name) => Object.hasOwn(variableValues, name) && typeof variableValues[name] === "string");
     if (definitions !== undefined && definitions.length > 0 && !plainStrings) {
       const refusal = withoutStacks(() => {
-        const coercion = getVariableValues(schema, definitions, variableValues, { maxErrors: MAX_COERCION_ERRORS });
+        const coercion = getVariableValues(schema, definitions, variableValues, coercionOptions);
         return coercion.errors?.map(asBadUserInput);
       });
       if (refusal !== undefined) return { errors: refusal };
@@ -125,8 +131,12 @@ function withoutStacks<T>(coerce: () => T): T {
   }
 }
 
-/** graphql-js' own cap (execute passes maxErrors: 50 to getVariableValues). */
-export const MAX_COERCION_ERRORS = 50;
+/**
+ * Coercion errors answered at most (graphql-js' own cap, as execute passes it, is 50). Each carries
+ * its variable definition's line and column, a scan of the document up to it, and a message that may
+ * echo the caller's input: 10, as for validation errors (gateway-server.ts, VALIDATION_MAX_ERRORS).
+ */
+export const MAX_COERCION_ERRORS = 10;
 
 /**
  * Coercion errors, coded BAD_USER_INPUT here rather than by Apollo, which would wrap each uncoded one

@@ -14,6 +14,7 @@ import { createNoStorePlugin } from "./plugins/no-store.plugin.js";
 import { createSessionCookiePlugin } from "./plugins/session-cookie.plugin.js";
 import { SESSION_CSRF_HEADER } from "./session-csrf.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
+import { registerLineBreakLimit } from "./limits/document-line-breaks.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { createOperationResolutionPlugin } from "./limits/operation-resolution.js";
 import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
@@ -35,6 +36,9 @@ import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
+
+/** Validation errors answered at most, as variable coercion errors are (compiled-execution.ts, MAX_COERCION_ERRORS). */
+export const VALIDATION_MAX_ERRORS = 10;
 
 /**
  * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),
@@ -76,6 +80,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }
+  // Before Apollo's parse: a document's line breaks, bounded by MAX_TOKENS (limits/document-line-breaks.ts).
+  registerLineBreakLimit(app, { maxTokens: config.operationLimits.maxTokens, applies: isGraphQLRequest, metrics });
   let draining = false;
 
   const schema = await buildGatewaySchema();
@@ -107,7 +113,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
 
   const apollo = new ApolloServer<GatewayContext>({
     // The schema, executed by graphql-jit: each document compiled once (compiled-execution.ts).
-    gateway: createCompiledExecution(schema),
+    gateway: createCompiledExecution(schema, { hideSuggestions: !config.introspection }),
     introspection: config.introspection,
     // Apollo's own caches, without lru-cache's diagnostics channel: a document may carry a grant (apollo-caches.ts).
     documentStore: createDocumentStore(),
@@ -130,8 +136,15 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     stopOnTerminationSignals: false,
     // Stack traces are added (outside production only) by our formatError, not by Apollo.
     includeStacktraceInErrorResponses: false,
-    // "Did you mean …" suggestions reveal the schema; hide them whenever introspection is off.
-    hideSchemaDetailsFromClientErrors: !config.introspection,
+    // "Did you mean …" suggestions reveal the schema: whenever introspection is off, graphql-js does
+    // not make them (validation here, variable coercion in the executor). Apollo's own way
+    // (hideSchemaDetailsFromClientErrors) let graphql-js make them and then stripped each validation
+    // message with a regular expression that backtracked quadratically on a caller's string echoed in
+    // it (a 62 KB argument: 67 ms of CPU), and it left coercion messages' suggestions in place.
+    hideSchemaDetailsFromClientErrors: false,
+    // At most VALIDATION_MAX_ERRORS validation errors (graphql-js's default: 100): each echoes part of
+    // the document and costs a scan of the document up to its position (its line and column).
+    validationOptions: { maxErrors: VALIDATION_MAX_ERRORS, hideSuggestions: !config.introspection },
     formatError: createFormatError({ exposeStacktrace: config.nodeEnv !== "production" }),
     plugins: [
       fastifyApolloDrainPlugin(app),

@@ -48,7 +48,7 @@ export function createOperationLimits(options: { limits: OperationLimits; metric
     ],
   });
   const armor = new ApolloArmor({
-    // Apollo's parser enforces the token limit; Apollo's hideSchemaDetailsFromClientErrors hides suggestions.
+    // Apollo's parser enforces the token limit; graphql-js makes no suggestion with introspection off (gateway-server.ts).
     maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: false },
     maxAliases: { n: limits.maxAliases, ...reject("max_aliases") },

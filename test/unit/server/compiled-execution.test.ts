@@ -4,7 +4,7 @@ import { execute, getOperationAST, GraphQLError, GraphQLInt, GraphQLList, GraphQ
 import { beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
-import { createCompiledExecution, createCompiledExecutor } from "../../../src/server/compiled-execution.js";
+import { createCompiledExecution, createCompiledExecutor, MAX_COERCION_ERRORS } from "../../../src/server/compiled-execution.js";
 import type { IssuedToken, TokenRequest } from "../../../src/tokens/token.types.js";
 
 const ISSUED: IssuedToken = {
@@ -141,7 +141,7 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     expect((await run(parse("query Q { __typename }"), "Q", undefined, "GET")).data).toEqual({ __typename: "Query" });
   });
 
-  it("caps coercion errors at 50 as graphql-js does, the 51st saying so as BAD_USER_INPUT, without running anything", async () => {
+  it(`caps coercion errors at MAX_COERCION_ERRORS (${MAX_COERCION_ERRORS}), the next saying so as BAD_USER_INPUT, without running anything`, async () => {
     const calls: unknown[] = [];
     const document = parse(`mutation X($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }`);
     const operation = getOperationAST(document, "X")!;
@@ -149,10 +149,11 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
       document, operation, operationName: "X", request: { variables: { input: { refreshToken: "r", scope: Array(5000).fill(1) } }, http: { method: "POST" } }, context: contextValue(calls),
     } as unknown as GatewayGraphQLRequestContext);
     expect(result.data).toBeUndefined();
-    expect(result.errors).toHaveLength(51);
-    expect(result.errors!.slice(0, 50).every((error) => error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION)).toBe(true);
-    expect(result.errors![50]!.message).toBe("Too many errors processing variables, error limit reached. Execution aborted.");
-    expect(result.errors![50]!.extensions.code).toBe("BAD_USER_INPUT");
+    expect(MAX_COERCION_ERRORS).toBe(10);
+    expect(result.errors).toHaveLength(MAX_COERCION_ERRORS + 1);
+    expect(result.errors!.slice(0, MAX_COERCION_ERRORS).every((error) => error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION)).toBe(true);
+    expect(result.errors![MAX_COERCION_ERRORS]!.message).toBe("Too many errors processing variables, error limit reached. Execution aborted.");
+    expect(result.errors![MAX_COERCION_ERRORS]!.extensions.code).toBe("BAD_USER_INPUT");
     expect(calls).toEqual([]);
   });
 

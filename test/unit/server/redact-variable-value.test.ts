@@ -22,6 +22,31 @@ describe("redactVariableValue", () => {
     expect(redactVariableValue(message, reason)).toBe('Variable "$input" got invalid value at "input.assertion"; String cannot represent a non string value.');
   });
 
+  it("cuts a reason exactly where the regular expression it replaced did, for every arrangement of its parts", () => {
+    // The replaced pattern, kept here as the oracle (quadratic on long input, fine on these).
+    const replaced = (reason: string) => {
+      const match = /^([\s\S]*?cannot represent[^:]*):[\s\S]*$/.exec(reason);
+      return match === null ? reason : `${match[1]}.`;
+    };
+    const parts = ["cannot represent", ":", " a value", "\n", "cannot", "represent", ": 42", '"x"'];
+    const arrangements = [""];
+    for (let length = 0; length < 4; length++) {
+      for (const prefix of arrangements.splice(0)) arrangements.push(prefix, ...parts.map((part) => prefix + part));
+    }
+    expect(arrangements.length).toBeGreaterThan(1000);
+    for (const reason of arrangements) {
+      const message = `Variable "$input" got invalid value at "input.scope"; ${reason}`;
+      expect(redactVariableValue(message, reason), JSON.stringify(reason)).toBe(`Variable "$input" got invalid value at "input.scope"; ${replaced(reason)}`);
+    }
+  });
+
+  it("keeps a reason that echoes a long unknown key whole (no value follows it); how fast: the (hostile) bench row", () => {
+    const key = "cannot represent".repeat(3_875);
+    const reason = `Field "${key}" is not defined by type "CreateTokenWithIAMInput".`;
+    const message = `Variable "$input" got invalid value { ${key}: 1 }; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe(`Variable "$input" got invalid value; ${reason}`);
+  });
+
   it("falls back to a message without value or reason when the reason is unknown", () => {
     expect(redactVariableValue(`Variable "$input" got invalid value "${SECRET}"; something`, undefined)).toBe('Variable "$input" got invalid value.');
     expect(redactVariableValue(`Variable "$input" got invalid value "${SECRET}"; something`, "else")).toBe('Variable "$input" got invalid value.');
