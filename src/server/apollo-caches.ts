@@ -66,7 +66,8 @@ export const DOCUMENT_STORE_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Heap bytes a parsed, validated and compiled document holds while cached, estimated from what it is
  * made of: graphql-js keeps every token (a linked list, for error locations) beside the AST, so a
- * document costs per token, plus its source text (kept whole by its Location), plus a fixed part.
+ * document costs per token, plus its source text (kept whole by its Location), plus a fixed part,
+ * plus each escape in its string literals (BYTES_PER_ESCAPE).
  * Measured on Node 20 (--expose-gc, parse + validate + graphql-jit compile and one run): 300–1,000
  * bytes per token (~560 for long selections) and 7–22 KiB for one-field operations; the estimate's
  * 600 per token, twice the source's length (a two-byte string) and 8 KiB cover them
@@ -79,11 +80,26 @@ export function documentHeapBytes(document: DocumentNode): number {
   if (location === undefined) return DOCUMENT_FIXED_BYTES + 4 * sizeInBytes(document);
   let tokens = 0;
   for (let token: Token | null = location.startToken; token !== null; token = token.next) tokens += 1;
-  return DOCUMENT_FIXED_BYTES + BYTES_PER_TOKEN * tokens + 2 * location.source.body.length;
+  const { body } = location.source;
+  return DOCUMENT_FIXED_BYTES + BYTES_PER_TOKEN * tokens + 2 * body.length + BYTES_PER_ESCAPE * backslashes(body);
 }
 
 const DOCUMENT_FIXED_BYTES = 8 * 1024;
 const BYTES_PER_TOKEN = 600;
+/**
+ * graphql-js builds a string literal's value by appending each escape (`value += "\n"`), which keeps
+ * a 32-byte string node per escape: 21,000 escapes in one 62 KB literal held ~717 KiB, and an
+ * estimate blind to them let ~150 such documents (~105 MiB) into the store's 16 MiB (found by an
+ * attacker's review; a gateway under the image's 160 MB heap ran out of memory). Every backslash is
+ * charged, in a string or not: counting them costs one indexOf pass.
+ */
+const BYTES_PER_ESCAPE = 40;
+
+function backslashes(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf("\\"); at >= 0; at = text.indexOf("\\", at + 1)) count += 1;
+  return count;
+}
 
 /**
  * The store of parsed and validated documents Apollo looks up by the query's SHA-256, bounded by
