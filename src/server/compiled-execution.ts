@@ -134,7 +134,7 @@ function withoutStacks<T>(coerce: () => T): T {
 /**
  * Coercion errors answered at most (graphql-js' own cap, as execute passes it, is 50). Each carries
  * its variable definition's line and column, a scan of the document up to it, and a message that may
- * echo the caller's input: 10, as for validation errors (gateway-server.ts, VALIDATION_MAX_ERRORS).
+ * echo the caller's input: 10, and as many validation errors (gateway-server.ts, VALIDATION_MAX_ERRORS).
  */
 export const MAX_COERCION_ERRORS = 10;
 

@@ -33,12 +33,12 @@ import { createPersistedQueryCache, persistedQueriesOption } from "./apq-cache.j
 import { createApolloCache, createDocumentStore } from "./apollo-caches.js";
 import { registerCors } from "./cors.js";
 import { createStudioOptions } from "./studio.js";
-import { createCompiledExecution } from "./compiled-execution.js";
+import { createCompiledExecution, MAX_COERCION_ERRORS } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
-/** Validation errors answered at most, as variable coercion errors are (compiled-execution.ts, MAX_COERCION_ERRORS). */
-export const VALIDATION_MAX_ERRORS = 10;
+/** Validation errors answered at most: as many as variable coercion errors (compiled-execution.ts says why). */
+export const VALIDATION_MAX_ERRORS = MAX_COERCION_ERRORS;
 
 /**
  * The gateway's HTTP server: fastify with Apollo Server 5 at /graphql, GET /healthz (liveness),

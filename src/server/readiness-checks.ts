@@ -19,8 +19,9 @@ export interface ReadinessSources {
 
 /**
  * Builds the `readiness` dependency of createGatewayServer: cheap checks only (no upstream call:
- * AWS's quota is for tokens, not probes; at most STORE_HEALTH_PROBES_PER_SECOND store probes). Ready when every check is ok; degraded when the store
- * serves from process memory (Redis unreachable or refusing writes).
+ * AWS's quota is for tokens, not probes; at most STORE_HEALTH_PROBES_PER_SECOND store probes).
+ * Ready when every check is ok; degraded when the store serves from process memory (Redis
+ * unreachable or refusing writes).
  */
 export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck {
   if (typeof sources?.store?.health !== "function") throw new TypeError("createReadinessCheck: sources.store must have health(): Promise<StoreHealth>");
