@@ -17,6 +17,7 @@ import { createRateLimits, type RateLimits } from "./ratelimit/index.js";
 import { GATEWAY_VERSION } from "./schema/package-version.js";
 import { mintExampleAssertion } from "./server/example-assertion.js";
 import { createGatewayServer, createReadinessCheck, type GatewayServer } from "./server/index.js";
+import { heapTenants } from "./server/heap-tenants.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
@@ -44,9 +45,6 @@ async function main(): Promise<void> {
   }
 
   if (config.nodeEnv === "production" && config.upstream.mode === "embedded") warnEmbeddedInProduction(logger);
-
-  const heapShortfall = config.coordination && describeHeapShortfall(config.coordination.cacheMaxBytes, getHeapStatistics().heap_size_limit);
-  if (heapShortfall) logger.warn(heapShortfall);
 
   // Signals are handled from here on, so a Ctrl-C during start-up also stops whatever has started.
   const running: { emulator?: RunningEmulator; upstream?: Upstream; sts?: StsUpstream; server?: GatewayServer; store?: Store; sessionStore?: Store | undefined; rateLimits?: RateLimits } = {};
@@ -78,6 +76,9 @@ async function main(): Promise<void> {
   // The emulator's role in embedded mode: the token and credentials services must agree whether credentials are on.
   const serviceConfig = withEmbeddedRole(config, emulator);
   const credentialsOn = (serviceConfig.credentials?.allowedRoleArns.length ?? 0) > 0;
+  // Once the emulator's role is known: identity contexts are kept only while credentials are on.
+  const heapShortfall = describeHeapShortfall(heapTenants(serviceConfig), getHeapStatistics().heap_size_limit);
+  if (heapShortfall) logger.warn(heapShortfall);
   // STS only when identity-enhanced credentials are on: the STS client is loaded then, not in every gateway's memory.
   // The embedded emulator serves it on its own port; else STS_ENDPOINT (default SSO_OIDC_ENDPOINT) or AWS's regional endpoint.
   const stsEndpoint = config.credentials?.stsEndpoint;

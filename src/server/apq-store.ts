@@ -1,5 +1,6 @@
 import type { PersistedQueryLimits } from "../config/config.types.js";
 import { createGatewayStore, type Store, type StoreLogger } from "../store/index.js";
+import { MEMORY_STORE_ENTRY_OVERHEAD_BYTES } from "../store/memory-store.js";
 import { APQ_ENTRY_OVERHEAD_BYTES, getValidPersistedQueryLimits } from "./apq-cache.js";
 
 export interface PersistedQueryStoreOptions {
@@ -22,6 +23,7 @@ export function createPersistedQueryStore(options: PersistedQueryStoreOptions): 
     redisUrl: options.redisUrl,
     keyPrefix: options.keyPrefix,
     logger: options.logger,
-    memory: { maxEntries, maxBytes: maxEntries * (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES) },
+    // The memory store counts each entry's own heap too: a full table of the largest documents must fit.
+    memory: { maxEntries, maxBytes: maxEntries * (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES + MEMORY_STORE_ENTRY_OVERHEAD_BYTES) },
   });
 }

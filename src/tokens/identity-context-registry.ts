@@ -31,8 +31,12 @@ export interface IdentityContextRegistry {
   verify(identityContext: string, field: string): Promise<IdentityContextIssue>;
 }
 
-/** Records one process keeps without Redis: ~250 bytes each, one per signed-in user with an identity context. */
-const MEMORY_LIMITS = { maxEntries: 100_000, maxBytes: 32 * 1024 * 1024 } as const;
+/**
+ * Records one process keeps without Redis, in heap bytes as the memory store counts them (~470 each:
+ * ~26,000 records, one per user signed in with an identity context within an access token's life).
+ * Counted in the gateway's heap budget (src/server/heap-tenants.ts).
+ */
+export const MEMORY_IDENTITY_CONTEXT_LIMITS = { maxEntries: 50_000, maxBytes: 12 * 1024 * 1024 } as const;
 
 interface Record {
   /** clientId */
@@ -55,7 +59,7 @@ export function createIdentityContextRegistry(options: {
   const now = options.now ?? Date.now;
   // As refresh families: one process keeps records in a bounded store of their own, so the response cache's churn never evicts them.
   // A memory store grows with its entries: a gateway without identity-enhanced credentials pays nothing for it.
-  const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_LIMITS) : options.store;
+  const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_IDENTITY_CONTEXT_LIMITS) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
 
   return {

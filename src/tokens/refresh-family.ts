@@ -59,15 +59,20 @@ interface FamilyNode {
   p?: string;
 }
 
-/** Family bookkeeping one process keeps without Redis: ~300 bytes a node, three nodes a live family. */
-export const MEMORY_FAMILY_LIMITS = { maxEntries: 150_000, maxBytes: 48 * 1024 * 1024 } as const;
+/**
+ * Family bookkeeping one process keeps without Redis, in heap bytes as the memory store counts them
+ * (~540 a node: ~45,000 nodes; two or three a live family). Counted in the gateway's heap budget
+ * (src/server/heap-tenants.ts): 150,000 nodes once held ~58 MB of heap and 27 MB outside it, past
+ * what the image's heap holds beside a full response cache.
+ */
+export const MEMORY_FAMILY_LIMITS = { maxEntries: 100_000, maxBytes: 24 * 1024 * 1024 } as const;
 
 /**
  * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: a memory
  * store of their own, because the shared memory store is an LRU of CACHE_MAX_ENTRIES that every
  * sign-in's cached answer churns; a revocation evicted there would let the family's live token
  * through to AWS, which still honours it. Only rotations (each an upstream call within the
- * caller's budget) add entries here, so evicting a revocation takes ~50 000 other live families.
+ * caller's budget) add entries here, so evicting a revocation takes ~15,000 other live families.
  */
 export function familyStore(store: Store): Store {
   return store.kind === "memory" ? createMemoryStore(MEMORY_FAMILY_LIMITS) : store;

@@ -1,11 +1,10 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { parse, validate, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { GraphQLSchema } from "graphql";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
 import { createCompiledExecutor } from "../../../src/server/compiled-execution.js";
 import { createDocumentStore, documentHeapBytes, DOCUMENT_STORE_MAX_BYTES } from "../../../src/server/apollo-caches.js";
+import { collectedHeapUsed } from "../../support/collected-heap.js";
 
 /**
  * The document store is bounded by the heap its documents really hold (apollo-caches.ts,
@@ -15,13 +14,6 @@ import { createDocumentStore, documentHeapBytes, DOCUMENT_STORE_MAX_BYTES } from
  * a few hundred large distinct documents ran a 160 MB heap out of memory.
  */
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapUsed = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 const SHAPES: ReadonlyArray<[string, (i: number) => string]> = [
   ["one field", (i) => `query Q${i} { __typename }`],
@@ -48,7 +40,7 @@ async function measure(make: (i: number) => string, count: number): Promise<{ me
   const execute = createCompiledExecutor(schema);
   const kept: DocumentNode[] = [];
   let estimated = 0;
-  const before = heapUsed();
+  const before = collectedHeapUsed();
   for (let i = 0; i < count; i++) {
     const document = parse(make(i));
     expect(validate(schema, document)).toEqual([]);
@@ -59,7 +51,7 @@ async function measure(make: (i: number) => string, count: number): Promise<{ me
     estimated += documentHeapBytes(document);
     kept.push(document);
   }
-  const measured = heapUsed() - before;
+  const measured = collectedHeapUsed() - before;
   expect(kept).toHaveLength(count);
   return { measured: measured / count, estimated: estimated / count };
 }
@@ -70,7 +62,8 @@ describe("documentHeapBytes", () => {
     const { measured, estimated } = await measure(make, make(0).length > 2_000 ? 40 : 200);
     expect(estimated).toBeGreaterThanOrEqual(measured);
     // And not so far above it that the bound would keep a fraction of what the heap could hold.
-    expect(estimated).toBeLessThan(Math.max(3 * measured, 40 * 1024));
+    // (A one-byte comment sits near 3×: the estimate charges two bytes a character, as two-byte text holds; 3.5× leaves it the heap's noise.)
+    expect(estimated).toBeLessThan(Math.max(3.5 * measured, 40 * 1024));
   });
 
   it("keeps the store's documents under DOCUMENT_STORE_MAX_BYTES of heap, the least recently used leaving first", async () => {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../../../src/store/memory-store.js";
+import { createMemoryStore, memoryStoreEntryBytes } from "../../../src/store/memory-store.js";
 
 describe("createMemoryStore", () => {
   it("evicts the least recently used entry beyond maxEntries", async () => {
@@ -15,12 +15,12 @@ describe("createMemoryStore", () => {
     expect(await store.get("c")).toEqual(Buffer.from("3"));
   });
 
-  it("keeps the bytes of keys and values under maxBytes by evicting old entries", async () => {
-    const store = createMemoryStore({ maxBytes: 100 });
+  it("keeps the bytes of keys, values and each entry's overhead under maxBytes by evicting old entries", async () => {
+    const store = createMemoryStore({ maxBytes: 3 * memoryStoreEntryBytes("k0", 30) + 100 });
     for (let index = 0; index < 10; index += 1) await store.set(`k${index}`, Buffer.alloc(30, index), 5_000);
     const kept = [];
     for (let index = 0; index < 10; index += 1) if (await store.get(`k${index}`)) kept.push(index);
-    expect(kept).toEqual([7, 8, 9]); // 3 × (30 + 2) bytes fit in 100
+    expect(kept).toEqual([7, 8, 9]); // 3 entries of 30 + 2 bytes and the overhead fit, not 4
   });
 
   it("hands out copies, so a caller mutating a buffer cannot change what is stored", async () => {
