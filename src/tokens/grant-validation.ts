@@ -156,10 +156,13 @@ export function validateTokenRequest(request: TokenRequest, policy: ClientPolicy
 
 function validateClientId(clientId: string | null | undefined, policy: ClientPolicy): string {
   if (clientId === null || clientId === undefined) return policy.defaultClientId;
-  if (typeof clientId !== "string" || clientId === "" || clientId.length > LIMITS.clientIdChars || !policy.allowedClientIds.includes(clientId)) {
+  const allowed = typeof clientId !== "string" || clientId === "" || clientId.length > LIMITS.clientIdChars ? -1 : policy.allowedClientIds.indexOf(clientId);
+  if (allowed < 0) {
     throw new GatewayError("BAD_USER_INPUT", `${field("clientId")} must be one of the applications this gateway is configured for (ALLOWED_CLIENT_IDS), or omitted for the default`, {
       field: field("clientId"),
     });
   }
-  return clientId;
+  // The configuration's own string, not the caller's: a literal written in the query is a slice of the
+  // document's text, which a cached answer holding it would keep alive (up to MAX_BODY_BYTES an answer).
+  return policy.allowedClientIds[allowed] as string;
 }
