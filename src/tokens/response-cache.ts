@@ -205,16 +205,23 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 /** How many fingerprints' shared keys a cache remembers: more than the exchanges in flight at once. */
 const SHARED_KEY_MEMO = 1_024;
 
-/** Per-entry overhead the strings do not show (numbers, field names, object headers), bytes. */
-const ENTRY_OVERHEAD_BYTES = 256;
+/** Per-entry overhead the strings do not show (numbers, field names, object and string headers, the LRU's entry), bytes. */
+const ENTRY_OVERHEAD_BYTES = 400;
+
+/** The decoded claims' own objects (the claims record, the payload object, three Dates), beside their strings. */
+const ID_TOKEN_CLAIMS_OVERHEAD_BYTES = 200;
 
 /**
  * What an entry costs the LRU's byte bound: the strings it holds (one byte per UTF-16 unit, as the
- * JSON encoding of these ASCII tokens has) plus a fixed overhead. Summing lengths instead of
- * serialising (~2 KB of JSON per save) keeps the bound without the CPU.
+ * JSON encoding of these ASCII tokens has) plus a fixed overhead, and the ID token's claims, which a
+ * request selecting `idTokenClaims` decodes once and keeps with the answer for its life (about the ID
+ * token's length again: id-token-claims.ts). Checked against the garbage collector in
+ * test/unit/tokens/response-cache-heap.test.ts. Summing lengths instead of serialising (~2 KB of JSON
+ * per save) keeps the bound without the CPU.
  */
 export function approximateBytes(token: IssuedToken): number {
   let bytes = ENTRY_OVERHEAD_BYTES + token.clientId.length;
+  if (token.idToken !== undefined) bytes += token.idToken.length + ID_TOKEN_CLAIMS_OVERHEAD_BYTES;
   for (const value of [token.accessToken, token.tokenType, token.refreshToken, token.idToken, token.issuedTokenType, token.awsAdditionalDetails?.identityContext]) {
     if (value !== undefined) bytes += value.length;
   }
