@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, memoryStoreEntryBytes } from "../../../src/store/memory-store.js";
+import { createMemoryStore, memoryStoreEntryBytes, MEMORY_STORE_STRING_VALUE_MAX_BYTES } from "../../../src/store/memory-store.js";
 
 describe("createMemoryStore", () => {
   it("evicts the least recently used entry beyond maxEntries", async () => {
@@ -44,6 +44,30 @@ describe("createMemoryStore", () => {
     expect(await store.extendIfEquals("bytes", Buffer.from(everyByte), 120_000)).toBe(true);
     expect(await store.deleteIfEquals("bytes", Buffer.from(everyByte))).toBe(true);
     expect(await store.get("bytes")).toBeNull();
+  });
+
+  it("keeps a value too large for a string (a Buffer of its own) just as exactly, and compares it byte for byte", async () => {
+    const store = createMemoryStore();
+    const large = Buffer.from(Array.from({ length: MEMORY_STORE_STRING_VALUE_MAX_BYTES * 4 }, (_, index) => index % 256));
+    await store.set("large", large, 60_000);
+    const read = await store.get("large");
+    expect(read).toEqual(large);
+    read![0] = 0x7a;
+    expect(await store.get("large")).toEqual(large);
+    const changed = Buffer.from(large);
+    changed[3_000] = 1;
+    expect(await store.deleteIfEquals("large", changed)).toBe(false);
+    expect(await store.extendIfEquals("large", Buffer.from(large), 120_000)).toBe(true);
+    expect(await store.deleteIfEquals("large", Buffer.from(large))).toBe(true);
+    expect(await store.get("large")).toBeNull();
+  });
+
+  it("counts a value as changed when only its length differs", async () => {
+    const store = createMemoryStore();
+    await store.set("k", Buffer.from("abc"), 60_000);
+    expect(await store.deleteIfEquals("k", Buffer.from("abcd"))).toBe(false);
+    expect(await store.deleteIfEquals("k", Buffer.from("ab"))).toBe(false);
+    expect(await store.deleteIfEquals("k", Buffer.from("abc"))).toBe(true);
   });
 
   it("refuses bounds that are not positive integers, restating the contract", () => {
