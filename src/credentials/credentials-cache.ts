@@ -13,7 +13,8 @@ import type { IssuedCredentials } from "./credentials.types.js";
 const MIN_REMAINING_MS = 10 * 60_000;
 /** Process-local bounds: a session token is about 1 KB; 5,000 sets stay under ~10 MB. */
 const LOCAL_MAX_ENTRIES = 5_000;
-const LOCAL_MAX_BYTES = 16 * 1024 * 1024;
+/** The process-local level's bound in bytes as credentialsEntryBytes counts them (counted in the heap budget: src/server/heap-tenants.ts). */
+export const CREDENTIALS_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 256;
 
 interface CacheEntry {
@@ -28,6 +29,15 @@ export interface CredentialsCache {
   lookup(fingerprint: string, durationSeconds: number): Promise<IssuedCredentials | undefined>;
   /** Keeps `credentials` until the renewal margin; a store failure is logged, never thrown. */
   save(fingerprint: string, credentials: IssuedCredentials, durationSeconds: number): Promise<void>;
+}
+
+/**
+ * What an entry costs the local level's byte bound: its strings and a fixed overhead (objects, string
+ * headers, the LRU's entry); checked against the garbage collector in
+ * test/unit/credentials/credentials-cache-heap.test.ts.
+ */
+export function credentialsEntryBytes(credentials: IssuedCredentials, fingerprint: string): number {
+  return ENTRY_OVERHEAD_BYTES + fingerprint.length + credentials.accessKeyId.length + credentials.secretAccessKey.length + credentials.sessionToken.length + credentials.roleArn.length + credentials.assumedRoleArn.length;
 }
 
 /** Until when (epoch ms) credentials of a `durationSeconds` session may be handed out. */
@@ -46,9 +56,8 @@ export function createCredentialsCache(options: { store: Store; keyspace: Keyspa
   const shared = store.kind !== "memory";
   const local = new BoundedLru<CacheEntry>({
     maxEntries: LOCAL_MAX_ENTRIES,
-    maxSize: LOCAL_MAX_BYTES,
-    sizeOf: ({ credentials }, key) =>
-      ENTRY_OVERHEAD_BYTES + key.length + credentials.accessKeyId.length + credentials.secretAccessKey.length + credentials.sessionToken.length + credentials.roleArn.length + credentials.assumedRoleArn.length,
+    maxSize: CREDENTIALS_CACHE_MAX_BYTES,
+    sizeOf: ({ credentials }, key) => credentialsEntryBytes(credentials, key),
   });
   const keep = (fingerprint: string, credentials: IssuedCredentials, until: number): number => {
     const ttlMs = Math.floor(until - now());

@@ -14,16 +14,17 @@ const tenantsOf = (env: NodeJS.ProcessEnv) => heapTenants(loadConfig({ NODE_ENV:
 const heapWarnings = (lines: ReadonlyArray<Record<string, unknown>>) => lines.filter((line) => String(line.msg).includes("heap limit")).map((line) => String(line.msg));
 
 describe("heap budget", () => {
-  it("counts the bounded holders of heap the gateway keeps without Redis: the response cache, refresh families, identity contexts", () => {
+  it("counts the bounded holders of heap: the response cache, the credentials cache, and without Redis refresh families and identity contexts", () => {
     expect(tenantsOf({ ALLOWED_ROLE_ARNS: ROLE }).map((tenant) => [tenant.name, Math.round(tenant.bytes / MB)])).toEqual([
       ["CACHE_MAX_BYTES", 64],
+      ["AWS credentials", 16],
       ["refresh families", 24],
       ["identity contexts", 12],
     ]);
     // Off features hold nothing (identity contexts are kept only while credentials are on).
     expect(tenantsOf({ REFRESH_REUSE_DETECTION: "false" }).map((tenant) => tenant.name)).toEqual(["CACHE_MAX_BYTES"]);
-    // On Redis those live in Redis.
-    expect(tenantsOf({ REDIS_URL: "redis://127.0.0.1:6379", ALLOWED_ROLE_ARNS: ROLE }).map((tenant) => tenant.name)).toEqual(["CACHE_MAX_BYTES"]);
+    // On Redis the bookkeeping lives in Redis; each replica still keeps its local levels.
+    expect(tenantsOf({ REDIS_URL: "redis://127.0.0.1:6379", ALLOWED_ROLE_ARNS: ROLE }).map((tenant) => tenant.name)).toEqual(["CACHE_MAX_BYTES", "AWS credentials"]);
   });
 
   it("accepts the defaults under the image's heap budget, with every store full", () => {
@@ -35,7 +36,7 @@ describe("heap budget", () => {
     const needed = Math.ceil(tenants.reduce((sum, tenant) => sum + tenant.bytes, HEAP_BESIDES_CACHE_BYTES) / MB);
     const warning = describeHeapShortfall(tenants, IMAGE_HEAP_LIMIT);
     expect(warning).toBe(
-      `The gateway's bounded memory (CACHE_MAX_BYTES 512 MB, refresh families 24 MB, identity contexts 12 MB, the rest of the gateway 64 MB) needs ${needed} MB, more than this process's heap limit (208 MB): full, it would run the process out of memory. Raise --max-old-space-size (NODE_OPTIONS) to at least ${needed} MB, or lower CACHE_MAX_BYTES.`,
+      `The gateway's bounded memory (CACHE_MAX_BYTES 512 MB, AWS credentials 16 MB, refresh families 24 MB, identity contexts 12 MB, the rest of the gateway 64 MB) needs ${needed} MB, more than this process's heap limit (208 MB): full, it would run the process out of memory. Raise --max-old-space-size (NODE_OPTIONS) to at least ${needed} MB, or lower CACHE_MAX_BYTES.`,
     );
   });
 
