@@ -1,4 +1,4 @@
-import { isIPv6 } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 
 /**
  * The key a caller is counted under (rate limits, upstream budget): its IPv4 address, or for IPv6
@@ -25,4 +25,18 @@ function expandIPv6(ip: string): string[] {
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
   const zeros = tail === undefined ? [] : Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => "0");
   return [...headGroups, ...zeros, ...tailGroups].map((group) => Number.parseInt(group, 16).toString(16));
+}
+
+/**
+ * The key of the caller that sent `request`: callerKey of its address. `request.ip` differs from the
+ * socket's address only when TRUST_PROXY took it from X-Forwarded-For, which a caller reaching the
+ * gateway directly fills with anything: an entry that is not an address (an 8 KB string, "a:b*?[x]")
+ * would be a rate-limit key of the caller's choosing, in Redis and in memory, and a new allowance
+ * each. Such an entry counts as the socket's address. (A well-formed address is a proxy's word,
+ * which TRUST_PROXY says to take.)
+ */
+export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: string | undefined } }): string {
+  const { ip } = request;
+  const socketAddress = request.socket.remoteAddress;
+  return callerKey(ip === socketAddress || socketAddress === undefined || isIP(ip) !== 0 ? ip : socketAddress);
 }

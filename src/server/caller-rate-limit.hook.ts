@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isGatewayError } from "../errors/error-codes.js";
 import type { RateLimit } from "../ratelimit/index.js";
-import { callerKey } from "./caller-key.js";
+import { callerKeyOf } from "./caller-key.js";
 
 /**
  * The per-caller rate limit, enforced before Apollo sees the request: over it, HTTP 429 with
@@ -13,7 +13,7 @@ export function registerCallerRateLimit(app: FastifyInstance, options: { rateLim
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (!applies(request)) return;
     try {
-      await rateLimit.consume(callerKey(request.ip));
+      await rateLimit.consume(callerKeyOf(request));
     } catch (error) {
       if (!isGatewayError(error) || error.code !== "RATE_LIMITED") throw error;
       const retryAfterSeconds = error.details.retryAfterSeconds ?? 1;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { callerKey } from "./caller-key.js";
+import { callerKeyOf } from "./caller-key.js";
 
 /**
  * MAX_PARSING_PER_CALLER: each turn of the event loop, the gateway parses (and runs up to its first
@@ -183,7 +183,7 @@ export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
 export function registerCallerTurns(app: FastifyInstance, options: RegisterCallerTurnsOptions): CallerTurns {
   const turns = createCallerTurns(options);
   const takeTurn = (request: FastifyRequest, size: number, work: () => void, done: (error: Error) => void) => {
-    const outcome = turns.run(callerKey(request.ip), {
+    const outcome = turns.run(callerKeyOf(request), {
       size,
       work,
       fail: (error) => done(error instanceof Error ? error : new Error(String(error))),

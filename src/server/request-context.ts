@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayContext } from "../schema/context.js";
-import { callerKey } from "./caller-key.js";
+import { callerKeyOf } from "./caller-key.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { RequestCredentialsService } from "../credentials/index.js";
 import type { RequestSessionService, SessionCookie, SessionService } from "../sessions/index.js";
@@ -52,7 +52,7 @@ export function createContextFunction(deps: {
 }) {
   const { config, tokenService, credentialsService, sessionService, logger } = deps;
   return async (request: FastifyRequest): Promise<GatewayContext> => {
-    const caller = { address: callerKey(request.ip) };
+    const caller = { address: callerKeyOf(request) };
     const tokens = tokenService.forRequest(caller);
     const context: GatewayContext = {
       tokens,

@@ -61,6 +61,18 @@ describe("TRUST_PROXY as a list of proxy addresses and CIDRs", () => {
   });
 });
 
+describe("X-Forwarded-For entries that are not addresses", () => {
+  it.each(["1", "true"])("count as the peer's address (TRUST_PROXY=%s): made-up strings neither buy allowances nor become keys", async (trustProxy) => {
+    const gateway = await gatewayTrusting(trustProxy);
+    expect(await statusVia(gateway, "attacker:chosen:key*?[x]")).toBe(200);
+    // Each a new string, each the same caller: the peer 127.0.0.2.
+    expect(await statusVia(gateway, "not-an-ip hello")).toBe(429);
+    expect(await statusVia(gateway, "x".repeat(8_000))).toBe(429);
+    // A well-formed address is still taken as the proxy's word.
+    expect(await statusVia(gateway, "203.0.113.7")).toBe(200);
+  });
+});
+
 describe("TRUST_PROXY=true", () => {
   it("takes the leftmost entry, which a caller behind an appending proxy chooses: unsafe there", async () => {
     const gateway = await gatewayTrusting("true");
