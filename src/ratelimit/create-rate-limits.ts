@@ -1,8 +1,10 @@
+import { performance } from "node:perf_hooks";
 import { BurstyRateLimiter, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitConfig } from "../config/config.types.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
+import { BoundedLru } from "../store/bounded-lru.js";
 import { memoryBackend, redisBackend, type LimiterBackend } from "./rate-limiter-backend.js";
 import type { RateLimit, RateLimits } from "./rate-limit.types.js";
 
@@ -74,10 +76,20 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
   return { caller, application, callerUpstream, backend: backend.kind, close: () => backend.close() };
 }
 
+/** Refused keys remembered at once (one small entry each; the least recently refused leave first). */
+const REFUSALS_REMEMBERED = 10_000;
+
 function rateLimit(
   limiter: Pick<RateLimiterAbstract, "consume">,
   refusal: { reason: string; message: (retryAfterSeconds: number) => string; metrics: GatewayMetrics | undefined },
 ): RateLimit {
+  // Keys refused moments ago, until their window ends (monotonic ms): refusedNow answers from here.
+  const refusedUntil = new BoundedLru<number>({ maxEntries: REFUSALS_REMEMBERED, maxSize: REFUSALS_REMEMBERED, sizeOf: () => 1 });
+  const refuse = (msBeforeNext: number): GatewayError => {
+    const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    refusal.metrics?.rejections.inc({ reason: refusal.reason });
+    return new GatewayError("RATE_LIMITED", refusal.message(retryAfterSeconds), { retryAfterSeconds });
+  };
   return {
     async consume(key) {
       try {
@@ -85,10 +97,14 @@ function rateLimit(
       } catch (rejection) {
         // A store error cannot reach here (the insurance limiter answers); anything but a refusal is a bug.
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        refusal.metrics?.rejections.inc({ reason: refusal.reason });
-        throw new GatewayError("RATE_LIMITED", refusal.message(retryAfterSeconds), { retryAfterSeconds });
+        if (rejection.msBeforeNext > 0) refusedUntil.set(key, performance.now() + rejection.msBeforeNext, { ttlMs: rejection.msBeforeNext });
+        throw refuse(rejection.msBeforeNext);
       }
+    },
+
+    refusedNow(key) {
+      const until = refusedUntil.get(key);
+      return until === undefined ? undefined : refuse(until - performance.now());
     },
   };
 }

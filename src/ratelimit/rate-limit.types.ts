@@ -1,3 +1,5 @@
+import type { GatewayError } from "../errors/error-codes.js";
+
 /**
  * A rate limit on one kind of key (a caller's IP, an application's clientId). `consume(key)`
  * resolves when the request may go ahead and rejects with `GatewayError("RATE_LIMITED", …,
@@ -6,6 +8,12 @@
  */
 export interface RateLimit {
   consume(key: string): Promise<void>;
+  /**
+   * The refusal `key` would meet now, when this process refused it moments ago and its window has
+   * not ended; undefined otherwise (no I/O: it may still be refused by consume). Lets a caller past
+   * its budget be refused before work that costs shared resources.
+   */
+  refusedNow?(key: string): GatewayError | undefined;
 }
 
 export interface RateLimits {

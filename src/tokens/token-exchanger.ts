@@ -2,6 +2,7 @@ import type { CoordinationConfig, GatewayConfig } from "../config/config.types.j
 import { GatewayError, isGatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { RateLimit } from "../ratelimit/rate-limit.types.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import { singleUseAnswerTimeoutMs, type Upstream, type UpstreamTokenRequest } from "../upstream/index.js";
@@ -24,6 +25,8 @@ import { GRANT_TYPE_URIS, type IssuedToken, type RequestCaller } from "./token.t
 /** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
 export interface ApplicationRateLimit {
   consume(clientId: string): Promise<void>;
+  /** The refusal this process met moments ago for `clientId`, while its window lasts (RateLimit.refusedNow). */
+  refusedNow?(clientId: string): GatewayError | undefined;
 }
 
 /** The metrics the token service records (a subset of createGatewayMetrics()). */
@@ -56,7 +59,7 @@ export interface TokenExchangerDeps {
   metrics?: TokenMetrics | undefined;
   applicationRateLimit?: ApplicationRateLimit | undefined;
   /** Consulted (with the caller's address) right before every real upstream call, before the application's limit. */
-  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
+  callerUpstreamRateLimit?: Pick<RateLimit, "consume" | "refusedNow"> | undefined;
 }
 
 /** The process-wide exchange pipeline; each call takes a validated exchange and its fingerprint (computed once per request). */
@@ -142,6 +145,18 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const reuse = createReuseGuard({ families, logger, storeFailures, counter: metrics?.refreshReuse });
   const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
 
+  /**
+   * Refuses, before any coordination, an exchange this process would refuse inside its flight: its
+   * caller's upstream budget, or its application's, was refused moments ago and its window lasts.
+   * Past either, every uncached exchange would still take a lock, store its shared error and publish
+   * it (~30 Redis commands) only to be refused. No I/O: a budget this process has not seen refused
+   * is left to callUpstream.
+   */
+  function refuseIfPastUpstreamBudget(request: ValidTokenRequest, caller: RequestCaller | undefined): void {
+    const refusal = (caller === undefined ? undefined : callerUpstreamRateLimit?.refusedNow?.(caller.address)) ?? applicationRateLimit?.refusedNow?.(request.clientId);
+    if (refusal !== undefined) throw refusal;
+  }
+
   /** The one place a request leaves for AWS. */
   async function callUpstream(request: ValidTokenRequest, caller: RequestCaller | undefined): Promise<IssuedToken> {
     // The caller's own budget first: a caller over it must not spend the application's shared one.
@@ -208,6 +223,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       countLookup(request, lookup.result);
       if (lookup.result === "hit") return lookup.token;
     }
+    refuseIfPastUpstreamBudget(request, caller);
     const call = () => callUpstream(request, caller);
     if (!cacheable) {
       return fly(request, fingerprint, async () => {
@@ -235,6 +251,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
     reuse.refuseRotated(request, verdict);
+    refuseIfPastUpstreamBudget(request, caller);
     try {
       return await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
         call.led = true;
@@ -268,6 +285,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   async function authorizationCode(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const kept = await lateCodes.find(fingerprint);
     if (kept) return kept;
+    refuseIfPastUpstreamBudget(request, caller);
     return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
       call.led = true;
       const late = await lateCodes.find(fingerprint);

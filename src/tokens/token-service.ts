@@ -1,3 +1,4 @@
+import type { RateLimit } from "../ratelimit/rate-limit.types.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
 import { createKeyspace } from "../store/keyspace.js";
@@ -23,7 +24,7 @@ export interface TokenServiceDeps {
    * The per-caller upstream budget (createRateLimits().callerUpstream), consumed with the caller's
    * address right before every real upstream call (never for cache hits, grace or joined flights).
    */
-  callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
+  callerUpstreamRateLimit?: Pick<RateLimit, "consume" | "refusedNow"> | undefined;
 }
 
 export interface TokenServiceHealth {
