@@ -5,6 +5,7 @@ import { createSingleFlight } from "../coordination/single-flight.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { createKeyspace } from "../store/keyspace.js";
+import { createMemoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.types.js";
 import { createSessionBackingStore } from "./session-backing-store.js";
 import { createSessionService } from "./session-service.js";
@@ -15,6 +16,15 @@ export { createSessionService, type SessionServiceDeps } from "./session-service
 export { createSessionStore, type SessionStore } from "./session-store.js";
 export { isSessionId, newSessionId } from "./session-id.js";
 export type * from "./session.types.js";
+
+/**
+ * Sign-outs' marks kept in one process, apart from the sessions: a sign-out marks its id before it
+ * looks the session up (session-service.ts, end), so a made-up cookie writes a mark too, and in the
+ * sessions' own LRU each such mark pushed out the least recently used live session (an attacker's
+ * review: every session idle for ~7 minutes signed out by one caller at its request allowance).
+ * A mark matters for a few minutes (a rotation in flight); the oldest leave first. ~12,000 marks.
+ */
+const SESSION_ENDED_MARK_LIMITS = { maxEntries: 12_000, maxBytes: 4 * 1024 * 1024 } as const;
 
 /** REFRESH_GRACE_SECONDS' documented default, for configs built without loadConfig. */
 const DEFAULT_ROTATION_GRACE_SECONDS = 30;
@@ -42,7 +52,7 @@ export function createCookieSessions(deps: {
     rotationGraceMs: (config.coordination?.refreshGraceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000,
     // A rotation outlasting its flight's longest hold and wait (twice the lock each) is not running any more.
     maxRotationMs: 4 * lockTtlMs,
-    sessions: createSessionStore({ store, keyspace }),
+    sessions: createSessionStore({ store, keyspace, ...(store.kind === "memory" ? { endedMarks: createMemoryStore(SESSION_ENDED_MARK_LIMITS) } : {}) }),
     flights,
     logger,
     metrics,

@@ -46,8 +46,14 @@ export interface StoredSession {
   seenAt: number | undefined;
 }
 
-export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): SessionStore {
+export function createSessionStore(deps: {
+  store: Store;
+  keyspace: Keyspace;
+  /** Where sign-outs' marks go; default `store`. In one process, a memory store of their own (sessions/index.ts). */
+  endedMarks?: Store;
+}): SessionStore {
   const { store, keyspace } = deps;
+  const endedMarks = deps.endedMarks ?? store;
   const recordKey = (id: string) => keyspace.key("session", id);
   const seenKey = (id: string) => keyspace.key("session-seen", id);
   const userKey = (clientId: string, subject: string) => keyspace.key("session-user", clientId, subject);
@@ -88,10 +94,10 @@ export function createSessionStore(deps: { store: Store; keyspace: Keyspace }): 
       await Promise.all([write(sessionId, record, ttlMs), store.delete(seenKey(sessionId))]);
     },
     markEnded(sessionId, ttlMs) {
-      return store.set(endedKey(sessionId), ENDED, Math.max(1, ttlMs));
+      return endedMarks.set(endedKey(sessionId), ENDED, Math.max(1, ttlMs));
     },
     async wasEnded(sessionId) {
-      return (await store.get(endedKey(sessionId))) !== null;
+      return (await endedMarks.get(endedKey(sessionId))) !== null;
     },
     async ping() {
       await store.get(keyspace.key("session-probe"));
