@@ -84,6 +84,17 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     // Each operation is routed (and sent) when called; the fallback, process memory, is ordered too.
     ordered: primary.ordered,
     get: (key) => route((store) => store.get(key)),
+    async getKeptThroughOutage(key) {
+      const value = await route((store) => store.get(key));
+      if (value !== null || mode.name !== "fallback" || mode.cause !== "writes-refused") return value;
+      // Redis at maxmemory still reads: what was written before the outage holds during it.
+      try {
+        return await primary.get(key);
+      } catch (error) {
+        if (!isStoreUnavailable(error)) throw error;
+        return null;
+      }
+    },
     set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs)),
     delete: (key) => route((store) => store.delete(key)),
     setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs)),

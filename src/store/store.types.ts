@@ -21,6 +21,13 @@ export interface Store {
 
   /** The value stored under `key`, or null when absent or expired. */
   get(key: string): Promise<Buffer | null>;
+  /**
+   * As get, and when the store serves from a stand-in while its shared backend refuses writes (Redis
+   * at maxmemory), a value absent there is read from the shared backend, which still answers reads:
+   * for records written before the outage that must still hold during it (a revoked refresh family).
+   * Absent: get is all there is.
+   */
+  getKeptThroughOutage?(key: string): Promise<Buffer | null>;
   /** Stores `value` under `key` for `ttlMs` milliseconds (replacing any value and TTL). */
   set(key: string, value: Buffer, ttlMs: number): Promise<void>;
   /** Removes `key` (no error when absent). */

@@ -86,8 +86,13 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
   const nodeKey = (clientId: string, refreshToken: string): string => keyspace.key("refresh-node", clientId, refreshToken);
   const revokedKey = (family: string): string => keyspace.key("refresh-family-revoked", family);
 
+  // A family's nodes and its revocation are read through an outage where the store allows it (Redis
+  // refusing writes still reads): served from process memory alone, a family revoked before the outage
+  // was unknown during it, and its live token went to AWS, which honours it (an attacker's review).
+  const read = (key: string): Promise<Buffer | null> => (store.getKeptThroughOutage ? store.getKeptThroughOutage(key) : store.get(key));
+
   async function readNode(key: string): Promise<FamilyNode | undefined> {
-    const sealed = await store.get(key);
+    const sealed = await read(key);
     if (sealed === null) return undefined;
     const node = JSON.parse(keyspace.open(key, sealed).toString("utf8")) as FamilyNode;
     return typeof node?.f === "string" ? node : undefined;
@@ -106,7 +111,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       try {
         const node = await readNode(nodeKey(request.clientId, request.refreshToken));
         if (node === undefined) return { kind: "unknown" };
-        if ((await store.get(revokedKey(node.f))) !== null) return { kind: "revoked", family: node.f };
+        if ((await read(revokedKey(node.f))) !== null) return { kind: "revoked", family: node.f };
         if (node.s === undefined) return { kind: "live", family: node.f };
         const successor = await readNode(node.s);
         return { kind: successor?.s === undefined ? "rotated" : "reused", family: node.f };
@@ -134,7 +139,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
     },
 
     async isRevoked(family) {
-      return enabled && (await store.get(revokedKey(family))) !== null;
+      return enabled && (await read(revokedKey(family))) !== null;
     },
 
     familyOf(clientId, refreshToken, verdict) {
