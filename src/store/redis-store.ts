@@ -1,6 +1,5 @@
-import { Cluster } from "ioredis";
 import { StoreUnavailableError, isStoreUnavailable, isWriteRefusal } from "./store-errors.js";
-import { createRedisClient, type RedisClient } from "./redis-client.js";
+import { createRedisClient, duplicateRedisClient, type RedisClient } from "./redis-client.js";
 import { parseRedisUrl, describeRedisUrl } from "./redis-url.js";
 import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
 import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -91,7 +90,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
   function getSubscriber(): RedisClient {
     if (subscriber) return subscriber;
-    const created: RedisClient = client instanceof Cluster ? client.duplicate() : client.duplicate();
+    const created = duplicateRedisClient(client);
     created.on("error", (error: Error) => logger.debug({ store: description, reason: describeError(error) }, "redis subscriber connection error"));
     created.on("messageBuffer", (channel: Buffer, message: Buffer) => {
       handlersByChannel.get(channel.toString("utf8"))?.forEach((handler) => handler(message));

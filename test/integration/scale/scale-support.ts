@@ -39,7 +39,14 @@ export function replicaEnvironment(options: ReplicaGroupOptions, secret: string)
 export async function startReplicas(count: number, options: ReplicaGroupOptions): Promise<{ replicas: GatewayProcess[]; secret: string }> {
   const secret = `scale-test-${randomBytes(24).toString("hex")}`;
   const env = replicaEnvironment(options, secret);
-  const replicas = await Promise.all(Array.from({ length: count }, () => startGateway({ env })));
+  const starts = await Promise.allSettled(Array.from({ length: count }, () => startGateway({ env })));
+  const replicas = starts.flatMap((start) => (start.status === "fulfilled" ? [start.value] : []));
+  const failed = starts.find((start): start is PromiseRejectedResult => start.status === "rejected");
+  if (failed !== undefined) {
+    // The ones that started would otherwise outlive the test (one did, spinning against the Cluster stopped after it).
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    throw failed.reason;
+  }
   return { replicas, secret };
 }
 
