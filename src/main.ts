@@ -113,6 +113,7 @@ async function main(): Promise<void> {
   const server = await createGatewayServer({
     config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService: sessions?.service, logger, upstreamLabel, store,
     metrics, readiness: createReadinessCheck({ upstream, store }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
+    ...(rateLimits.persistedQueryCaller ? { persistedQueryCallerLimit: rateLimits.persistedQueryCaller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });
   running.server = server;

@@ -334,6 +334,11 @@ export const VARIABLES = {
     description: "Most persisted-query documents kept (per process in memory; across replicas in Redis), in their own budget apart from token state: registrations beyond it are executed but not stored.",
     schema: integer(0, 1_000_000),
   }),
+  APQ_MAX_ENTRIES_PER_CALLER: variable({
+    name: "APQ_MAX_ENTRIES_PER_CALLER", default: "50", accepts: "an integer from 0 to 1000000 (0 = no per-caller bound)",
+    description: "Most persisted-query documents one caller (an IPv4 address, an IPv6 /64) may add to the table per APQ_TTL_SECONDS (counted across replicas with Redis): its further registrations are executed but not stored, so one caller cannot fill APQ_MAX_ENTRIES.",
+    schema: integer(0, 1_000_000),
+  }),
   APQ_TTL_SECONDS: variable({
     name: "APQ_TTL_SECONDS", default: "86400", accepts: "an integer from 1 to 2592000 (seconds)",
     description: "How long a registered persisted query is kept.",

@@ -130,6 +130,11 @@ export interface PersistedQueryLimits {
   /** Most documents stored; 0 = persisted queries off. */
   maxEntries: number;
   ttlSeconds: number;
+  /**
+   * Most documents one caller may add per ttlSeconds (APQ_MAX_ENTRIES_PER_CALLER); 0 = no per-caller
+   * bound. Optional so hand-built test configs may omit it (no per-caller bound then).
+   */
+  maxEntriesPerCaller?: number;
 }
 
 export interface OperationLimits {

@@ -70,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxDocumentBytes: read("APQ_MAX_DOCUMENT_BYTES") ?? 16_384,
       maxEntries: read("APQ_MAX_ENTRIES") ?? 1000,
       ttlSeconds: read("APQ_TTL_SECONDS") ?? 86_400,
+      maxEntriesPerCaller: read("APQ_MAX_ENTRIES_PER_CALLER") ?? 50,
     },
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS") ?? 10_000,
     coordination: {

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { BurstyRateLimiter, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import type { RateLimitConfig } from "../config/config.types.js";
+import type { PersistedQueryLimits, RateLimitConfig } from "../config/config.types.js";
 import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
@@ -9,7 +9,7 @@ import { memoryBackend, redisBackend, type LimiterBackend } from "./rate-limiter
 import type { RateLimit, RateLimits } from "./rate-limit.types.js";
 
 export interface CreateRateLimitsOptions {
-  config: { rateLimits: RateLimitConfig };
+  config: { rateLimits: RateLimitConfig; persistedQueries?: PersistedQueryLimits };
   /** Unset: counters in this process. Set: counters in Redis, shared by every replica. */
   redisUrl: string | undefined;
   logger: Logger;
@@ -28,7 +28,9 @@ const BURST_WINDOW_SECONDS = 10;
  * - per caller (client IP): RATE_LIMIT_CALLER_PER_SECOND requests/s plus RATE_LIMIT_CALLER_BURST;
  * - per caller (client IP) upstream calls: RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND plus
  *   RATE_LIMIT_CALLER_UPSTREAM_BURST, so one address cannot spend the application's quota that
- *   every caller shares (cache hits, grace answers and joined exchanges do not count).
+ *   every caller shares (cache hits, grace answers and joined exchanges do not count);
+ * - per caller (client IP) persisted queries added to the table: APQ_MAX_ENTRIES_PER_CALLER per
+ *   APQ_TTL_SECONDS (a fixed window: a caller holds at most twice that at a window's edge).
  * A limit set to 0 is off. Keys in the store are the IP or clientId, never a token.
  */
 export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
@@ -72,8 +74,19 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
           metrics,
         });
 
+  // Not a request refusal (the document is executed, not stored): counted by the registrations metric, not as a rejection.
+  const apq = config.persistedQueries;
+  const persistedQueryCaller =
+    apq === undefined || apq.maxEntries === 0 || !apq.maxEntriesPerCaller
+      ? undefined
+      : rateLimit(backend.limiter({ keyPrefix: `${keyPrefix}:apq-caller`, points: apq.maxEntriesPerCaller, durationSeconds: apq.ttlSeconds }), {
+          reason: "persisted_query_caller",
+          message: (seconds) => `This caller added APQ_MAX_ENTRIES_PER_CALLER=${apq.maxEntriesPerCaller} persisted queries in APQ_TTL_SECONDS; more in ${seconds} s.`,
+          metrics: undefined,
+        });
+
   logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst, callerUpstreamPerSecond, callerUpstreamBurst }, "rate limits configured");
-  return { caller, application, callerUpstream, backend: backend.kind, close: () => backend.close() };
+  return { caller, application, callerUpstream, persistedQueryCaller, backend: backend.kind, close: () => backend.close() };
 }
 
 /** Refused keys remembered at once (one small entry each; the least recently refused leave first). */

@@ -26,6 +26,11 @@ export interface RateLimits {
    * undefined when RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND is 0 (or unset in a hand-built config).
    */
   readonly callerUpstream: RateLimit | undefined;
+  /**
+   * Per caller (client IP) persisted-query documents added to the table, per APQ_TTL_SECONDS;
+   * undefined when APQ_MAX_ENTRIES_PER_CALLER or APQ_MAX_ENTRIES is 0 (or unset in a hand-built config).
+   */
+  readonly persistedQueryCaller: RateLimit | undefined;
   /** "redis" (shared across replicas) or "memory" (this process only). */
   readonly backend: "redis" | "memory";
   /** Closes the Redis connection, if any. Idempotent. */

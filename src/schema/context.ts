@@ -2,7 +2,7 @@ import type { Logger } from "../logging/logger.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { RequestCredentialsService } from "../credentials/index.js";
 import type { RequestSessionService } from "../sessions/index.js";
-import type { RequestTokenService } from "../tokens/token.types.js";
+import type { RequestCaller, RequestTokenService } from "../tokens/token.types.js";
 
 /**
  * What every resolver receives, built once per GraphQL request by the server's context
@@ -14,6 +14,8 @@ export interface GatewayContext {
   credentials: RequestCredentialsService;
   /** Cookie sessions (SESSION_MODE=cookie): the request's session, behind the CSRF check. Session mode off: no session, mutations refused. */
   session: RequestSessionService;
+  /** Who sent the request: its address as rate limits count it (an IPv6 caller by its /64). */
+  caller: RequestCaller;
   config: GatewayConfig;
   logger: Logger;
   requestId: string;

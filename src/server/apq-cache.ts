@@ -1,6 +1,8 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, hkdfSync } from "node:crypto";
 import type { ApolloServerOptions, BaseContext } from "@apollo/server";
 import type { PersistedQueryLimits } from "../config/config.types.js";
+import { isGatewayError } from "../errors/error-codes.js";
+import type { RateLimit } from "../ratelimit/index.js";
 import type { Store, StoreLogger } from "../store/index.js";
 import { BoundedLru } from "../store/bounded-lru.js";
 import { carriesSecretLiteral } from "./document-secrets.js";
@@ -13,11 +15,16 @@ import { createThrottledLog } from "./throttled-log.js";
  *   namespace on their own connection, so a flood of registrations can never evict or crowd out
  *   grace entries, cached answers, locks or rate counters;
  * - a fixed table of APQ_MAX_ENTRIES slots: a document lives in one of APQ_PROBES slots derived
- *   from its hash, claimed with setIfAbsent. That bound is exact and atomic across replicas
+ *   from its hash under a key from GATEWAY_SECRET (so no caller can aim at another's slots), claimed with setIfAbsent. That bound is exact and atomic across replicas
  *   without a counter: at most maxEntries documents of at most maxDocumentBytes each exist, so
  *   the budget in bytes is maxEntries × (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES);
- * - a registration that does not fit (document too large, or its slots taken) is executed but not
- *   stored: the client keeps sending the document with the hash, as APQ allows;
+ * - one caller adds at most APQ_MAX_ENTRIES_PER_CALLER documents per APQ_TTL_SECONDS (callerBudget):
+ *   without it, one address filled the whole table in 43 s and held it for a day (others' clients then
+ *   send every document twice). A document is charged once its slot is claimed, and the slot is given
+ *   back when the charge is refused, so concurrent registrations cannot overshoot; a caller refused
+ *   moments ago is refused again from memory, before any store command;
+ * - a registration that does not fit (document too large, its slots taken, its caller past its share)
+ *   is executed but not stored: the client keeps sending the document with the hash, as APQ allows;
  * - a store failure never fails a request: a failed read is a miss (the client sends the
  *   document), a failed write is not stored; both are logged at warn, at most once a minute.
  *
@@ -42,12 +49,19 @@ export interface PersistedQueryCache {
   delete(key: string): Promise<boolean | void>;
 }
 
-export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "carries-secret" | "budget-full" | "store-failed";
+export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "carries-secret" | "budget-full" | "caller-over-budget" | "store-failed";
 
 export interface PersistedQueryCacheOptions {
   store: Store;
   limits: PersistedQueryLimits;
   logger: StoreLogger;
+  /**
+   * APQ_MAX_ENTRIES_PER_CALLER: whose request registers a key now (apq-registrants.ts) and the
+   * per-caller limit that each stored document spends. Absent: no per-caller bound.
+   */
+  callerBudget?: { registrantOf(key: string): string | undefined; limit: RateLimit };
+  /** Places documents in the table (persistedQuerySlotSecret of GATEWAY_SECRET). Absent: positions anyone can compute (tests only). */
+  slotSecret?: Buffer;
   /** Told what became of each registration (metrics, tests). */
   onRegistration?: (outcome: PersistedQueryOutcome) => void;
 }
@@ -59,7 +73,7 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
   const info = createThrottledLog(logger, "info");
   const report = (outcome: PersistedQueryOutcome) => options.onRegistration?.(outcome);
 
-  const slotKeys = (key: string) => persistedQuerySlotKeys(key, maxEntries);
+  const slotKeys = (key: string) => persistedQuerySlotKeys(key, maxEntries, options.slotSecret);
   // A refused document comes back with its hash on every use (APQ's retry): its verdict is remembered by
   // the hash (Apollo checks that the document matches it before it calls set), not parsed again each time.
   const verdicts = new BoundedLru<boolean>({ maxEntries: SECRET_VERDICTS_KEPT, maxSize: SECRET_VERDICTS_KEPT, sizeOf: () => 1 });
@@ -69,6 +83,21 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
     const verdict = carriesSecretLiteral(document);
     verdicts.set(key, verdict);
     return verdict;
+  };
+  const { callerBudget } = options;
+  /** Charges one stored document to `caller`: false when it is past its share (the refusal is remembered: refusedNow). */
+  const charge = async (limit: RateLimit, caller: string): Promise<boolean> => {
+    try {
+      await limit.consume(caller);
+      return true;
+    } catch (error) {
+      if (isGatewayError(error) && error.code === "RATE_LIMITED") return false;
+      throw error;
+    }
+  };
+  const overCallerBudget = () => {
+    report("caller-over-budget");
+    info("caller-over-budget", {}, "persisted queries: a caller past APQ_MAX_ENTRIES_PER_CALLER registered a document; executed but not stored");
   };
   const entry = (key: string, document: string) => Buffer.from(`${key}\n${document}`, "utf8");
   /** The slot holding `key` and its stored value, or undefined. */
@@ -92,6 +121,8 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
     },
 
     async set(key, document, setOptions) {
+      // Read before any await: Apollo calls set() while the registering request is still in flight.
+      const registrant = callerBudget?.registrantOf(key);
       if (Buffer.byteLength(document, "utf8") > maxDocumentBytes) {
         report("too-large");
         info("too-large", { maxDocumentBytes }, "persisted queries: a document over APQ_MAX_DOCUMENT_BYTES was executed but not stored");
@@ -102,6 +133,8 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
         info("carries-secret", {}, "persisted queries: a document with a grant or token written into it was executed but not stored; send secrets in variables");
         return;
       }
+      // A caller refused moments ago costs no store command; an unknown one (not seen registering) is not stored.
+      if (callerBudget !== undefined && (registrant === undefined || callerBudget.limit.refusedNow?.(registrant) !== undefined)) return overCallerBudget();
       // Apollo passes its ttl in seconds; never beyond APQ_TTL_SECONDS.
       const ttl = typeof setOptions?.ttl === "number" && setOptions.ttl > 0 ? Math.min(setOptions.ttl, ttlSeconds) : ttlSeconds;
       try {
@@ -109,7 +142,14 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
         const value = entry(key, document);
         const prefix = Buffer.from(`${key}\n`, "utf8");
         for (const slot of slotKeys(key)) {
-          if (await store.setIfAbsent(slot, value, ttl * 1000)) return report("stored");
+          if (await store.setIfAbsent(slot, value, ttl * 1000)) {
+            // Charged once the slot is held: concurrent registrations of one caller each claim, and those past its share give the slot back.
+            if (callerBudget !== undefined && registrant !== undefined && !(await charge(callerBudget.limit, registrant))) {
+              await store.deleteIfEquals(slot, value);
+              return overCallerBudget();
+            }
+            return report("stored");
+          }
           if ((await store.get(slot))?.subarray(0, prefix.length).equals(prefix)) return report("already-stored");
         }
         report("budget-full");
@@ -132,9 +172,24 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
   };
 }
 
-/** The store keys of the slots Apollo's `key` ("apq:<sha256>") may occupy in a table of `maxEntries`. */
-export function persistedQuerySlotKeys(key: string, maxEntries: number): string[] {
-  const first = createHash("sha256").update(key).digest().readUInt32BE(0) % maxEntries;
+/**
+ * The key that places documents in the table, derived from GATEWAY_SECRET (shared by every replica).
+ * Placed by a public function of the hash, a document's slots were known to everyone: a caller could
+ * find (offline, ~APQ_MAX_ENTRIES tries each) four documents of its own that take exactly the slots of
+ * an app's operation, register them, and keep that operation out of the table for good (its clients
+ * then send it twice, every time) at four registrations a day.
+ */
+export function persistedQuerySlotSecret(gatewaySecret: Buffer): Buffer {
+  return Buffer.from(hkdfSync("sha256", gatewaySecret, "idc-token-gateway/persisted-query-slots/v1", "idc:v1:persisted-query-slots:hmac-sha256", 32));
+}
+
+/**
+ * The store keys of the slots Apollo's `key` ("apq:<sha256>") may occupy in a table of `maxEntries`,
+ * placed under `slotSecret` (persistedQuerySlotSecret); without one, where anyone can compute them.
+ */
+export function persistedQuerySlotKeys(key: string, maxEntries: number, slotSecret?: Buffer): string[] {
+  const digest = slotSecret === undefined ? createHash("sha256").update(key).digest() : createHmac("sha256", slotSecret).update(key).digest();
+  const first = digest.readUInt32BE(0) % maxEntries;
   const probes = Math.min(APQ_PROBES, maxEntries);
   return Array.from({ length: probes }, (_, i) => `${APQ_KEY_NAMESPACE}${(first + i) % maxEntries}`);
 }

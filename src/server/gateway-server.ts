@@ -29,7 +29,8 @@ import { displayHost } from "./display-host.js";
 import { createPersistedQueryStore } from "./apq-store.js";
 import { createContextFunction } from "./request-context.js";
 import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
-import { createPersistedQueryCache, persistedQueriesOption } from "./apq-cache.js";
+import { createPersistedQueryCache, persistedQueriesOption, persistedQuerySlotSecret } from "./apq-cache.js";
+import { createPersistedQueryRegistrants } from "./apq-registrants.js";
 import { createApolloCache, createDocumentStore } from "./apollo-caches.js";
 import { registerCors } from "./cors.js";
 import { createStudioOptions } from "./studio.js";
@@ -106,9 +107,12 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       redisUrl: config.redisUrl, keyPrefix: config.coordination?.redisKeyPrefix ?? "", limits: config.persistedQueries, logger,
     });
   const ownsPersistedQueryStore = deps.persistedQueryStore === undefined;
+  // APQ_MAX_ENTRIES_PER_CALLER: each stored document is charged to the caller registering it (apq-registrants.ts).
+  const registrants = persistedQueryStore && deps.persistedQueryCallerLimit ? createPersistedQueryRegistrants() : undefined;
   const persistedQueryCache = persistedQueryStore && createPersistedQueryCache({
-    store: persistedQueryStore, limits: config.persistedQueries, logger,
-    ...(metrics ? { onRegistration: (outcome) => metrics.persistedQueryRegistrations.inc({ outcome: outcome.replace("-", "_") }) } : {}),
+    store: persistedQueryStore, limits: config.persistedQueries, logger, slotSecret: persistedQuerySlotSecret(config.gatewaySecret),
+    ...(registrants && deps.persistedQueryCallerLimit ? { callerBudget: { registrantOf: registrants.registrantOf, limit: deps.persistedQueryCallerLimit } } : {}),
+    ...(metrics ? { onRegistration: (outcome) => metrics.persistedQueryRegistrations.inc({ outcome: outcome.replaceAll("-", "_") }) } : {}),
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -153,6 +157,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       // Only the named operation runs, or none; variable sizes bounded before any coercion (limits/).
       createOperationResolutionPlugin({ metrics }),
       createVariableBoundsPlugin({ metrics }),
+      ...(registrants ? [registrants.plugin] : []),
       // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
       ApolloServerPluginCacheControlDisabled(),
       createNoStorePlugin(),

@@ -58,6 +58,7 @@ export function createContextFunction(deps: {
       tokens,
       credentials: credentialsService?.forRequest(caller) ?? CREDENTIALS_NOT_CONFIGURED,
       session: SESSIONS_OFF,
+      caller,
       config,
       logger,
       requestId: request.id,

@@ -35,6 +35,8 @@ export interface GatewayServerDeps {
   readiness?: ReadinessCheck;
   /** Per-caller (client IP) limit on /graphql requests: HTTP 429 over it. Absent: no limit. */
   callerRateLimit?: RateLimit;
+  /** Per-caller (client IP) share of the persisted-query table (APQ_MAX_ENTRIES_PER_CALLER). Absent: no per-caller share. */
+  persistedQueryCallerLimit?: RateLimit;
   /** The embedded emulator's base URL (embedded mode): the explorer offers test credentials from it. */
   emulatorUrl?: string;
   /** The token store (shared state). Persisted queries never use it: they have their own, below. */

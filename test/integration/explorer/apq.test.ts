@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPersistedQueryCache, persistedQuerySlotKeys, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { createPersistedQueryCache, persistedQuerySlotKeys, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createGatewayServer, type GatewayServer } from "../../../src/server/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
@@ -46,7 +46,7 @@ describe("automatic persisted queries in one gateway", () => {
   let storeUrl: string;
   let defaultUrl: string;
   const log = capturingLogger();
-  const storedDocument = (hash: string) => createPersistedQueryCache({ store: apqStore, limits: LIMITS, logger: capturingLogger().logger }).get(`apq:${hash}`);
+  const storedDocument = (hash: string) => createPersistedQueryCache({ store: apqStore, limits: LIMITS, logger: capturingLogger().logger, slotSecret: persistedQuerySlotSecret(testConfig().gatewaySecret) }).get(`apq:${hash}`);
 
   beforeAll(async () => {
     tokenStore = createMemoryStore();
@@ -77,7 +77,7 @@ describe("automatic persisted queries in one gateway", () => {
     const byHash = await send(storeUrl, { hash: HASH });
     expect(byHash.body).toEqual(registered.body);
     expect(await storedDocument(HASH)).toBe(QUERY);
-    const slots = persistedQuerySlotKeys(`apq:${HASH}`, LIMITS.maxEntries);
+    const slots = persistedQuerySlotKeys(`apq:${HASH}`, LIMITS.maxEntries, persistedQuerySlotSecret(testConfig().gatewaySecret));
     expect(await Promise.all(slots.map((slot) => tokenStore.get(slot)))).toEqual(slots.map(() => null));
   });
 
@@ -213,6 +213,7 @@ describe("the persisted-query cache", () => {
 });
 
 const sharedRedis = await probeSharedRedis();
+const GATEWAY_SECRET = "apq-test-secret-apq-test-secret-0001";
 
 describeNeeding(sharedRedis, "automatic persisted queries across two gateway processes sharing Redis", () => {
   const prefix = uniqueKeyPrefix("apq");
@@ -220,7 +221,7 @@ describeNeeding(sharedRedis, "automatic persisted queries across two gateway pro
   const redis = rawRedis();
 
   beforeAll(async () => {
-    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, GATEWAY_SECRET: "apq-test-secret-apq-test-secret-0001" };
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, GATEWAY_SECRET };
     gateways.push(...(await Promise.all([startGateway({ env }), startGateway({ env })])));
   });
   afterAll(async () => {
@@ -243,7 +244,7 @@ describeNeeding(sharedRedis, "automatic persisted queries across two gateway pro
       onB = await send(b.url, { hash });
     }
     expect(onB.body).toEqual(registered.body);
-    const slots = persistedQuerySlotKeys(`apq:${hash}`, 1000).map((slot) => `${prefix}${slot}`);
+    const slots = persistedQuerySlotKeys(`apq:${hash}`, 1000, persistedQuerySlotSecret(Buffer.from(GATEWAY_SECRET))).map((slot) => `${prefix}${slot}`);
     expect((await redis.mget(...slots)).filter((value) => value !== null)).toEqual([`apq:${hash}\n${unique}`]);
   });
 });

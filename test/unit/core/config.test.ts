@@ -80,7 +80,7 @@ describe("loadConfig defaults", () => {
       rateLimits: { applicationPerSecond: 80, callerPerSecond: 20, callerBurst: 40, callerUpstreamPerSecond: 2, callerUpstreamBurst: 10 },
       trustProxy: false,
       connections: { maxConnections: 900, maxConnectionsPerAddress: 64, maxParsingPerCaller: 4, headersTimeoutMs: 5000 },
-      persistedQueries: { maxDocumentBytes: 16_384, maxEntries: 1000, ttlSeconds: 86_400 },
+      persistedQueries: { maxDocumentBytes: 16_384, maxEntries: 1000, ttlSeconds: 86_400, maxEntriesPerCaller: 50 },
       shutdownTimeoutMs: 10_000,
       coordination: {
         refreshGraceSeconds: 30, cacheMinTtlSeconds: 300, cacheMaxEntries: 10_000, cacheMaxBytes: 67_108_864, singleFlightWaitMs: undefined, redisKeyPrefix: "",
@@ -219,7 +219,7 @@ describe("CONFIG_VARIABLES", () => {
       "SESSION_MODE", "SESSION_EXPOSE", "SESSION_IDLE_TIMEOUT_SECONDS", "SESSION_ABSOLUTE_LIFETIME_SECONDS", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "EXPLORER_EMULATOR_ACCESS", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
       "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "MAX_EXCHANGES_PER_OPERATION",
-      "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_TTL_SECONDS", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PARSING_PER_CALLER", "HEADERS_TIMEOUT_MS",
+      "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_MAX_ENTRIES_PER_CALLER", "APQ_TTL_SECONDS", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PARSING_PER_CALLER", "HEADERS_TIMEOUT_MS",
       "RATE_LIMIT_CALLER_PER_SECOND", "RATE_LIMIT_CALLER_BURST", "RATE_LIMIT_APP_PER_SECOND", "RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND", "RATE_LIMIT_CALLER_UPSTREAM_BURST",
       "SHUTDOWN_TIMEOUT_MS", "REFRESH_GRACE_SECONDS", "REFRESH_REUSE_DETECTION", "REFRESH_FAMILY_TTL_SECONDS",
       "CACHE_MIN_TTL_SECONDS", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "SINGLE_FLIGHT_WAIT_MS", "REDIS_KEY_PREFIX",

@@ -1,0 +1,97 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { APQ_KEY_NAMESPACE, createPersistedQueryCache, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { createRateLimits } from "../../../src/ratelimit/index.js";
+import { createMemoryStore, type Store } from "../../../src/store/index.js";
+import { capturingLogger } from "./server-fixtures.js";
+
+/**
+ * APQ_MAX_ENTRIES_PER_CALLER: one caller's share of the persisted-query table. The real cache on a
+ * real memory store, charged through the real rate limit (memory backend); who registers each key
+ * stands in for the registrants plugin (apq-registrants.ts, exercised through a gateway process in
+ * test/integration/hardening/apq-caller-share.test.ts).
+ */
+
+const LIMITS = { maxEntries: 100, maxDocumentBytes: 4096, ttlSeconds: 3600 };
+const key = (caller: string, n: number) => `apq:${createHash("sha256").update(`${caller}/${n}`).digest("hex")}`;
+
+function setup(options: { perCaller: number; store?: Store }) {
+  const { logger } = capturingLogger();
+  const limits = { ...LIMITS, maxEntriesPerCaller: options.perCaller };
+  const rateLimits = createRateLimits({ config: { rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 }, persistedQueries: limits }, redisUrl: undefined, logger });
+  const registrants = new Map<string, string>();
+  const outcomes: PersistedQueryOutcome[] = [];
+  const store = options.store ?? createMemoryStore();
+  const cache = createPersistedQueryCache({
+    store, limits, logger,
+    callerBudget: { registrantOf: (k) => registrants.get(k), limit: rateLimits.persistedQueryCaller! },
+    onRegistration: (outcome) => outcomes.push(outcome),
+  });
+  /** `caller` registers its n-th document, as Apollo does while the caller's request is in flight. */
+  const register = (caller: string, n: number) => {
+    registrants.set(key(caller, n), caller);
+    return cache.set(key(caller, n), `{ doc${n} # ${caller} }`);
+  };
+  const kept = async (caller: string, count: number) =>
+    (await Promise.all(Array.from({ length: count }, (_, n) => cache.get(key(caller, n))))).filter((document) => document !== undefined).length;
+  return { cache, register, kept, outcomes, rateLimits, registrants, store };
+}
+
+describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PER_CALLER)", () => {
+  it("stores a caller's first documents up to its share, executes the rest unstored, and leaves the table to the next caller", async () => {
+    const { register, kept, outcomes } = setup({ perCaller: 5 });
+    for (let n = 0; n < 30; n += 1) await register("203.0.113.7", n);
+    expect(await kept("203.0.113.7", 30)).toBe(5);
+    expect(outcomes.filter((outcome) => outcome === "stored")).toHaveLength(5);
+    expect(outcomes.filter((outcome) => outcome === "caller-over-budget")).toHaveLength(25);
+
+    for (let n = 0; n < 5; n += 1) await register("198.51.100.9", n);
+    expect(await kept("198.51.100.9", 5)).toBe(5);
+  });
+
+  it("cannot be overshot by registering at once: 40 concurrent registrations store exactly the share, and the refused give their slots back", async () => {
+    const { register, kept, outcomes, store } = setup({ perCaller: 3 });
+    await Promise.all(Array.from({ length: 40 }, (_, n) => register("203.0.113.7", n)));
+    expect(await kept("203.0.113.7", 40)).toBe(3);
+    expect(outcomes.filter((outcome) => outcome === "stored")).toHaveLength(3);
+    expect(outcomes.filter((outcome) => outcome === "caller-over-budget")).toHaveLength(37);
+    // The slots the refused claimed for a moment are free again: 3 of the table's 100 are taken.
+    const taken = await Promise.all(Array.from({ length: LIMITS.maxEntries }, (_, slot) => store.get(`${APQ_KEY_NAMESPACE}${slot}`)));
+    expect(taken.filter((value) => value !== null)).toHaveLength(3);
+  });
+
+  it("refuses a caller past its share from memory, without a store command", async () => {
+    const memory = createMemoryStore();
+    let commands = 0;
+    const counting = new Proxy(memory, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (...args: unknown[]) => ((commands += 1), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+    const { register } = setup({ perCaller: 2, store: counting });
+    for (let n = 0; n < 3; n += 1) await register("203.0.113.7", n);
+    const before = commands;
+    for (let n = 3; n < 20; n += 1) await register("203.0.113.7", n);
+    expect(commands - before).toBe(0);
+  });
+
+  it("does not store a registration no caller is known for (the registrants plugin did not see it)", async () => {
+    const { cache, outcomes } = setup({ perCaller: 5 });
+    await cache.set(key("nobody", 0), "{ orphan }");
+    expect(outcomes).toEqual(["caller-over-budget"]);
+    expect(await cache.get(key("nobody", 0))).toBeUndefined();
+  });
+
+  it("charges only documents it stores: a document already stored, too large or over the table costs its caller nothing", async () => {
+    const { register, kept, registrants, cache, outcomes } = setup({ perCaller: 2 });
+    await register("203.0.113.7", 0);
+    for (let again = 0; again < 5; again += 1) await register("203.0.113.7", 0);
+    const large = key("203.0.113.7", 99);
+    registrants.set(large, "203.0.113.7");
+    await cache.set(large, `{ big # ${"x".repeat(LIMITS.maxDocumentBytes)} }`);
+    await register("203.0.113.7", 1);
+    expect(await kept("203.0.113.7", 2)).toBe(2);
+    expect(outcomes).toEqual(["stored", ...Array(5).fill("already-stored"), "too-large", "stored"]);
+  });
+});
