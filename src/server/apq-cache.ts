@@ -14,10 +14,14 @@ import { createThrottledLog } from "./throttled-log.js";
  * - their own Store (apq-store.ts): a separate memory LRU, or in Redis keys under their own
  *   namespace on their own connection, so a flood of registrations can never evict or crowd out
  *   grace entries, cached answers, locks or rate counters;
- * - a fixed table of APQ_MAX_ENTRIES slots: a document lives in one of APQ_PROBES slots derived
- *   from its hash under a key from GATEWAY_SECRET (so no caller can aim at another's slots), claimed with setIfAbsent. That bound is exact and atomic across replicas
- *   without a counter: at most maxEntries documents of at most maxDocumentBytes each exist, so
- *   the budget in bytes is maxEntries × (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES);
+ * - a fixed table of APQ_MAX_ENTRIES slots: a document claims one of APQ_PROBES slots derived from
+ *   its hash under a key from GATEWAY_SECRET (so no caller can aim at another's slots) with
+ *   setIfAbsent, then is written under its own key with the slot's lifetime. That bound is exact and
+ *   atomic across replicas without a counter: at most maxEntries documents of at most
+ *   maxDocumentBytes each exist, so the budget in bytes is maxEntries × (maxDocumentBytes +
+ *   APQ_ENTRY_OVERHEAD_BYTES). A lookup reads only the document asked for (one small miss for an
+ *   unknown hash): slots are read by registrations alone. (Slots used to hold the documents, and a
+ *   lookup read all four whole: up to 64 KB from Redis for a hash nobody registered.);
  * - one caller adds at most APQ_MAX_ENTRIES_PER_CALLER documents per APQ_TTL_SECONDS (callerBudget):
  *   without it, one address filled the whole table in 43 s and held it for a day (others' clients then
  *   send every document twice). A document is charged once its slot is claimed, and the slot is given
@@ -32,6 +36,14 @@ import { createThrottledLog } from "./throttled-log.js";
  * grant or token written into it as a literal is executed but not stored (document-secrets.ts).
  */
 export const APQ_KEY_NAMESPACE = "idc:v1:persisted-query:";
+/** The table's slots, `…slot:<n>`: each holds the Apollo key of the document that claimed it. */
+export const APQ_SLOT_NAMESPACE = `${APQ_KEY_NAMESPACE}slot:`;
+/** The documents, `…doc:<sha256>`: a lookup reads its own document and nothing else. */
+export const APQ_DOCUMENT_NAMESPACE = `${APQ_KEY_NAMESPACE}doc:`;
+
+/** Apollo's keys: its prefix and a SHA-256 in lowercase hex (a lookup's hash is the caller's string until it matches one). */
+const APOLLO_KEY_PREFIX = "apq:";
+const APOLLO_KEY = /^apq:[0-9a-f]{64}$/;
 
 /** Documents whose carries-a-secret verdict is remembered by hash (~100 bytes each). */
 const SECRET_VERDICTS_KEPT = 1000;
@@ -39,8 +51,8 @@ const SECRET_VERDICTS_KEPT = 1000;
 /** Slots one document may occupy: enough that collisions rarely refuse one below ~50 % load, few enough to read in one round trip. */
 export const APQ_PROBES = 4;
 
-/** The slot value's bytes beside the document: Apollo's key ("apq:" + 64 hex digits), a newline, the slot key. */
-export const APQ_ENTRY_OVERHEAD_BYTES = 128;
+/** A stored document's bytes beside the document itself: its key's name (~90), its slot's name (~35) and value (Apollo's key, 68). */
+export const APQ_ENTRY_OVERHEAD_BYTES = 256;
 
 /** Apollo's KeyValueCache<string> contract, stated here so we need not depend on @apollo/utils.keyvaluecache. */
 export interface PersistedQueryCache {
@@ -99,21 +111,20 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
     report("caller-over-budget");
     info("caller-over-budget", {}, "persisted queries: a caller past APQ_MAX_ENTRIES_PER_CALLER registered a document; executed but not stored");
   };
-  const entry = (key: string, document: string) => Buffer.from(`${key}\n${document}`, "utf8");
-  /** The slot holding `key` and its stored value, or undefined. */
-  const find = async (key: string): Promise<{ slot: string; value: Buffer } | undefined> => {
+  /** The slot holding `key`, or undefined (slots hold Apollo's key; registrations and deletes read them, lookups never do). */
+  const findSlot = async (key: string, held: Buffer): Promise<string | undefined> => {
     const slots = slotKeys(key);
     const values = await Promise.all(slots.map((slot) => store.get(slot)));
-    const prefix = Buffer.from(`${key}\n`, "utf8");
-    const index = values.findIndex((value) => value !== null && value.subarray(0, prefix.length).equals(prefix));
-    return index < 0 ? undefined : { slot: slots[index] as string, value: values[index] as Buffer };
+    return slots[values.findIndex((value) => value !== null && value.equals(held))];
   };
 
   return {
     async get(key) {
+      // Only a SHA-256 can have been stored (Apollo checks a registration's hash): any other key the caller sent is not looked up.
+      if (!APOLLO_KEY.test(key)) return undefined;
       try {
-        const found = await find(key);
-        return found?.value.subarray(Buffer.byteLength(key) + 1).toString("utf8");
+        // One read of the document itself: a miss reads nothing, whatever the table holds.
+        return (await store.get(persistedQueryDocumentKey(key)))?.toString("utf8");
       } catch (error) {
         warn("read", { err: error }, "persisted queries: the store did not answer a lookup; treated as not found (the client sends the document)");
         return undefined;
@@ -123,6 +134,7 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
     async set(key, document, setOptions) {
       // Read before any await: Apollo calls set() while the registering request is still in flight.
       const registrant = callerBudget?.registrantOf(key);
+      if (!APOLLO_KEY.test(key)) return;
       if (Buffer.byteLength(document, "utf8") > maxDocumentBytes) {
         report("too-large");
         info("too-large", { maxDocumentBytes }, "persisted queries: a document over APQ_MAX_DOCUMENT_BYTES was executed but not stored");
@@ -136,21 +148,25 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
       // A caller refused moments ago costs no store command; an unknown one (not seen registering) is not stored.
       if (callerBudget !== undefined && (registrant === undefined || callerBudget.limit.refusedNow?.(registrant) !== undefined)) return overCallerBudget();
       // Apollo passes its ttl in seconds; never beyond APQ_TTL_SECONDS.
-      const ttl = typeof setOptions?.ttl === "number" && setOptions.ttl > 0 ? Math.min(setOptions.ttl, ttlSeconds) : ttlSeconds;
+      const ttlMs = (typeof setOptions?.ttl === "number" && setOptions.ttl > 0 ? Math.min(setOptions.ttl, ttlSeconds) : ttlSeconds) * 1000;
+      const held = Buffer.from(key, "utf8");
       try {
-        // One round trip in the common case (the first slot is free); a taken slot may hold this very document.
-        const value = entry(key, document);
-        const prefix = Buffer.from(`${key}\n`, "utf8");
+        // One round trip to claim in the common case (the first slot is free); a taken slot may hold this very document.
         for (const slot of slotKeys(key)) {
-          if (await store.setIfAbsent(slot, value, ttl * 1000)) {
+          if (await store.setIfAbsent(slot, held, ttlMs)) {
             // Charged once the slot is held: concurrent registrations of one caller each claim, and those past its share give the slot back.
             if (callerBudget !== undefined && registrant !== undefined && !(await charge(callerBudget.limit, registrant))) {
-              await store.deleteIfEquals(slot, value);
+              await store.deleteIfEquals(slot, held);
               return overCallerBudget();
             }
+            // The document under its own key, with its slot's lifetime: written only after a claim, so documents never outnumber slots.
+            await store.set(persistedQueryDocumentKey(key), Buffer.from(document, "utf8"), ttlMs).catch(async (error: unknown) => {
+              await store.deleteIfEquals(slot, held).catch(() => false);
+              throw error;
+            });
             return report("stored");
           }
-          if ((await store.get(slot))?.subarray(0, prefix.length).equals(prefix)) return report("already-stored");
+          if ((await store.get(slot))?.equals(held)) return report("already-stored");
         }
         report("budget-full");
         info("budget-full", { maxEntries }, "persisted queries: APQ_MAX_ENTRIES reached; a registration was executed but not stored");
@@ -161,15 +177,24 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
     },
 
     async delete(key) {
+      if (!APOLLO_KEY.test(key)) return false;
       try {
-        const found = await find(key);
-        return found === undefined ? false : await store.deleteIfEquals(found.slot, found.value);
+        const held = Buffer.from(key, "utf8");
+        const slot = await findSlot(key, held);
+        if (slot === undefined) return false;
+        await store.delete(persistedQueryDocumentKey(key));
+        return await store.deleteIfEquals(slot, held);
       } catch (error) {
         warn("delete", { err: error }, "persisted queries: the store did not answer a delete");
         return false;
       }
     },
   };
+}
+
+/** The store key of the document Apollo's `key` ("apq:<sha256>") names. */
+export function persistedQueryDocumentKey(key: string): string {
+  return `${APQ_DOCUMENT_NAMESPACE}${key.slice(APOLLO_KEY_PREFIX.length)}`;
 }
 
 /**
@@ -191,7 +216,7 @@ export function persistedQuerySlotKeys(key: string, maxEntries: number, slotSecr
   const digest = slotSecret === undefined ? createHash("sha256").update(key).digest() : createHmac("sha256", slotSecret).update(key).digest();
   const first = digest.readUInt32BE(0) % maxEntries;
   const probes = Math.min(APQ_PROBES, maxEntries);
-  return Array.from({ length: probes }, (_, i) => `${APQ_KEY_NAMESPACE}${(first + i) % maxEntries}`);
+  return Array.from({ length: probes }, (_, i) => `${APQ_SLOT_NAMESPACE}${(first + i) % maxEntries}`);
 }
 
 /** Apollo's `persistedQueries` option: our bounded cache, or off (`false`) when APQ_MAX_ENTRIES=0. */

@@ -23,7 +23,7 @@ export function createPersistedQueryStore(options: PersistedQueryStoreOptions): 
     redisUrl: options.redisUrl,
     keyPrefix: options.keyPrefix,
     logger: options.logger,
-    // The memory store counts each entry's own heap too: a full table of the largest documents must fit.
-    memory: { maxEntries, maxBytes: maxEntries * (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES + MEMORY_STORE_ENTRY_OVERHEAD_BYTES) },
+    // Two entries a document (its slot and itself), each with the memory store's own overhead: a full table of the largest documents must fit.
+    memory: { maxEntries: 2 * maxEntries, maxBytes: maxEntries * (maxDocumentBytes + APQ_ENTRY_OVERHEAD_BYTES + 2 * MEMORY_STORE_ENTRY_OVERHEAD_BYTES) },
   });
 }

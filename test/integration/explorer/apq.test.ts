@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPersistedQueryCache, persistedQuerySlotKeys, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { createPersistedQueryCache, persistedQueryDocumentKey, persistedQuerySlotKeys, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createGatewayServer, type GatewayServer } from "../../../src/server/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
@@ -78,7 +78,8 @@ describe("automatic persisted queries in one gateway", () => {
     expect(byHash.body).toEqual(registered.body);
     expect(await storedDocument(HASH)).toBe(QUERY);
     const slots = persistedQuerySlotKeys(`apq:${HASH}`, LIMITS.maxEntries, persistedQuerySlotSecret(testConfig().gatewaySecret));
-    expect(await Promise.all(slots.map((slot) => tokenStore.get(slot)))).toEqual(slots.map(() => null));
+    expect(await Promise.all([...slots, persistedQueryDocumentKey(`apq:${HASH}`)].map((key) => tokenStore.get(key)))).toEqual([...slots, 0].map(() => null));
+    expect((await Promise.all(slots.map((slot) => apqStore.get(slot)))).filter((value) => value !== null).map(String)).toEqual([`apq:${HASH}`]);
   });
 
   it("does the same with a persisted-query store of its own when none is given", async () => {
@@ -245,6 +246,7 @@ describeNeeding(sharedRedis, "automatic persisted queries across two gateway pro
     }
     expect(onB.body).toEqual(registered.body);
     const slots = persistedQuerySlotKeys(`apq:${hash}`, 1000, persistedQuerySlotSecret(Buffer.from(GATEWAY_SECRET))).map((slot) => `${prefix}${slot}`);
-    expect((await redis.mget(...slots)).filter((value) => value !== null)).toEqual([`apq:${hash}\n${unique}`]);
+    expect((await redis.mget(...slots)).filter((value) => value !== null)).toEqual([`apq:${hash}`]);
+    expect(await redis.get(`${prefix}${persistedQueryDocumentKey(`apq:${hash}`)}`)).toBe(unique);
   });
 });

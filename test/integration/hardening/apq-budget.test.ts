@@ -132,7 +132,7 @@ describeNeeding(probeRedisServerBinary(), "Redis mode with a small maxmemory (no
 
     const admin = rawRedis(redis.url);
     try {
-      const keys = await admin.keys(`${prefix}idc:v1:persisted-query:*`);
+      const keys = await admin.keys(`${prefix}idc:v1:persisted-query:doc:*`);
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.length).toBeLessThanOrEqual(APQ_MAX_ENTRIES);
     } finally {

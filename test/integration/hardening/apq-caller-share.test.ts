@@ -130,8 +130,8 @@ describeNeeding(sharedRedis, "Redis mode, two replicas: one caller registering t
 
     const redis = rawRedis();
     try {
-      const documents = await redis.keys(`${prefix}idc:v1:persisted-query:*`);
-      expect(documents).toHaveLength(SHARE);
+      expect(await redis.keys(`${prefix}idc:v1:persisted-query:doc:*`)).toHaveLength(SHARE);
+      expect(await redis.keys(`${prefix}idc:v1:persisted-query:slot:*`)).toHaveLength(SHARE);
     } finally {
       redis.disconnect();
     }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { APQ_KEY_NAMESPACE, createPersistedQueryCache, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { APQ_SLOT_NAMESPACE, createPersistedQueryCache, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createRateLimits } from "../../../src/ratelimit/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { capturingLogger } from "./server-fixtures.js";
@@ -56,7 +56,7 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     expect(outcomes.filter((outcome) => outcome === "stored")).toHaveLength(3);
     expect(outcomes.filter((outcome) => outcome === "caller-over-budget")).toHaveLength(37);
     // The slots the refused claimed for a moment are free again: 3 of the table's 100 are taken.
-    const taken = await Promise.all(Array.from({ length: LIMITS.maxEntries }, (_, slot) => store.get(`${APQ_KEY_NAMESPACE}${slot}`)));
+    const taken = await Promise.all(Array.from({ length: LIMITS.maxEntries }, (_, slot) => store.get(`${APQ_SLOT_NAMESPACE}${slot}`)));
     expect(taken.filter((value) => value !== null)).toHaveLength(3);
   });
 
