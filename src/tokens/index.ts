@@ -1,4 +1,5 @@
 export { createTokenService, type TokenService, type TokenServiceDeps, type TokenServiceHealth } from "./token-service.js";
-export { type ApplicationRateLimit, type TokenMetrics, singleFlightLockTtlMs, DEFAULT_COORDINATION } from "./token-exchanger.js";
+export { type TokenMetrics, singleFlightLockTtlMs, DEFAULT_COORDINATION } from "./exchange-settings.js";
+export { type ApplicationRateLimit } from "./upstream-call.js";
 export { validateTokenRequest, LIMITS as TOKEN_REQUEST_LIMITS, type ValidTokenRequest } from "./grant-validation.js";
 export * from "./token.types.js";

@@ -4,7 +4,8 @@ import { GatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import { createGrantPrecheck, type GrantPrecheck } from "./grant-precheck.js";
 import { createRequestKeyer, type KeyedRequest, type RequestKeyer } from "./request-keyer.js";
-import { asGatewayError, type TokenExchanger } from "./token-exchanger.js";
+import type { TokenExchanger } from "./token-exchanger.js";
+import { asGatewayError } from "./upstream-call.js";
 import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService, TokenRequest } from "./token.types.js";
 
 /** Distinct exchanges sent upstream concurrently from one batch; more are split into further batches. */

@@ -1,18 +1,15 @@
-import type { CoordinationConfig, GatewayConfig } from "../config/config.types.js";
 import { GatewayError, isGatewayError } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
-import type { GatewayMetrics } from "../metrics/metrics.js";
 import type { RateLimit } from "../ratelimit/rate-limit.types.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
-import { singleUseAnswerTimeoutMs, type Upstream, type UpstreamTokenRequest } from "../upstream/index.js";
+import type { Upstream } from "../upstream/index.js";
 import { assertionExpiresAt } from "./assertion-expiry.js";
 import { createLocalSingleFlight } from "../coordination/local-single-flight.js";
-import { FLIGHT_LOCK_SLACK_MS, singleFlightLockTtlMs } from "../coordination/lock-ttl.js";
 import { createSingleFlight, type FlightSteps } from "../coordination/single-flight.js";
+import { DEFAULT_COORDINATION, DEFAULT_DEADLINE_MS, FLIGHT_HAND_OFF, singleFlightLockTtlMs, singleUseLockTtlMs, type ExchangeConfig, type TokenMetrics } from "./exchange-settings.js";
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
-import { toIssuedToken } from "./issued-token.js";
 import { createIdentityContextRegistry, type IdentityContextRegistry } from "./identity-context-registry.js";
 import { createRefreshFamilies, familyStore } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
@@ -20,35 +17,8 @@ import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
 import { createLateCodeAnswers, createSingleUseDeadline } from "./single-use-deadline.js";
 import { createStoreFailureLog } from "../coordination/store-failure-log.js";
-import { GRANT_TYPE_URIS, type IssuedToken, type RequestCaller } from "./token.types.js";
-
-/** Called right before every real upstream call; rejects with GatewayError("RATE_LIMITED") to refuse it. */
-export interface ApplicationRateLimit {
-  consume(clientId: string): Promise<void>;
-  /** The refusal this process met moments ago for `clientId`, while its window lasts (RateLimit.refusedNow). */
-  refusedNow?(clientId: string): GatewayError | undefined;
-}
-
-/** The metrics the token service records (a subset of createGatewayMetrics()). */
-export type TokenMetrics = Pick<GatewayMetrics, "cacheLookups" | "singleFlight" | "upstreamCalls" | "upstreamDuration">
-  & Partial<Pick<GatewayMetrics, "storeFailures" | "refreshReuse" | "singleUseLate">>;
-
-export type ExchangeConfig = Pick<GatewayConfig, "gatewaySecret" | "upstreamTimeoutMs" | "upstreamConnectTimeoutMs" | "upstreamMaxAttempts" | "coordination" | "credentials">
-  & Partial<Pick<GatewayConfig, "upstreamDeadlineMs">>;
-
-/** The documented defaults (config-variables.ts), for configs built without loadConfig. */
-export const DEFAULT_COORDINATION: CoordinationConfig = {
-  refreshGraceSeconds: 30,
-  cacheMinTtlSeconds: 300,
-  cacheMaxEntries: 10_000,
-  cacheMaxBytes: 64 * 1024 * 1024,
-  singleFlightWaitMs: undefined,
-  redisKeyPrefix: "",
-  refreshReuseDetection: true,
-  refreshFamilyTtlSeconds: 2_592_000,
-};
-/** UPSTREAM_DEADLINE_MS's documented default, for configs built without loadConfig. */
-const DEFAULT_DEADLINE_MS = 10_000;
+import type { IssuedToken, RequestCaller } from "./token.types.js";
+import { createUpstreamCall, type ApplicationRateLimit } from "./upstream-call.js";
 
 export interface TokenExchangerDeps {
   config: ExchangeConfig;
@@ -79,22 +49,6 @@ export interface TokenExchanger {
 }
 
 /**
- * A flight's result is handed only to the callers that joined it while it ran (in any replica,
- * within this hand-off time), never replayed once it is done: an authorization code is single-use,
- * and reuse of other grants is decided by the response cache (with its life margin) and the grace
- * window, which each leader re-checks before calling upstream.
- */
-const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
-/**
- * How long a single-use grant's flight (refresh, authorization code) may hold its lock: until its
- * upstream call settles, however late (singleUseAnswerTimeoutMs), so no retry presents the same
- * grant to AWS while AWS may still be consuming it.
- */
-export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtlMs>[0] & { upstreamDeadlineMs: number }): number {
-  return Math.max(singleFlightLockTtlMs(config), singleUseAnswerTimeoutMs(config) + FLIGHT_LOCK_SLACK_MS);
-}
-
-/**
  * The process-wide exchange pipeline, shared by every request:
  * - JWT bearer and token exchange: the response cache (never past the assertion's exp), then
  *   single-flight; a fresh answer is cached.
@@ -106,8 +60,6 @@ export function singleUseLockTtlMs(config: Parameters<typeof singleFlightLockTtl
  * Single-use grants answer their caller by UPSTREAM_DEADLINE_MS while the call goes on.
  * Every real upstream call passes the caller's upstream budget and the application rate limit first, and is measured.
  */
-export { singleFlightLockTtlMs };
-
 export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const { config, upstream, logger, store, keyspace, metrics, applicationRateLimit, callerUpstreamRateLimit } = deps;
   const settings = config.coordination ?? DEFAULT_COORDINATION;
@@ -145,36 +97,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   const reuse = createReuseGuard({ families, logger, storeFailures, counter: metrics?.refreshReuse });
   const singleUse = createSingleUseDeadline({ deadlineMs, logger, counter: metrics?.singleUseLate });
 
-  /**
-   * Refuses, before any coordination, an exchange this process would refuse inside its flight: its
-   * caller's upstream budget, or its application's, was refused moments ago and its window lasts.
-   * Past either, every uncached exchange would still take a lock, store its shared error and publish
-   * it (~30 Redis commands) only to be refused. No I/O: a budget this process has not seen refused
-   * is left to callUpstream.
-   */
-  function refuseIfPastUpstreamBudget(request: ValidTokenRequest, caller: RequestCaller | undefined): void {
-    const refusal = (caller === undefined ? undefined : callerUpstreamRateLimit?.refusedNow?.(caller.address)) ?? applicationRateLimit?.refusedNow?.(request.clientId);
-    if (refusal !== undefined) throw refusal;
-  }
-
-  /** The one place a request leaves for AWS. */
-  async function callUpstream(request: ValidTokenRequest, caller: RequestCaller | undefined): Promise<IssuedToken> {
-    // The caller's own budget first: a caller over it must not spend the application's shared one.
-    if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
-    await applicationRateLimit?.consume(request.clientId);
-    const grant = request.grantType;
-    const stopTimer = metrics?.upstreamDuration.startTimer({ grant });
-    try {
-      const response = await upstream.createTokenWithIAM(toUpstreamRequest(request));
-      metrics?.upstreamCalls.inc({ grant, outcome: "ok" });
-      return toIssuedToken(response, request.clientId, Date.now());
-    } catch (error) {
-      metrics?.upstreamCalls.inc({ grant, outcome: isGatewayError(error) ? error.code : "INTERNAL_SERVER_ERROR" });
-      throw asGatewayError(error);
-    } finally {
-      stopTimer?.();
-    }
-  }
+  const upstreamCall = createUpstreamCall({ upstream, metrics, applicationRateLimit, callerUpstreamRateLimit });
+  const refuseIfPastUpstreamBudget = upstreamCall.refuseIfPastBudget;
+  /** The one place a request leaves for AWS (upstream-call.ts). */
+  const callUpstream = upstreamCall.call;
 
   /**
    * Single-flight around `call`. Nothing is lost to the store: when the call succeeded and a store
@@ -327,14 +253,4 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       return token;
     },
   };
-}
-
-function toUpstreamRequest(request: ValidTokenRequest): UpstreamTokenRequest {
-  const { grantType, scope, ...fields } = request;
-  return { ...fields, grantType: GRANT_TYPE_URIS[grantType] as UpstreamTokenRequest["grantType"], ...(scope === undefined ? {} : { scope: [...scope] }) };
-}
-
-/** The upstream rejects with GatewayError only; anything else is a gateway bug and is masked. */
-export function asGatewayError(error: unknown): GatewayError {
-  return isGatewayError(error) ? error : new GatewayError("INTERNAL_SERVER_ERROR", undefined, {}, { cause: error });
 }

@@ -1,13 +1,15 @@
-import type { RateLimit } from "../ratelimit/rate-limit.types.js";
 import type { GatewayConfig } from "../config/config.types.js";
 import type { Logger } from "../logging/logger.js";
+import type { RateLimit } from "../ratelimit/rate-limit.types.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store, StoreHealth } from "../store/store.types.js";
 import type { Upstream } from "../upstream/index.js";
 import { createGrantPrecheck } from "./grant-precheck.js";
 import { createRequestKeyer } from "./request-keyer.js";
 import { createRequestTokenService } from "./request-token-service.js";
-import { createTokenExchanger, type ApplicationRateLimit, type TokenExchanger, type TokenMetrics } from "./token-exchanger.js";
+import type { TokenMetrics } from "./exchange-settings.js";
+import { createTokenExchanger, type TokenExchanger } from "./token-exchanger.js";
+import type { ApplicationRateLimit } from "./upstream-call.js";
 import type { RequestCaller, RequestTokenService } from "./token.types.js";
 
 export interface TokenServiceDeps {
