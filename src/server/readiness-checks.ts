@@ -15,25 +15,35 @@ export interface ReadinessSources {
   upstream?: { health(): { ok: boolean; detail: string } };
   /** The store: ok when up or degraded (serving from process memory while Redis is down). */
   store: { health(): Promise<{ ok: boolean; status: string; detail: string }> };
+  /**
+   * Session mode's own store (SESSION_MODE=cookie). Its failure degrades the replica rather than
+   * taking it out of rotation: with one Redis down every replica would fail at once (Kubernetes
+   * then routes to none), while tokens still serve from process memory and session operations
+   * answer SESSION_STORE_UNAVAILABLE, retryable. Absent: session mode off.
+   */
+  sessions?: { health(): Promise<{ ok: boolean; status: string; detail: string }> };
 }
 
 /**
  * Builds the `readiness` dependency of createGatewayServer: cheap checks only (no upstream call:
  * AWS's quota is for tokens, not probes; at most STORE_HEALTH_PROBES_PER_SECOND store probes).
- * Ready when every check is ok; degraded when the store serves from process memory (Redis
- * unreachable or refusing writes).
+ * Ready when the upstream and store checks are ok; degraded when the store serves from process
+ * memory (Redis unreachable or refusing writes) or the sessions' store does not answer.
  */
 export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck {
   if (typeof sources?.store?.health !== "function") throw new TypeError("createReadinessCheck: sources.store must have health(): Promise<StoreHealth>");
   const storeHealth = createRateBoundedSnapshot(() => sources.store.health(), { maxPerSecond: STORE_HEALTH_PROBES_PER_SECOND });
+  const { sessions } = sources;
+  const sessionsHealth = sessions && createRateBoundedSnapshot(() => sessions.health(), { maxPerSecond: STORE_HEALTH_PROBES_PER_SECOND });
   return async (): Promise<ReadinessReport> => {
     // The circuit breaker's state costs nothing to read: always current.
     const upstream = sources.upstream?.health() ?? { ok: true, detail: "no circuit breaker: assumed reachable" };
-    const store = await storeHealth.get();
+    const [store, sessionStore] = await Promise.all([storeHealth.get(), sessionsHealth?.get()]);
     const checks = {
       upstream: { ok: upstream.ok, detail: upstream.detail },
       store: { ok: store.ok, detail: store.detail },
+      ...(sessionStore ? { sessions: { ok: sessionStore.ok, detail: sessionStore.detail } } : {}),
     };
-    return { ready: Object.values(checks).every((check) => check.ok), degraded: store.status === "degraded", checks };
+    return { ready: upstream.ok && store.ok, degraded: store.status === "degraded" || (sessionStore !== undefined && !sessionStore.ok), checks };
   };
 }

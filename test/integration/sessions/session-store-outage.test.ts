@@ -3,7 +3,7 @@ import { createPkcePair, emulatorApi, type EmulatorApi } from "../../support/gat
 import { REDIRECT_URI } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
-import { findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
+import { eventually, findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
 import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
 
 /**
@@ -48,6 +48,26 @@ describeNeeding(redisServer, "session mode while Redis hangs", () => {
     }
     expect(user.cookie).toBe(cookie);
     expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "olivia" });
+  });
+
+  it("says degraded on /readyz while the sessions' store does not answer, and stays in rotation (200); ready again once it answers", async () => {
+    const readyz = async () => {
+      const response = await fetch(gateway.url.replace(/\/graphql$/, "/readyz"));
+      return { code: response.status, body: (await response.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> } };
+    };
+    const before = await readyz();
+    expect(before).toMatchObject({ code: 200, body: { status: "ready", checks: { sessions: { ok: true } } } });
+    redis!.pause();
+    try {
+      await eventually("sessions reported down", async () => (await readyz()).body.checks.sessions?.ok === false, 15_000);
+      const during = await readyz();
+      expect(during.code).toBe(200);
+      expect(during.body.status).toBe("degraded");
+    } finally {
+      redis!.resume();
+    }
+    await eventually("ready again", async () => (await readyz()).body.status === "ready", 15_000);
+    expect((await readyz()).body.checks.sessions).toMatchObject({ ok: true });
   });
 
   it("refuses a sign-in while Redis hangs before its exchange runs: the authorization code is not spent and signs in afterwards", async () => {
