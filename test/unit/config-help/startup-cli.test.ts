@@ -11,6 +11,8 @@ import { GATEWAY_VERSION } from "../../../src/schema/package-version.js";
 import { gatewayEnvironment } from "../../support/gateway-process.js";
 
 const REPO_ROOT = new URL("../../../", import.meta.url);
+/** How long a refused start-up may take before the process is killed (the test then fails: code null). */
+const STARTUP_LIMIT_MS = 50_000;
 
 interface Finished {
   code: number | null;
@@ -29,8 +31,9 @@ function runGateway(args: string[], env: Record<string, string | undefined>): Pr
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    // Should it start a server after all, do not let it outlive the test.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    // Should it start a server after all, do not let it outlive the test. Generous: four of these start
+    // side by side, each compiling src/main.ts with tsx, and a loaded host once took over 20 s to.
+    const killer = setTimeout(() => child.kill("SIGKILL"), STARTUP_LIMIT_MS);
     child.once("error", reject);
     child.once("close", (code) => {
       clearTimeout(killer);
@@ -44,7 +47,7 @@ describe("npm start -- --help", () => {
     // PORT=abc would stop a real start-up: --help must not even read it.
     const result = await runGateway(["--help"], { PORT: "abc" });
     expect(result).toEqual({ code: 0, stdout: formatHelp(CONFIG_VARIABLES, GATEWAY_VERSION), stderr: "" });
-  });
+  }, STARTUP_LIMIT_MS + 5_000);
 });
 
 describe.concurrent("a bad setting (the processes run side by side)", () => {
@@ -58,5 +61,5 @@ describe.concurrent("a bad setting (the processes run side by side)", () => {
   it.each(cases)("$env stops start-up with exit code 1 and exactly one line: $line", async ({ env, line }) => {
     const result = await runGateway([], env);
     expect(result).toEqual({ code: 1, stdout: "", stderr: `${line}\n` });
-  });
+  }, STARTUP_LIMIT_MS + 5_000);
 });
