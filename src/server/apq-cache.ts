@@ -45,6 +45,9 @@ export const APQ_DOCUMENT_NAMESPACE = `${APQ_KEY_NAMESPACE}doc:`;
 const APOLLO_KEY_PREFIX = "apq:";
 const APOLLO_KEY = /^apq:[0-9a-f]{64}$/;
 
+/** Callers one registration may try to charge (several may register one hash at once). */
+const CHARGE_ATTEMPTS = 4;
+
 /** Documents whose carries-a-secret verdict is remembered by hash (~100 bytes each). */
 const SECRET_VERDICTS_KEPT = 1000;
 
@@ -61,7 +64,7 @@ export interface PersistedQueryCache {
   delete(key: string): Promise<boolean | void>;
 }
 
-export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "carries-secret" | "budget-full" | "caller-over-budget" | "store-failed";
+export type PersistedQueryOutcome = "stored" | "already-stored" | "too-large" | "carries-secret" | "budget-full" | "caller-over-budget" | "unattributed" | "store-failed";
 
 export interface PersistedQueryCacheOptions {
   store: Store;
@@ -71,7 +74,7 @@ export interface PersistedQueryCacheOptions {
    * APQ_MAX_ENTRIES_PER_CALLER: whose request registers a key now (apq-registrants.ts) and the
    * per-caller limit that each stored document spends. Absent: no per-caller bound.
    */
-  callerBudget?: { registrantOf(key: string): string | undefined; limit: RateLimit };
+  callerBudget?: { registrantsOf(key: string): readonly string[]; limit: RateLimit };
   /** Places documents in the table (persistedQuerySlotSecret of GATEWAY_SECRET). Absent: positions anyone can compute (tests only). */
   slotSecret?: Buffer;
   /** Told what became of each registration (metrics, tests). */
@@ -107,10 +110,35 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
       throw error;
     }
   };
+  /** Charges the document to the first of `callers` with share left (several may be registering one hash at once). */
+  const chargeAny = async (limit: RateLimit, callers: readonly string[]): Promise<boolean> => {
+    for (const caller of callers.slice(0, CHARGE_ATTEMPTS)) if (await charge(limit, caller)) return true;
+    return false;
+  };
   const overCallerBudget = () => {
     report("caller-over-budget");
     info("caller-over-budget", {}, "persisted queries: a caller past APQ_MAX_ENTRIES_PER_CALLER registered a document; executed but not stored");
   };
+  /**
+   * Claims `slot` for `held` (Apollo's key): "claimed", "ours" (it already holds `held`) or "taken".
+   * A slot whose holder's key no longer leads to it (GATEWAY_SECRET rotated, APQ_MAX_ENTRIES changed)
+   * is reclaimed: otherwise such a table stayed full of slots no registration could ever reach again
+   * until they expired (an attacker's review: a rotation left new operations 6 of 20 stored for a day).
+   */
+  const claim = async (slot: string, held: Buffer, ttlMs: number): Promise<"claimed" | "ours" | "taken"> => {
+    if (await store.setIfAbsent(slot, held, ttlMs)) return "claimed";
+    const holder = await store.get(slot);
+    if (holder === null) return "taken";
+    if (holder.equals(held)) return "ours";
+    const holderKey = holder.toString("utf8");
+    const holderSlots = APOLLO_KEY.test(holderKey) ? slotKeys(holderKey) : [];
+    if (holderSlots.includes(slot) || !(await store.deleteIfEquals(slot, holder))) return "taken";
+    // Its document goes too, unless the same hash was registered again where it now belongs (one document key serves both).
+    const heldAgain = holderSlots.length > 0 && (await Promise.all(holderSlots.map((other) => store.get(other)))).some((value) => value?.equals(holder));
+    if (holderSlots.length > 0 && !heldAgain) await store.delete(persistedQueryDocumentKey(holderKey));
+    return (await store.setIfAbsent(slot, held, ttlMs)) ? "claimed" : "taken";
+  };
+
   /** The slot holding `key`, or undefined (slots hold Apollo's key; registrations and deletes read them, lookups never do). */
   const findSlot = async (key: string, held: Buffer): Promise<string | undefined> => {
     const slots = slotKeys(key);
@@ -133,7 +161,7 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
 
     async set(key, document, setOptions) {
       // Read before any await: Apollo calls set() while the registering request is still in flight.
-      const registrant = callerBudget?.registrantOf(key);
+      const registrants = callerBudget?.registrantsOf(key) ?? [];
       if (!APOLLO_KEY.test(key)) return;
       if (Buffer.byteLength(document, "utf8") > maxDocumentBytes) {
         report("too-large");
@@ -145,17 +173,25 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
         info("carries-secret", {}, "persisted queries: a document with a grant or token written into it was executed but not stored; send secrets in variables");
         return;
       }
-      // A caller refused moments ago costs no store command; an unknown one (not seen registering) is not stored.
-      if (callerBudget !== undefined && (registrant === undefined || callerBudget.limit.refusedNow?.(registrant) !== undefined)) return overCallerBudget();
+      // Callers refused moments ago cost no store command; a registration no request was seen making is not stored.
+      const payers = callerBudget === undefined ? [] : registrants.filter((caller) => callerBudget.limit.refusedNow?.(caller) === undefined);
+      if (callerBudget !== undefined && registrants.length === 0) {
+        report("unattributed");
+        info("unattributed", {}, "persisted queries: a registration no request was seen making was executed but not stored");
+        return;
+      }
+      if (callerBudget !== undefined && payers.length === 0) return overCallerBudget();
       // Apollo passes its ttl in seconds; never beyond APQ_TTL_SECONDS.
       const ttlMs = (typeof setOptions?.ttl === "number" && setOptions.ttl > 0 ? Math.min(setOptions.ttl, ttlSeconds) : ttlSeconds) * 1000;
       const held = Buffer.from(key, "utf8");
       try {
         // One round trip to claim in the common case (the first slot is free); a taken slot may hold this very document.
         for (const slot of slotKeys(key)) {
-          if (await store.setIfAbsent(slot, held, ttlMs)) {
+          const claimed = await claim(slot, held, ttlMs);
+          if (claimed === "ours") return report("already-stored");
+          if (claimed === "claimed") {
             // Charged once the slot is held: concurrent registrations of one caller each claim, and those past its share give the slot back.
-            if (callerBudget !== undefined && registrant !== undefined && !(await charge(callerBudget.limit, registrant))) {
+            if (callerBudget !== undefined && !(await chargeAny(callerBudget.limit, payers))) {
               await store.deleteIfEquals(slot, held);
               return overCallerBudget();
             }
@@ -166,7 +202,6 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
             });
             return report("stored");
           }
-          if ((await store.get(slot))?.equals(held)) return report("already-stored");
         }
         report("budget-full");
         info("budget-full", { maxEntries }, "persisted queries: APQ_MAX_ENTRIES reached; a registration was executed but not stored");

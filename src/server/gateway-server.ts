@@ -111,7 +111,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const registrants = persistedQueryStore && deps.persistedQueryCallerLimit ? createPersistedQueryRegistrants() : undefined;
   const persistedQueryCache = persistedQueryStore && createPersistedQueryCache({
     store: persistedQueryStore, limits: config.persistedQueries, logger, slotSecret: persistedQuerySlotSecret(config.gatewaySecret),
-    ...(registrants && deps.persistedQueryCallerLimit ? { callerBudget: { registrantOf: registrants.registrantOf, limit: deps.persistedQueryCallerLimit } } : {}),
+    ...(registrants && deps.persistedQueryCallerLimit ? { callerBudget: { registrantsOf: registrants.registrantsOf, limit: deps.persistedQueryCallerLimit } } : {}),
     ...(metrics ? { onRegistration: (outcome) => metrics.persistedQueryRegistrations.inc({ outcome: outcome.replaceAll("-", "_") }) } : {}),
   });
 

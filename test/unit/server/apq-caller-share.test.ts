@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { APQ_SLOT_NAMESPACE, createPersistedQueryCache, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { APQ_SLOT_NAMESPACE, createPersistedQueryCache, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createRateLimits } from "../../../src/ratelimit/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { capturingLogger } from "./server-fixtures.js";
@@ -19,17 +19,17 @@ function setup(options: { perCaller: number; store?: Store }) {
   const { logger } = capturingLogger();
   const limits = { ...LIMITS, maxEntriesPerCaller: options.perCaller };
   const rateLimits = createRateLimits({ config: { rateLimits: { applicationPerSecond: 0, callerPerSecond: 0, callerBurst: 0 }, persistedQueries: limits }, redisUrl: undefined, logger });
-  const registrants = new Map<string, string>();
+  const registrants = new Map<string, string[]>();
   const outcomes: PersistedQueryOutcome[] = [];
   const store = options.store ?? createMemoryStore();
   const cache = createPersistedQueryCache({
     store, limits, logger,
-    callerBudget: { registrantOf: (k) => registrants.get(k), limit: rateLimits.persistedQueryCaller! },
+    callerBudget: { registrantsOf: (k: string) => registrants.get(k) ?? [], limit: rateLimits.persistedQueryCaller! },
     onRegistration: (outcome) => outcomes.push(outcome),
   });
   /** `caller` registers its n-th document, as Apollo does while the caller's request is in flight. */
   const register = (caller: string, n: number) => {
-    registrants.set(key(caller, n), caller);
+    registrants.set(key(caller, n), [caller]);
     return cache.set(key(caller, n), `{ doc${n} # ${caller} }`);
   };
   const kept = async (caller: string, count: number) =>
@@ -76,11 +76,53 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     expect(commands - before).toBe(0);
   });
 
-  it("does not store a registration no caller is known for (the registrants plugin did not see it)", async () => {
+  it("does not store a registration no caller is known for (the registrants plugin did not see it), and says so", async () => {
     const { cache, outcomes } = setup({ perCaller: 5 });
     await cache.set(key("nobody", 0), "{ orphan }");
-    expect(outcomes).toEqual(["caller-over-budget"]);
+    expect(outcomes).toEqual(["unattributed"]);
     expect(await cache.get(key("nobody", 0))).toBeUndefined();
+  });
+
+  it("stores a document several callers register at once, charged to one with share left: a caller past its share sending the same hash cannot keep it out", async () => {
+    const { cache, registrants, kept, outcomes, rateLimits } = setup({ perCaller: 1 });
+    const attacker = "203.0.113.7";
+    for (let n = 0; n < 3; n += 1) {
+      registrants.set(key(attacker, n), [attacker]);
+      await cache.set(key(attacker, n), `{ a${n} }`);
+    }
+    expect(outcomes).toEqual(["stored", "caller-over-budget", "caller-over-budget"]);
+    // The attacker's request for the victim's hash started first (a document that does not match it, refused with 400 later).
+    const victim = "198.51.100.9";
+    const document = "{ victimOperation }";
+    const victimKey = `apq:${createHash("sha256").update(document).digest("hex")}`;
+    registrants.set(victimKey, [attacker, victim]);
+    await cache.set(victimKey, document);
+    expect(outcomes.at(-1)).toBe("stored");
+    expect(await cache.get(victimKey)).toBe(document);
+    // The victim paid: its share is spent now.
+    await expect(rateLimits.persistedQueryCaller!.consume(victim)).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    void kept;
+  });
+
+  it("reclaims slots whose documents no longer lead to them (GATEWAY_SECRET rotated): the table is not left full for a day", async () => {
+    const store = createMemoryStore();
+    const { logger } = capturingLogger();
+    const limits = { ...LIMITS, maxEntries: 64 };
+    const before = createPersistedQueryCache({ store, limits, logger, slotSecret: persistedQuerySlotSecret(Buffer.alloc(32, 1)) });
+    for (let n = 0; n < 200; n += 1) await before.set(key("old", n), `{ old${n} }`);
+    const taken = async () => (await Promise.all(Array.from({ length: limits.maxEntries }, (_, slot) => store.get(`${APQ_SLOT_NAMESPACE}${slot}`)))).filter((value) => value !== null).length;
+    expect(await taken()).toBeGreaterThan(56);
+
+    const outcomes: PersistedQueryOutcome[] = [];
+    const after = createPersistedQueryCache({ store, limits, logger, slotSecret: persistedQuerySlotSecret(Buffer.alloc(32, 2)), onRegistration: (outcome) => outcomes.push(outcome) });
+    for (let n = 0; n < 20; n += 1) await after.set(key("new", n), `{ new${n} }`);
+    // As in a fresh table of this load (slots a new document took, or an old one that still leads there by chance, collide as ever): not 1 or 2 of 20.
+    const stored = outcomes.filter((outcome) => outcome === "stored").length;
+    expect(stored).toBeGreaterThanOrEqual(18);
+    expect((await Promise.all(Array.from({ length: 20 }, (_, n) => after.get(key("new", n))))).filter((found) => found !== undefined)).toHaveLength(stored);
+    // Documents never outnumber slots: each reclaimed slot's document went with it.
+    const documents = (await Promise.all(Array.from({ length: 200 }, (_, n) => after.get(key("old", n))))).filter((found) => found !== undefined).length;
+    expect(documents + stored).toBeLessThanOrEqual(await taken());
   });
 
   it("charges only documents it stores: a document already stored, too large or over the table costs its caller nothing", async () => {
@@ -88,7 +130,7 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     await register("203.0.113.7", 0);
     for (let again = 0; again < 5; again += 1) await register("203.0.113.7", 0);
     const large = key("203.0.113.7", 99);
-    registrants.set(large, "203.0.113.7");
+    registrants.set(large, ["203.0.113.7"]);
     await cache.set(large, `{ big # ${"x".repeat(LIMITS.maxDocumentBytes)} }`);
     await register("203.0.113.7", 1);
     expect(await kept("203.0.113.7", 2)).toBe(2);
