@@ -336,13 +336,18 @@ export const VARIABLES = {
   }),
   APQ_MAX_ENTRIES_PER_CALLER: variable({
     name: "APQ_MAX_ENTRIES_PER_CALLER", default: "50", accepts: "an integer from 0 to 1000000 (0 = no per-caller bound)",
-    description: "Most persisted-query documents one caller (an IPv4 address, an IPv6 /64) may add to the table per APQ_TTL_SECONDS (counted across replicas with Redis): its further registrations are executed but not stored, so one caller cannot fill APQ_MAX_ENTRIES.",
+    description: "Most persisted-query documents one caller (an IPv4 address, an IPv6 network of IPV6_CALLER_PREFIX_LENGTH bits) may add to the table per APQ_TTL_SECONDS (counted across replicas with Redis): its further registrations are executed but not stored, so one caller cannot fill APQ_MAX_ENTRIES.",
     schema: integer(0, 1_000_000),
   }),
   APQ_TTL_SECONDS: variable({
     name: "APQ_TTL_SECONDS", default: "86400", accepts: "an integer from 1 to 2592000 (seconds)",
     description: "How long a registered persisted query is kept.",
     schema: integer(1, 2_592_000),
+  }),
+  IPV6_CALLER_PREFIX_LENGTH: variable({
+    name: "IPV6_CALLER_PREFIX_LENGTH", default: "56", accepts: "an integer from 32 to 128 (bits)",
+    description: "How much of an IPv6 address names one caller for every per-caller bound (rate limits, upstream budget, connections, persisted queries): a /56, what ISPs commonly give one customer. Counted by /64, one customer was 256 callers. 64 counts each /64; 48 a whole site.",
+    schema: integer(32, 128),
   }),
   TRUST_PROXY: variable({
     name: "TRUST_PROXY", default: "false",
@@ -369,7 +374,7 @@ export const VARIABLES = {
   }),
   MAX_CONNECTIONS_PER_ADDRESS: variable({
     name: "MAX_CONNECTIONS_PER_ADDRESS", default: "64", accepts: "an integer from 0 to 1000000 (0 = no per-address cap)",
-    description: "Most open connections from one remote address, an IPv6 peer counted by its /64 (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
+    description: "Most open connections from one remote address, an IPv6 peer counted by its network of IPV6_CALLER_PREFIX_LENGTH bits (trusted proxies from TRUST_PROXY excepted); further connections from it are closed at once.",
     schema: integer(0, 1_000_000),
   }),
   MAX_PARSING_PER_CALLER: variable({

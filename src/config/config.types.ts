@@ -82,6 +82,8 @@ export interface GatewayConfig {
   rateLimits: RateLimitConfig;
   /** Where the caller's IP comes from (TRUST_PROXY). */
   trustProxy: TrustProxy;
+  /** Leading bits of an IPv6 address that name one caller (IPV6_CALLER_PREFIX_LENGTH). Optional for hand-built configs: 56 then. */
+  ipv6CallerPrefixLength?: number;
   /** Client connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS). */
   connections: ConnectionLimits;
   /** Automatic persisted queries: their own bounded budget (APQ_*). */

@@ -60,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       callerUpstreamBurst: read("RATE_LIMIT_CALLER_UPSTREAM_BURST") ?? 10,
     },
     trustProxy: read("TRUST_PROXY") ?? false,
+    ipv6CallerPrefixLength: read("IPV6_CALLER_PREFIX_LENGTH") ?? 56,
     connections: {
       maxConnections: read("MAX_CONNECTIONS") ?? 900,
       maxConnectionsPerAddress: read("MAX_CONNECTIONS_PER_ADDRESS") ?? 64,

@@ -14,7 +14,7 @@ export interface GatewayContext {
   credentials: RequestCredentialsService;
   /** Cookie sessions (SESSION_MODE=cookie): the request's session, behind the CSRF check. Session mode off: no session, mutations refused. */
   session: RequestSessionService;
-  /** Who sent the request: its address as rate limits count it (an IPv6 caller by its /64). */
+  /** Who sent the request: its address as rate limits count it (an IPv6 caller by its network, IPV6_CALLER_PREFIX_LENGTH). */
   caller: RequestCaller;
   config: GatewayConfig;
   logger: Logger;

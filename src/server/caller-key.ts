@@ -1,22 +1,38 @@
 import { isIP, isIPv6 } from "node:net";
 
 /**
- * The key a caller is counted under (rate limits, upstream budget): its IPv4 address, or for IPv6
- * its /64 network. One IPv6 host is routinely given a whole /64 (2^64 addresses): counting each
+ * How many leading bits of an IPv6 address name one caller (IPV6_CALLER_PREFIX_LENGTH's default): a
+ * /56, what ISPs commonly delegate to one customer. Counted by its /64, as before, one home with a /56
+ * was 256 callers, each with its own allowances: 256 × RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND is 512
+ * upstream calls a second at the defaults, six times the application's whole RATE_LIMIT_APP_PER_SECOND,
+ * and 256 × MAX_CONNECTIONS_PER_ADDRESS is every connection the gateway takes. Several customers may
+ * share a /56 (a /60 each, or a mobile carrier's pool), as many share one IPv4 address behind CGNAT.
+ */
+export const DEFAULT_IPV6_CALLER_PREFIX_LENGTH = 56;
+
+/**
+ * The key a caller is counted under (rate limits, upstream budget, connections, persisted queries):
+ * its IPv4 address, or for IPv6 its network of `ipv6PrefixLength` bits. One IPv6 customer is
+ * routinely given a whole network (2^64 addresses in a /64, 256 /64s in a /56): counting each
  * address separately would let one machine appear as any number of callers and spend the
  * application's AWS quota anyway. IPv4-mapped IPv6 addresses count as the IPv4 address.
  */
-export function callerKey(ip: string): string {
+export function callerKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PREFIX_LENGTH): string {
   // No colon, no IPv6: Node 20's isIPv6 is a long regular expression (~5 µs a request for IPv4 callers).
   // Stryker disable next-line StringLiteral: equivalent but for speed, every string includes "" and then meets isIPv6 alone
   if (!ip.includes(":") || !isIPv6(ip)) return ip;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped) return mapped[1]!;
-  return `${expandIPv6(ip).slice(0, 4).join(":")}::/64`;
+  const groups = expandIPv6(ip).map((group, index) => {
+    const keptBits = Math.min(16, Math.max(0, ipv6PrefixLength - 16 * index));
+    return (group & ~(0xffff >> keptBits) & 0xffff).toString(16);
+  });
+  const named = Math.ceil(ipv6PrefixLength / 16);
+  return named >= 8 ? `${groups.join(":")}/${ipv6PrefixLength}` : `${groups.slice(0, named).join(":")}::/${ipv6PrefixLength}`;
 }
 
-/** The eight 16-bit groups of an IPv6 address, without leading zeros (`::` expanded; a trailing dotted IPv4 part converted). */
-function expandIPv6(ip: string): string[] {
+/** The eight 16-bit groups of an IPv6 address (`::` expanded; a trailing dotted IPv4 part converted). */
+function expandIPv6(ip: string): number[] {
   const address = ip.replace(/%.*$/, "").toLowerCase();
   const withoutV4 = address.replace(/(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, (_match, a, b, c, d) =>
     `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
@@ -24,7 +40,7 @@ function expandIPv6(ip: string): string[] {
   const headGroups = head === "" ? [] : head.split(":");
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
   const zeros = tail === undefined ? [] : Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => "0");
-  return [...headGroups, ...zeros, ...tailGroups].map((group) => Number.parseInt(group, 16).toString(16));
+  return [...headGroups, ...zeros, ...tailGroups].map((group) => Number.parseInt(group, 16));
 }
 
 /**
@@ -35,8 +51,8 @@ function expandIPv6(ip: string): string[] {
  * each. Such an entry counts as the socket's address. (A well-formed address is a proxy's word,
  * which TRUST_PROXY says to take.)
  */
-export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: string | undefined } }): string {
+export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: string | undefined } }, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PREFIX_LENGTH): string {
   const { ip } = request;
   const socketAddress = request.socket.remoteAddress;
-  return callerKey(ip === socketAddress || socketAddress === undefined || isIP(ip) !== 0 ? ip : socketAddress);
+  return callerKey(ip === socketAddress || socketAddress === undefined || isIP(ip) !== 0 ? ip : socketAddress, ipv6PrefixLength);
 }

@@ -171,6 +171,8 @@ export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
   getTakesTurn?: (request: FastifyRequest) => boolean;
   onQueued?: () => void;
   onRefused?: () => void;
+  /** IPV6_CALLER_PREFIX_LENGTH (caller-key.ts). */
+  ipv6PrefixLength?: number;
 }
 
 /**
@@ -183,7 +185,7 @@ export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
 export function registerCallerTurns(app: FastifyInstance, options: RegisterCallerTurnsOptions): CallerTurns {
   const turns = createCallerTurns(options);
   const takeTurn = (request: FastifyRequest, size: number, work: () => void, done: (error: Error) => void) => {
-    const outcome = turns.run(callerKeyOf(request), {
+    const outcome = turns.run(callerKeyOf(request, options.ipv6PrefixLength), {
       size,
       work,
       fail: (error) => done(error instanceof Error ? error : new Error(String(error))),

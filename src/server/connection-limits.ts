@@ -9,7 +9,7 @@ import { callerKey } from "./caller-key.js";
  * - a total cap (server.maxConnections): further connections are closed at once, so a flood of
  *   idle sockets cannot exhaust the process's file descriptors (AWS and Redis need some too);
  * - a per-address cap, counted per socket remoteAddress on 'connection' under its caller key (an
- *   IPv6 peer by its /64, like the rate limits): one address cannot take the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
+ *   IPv6 peer by its network (IPV6_CALLER_PREFIX_LENGTH), like the rate limits): one address cannot take the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
  *   traffic). Behind a hop count or `true` the proxies' addresses are unknown, and every
  *   connection arrives from one: capping it would cap all users together, so the per-address
  *   cap is off then (the total cap still holds; the proxy is the place to limit per client);
@@ -20,7 +20,7 @@ import { callerKey } from "./caller-key.js";
 export interface AppliedConnectionLimits {
   /** Whether the per-address cap is enforced, and why not when it is off (for the start-up log). */
   perAddress: { enforced: true } | { enforced: false; reason: string };
-  /** Open connections from a remote address's caller key (its /64 for IPv6) right now (tests, debugging). */
+  /** Open connections from a remote address's caller key (its network for IPv6) right now (tests, debugging). */
   openConnections(address: string): number;
 }
 
@@ -35,7 +35,7 @@ export function httpServerOptions(): { connectionsCheckingInterval: number } {
   return { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
 }
 
-export function applyConnectionLimits(server: Server, limits: SocketLimits, trustProxy: TrustProxy): AppliedConnectionLimits {
+export function applyConnectionLimits(server: Server, limits: SocketLimits, trustProxy: TrustProxy, ipv6PrefixLength?: number): AppliedConnectionLimits {
   const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = getValidConnectionLimits(limits);
   server.maxConnections = maxConnections;
   server.headersTimeout = headersTimeoutMs;
@@ -48,7 +48,7 @@ export function applyConnectionLimits(server: Server, limits: SocketLimits, trus
     const exempt = trustedProxies(trustProxy);
     server.on("connection", (socket: Socket) => {
       if (socket.remoteAddress === undefined || isExempt(exempt, socket.remoteAddress)) return;
-      const address = callerKey(socket.remoteAddress);
+      const address = callerKey(socket.remoteAddress, ipv6PrefixLength);
       const count = (open.get(address) ?? 0) + 1;
       if (count > maxConnectionsPerAddress) {
         socket.destroy();
@@ -62,7 +62,7 @@ export function applyConnectionLimits(server: Server, limits: SocketLimits, trus
       });
     });
   }
-  return { perAddress, openConnections: (address) => open.get(callerKey(address)) ?? 0 };
+  return { perAddress, openConnections: (address) => open.get(callerKey(address, ipv6PrefixLength)) ?? 0 };
 }
 
 function perAddressPolicy(max: number, trustProxy: TrustProxy): AppliedConnectionLimits["perAddress"] {

@@ -62,7 +62,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
   });
-  const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy);
+  const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy, config.ipv6CallerPrefixLength);
   if (!connectionLimits.perAddress.enforced && config.connections.maxConnectionsPerAddress > 0) {
     logger.info({ reason: connectionLimits.perAddress.reason }, "MAX_CONNECTIONS_PER_ADDRESS is not enforced");
   }
@@ -71,13 +71,14 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   registerTransportErrorHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
   // CORS preflights are not counted: a browser would otherwise spend two points per operation.
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
-  if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited });
+  if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited, ipv6PrefixLength: config.ipv6CallerPrefixLength });
   const inFlight = trackInFlightRequests(app, isGraphQLRequest);
   // MAX_PARSING_PER_CALLER: one caller's JSON bodies and GraphQL GETs run a few per turn of the event loop (caller-turns.ts).
   if (config.connections.maxParsingPerCaller > 0) {
     registerCallerTurns(app, {
       ...callerTurnBounds(config.connections.maxParsingPerCaller, config.operationLimits.maxBodyBytes),
       getTakesTurn: isGraphQLRequest,
+      ipv6PrefixLength: config.ipv6CallerPrefixLength,
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }

@@ -52,7 +52,7 @@ export function createContextFunction(deps: {
 }) {
   const { config, tokenService, credentialsService, sessionService, logger } = deps;
   return async (request: FastifyRequest): Promise<GatewayContext> => {
-    const caller = { address: callerKeyOf(request) };
+    const caller = { address: callerKeyOf(request, config.ipv6CallerPrefixLength) };
     const tokens = tokenService.forRequest(caller);
     const context: GatewayContext = {
       tokens,

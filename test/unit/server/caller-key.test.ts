@@ -10,16 +10,24 @@ describe("callerKey", () => {
     expect(callerKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
   });
 
-  it("counts every address of one IPv6 /64 as one caller", () => {
-    const keys = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:0db8:0001:0002:abcd::9", "2001:db8:1:2:0:0:0:0"].map(callerKey);
-    expect(new Set(keys)).toEqual(new Set(["2001:db8:1:2::/64"]));
+  it("counts every address of one IPv6 /56 (what ISPs commonly give one customer) as one caller, by default", () => {
+    const keys = ["2001:db8:1:201::1", "2001:db8:1:2ff:ffff:ffff:ffff:ffff", "2001:0db8:0001:0280:abcd::9", "2001:db8:1:200:0:0:0:0"].map((ip) => callerKey(ip));
+    expect(new Set(keys)).toEqual(new Set(["2001:db8:1:200::/56"]));
   });
 
-  it("keeps different IPv6 /64 networks apart, including the loopback and compressed forms", () => {
-    expect(callerKey("2001:db8:1:3::1")).toBe("2001:db8:1:3::/64");
-    expect(callerKey("::1")).toBe("0:0:0:0::/64");
-    expect(callerKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
-    expect(callerKey("::ffff:1:2")).toBe("0:0:0:0::/64");
+  it("keeps different IPv6 /56 networks apart, including the loopback and compressed forms", () => {
+    expect(callerKey("2001:db8:1:300::1")).toBe("2001:db8:1:300::/56");
+    expect(callerKey("::1")).toBe("0:0:0:0::/56");
+    expect(callerKey("fe80::1%eth0")).toBe("fe80:0:0:0::/56");
+    expect(callerKey("::ffff:1:2")).toBe("0:0:0:0::/56");
+  });
+
+  it("counts the network IPV6_CALLER_PREFIX_LENGTH names: /64 as before, /48 a site, /128 each address", () => {
+    expect(callerKey("2001:db8:1:2ab::1", 64)).toBe("2001:db8:1:2ab::/64");
+    expect(callerKey("2001:db8:1:2ab::1", 48)).toBe("2001:db8:1::/48");
+    expect(callerKey("2001:db8:1:2ab::1", 60)).toBe("2001:db8:1:2a0::/60");
+    expect(callerKey("2001:db8:1:2ab::1", 128)).toBe("2001:db8:1:2ab:0:0:0:1/128");
+    expect(callerKey("2001:8db8:ffff::1", 33)).toBe("2001:8db8:8000::/33");
   });
 
   it("keeps anything that is not an IP address as it is, with or without a colon", () => {
