@@ -21,7 +21,7 @@ describe("applyConnectionLimits", () => {
     expect(applyConnectionLimits(createServer(), { ...limits, maxConnectionsPerAddress: 0 }, false).perAddress.enforced).toBe(false);
   });
 
-  it("counts IPv6 peers of one /64 together against the per-address cap, and frees a slot when a socket closes", () => {
+  it("counts IPv6 peers of one /56 (IPV6_CALLER_PREFIX_LENGTH's default) together against the per-address cap, and frees a slot when a socket closes", () => {
     const server = createServer();
     const applied = applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 2, headersTimeoutMs: 1000 }, false);
     // The 'connection' event's side of a socket: its peer address, close, and destroy.
@@ -30,14 +30,26 @@ describe("applyConnectionLimits", () => {
       server.emit("connection", socket as unknown as Socket);
       return socket;
     };
-    const first = connect("2001:db8:1:2::a");
-    const second = connect("2001:db8:1:2:ffff::b");
-    const third = connect("2001:db8:1:2::c");
-    const otherNetwork = connect("2001:db8:1:3::a");
+    // Three /64s of the /56 2001:db8:1:200::/56, and one of another /56.
+    const first = connect("2001:db8:1:200::a");
+    const second = connect("2001:db8:1:2ff:ffff::b");
+    const third = connect("2001:db8:1:210::c");
+    const otherNetwork = connect("2001:db8:1:300::a");
     expect([first.destroyed, second.destroyed, third.destroyed, otherNetwork.destroyed]).toEqual([false, false, true, false]);
-    expect(applied.openConnections("2001:db8:1:2::1")).toBe(2);
+    expect(applied.openConnections("2001:db8:1:201::1")).toBe(2);
     first.emit("close");
-    expect(connect("2001:db8:1:2::d").destroyed).toBe(false);
+    expect(connect("2001:db8:1:2aa::d").destroyed).toBe(false);
+  });
+
+  it("counts each /64 apart with IPV6_CALLER_PREFIX_LENGTH=64", () => {
+    const server = createServer();
+    applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 1, headersTimeoutMs: 1000 }, false, 64);
+    const connect = (remoteAddress: string) => {
+      const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { this.destroyed = true; return this; } });
+      server.emit("connection", socket as unknown as Socket);
+      return socket;
+    };
+    expect(["2001:db8:1:200::a", "2001:db8:1:201::a", "2001:db8:1:200::b"].map((address) => connect(address).destroyed)).toEqual([false, false, true]);
   });
 
   it("rejects limits that are not whole numbers in range, restating the contract", () => {
