@@ -17,7 +17,8 @@ import { createThrottledLog } from "./throttled-log.js";
  * - a fixed table of APQ_MAX_ENTRIES slots: a document claims one of APQ_PROBES slots derived from
  *   its hash under a key from GATEWAY_SECRET (so no caller can aim at another's slots) with
  *   setIfAbsent, then is written under its own key with the slot's lifetime. That bound is exact and
- *   atomic across replicas without a counter: at most maxEntries documents of at most
+ *   atomic across replicas without a counter (per layout: replicas placing documents differently have
+ *   tables of their own, persistedQuerySlotNamespace): at most maxEntries documents of at most
  *   maxDocumentBytes each exist, so the budget in bytes is maxEntries × (maxDocumentBytes +
  *   APQ_ENTRY_OVERHEAD_BYTES). A lookup reads only the document asked for (one small miss for an
  *   unknown hash): slots are read by registrations alone. (Slots used to hold the documents, and a
@@ -36,7 +37,7 @@ import { createThrottledLog } from "./throttled-log.js";
  * grant or token written into it as a literal is executed but not stored (document-secrets.ts).
  */
 export const APQ_KEY_NAMESPACE = "idc:v1:persisted-query:";
-/** The table's slots, `…slot:<n>`: each holds the Apollo key of the document that claimed it. */
+/** The table's slots, `…slot:<layout>:<n>`: each holds the Apollo key of the document that claimed it. */
 export const APQ_SLOT_NAMESPACE = `${APQ_KEY_NAMESPACE}slot:`;
 /** The documents, `…doc:<sha256>`: a lookup reads its own document and nothing else. */
 export const APQ_DOCUMENT_NAMESPACE = `${APQ_KEY_NAMESPACE}doc:`;
@@ -44,9 +45,6 @@ export const APQ_DOCUMENT_NAMESPACE = `${APQ_KEY_NAMESPACE}doc:`;
 /** Apollo's keys: its prefix and a SHA-256 in lowercase hex (a lookup's hash is the caller's string until it matches one). */
 const APOLLO_KEY_PREFIX = "apq:";
 const APOLLO_KEY = /^apq:[0-9a-f]{64}$/;
-
-/** Callers one registration may try to charge (several may register one hash at once). */
-const CHARGE_ATTEMPTS = 4;
 
 /** Documents whose carries-a-secret verdict is remembered by hash (~100 bytes each). */
 const SECRET_VERDICTS_KEPT = 1000;
@@ -112,31 +110,19 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
   };
   /** Charges the document to the first of `callers` with share left (several may be registering one hash at once). */
   const chargeAny = async (limit: RateLimit, callers: readonly string[]): Promise<boolean> => {
-    for (const caller of callers.slice(0, CHARGE_ATTEMPTS)) if (await charge(limit, caller)) return true;
+    // Every one is tried: a caller past its share is refused once and then remembered (refusedNow), so
+    // however many of them send the hash, they cannot crowd out the one that can pay.
+    for (const caller of callers) if (await charge(limit, caller)) return true;
     return false;
   };
   const overCallerBudget = () => {
     report("caller-over-budget");
     info("caller-over-budget", {}, "persisted queries: a caller past APQ_MAX_ENTRIES_PER_CALLER registered a document; executed but not stored");
   };
-  /**
-   * Claims `slot` for `held` (Apollo's key): "claimed", "ours" (it already holds `held`) or "taken".
-   * A slot whose holder's key no longer leads to it (GATEWAY_SECRET rotated, APQ_MAX_ENTRIES changed)
-   * is reclaimed: otherwise such a table stayed full of slots no registration could ever reach again
-   * until they expired (an attacker's review: a rotation left new operations 6 of 20 stored for a day).
-   */
+  /** Claims `slot` for `held` (Apollo's key): "claimed", "ours" (it already holds `held`) or "taken". */
   const claim = async (slot: string, held: Buffer, ttlMs: number): Promise<"claimed" | "ours" | "taken"> => {
     if (await store.setIfAbsent(slot, held, ttlMs)) return "claimed";
-    const holder = await store.get(slot);
-    if (holder === null) return "taken";
-    if (holder.equals(held)) return "ours";
-    const holderKey = holder.toString("utf8");
-    const holderSlots = APOLLO_KEY.test(holderKey) ? slotKeys(holderKey) : [];
-    if (holderSlots.includes(slot) || !(await store.deleteIfEquals(slot, holder))) return "taken";
-    // Its document goes too, unless the same hash was registered again where it now belongs (one document key serves both).
-    const heldAgain = holderSlots.length > 0 && (await Promise.all(holderSlots.map((other) => store.get(other)))).some((value) => value?.equals(holder));
-    if (holderSlots.length > 0 && !heldAgain) await store.delete(persistedQueryDocumentKey(holderKey));
-    return (await store.setIfAbsent(slot, held, ttlMs)) ? "claimed" : "taken";
+    return (await store.get(slot))?.equals(held) ? "ours" : "taken";
   };
 
   /** The slot holding `key`, or undefined (slots hold Apollo's key; registrations and deletes read them, lookups never do). */
@@ -251,7 +237,22 @@ export function persistedQuerySlotKeys(key: string, maxEntries: number, slotSecr
   const digest = slotSecret === undefined ? createHash("sha256").update(key).digest() : createHmac("sha256", slotSecret).update(key).digest();
   const first = digest.readUInt32BE(0) % maxEntries;
   const probes = Math.min(APQ_PROBES, maxEntries);
-  return Array.from({ length: probes }, (_, i) => `${APQ_SLOT_NAMESPACE}${(first + i) % maxEntries}`);
+  const namespace = persistedQuerySlotNamespace(maxEntries, slotSecret);
+  return Array.from({ length: probes }, (_, i) => `${namespace}${(first + i) % maxEntries}`);
+}
+
+/**
+ * Where one layout of the table (its placement key and its size) keeps its slots: `…slot:<layout>:`.
+ * Replicas that place documents differently (GATEWAY_SECRET rotated, APQ_MAX_ENTRIES changed, a
+ * rolling deploy between the two) each use a table of their own and never read the other's slots: a
+ * rotation once left the table full of slots no registration could reach for a day, and reclaiming
+ * them made two live layouts evict each other's documents back and forth (two attacker reviews).
+ * The documents are shared (keyed by their hash), so each layout still serves what the other stored.
+ */
+export function persistedQuerySlotNamespace(maxEntries: number, slotSecret?: Buffer): string {
+  const label = `layout:${maxEntries}`;
+  const layout = (slotSecret === undefined ? createHash("sha256").update(label) : createHmac("sha256", slotSecret).update(label)).digest("hex").slice(0, 8);
+  return `${APQ_SLOT_NAMESPACE}${layout}:`;
 }
 
 /** Apollo's `persistedQueries` option: our bounded cache, or off (`false`) when APQ_MAX_ENTRIES=0. */

@@ -21,9 +21,13 @@ export function callerKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PRE
   // No colon, no IPv6: Node 20's isIPv6 is a long regular expression (~5 µs a request for IPv4 callers).
   // Stryker disable next-line StringLiteral: equivalent but for speed, every string includes "" and then meets isIPv6 alone
   if (!ip.includes(":") || !isIPv6(ip)) return ip;
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  const groups = expandIPv6(ip).map((group, index) => {
+  const expanded = expandIPv6(ip);
+  // IPv4-mapped (::ffff:0:0/96) in any spelling (::ffff:a.b.c.d, 0:0:0:0:0:ffff:0102:0304, with a zone): the IPv4 caller.
+  if (expanded.slice(0, 5).every((group) => group === 0) && expanded[5] === 0xffff) {
+    const [high = 0, low = 0] = expanded.slice(6);
+    return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+  }
+  const groups = expanded.map((group, index) => {
     const keptBits = Math.min(16, Math.max(0, ipv6PrefixLength - 16 * index));
     return (group & ~(0xffff >> keptBits) & 0xffff).toString(16);
   });
@@ -52,7 +56,21 @@ function expandIPv6(ip: string): number[] {
  * which TRUST_PROXY says to take.)
  */
 export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: string | undefined } }, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PREFIX_LENGTH): string {
-  const { ip } = request;
   const socketAddress = request.socket.remoteAddress;
-  return callerKey(ip === socketAddress || socketAddress === undefined || isIP(ip) !== 0 ? ip : socketAddress, ipv6PrefixLength);
+  if (request.ip === socketAddress || socketAddress === undefined) return callerKey(request.ip, ipv6PrefixLength);
+  const ip = withoutPort(request.ip);
+  return callerKey(isIP(ip) !== 0 ? ip : socketAddress, ipv6PrefixLength);
+}
+
+/**
+ * An X-Forwarded-For entry's address without the port or brackets some proxies write (Azure
+ * Application Gateway and IIS ARR: `203.0.113.7:51234`, `[2001:db8::1]:443`). Taken as not an
+ * address, each such entry counted as the proxy's own, and every client behind it shared one
+ * allowance (an attacker's review: 10 users, 4-6 requests through in all).
+ */
+function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(entry);
+  if (bracketed) return bracketed[1]!;
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(entry);
+  return v4WithPort ? v4WithPort[1]! : entry;
 }

@@ -37,6 +37,16 @@ describe("TRUST_PROXY as a hop count", () => {
     expect(await statusVia(gateway, "203.0.113.7, 203.0.113.8")).toBe(200);
   });
 
+  it("TRUST_PROXY=1 takes an entry's address without the port a proxy wrote (Azure Application Gateway, IIS ARR): clients behind it keep their own allowances", async () => {
+    const gateway = await gatewayTrusting("1");
+    expect(await statusVia(gateway, "203.0.113.7:51234")).toBe(200);
+    // The same client from another source port: the same caller.
+    expect(await statusVia(gateway, "203.0.113.7:51299")).toBe(429);
+    // Another client behind that proxy: its own allowance, not the proxy's (already spent on nobody).
+    expect(await statusVia(gateway, "203.0.113.8:40000")).toBe(200);
+    expect(await statusVia(gateway, "[2001:db8:1:201::1]:443")).toBe(200);
+  });
+
   it("TRUST_PROXY=2 skips two proxies from the right", async () => {
     const gateway = await gatewayTrusting("2");
     expect(await statusVia(gateway, "203.0.113.7, 10.0.0.5")).toBe(200);

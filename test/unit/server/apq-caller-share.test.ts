@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { APQ_SLOT_NAMESPACE, createPersistedQueryCache, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { createPersistedQueryCache, persistedQuerySlotNamespace, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createRateLimits } from "../../../src/ratelimit/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { capturingLogger } from "./server-fixtures.js";
@@ -56,7 +56,7 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     expect(outcomes.filter((outcome) => outcome === "stored")).toHaveLength(3);
     expect(outcomes.filter((outcome) => outcome === "caller-over-budget")).toHaveLength(37);
     // The slots the refused claimed for a moment are free again: 3 of the table's 100 are taken.
-    const taken = await Promise.all(Array.from({ length: LIMITS.maxEntries }, (_, slot) => store.get(`${APQ_SLOT_NAMESPACE}${slot}`)));
+    const taken = await Promise.all(Array.from({ length: LIMITS.maxEntries }, (_, slot) => store.get(`${persistedQuerySlotNamespace(LIMITS.maxEntries)}${slot}`)));
     expect(taken.filter((value) => value !== null)).toHaveLength(3);
   });
 
@@ -104,25 +104,27 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     void kept;
   });
 
-  it("reclaims slots whose documents no longer lead to them (GATEWAY_SECRET rotated): the table is not left full for a day", async () => {
+  it("gives a new layout (GATEWAY_SECRET rotated) a table of its own, still serving what the old one stored: not a table left full for a day", async () => {
     const store = createMemoryStore();
     const { logger } = capturingLogger();
-    const limits = { ...LIMITS, maxEntries: 64 };
-    const before = createPersistedQueryCache({ store, limits, logger, slotSecret: persistedQuerySlotSecret(Buffer.alloc(32, 1)) });
-    for (let n = 0; n < 200; n += 1) await before.set(key("old", n), `{ old${n} }`);
-    const taken = async () => (await Promise.all(Array.from({ length: limits.maxEntries }, (_, slot) => store.get(`${APQ_SLOT_NAMESPACE}${slot}`)))).filter((value) => value !== null).length;
-    expect(await taken()).toBeGreaterThan(56);
+    const limits = { ...LIMITS, maxEntries: 256 };
+    const [oldSecret, newSecret] = [persistedQuerySlotSecret(Buffer.alloc(32, 1)), persistedQuerySlotSecret(Buffer.alloc(32, 2))];
+    const before = createPersistedQueryCache({ store, limits, logger, slotSecret: oldSecret });
+    for (let n = 0; n < 800; n += 1) await before.set(key("old", n), `{ old${n} }`);
+    const taken = async (secret: Buffer) =>
+      (await Promise.all(Array.from({ length: limits.maxEntries }, (_, slot) => store.get(`${persistedQuerySlotNamespace(limits.maxEntries, secret)}${slot}`)))).filter((value) => value !== null).length;
+    const oldTable = await taken(oldSecret);
+    expect(oldTable).toBeGreaterThan(230);
 
     const outcomes: PersistedQueryOutcome[] = [];
-    const after = createPersistedQueryCache({ store, limits, logger, slotSecret: persistedQuerySlotSecret(Buffer.alloc(32, 2)), onRegistration: (outcome) => outcomes.push(outcome) });
+    const after = createPersistedQueryCache({ store, limits, logger, slotSecret: newSecret, onRegistration: (outcome) => outcomes.push(outcome) });
     for (let n = 0; n < 20; n += 1) await after.set(key("new", n), `{ new${n} }`);
-    // As in a fresh table of this load (slots a new document took, or an old one that still leads there by chance, collide as ever): not 1 or 2 of 20.
-    const stored = outcomes.filter((outcome) => outcome === "stored").length;
-    expect(stored).toBeGreaterThanOrEqual(18);
-    expect((await Promise.all(Array.from({ length: 20 }, (_, n) => after.get(key("new", n))))).filter((found) => found !== undefined)).toHaveLength(stored);
-    // Documents never outnumber slots: each reclaimed slot's document went with it.
-    const documents = (await Promise.all(Array.from({ length: 200 }, (_, n) => after.get(key("old", n))))).filter((found) => found !== undefined).length;
-    expect(documents + stored).toBeLessThanOrEqual(await taken());
+    expect(outcomes).toEqual(Array(20).fill("stored"));
+    expect(await taken(newSecret)).toBe(20);
+    // The old layout's slots are left alone (they expire), and its documents are still served by the new one.
+    expect(await taken(oldSecret)).toBe(oldTable);
+    const served = (await Promise.all(Array.from({ length: 800 }, (_, n) => after.get(key("old", n))))).filter((found) => found !== undefined).length;
+    expect(served).toBe(oldTable);
   });
 
   it("charges only documents it stores: a document already stored, too large or over the table costs its caller nothing", async () => {

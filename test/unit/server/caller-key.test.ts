@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { callerKey } from "../../../src/server/caller-key.js";
+import { callerKey, callerKeyOf } from "../../../src/server/caller-key.js";
 
 describe("callerKey", () => {
   it("counts an IPv4 caller by its address", () => {
     expect(callerKey("203.0.113.7")).toBe("203.0.113.7");
   });
 
-  it("counts an IPv4-mapped IPv6 caller as its IPv4 address", () => {
-    expect(callerKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+  it("counts an IPv4-mapped IPv6 caller as its IPv4 address, however it is spelled", () => {
+    for (const mapped of ["::ffff:203.0.113.7", "::FFFF:203.0.113.7", "0:0:0:0:0:ffff:203.0.113.7", "::ffff:cb00:7107", "0000:0000:0000:0000:0000:ffff:cb00:7107", "::ffff:203.0.113.7%eth0"]) {
+      expect(callerKey(mapped)).toBe("203.0.113.7");
+    }
   });
 
   it("counts every address of one IPv6 /56 (what ISPs commonly give one customer) as one caller, by default", () => {
@@ -19,7 +21,7 @@ describe("callerKey", () => {
     expect(callerKey("2001:db8:1:300::1")).toBe("2001:db8:1:300::/56");
     expect(callerKey("::1")).toBe("0:0:0:0::/56");
     expect(callerKey("fe80::1%eth0")).toBe("fe80:0:0:0::/56");
-    expect(callerKey("::ffff:1:2")).toBe("0:0:0:0::/56");
+    expect(callerKey("::fffe:1:2")).toBe("0:0:0:0::/56");
   });
 
   it("counts the network IPV6_CALLER_PREFIX_LENGTH names: /64 as before, /48 a site, /128 each address", () => {
@@ -33,5 +35,20 @@ describe("callerKey", () => {
   it("keeps anything that is not an IP address as it is, with or without a colon", () => {
     expect(callerKey("unknown")).toBe("unknown");
     expect(callerKey("proxy:not-an-address")).toBe("proxy:not-an-address");
+  });
+});
+
+describe("callerKeyOf (the address TRUST_PROXY took from X-Forwarded-For)", () => {
+  const via = (ip: string) => callerKeyOf({ ip, socket: { remoteAddress: "10.0.0.1" } });
+
+  it("takes an entry's address without the port or brackets a proxy wrote (Azure Application Gateway, IIS ARR)", () => {
+    expect(via("203.0.113.7:51234")).toBe("203.0.113.7");
+    expect(via("[2001:db8:1:201::1]:443")).toBe("2001:db8:1:200::/56");
+    expect(via("[2001:db8:1:201::1]")).toBe("2001:db8:1:200::/56");
+    expect(via("[::ffff:203.0.113.7]:80")).toBe("203.0.113.7");
+  });
+
+  it("counts an entry that is not an address, with or without such decoration, as the peer", () => {
+    for (const junk of ["a:b*?[x]", "[a:b*?]", "[nope]:80", "203.0.113.7:999999", "203.0.113.7:", `${"x".repeat(8192)}`]) expect(via(junk)).toBe("10.0.0.1");
   });
 });
