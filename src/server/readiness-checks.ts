@@ -11,8 +11,11 @@ export const STORE_HEALTH_PROBES_PER_SECOND = 5;
 
 /** The parts /readyz asks, by their own health reports (structural: server/ imports neither). */
 export interface ReadinessSources {
-  /** The upstream's circuit breaker: not ok while open (AWS failing; we fail fast). Absent: assumed ok. */
-  upstream?: { health(): { ok: boolean; detail: string } };
+  /**
+   * The upstream: its circuit breaker (open while AWS fails; we fail fast) and the gateway's own AWS
+   * credentials ("missing" or "rejected": an operator must act). Absent: assumed ok.
+   */
+  upstream?: { health(): { ok: boolean; detail: string; credentials?: "ok" | "missing" | "rejected" } };
   /** The store: ok when up or degraded (serving from process memory while Redis is down). */
   store: { health(): Promise<{ ok: boolean; status: string; detail: string }> };
   /**
@@ -27,8 +30,12 @@ export interface ReadinessSources {
 /**
  * Builds the `readiness` dependency of createGatewayServer: cheap checks only (no upstream call:
  * AWS's quota is for tokens, not probes; at most STORE_HEALTH_PROBES_PER_SECOND store probes).
- * Ready when the upstream and store checks are ok; degraded when the store serves from process
- * memory (Redis unreachable or refusing writes) or the sessions' store does not answer.
+ * Not ready when this replica cannot serve because of itself: its own AWS credentials missing or
+ * rejected, or a store that cannot serve at all. Degraded (still 200) when a dependency every
+ * replica shares fails: the store serving from process memory (Redis unreachable or refusing
+ * writes), the sessions' store not answering, or the circuit open (Identity Center failing). Taken
+ * out of rotation for those, every replica would leave at once (behind Kubernetes: no endpoint at
+ * all), and cache hits, grace answers and sessions would stop with the exchanges.
  */
 export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck {
   if (typeof sources?.store?.health !== "function") throw new TypeError("createReadinessCheck: sources.store must have health(): Promise<StoreHealth>");
@@ -44,6 +51,12 @@ export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck 
       store: { ok: store.ok, detail: store.detail },
       ...(sessionStore ? { sessions: { ok: sessionStore.ok, detail: sessionStore.detail } } : {}),
     };
-    return { ready: upstream.ok && store.ok, degraded: store.status === "degraded" || (sessionStore !== undefined && !sessionStore.ok), checks };
+    // Only the circuit is open when the credentials are ok (or unknown to a source that reports none: then not ready, as before).
+    const upstreamReady = upstream.ok || upstream.credentials === "ok";
+    return {
+      ready: upstreamReady && store.ok,
+      degraded: !upstream.ok || store.status === "degraded" || (sessionStore !== undefined && !sessionStore.ok),
+      checks,
+    };
   };
 }

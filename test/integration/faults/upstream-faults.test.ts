@@ -10,7 +10,8 @@ import { unsignedJwt } from "../../support/unsigned-jwt.js";
  * slow, failing, dropping connections or throttling. Every request gets an answer (HTTP 200 with
  * a coded GraphQL error, never a 5xx or a hang), and the circuit breaker stops the gateway from
  * hammering an upstream that is down: once open, calls fail fast with ZERO new upstream calls and
- * /readyz answers 503 naming the open circuit; after the cool-down one probe closes it again.
+ * /readyz says degraded (200: Identity Center failing fails every replica alike) naming the open
+ * circuit; after the cool-down one probe closes it again.
  * UPSTREAM_DEADLINE_MS ends a replayable exchange, retries included; a refresh (single use) is
  * never replayed and never cut short: a slow answer still reaches the caller.
  */
@@ -97,9 +98,10 @@ describe("upstream faults against the gateway process", () => {
       expect([1, 2]).toContain(extensions?.retryAfterSeconds);
     }
     expect(await emulator.createTokenWithIAMCalls()).toBe(THRESHOLD);
-    const notReady = await readyz();
-    expect(notReady.status).toBe(503);
-    expect(notReady.body.checks.upstream).toEqual({ ok: false, detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
+    const degraded = await readyz();
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.status).toBe("degraded");
+    expect(degraded.body.checks.upstream).toEqual({ ok: false, detail: expect.stringMatching(/^circuit open after 3 consecutive availability faults; next probe in \d+ ms$/) });
 
     await emulator.clearFaults();
     await sleep(COOLDOWN_MS + 50);

@@ -49,15 +49,26 @@ describe("GET /readyz", () => {
       store: { ok: true, status: "degraded", detail: "degraded: redis unreachable (ECONNREFUSED)" }, http: 200, status: "degraded",
     },
     {
-      when: "the upstream circuit is open (not ready, whatever the store says)", upstream: { ok: false, detail: "circuit open: failing fast" },
+      // Identity Center failing fails every replica alike: out of rotation, all would leave at once.
+      when: "the upstream circuit is open and the gateway's credentials are fine (degraded: still in rotation)",
+      upstream: { ok: false, detail: "circuit open: failing fast", credentials: "ok" as const },
+      store: { ok: true, status: "up", detail: "memory" }, http: 200, status: "degraded",
+    },
+    {
+      when: "the gateway's own AWS credentials are rejected (not ready, whatever the store says)",
+      upstream: { ok: false, detail: "AWS rejected the gateway's own AWS credentials", credentials: "rejected" as const },
       store: { ok: true, status: "degraded", detail: "redis unreachable, serving from memory" }, http: 503, status: "not ready",
+    },
+    {
+      when: "the upstream is not ok and its source says nothing of credentials (not ready)", upstream: { ok: false, detail: "circuit open: failing fast" },
+      store: { ok: true, status: "up", detail: "memory" }, http: 503, status: "not ready",
     },
   ])("answers $http $status with the checks when $when", async ({ upstream, store, http, status }) => {
     const readiness = createReadinessCheck({ upstream: { health: () => upstream }, store: { health: async () => store } });
     const { origin } = await serve({ readiness });
     const response = await fetch(`${origin}/readyz`);
     expect(response.status).toBe(http);
-    expect(await response.json()).toEqual({ status, checks: { upstream, store: { ok: store.ok, detail: store.detail } } });
+    expect(await response.json()).toEqual({ status, checks: { upstream: { ok: upstream.ok, detail: upstream.detail }, store: { ok: store.ok, detail: store.detail } } });
   });
 
   it(`probes the store at most ${STORE_HEALTH_PROBES_PER_SECOND} times a second however often it is asked (each probe is a Redis write), and answers every ask`, async () => {
