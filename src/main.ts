@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({
     config, tokenService, ...(credentialsService ? { credentialsService } : {}), sessionService: sessions?.service, logger, upstreamLabel, store,
-    metrics, readiness: createReadinessCheck({ upstream, store, ...(sessions ? { sessions: sessions.store } : {}) }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
+    metrics, readiness: createReadinessCheck({ upstream, store, ...(sessions ? { sessions: sessions.store } : {}), ...(sts ? { sts } : {}) }), ...(rateLimits.caller ? { callerRateLimit: rateLimits.caller } : {}),
     ...(rateLimits.persistedQueryCaller ? { persistedQueryCallerLimit: rateLimits.persistedQueryCaller } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
   });

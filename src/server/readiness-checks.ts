@@ -25,6 +25,11 @@ export interface ReadinessSources {
    * answer SESSION_STORE_UNAVAILABLE, retryable. Absent: session mode off.
    */
   sessions?: { health(): Promise<{ ok: boolean; status: string; detail: string }> };
+  /**
+   * STS's circuit breaker (identity-enhanced credentials on): open while STS fails. Degrades the
+   * replica like Identity Center's circuit: every replica shares STS. Absent: credentials off.
+   */
+  sts?: { health(): { ok: boolean; detail: string } };
 }
 
 /**
@@ -33,7 +38,7 @@ export interface ReadinessSources {
  * Not ready when this replica cannot serve because of itself: its own AWS credentials missing or
  * rejected, or a store that cannot serve at all. Degraded (still 200) when a dependency every
  * replica shares fails: the store serving from process memory (Redis unreachable or refusing
- * writes), the sessions' store not answering, or the circuit open (Identity Center failing). Taken
+ * writes), the sessions' store not answering, or a circuit open (Identity Center or STS failing). Taken
  * out of rotation for those, every replica would leave at once (behind Kubernetes: no endpoint at
  * all), and cache hits, grace answers and sessions would stop with the exchanges.
  */
@@ -46,16 +51,18 @@ export function createReadinessCheck(sources: ReadinessSources): ReadinessCheck 
     // The circuit breaker's state costs nothing to read: always current.
     const upstream = sources.upstream?.health() ?? { ok: true, detail: "no circuit breaker: assumed reachable" };
     const [store, sessionStore] = await Promise.all([storeHealth.get(), sessionsHealth?.get()]);
+    const sts = sources.sts?.health();
     const checks = {
       upstream: { ok: upstream.ok, detail: upstream.detail },
       store: { ok: store.ok, detail: store.detail },
       ...(sessionStore ? { sessions: { ok: sessionStore.ok, detail: sessionStore.detail } } : {}),
+      ...(sts ? { sts: { ok: sts.ok, detail: sts.detail } } : {}),
     };
     // Only the circuit is open when the credentials are ok (or unknown to a source that reports none: then not ready, as before).
     const upstreamReady = upstream.ok || upstream.credentials === "ok";
     return {
       ready: upstreamReady && store.ok,
-      degraded: !upstream.ok || store.status === "degraded" || (sessionStore !== undefined && !sessionStore.ok),
+      degraded: !upstream.ok || store.status === "degraded" || (sessionStore !== undefined && !sessionStore.ok) || (sts !== undefined && !sts.ok),
       checks,
     };
   };

@@ -276,6 +276,14 @@ describe("STS faults", () => {
 });
 
 describe("what the gateway shows of it", () => {
+  it("reports STS's circuit on /readyz (checks.sts): degraded, still 200, while it is open", async () => {
+    const response = await fetch(new URL("/readyz", gateway.url));
+    const body = (await response.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> };
+    expect(response.status).toBe(200);
+    expect(body.checks.sts).toEqual({ ok: expect.any(Boolean), detail: expect.stringMatching(/^circuit (closed|open|half-open)/) });
+    expect(body.status).toBe(body.checks.sts!.ok ? "ready" : "degraded");
+  });
+
   it("counts STS calls by outcome and credentials lookups in /metrics", async () => {
     const metrics = await (await fetch(new URL("/metrics", gateway.url))).text();
     expect(metrics).toMatch(/^idc_gateway_sts_calls_total\{outcome="ok"\} [1-9]\d*$/m);

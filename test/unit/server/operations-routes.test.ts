@@ -71,6 +71,15 @@ describe("GET /readyz", () => {
     expect(await response.json()).toEqual({ status, checks: { upstream: { ok: upstream.ok, detail: upstream.detail }, store: { ok: store.ok, detail: store.detail } } });
   });
 
+  it("says degraded (200), naming checks.sts, while STS's circuit is open (credentials on): STS failing fails every replica alike", async () => {
+    const sts = { ok: false, detail: "circuit open after 3 consecutive availability faults; next probe in 900 ms" };
+    const readiness = createReadinessCheck({ upstream: { health: () => ({ ok: true, detail: "circuit closed" }) }, store: { health: async () => ({ ok: true, status: "up", detail: "memory" }) }, sts: { health: () => sts } });
+    const { origin } = await serve({ readiness });
+    const response = await fetch(`${origin}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "degraded", checks: { upstream: { ok: true, detail: "circuit closed" }, store: { ok: true, detail: "memory" }, sts } });
+  });
+
   it(`probes the store at most ${STORE_HEALTH_PROBES_PER_SECOND} times a second however often it is asked (each probe is a Redis write), and answers every ask`, async () => {
     let probes = 0;
     const readiness = createReadinessCheck({ store: { health: async () => ({ ok: true, status: "up", detail: `probe ${++probes}` }) } });
