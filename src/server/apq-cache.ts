@@ -174,7 +174,13 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
         // One round trip to claim in the common case (the first slot is free); a taken slot may hold this very document.
         for (const slot of slotKeys(key)) {
           const claimed = await claim(slot, held, ttlMs);
-          if (claimed === "ours") return report("already-stored");
+          if (claimed === "ours") {
+            // Its client registers because a lookup missed: the document may be gone while its slot stays
+            // (evicted under maxmemory, deleted, or cut short by a layout with a shorter APQ_TTL_SECONDS), and
+            // "already stored" alone left it missing for the slot's whole life. Written back only if absent: no charge, no new slot.
+            await store.setIfAbsent(persistedQueryDocumentKey(key), Buffer.from(document, "utf8"), ttlMs);
+            return report("already-stored");
+          }
           if (claimed === "claimed") {
             // Charged once the slot is held: concurrent registrations of one caller each claim, and those past its share give the slot back.
             if (callerBudget !== undefined && !(await chargeAny(callerBudget.limit, payers))) {

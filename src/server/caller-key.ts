@@ -22,8 +22,10 @@ export function callerKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PRE
   // Stryker disable next-line StringLiteral: equivalent but for speed, every string includes "" and then meets isIPv6 alone
   if (!ip.includes(":") || !isIPv6(ip)) return ip;
   const expanded = expandIPv6(ip);
-  // IPv4-mapped (::ffff:0:0/96) in any spelling (::ffff:a.b.c.d, 0:0:0:0:0:ffff:0102:0304, with a zone): the IPv4 caller.
-  if (expanded.slice(0, 5).every((group) => group === 0) && expanded[5] === 0xffff) {
+  // An IPv4 address carried in IPv6, in any spelling (with a zone too): the IPv4 caller. Keyed by their
+  // network instead, every IPv4 client behind a NAT64 (64:ff9b::/96) shared one key, and ::a.b.c.d
+  // shared ::1's.
+  if (embedsIPv4(expanded)) {
     const [high = 0, low = 0] = expanded.slice(6);
     return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
   }
@@ -33,6 +35,19 @@ export function callerKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PRE
   });
   const named = Math.ceil(ipv6PrefixLength / 16);
   return named >= 8 ? `${groups.join(":")}/${ipv6PrefixLength}` : `${groups.slice(0, named).join(":")}::/${ipv6PrefixLength}`;
+}
+
+/**
+ * IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96), the well-known NAT64 prefix
+ * (64:ff9b::/96) and the deprecated IPv4-compatible form (::/96, but not :: and ::1).
+ */
+function embedsIPv4(groups: readonly number[]): boolean {
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
+  if (g2 !== 0 || g3 !== 0) return false;
+  if (g0 === 0 && g1 === 0 && g4 === 0 && g5 === 0xffff) return true;
+  if (g0 === 0 && g1 === 0 && g4 === 0xffff && g5 === 0) return true;
+  if (g0 === 0x64 && g1 === 0xff9b && g4 === 0 && g5 === 0) return true;
+  return g0 === 0 && g1 === 0 && g4 === 0 && g5 === 0 && g6 !== 0;
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::` expanded; a trailing dotted IPv4 part converted). */
@@ -58,7 +73,7 @@ function expandIPv6(ip: string): number[] {
 export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: string | undefined } }, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PREFIX_LENGTH): string {
   const socketAddress = request.socket.remoteAddress;
   if (request.ip === socketAddress || socketAddress === undefined) return callerKey(request.ip, ipv6PrefixLength);
-  const ip = withoutPort(request.ip);
+  const ip = addressWithoutPort(request.ip);
   return callerKey(isIP(ip) !== 0 ? ip : socketAddress, ipv6PrefixLength);
 }
 
@@ -68,7 +83,7 @@ export function callerKeyOf(request: { ip: string; socket: { remoteAddress?: str
  * address, each such entry counted as the proxy's own, and every client behind it shared one
  * allowance (an attacker's review: 10 users, 4-6 requests through in all).
  */
-function withoutPort(entry: string): string {
+export function addressWithoutPort(entry: string): string {
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(entry);
   if (bracketed) return bracketed[1]!;
   const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(entry);

@@ -1,7 +1,8 @@
-import { BlockList, isIP, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { Server } from "node:http";
 import type { ConnectionLimits, TrustProxy } from "../config/config.types.js";
 import { callerKey } from "./caller-key.js";
+import { trustedProxyMatcher } from "./trusted-proxies.js";
 
 /**
  * Bounds on client connections, applied to the node HTTP server under fastify:
@@ -45,9 +46,9 @@ export function applyConnectionLimits(server: Server, limits: SocketLimits, trus
   const open = new Map<string, number>();
   const perAddress = perAddressPolicy(maxConnectionsPerAddress, trustProxy);
   if (perAddress.enforced) {
-    const exempt = trustedProxies(trustProxy);
+    const exempt = trustedProxyMatcher(trustProxy);
     server.on("connection", (socket: Socket) => {
-      if (socket.remoteAddress === undefined || isExempt(exempt, socket.remoteAddress)) return;
+      if (socket.remoteAddress === undefined || exempt?.(socket.remoteAddress) === true) return;
       const address = callerKey(socket.remoteAddress, ipv6PrefixLength);
       const count = (open.get(address) ?? 0) + 1;
       if (count > maxConnectionsPerAddress) {
@@ -76,25 +77,6 @@ function perAddressPolicy(max: number, trustProxy: TrustProxy): AppliedConnectio
   return { enforced: true };
 }
 
-function trustedProxies(trustProxy: TrustProxy): BlockList | undefined {
-  if (!Array.isArray(trustProxy)) return undefined;
-  const list = new BlockList();
-  for (const entry of trustProxy as readonly string[]) {
-    const [address = "", prefix] = entry.split("/");
-    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
-}
-
-function isExempt(list: BlockList | undefined, address: string): boolean {
-  if (list === undefined) return false;
-  // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; match it against the IPv4 entries too.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped !== undefined) return list.check(mapped, "ipv4") || list.check(address, "ipv6");
-  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
-}
 
 /** The socket-level limits (MAX_PARSING_PER_CALLER is per request body: caller-turns.ts). */
 type SocketLimits = Omit<ConnectionLimits, "maxParsingPerCaller">;

@@ -25,6 +25,7 @@ import { callerTurnBounds, registerCallerTurns } from "./caller-turns.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
+import { trustedProxyMatcher } from "./trusted-proxies.js";
 import { displayHost } from "./display-host.js";
 import { createPersistedQueryStore } from "./apq-store.js";
 import { createContextFunction } from "./request-context.js";
@@ -211,9 +212,12 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
  * right, the one the outermost proxy appended (fastify 5 itself turns a bare number into "trust
  * nothing"). A list goes to proxy-addr as addresses/CIDRs; `true` trusts every hop (the leftmost entry).
  */
-function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): boolean | string[] | ((address: string, hop: number) => boolean) {
+function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): boolean | ((address: string, hop: number) => boolean) {
   if (typeof setting === "number") return (_address, hop) => hop < setting;
-  return typeof setting === "boolean" ? setting : [...setting];
+  if (typeof setting === "boolean") return setting;
+  // The list, matched by our own matcher: a hop written with a port still counts as the listed proxy (trusted-proxies.ts).
+  const trusted = trustedProxyMatcher(setting) as (address: string) => boolean;
+  return (address) => trusted(address);
 }
 
 function getValidDeps(deps: GatewayServerDeps): GatewayServerDeps {

@@ -63,6 +63,14 @@ describe("TRUST_PROXY as a list of proxy addresses and CIDRs", () => {
     expect(await statusVia(gateway, "203.0.113.8")).toBe(200);
   });
 
+  it("matches a listed proxy's hop written with a port (Azure Application Gateway) as that proxy: the client before it stays the caller", async () => {
+    const gateway = await gatewayTrusting("127.0.0.2,10.0.0.0/8");
+    expect(await statusVia(gateway, "203.0.113.7, 10.1.2.3:5555")).toBe(200);
+    // Another client through the same proxy hop: its own allowance, not the proxy's.
+    expect(await statusVia(gateway, "203.0.113.8, 10.1.2.3:6666")).toBe(200);
+    expect(await statusVia(gateway, "203.0.113.7, [::ffff:10.1.2.3]:7777")).toBe(429);
+  });
+
   it("ignores X-Forwarded-For from a peer that is not a listed proxy", async () => {
     const gateway = await gatewayTrusting("10.0.0.0/8");
     expect(await statusVia(gateway, "203.0.113.7")).toBe(200);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createPersistedQueryCache, persistedQuerySlotNamespace, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
+import { createPersistedQueryCache, persistedQueryDocumentKey, persistedQuerySlotNamespace, persistedQuerySlotSecret, type PersistedQueryOutcome } from "../../../src/server/apq-cache.js";
 import { createRateLimits } from "../../../src/ratelimit/index.js";
 import { createMemoryStore, type Store } from "../../../src/store/index.js";
 import { capturingLogger } from "./server-fixtures.js";
@@ -125,6 +125,19 @@ describe("persisted queries: one caller's share of the table (APQ_MAX_ENTRIES_PE
     expect(await taken(oldSecret)).toBe(oldTable);
     const served = (await Promise.all(Array.from({ length: 800 }, (_, n) => after.get(key("old", n))))).filter((found) => found !== undefined).length;
     expect(served).toBe(oldTable);
+  });
+
+  it("writes a document back when its slot holds it but the document is gone (evicted, deleted, cut short): not missing for the slot's whole life, and not charged", async () => {
+    const { register, kept, outcomes, store, rateLimits } = setup({ perCaller: 1 });
+    await register("203.0.113.7", 0);
+    expect(await kept("203.0.113.7", 1)).toBe(1);
+    await store.delete(persistedQueryDocumentKey(key("203.0.113.7", 0)));
+    expect(await kept("203.0.113.7", 1)).toBe(0);
+    await register("203.0.113.7", 0);
+    expect(await kept("203.0.113.7", 1)).toBe(1);
+    expect(outcomes).toEqual(["stored", "already-stored"]);
+    // Its one document's charge only: the share of 1 was spent by the first registration, not again.
+    expect(rateLimits.persistedQueryCaller!.refusedNow?.("203.0.113.7")).toBeUndefined();
   });
 
   it("charges only documents it stores: a document already stored, too large or over the table costs its caller nothing", async () => {

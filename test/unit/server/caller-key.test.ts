@@ -6,6 +6,16 @@ describe("callerKey", () => {
     expect(callerKey("203.0.113.7")).toBe("203.0.113.7");
   });
 
+  it("counts an IPv4 address carried in IPv6 (NAT64 64:ff9b::/96, IPv4-compatible, IPv4-translated) as that address, but not ::1 or ::", () => {
+    expect(callerKey("64:ff9b::203.0.113.7")).toBe("203.0.113.7");
+    expect(callerKey("64:ff9b::cb00:7107")).toBe("203.0.113.7");
+    expect(callerKey("::203.0.113.7")).toBe("203.0.113.7");
+    expect(callerKey("::ffff:0:203.0.113.7")).toBe("203.0.113.7");
+    expect(callerKey("::1")).toBe("0:0:0:0::/56");
+    expect(callerKey("::")).toBe("0:0:0:0::/56");
+    expect(callerKey("64:ff9b:1::203.0.113.7")).toBe("64:ff9b:1:0::/56");
+  });
+
   it("counts an IPv4-mapped IPv6 caller as its IPv4 address, however it is spelled", () => {
     for (const mapped of ["::ffff:203.0.113.7", "::FFFF:203.0.113.7", "0:0:0:0:0:ffff:203.0.113.7", "::ffff:cb00:7107", "0000:0000:0000:0000:0000:ffff:cb00:7107", "::ffff:203.0.113.7%eth0"]) {
       expect(callerKey(mapped)).toBe("203.0.113.7");
