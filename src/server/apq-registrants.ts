@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import type { GatewayContext } from "../schema/context.js";
 import { BoundedLru } from "../store/bounded-lru.js";
 
-/** Registrations in flight remembered at once; one more is not stored (see registrantOf). */
+/** Hashes being registered remembered at once; past it the least recent is forgotten and its document not stored (registrantsOf). */
 const REGISTRATIONS_TRACKED = 10_000;
 /** A backstop: a request whose willSendResponse never ran leaves its entry this long at most. */
 const REGISTRATION_TRACKED_MS = 60_000;
