@@ -34,11 +34,11 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
 }
 
 describe("operations endpoints", () => {
-  it("answers GET /readyz with 200 and its upstream and store checks", async () => {
+  it("answers GET /readyz with 200 and its upstream, store and STS checks (the embedded emulator turns identity-enhanced credentials on)", async () => {
     const { status, body } = await readyz();
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: "ready", checks: { upstream: { ok: true }, store: { ok: true } } });
-    expect(Object.keys(body.checks as object).sort()).toEqual(["store", "upstream"]);
+    expect(body).toMatchObject({ status: "ready", checks: { upstream: { ok: true }, store: { ok: true }, sts: { ok: true } } });
+    expect(Object.keys(body.checks as object).sort()).toEqual(["store", "sts", "upstream"]);
   });
 
   it("serves Prometheus metrics with requests by root field and outcome, never the client's operation name", async () => {
