@@ -86,7 +86,9 @@ export function createPersistedQueryCache(options: PersistedQueryCacheOptions): 
   const info = createThrottledLog(logger, "info");
   const report = (outcome: PersistedQueryOutcome) => options.onRegistration?.(outcome);
 
-  const slotKeys = (key: string) => persistedQuerySlotKeys(key, maxEntries, options.slotSecret);
+  // The layout's namespace once (an HMAC), not per registration.
+  const slotNamespace = persistedQuerySlotNamespace(maxEntries, options.slotSecret);
+  const slotKeys = (key: string) => slotKeysIn(slotNamespace, key, maxEntries, options.slotSecret);
   // A refused document comes back with its hash on every use (APQ's retry): its verdict is remembered by
   // the hash (Apollo checks that the document matches it before it calls set), not parsed again each time.
   const verdicts = new BoundedLru<boolean>({ maxEntries: SECRET_VERDICTS_KEPT, maxSize: SECRET_VERDICTS_KEPT, sizeOf: () => 1 });
@@ -240,10 +242,13 @@ export function persistedQuerySlotSecret(gatewaySecret: Buffer): Buffer {
  * placed under `slotSecret` (persistedQuerySlotSecret); without one, where anyone can compute them.
  */
 export function persistedQuerySlotKeys(key: string, maxEntries: number, slotSecret?: Buffer): string[] {
+  return slotKeysIn(persistedQuerySlotNamespace(maxEntries, slotSecret), key, maxEntries, slotSecret);
+}
+
+function slotKeysIn(namespace: string, key: string, maxEntries: number, slotSecret: Buffer | undefined): string[] {
   const digest = slotSecret === undefined ? createHash("sha256").update(key).digest() : createHmac("sha256", slotSecret).update(key).digest();
   const first = digest.readUInt32BE(0) % maxEntries;
   const probes = Math.min(APQ_PROBES, maxEntries);
-  const namespace = persistedQuerySlotNamespace(maxEntries, slotSecret);
   return Array.from({ length: probes }, (_, i) => `${namespace}${(first + i) % maxEntries}`);
 }
 

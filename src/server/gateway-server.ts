@@ -216,8 +216,7 @@ function fastifyTrustProxy(setting: GatewayServerDeps["config"]["trustProxy"]): 
   if (typeof setting === "number") return (_address, hop) => hop < setting;
   if (typeof setting === "boolean") return setting;
   // The list, matched by our own matcher: a hop written with a port still counts as the listed proxy (trusted-proxies.ts).
-  const trusted = trustedProxyMatcher(setting) as (address: string) => boolean;
-  return (address) => trusted(address);
+  return trustedProxyMatcher(setting) ?? false;
 }
 
 function getValidDeps(deps: GatewayServerDeps): GatewayServerDeps {

@@ -5,6 +5,15 @@ import { describe, expect, it } from "vitest";
 import { applyConnectionLimits } from "../../../src/server/connection-limits.js";
 import { isLoopbackAddress } from "../../../src/server/explorer/loopback-caller.js";
 
+/** Opens a stand-in socket on `server`: the 'connection' event's side of a socket (its peer address, close, and destroy). */
+function connectTo(server: ReturnType<typeof createServer>) {
+  return (remoteAddress: string) => {
+    const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { this.destroyed = true; return this; } });
+    server.emit("connection", socket as unknown as Socket);
+    return socket;
+  };
+}
+
 describe("applyConnectionLimits", () => {
   it("sets node's caps and timeouts: headers and keep-alive from HEADERS_TIMEOUT_MS, the request timeout above them", () => {
     const server = createServer();
@@ -24,12 +33,7 @@ describe("applyConnectionLimits", () => {
   it("counts IPv6 peers of one /56 (IPV6_CALLER_PREFIX_LENGTH's default) together against the per-address cap, and frees a slot when a socket closes", () => {
     const server = createServer();
     const applied = applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 2, headersTimeoutMs: 1000 }, false);
-    // The 'connection' event's side of a socket: its peer address, close, and destroy.
-    const connect = (remoteAddress: string) => {
-      const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { this.destroyed = true; return this; } });
-      server.emit("connection", socket as unknown as Socket);
-      return socket;
-    };
+    const connect = connectTo(server);
     // Three /64s of the /56 2001:db8:1:200::/56, and one of another /56.
     const first = connect("2001:db8:1:200::a");
     const second = connect("2001:db8:1:2ff:ffff::b");
@@ -44,11 +48,7 @@ describe("applyConnectionLimits", () => {
   it("counts each /64 apart with IPV6_CALLER_PREFIX_LENGTH=64", () => {
     const server = createServer();
     applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 1, headersTimeoutMs: 1000 }, false, 64);
-    const connect = (remoteAddress: string) => {
-      const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { this.destroyed = true; return this; } });
-      server.emit("connection", socket as unknown as Socket);
-      return socket;
-    };
+    const connect = connectTo(server);
     expect(["2001:db8:1:200::a", "2001:db8:1:201::a", "2001:db8:1:200::b"].map((address) => connect(address).destroyed)).toEqual([false, false, true]);
   });
 
