@@ -21,7 +21,7 @@ import { heapTenants } from "./server/heap-tenants.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
 import { createTokenService } from "./tokens/index.js";
-import { createUpstream, type StsUpstream, type Upstream } from "./upstream/index.js";
+import { createUpstream, stsOptionsOf, type StsUpstream, type Upstream } from "./upstream/index.js";
 import { createCredentialsService } from "./credentials/index.js";
 import { createCookieSessions } from "./sessions/index.js";
 
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     maxAttempts: config.upstreamMaxAttempts,
     circuitBreaker: config.circuitBreaker,
     logger,
+    // In front of AWS (or a configured endpoint) the credentials are verified with STS before the first exchange.
+    ...(emulator ? {} : { verifyCredentials: { stsEndpoint: config.credentials?.stsEndpoint } }),
   };
   const upstream = createUpstream(upstreamOptions);
   // The emulator's role in embedded mode: the token and credentials services must agree whether credentials are on.
@@ -83,12 +85,12 @@ async function main(): Promise<void> {
   // The embedded emulator serves it on its own port; else STS_ENDPOINT (default SSO_OIDC_ENDPOINT) or AWS's regional endpoint.
   const stsEndpoint = config.credentials?.stsEndpoint;
   const sts = credentialsOn
-    ? (await import("./upstream/create-sts-upstream.js")).createStsUpstream({ ...upstreamOptions, ...(stsEndpoint === undefined || emulator ? {} : { endpoint: stsEndpoint }) })
+    ? (await import("./upstream/create-sts-upstream.js")).createStsUpstream(stsOptionsOf(upstreamOptions, emulator ? emulator.url : stsEndpoint))
     : undefined;
   running.sts = sts;
   // In front of AWS (or a configured endpoint) the credentials come from the SDK's default chain:
-  // resolve it now, so missing credentials are named in the log and on /readyz before the first
-  // exchange. Not fatal: the process starts not ready and says why. Credentials often arrive after
+  // resolve it now and ask STS whose they are (at most VERIFY_DEADLINE_MS), so missing or refused
+  // credentials are named in the log and on /readyz before the first exchange. Not fatal: the process starts not ready and says why. Credentials often arrive after
   // the process (a mounted secret, a role's web-identity token, instance metadata), a crash loop
   // would hide the reason behind restarts, and /readyz keeps the replica out of rotation meanwhile.
   if (!emulator) await upstream.checkCredentials();

@@ -204,7 +204,7 @@ export const VARIABLES = {
   STS_ENDPOINT: variable({
     name: "STS_ENDPOINT", default: "SSO_OIDC_ENDPOINT when set and not an AWS host (the emulator serves both); else AWS's regional STS endpoint",
     accepts: "an http:// or https:// URL",
-    description: "Where AssumeRole goes for identity-enhanced credentials. Defaults to SSO_OIDC_ENDPOINT unless that is an AWS host (*.amazonaws.com: then AWS's regional STS); set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
+    description: "Where AssumeRole goes for identity-enhanced credentials, and GetCallerIdentity, which verifies the gateway's own credentials at start and while AWS refuses them (not with the embedded emulator). Defaults to SSO_OIDC_ENDPOINT unless that is an AWS host (*.amazonaws.com: then AWS's regional STS); set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
     schema: httpUrl,
   }),
   SESSION_MODE: variable({

@@ -4,6 +4,7 @@ import { callWithin, settlesWithin, type CallBounds } from "./bounded-call.js";
 import { addCallOptionsMiddleware, withCallOptions } from "./call-options.js";
 import { createUpstreamCircuit, getValidCircuitOptions } from "./circuit-breaker.js";
 import { createCredentialHealth, type CredentialHealth } from "./credential-health.js";
+import type { createCredentialVerifier, CredentialVerifier } from "./credential-verifier.js";
 import { createHttpHandler } from "./http-handler.js";
 import { describeCredentialProblem, mapUpstreamError, SSO_OIDC_EXCEPTION_CODES } from "./map-upstream-error.js";
 import { sdkClientConfig } from "./sdk-client-config.js";
@@ -51,7 +52,8 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
   for (const each of [client, singleUseClient]) addCallOptionsMiddleware(each.middlewareStack);
   const logger = valid.logger;
   const circuit = createUpstreamCircuit({ ...(valid.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER), logger });
-  const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials());
+  const verifier = valid.verifyCredentials === undefined ? undefined : lazyVerifier(valid, valid.verifyCredentials.stsEndpoint, client.config.credentials);
+  const credentials = createCredentialHealth(logger, valid.credentials === undefined ? "default chain" : "static", () => client.config.credentials(), verifier?.verify);
 
   const replayable: CallBounds = {
     replayable: true, attemptTimeoutMs: valid.timeoutMs, totalMs: deadlineMs,
@@ -114,6 +116,29 @@ export function createUpstream(options: CreateUpstreamOptions): GatewayUpstream 
       client.destroy();
       singleUseClient.destroy();
       http.destroy();
+      verifier?.destroy();
+    },
+  };
+}
+
+/** The STS client is loaded at the first verification: a gateway that never verifies (embedded emulator) never holds it. */
+function lazyVerifier(...args: Parameters<typeof createCredentialVerifier>): CredentialVerifier {
+  let made: Promise<CredentialVerifier> | undefined;
+  let destroyed = false;
+  return {
+    async verify() {
+      try {
+        made ??= import("./credential-verifier.js").then((module) => module.createCredentialVerifier(...args));
+        const verifier = await made;
+        if (destroyed) verifier.destroy();
+        return await verifier.verify();
+      } catch (error) {
+        return { outcome: "inconclusive", reason: error instanceof Error ? error.name : typeof error };
+      }
+    },
+    destroy() {
+      destroyed = true;
+      void made?.then((verifier) => verifier.destroy(), () => undefined);
     },
   };
 }

@@ -1,4 +1,5 @@
 export { createUpstream } from "./create-upstream.js";
+export { stsOptionsOf } from "./sts-options.js";
 // createStsUpstream is imported from ./create-sts-upstream.js directly: it loads @aws-sdk/client-sts, which a
 // gateway without identity-enhanced credentials never needs in memory.
 export { mapUpstreamError, SSO_OIDC_EXCEPTION_CODES, STS_EXCEPTION_CODES } from "./map-upstream-error.js";

@@ -99,9 +99,10 @@ export interface UpstreamHealth {
 export interface GatewayUpstream extends Upstream {
   health(): UpstreamHealth;
   /**
-   * Resolves the gateway's credentials now (the SDK's default credential chain, or the static ones),
-   * without calling AWS: at start-up, so missing credentials show on /readyz and in the log before
-   * the first exchange. Never rejects; the outcome is in the returned health.
+   * Resolves the gateway's credentials now (the SDK's default credential chain, or the static ones)
+   * and, with `verifyCredentials`, asks STS whose they are (never Identity Center): at start-up, so
+   * missing or refused credentials show on /readyz and in the log before the first exchange. Never
+   * rejects; the outcome is in the returned health.
    */
   checkCredentials(): Promise<UpstreamHealth>;
 }
@@ -148,4 +149,10 @@ export interface CreateUpstreamOptions {
   /** Consecutive availability faults that open the circuit, and its cool-down (default DEFAULT_CIRCUIT_BREAKER). */
   circuitBreaker?: { threshold: number; cooldownMs: number };
   logger: Logger;
+  /**
+   * Verify the gateway's own credentials with STS GetCallerIdentity at `checkCredentials` and while
+   * AWS refuses them (credential-verifier.ts), at `stsEndpoint` (undefined: AWS's regional STS).
+   * Omitted: never (the embedded emulator's credentials are its own).
+   */
+  verifyCredentials?: { stsEndpoint: string | undefined };
 }

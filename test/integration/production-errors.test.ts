@@ -9,7 +9,7 @@ import { startGateway, type GatewayProcess } from "../support/gateway-process.js
  * NODE_ENV=production: errors carry codes but never stack traces, the gateway's own faults are
  * masked, and introspection is off by default. Two gateways share one emulator: one correctly
  * configured, one holding a wrong AWS secret key (its own misconfiguration, which callers cannot fix:
- * GATEWAY_CREDENTIALS_INVALID, /readyz not ready with the cause, one error line).
+ * GATEWAY_CREDENTIALS_INVALID, /readyz not ready with the cause from its start, one error line).
  */
 
 const GATEWAY_SECRET = "production-test-secret-0123456789abcdef0123456789";
@@ -74,7 +74,18 @@ describe("errors in production carry no stack trace", () => {
   });
 });
 
+const SIGNATURE_REFUSED = "gateway AWS credentials: AWS rejected the gateway's request signature (SignatureDoesNotMatch, HTTP 403): the secret access key does not match the access key id, or the clock is off";
+
 describe("the gateway's own misconfiguration (AWS rejects its signature)", () => {
+  it("is not ready from its start, before any exchange: STS GetCallerIdentity refused its signature, logged at error once", async () => {
+    const readyz = await fetch(new URL("/readyz", misconfigured.url));
+    expect(readyz.status).toBe(503);
+    expect(((await readyz.json()) as { checks: Record<string, unknown> }).checks.upstream).toEqual({ ok: false, detail: SIGNATURE_REFUSED });
+    const errorLines = misconfigured.logLines().filter((line) => line.level === 50 || line.level === "error");
+    expect(errorLines).toEqual([expect.objectContaining({ msg: expect.stringMatching(/^AWS rejected the gateway's own AWS credentials/), cause: "bad-signature" })]);
+    expect(misconfigured.output()).not.toContain("verified");
+  });
+
   it("answers GATEWAY_CREDENTIALS_INVALID (not INTERNAL_SERVER_ERROR) with no stacktrace and no credential; /readyz names the cause; one error line for several requests", async () => {
     const assertions = await Promise.all([1, 2, 3].map((i) => emulator.mintAssertion({ sub: `alice-${i}` })));
     const callsBefore = await emulator.createTokenWithIAMCalls();
@@ -90,19 +101,19 @@ describe("the gateway's own misconfiguration (AWS rejects its signature)", () =>
 
     const readyz = await fetch(new URL("/readyz", misconfigured.url));
     expect(readyz.status).toBe(503);
-    expect(((await readyz.json()) as { checks: Record<string, unknown> }).checks.upstream).toEqual({
-      ok: false,
-      detail: "gateway AWS credentials: AWS rejected the gateway's request signature (InvalidSignatureException, HTTP 403): the secret access key does not match the access key id, or the clock is off",
-    });
+    // The same cause as at start (SSO OIDC calls it InvalidSignatureException): the state and its one log line stand.
+    expect(((await readyz.json()) as { checks: Record<string, unknown> }).checks.upstream).toEqual({ ok: false, detail: SIGNATURE_REFUSED });
 
-    await misconfigured.waitForOutput(/AWS rejected the gateway's own AWS credentials/);
     const errorLines = misconfigured.logLines().filter((line) => line.level === 50 || line.level === "error");
     expect(errorLines).toEqual([expect.objectContaining({ msg: expect.stringMatching(/^AWS rejected the gateway's own AWS credentials/), cause: "bad-signature" })]);
     expect(misconfigured.output()).not.toContain(WRONG_SECRET_ACCESS_KEY);
     for (const assertion of assertions) expect(misconfigured.output()).not.toContain(assertion);
   });
 
-  it("the correctly configured gateway stays ready", async () => {
+  it("the correctly configured gateway stays ready, and logged whose credentials it verified at start", async () => {
     expect((await fetch(new URL("/readyz", gateway.url))).status).toBe(200);
+    expect(gateway.logLines().filter((line) => line.msg === "the gateway's AWS credentials are verified (STS GetCallerIdentity)")).toEqual([
+      expect.objectContaining({ level: 30, principalArn: expect.stringMatching(/^arn:aws:(iam|sts)::\d{12}:/), credentialSource: "default chain" }),
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../src/logging/logger.js";
-import { createCredentialHealth } from "../../../src/upstream/credential-health.js";
+import { createCredentialHealth, REJECTED_RECHECK_MS } from "../../../src/upstream/credential-health.js";
+import type { CredentialVerification } from "../../../src/upstream/credential-verifier.js";
 
 const missing = () => Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
 const badSignature = { cause: "bad-signature", reason: "AWS rejected the gateway's request signature (InvalidSignatureException, HTTP 403)" } as const;
@@ -54,4 +55,27 @@ describe("createCredentialHealth", () => {
       [30, "the gateway's AWS credentials were found"],
     ]);
   });
+
+  it("a refusal that arrives while a verification is in flight stands: only the problem the verification was asked about is cleared by it", async () => {
+    let answer: ((verification: CredentialVerification) => void) | undefined;
+    const logger = createLogger({ level: "silent" });
+    const health = createCredentialHealth(logger, "static", async () => ({}), () => new Promise((resolve) => (answer = resolve)));
+    const verifying = health.check();
+    await vi.waitFor(() => expect(answer).toBeTypeOf("function"));
+    health.failed({ cause: "access-denied", reason: "AWS denied the gateway's own principal (AccessDeniedException, HTTP 403)" });
+    answer!({ outcome: "verified", principalArn: "arn:aws:iam::123456789012:user/gw" });
+    await verifying;
+    expect(health.health()).toMatchObject({ ok: false, credentials: "rejected", detail: expect.stringContaining("AccessDeniedException") });
+  });
+
+  it("without a verify, a rejection is never rechecked (only a processed call clears it)", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    let resolutions = 0;
+    const { health } = harness(async () => void resolutions++);
+    health.failed(badSignature);
+    vi.setSystemTime(Date.now() + REJECTED_RECHECK_MS * 2);
+    health.health();
+    expect(resolutions).toBe(0);
+  });
 });
+
