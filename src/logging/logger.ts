@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
 import type { LogLevel } from "../config/config.types.js";
+import { boundedStdout } from "./bounded-stdout.js";
 import { redactSecrets } from "./redaction.js";
 
 export type Logger = PinoLogger;
@@ -8,7 +9,7 @@ export interface CreateLoggerOptions {
   level: LogLevel;
   /** Component name, written as `name` on every line. */
   name?: string;
-  /** Where the JSON lines go; stdout when omitted (tests pass a capturing stream). */
+  /** Where the JSON lines go; stdout, bounded (bounded-stdout.ts), when omitted (tests pass a capturing stream). */
   destination?: DestinationStream;
 }
 
@@ -41,7 +42,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       err: (value: unknown) => (value instanceof Error ? redactSecrets(value) : value),
     },
   };
-  const logger = options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
+  const logger = pino(pinoOptions, options.destination ?? boundedStdout());
   redactChildBindings(logger);
   return logger;
 }

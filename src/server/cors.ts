@@ -17,9 +17,14 @@ export function isAllowedOrigin(origin: string, config: CorsConfig): boolean {
  * session mode: otherwise the gateway authenticates nothing by cookie, so a page gets no more than it
  * could by itself. Unlisted origins get no Access-Control-Allow-Origin, so the browser withholds the answer.
  */
+/** Whether registerCors answers cross-origin requests (and their preflights) at all. */
+export function corsServed(config: CorsConfig): boolean {
+  return config.origins.length > 0 || config.allowLocalhost;
+}
+
 export async function registerCors(app: FastifyInstance, config: CorsConfig, options: { credentials: boolean } = { credentials: false }): Promise<void> {
   const allowed: (string | RegExp)[] = [...config.origins, ...(config.allowLocalhost ? [LOCALHOST_ORIGIN] : [])];
-  if (allowed.length === 0) return;
+  if (!corsServed(config)) return;
   await app.register(cors, {
     origin: allowed,
     credentials: options.credentials,

@@ -20,6 +20,7 @@ import { createOperationResolutionPlugin } from "./limits/operation-resolution.j
 import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
+import { refuseUnroutedRequests } from "./unrouted-requests.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
 import { callerTurnBounds, registerCallerTurns } from "./caller-turns.js";
 import { registerReadinessRoute } from "./readiness.route.js";
@@ -33,7 +34,7 @@ import type { GatewayServer, GatewayServerDeps } from "./server.types.js";
 import { createPersistedQueryCache, persistedQueriesOption, persistedQuerySlotSecret } from "./apq-cache.js";
 import { createPersistedQueryRegistrants } from "./apq-registrants.js";
 import { createApolloCache, createDocumentStore } from "./apollo-caches.js";
-import { registerCors } from "./cors.js";
+import { corsServed, registerCors } from "./cors.js";
 import { createStudioOptions } from "./studio.js";
 import { createCompiledExecution, MAX_COERCION_ERRORS } from "./compiled-execution.js";
 
@@ -70,6 +71,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
   registerTransportErrorHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
+  // First: a request no route serves is answered before its body is read or counted (unrouted-requests.ts).
+  refuseUnroutedRequests(app, { graphqlPath: GRAPHQL_PATH, corsPreflights: corsServed(config.cors) });
   // CORS preflights are not counted: a browser would otherwise spend two points per operation.
   const callerRateLimited = (request: FastifyRequest) => isGraphQLRequest(request) && request.method !== "OPTIONS";
   if (deps.callerRateLimit) registerCallerRateLimit(app, { rateLimit: deps.callerRateLimit, applies: callerRateLimited, ipv6PrefixLength: config.ipv6CallerPrefixLength });

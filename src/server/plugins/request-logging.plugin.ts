@@ -47,7 +47,8 @@ export function createRequestLoggingPlugin(logger: Logger, options: { linesPerSe
           logger.info(
             {
               requestId: contextValue.requestId,
-              operationName: operationName ?? shortOperationName(request.operationName),
+              // Resolved or not, the name is the caller's text: a 60 KB one made a 60 KB line per request.
+              operationName: shortOperationName(operationName ?? request.operationName),
               durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
               outcome: errorCodes.length === 0 ? "ok" : refused ? "refused" : "error",
               errorCodes,
@@ -61,7 +62,7 @@ export function createRequestLoggingPlugin(logger: Logger, options: { linesPerSe
   };
 }
 
-/** The operationName the caller sent, when it resolved nothing: the caller's text, so cut short. */
+/** An operation's name: the caller's text (a GraphQL name has no length limit), so cut short. */
 function shortOperationName(name: unknown): string | null {
   if (typeof name !== "string") return null;
   return name.length > 64 ? `${name.slice(0, 64)}…` : name;

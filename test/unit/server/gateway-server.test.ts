@@ -217,6 +217,16 @@ describe("gateway server over HTTP", () => {
     expect(log.text()).not.toContain("aorvJYubGpU6i91Qexample");
     expect(log.text()).not.toContain('"assertion"');
   });
+
+  it("cuts the operation's name to 64 characters in its line, resolved or not: a caller's 60 KB name made a 60 KB line per request", async () => {
+    const name = `Op${"A".repeat(60_000)}`;
+    for (const operationName of [undefined, name, "NoSuchOperation".repeat(10)]) {
+      await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `query ${name} { __typename }`, operationName }) });
+      const line = log.lines().filter((entry) => entry.msg === "graphql request").at(-1)!;
+      expect(String(line.operationName).length).toBeLessThanOrEqual(65);
+      expect(JSON.stringify(line).length).toBeLessThan(1_000);
+    }
+  });
 });
 
 describe("gateway server in production", () => {
