@@ -21,6 +21,7 @@ import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { refuseUnroutedRequests } from "./unrouted-requests.js";
+import { createUndeliveredAnswersPlugin } from "./plugins/undelivered-answers.plugin.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
 import { callerTurnBounds, registerCallerTurns } from "./caller-turns.js";
 import { registerReadinessRoute } from "./readiness.route.js";
@@ -163,6 +164,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       createOperationResolutionPlugin({ metrics }),
       createVariableBoundsPlugin({ metrics }),
       ...(registrants ? [registrants.plugin] : []),
+      // An authorization code's answer an operation with errors did not deliver is kept for the retry (undelivered-answers.plugin.ts).
+      createUndeliveredAnswersPlugin(),
       // cache-control: no-store on every answer, without Apollo's per-field cache-hint hook (no-store.plugin.ts).
       ApolloServerPluginCacheControlDisabled(),
       createNoStorePlugin(),

@@ -2,6 +2,10 @@ import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import { decodeSessionRecord, encodeSessionRecord, type SessionRecord } from "./session-record.js";
 
+/** ping's probe: one byte under one key, gone a second later (every sign-in overwrites it). */
+const PROBE_VALUE = Buffer.from("1");
+const PROBE_TTL_MS = 1_000;
+
 /**
  * Where sessions rest, under keys the keyspace derives from the session id (HMAC: the id never
  * appears in a key) and sealed (AES-256-GCM: the tokens never rest in clear):
@@ -33,7 +37,7 @@ export interface SessionStore {
   markEnded(sessionId: string, ttlMs: number): Promise<void>;
   /** True when a sign-out marked the id ended. */
   wasEnded(sessionId: string): Promise<boolean>;
-  /** Rejects when the store cannot serve (one read): checked before a sign-in spends its grant. */
+  /** Rejects when the store cannot write (one short-lived write): checked before a sign-in spends its grant. */
   ping(): Promise<void>;
   signedOutEverywhereAt(clientId: string, subject: string): Promise<number | undefined>;
   markSignedOutEverywhere(clientId: string, subject: string, at: number, ttlMs: number): Promise<void>;
@@ -100,7 +104,8 @@ export function createSessionStore(deps: {
       return (await endedMarks.get(endedKey(sessionId))) !== null;
     },
     async ping() {
-      await store.get(keyspace.key("session-probe"));
+      // A write: a Redis out of memory (noeviction) still answers reads, and the session write after the exchange would fail.
+      await store.set(keyspace.key("session-probe"), PROBE_VALUE, PROBE_TTL_MS);
     },
     async signedOutEverywhereAt(clientId, subject) {
       const value = await store.get(userKey(clientId, subject));

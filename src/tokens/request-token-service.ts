@@ -62,6 +62,8 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
       { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
     );
 
+  /** The answers of the authorization codes this operation exchanged, by fingerprint (keepUndelivered). */
+  let codeAnswers: Map<string, IssuedToken> | undefined;
   const createToken = (request: TokenRequest): MaybePromise<IssuedToken> => {
     let keyed: KeyedRequest;
     try {
@@ -72,7 +74,15 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
       // Invalid input rejects, as every other failure does: callers see one way to fail.
       return Promise.reject(error);
     }
-    return exchanger.cachedAnswer(keyed.request, keyed.fingerprint) ?? (loader ??= createLoader()).load(keyed);
+    const cached = exchanger.cachedAnswer(keyed.request, keyed.fingerprint);
+    if (cached !== undefined) return cached;
+    const answer = (loader ??= createLoader()).load(keyed);
+    if (keyed.request.grantType !== "AUTHORIZATION_CODE") return answer;
+    const { fingerprint } = keyed;
+    return answer.then((token) => {
+      (codeAnswers ??= new Map()).set(fingerprint, token);
+      return token;
+    });
   };
 
   function countExchange(fingerprint: string): void {
@@ -89,6 +99,11 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
 
   return {
     createToken,
+    async keepUndelivered() {
+      if (codeAnswers === undefined) return;
+      await Promise.all([...codeAnswers].map(([fingerprint, token]) => exchanger.keepUndelivered(fingerprint, token)));
+      codeAnswers = undefined;
+    },
     refresh: (request) => createToken({ clientId: request.clientId ?? null, grantType: "REFRESH_TOKEN", refreshToken: request.refreshToken, scope: request.scope ?? null }),
   };
 }

@@ -46,6 +46,12 @@ export interface TokenExchanger {
   cachedAnswer(request: ValidTokenRequest, fingerprint: string): IssuedToken | undefined;
   /** The identity contexts this gateway issued, for identity-enhanced credentials (identity-context-registry.ts). */
   readonly identityContexts: Pick<IdentityContextRegistry, "verify">;
+  /**
+   * An authorization code's answer whose operation failed in part (a sibling field's error, a
+   * session that could not be stored): kept as a late answer, for the retry with the same code and
+   * verifier (LATE_CODE_ANSWER_TTL_MS; taken once). Never rejects.
+   */
+  keepUndelivered(fingerprint: string, token: IssuedToken): Promise<void>;
 }
 
 /**
@@ -246,6 +252,11 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     },
 
     identityContexts,
+
+    async keepUndelivered(fingerprint, token) {
+      await lateCodes.keep(fingerprint, token);
+      logger.info({ grant: "AUTHORIZATION_CODE", clientId: token.clientId }, "kept an authorization code's answer its operation did not deliver, for the caller's retry");
+    },
 
     cachedAnswer(request, fingerprint) {
       const token = cache.peek(fingerprint);

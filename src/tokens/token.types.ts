@@ -72,4 +72,10 @@ export type MaybePromise<T> = T | Promise<T>;
 export interface RequestTokenService {
   createToken(request: TokenRequest): MaybePromise<IssuedToken>;
   refresh(request: { clientId?: string | null; refreshToken: string; scope?: readonly string[] | null }): MaybePromise<IssuedToken>;
+  /**
+   * The operation's answer may not reach its caller (it failed in part): keeps the answers of the
+   * authorization codes it exchanged for the caller's retry with the same code and verifier (a code
+   * is spent at AWS). Refresh tokens need nothing: the grace window answers their retry. Never rejects.
+   */
+  keepUndelivered(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { createPkcePair, emulatorApi, type EmulatorApi } from "../../support/gat
 import { REDIRECT_URI } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
-import { eventually, findFreePort, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
+import { eventually, findFreePort, rawRedis, startRedisServer, type RedisServerProcess } from "../store/redis-test-support.js";
 import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
 
 /**
@@ -87,5 +87,27 @@ describeNeeding(redisServer, "session mode while Redis hangs", () => {
     const user = browser();
     expect((await user.post(gateway.url, SIGN_IN, { input })).body.errors).toBeUndefined();
     expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "peggy" });
+  });
+
+  it("refuses a sign-in while Redis answers reads but refuses writes (out of memory) before its exchange runs: the code is not spent and signs in afterwards", async () => {
+    // A full Redis (maxmemory, noeviction) answered the old read probe: the exchange spent the code, then the session write failed.
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const code = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "quentin", codeChallenge, codeChallengeMethod: "S256" });
+    const input = { grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier, scope: ["openid"] };
+    const before = await emulator.createTokenWithIAMCalls();
+    const admin = rawRedis(redis!.url);
+    try {
+      await admin.config("SET", "maxmemory", "1");
+      const refused = await browser().post(gateway.url, SIGN_IN, { input });
+      expect(codeOf(refused)).toBe("SESSION_STORE_UNAVAILABLE");
+      expect(refused.setCookie).toBeNull();
+    } finally {
+      await admin.config("SET", "maxmemory", "0");
+      admin.disconnect();
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before);
+    const user = browser();
+    await eventually("signed in once Redis takes writes", async () => (await user.post(gateway.url, SIGN_IN, { input })).body.errors === undefined, 10_000);
+    expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "quentin" });
   });
 });

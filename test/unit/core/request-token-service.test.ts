@@ -46,6 +46,22 @@ function serviceWith(upstream: Upstream, options: { maxExchanges?: number; calle
 }
 
 describe("RequestTokenService", () => {
+  it("keepUndelivered keeps the operation's authorization-code answers for the retry (taken once), never its failed or replayable exchanges", async () => {
+    const [upstream, calls] = fakeUpstream((request) => (request.code === "spent" ? new GatewayError("INVALID_GRANT", "spent") : { accessToken: `at-for-${request.code ?? request.assertion}`, tokenType: "Bearer", expiresIn: 3600, requestId: "r" }));
+    const service = serviceWith(upstream);
+    const code = { grantType: "AUTHORIZATION_CODE", code: "code-1", redirectUri: "https://app.example/cb", codeVerifier: "v".repeat(43) } as const;
+    const first = service.forRequest();
+    await first.createToken(code);
+    await first.createToken({ grantType: "JWT_BEARER", assertion: jwt("kept-not") });
+    await expect(first.createToken({ ...code, code: "spent" })).rejects.toMatchObject({ code: "INVALID_GRANT" });
+    await first.keepUndelivered();
+    expect(calls).toHaveLength(3);
+    expect((await service.forRequest().createToken(code)).accessToken).toBe("at-for-code-1");
+    expect(calls).toHaveLength(3);
+    await service.forRequest().createToken(code);
+    expect(calls).toHaveLength(4); // taken once: the next one goes to AWS
+  });
+
   it("sends one upstream call for identical exchanges in one request, and both get the answer", async () => {
     const [upstream, calls] = fakeUpstream();
     const tokens = serviceWith(upstream).forRequest();

@@ -74,6 +74,7 @@ export function fakeTokenService(answer: (call: FakeCall) => IssuedToken | Promi
           calls.push(call);
           return answer(call);
         },
+        async keepUndelivered() {},
         async refresh(request) {
           const call: FakeCall = ["refresh", request];
           calls.push(call);

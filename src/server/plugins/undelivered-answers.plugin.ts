@@ -1,0 +1,24 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { GatewayContext } from "../../schema/context.js";
+
+/**
+ * An operation that failed in part may not deliver an answer it obtained: the token mutations are
+ * non-null, so one failing root field nulls `data` whole (a sibling's INVALID_GRANT, RATE_LIMITED, a
+ * session that could not be stored), while an authorization code it exchanged is already spent at
+ * AWS. Any answer with errors keeps the operation's code answers for the caller's retry with the same
+ * code and verifier (RequestTokenService.keepUndelivered; only their holder can collect them, once).
+ * Before, an attacker review's `mutation { a: createTokenWithIAM(code…) b: refreshToken(bogus) }`
+ * spent the code and answered `data: null`.
+ */
+export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+          if (errors !== undefined && errors.length > 0) await contextValue.tokens.keepUndelivered();
+        },
+      };
+    },
+  };
+}
