@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const sessions = createCookieSessions({ config, logger, metrics, signInBudget: rateLimits.callerUpstream });
+  const sessions = createCookieSessions({ config, logger, metrics, signInBudget: rateLimits.callerUpstream, identityContexts: tokenService.identityContexts });
   running.sessionStore = sessions?.store;
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({

@@ -36,6 +36,7 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 30;
  */
 export function createCookieSessions(deps: {
   config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store; signInBudget?: { consume(address: string): Promise<void> } | undefined;
+  identityContexts?: { forget(identityContext: string): Promise<void> } | undefined;
 }): { service: SessionService; store: Store } | undefined {
   const { config, logger, metrics } = deps;
   const sessions = config.sessions;
@@ -57,6 +58,7 @@ export function createCookieSessions(deps: {
     logger,
     metrics,
     signInBudget: deps.signInBudget,
+    identityContexts: deps.identityContexts,
   });
   return { service, store };
 }

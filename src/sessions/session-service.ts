@@ -24,6 +24,8 @@ export interface SessionServiceDeps {
   metrics?: Pick<GatewayMetrics, "sessions"> | undefined;
   /** The per-caller upstream budget (createRateLimits().callerUpstream): every sign-in spends one unit of it. */
   signInBudget?: { consume(address: string): Promise<void> } | undefined;
+  /** The token service's identity contexts: a session signed out takes its tokens' one with it (no credentials from it after). */
+  identityContexts?: { forget(identityContext: string): Promise<void> } | undefined;
 }
 
 /** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
@@ -157,7 +159,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       return sessions.markEnded(id, endedMarkMs);
     });
     await Promise.all(chain.map((id) => sessions.remove(id)));
+    if (found !== undefined) await forgetIdentityContext(found.record.token);
     return found;
+  }
+
+  /**
+   * A page shown the ID token (SESSION_EXPOSE=idToken) holds the identity context it carries: after
+   * the session ends, assumeRoleWithIdentityContext must not make credentials from it (an attacker
+   * review got credentials after signOut, with no cookie).
+   */
+  async function forgetIdentityContext(token: IssuedToken): Promise<void> {
+    const identityContext = token.awsAdditionalDetails?.identityContext;
+    if (identityContext !== undefined) await deps.identityContexts?.forget(identityContext);
   }
 
   return {
@@ -281,7 +294,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => rotate(found, refreshToken), rotationCodec));
           } catch (error) {
             if (isGatewayError(error) && SESSION_ENDING_CODES.has(error.code)) {
-              await sessions.remove(id);
+              await Promise.all([sessions.remove(id), forgetIdentityContext(found.record.token)]);
               clearCookie();
               logger.info({ clientId: found.record.token.clientId, code: error.code }, "session ended: its refresh token was refused");
               count("ended");

@@ -29,6 +29,11 @@ export interface IdentityContextRegistry {
   remember(token: IssuedToken, familyOf: () => string | undefined): Promise<void>;
   /** The issue of `identityContext`, or a GatewayError: BAD_USER_INPUT (unknown or expired), INVALID_GRANT (its family was revoked). */
   verify(identityContext: string, field: string): Promise<IdentityContextIssue>;
+  /**
+   * No credentials from `identityContext` any more: its tokens' session was signed out (the context
+   * is in the ID token a page may have been shown: SESSION_EXPOSE=idToken). A store failure is logged. Never rejects.
+   */
+  forget(identityContext: string): Promise<void>;
 }
 
 /**
@@ -77,6 +82,15 @@ export function createIdentityContextRegistry(options: {
         await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "identity contexts: could not record one; its credentials need a refresh of the tokens first");
+      }
+    },
+
+    async forget(identityContext) {
+      if (!enabled) return;
+      try {
+        await store.delete(keyOf(identityContext));
+      } catch (error) {
+        logger.warn({ reason: describeError(error) }, "identity contexts: could not forget a signed-out session's one; it verifies until its access token expires");
       }
     },
 

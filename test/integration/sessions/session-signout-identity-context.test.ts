@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { browser, codeOf, SESSION, SIGN_IN, SIGN_OUT } from "./session-support.js";
+
+/**
+ * SESSION_EXPOSE=idToken shows page scripts the ID token, and Identity Center's ID token carries the
+ * identity context (`sts:identity_context`). An attacker review signed out, then turned that context
+ * into AWS credentials with assumeRoleWithIdentityContext, with no cookie. Ending a session now takes
+ * its identity context with it; while the session lives, the context works as documented.
+ */
+let gateway: GatewayProcess;
+let emulator: EmulatorApi;
+
+beforeAll(async () => {
+  gateway = await startGateway({
+    env: { SESSION_MODE: "cookie", SESSION_EXPOSE: "idToken", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" },
+  });
+  emulator = emulatorApi(gateway.emulatorUrl!);
+}, 30_000);
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+const ASSUME = `mutation Assume($input: AssumeRoleWithIdentityContextInput!) { assumeRoleWithIdentityContext(input: $input) { accessKeyId } }`;
+
+function identityContextOf(idToken: string): string {
+  const payload = JSON.parse(Buffer.from(idToken.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+  const context = payload["sts:identity_context"];
+  if (typeof context !== "string") throw new Error("the ID token carries no sts:identity_context");
+  return context;
+}
+
+describe("a signed-out session's identity context", () => {
+  it("makes no credentials after signOut, though the page was shown the ID token carrying it", async () => {
+    const user = browser();
+    const assertion = await emulator.mintAssertion({ sub: "yolanda" });
+    expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+    const session = (await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string };
+    const identityContext = identityContextOf(session.idToken);
+
+    const stranger = browser({ csrf: false });
+    const before = await stranger.post(gateway.url, ASSUME, { input: { identityContext } });
+    expect(before.body.errors).toBeUndefined();
+    expect((before.body.data!.assumeRoleWithIdentityContext as { accessKeyId: string }).accessKeyId).toMatch(/^ASIA/);
+
+    expect((await user.post(gateway.url, SIGN_OUT)).body.data!.signOut).toBe(true);
+    const after = await stranger.post(gateway.url, ASSUME, { input: { identityContext } });
+    expect(codeOf(after)).toBe("BAD_USER_INPUT");
+    expect(after.body.errors![0]!.extensions!.field).toBe("input.identityContext");
+  });
+});
