@@ -48,6 +48,15 @@ export interface RefreshFamilies {
   isRevoked(family: string): Promise<boolean>;
   /** The family a refresh token starts when it is first rotated (its own node's digest); with `verdict`, the family it is in. */
   familyOf(clientId: string, refreshToken: string, verdict?: FamilyVerdict): string;
+  /**
+   * Records that `token` (its access token, and its refresh token when it has one) belongs to
+   * `family`: a TOKEN_EXCHANGE of that access token is then refused once the family is revoked, and
+   * the refresh token of what such an exchange issues stays in the family (see tokenExchangeFamily).
+   * The access token's link lives as long as the access token. A store failure is logged. Never rejects.
+   */
+  link(token: IssuedToken, family: string, options?: { refreshTokenToo?: boolean }): Promise<void>;
+  /** The family of a TOKEN_EXCHANGE's subject token when the gateway linked it, and whether it was revoked. A store failure is logged: unknown. */
+  familyOfAccessToken(accessToken: string): Promise<{ family: string; revoked: boolean } | undefined>;
 }
 
 interface FamilyNode {
@@ -85,6 +94,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
   const { store, keyspace, enabled, ttlMs, logger } = options;
   const nodeKey = (clientId: string, refreshToken: string): string => keyspace.key("refresh-node", clientId, refreshToken);
   const revokedKey = (family: string): string => keyspace.key("refresh-family-revoked", family);
+  const accessKey = (accessToken: string): string => keyspace.key("access-family", accessToken);
 
   // A family's nodes and its revocation are read through an outage where the store allows it (Redis
   // refusing writes still reads): served from process memory alone, a family revoked before the outage
@@ -144,6 +154,35 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
 
     familyOf(clientId, refreshToken, verdict) {
       return verdict !== undefined && verdict.kind !== "unknown" ? verdict.family : digestOf(nodeKey(clientId, refreshToken));
+    },
+
+    async link(token, family, options = {}) {
+      if (!enabled) return;
+      const accessTtlMs = token.expiresIn === undefined ? 0 : token.issuedAt + token.expiresIn * 1000 - Date.now();
+      const { accessToken } = token;
+      try {
+        const key = accessToken === undefined ? undefined : accessKey(accessToken);
+        await Promise.all([
+          key !== undefined && accessTtlMs > 0 ? store.set(key, keyspace.seal(key, Buffer.from(family, "utf8")), accessTtlMs) : undefined,
+          options.refreshTokenToo === true && token.refreshToken !== undefined ? writeNode(nodeKey(token.clientId, token.refreshToken), { f: family }) : undefined,
+        ]);
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "refresh families: could not link an answer to its family");
+      }
+    },
+
+    async familyOfAccessToken(accessToken) {
+      if (!enabled) return undefined;
+      try {
+        const key = accessKey(accessToken);
+        const sealed = await read(key);
+        if (sealed === null) return undefined;
+        const family = keyspace.open(key, sealed).toString("utf8");
+        return { family, revoked: (await read(revokedKey(family))) !== null };
+      } catch (error) {
+        logger.warn({ reason: describe(error) }, "refresh families: access token lookup failed; treating it as unknown");
+        return undefined;
+      }
     },
 
     async revoke(family) {

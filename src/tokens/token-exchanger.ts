@@ -149,18 +149,31 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   async function replayable(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     // A JWT-bearer answer is served no longer than its assertion holds; one with no readable exp is not cached.
     const notAfter = request.grantType === "JWT_BEARER" ? assertionExpiresAt(request.assertion) : undefined;
-    const cacheable = request.grantType !== "JWT_BEARER" || notAfter !== undefined;
+    // A TOKEN_EXCHANGE of an access token this gateway issued in a refresh family: refused once the
+    // family was revoked, and what it issues stays in the family and is never cached (a cached answer
+    // would be served after a revocation). An attacker review exchanged a revoked family's access
+    // token into a new, unrevoked refresh token.
+    const subject = request.grantType === "TOKEN_EXCHANGE" && request.subjectToken !== undefined ? await families.familyOfAccessToken(request.subjectToken) : undefined;
+    if (subject?.revoked === true) {
+      throw new GatewayError("INVALID_GRANT", "subjectToken belongs to tokens that were revoked (refresh-token reuse); sign in again.", { field: "input.subjectToken" });
+    }
+    const cacheable = subject === undefined && (request.grantType !== "JWT_BEARER" || notAfter !== undefined);
     if (cacheable) {
       const lookup = await cache.lookup(fingerprint, notAfter);
       countLookup(request, lookup.result);
       if (lookup.result === "hit") return lookup.token;
     }
     refuseIfPastUpstreamBudget(request, caller);
-    const call = () => callUpstream(request, caller);
+    const familyOfIssued = (token: IssuedToken) => subject?.family ?? familyOfAnswer(token);
+    const call = async () => {
+      const token = await callUpstream(request, caller);
+      if (subject !== undefined) await families.link(token, subject.family, { refreshTokenToo: true });
+      return token;
+    };
     if (!cacheable) {
       return fly(request, fingerprint, async () => {
         const token = await call();
-        await identityContexts.remember(token, () => familyOfAnswer(token));
+        await identityContexts.remember(token, () => familyOfIssued(token));
         return token;
       });
     }
@@ -172,7 +185,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       },
       // Together (one round trip on a pipelined connection): the answer for later lookups, and its identity context for credentials.
       keep: async (token) => {
-        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, () => familyOfAnswer(token))]);
+        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, () => familyOfIssued(token))]);
       },
     });
   }
@@ -195,9 +208,12 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         const token = await callUpstream(request, caller);
         // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
+        const family = families.familyOf(request.clientId, request.refreshToken!, current);
         await Promise.all([
           families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family),
-          identityContexts.remember(token, () => families.familyOf(request.clientId, request.refreshToken!, current)),
+          identityContexts.remember(token, () => family),
+          // Its access token: a TOKEN_EXCHANGE of it is refused once the family is revoked.
+          families.link(token, family),
         ]);
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
         if (call.late) singleUse.kept(request.grantType);
@@ -223,7 +239,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       const late = await lateCodes.find(fingerprint);
       if (late) return late;
       const token = await callUpstream(request, caller);
-      await identityContexts.remember(token, () => familyOfAnswer(token));
+      const family = familyOfAnswer(token);
+      await Promise.all([identityContexts.remember(token, () => family), family === undefined ? undefined : families.link(token, family)]);
       if (call.late) {
         await lateCodes.keep(fingerprint, token);
         singleUse.kept(request.grantType);

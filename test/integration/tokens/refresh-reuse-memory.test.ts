@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphql } from "../../support/gateway-client.js";
+import { createPkcePair } from "../../support/gateway-emulator-api.js";
+import { ACCESS_TOKEN_TYPE, REDIRECT_URI, REFRESH_TOKEN_TYPE } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { jwtBearer, refresh, replicaEnvironment, type IssuedTokens } from "../scale/scale-support.js";
@@ -42,6 +45,14 @@ async function rotateTwice(gateway: GatewayProcess): Promise<{ root: string; fir
   return { root, first, second };
 }
 
+const TOKEN_EXCHANGE = `mutation Exchange($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { accessToken refreshToken } }`;
+
+function tokenExchange(gateway: GatewayProcess, subjectToken: string) {
+  return graphql<{ createTokenWithIAM: { accessToken: string; refreshToken: string | null } }>(gateway.url, TOKEN_EXCHANGE, {
+    input: { grantType: "TOKEN_EXCHANGE", subjectToken, subjectTokenType: ACCESS_TOKEN_TYPE, requestedTokenType: REFRESH_TOKEN_TYPE },
+  });
+}
+
 describe("refresh-token reuse detection in one process (memory store)", () => {
   it("serves the successor to a replay while it is unused, then refuses the rotated token and its newest descendant with no upstream call", async () => {
     const { root, second } = await rotateTwice(guarded!);
@@ -61,6 +72,42 @@ describe("refresh-token reuse detection in one process (memory store)", () => {
     const before = await calls();
     expect(outcomeOf(await refresh(small!, second.refreshToken!))).toBe("INVALID_GRANT");
     expect((await calls()) - before).toBe(0);
+  });
+
+  it("refuses a TOKEN_EXCHANGE of a revoked family's access token with no upstream call, and revokes what an earlier exchange issued from the family", async () => {
+    const { assertion } = await emulator.dev.assertion({ sub: `memory-${(subjects += 1)}` });
+    const root = (await jwtBearer(guarded!, assertion)).body.data!.createTokenWithIAM.refreshToken!;
+    const first = (await refresh(guarded!, root)).body.data!.refreshToken;
+    // Before any reuse: the family's access token exchanged into a refresh token of its own (it stays in the family).
+    const exchanged = await tokenExchange(guarded!, first.accessToken);
+    expect(outcomeOf(exchanged)).toBe("ok");
+    const second = (await refresh(guarded!, first.refreshToken!)).body.data!.refreshToken;
+    expect(outcomeOf(await refresh(guarded!, root))).toBe("INVALID_GRANT"); // reuse: the family is revoked
+    const before = await calls();
+    const refused = await tokenExchange(guarded!, second.accessToken);
+    expect(outcomeOf(refused)).toBe("INVALID_GRANT");
+    expect(refused.body.errors![0]!.extensions!.field).toBe("input.subjectToken");
+    expect(outcomeOf(await tokenExchange(guarded!, first.accessToken))).toBe("INVALID_GRANT");
+    expect(outcomeOf(await refresh(guarded!, exchanged.body.data!.createTokenWithIAM.refreshToken!))).toBe("INVALID_GRANT");
+    expect((await calls()) - before).toBe(0);
+  });
+
+  it("the first access token of a family signed in with an authorization code is refused too once the family is revoked", async () => {
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const { code } = await emulator.dev.authorize({ redirectUri: REDIRECT_URI, sub: `memory-${(subjects += 1)}`, codeChallenge, codeChallengeMethod: "S256" });
+    const signedIn = await graphql<{ createTokenWithIAM: { accessToken: string; refreshToken: string } }>(guarded!.url, TOKEN_EXCHANGE, {
+      input: { grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier },
+    });
+    const { accessToken, refreshToken: root } = signedIn.body.data!.createTokenWithIAM;
+    const first = (await refresh(guarded!, root)).body.data!.refreshToken;
+    await refresh(guarded!, first.refreshToken!);
+    expect(outcomeOf(await refresh(guarded!, root))).toBe("INVALID_GRANT");
+    expect(outcomeOf(await tokenExchange(guarded!, accessToken))).toBe("INVALID_GRANT");
+  });
+
+  it("a TOKEN_EXCHANGE of a live family's access token goes to AWS as before", async () => {
+    const { first } = await rotateTwice(guarded!);
+    expect(outcomeOf(await tokenExchange(guarded!, first.accessToken))).toBe("ok");
   });
 
   it("with REFRESH_REUSE_DETECTION=false, keeps serving a rotated token's successor within the window even after the successor was used", async () => {
