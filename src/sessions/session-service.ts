@@ -247,7 +247,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         }
         // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it.
         if (await sessions.wasEnded(found.id)) {
-          await Promise.all([sessions.remove(successor.id), sessions.remove(found.id)]);
+          // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
+          await Promise.all([sessions.remove(successor.id), sessions.remove(found.id), forgetIdentityContext(token)]);
           throw unauthenticated();
         }
         return successor;

@@ -150,14 +150,14 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     // A JWT-bearer answer is served no longer than its assertion holds; one with no readable exp is not cached.
     const notAfter = request.grantType === "JWT_BEARER" ? assertionExpiresAt(request.assertion) : undefined;
     // A TOKEN_EXCHANGE of an access token this gateway issued in a refresh family: refused once the
-    // family was revoked, and what it issues stays in the family and is never cached (a cached answer
-    // would be served after a revocation). An attacker review exchanged a revoked family's access
+    // family was revoked (checked before the cache: cachedAnswer leaves token exchanges to this path),
+    // and what it issues stays in the family. An attacker review exchanged a revoked family's access
     // token into a new, unrevoked refresh token.
     const subject = request.grantType === "TOKEN_EXCHANGE" && request.subjectToken !== undefined ? await families.familyOfAccessToken(request.subjectToken) : undefined;
     if (subject?.revoked === true) {
       throw new GatewayError("INVALID_GRANT", "subjectToken belongs to tokens that were revoked (refresh-token reuse); sign in again.", { field: "input.subjectToken" });
     }
-    const cacheable = subject === undefined && (request.grantType !== "JWT_BEARER" || notAfter !== undefined);
+    const cacheable = request.grantType !== "JWT_BEARER" || notAfter !== undefined;
     if (cacheable) {
       const lookup = await cache.lookup(fingerprint, notAfter);
       countLookup(request, lookup.result);
@@ -276,6 +276,8 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     },
 
     cachedAnswer(request, fingerprint) {
+      // A token exchange's subject may belong to a family revoked since its answer was cached: the store says (replayable).
+      if (request.grantType === "TOKEN_EXCHANGE" && families.enabled) return undefined;
       const token = cache.peek(fingerprint);
       if (token !== undefined) countLookup(request, "hit");
       return token;

@@ -68,8 +68,11 @@ function classify(error: unknown): CredentialVerification {
   if (error === null || typeof error !== "object") return { outcome: "inconclusive", reason: typeof error };
   const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
   const status = $metadata?.httpStatusCode;
-  // A credentials provider failing (nothing was sent) is the health's "missing", found by resolving the chain.
-  if ($metadata !== undefined && ((typeof name === "string" && REJECTIONS.has(name)) || status === 403)) {
+  // Only STS naming the credentials' fault: any other 403 (a proxy or WAF in front of STS_ENDPOINT, a
+  // VPC endpoint policy, RegionDisabledException) says nothing of them, and taken as a rejection it
+  // kept the replica out of rotation for good (an attacker review). A credentials provider failing
+  // (nothing was sent) is the health's "missing", found by resolving the chain.
+  if ($metadata !== undefined && typeof name === "string" && REJECTIONS.has(name)) {
     return { outcome: "rejected", problem: describeCredentialProblem(error) };
   }
   const what = typeof name === "string" ? name : "Error";

@@ -5,8 +5,8 @@ import type { GatewayContext } from "../../schema/context.js";
  * An operation that failed in part may not deliver an answer it obtained: the token mutations are
  * non-null, so one failing root field nulls `data` whole (a sibling's INVALID_GRANT, RATE_LIMITED, a
  * session that could not be stored), while an authorization code it exchanged is already spent at
- * AWS. Any answer with errors keeps the operation's code answers for the caller's retry with the same
- * code and verifier (RequestTokenService.keepUndelivered; only their holder can collect them, once).
+ * AWS. An answer whose `data` is null keeps the operation's code answers for the caller's retry with
+ * the same code and verifier (RequestTokenService.keepUndelivered; only their holder can collect them, once).
  * Before, an attacker review's `mutation { a: createTokenWithIAM(code…) b: refreshToken(bogus) }`
  * spent the code and answered `data: null`.
  */
@@ -15,8 +15,12 @@ export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayCont
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue }) {
-          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
-          if (errors !== undefined && errors.length > 0) await contextValue.tokens.keepUndelivered();
+          // Only when `data` is null: every token mutation is non-null, so an answer in a response with
+          // data was delivered (a nullable sibling's error, say awsCredentials, leaves it in place), and
+          // keeping it would let the code be redeemed again and again (an attacker review did).
+          if (response.body.kind !== "single") return;
+          const { errors, data } = response.body.singleResult;
+          if (errors !== undefined && errors.length > 0 && (data === null || data === undefined)) await contextValue.tokens.keepUndelivered();
         },
       };
     },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, codeOf, SESSION, SIGN_IN, SIGN_OUT } from "./session-support.js";
+import { browser, codeOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT } from "./session-support.js";
 
 /**
  * SESSION_EXPOSE=idToken shows page scripts the ID token, and Identity Center's ID token carries the
@@ -48,5 +48,23 @@ describe("a signed-out session's identity context", () => {
     const after = await stranger.post(gateway.url, ASSUME, { input: { identityContext } });
     expect(codeOf(after)).toBe("BAD_USER_INPUT");
     expect(after.body.errors![0]!.extensions!.field).toBe("input.identityContext");
+  });
+
+  it("makes no credentials after a signOut that raced a refreshSession: the refresh's new tokens' context is forgotten too", async () => {
+    const user = browser();
+    const assertion = await emulator.mintAssertion({ sub: "zach" });
+    expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+    const identityContext = identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken);
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
+    try {
+      const refreshing = user.post(gateway.url, REFRESH_SESSION);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await browser().post(gateway.url, SIGN_OUT, {}, { cookie: `${SESSION_COOKIE}=${user.cookie}` })).body.data!.signOut).toBe(true);
+      expect(codeOf(await refreshing)).toBe("UNAUTHENTICATED");
+    } finally {
+      await emulator.clearFaults();
+    }
+    const refreshed = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
+    expect(codeOf(refreshed)).toBe("BAD_USER_INPUT");
   });
 });

@@ -105,9 +105,13 @@ describe("refresh-token reuse detection in one process (memory store)", () => {
     expect(outcomeOf(await tokenExchange(guarded!, accessToken))).toBe("INVALID_GRANT");
   });
 
-  it("a TOKEN_EXCHANGE of a live family's access token goes to AWS as before", async () => {
+  it("a TOKEN_EXCHANGE of a live family's access token goes to AWS as before, and its answer is cached as before", async () => {
     const { first } = await rotateTwice(guarded!);
-    expect(outcomeOf(await tokenExchange(guarded!, first.accessToken))).toBe("ok");
+    const before = await calls();
+    const exchanged = await tokenExchange(guarded!, first.accessToken);
+    expect(outcomeOf(exchanged)).toBe("ok");
+    expect((await tokenExchange(guarded!, first.accessToken)).body.data).toEqual(exchanged.body.data);
+    expect((await calls()) - before).toBe(1);
   });
 
   it("with REFRESH_REUSE_DETECTION=false, keeps serving a rotated token's successor within the window even after the successor was used", async () => {

@@ -63,6 +63,19 @@ describe("an authorization code's answer its operation did not deliver", () => {
     expect(retry.body.errors?.[0]?.extensions?.code).toBe("INVALID_GRANT");
   });
 
+  it("an answer delivered beside a nullable field's error is not kept: the code cannot be redeemed again", async () => {
+    const code = await newCode("xavier");
+    const withCredentialError = `mutation Code($code: CreateTokenWithIAMInput!) {
+      createTokenWithIAM(input: $code) { accessToken awsCredentials(roleArn: "arn:aws:iam::123456789012:role/NotAllowed") { accessKeyId } }
+    }`;
+    const delivered = await graphql<{ createTokenWithIAM: { accessToken: string; awsCredentials: null } }>(gateway.url, withCredentialError, { code });
+    expect(delivered.body.data!.createTokenWithIAM.accessToken).toMatch(/^aoa/);
+    expect(delivered.body.data!.createTokenWithIAM.awsCredentials).toBeNull();
+    expect(delivered.body.errors?.length).toBeGreaterThan(0);
+    const again = await graphql(gateway.url, CODE_ALONE, { code });
+    expect(again.body.errors?.[0]?.extensions?.code).toBe("INVALID_GRANT");
+  });
+
   it("only the code's holder collects it: the same code with another verifier gets nothing kept", async () => {
     const code = await newCode("wendy");
     await graphql(gateway.url, CODE_AND_BOGUS_REFRESH, { code, refresh: { refreshToken: "aor-not-a-token-this-gateway-issued-0123456789" } });

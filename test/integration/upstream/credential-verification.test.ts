@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.js";
@@ -106,6 +107,19 @@ describe("verifying the gateway's AWS credentials with STS GetCallerIdentity", (
     await upstream.checkCredentials(); // settles the recheck in flight, if any (one at a time)
     expect(upstream.health()).toMatchObject({ ok: false, credentials: "rejected" });
     expect(errorLines()).toHaveLength(1);
+  });
+
+  it("a 403 that is not STS naming the credentials (a proxy or WAF in front of STS): inconclusive, ready, not rejected", async () => {
+    const proxy = createHttpServer((_request, response) => void response.writeHead(403, { "content-type": "text/html" }).end("<html>Forbidden</html>"));
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const upstream = upstreamWith(emulator.credentials, `http://127.0.0.1:${(proxy.address() as { port: number }).port}`);
+      expect(await upstream.checkCredentials()).toMatchObject({ ok: true, credentials: "ok" });
+      expect(errorLines()).toEqual([]);
+      expect(lines.filter((line) => line.level === 40)).toEqual([expect.objectContaining({ reason: expect.stringContaining("HTTP 403") })]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("STS unreachable: taken as working (ready), a warning once naming why, within the verification's deadline", async () => {
