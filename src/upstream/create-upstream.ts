@@ -127,11 +127,11 @@ function lazyVerifier(...args: Parameters<typeof createCredentialVerifier>): Cre
   let destroyed = false;
   return {
     async verify() {
+      // After destroy (shutdown): no client made for it. One made meanwhile is destroyed by destroy's chain below.
+      if (destroyed) return { outcome: "inconclusive", reason: "the upstream was destroyed" };
       try {
         made ??= import("./credential-verifier.js").then((module) => module.createCredentialVerifier(...args));
-        const verifier = await made;
-        if (destroyed) verifier.destroy();
-        return await verifier.verify();
+        return await (await made).verify();
       } catch (error) {
         return { outcome: "inconclusive", reason: error instanceof Error ? error.name : typeof error };
       }
