@@ -26,6 +26,7 @@ export const MUTATION_TESTS = [
   "test/unit/mutation-kills/**/*.test.ts",
   "test/integration/store/redis-store.test.ts",
   "test/integration/store/resilient-store.test.ts",
+  "test/integration/store/resilient-carry-over.test.ts",
   "test/integration/store/single-flight.test.ts",
   "test/integration/store/store-contract.test.ts",
   "test/integration/store/redis-store-edges.test.ts",

@@ -20,7 +20,7 @@ import { createGatewayServer, createReadinessCheck, type GatewayServer } from ".
 import { heapTenants } from "./server/heap-tenants.js";
 import { formatStartupBanner } from "./server/startup-banner.js";
 import { createGatewayStore, type Store } from "./store/index.js";
-import { createTokenService } from "./tokens/index.js";
+import { carriedThroughOutage, createTokenService } from "./tokens/index.js";
 import { createUpstream, stsOptionsOf, type StsUpstream, type Upstream } from "./upstream/index.js";
 import { createCredentialsService } from "./credentials/index.js";
 import { createCookieSessions } from "./sessions/index.js";
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     keyPrefix: config.coordination?.redisKeyPrefix ?? "",
     ...(config.coordination ? { memory: { maxEntries: config.coordination.cacheMaxEntries, maxBytes: config.coordination.cacheMaxBytes } } : {}),
     onFailure: (cause) => metrics.storeFailures.inc({ cause }),
+    carriedThroughOutage,
   });
   running.store = store;
   // REDIS_KEY_PREFIX covers the rate counters too: gateway groups sharing one Redis keep separate budgets.

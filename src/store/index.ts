@@ -19,6 +19,8 @@ export interface GatewayStoreOptions {
   memory?: MemoryStoreOptions;
   /** Counts each Redis operation that failed and was served from process memory, by cause (for /metrics). */
   onFailure?: (cause: StoreFailureCause) => void;
+  /** Keys whose writes while Redis is away are replayed on it when it is back (createResilientStore). */
+  carriedThroughOutage?: (key: string) => boolean;
 }
 
 export function createGatewayStore(options: GatewayStoreOptions): Store {
@@ -28,6 +30,7 @@ export function createGatewayStore(options: GatewayStoreOptions): Store {
     fallback: createMemoryStore(options.memory),
     logger: options.logger,
     ...(options.onFailure ? { onFailure: options.onFailure } : {}),
+    ...(options.carriedThroughOutage ? { carriedThroughOutage: options.carriedThroughOutage, carriedMaxEntries: options.memory?.maxEntries ?? 10_000 } : {}),
   });
 }
 

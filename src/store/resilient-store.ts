@@ -1,4 +1,5 @@
 import { createMemoryStore } from "./memory-store.js";
+import { createOutageWrites } from "./outage-writes.js";
 import { isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 import { assertPositiveInteger, describeError } from "./store-options.js";
 import { silentStoreLogger, type Store, type StoreHealth, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -13,6 +14,13 @@ export interface ResilientStoreOptions {
   probeIntervalMs?: number;
   /** Called once per primary operation that failed and was served by the fallback (for /metrics). */
   onFailure?: (cause: StoreFailureCause) => void;
+  /**
+   * Keys whose writes during an outage are replayed on the primary before the store switches back
+   * (outage-writes.ts): a revoked refresh family, a forgotten identity context. Default: none.
+   */
+  carriedThroughOutage?: (key: string) => boolean;
+  /** Most keys whose outage writes are remembered for the carry-over. Default 10 000 (the memory store's default entries). */
+  carriedMaxEntries?: number;
 }
 
 type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: string; cause: StoreFailureCause };
@@ -26,6 +34,11 @@ type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: str
  * degraded, locks, results and counters are per process: single-flight and caching still work,
  * just not across replicas. The primary's health() writes, so recovery waits until writes succeed.
  *
+ * Writes to the keys `carriedThroughOutage` names are replayed on the primary when it answers again,
+ * before any operation goes back to it: what the outage decided there (a revocation, a removal) holds
+ * on every replica afterwards, not only in this process's memory until the switch. A carry-over the
+ * primary fails keeps the store in fallback, to try again at the next probe.
+ *
  * Pub/sub: a subscription listens on both backends (the primary's survives reconnects), and
  * a message is published on whichever backend is active, so no handler receives it twice.
  */
@@ -37,6 +50,7 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
   let probeTimer: NodeJS.Timeout | undefined;
   let probing = false;
   let closed = false;
+  const outageWrites = createOutageWrites({ carries: options.carriedThroughOutage ?? (() => false), maxEntries: options.carriedMaxEntries ?? 10_000 });
 
   function enterFallback(reason: string, cause: StoreFailureCause): void {
     if (mode.name === "fallback" || closed) return;
@@ -55,18 +69,24 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     probing = true;
     try {
       const health = await primary.health();
-      if (health.ok && mode.name === "fallback" && !closed) {
-        logger.info({ store: primary.kind, outageMs: Date.now() - mode.since }, mode.cause === "writes-refused" ? "store recovered: redis accepts writes again" : "store recovered: redis reachable again");
+      if (!health.ok || closed) return;
+      const { carried, forgotten } = await outageWrites.carryOver(primary, fallback);
+      if (mode.name === "fallback" && !closed) {
+        const fields = { store: primary.kind, outageMs: Date.now() - mode.since, carried, ...(forgotten > 0 ? { forgotten } : {}) };
+        logger.info(fields, mode.cause === "writes-refused" ? "store recovered: redis accepts writes again" : "store recovered: redis reachable again");
         mode = { name: "primary" };
         clearInterval(probeTimer);
       }
+    } catch (error) {
+      // The primary failed again during the carry-over: still degraded; the next probe tries again.
+      logger.warn({ store: primary.kind, reason: describeError(error), waiting: outageWrites.size }, "store still degraded: carrying the outage's writes over to redis failed");
     } finally {
       probing = false;
     }
   }
 
-  /** Runs `operation` on the primary unless degraded; falls back on an unavailability error. */
-  async function route<T>(operation: (store: Store) => Promise<T>): Promise<T> {
+  /** Runs `operation` on the primary unless degraded; falls back on an unavailability error. `served` sees what the fallback answered. */
+  async function route<T>(operation: (store: Store) => Promise<T>, served?: (result: T) => void): Promise<T> {
     if (mode.name === "primary") {
       try {
         return await operation(primary);
@@ -76,7 +96,9 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
         enterFallback(unavailableReason(error.message), error.failure);
       }
     }
-    return operation(fallback);
+    const result = await operation(fallback);
+    served?.(result);
+    return result;
   }
 
   return {
@@ -95,11 +117,12 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
         return null;
       }
     },
-    set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs)),
-    delete: (key) => route((store) => store.delete(key)),
-    setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs)),
-    deleteIfEquals: (key, expected) => route((store) => store.deleteIfEquals(key, expected)),
-    extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs)),
+    set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs)),
+    delete: (key) => route((store) => store.delete(key), () => outageWrites.noteDelete(key)),
+    setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs), (stored) => stored && outageWrites.noteSet(key, ttlMs)),
+    // A taken value (a code's kept answer, redeemed once) stays taken on every replica.
+    deleteIfEquals: (key, expected) => route((store) => store.deleteIfEquals(key, expected), (deleted) => deleted && outageWrites.noteDelete(key)),
+    extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs), (extended) => extended && outageWrites.noteSet(key, ttlMs)),
     increment: (key, ttlMs) => route((store) => store.increment(key, ttlMs)),
     publish: (channel, message) => route((store) => store.publish(channel, message)),
 

@@ -1,3 +1,4 @@
+export { carriedThroughOutage } from "./outage-carried-keys.js";
 export { createTokenService, type TokenService, type TokenServiceDeps, type TokenServiceHealth } from "./token-service.js";
 export { type TokenMetrics, singleFlightLockTtlMs, DEFAULT_COORDINATION } from "./exchange-settings.js";
 export { type ApplicationRateLimit } from "./upstream-call.js";
