@@ -8,6 +8,7 @@ import type { IssuedToken, MaybePromise } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
 import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore, StoredSession } from "./session-store.js";
+import { createUnsavedRotations } from "./unsaved-rotations.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
 export interface SessionServiceDeps {
@@ -73,11 +74,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
   };
 
+  const unsaved = createUnsavedRotations({ logger, now });
+
   /**
    * The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed
    * out everywhere. `beforeRead` runs for each id of the chain before it is read (a sign-out's mark).
    */
   async function find(startId: string, beforeRead?: (id: string) => Promise<void>): Promise<FoundSession | undefined> {
+    // A refresh of this session the store failed to take waits here: saved first, the chain below leads to it.
+    if (unsaved.size > 0) await unsaved.saveNow(startId);
     let id = startId;
     for (let hop = 0; hop <= MAX_FORWARDS; hop += 1) {
       await beforeRead?.(id);
@@ -143,6 +148,26 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       sessions.write(found.id, found.record, recordTtlMs(found.record, found.seenAt)),
       sessions.markSeen(found.id, found.seenAt, idleMs),
     ]);
+  }
+
+  /**
+   * Writes a rotation: the new session, then the old id's forwarding note for `forwardMs` (none: the old
+   * id goes). UNAUTHENTICATED, undone, when a sign-out marked the old id while the refresh ran.
+   */
+  async function saveRotation(oldId: string, successor: FoundSession, forwardMs: number): Promise<void> {
+    // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
+    await store(successor);
+    if (forwardMs > 0) {
+      await sessions.forward(oldId, { state: "rotated", successorId: successor.id, forwardUntil: now() + forwardMs }, forwardMs);
+    } else {
+      await sessions.remove(oldId);
+    }
+    // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it.
+    if (await sessions.wasEnded(oldId)) {
+      // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
+      await Promise.all([sessions.remove(successor.id), sessions.remove(oldId), forgetIdentityContext(successor.record.token)]);
+      throw unauthenticated();
+    }
   }
 
   /**
@@ -238,18 +263,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const record: LiveSessionRecord = { ...found.record, token, absoluteExpiresAt: absoluteExpiryOf(token, found.record.absoluteExpiresAt) };
         const successor = { id: newSessionId(), record, seenAt: at };
         count("refreshed");
-        // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
-        await store(successor);
-        if (deps.rotationGraceMs > 0) {
-          await sessions.forward(found.id, { state: "rotated", successorId: successor.id, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
-        } else {
-          await sessions.remove(found.id);
-        }
-        // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it.
-        if (await sessions.wasEnded(found.id)) {
-          // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
-          await Promise.all([sessions.remove(successor.id), sessions.remove(found.id), forgetIdentityContext(token)]);
-          throw unauthenticated();
+        try {
+          await saveRotation(found.id, successor, deps.rotationGraceMs);
+        } catch (error) {
+          if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
+          // The refresh token is spent: the new tokens wait for the store, the old id (the browser's cookie) forwarding to them once saved.
+          unsaved.keep(found.id, () => saveRotation(found.id, successor, Math.max(deps.rotationGraceMs, recordTtlMs(record, now()))), Math.min(successor.record.absoluteExpiresAt, successor.seenAt + idleMs));
+          throw error;
         }
         return successor;
       }
