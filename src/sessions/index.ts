@@ -8,7 +8,7 @@ import { createKeyspace } from "../store/keyspace.js";
 import { createMemoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.types.js";
 import { createSessionBackingStore } from "./session-backing-store.js";
-import { createSessionService } from "./session-service.js";
+import { createSessionService, type SessionServiceDeps } from "./session-service.js";
 import { createSessionStore } from "./session-store.js";
 import type { SessionService } from "./session.types.js";
 
@@ -36,7 +36,7 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 30;
  */
 export function createCookieSessions(deps: {
   config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store; signInBudget?: { consume(address: string): Promise<void> } | undefined;
-  identityContexts?: { forget(identityContext: string): Promise<void> } | undefined;
+  identityContexts?: SessionServiceDeps["identityContexts"];
 }): { service: SessionService; store: Store } | undefined {
   const { config, logger, metrics } = deps;
   const sessions = config.sessions;

@@ -4,6 +4,7 @@ import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-co
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
+import type { IdentityContextRegistry } from "../tokens/identity-context-registry.js";
 import type { IssuedToken, MaybePromise } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
 import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
@@ -26,7 +27,7 @@ export interface SessionServiceDeps {
   /** The per-caller upstream budget (createRateLimits().callerUpstream): every sign-in spends one unit of it. */
   signInBudget?: { consume(address: string): Promise<void> } | undefined;
   /** The token service's identity contexts: a session signed out takes its tokens' one with it (no credentials from it after). */
-  identityContexts?: { forget(identityContext: string): Promise<void> } | undefined;
+  identityContexts?: Pick<IdentityContextRegistry, "forget" | "forgetUser"> | undefined;
 }
 
 /** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
@@ -345,7 +346,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         async signOutEverywhere() {
           const { id, found } = await liveSession();
           const { subject, token } = found.record;
-          if (subject !== null) await sessions.markSignedOutEverywhere(token.clientId, subject, now(), config.absoluteLifetimeMs + CLOCK_SLACK_MS);
+          if (subject !== null) {
+            const at = now();
+            // The user's other sessions' identity contexts too (other browsers may have been shown their ID tokens): no session is visited to forget them one by one.
+            await Promise.all([sessions.markSignedOutEverywhere(token.clientId, subject, at, config.absoluteLifetimeMs + CLOCK_SLACK_MS), deps.identityContexts?.forgetUser(token.clientId, subject, at)]);
+          }
           await end(id);
           clearCookie();
           logger.info({ clientId: token.clientId, everywhere: subject !== null }, "signed out everywhere");

@@ -3,6 +3,7 @@ import type { Keyspace } from "../store/keyspace.js";
 import { createMemoryStore } from "../store/memory-store.js";
 import { describeError } from "../store/store-options.js";
 import type { Store, StoreLogger } from "../store/store.types.js";
+import { decodeIdTokenClaims } from "./id-token-claims.js";
 import type { RefreshFamilies } from "./refresh-family.js";
 import type { IssuedToken } from "./token.types.js";
 
@@ -34,7 +35,19 @@ export interface IdentityContextRegistry {
    * is in the ID token a page may have been shown: SESSION_EXPOSE=idToken). A store failure is logged. Never rejects.
    */
   forget(identityContext: string): Promise<void>;
+  /**
+   * No credentials from any identity context recorded for the user (application and ID-token `sub`)
+   * at or before `at`: the user signed out everywhere, and the sessions that ended with it (other
+   * browsers', never visited again) each carried one. Rejects when the store fails (the sign-out must then fail, to be retried).
+   */
+  forgetUser(clientId: string, subject: string, at: number): Promise<void>;
 }
+
+/**
+ * How long a user's sign-out-everywhere mark is kept: longer than any identity context recorded
+ * before it can live (its access token's life: an hour by default in Identity Center).
+ */
+export const USER_SIGN_OUT_MARK_MS = 12 * 60 * 60 * 1000;
 
 /**
  * Records one process keeps without Redis, in heap bytes as the memory store counts them (~470 each:
@@ -48,6 +61,9 @@ interface Record {
   c: string;
   /** refresh family, when the tokens carry a refresh token */
   f?: string;
+  /** the ID token's `sub`, when there is one, and when the record was written: a later sign-out everywhere of that user ends it */
+  s?: string;
+  t?: number;
 }
 
 export function createIdentityContextRegistry(options: {
@@ -66,6 +82,13 @@ export function createIdentityContextRegistry(options: {
   // A memory store grows with its entries: a gateway without identity-enhanced credentials pays nothing for it.
   const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_IDENTITY_CONTEXT_LIMITS) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
+  const userKeyOf = (clientId: string, subject: string): string => keyspace.key("identity-user-out", clientId, subject);
+
+  async function signedOutAfter(record: Record): Promise<boolean> {
+    if (record.s === undefined || record.t === undefined) return false;
+    const mark = await store.get(userKeyOf(record.c, record.s));
+    return mark !== null && Number(mark.toString("utf8")) >= record.t;
+  }
 
   return {
     async remember(token, familyOf) {
@@ -76,7 +99,8 @@ export function createIdentityContextRegistry(options: {
       const key = keyOf(identityContext);
       const family = familyOf();
       // Stryker disable next-line ConditionalExpression: equivalent, JSON.stringify leaves out an undefined f
-      const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }) };
+      const subject = decodeIdTokenClaims(token.idToken)?.subject ?? undefined;
+      const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }), ...(subject === undefined ? {} : { s: subject, t: now() }) };
       try {
         // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
         await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
@@ -94,17 +118,22 @@ export function createIdentityContextRegistry(options: {
       }
     },
 
+    async forgetUser(clientId, subject, at) {
+      if (!enabled) return;
+      await store.set(userKeyOf(clientId, subject), Buffer.from(String(at), "utf8"), USER_SIGN_OUT_MARK_MS);
+    },
+
     async verify(identityContext, field) {
       const key = keyOf(identityContext);
       const sealed = await store.get(key);
-      if (sealed === null) {
+      const record = sealed === null ? undefined : (JSON.parse(keyspace.open(key, sealed).toString("utf8")) as Record);
+      if (record === undefined || (await signedOutAfter(record))) {
         throw new GatewayError(
           "BAD_USER_INPUT",
           "identityContext is not one this gateway issued with unexpired tokens: use awsAdditionalDetails.identityContext of a current createTokenWithIAM or refreshToken answer (refresh the tokens when they have expired).",
           { field },
         );
       }
-      const record = JSON.parse(keyspace.open(key, sealed).toString("utf8")) as Record;
       if (record.f !== undefined && (await families.isRevoked(record.f))) {
         throw new GatewayError("INVALID_GRANT", "The tokens this identity context came with were revoked (refresh-token reuse); sign in again.", { field });
       }

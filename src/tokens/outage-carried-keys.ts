@@ -13,6 +13,7 @@ const CARRIED_PURPOSES: ReadonlySet<string> = new Set([
   "access-family",
   // An identity context forgotten at sign-out stays forgotten (Redis still holds the copy from before).
   "identity-context",
+  "identity-user-out",
   // Answers AWS gave during the outage: a rotated refresh token's successor (the grace window), a code's
   // undelivered answer (taken once), and cached answers with the rotations that dropped older ones.
   "refresh-successor",

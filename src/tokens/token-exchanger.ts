@@ -45,7 +45,7 @@ export interface TokenExchanger {
    */
   cachedAnswer(request: ValidTokenRequest, fingerprint: string): IssuedToken | undefined;
   /** The identity contexts this gateway issued, for identity-enhanced credentials (identity-context-registry.ts). */
-  readonly identityContexts: Pick<IdentityContextRegistry, "verify" | "forget">;
+  readonly identityContexts: Pick<IdentityContextRegistry, "verify" | "forget" | "forgetUser">;
   /**
    * An authorization code's answer whose operation failed in part (a sibling field's error, a
    * session that could not be stored): kept as a late answer, for the retry with the same code and

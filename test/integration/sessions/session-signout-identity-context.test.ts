@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, codeOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT } from "./session-support.js";
+import { browser, codeOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
 
 /**
  * SESSION_EXPOSE=idToken shows page scripts the ID token, and Identity Center's ID token carries the
@@ -66,5 +66,27 @@ describe("a signed-out session's identity context", () => {
     }
     const refreshed = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
     expect(codeOf(refreshed)).toBe("BAD_USER_INPUT");
+  });
+
+  it("makes no credentials after signOutEverywhere, from the signing-out session's context nor from another browser's session nobody visits again; a sign-in after it makes them", async () => {
+    const signIn = async () => {
+      const user = browser();
+      const assertion = await emulator.mintAssertion({ sub: "ursula" });
+      expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+      return { user, identityContext: identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
+    };
+    const assume = (identityContext: string) => browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
+    const laptop = await signIn();
+    const phone = await signIn();
+    expect((await assume(phone.identityContext)).body.errors).toBeUndefined();
+
+    expect((await laptop.user.post(gateway.url, SIGN_OUT_EVERYWHERE)).body.data!.signOutEverywhere).toBe(true);
+    for (const identityContext of [laptop.identityContext, phone.identityContext]) {
+      const refused = await assume(identityContext);
+      expect(codeOf(refused)).toBe("BAD_USER_INPUT");
+      expect(refused.body.errors![0]!.extensions!.field).toBe("input.identityContext");
+    }
+    const again = await signIn();
+    expect((await assume(again.identityContext)).body.errors).toBeUndefined();
   });
 });

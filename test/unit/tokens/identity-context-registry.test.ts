@@ -5,6 +5,7 @@ import { silentStoreLogger } from "../../../src/store/store.types.js";
 import { createIdentityContextRegistry } from "../../../src/tokens/identity-context-registry.js";
 import { createRefreshFamilies, familyStore } from "../../../src/tokens/refresh-family.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
+import { unsignedJwt } from "../../support/unsigned-jwt.js";
 
 const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222";
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 3) });
@@ -106,5 +107,23 @@ describe("identity context registry", () => {
     await registry.remember(token("kept-context"), () => undefined);
     for (let i = 0; i < 10; i++) await shared.set(`churn-${i}`, Buffer.from("x"), 60_000);
     await expect(registry.verify("kept-context", "f")).resolves.toEqual({ clientId: APP });
+  });
+
+  it("refuses every context recorded for a user at or before their sign-out everywhere, from any application's own mark only; a later record and other users verify", async () => {
+    let at = 1_000_000;
+    const { registry } = setup(() => at);
+    const idToken = (sub: string) => unsignedJwt({ sub });
+    const now = Date.now();
+    await registry.remember(token("ursula-1", { idToken: idToken("ursula"), issuedAt: now }), () => undefined);
+    await registry.remember(token("victor-1", { idToken: idToken("victor"), issuedAt: now }), () => undefined);
+    await registry.remember(token("no-id-token", { issuedAt: now }), () => undefined);
+    await registry.forgetUser(APP, "ursula", at);
+    await registry.forgetUser("arn:aws:sso::123456789012:application/ssoins-111111111111/apl-other", "victor", at);
+    expect(await refusal(registry.verify("ursula-1", "f"))).toBe("BAD_USER_INPUT f");
+    await expect(registry.verify("victor-1", "f")).resolves.toEqual({ clientId: APP });
+    await expect(registry.verify("no-id-token", "f")).resolves.toEqual({ clientId: APP });
+    at += 1;
+    await registry.remember(token("ursula-2", { idToken: idToken("ursula"), issuedAt: now }), () => undefined);
+    await expect(registry.verify("ursula-2", "f")).resolves.toEqual({ clientId: APP });
   });
 });

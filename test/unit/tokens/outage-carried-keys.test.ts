@@ -5,7 +5,7 @@ import { carriedThroughOutage } from "../../../src/tokens/outage-carried-keys.js
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 7) });
 
 describe("carriedThroughOutage", () => {
-  it.each(["refresh-family-revoked", "refresh-node", "access-family", "identity-context", "refresh-successor", "late-code-answer", "token-cache", "token-cache-link"])(
+  it.each(["refresh-family-revoked", "refresh-node", "access-family", "identity-context", "identity-user-out", "refresh-successor", "late-code-answer", "token-cache", "token-cache-link"])(
     "carries %s (what the gateway decided or AWS answered during the outage)",
     (purpose) => expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBe(true),
   );
