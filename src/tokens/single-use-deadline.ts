@@ -82,14 +82,15 @@ export function createSingleUseDeadline(options: { deadlineMs: number; logger: S
   };
 }
 
-/** How long an authorization code's late answer waits for the caller's retry. Short: a code's own life is minutes. */
+/** How long a single-use grant's late answer waits for the caller's retry. Short: a code's own life is minutes, and a retry comes soon. */
 export const LATE_CODE_ANSWER_TTL_MS = 5 * 60_000;
 
 /**
- * Late answers of authorization codes, sealed, keyed by the exchange fingerprint (which covers the
- * code and its PKCE verifier: only the caller holding both can collect it). Shared across
- * replicas through the store, and taken by the first retry that finds it (single use, as the code
- * was). A store failure is logged and never fails the exchange.
+ * Late answers of single-use grants (authorization codes, and refresh tokens past the grace window),
+ * sealed, keyed by the exchange fingerprint (which covers the code and its PKCE verifier, or the
+ * refresh token: only the caller holding them can collect it). Shared across replicas through the
+ * store, and taken by the first retry that finds it (single use, as the grant was). A store failure
+ * is logged and never fails the exchange.
  */
 export interface LateCodeAnswers {
   find(fingerprint: string): Promise<IssuedToken | undefined>;
@@ -117,7 +118,7 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
       try {
         await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), LATE_CODE_ANSWER_TTL_MS);
       } catch (error) {
-        logger.error({ reason: describeError(error) }, "late answers: could not keep an authorization code's late answer");
+        logger.error({ reason: describeError(error) }, "late answers: could not keep a single-use grant's late answer");
       }
     },
   };

@@ -195,6 +195,11 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
     if (successor) return servedInGrace(request, successor);
+    if (verdict.kind === "rotated") {
+      // Rotated by a call that passed the deadline: its caller's retry collects the answer (once), grace window or not.
+      const kept = await lateCodes.find(fingerprint);
+      if (kept) return kept;
+    }
     reuse.refuseRotated(request, verdict);
     refuseIfPastUpstreamBudget(request, caller);
     try {
@@ -216,15 +221,24 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
           families.link(token, family),
         ]);
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
-        if (call.late) singleUse.kept(request.grantType);
+        if (call.late) {
+          // The grace window alone would keep it REFRESH_GRACE_SECONDS (or not at all): a retry after that found the token spent, and a session ended.
+          await lateCodes.keep(fingerprint, token);
+          singleUse.kept(request.grantType);
+        }
         return token;
       }, singleUseFlights));
     } catch (error) {
       // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
-      if (isGatewayError(error) && error.code === "INVALID_GRANT" && grace.enabled && !reuse.isRefusal(error)) {
-        await reuse.refuse(request, await families.inspect(request));
-        const late = await grace.successorOf(request);
-        if (late) return servedInGrace(request, late);
+      if (isGatewayError(error) && error.code === "INVALID_GRANT" && !reuse.isRefusal(error)) {
+        if (grace.enabled) {
+          await reuse.refuse(request, await families.inspect(request));
+          const late = await grace.successorOf(request);
+          if (late) return servedInGrace(request, late);
+        }
+        // Reuse detection off: AWS refused the token a late call of this gateway spent; that call's answer is the retry's.
+        const kept = await lateCodes.find(fingerprint);
+        if (kept) return kept;
       }
       throw error;
     }

@@ -5,6 +5,7 @@ import { SHARED_REDIS_URL, deleteKeysWithPrefix, eventually, rawRedis, uniqueKey
 import { jwtBearer, refresh, replicaEnvironment, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
 import { LEVEL, authorizationCode, linesAt, metricValue, outcomeOf } from "./token-state-support.js";
 import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
+import { browser, codeOf, REFRESH_SESSION, SIGN_IN } from "../sessions/session-support.js";
 
 /**
  * A single-use grant whose upstream answer comes after UPSTREAM_DEADLINE_MS: the caller is
@@ -60,6 +61,65 @@ describe("late answers of a single-use grant in one process (memory store)", () 
     await eventually("the late answer was kept", async () => (await kept(gateway, "REFRESH_TOKEN")) > keptBefore);
     expect((await refresh(gateway, session.refreshToken!)).body.data?.refreshToken).toEqual(retry.body.data!.refreshToken);
     expect((await calls()) - before).toBe(1);
+  });
+});
+
+describe("a slow refresh's late answer past the grace window", () => {
+  let gateway: GatewayProcess | undefined;
+  beforeAll(async () => {
+    const env = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: { ...SLOW_SETTINGS, REFRESH_GRACE_SECONDS: "1" } }, "late-answers-grace-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
+    gateway = await startGateway({ env });
+  }, 30_000);
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it("goes to the caller's retry once, however long after the grace window; a second retry is refused, and no retry reaches AWS", async () => {
+    // Before, the answer was kept only as the grace successor: a retry after REFRESH_GRACE_SECONDS found the token spent (INVALID_GRANT).
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-past-grace" });
+    const issued = (await jwtBearer(gateway!, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(gateway!, "REFRESH_TOKEN");
+    await slowNextCall();
+    const before = await calls();
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("UPSTREAM_UNAVAILABLE");
+    await eventually("the late answer was kept", async () => (await kept(gateway!, "REFRESH_TOKEN")) > keptBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    const retry = await refresh(gateway!, issued.refreshToken!);
+    expect(outcomeOf(retry)).toBe("ok");
+    expect(retry.body.data!.refreshToken.refreshToken).not.toBe(issued.refreshToken);
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("INVALID_GRANT");
+    expect(outcomeOf(await refresh(gateway!, retry.body.data!.refreshToken.refreshToken!))).toBe("ok");
+    // The slow call and the last refresh: the late answer's retry reached nobody.
+    expect((await calls()) - before).toBe(2);
+  });
+});
+
+describe("a slow session refresh's late answer past the grace window", () => {
+  let gateway: GatewayProcess | undefined;
+  beforeAll(async () => {
+    const env = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: { ...SLOW_SETTINGS, REFRESH_GRACE_SECONDS: "1", SESSION_MODE: "cookie" } }, "late-answers-session-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
+    gateway = await startGateway({ env });
+  }, 30_000);
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it("reaches the session at the browser's retry: refreshSession succeeds without a second upstream call and the session refreshes afterwards", async () => {
+    // Before, the retry after the grace window met the spent refresh token, and the session ended (an attacker review).
+    const user = browser();
+    const { assertion } = await emulator.dev.assertion({ sub: "late-session-refresh" });
+    expect((await user.post(gateway!.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid"] } })).body.errors).toBeUndefined();
+    await slowNextCall();
+    const before = await calls();
+    expect(codeOf(await user.post(gateway!.url, REFRESH_SESSION))).toBe("UPSTREAM_UNAVAILABLE");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const retry = await user.post(gateway!.url, REFRESH_SESSION);
+    expect(retry.body.errors).toBeUndefined();
+    expect(retry.body.data!.refreshSession).toMatchObject({ authenticated: true, subject: "late-session-refresh" });
+    expect((await calls()) - before).toBe(1);
+    expect((await user.post(gateway!.url, REFRESH_SESSION)).body.errors).toBeUndefined();
+    expect((await calls()) - before).toBe(2);
   });
 });
 

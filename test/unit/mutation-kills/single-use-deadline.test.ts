@@ -162,7 +162,7 @@ describe("late authorization-code answers", () => {
     await answers.keep("fp", token);
     expect(logger.lines).toEqual([
       { level: "warn", fields: { reason: "redis down: ECONNREFUSED" }, message: "late answers: lookup failed" },
-      { level: "error", fields: { reason: "redis down: ECONNREFUSED" }, message: "late answers: could not keep an authorization code's late answer" },
+      { level: "error", fields: { reason: "redis down: ECONNREFUSED" }, message: "late answers: could not keep a single-use grant's late answer" },
     ]);
   });
 });
