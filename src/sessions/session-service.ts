@@ -172,6 +172,21 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   }
 
   /**
+   * Saves a rotation the store failed to take at the time, minutes later perhaps: only while the old
+   * id still holds the live session (a sign-out removes it; its mark on the id lasts only minutes, and
+   * an attacker review brought a signed-out session back by saving after the mark had expired). The
+   * old id forwards for the new session's idle timeout: the browser still holds only the old cookie.
+   */
+  async function saveLateRotation(oldId: string, successor: FoundSession): Promise<void> {
+    if ((await sessions.read(oldId))?.record.state !== "live") {
+      // Ended meanwhile: the new tokens' identity context goes with it (the outage may have recorded it after the sign-out forgot it).
+      await forgetIdentityContext(successor.record.token);
+      throw unauthenticated();
+    }
+    await saveRotation(oldId, successor, Math.max(deps.rotationGraceMs, recordTtlMs(successor.record, now())));
+  }
+
+  /**
    * Ends the session `requestId` is or forwards to. Each id of the chain is marked ended before it is
    * read: a refresh rotating it meanwhile either wrote its forwarding note before the read (which
    * then follows it to the successor and ends that too) or reads the mark after its writes and undoes
@@ -269,7 +284,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         } catch (error) {
           if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
           // The refresh token is spent: the new tokens wait for the store, the old id (the browser's cookie) forwarding to them once saved.
-          unsaved.keep(found.id, () => saveRotation(found.id, successor, Math.max(deps.rotationGraceMs, recordTtlMs(record, now()))), Math.min(successor.record.absoluteExpiresAt, successor.seenAt + idleMs));
+          unsaved.keep(found.id, () => saveLateRotation(found.id, successor), Math.min(successor.record.absoluteExpiresAt, successor.seenAt + idleMs));
           throw error;
         }
         return successor;

@@ -6,6 +6,7 @@
 import { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 import { createRedisStore } from "./redis-store.js";
 import { createResilientStore } from "./resilient-store.js";
+import type { CarryPolicy } from "./outage-writes.js";
 import type { StoreFailureCause } from "./store-errors.js";
 import type { Store, StoreLogger } from "./store.types.js";
 
@@ -20,7 +21,7 @@ export interface GatewayStoreOptions {
   /** Counts each Redis operation that failed and was served from process memory, by cause (for /metrics). */
   onFailure?: (cause: StoreFailureCause) => void;
   /** Keys whose writes while Redis is away are replayed on it when it is back (createResilientStore). */
-  carriedThroughOutage?: (key: string) => boolean;
+  carriedThroughOutage?: (key: string) => CarryPolicy | undefined;
 }
 
 export function createGatewayStore(options: GatewayStoreOptions): Store {
@@ -38,6 +39,7 @@ export type { Store, StoreHealth, StoreHealthStatus, StoreKind, StoreLogger, Mes
 export { createMemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { createRedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { createResilientStore, type ResilientStoreOptions } from "./resilient-store.js";
+export type { CarryPolicy } from "./outage-writes.js";
 export { StoreUnavailableError, isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 export { createKeyspace, SealedValueError, KEY_NAMESPACE, type Keyspace } from "./keyspace.js";
 export { parseRedisUrl, describeRedisUrl, REDIS_URL_FORMS, type RedisTarget } from "./redis-url.js";

@@ -1,12 +1,29 @@
 import type { Store } from "./store.types.js";
 
-/** The last write an outage made to a key: a value (read back from the fallback when carried over) until `expiresAt`, or a removal. */
-type OutageWrite = { kind: "set"; expiresAt: number } | { kind: "delete" };
+/**
+ * How one key's outage write is replayed on the primary, given that another replica may have
+ * written the key since its own recovery (replicas recover up to a probe interval apart, longer when
+ * only one lost Redis):
+ * - `overwrite`: plain SET (the outage's write is the most informative, e.g. a refresh node that
+ *   gained its successor while Redis still holds the one without).
+ * - `if-absent`: SET NX (a value written since the recovery is newer: an answer, a record).
+ * - `greatest`: the value is a decimal number (a time mark); the greater of the two stays.
+ * Removals are always replayed (DEL).
+ * `priority`: kept apart from the others and never pushed out by them (a revocation, a sign-out
+ * mark), its value held in the list itself: the fallback, an LRU, may have evicted it.
+ */
+export interface CarryPolicy {
+  replay: "overwrite" | "if-absent" | "greatest";
+  priority?: boolean;
+}
+
+/** The last write an outage made to a key: a value until `expiresAt` (held here for priority keys), or a removal. */
+export type OutageWrite = { kind: "set"; expiresAt: number; policy: CarryPolicy; value?: Buffer } | { kind: "delete" };
 
 export interface OutageWritesOptions {
-  /** Which keys' writes outlive the outage (e.g. a revoked refresh family); others stay in process memory. */
-  carries: (key: string) => boolean;
-  /** Most keys remembered; past it the oldest are forgotten (and counted). */
+  /** How a key's writes outlive the outage (undefined: they stay in process memory). */
+  carries: (key: string) => CarryPolicy | undefined;
+  /** Most keys remembered of each kind (priority or not); past it the oldest of that kind are forgotten (and counted). */
   maxEntries: number;
   now?: () => number;
 }
@@ -18,39 +35,52 @@ export interface CarryOverResult {
   forgotten: number;
 }
 
+/** An outage write not replayed yet, handed over at the switch back to the primary. */
+export type PendingOutageWrite = readonly [key: string, write: OutageWrite];
+
 /**
  * The writes a resilient store's fallback served while Redis was away, for the keys that must not
  * stay in one process's memory once Redis is back: without them, a refresh family revoked during an
  * outage was honoured again on every replica (this one included) the moment Redis answered, and an
  * identity context forgotten at sign-out came back with Redis's older copy. Only each key's last
- * write is kept (its value is read from the fallback when carried over, so nothing is held twice).
- * Carried over with plain SET and DEL: the outage's write is the newest this replica knows of (a
- * refresh node that gained its successor during the outage must replace the one Redis still holds).
+ * write is kept. Passes replay the list while the store still serves from the fallback; what requests
+ * wrote during the last pass is handed over (drain) as the store switches back, and replayed right
+ * after unless a request wrote the key on the primary first: nothing is dropped at the switch, the
+ * store does not stay degraded under a steady stream of writes, and nothing waits for a later outage.
  */
 export interface OutageWrites {
   readonly size: number;
-  noteSet(key: string, ttlMs: number): void;
+  noteSet(key: string, ttlMs: number, value: Buffer): void;
   noteDelete(key: string): void;
-  /** Replays the noted writes on `primary`, reading values from `fallback`. Rejects (keeping what was not replayed) when the primary fails. */
+  /** Replays the noted writes on `primary`, reading values from `fallback`, in a few passes. Rejects (keeping what was not replayed) when the primary fails. */
   carryOver(primary: Store, fallback: Store): Promise<CarryOverResult>;
+  /** Takes what is still noted (priority first) and empties the list: called as the store switches back. */
+  drain(): PendingOutageWrite[];
+  /** Replays one write handed over by drain; true when it changed the primary. */
+  replay(primary: Store, fallback: Store, pending: PendingOutageWrite): Promise<boolean>;
+  /** Notes a handed-over write again (its replay failed), unless the key was written since. */
+  restore(key: string, write: OutageWrite): void;
 }
 
-/** A carry-over that keeps meeting new writes stops after this many passes (the store switches back regardless). */
-const MAX_PASSES = 5;
+/** Passes of one carry-over while requests keep writing to the fallback; what the last one leaves is drained at the switch. */
+const MAX_PASSES = 3;
+/** Priority values are small markers (a revocation, a time): larger ones are read from the fallback like the rest. */
+const MAX_HELD_VALUE_BYTES = 64;
 
 export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
   const { carries, maxEntries } = options;
   const now = options.now ?? Date.now;
-  const writes = new Map<string, OutageWrite>();
+  const ordinary = new Map<string, OutageWrite>();
+  const priority = new Map<string, OutageWrite>();
   let forgotten = 0;
 
-  function note(key: string, write: OutageWrite): void {
-    if (!carries(key)) return;
-    // Re-inserted, so the Map's order stays the order of last writes and the oldest goes first.
-    writes.delete(key);
-    writes.set(key, write);
-    if (writes.size > maxEntries) {
-      writes.delete(writes.keys().next().value!);
+  function note(key: string, write: OutageWrite, list: Map<string, OutageWrite>): void {
+    // A key's last write decides: a removal after a priority set replaces it in its own list.
+    ordinary.delete(key);
+    priority.delete(key);
+    list.set(key, write);
+    if (list.size > maxEntries) {
+      list.delete(list.keys().next().value!);
       forgotten += 1;
     }
   }
@@ -62,42 +92,78 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     }
     const ttlMs = write.expiresAt - now();
     if (ttlMs <= 0) return false;
-    const value = await fallback.get(key);
+    const value = write.value ?? (await fallback.get(key));
     if (value === null) return false;
-    await primary.set(key, value, ttlMs);
-    return true;
+    switch (write.policy.replay) {
+      case "overwrite":
+        await primary.set(key, value, ttlMs);
+        return true;
+      case "if-absent":
+        return primary.setIfAbsent(key, value, ttlMs);
+      case "greatest": {
+        if (await primary.setIfAbsent(key, value, ttlMs)) return true;
+        // Not atomic: two replicas replaying one mark at once may keep the lesser. Marks are rare and written once each.
+        const theirs = await primary.get(key);
+        if (theirs !== null && Number(theirs.toString("utf8")) >= Number(value.toString("utf8"))) return false;
+        await primary.set(key, value, ttlMs);
+        return true;
+      }
+    }
   }
+
+  async function pass(primary: Store, fallback: Store, list: Map<string, OutageWrite>): Promise<number> {
+    const batch = [...list];
+    list.clear();
+    const results = await Promise.allSettled(batch.map(([key, write]) => replay(primary, fallback, key, write)));
+    const failed = results.findIndex((result) => result.status === "rejected");
+    if (failed !== -1) {
+      // Put back what did not land, unless a newer write replaced it meanwhile.
+      batch.forEach(([key, write], index) => {
+        if (results[index]!.status === "rejected" && !ordinary.has(key) && !priority.has(key)) list.set(key, write);
+      });
+      throw (results[failed] as PromiseRejectedResult).reason;
+    }
+    return results.filter((result) => (result as PromiseFulfilledResult<boolean>).value).length;
+  }
+
+  const size = () => ordinary.size + priority.size;
 
   return {
     get size() {
-      return writes.size;
+      return size();
     },
-    noteSet(key, ttlMs) {
-      note(key, { kind: "set", expiresAt: now() + ttlMs });
+    noteSet(key, ttlMs, value) {
+      const policy = carries(key);
+      if (policy === undefined) return;
+      const held = policy.priority === true && value.length <= MAX_HELD_VALUE_BYTES ? Buffer.from(value) : undefined;
+      note(key, { kind: "set", expiresAt: now() + ttlMs, policy, ...(held ? { value: held } : {}) }, policy.priority === true ? priority : ordinary);
     },
     noteDelete(key) {
-      note(key, { kind: "delete" });
+      const policy = carries(key);
+      if (policy !== undefined) note(key, { kind: "delete" }, policy.priority === true ? priority : ordinary);
     },
     async carryOver(primary, fallback) {
       let carried = 0;
-      // Requests keep writing to the fallback while a pass runs: what they wrote goes in the next one.
-      for (let pass = 0; pass < MAX_PASSES && writes.size > 0; pass += 1) {
-        const batch = [...writes];
-        writes.clear();
-        const results = await Promise.allSettled(batch.map(([key, write]) => replay(primary, fallback, key, write)));
-        const failed = results.findIndex((result) => result.status === "rejected");
-        if (failed !== -1) {
-          // Put back what did not land, unless a newer write replaced it meanwhile.
-          batch.forEach(([key, write], index) => {
-            if (results[index]!.status === "rejected" && !writes.has(key)) writes.set(key, write);
-          });
-          throw (results[failed] as PromiseRejectedResult).reason;
-        }
-        carried += results.filter((result) => (result as PromiseFulfilledResult<boolean>).value).length;
+      // Requests keep writing to the fallback while a pass runs: what they wrote goes in the next one. Priority first.
+      for (let passes = 0; passes < MAX_PASSES && size() > 0; passes += 1) {
+        carried += await pass(primary, fallback, priority);
+        carried += await pass(primary, fallback, ordinary);
       }
       const result = { carried, forgotten };
       forgotten = 0;
       return result;
+    },
+    drain() {
+      const pending = [...priority, ...ordinary];
+      priority.clear();
+      ordinary.clear();
+      return pending;
+    },
+    replay: (primary, fallback, [key, write]) => replay(primary, fallback, key, write),
+    restore(key, write) {
+      if (ordinary.has(key) || priority.has(key)) return;
+      const isPriority = write.kind === "set" ? write.policy.priority === true : carries(key)?.priority === true;
+      (isPriority ? priority : ordinary).set(key, write);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createMemoryStore } from "./memory-store.js";
-import { createOutageWrites } from "./outage-writes.js";
+import { createOutageWrites, type CarryPolicy, type PendingOutageWrite } from "./outage-writes.js";
 import { isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 import { assertPositiveInteger, describeError } from "./store-options.js";
 import { silentStoreLogger, type Store, type StoreHealth, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -18,7 +18,7 @@ export interface ResilientStoreOptions {
    * Keys whose writes during an outage are replayed on the primary before the store switches back
    * (outage-writes.ts): a revoked refresh family, a forgotten identity context. Default: none.
    */
-  carriedThroughOutage?: (key: string) => boolean;
+  carriedThroughOutage?: (key: string) => CarryPolicy | undefined;
   /** Most keys whose outage writes are remembered for the carry-over. Default 10 000 (the memory store's default entries). */
   carriedMaxEntries?: number;
 }
@@ -50,7 +50,9 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
   let probeTimer: NodeJS.Timeout | undefined;
   let probing = false;
   let closed = false;
-  const outageWrites = createOutageWrites({ carries: options.carriedThroughOutage ?? (() => false), maxEntries: options.carriedMaxEntries ?? 10_000 });
+  const outageWrites = createOutageWrites({ carries: options.carriedThroughOutage ?? (() => undefined), maxEntries: options.carriedMaxEntries ?? 10_000 });
+  /** What this outage's carry-overs replayed and forgot so far (one may take several probes). */
+  let carriedSoFar = { carried: 0, forgotten: 0 };
 
   function enterFallback(reason: string, cause: StoreFailureCause): void {
     if (mode.name === "fallback" || closed) return;
@@ -70,12 +72,20 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     try {
       const health = await primary.health();
       if (!health.ok || closed) return;
-      const { carried, forgotten } = await outageWrites.carryOver(primary, fallback);
+      const result = await outageWrites.carryOver(primary, fallback);
+      carriedSoFar = { carried: carriedSoFar.carried + result.carried, forgotten: carriedSoFar.forgotten + result.forgotten };
       if (mode.name === "fallback" && !closed) {
-        const fields = { store: primary.kind, outageMs: Date.now() - mode.since, carried, ...(forgotten > 0 ? { forgotten } : {}) };
-        logger.info(fields, mode.cause === "writes-refused" ? "store recovered: redis accepts writes again" : "store recovered: redis reachable again");
+        // Taken as the switch happens (no await between): what requests wrote to the fallback during the last pass.
+        const pending = outageWrites.drain();
+        const since = mode.since;
+        const cause = mode.cause;
         mode = { name: "primary" };
         clearInterval(probeTimer);
+        const late = await replayAfterSwitch(pending);
+        const { carried, forgotten } = { carried: carriedSoFar.carried + late, forgotten: carriedSoFar.forgotten };
+        carriedSoFar = { carried: 0, forgotten: 0 };
+        const fields = { store: primary.kind, outageMs: Date.now() - since, carried, ...(forgotten > 0 ? { forgotten } : {}) };
+        logger.info(fields, cause === "writes-refused" ? "store recovered: redis accepts writes again" : "store recovered: redis reachable again");
       }
     } catch (error) {
       // The primary failed again during the carry-over: still degraded; the next probe tries again.
@@ -84,6 +94,34 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
       probing = false;
     }
   }
+
+  /**
+   * The outage writes handed over at the switch, replayed on the primary unless a request writes the
+   * key there first (writeOnPrimary drops it: that write is newer). A replay the primary fails goes
+   * back to the list, for the carry-over after the outage that failure starts.
+   */
+  const handedOver = new Map<string, PendingOutageWrite>();
+  async function replayAfterSwitch(pending: PendingOutageWrite[]): Promise<number> {
+    for (const entry of pending) handedOver.set(entry[0], entry);
+    let replayed = 0;
+    try {
+      for (const entry of pending) {
+        if (handedOver.get(entry[0]) !== entry) continue;
+        handedOver.delete(entry[0]);
+        if (await outageWrites.replay(primary, fallback, entry)) replayed += 1;
+      }
+    } catch (error) {
+      for (const [key, write] of handedOver.values()) outageWrites.restore(key, write);
+      handedOver.clear();
+      if (!isStoreUnavailable(error)) throw error;
+      onFailure(error.failure);
+      enterFallback(unavailableReason(error.message), error.failure);
+    }
+    return replayed;
+  }
+  const writeOnPrimary = (key: string) => {
+    if (handedOver.size > 0) handedOver.delete(key);
+  };
 
   /** Runs `operation` on the primary unless degraded; falls back on an unavailability error. `served` sees what the fallback answered. */
   async function route<T>(operation: (store: Store) => Promise<T>, served?: (result: T) => void): Promise<T> {
@@ -117,12 +155,12 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
         return null;
       }
     },
-    set: (key, value, ttlMs) => route((store) => store.set(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs)),
-    delete: (key) => route((store) => store.delete(key), () => outageWrites.noteDelete(key)),
-    setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs), (stored) => stored && outageWrites.noteSet(key, ttlMs)),
+    set: (key, value, ttlMs) => (writeOnPrimary(key), route((store) => store.set(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs, value))),
+    delete: (key) => (writeOnPrimary(key), route((store) => store.delete(key), () => outageWrites.noteDelete(key))),
+    setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs), (stored) => stored && outageWrites.noteSet(key, ttlMs, value)),
     // A taken value (a code's kept answer, redeemed once) stays taken on every replica.
-    deleteIfEquals: (key, expected) => route((store) => store.deleteIfEquals(key, expected), (deleted) => deleted && outageWrites.noteDelete(key)),
-    extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs), (extended) => extended && outageWrites.noteSet(key, ttlMs)),
+    deleteIfEquals: (key, expected) => (writeOnPrimary(key), route((store) => store.deleteIfEquals(key, expected), (deleted) => deleted && outageWrites.noteDelete(key))),
+    extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs), (extended) => extended && outageWrites.noteSet(key, ttlMs, expected)),
     increment: (key, ttlMs) => route((store) => store.increment(key, ttlMs)),
     publish: (channel, message) => route((store) => store.publish(channel, message)),
 

@@ -84,6 +84,11 @@ export function createIdentityContextRegistry(options: {
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
   const userKeyOf = (clientId: string, subject: string): string => keyspace.key("identity-user-out", clientId, subject);
 
+  async function recordOf(key: string): Promise<Record | undefined> {
+    const sealed = await store.get(key);
+    return sealed === null ? undefined : (JSON.parse(keyspace.open(key, sealed).toString("utf8")) as Record);
+  }
+
   async function signedOutAfter(record: Record): Promise<boolean> {
     if (record.s === undefined || record.t === undefined) return false;
     const mark = await store.get(userKeyOf(record.c, record.s));
@@ -98,10 +103,15 @@ export function createIdentityContextRegistry(options: {
       if (ttlMs <= 0) return;
       const key = keyOf(identityContext);
       const family = familyOf();
-      // Stryker disable next-line ConditionalExpression: equivalent, JSON.stringify leaves out an undefined f
-      const subject = decodeIdTokenClaims(token.idToken)?.subject ?? undefined;
-      const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }), ...(subject === undefined ? {} : { s: subject, t: now() }) };
       try {
+        // A context recorded again (its tokens refreshed) keeps the user and time of its first record: a refresh
+        // finishing after the user signed out everywhere must not make it newer than the mark (an attacker
+        // review got credentials that way), and a refresh answer may leave the ID token out.
+        const earlier = await recordOf(key).catch(() => undefined);
+        const subject = decodeIdTokenClaims(token.idToken)?.subject ?? earlier?.s;
+        const recordedAt = earlier?.t !== undefined && earlier.s === subject ? earlier.t : now();
+        // Stryker disable next-line ConditionalExpression: equivalent, JSON.stringify leaves out an undefined f
+        const record: Record = { c: token.clientId, ...(family === undefined ? {} : { f: family }), ...(subject === undefined ? {} : { s: subject, t: recordedAt }) };
         // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding name as UTF-8
         await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(record), "utf8")), ttlMs);
       } catch (error) {
@@ -125,8 +135,7 @@ export function createIdentityContextRegistry(options: {
 
     async verify(identityContext, field) {
       const key = keyOf(identityContext);
-      const sealed = await store.get(key);
-      const record = sealed === null ? undefined : (JSON.parse(keyspace.open(key, sealed).toString("utf8")) as Record);
+      const record = await recordOf(key);
       if (record === undefined || (await signedOutAfter(record))) {
         throw new GatewayError(
           "BAD_USER_INPUT",

@@ -1,32 +1,39 @@
+import type { CarryPolicy } from "../store/index.js";
 import { KEY_NAMESPACE } from "../store/keyspace.js";
+
+const OVERWRITE: CarryPolicy = { replay: "overwrite" };
+const IF_ABSENT: CarryPolicy = { replay: "if-absent" };
 
 /**
  * The token state whose outage writes must reach Redis once it is back (the resilient store's
- * carry-over): what the gateway decided on its own while it served from process memory, and what
- * other replicas must then see. Left out: single-flight locks and hand-offs (they outlive no call)
- * and persisted queries (a client sends the document again).
+ * carry-over), and how each is replayed over what another replica may have written since its own
+ * recovery. Left out: single-flight locks and hand-offs (they outlive no call), cached credentials
+ * (STS makes them again) and persisted queries (a client sends the document again).
  */
-const CARRIED_PURPOSES: ReadonlySet<string> = new Set([
-  // Reuse detection: a family revoked during the outage stays revoked; the rotations it saw stay linked.
-  "refresh-family-revoked",
-  "refresh-node",
-  "access-family",
-  // An identity context forgotten at sign-out stays forgotten (Redis still holds the copy from before).
-  "identity-context",
-  "identity-user-out",
-  // Answers AWS gave during the outage: a rotated refresh token's successor (the grace window), a code's
-  // undelivered answer (taken once), and cached answers with the rotations that dropped older ones.
-  "refresh-successor",
-  "late-code-answer",
-  "token-cache",
-  "token-cache-link",
+const CARRIED: ReadonlyMap<string, CarryPolicy> = new Map([
+  // Reuse detection. A revocation and a sign-out-everywhere mark are kept apart from the rest and never
+  // pushed out of the list by it; the greater of two marks stays.
+  ["refresh-family-revoked", { replay: "overwrite", priority: true }],
+  ["identity-user-out", { replay: "greatest", priority: true }],
+  // A node that gained its successor during the outage replaces the one Redis holds without it.
+  ["refresh-node", OVERWRITE],
+  ["access-family", OVERWRITE],
+  // An identity context recorded again with its new tokens' life; a forgotten one stays forgotten (DEL).
+  ["identity-context", OVERWRITE],
+  // Answers AWS gave during the outage (a rotated refresh token's successor, a single-use grant's late
+  // answer, cached answers), and the removals that took or dropped them: an answer written since the
+  // recovery is newer and stays.
+  ["refresh-successor", IF_ABSENT],
+  ["late-code-answer", IF_ABSENT],
+  ["token-cache", IF_ABSENT],
+  ["token-cache-link", IF_ABSENT],
 ]);
 
 const PREFIX = `${KEY_NAMESPACE}:`;
 
-/** True for a key (keyspace.key) whose writes the store carries over to Redis after an outage. */
-export function carriedThroughOutage(key: string): boolean {
-  if (!key.startsWith(PREFIX)) return false;
+/** How a key's (keyspace.key) writes are carried over to Redis after an outage; undefined: they stay in process memory. */
+export function carriedThroughOutage(key: string): CarryPolicy | undefined {
+  if (!key.startsWith(PREFIX)) return undefined;
   const end = key.indexOf(":", PREFIX.length);
-  return end !== -1 && CARRIED_PURPOSES.has(key.slice(PREFIX.length, end));
+  return end === -1 ? undefined : CARRIED.get(key.slice(PREFIX.length, end));
 }

@@ -95,6 +95,8 @@ export const LATE_CODE_ANSWER_TTL_MS = 5 * 60_000;
 export interface LateCodeAnswers {
   find(fingerprint: string): Promise<IssuedToken | undefined>;
   keep(fingerprint: string, token: IssuedToken): Promise<void>;
+  /** Drops a kept answer its caller received another way (a refresh's grace successor): it is handed out once. Never rejects. */
+  discard(fingerprint: string): Promise<void>;
 }
 
 export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspace; logger: StoreLogger }): LateCodeAnswers {
@@ -111,6 +113,13 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "late answers: lookup failed");
         return undefined;
+      }
+    },
+    async discard(fingerprint) {
+      try {
+        await store.delete(keyOf(fingerprint));
+      } catch (error) {
+        logger.warn({ reason: describeError(error) }, "late answers: could not drop one handed out as a grace successor");
       }
     },
     async keep(fingerprint, token) {

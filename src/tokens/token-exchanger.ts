@@ -194,7 +194,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     const verdict = await families.inspect(request);
     await reuse.refuse(request, verdict);
     const successor = await grace.successorOf(request);
-    if (successor) return servedInGrace(request, successor);
+    if (successor) return servedInGraceOnce(request, successor, fingerprint);
     if (verdict.kind === "rotated") {
       // Rotated by a call that passed the deadline: its caller's retry collects the answer (once), grace window or not.
       const kept = await lateCodes.find(fingerprint);
@@ -209,7 +209,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         const current = await families.inspect(request);
         await reuse.refuse(request, current);
         const rotated = await grace.successorOf(request);
-        if (rotated) return servedInGrace(request, rotated);
+        if (rotated) return servedInGraceOnce(request, rotated, fingerprint);
         const token = await callUpstream(request, caller);
         // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
@@ -234,7 +234,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         if (grace.enabled) {
           await reuse.refuse(request, await families.inspect(request));
           const late = await grace.successorOf(request);
-          if (late) return servedInGrace(request, late);
+          if (late) return servedInGraceOnce(request, late, fingerprint);
         }
         // Reuse detection off: AWS refused the token a late call of this gateway spent; that call's answer is the retry's.
         const kept = await lateCodes.find(fingerprint);
@@ -261,6 +261,12 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       }
       return token;
     }, singleUseFlights));
+  }
+
+  /** A caller outside the flight given the grace successor: a late answer of the same call (kept past the window) is then not handed out again (an attacker review collected it twice). */
+  async function servedInGraceOnce(request: ValidTokenRequest, successor: IssuedToken, fingerprint: string): Promise<IssuedToken> {
+    await lateCodes.discard(fingerprint);
+    return servedInGrace(request, successor);
   }
 
   function servedInGrace(request: ValidTokenRequest, successor: IssuedToken): IssuedToken {

@@ -31,6 +31,14 @@ function identityContextOf(idToken: string): string {
   return context;
 }
 
+/** `sub` signs in a new browser with an identity context; the browser and the context its page was shown. */
+async function signInShowingContext(sub: string): Promise<{ user: ReturnType<typeof browser>; identityContext: string }> {
+  const user = browser();
+  const assertion = await emulator.mintAssertion({ sub });
+  expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+  return { user, identityContext: identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
+}
+
 describe("a signed-out session's identity context", () => {
   it("makes no credentials after signOut, though the page was shown the ID token carrying it", async () => {
     const user = browser();
@@ -69,12 +77,7 @@ describe("a signed-out session's identity context", () => {
   });
 
   it("makes no credentials after signOutEverywhere, from the signing-out session's context nor from another browser's session nobody visits again; a sign-in after it makes them", async () => {
-    const signIn = async () => {
-      const user = browser();
-      const assertion = await emulator.mintAssertion({ sub: "ursula" });
-      expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-      return { user, identityContext: identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
-    };
+    const signIn = () => signInShowingContext("ursula");
     const assume = (identityContext: string) => browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
     const laptop = await signIn();
     const phone = await signIn();
@@ -88,5 +91,22 @@ describe("a signed-out session's identity context", () => {
     }
     const again = await signIn();
     expect((await assume(again.identityContext)).body.errors).toBeUndefined();
+  });
+
+  it("makes no credentials from a context whose refresh was in flight while the user signed out everywhere", async () => {
+    // An attacker review: the refresh recorded the context again after the mark, as if newer than it.
+    const victim = await signInShowingContext("vera");
+    const thief = await signInShowingContext("vera");
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
+    try {
+      const refreshing = thief.user.post(gateway.url, REFRESH_SESSION);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await victim.user.post(gateway.url, SIGN_OUT_EVERYWHERE)).body.data!.signOutEverywhere).toBe(true);
+      await refreshing;
+    } finally {
+      await emulator.clearFaults();
+    }
+    const refused = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext: thief.identityContext } });
+    expect(codeOf(refused)).toBe("BAD_USER_INPUT");
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { SHARED_REDIS_URL, acceptsConnections } from "../../support/test-dependencies.js";
 
@@ -115,20 +115,13 @@ export async function startClosingProxy(targetPort: number): Promise<ClosingProx
   const sockets = new Set<Socket>();
   let onHeldCommand: ((client: Socket) => void) | undefined;
   const server = createServer((client) => {
-    const upstream = connect(targetPort, "127.0.0.1");
-    sockets.add(client).add(upstream);
-    client.on("close", () => sockets.delete(client) && upstream.destroy());
-    upstream.on("close", () => sockets.delete(upstream) && client.destroy());
-    client.on("error", () => undefined);
-    upstream.on("error", () => undefined);
+    const upstream = connectedPair(client, targetPort, sockets);
     upstream.on("data", (chunk: Buffer) => client.write(chunk));
     client.on("data", (chunk: Buffer) => (onHeldCommand ? onHeldCommand(client) : upstream.write(chunk)));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
+  const url = await listenOnFreePort(server);
   return {
-    url: `redis://127.0.0.1:${address.port}`,
+    url,
     closeOnNextCommand: (how = "clean") =>
       new Promise<void>((resolve) => {
         onHeldCommand = (client) => {
@@ -139,6 +132,63 @@ export async function startClosingProxy(targetPort: number): Promise<ClosingProx
           } else client.end(resolve);
         };
       }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A connection to Redis for `client`, each closing the other, both tracked in `sockets`. */
+function connectedPair(client: Socket, targetPort: number, sockets: Set<Socket>): Socket {
+  const upstream = connect(targetPort, "127.0.0.1");
+  sockets.add(client).add(upstream);
+  client.on("close", () => sockets.delete(client) && upstream.destroy());
+  upstream.on("close", () => sockets.delete(upstream) && client.destroy());
+  client.on("error", () => undefined);
+  upstream.on("error", () => undefined);
+  return upstream;
+}
+
+/** Listens on an ephemeral port of 127.0.0.1; the redis:// URL of it. */
+async function listenOnFreePort(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return `redis://127.0.0.1:${address.port}`;
+}
+
+export interface CuttableProxy {
+  readonly url: string;
+  /** Drops every connection through it and refuses new ones, as a network partition would, until restore(). */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy in front of Redis whose clients can be cut off from it (one replica partitioned while the others still reach Redis). */
+export async function startCuttableProxy(targetPort: number): Promise<CuttableProxy> {
+  const sockets = new Set<Socket>();
+  let isCut = false;
+  const server = createServer((client) => {
+    if (isCut) {
+      client.destroy();
+      return;
+    }
+    const upstream = connectedPair(client, targetPort, sockets);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const url = await listenOnFreePort(server);
+  return {
+    url,
+    cut() {
+      isCut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      isCut = false;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../src/store/resilient-store.js";
 import { StoreUnavailableError } from "../../../src/store/store-errors.js";
+import type { CarryPolicy } from "../../../src/store/outage-writes.js";
 import type { Store } from "../../../src/store/store.types.js";
 import { describeNeeding, probeRedisServerBinary } from "../../support/test-dependencies.js";
 import { eventually, findFreePort, rawRedis, recordingLogger, startRedisServer, type RedisServerProcess } from "./redis-test-support.js";
@@ -13,7 +14,7 @@ import { eventually, findFreePort, rawRedis, recordingLogger, startRedisServer, 
  */
 const redisServer = probeRedisServerBinary();
 const prefix = "test:carry:";
-const carried = (key: string) => key.startsWith("carried:");
+const carried = (key: string): CarryPolicy | undefined => (key.startsWith("carried:") ? { replay: "overwrite" } : undefined);
 let server: RedisServerProcess | undefined;
 let admin: Redis | undefined;
 
@@ -28,14 +29,18 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A resilient store over the test's Redis; `refuseSets` makes the Redis store's set fail as if Redis were gone (health still ok). */
+/** A resilient store over the test's Redis; `refuseSets` makes the Redis store's set fail as if Redis were gone (health still ok), `setDelayMs` slows it. */
 function resilientStore() {
   const { lines, logger } = recordingLogger();
   const redisStore = createRedisStore({ url: server!.url, keyPrefix: prefix, commandTimeoutMs: 300, reconnectMaxDelayMs: 100 });
-  const control = { refuseSets: false };
+  const control = { refuseSets: false, setDelayMs: 0 };
   const primary: Store = {
     ...redisStore,
-    set: (key, value, ttlMs) => (control.refuseSets ? Promise.reject(new StoreUnavailableError("test: refused")) : redisStore.set(key, value, ttlMs)),
+    async set(key, value, ttlMs) {
+      if (control.refuseSets) throw new StoreUnavailableError("test: refused");
+      if (control.setDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, control.setDelayMs));
+      return redisStore.set(key, value, ttlMs);
+    },
   };
   const store = createResilientStore({ primary, logger, probeIntervalMs: 50, carriedThroughOutage: carried });
   return { store, lines, control };
@@ -107,4 +112,36 @@ describeNeeding(redisServer, "createResilientStore carrying an outage's writes o
       await store.close();
     }
   }, 30_000);
+
+  it("goes back to Redis only once every outage write is on it, though requests keep writing while it replays: a later outage replays nothing of this one", async () => {
+    const { store, lines, control } = resilientStore();
+    try {
+      await duringOutage(store, async () => {
+        await store.set("carried:busy-0", Buffer.from("v0"), 20_000);
+      });
+      // Each replayed SET takes 30 ms while a request writes every 5 ms (an attacker review lost the writes of the last pass).
+      control.setDelayMs = 30;
+      let written = 0;
+      const writing = setInterval(() => {
+        written += 1;
+        void store.set(`carried:busy-${written}`, Buffer.from(`v${written}`), 20_000);
+      }, 5);
+      try {
+        await eventually("back on Redis", async () => (await store.health()).status === "up", 15_000);
+      } finally {
+        clearInterval(writing);
+      }
+      control.setDelayMs = 0;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const keys = Array.from({ length: written + 1 }, (_, index) => `${prefix}carried:busy-${index}`);
+      expect(await admin!.exists(...keys)).toBe(keys.length);
+
+      await duringOutage(store, async () => {});
+      await eventually("back on Redis again", async () => (await store.health()).status === "up", 10_000);
+      const recoveries = lines.filter((line) => line.message === "store recovered: redis reachable again");
+      expect(recoveries.at(-1)?.fields).toMatchObject({ carried: 0 });
+    } finally {
+      await store.close();
+    }
+  }, 40_000);
 });

@@ -29,12 +29,14 @@ const SLOW_SETTINGS = { UPSTREAM_DEADLINE_MS: String(DEADLINE_MS), UPSTREAM_TIME
 
 const calls = async (): Promise<number> => (await emulator.dev.stats()).calls.CreateTokenWithIAM;
 const slowNextCall = () => emulator.dev.addFault({ operation: "CreateTokenWithIAM", latencyMs: UPSTREAM_LATENCY_MS, count: 1 });
+/** A gateway on the memory store (no REDIS_URL) with SLOW_SETTINGS and `env`. */
+const startMemoryGateway = (env: Record<string, string>, label: string) =>
+  startGateway({ env: { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: { ...SLOW_SETTINGS, ...env } }, `late-answers-${label}-gateway-secret-0123456789`), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined } });
 const kept = (replica: GatewayProcess, grant: string) => metricValue(replica, `idc_gateway_single_use_late_total{grant="${grant}",outcome="kept"}`);
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  const memoryEnv = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: SLOW_SETTINGS }, "late-answers-memory-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
-  loner = await startGateway({ env: memoryEnv });
+  loner = await startMemoryGateway({}, "memory");
   if (!redisReachable) return;
   ({ replicas } = await startReplicas(2, { emulator, redisUrl: SHARED_REDIS_URL, keyPrefix, env: SLOW_SETTINGS }));
 }, 30_000);
@@ -64,17 +66,16 @@ describe("late answers of a single-use grant in one process (memory store)", () 
   });
 });
 
-describe("a slow refresh's late answer past the grace window", () => {
+describe("a slow refresh's late answer and the grace window (1 s)", () => {
   let gateway: GatewayProcess | undefined;
   beforeAll(async () => {
-    const env = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: { ...SLOW_SETTINGS, REFRESH_GRACE_SECONDS: "1" } }, "late-answers-grace-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
-    gateway = await startGateway({ env });
+    gateway = await startMemoryGateway({ REFRESH_GRACE_SECONDS: "1" }, "grace");
   }, 30_000);
   afterAll(async () => {
     await gateway?.stop();
   });
 
-  it("goes to the caller's retry once, however long after the grace window; a second retry is refused, and no retry reaches AWS", async () => {
+  it("past the window, goes to the caller's retry once; a second retry is refused, and no retry reaches AWS", async () => {
     // Before, the answer was kept only as the grace successor: a retry after REFRESH_GRACE_SECONDS found the token spent (INVALID_GRANT).
     const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-past-grace" });
     const issued = (await jwtBearer(gateway!, assertion)).body.data!.createTokenWithIAM;
@@ -93,13 +94,25 @@ describe("a slow refresh's late answer past the grace window", () => {
     // The slow call and the last refresh: the late answer's retry reached nobody.
     expect((await calls()) - before).toBe(2);
   });
+
+  it("collected within the window as the grace successor, is not handed out again after it: a later holder of the old token is refused: a later holder of the old token is refused", async () => {
+    // An attacker review: the retry got the grace successor, and 1.5 s later a second holder of the old token collected the kept late answer too.
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-once" });
+    const issued = (await jwtBearer(gateway!, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(gateway!, "REFRESH_TOKEN");
+    await slowNextCall();
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("UPSTREAM_UNAVAILABLE");
+    await eventually("the late answer was kept", async () => (await kept(gateway!, "REFRESH_TOKEN")) > keptBefore);
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("ok");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("INVALID_GRANT");
+  });
 });
 
 describe("a slow session refresh's late answer past the grace window", () => {
   let gateway: GatewayProcess | undefined;
   beforeAll(async () => {
-    const env = { ...replicaEnvironment({ emulator, redisUrl: "", keyPrefix: "", env: { ...SLOW_SETTINGS, REFRESH_GRACE_SECONDS: "1", SESSION_MODE: "cookie" } }, "late-answers-session-gateway-secret-0123456789"), REDIS_URL: undefined, REDIS_KEY_PREFIX: undefined };
-    gateway = await startGateway({ env });
+    gateway = await startMemoryGateway({ REFRESH_GRACE_SECONDS: "1", SESSION_MODE: "cookie" }, "session");
   }, 30_000);
   afterAll(async () => {
     await gateway?.stop();

@@ -126,4 +126,18 @@ describe("identity context registry", () => {
     await registry.remember(token("ursula-2", { idToken: idToken("ursula"), issuedAt: now }), () => undefined);
     await expect(registry.verify("ursula-2", "f")).resolves.toEqual({ clientId: APP });
   });
+
+  it("keeps a context's first user and time when its tokens are refreshed: a refresh after the mark does not outrun it, and a refresh answer without an ID token keeps the user", async () => {
+    let at = 5_000_000;
+    const { registry } = setup(() => at);
+    const now = Date.now();
+    await registry.remember(token("ctx", { idToken: unsignedJwt({ sub: "wanda" }), issuedAt: now }), () => undefined);
+    at += 10;
+    await registry.forgetUser(APP, "wanda", at);
+    at += 10;
+    await registry.remember(token("ctx", { idToken: unsignedJwt({ sub: "wanda" }), issuedAt: now }), () => undefined);
+    expect(await refusal(registry.verify("ctx", "f"))).toBe("BAD_USER_INPUT f");
+    await registry.remember(token("ctx", { issuedAt: now }), () => undefined);
+    expect(await refusal(registry.verify("ctx", "f"))).toBe("BAD_USER_INPUT f");
+  });
 });

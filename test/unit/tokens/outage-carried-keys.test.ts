@@ -7,16 +7,23 @@ const keyspace = createKeyspace({ secret: Buffer.alloc(32, 7) });
 describe("carriedThroughOutage", () => {
   it.each(["refresh-family-revoked", "refresh-node", "access-family", "identity-context", "identity-user-out", "refresh-successor", "late-code-answer", "token-cache", "token-cache-link"])(
     "carries %s (what the gateway decided or AWS answered during the outage)",
-    (purpose) => expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBe(true),
+    (purpose) => expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBeDefined(),
   );
 
   it.each(["sf-lock", "sf-result", "sf-done", "aws-credentials", "token-cache-evict", "refresh"])("leaves %s in process memory", (purpose) => {
-    expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBe(false);
+    expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBeUndefined();
   });
 
   it("reads the purpose only from a keyspace key", () => {
-    expect(carriedThroughOutage("refresh-node:x")).toBe(false);
-    expect(carriedThroughOutage("idc:v1:refresh-node")).toBe(false);
-    expect(carriedThroughOutage("other:v1:refresh-node:x")).toBe(false);
+    expect(carriedThroughOutage("refresh-node:x")).toBeUndefined();
+    expect(carriedThroughOutage("idc:v1:refresh-node")).toBeUndefined();
+    expect(carriedThroughOutage("other:v1:refresh-node:x")).toBeUndefined();
+  });
+
+  it("keeps a revocation and a sign-out mark apart (priority), the greater mark winning; answers never replace newer ones", () => {
+    expect(carriedThroughOutage(keyspace.key("refresh-family-revoked", "f"))).toEqual({ replay: "overwrite", priority: true });
+    expect(carriedThroughOutage(keyspace.key("identity-user-out", "c", "s"))).toEqual({ replay: "greatest", priority: true });
+    expect(carriedThroughOutage(keyspace.key("refresh-node", "c", "r"))).toEqual({ replay: "overwrite" });
+    expect(carriedThroughOutage(keyspace.key("token-cache", "f"))).toEqual({ replay: "if-absent" });
   });
 });
