@@ -58,6 +58,8 @@ export interface OutageWrites {
   drain(): PendingOutageWrite[];
   /** Replays one write handed over by drain; true when it changed the primary. */
   replay(primary: Store, fallback: Store, pending: PendingOutageWrite): Promise<boolean>;
+  /** A priority key's value this outage wrote and the list holds (unexpired): read when the fallback, an LRU, has evicted it. */
+  held(key: string): Buffer | undefined;
   /** Notes a handed-over write again (its replay failed), unless the key was written since. */
   restore(key: string, write: OutageWrite): void;
 }
@@ -160,6 +162,10 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       return pending;
     },
     replay: (primary, fallback, [key, write]) => replay(primary, fallback, key, write),
+    held(key) {
+      const write = priority.get(key);
+      return write?.kind === "set" && write.value !== undefined && write.expiresAt > now() ? Buffer.from(write.value) : undefined;
+    },
     restore(key, write) {
       if (ordinary.has(key) || priority.has(key)) return;
       const isPriority = write.kind === "set" ? write.policy.priority === true : carries(key)?.priority === true;

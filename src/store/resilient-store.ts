@@ -139,13 +139,19 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     return result;
   }
 
+  /** During an outage, a revocation or a sign-out mark the fallback's LRU evicted is read from the carry-over list, which holds it. */
+  async function get(key: string): Promise<Buffer | null> {
+    const value = await route((store) => store.get(key));
+    return value === null && mode.name === "fallback" ? (outageWrites.held(key) ?? null) : value;
+  }
+
   return {
     kind: primary.kind,
     // Each operation is routed (and sent) when called; the fallback, process memory, is ordered too.
     ordered: primary.ordered,
-    get: (key) => route((store) => store.get(key)),
+    get,
     async getKeptThroughOutage(key) {
-      const value = await route((store) => store.get(key));
+      const value = await get(key);
       if (value !== null || mode.name !== "fallback" || mode.cause !== "writes-refused") return value;
       // Redis at maxmemory still reads: what was written before the outage holds during it.
       try {

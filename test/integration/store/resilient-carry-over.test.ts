@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Redis } from "ioredis";
+import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { createRedisStore } from "../../../src/store/redis-store.js";
 import { createResilientStore } from "../../../src/store/resilient-store.js";
 import { StoreUnavailableError } from "../../../src/store/store-errors.js";
@@ -14,7 +15,8 @@ import { eventually, findFreePort, rawRedis, recordingLogger, startRedisServer, 
  */
 const redisServer = probeRedisServerBinary();
 const prefix = "test:carry:";
-const carried = (key: string): CarryPolicy | undefined => (key.startsWith("carried:") ? { replay: "overwrite" } : undefined);
+const carried = (key: string): CarryPolicy | undefined =>
+  key.startsWith("carried:") ? { replay: "overwrite" } : key.startsWith("priority:") ? { replay: "overwrite", priority: true } : undefined;
 let server: RedisServerProcess | undefined;
 let admin: Redis | undefined;
 
@@ -30,7 +32,7 @@ afterAll(async () => {
 });
 
 /** A resilient store over the test's Redis; `refuseSets` makes the Redis store's set fail as if Redis were gone (health still ok), `setDelayMs` slows it. */
-function resilientStore() {
+function resilientStore(options: { fallbackEntries?: number } = {}) {
   const { lines, logger } = recordingLogger();
   const redisStore = createRedisStore({ url: server!.url, keyPrefix: prefix, commandTimeoutMs: 300, reconnectMaxDelayMs: 100 });
   const control = { refuseSets: false, setDelayMs: 0 };
@@ -42,7 +44,8 @@ function resilientStore() {
       return redisStore.set(key, value, ttlMs);
     },
   };
-  const store = createResilientStore({ primary, logger, probeIntervalMs: 50, carriedThroughOutage: carried });
+  const fallback = createMemoryStore({ maxEntries: options.fallbackEntries ?? 10_000 });
+  const store = createResilientStore({ primary, fallback, logger, probeIntervalMs: 50, carriedThroughOutage: carried });
   return { store, lines, control };
 }
 
@@ -144,4 +147,20 @@ describeNeeding(redisServer, "createResilientStore carrying an outage's writes o
       await store.close();
     }
   }, 40_000);
+
+  it("holds a revocation through an outage though the fallback's LRU evicts it: read during the outage, on Redis after it", async () => {
+    // An attacker review: 10,000 cache writes during an outage pushed a revocation out of process memory, and the family refreshed.
+    const { store } = resilientStore({ fallbackEntries: 3 });
+    try {
+      await duringOutage(store, async () => {
+        await store.set("priority:revoked", Buffer.from("revoked"), 20_000);
+        for (let index = 0; index < 5; index += 1) await store.set(`carried:churn-${index}`, Buffer.from("x"), 20_000);
+        expect(await store.get("priority:revoked")).toEqual(Buffer.from("revoked"));
+      });
+      await eventually("back on Redis", async () => (await store.health()).status === "up", 10_000);
+      expect(await admin!.get(`${prefix}priority:revoked`)).toBe("revoked");
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
 });
