@@ -34,10 +34,11 @@ type Mode = { name: "primary" } | { name: "fallback"; since: number; reason: str
  * degraded, locks, results and counters are per process: single-flight and caching still work,
  * just not across replicas. The primary's health() writes, so recovery waits until writes succeed.
  *
- * Writes to the keys `carriedThroughOutage` names are replayed on the primary when it answers again,
- * before any operation goes back to it: what the outage decided there (a revocation, a removal) holds
- * on every replica afterwards, not only in this process's memory until the switch. A carry-over the
- * primary fails keeps the store in fallback, to try again at the next probe.
+ * Writes to the keys `carriedThroughOutage` names are replayed on the primary when it answers again
+ * (outage-writes.ts): what the outage decided there (a revocation, a removal) holds on every replica
+ * afterwards, not only in this process's memory until the switch. Most is replayed before any
+ * operation goes back to the primary; what requests wrote during the last pass right after the
+ * switch. A carry-over the primary fails keeps the store in fallback, to try again at the next probe.
  *
  * Pub/sub: a subscription listens on both backends (the primary's survives reconnects), and
  * a message is published on whichever backend is active, so no handler receives it twice.
