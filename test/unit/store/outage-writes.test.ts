@@ -131,4 +131,71 @@ describe("createOutageWrites", () => {
     expect((await primary.get("o:a"))?.toString()).toBe("1");
     expect((await primary.get("o:b"))?.toString()).toBe("2");
   });
+
+  it("counts an equal sign-out mark as Redis's (nothing replaced), and replays a value whose TTL ends exactly now as expired", async () => {
+    let now = 0;
+    const writes = createOutageWrites({ carries, maxEntries: 10, now: () => now });
+    const fallback = createMemoryStore();
+    const primary = createMemoryStore();
+    await primary.set("g:equal", bytes("100"), 60_000);
+    await write(writes, fallback, "g:equal", "100");
+    await fallback.set("o:ends-now", bytes("v"), 60_000);
+    writes.noteSet("o:ends-now", 1_000, bytes("v"));
+    now = 1_000;
+    expect((await writes.carryOver(primary, fallback)).carried).toBe(0);
+    expect(await primary.get("o:ends-now")).toBeNull();
+  });
+
+  it("holds only small priority values, and none past their TTL", async () => {
+    let now = 0;
+    const writes = createOutageWrites({ carries, maxEntries: 10, now: () => now });
+    writes.noteSet("p:small", 1_000, Buffer.alloc(64, 1));
+    writes.noteSet("p:large", 1_000, Buffer.alloc(65, 1));
+    writes.noteSet("o:ordinary", 1_000, bytes("v"));
+    expect(writes.held("p:small")).toEqual(Buffer.alloc(64, 1));
+    expect(writes.held("p:large")).toBeUndefined();
+    expect(writes.held("o:ordinary")).toBeUndefined();
+    now = 1_000;
+    expect(writes.held("p:small")).toBeUndefined();
+  });
+
+  it("keeps a priority key's removal apart too: ordinary writes past the bound do not push it out, restored or not", async () => {
+    const writes = createOutageWrites({ carries, maxEntries: 2 });
+    const fallback = createMemoryStore();
+    const primary = createMemoryStore();
+    await primary.set("p:forgotten", bytes("x"), 60_000);
+    await primary.set("p:restored", bytes("x"), 60_000);
+    writes.noteDelete("p:forgotten");
+    writes.noteDelete("p:restored");
+    const drained = writes.drain();
+    writes.noteDelete("p:forgotten");
+    writes.restore(...drained.find(([key]) => key === "p:restored")!);
+    for (const key of ["o:1", "o:2", "o:3"]) await write(writes, fallback, key, key);
+    await writes.carryOver(primary, fallback);
+    expect([await primary.get("p:forgotten"), await primary.get("p:restored")]).toEqual([null, null]);
+  });
+
+  it("does not restore a handed-over removal over a newer write of the key", async () => {
+    const writes = createOutageWrites({ carries, maxEntries: 10 });
+    const fallback = createMemoryStore();
+    const primary = createMemoryStore();
+    writes.noteDelete("o:c");
+    const [removal] = writes.drain();
+    await write(writes, fallback, "o:c", "newer");
+    writes.restore(...removal!);
+    await writes.carryOver(primary, fallback);
+    expect((await primary.get("o:c"))?.toString()).toBe("newer");
+  });
+
+  it("hands over priority writes first, removals and restored writes in their own kind's list", () => {
+    const writes = createOutageWrites({ carries, maxEntries: 10 });
+    writes.noteSet("o:set", 1_000, bytes("v"));
+    writes.noteDelete("o:removed");
+    writes.noteDelete("p:removed");
+    writes.noteSet("p:set", 1_000, bytes("v"));
+    const drained = writes.drain();
+    expect(drained.map(([key]) => key)).toEqual(["p:removed", "p:set", "o:set", "o:removed"]);
+    for (const entry of [...drained].reverse()) writes.restore(...entry);
+    expect(writes.drain().map(([key]) => key)).toEqual(["p:set", "p:removed", "o:removed", "o:set"]);
+  });
 });

@@ -16,8 +16,8 @@ describe("carriedThroughOutage", () => {
 
   it("reads the purpose only from a keyspace key", () => {
     expect(carriedThroughOutage("refresh-node:x")).toBeUndefined();
-    expect(carriedThroughOutage("idc:v1:refresh-node")).toBeUndefined();
-    expect(carriedThroughOutage("other:v1:refresh-node:x")).toBeUndefined();
+    expect(carriedThroughOutage("idc:v1:token-cachex")).toBeUndefined();
+    expect(carriedThroughOutage("abc:v1:refresh-node:x")).toBeUndefined();
   });
 
   it("keeps a revocation and a sign-out mark apart (priority), the greater mark winning; answers never replace newer ones", () => {
