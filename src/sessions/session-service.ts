@@ -163,8 +163,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     } else {
       await sessions.remove(oldId);
     }
-    // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it.
-    if (await sessions.wasEnded(oldId)) {
+    // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it,
+    // nor a sign-out everywhere (a review got credentials from the refreshed tokens' identity context after one).
+    if ((await sessions.wasEnded(oldId)) || (await signedOutEverywhereSince(successor.record))) {
       // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
       await Promise.all([sessions.remove(successor.id), sessions.remove(oldId), forgetIdentityContext(successor.record.token)]);
       throw unauthenticated();
@@ -178,12 +179,21 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * old id forwards for the new session's idle timeout: the browser still holds only the old cookie.
    */
   async function saveLateRotation(oldId: string, successor: FoundSession): Promise<void> {
-    if ((await sessions.read(oldId))?.record.state !== "live") {
-      // Ended meanwhile: the new tokens' identity context goes with it (the outage may have recorded it after the sign-out forgot it).
-      await forgetIdentityContext(successor.record.token);
+    const old = await sessions.read(oldId);
+    if (old?.record.state !== "live") {
+      // Ended meanwhile (gone: a sign-out or its timeout): the new tokens' identity context goes with it, the outage
+      // may have recorded it after the sign-out forgot it. Rotated by another replica instead: that session holds the context.
+      if (old === undefined) await forgetIdentityContext(successor.record.token);
       throw unauthenticated();
     }
     await saveRotation(oldId, successor, Math.max(deps.rotationGraceMs, recordTtlMs(successor.record, now())));
+  }
+
+  /** Whether the record's user signed out everywhere at or after its sign-in. */
+  async function signedOutEverywhereSince(record: LiveSessionRecord): Promise<boolean> {
+    if (record.subject === null) return false;
+    const at = await sessions.signedOutEverywhereAt(record.token.clientId, record.subject);
+    return at !== undefined && at >= record.signedInAt;
   }
 
   /**

@@ -74,6 +74,12 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
   const now = options.now ?? Date.now;
   const ordinary = new Map<string, OutageWrite>();
   const priority = new Map<string, OutageWrite>();
+  /**
+   * Priority values for reads while the outage lasts, apart from the lists: a pass takes entries off
+   * the lists before they land, and what landed is on Redis, which the store does not read until the
+   * switch. Emptied at the switch (drain).
+   */
+  const heldValues = new Map<string, { value: Buffer; expiresAt: number }>();
   let forgotten = 0;
 
   function note(key: string, write: OutageWrite, list: Map<string, OutageWrite>): void {
@@ -140,9 +146,16 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       const policy = carries(key);
       if (policy === undefined) return;
       const held = policy.priority === true && value.length <= MAX_HELD_VALUE_BYTES ? Buffer.from(value) : undefined;
-      note(key, { kind: "set", expiresAt: now() + ttlMs, policy, ...(held ? { value: held } : {}) }, policy.priority === true ? priority : ordinary);
+      const expiresAt = now() + ttlMs;
+      heldValues.delete(key);
+      if (held !== undefined) {
+        heldValues.set(key, { value: held, expiresAt });
+        if (heldValues.size > maxEntries) heldValues.delete(heldValues.keys().next().value!);
+      }
+      note(key, { kind: "set", expiresAt, policy, ...(held ? { value: held } : {}) }, policy.priority === true ? priority : ordinary);
     },
     noteDelete(key) {
+      heldValues.delete(key);
       const policy = carries(key);
       if (policy !== undefined) note(key, { kind: "delete" }, policy.priority === true ? priority : ordinary);
     },
@@ -158,6 +171,7 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       return result;
     },
     drain() {
+      heldValues.clear();
       const pending = [...priority, ...ordinary];
       priority.clear();
       ordinary.clear();
@@ -165,13 +179,15 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     },
     replay: (primary, fallback, [key, write]) => replay(primary, fallback, key, write),
     held(key) {
-      const write = priority.get(key);
-      return write?.kind === "set" && write.value !== undefined && write.expiresAt > now() ? Buffer.from(write.value) : undefined;
+      const held = heldValues.get(key);
+      return held !== undefined && held.expiresAt > now() ? Buffer.from(held.value) : undefined;
     },
     restore(key, write) {
       if (ordinary.has(key) || priority.has(key)) return;
       // Stryker disable next-line OptionalChaining: equivalent, only a key carries() named was ever noted and handed over
       (carries(key)?.priority === true ? priority : ordinary).set(key, write);
+      // Read again while the outage its failure starts lasts.
+      if (write.kind === "set" && write.value !== undefined) heldValues.set(key, { value: write.value, expiresAt: write.expiresAt });
     },
   };
 }

@@ -109,7 +109,13 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
       for (const entry of pending) {
         if (handedOver.get(entry[0]) !== entry) continue;
         handedOver.delete(entry[0]);
-        if (await outageWrites.replay(primary, fallback, entry)) replayed += 1;
+        try {
+          if (await outageWrites.replay(primary, fallback, entry)) replayed += 1;
+        } catch (error) {
+          // The write being replayed goes back too (a review lost a revocation when Redis dropped again here).
+          outageWrites.restore(...entry);
+          throw error;
+        }
       }
     } catch (error) {
       for (const [key, write] of handedOver.values()) outageWrites.restore(key, write);

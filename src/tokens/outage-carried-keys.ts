@@ -18,8 +18,10 @@ const CARRIED: ReadonlyMap<string, CarryPolicy> = new Map([
   // A node that gained its successor during the outage replaces the one Redis holds without it.
   ["refresh-node", OVERWRITE],
   ["access-family", OVERWRITE],
-  // An identity context recorded again with its new tokens' life; a forgotten one stays forgotten (DEL).
-  ["identity-context", OVERWRITE],
+  // An identity context recorded during the outage could not read its first record (time of sign-in) from Redis:
+  // Redis's copy stays (a review: the replay overwrote it with the outage's later time, outrunning a sign-out
+  // everywhere); a forgotten one stays forgotten (DEL). A refresh after the outage records the new tokens' life.
+  ["identity-context", IF_ABSENT],
   // Answers AWS gave during the outage (a rotated refresh token's successor, a single-use grant's late
   // answer, cached answers), and the removals that took or dropped them: an answer written since the
   // recovery is newer and stays.

@@ -202,9 +202,11 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     }
     reuse.refuseRotated(request, verdict);
     refuseIfPastUpstreamBudget(request, caller);
+    let led = false;
     try {
-      return await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
+      const token = await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
         call.led = true;
+        led = true;
         // Another replica may have rotated this token between our grace check and our lock.
         const current = await families.inspect(request);
         await reuse.refuse(request, current);
@@ -223,11 +225,15 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
         if (call.late) {
           // The grace window alone would keep it REFRESH_GRACE_SECONDS (or not at all): a retry after that found the token spent, and a session ended.
+          // Kept before the flight hands the answer to its followers, who drop it (below).
           await lateCodes.keep(fingerprint, token);
           singleUse.kept(request.grantType);
         }
         return token;
       }, singleUseFlights));
+      // A retry that joined the call (here or on another replica) received its answer: a kept copy is not handed out again (a review collected it twice).
+      if (!led) await lateCodes.discard(fingerprint);
+      return token;
     } catch (error) {
       // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
       if (isGatewayError(error) && error.code === "INVALID_GRANT" && !reuse.isRefusal(error)) {

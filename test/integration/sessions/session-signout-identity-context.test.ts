@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
@@ -110,3 +113,50 @@ describe("a signed-out session's identity context", () => {
     expect(codeOf(refused)).toBe("BAD_USER_INPUT");
   });
 });
+
+describe("a refresh in flight while the user signs out everywhere, its access token already expired", () => {
+  // The identity context's record lives as long as the access token: gone, the refresh recorded the context as new,
+  // later than the mark, and the thief's context made credentials (a review). The session's refresh now checks the mark.
+  let shortLived: GatewayProcess | undefined;
+  let shortEmulator: EmulatorApi;
+  let configDirectory: string | undefined;
+  beforeAll(async () => {
+    configDirectory = await mkdtemp(join(tmpdir(), "idc-short-tokens-"));
+    const config = join(configDirectory, "emulator.json");
+    await writeFile(config, JSON.stringify({ applications: [{ clientId: "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222", accessTokenLifetimeSeconds: 2 }] }));
+    shortLived = await startGateway({
+      env: { SESSION_MODE: "cookie", SESSION_EXPOSE: "idToken", EMULATOR_CONFIG: config, RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" },
+    });
+    shortEmulator = emulatorApi(shortLived.emulatorUrl!);
+  }, 30_000);
+  afterAll(async () => {
+    await shortLived?.stop();
+    if (configDirectory !== undefined) await rm(configDirectory, { recursive: true, force: true });
+  });
+
+  it("ends the refreshed session and makes no credentials from its context", async () => {
+    const signIn = async () => {
+      const user = browser();
+      const assertion = await shortEmulator.mintAssertion({ sub: "xena" });
+      expect((await user.post(shortLived!.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+      return { user, identityContext: identityContextOf(((await user.post(shortLived!.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
+    };
+    const victim = await signIn();
+    const thief = await signIn();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await shortEmulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
+    let refreshed;
+    try {
+      const refreshing = thief.user.post(shortLived!.url, REFRESH_SESSION);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await victim.user.post(shortLived!.url, SIGN_OUT_EVERYWHERE)).body.data!.signOutEverywhere).toBe(true);
+      refreshed = await refreshing;
+    } finally {
+      await shortEmulator.clearFaults();
+    }
+    expect(codeOf(refreshed)).toBe("UNAUTHENTICATED");
+    const refused = await browser({ csrf: false }).post(shortLived!.url, ASSUME, { input: { identityContext: thief.identityContext } });
+    expect(codeOf(refused)).toBe("BAD_USER_INPUT");
+  });
+});
+

@@ -95,6 +95,19 @@ describe("a slow refresh's late answer and the grace window (1 s)", () => {
     expect((await calls()) - before).toBe(2);
   });
 
+  it("given to a retry that joined the late call, is not handed out again after the window", async () => {
+    // A review: the retry joined the slow call and got its answer; 1.5 s later a second holder of the old token collected the kept copy.
+    const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-joiner" });
+    const issued = (await jwtBearer(gateway!, assertion)).body.data!.createTokenWithIAM;
+    const keptBefore = await kept(gateway!, "REFRESH_TOKEN");
+    await slowNextCall();
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("UPSTREAM_UNAVAILABLE");
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("ok");
+    await eventually("the late answer was kept", async () => (await kept(gateway!, "REFRESH_TOKEN")) > keptBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(outcomeOf(await refresh(gateway!, issued.refreshToken!))).toBe("INVALID_GRANT");
+  });
+
   it("collected within the window as the grace successor, is not handed out again after it: a later holder of the old token is refused: a later holder of the old token is refused", async () => {
     // An attacker review: the retry got the grace successor, and 1.5 s later a second holder of the old token collected the kept late answer too.
     const { assertion } = await emulator.dev.assertion({ sub: "late-refresh-once" });
