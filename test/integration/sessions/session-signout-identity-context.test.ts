@@ -35,11 +35,11 @@ function identityContextOf(idToken: string): string {
 }
 
 /** `sub` signs in a new browser with an identity context; the browser and the context its page was shown. */
-async function signInShowingContext(sub: string): Promise<{ user: ReturnType<typeof browser>; identityContext: string }> {
+async function signInShowingContext(sub: string, on: { gateway: GatewayProcess; emulator: EmulatorApi } = { gateway, emulator }): Promise<{ user: ReturnType<typeof browser>; identityContext: string }> {
   const user = browser();
-  const assertion = await emulator.mintAssertion({ sub });
-  expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-  return { user, identityContext: identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
+  const assertion = await on.emulator.mintAssertion({ sub });
+  expect((await user.post(on.gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+  return { user, identityContext: identityContextOf(((await user.post(on.gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
 }
 
 describe("a signed-out session's identity context", () => {
@@ -135,12 +135,7 @@ describe("a refresh in flight while the user signs out everywhere, its access to
   });
 
   it("ends the refreshed session and makes no credentials from its context", async () => {
-    const signIn = async () => {
-      const user = browser();
-      const assertion = await shortEmulator.mintAssertion({ sub: "xena" });
-      expect((await user.post(shortLived!.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-      return { user, identityContext: identityContextOf(((await user.post(shortLived!.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
-    };
+    const signIn = () => signInShowingContext("xena", { gateway: shortLived!, emulator: shortEmulator });
     const victim = await signIn();
     const thief = await signIn();
     await new Promise((resolve) => setTimeout(resolve, 2_500));
