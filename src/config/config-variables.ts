@@ -230,6 +230,16 @@ export const VARIABLES = {
     description: "In cookie mode, the longest a session lives from sign-in, however it is used; set it to at most Identity Center's session duration (its default is 8 hours), which bounds the refresh token. A session without a refresh token ends with its access token.",
     schema: integer(300, 7_776_000),
   }),
+  SESSION_MAX_PER_USER: variable({
+    name: "SESSION_MAX_PER_USER", default: "20", accepts: "an integer from 0 to 1000 (0 = no limit)",
+    description: "In cookie mode, the live sessions one user (application and ID token subject) may hold at once, across replicas: a sign-in past it ends that user's oldest session (one that is already over first). Keeps one caller replaying one sign-in from filling the session store (without Redis, from pushing other users' idle sessions out of it). 0 disables.",
+    schema: integer(0, 1000),
+  }),
+  SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: variable({
+    name: "SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER", default: "100", accepts: "an integer from 0 to 1000000 (0 = no limit)",
+    description: "In cookie mode, the sessions without an ID token (signed in without the openid scope, so no user to count them against) one caller (client IP) may start within SESSION_IDLE_TIMEOUT_SECONDS, across replicas; past it the caller's sign-ins are refused with RATE_LIMITED before their exchange runs. Raise it when many users share one address and the application does not ask for openid. 0 disables.",
+    schema: integer(0, 1_000_000),
+  }),
   EXPOSE_CLIENT_IDS: variable({
     name: "EXPOSE_CLIENT_IDS", default: "true (false when NODE_ENV=production)", accepts: "true or false",
     description: "Whether `Query.gateway` lists the application ARNs (defaultClientId, allowedClientIds) to any caller.",

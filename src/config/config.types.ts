@@ -172,6 +172,10 @@ export interface CookieSessionConfig {
   idleTimeoutMs: number;
   /** SESSION_ABSOLUTE_LIFETIME_SECONDS, in ms. */
   absoluteLifetimeMs: number;
+  /** SESSION_MAX_PER_USER: live sessions per user (application and subject); 0 = no limit. */
+  maxPerUser: number;
+  /** SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: sessions without an ID token a caller may start per idle timeout; 0 = no limit. */
+  maxWithoutIdTokenPerCaller: number;
 }
 
 export interface CorsConfig {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
 import { describeRedisUrl } from "../store/redis-url.js";
-import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
+import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, CookieSessionConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
 
 /**
@@ -41,7 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     explorer: read("EXPLORER") ?? nodeEnv !== "production",
     explorerEmulatorAccess: read("EXPLORER_EMULATOR_ACCESS") ?? "loopback",
     cors: resolveCors(read("CORS_ORIGINS"), nodeEnv, read("SESSION_MODE") ?? "off"),
-    sessions: resolveSessions(read("SESSION_MODE"), read("SESSION_EXPOSE"), read("SESSION_IDLE_TIMEOUT_SECONDS"), read("SESSION_ABSOLUTE_LIFETIME_SECONDS")),
+    sessions: resolveSessions(read("SESSION_MODE"), read("SESSION_EXPOSE"), read("SESSION_IDLE_TIMEOUT_SECONDS"), read("SESSION_ABSOLUTE_LIFETIME_SECONDS"), {
+      maxPerUser: read("SESSION_MAX_PER_USER") ?? 20, maxWithoutIdTokenPerCaller: read("SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER") ?? 100,
+    }),
     apolloReporting: resolveApolloReporting(read("APOLLO_KEY"), read("APOLLO_GRAPH_REF")),
     operationLimits: {
       maxAliases: read("MAX_ALIASES") ?? 15,
@@ -158,6 +160,7 @@ function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["node
 
 function resolveSessions(
   mode: "off" | "cookie" | undefined, expose: ("accessToken" | "idToken")[] | undefined, idleSeconds: number | undefined, absoluteSeconds: number | undefined,
+  limits: Pick<CookieSessionConfig, "maxPerUser" | "maxWithoutIdTokenPerCaller">,
 ): SessionConfig {
   if ((mode ?? "off") === "off") return { mode: "off" };
   const idleTimeoutMs = (idleSeconds ?? 3600) * 1000;
@@ -166,7 +169,7 @@ function resolveSessions(
     throw new ConfigError("SESSION_IDLE_TIMEOUT_SECONDS", `SESSION_IDLE_TIMEOUT_SECONDS (${idleTimeoutMs / 1000}) must not exceed SESSION_ABSOLUTE_LIFETIME_SECONDS (${absoluteLifetimeMs / 1000})`);
   }
   const exposed = new Set(expose ?? []);
-  return { mode: "cookie", expose: { accessToken: exposed.has("accessToken"), idToken: exposed.has("idToken") }, idleTimeoutMs, absoluteLifetimeMs };
+  return { mode: "cookie", expose: { accessToken: exposed.has("accessToken"), idToken: exposed.has("idToken") }, idleTimeoutMs, absoluteLifetimeMs, ...limits };
 }
 
 function resolveApolloReporting(key: string | undefined, graphRef: string | undefined): ApolloReportingConfig | undefined {

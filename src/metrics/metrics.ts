@@ -72,7 +72,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     callerQueued: new Counter({
       name: "idc_gateway_caller_queued_requests_total", help: "Request bodies that waited for their caller's next turn of the event loop before being parsed (MAX_PARSING_PER_CALLER per turn).", registers,
     }),
-    sessions: new Counter({ name: "idc_gateway_sessions_total", help: "Session mode: sessions started, refreshed, ended by AWS refusing their refresh token, signed out, signed out everywhere.", labelNames: ["event"], registers }),
+    sessions: new Counter({ name: "idc_gateway_sessions_total", help: "Session mode: sessions started, refreshed, ended by AWS refusing their refresh token, signed out, signed out everywhere, displaced by a later sign-in of their user past SESSION_MAX_PER_USER.", labelNames: ["event"], registers }),
     persistedQueryRegistrations: new Counter({
       name: "idc_gateway_persisted_query_registrations_total", help: "Persisted-query registrations by outcome (executed either way).", labelNames: ["outcome"], registers,
     }),

@@ -10,6 +10,8 @@ import type { Store } from "../store/store.types.js";
 import { createSessionBackingStore } from "./session-backing-store.js";
 import { createSessionService, type SessionServiceDeps } from "./session-service.js";
 import { createSessionStore } from "./session-store.js";
+import { createSessionsWithoutSubject } from "./sessions-without-subject.js";
+import { createUserSessionSlots } from "./user-session-slots.js";
 import type { SessionService } from "./session.types.js";
 
 export { createSessionService, type SessionServiceDeps } from "./session-service.js";
@@ -59,6 +61,11 @@ export function createCookieSessions(deps: {
     metrics,
     signInBudget: deps.signInBudget,
     identityContexts: deps.identityContexts,
+    // Built without loadConfig (tests), a config may leave the limits out: then none applies.
+    slots: sessions.maxPerUser > 0 ? createUserSessionSlots({ store, keyspace, limit: sessions.maxPerUser }) : undefined,
+    withoutSubject: sessions.maxWithoutIdTokenPerCaller > 0
+      ? createSessionsWithoutSubject({ store, keyspace, limit: sessions.maxWithoutIdTokenPerCaller, windowMs: sessions.idleTimeoutMs })
+      : undefined,
   });
   return { service, store };
 }

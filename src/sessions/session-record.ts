@@ -15,6 +15,8 @@ export interface LiveSessionRecord {
   subject: string | null;
   signedInAt: number;
   absoluteExpiresAt: number;
+  /** The user's session slot this sign-in holds (user-session-slots.ts), kept across refreshes; absent without a subject or a limit. */
+  slot?: { index: number; lineage: string };
 }
 
 export interface RotatedSessionRecord {
@@ -30,11 +32,15 @@ export function encodeSessionRecord(record: SessionRecord): Buffer {
 
 /** The record, or a TypeError for bytes that are not one (a value written by another version, or garbage). */
 export function decodeSessionRecord(bytes: Buffer): SessionRecord {
-  const value = JSON.parse(bytes.toString("utf8")) as Partial<Record<"state" | "token" | "subject" | "signedInAt" | "absoluteExpiresAt" | "successorId" | "forwardUntil", unknown>> | null;
+  const value = JSON.parse(bytes.toString("utf8")) as Partial<Record<"state" | "token" | "subject" | "signedInAt" | "absoluteExpiresAt" | "slot" | "successorId" | "forwardUntil", unknown>> | null;
   if (value?.state === "live" && typeof value.signedInAt === "number" && typeof value.absoluteExpiresAt === "number"
     && (typeof value.subject === "string" || value.subject === null) && value.token !== undefined) {
     const token = decodeIssuedToken(Buffer.from(JSON.stringify(value.token), "utf8"));
-    return { state: "live", token, subject: value.subject as string | null, signedInAt: value.signedInAt, absoluteExpiresAt: value.absoluteExpiresAt };
+    const slot = value.slot as { index?: unknown; lineage?: unknown } | undefined;
+    return {
+      state: "live", token, subject: value.subject as string | null, signedInAt: value.signedInAt, absoluteExpiresAt: value.absoluteExpiresAt,
+      ...(typeof slot?.index === "number" && typeof slot.lineage === "string" ? { slot: { index: slot.index, lineage: slot.lineage } } : {}),
+    };
   }
   if (value?.state === "rotated" && typeof value.successorId === "string" && typeof value.forwardUntil === "number") {
     return { state: "rotated", successorId: value.successorId, forwardUntil: value.forwardUntil };

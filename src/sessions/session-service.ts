@@ -10,6 +10,8 @@ import { newSessionId } from "./session-id.js";
 import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore, StoredSession } from "./session-store.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
+import type { SessionsWithoutSubject } from "./sessions-without-subject.js";
+import type { SessionUser, UserSessionSlots } from "./user-session-slots.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
 export interface SessionServiceDeps {
@@ -28,6 +30,10 @@ export interface SessionServiceDeps {
   signInBudget?: { consume(address: string): Promise<void> } | undefined;
   /** The token service's identity contexts: a session signed out takes its tokens' one with it (no credentials from it after). */
   identityContexts?: Pick<IdentityContextRegistry, "forget" | "forgetUser"> | undefined;
+  /** SESSION_MAX_PER_USER's slots; undefined: no per-user limit. */
+  slots?: UserSessionSlots | undefined;
+  /** SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER's counters; undefined: no limit. */
+  withoutSubject?: SessionsWithoutSubject | undefined;
 }
 
 /** AWS's answers that mean the refresh token will never work again: the session is over. Anything else (UPSTREAM_*, SLOW_DOWN, RATE_LIMITED) keeps it. */
@@ -58,7 +64,7 @@ const unauthenticated = () => new GatewayError("UNAUTHENTICATED", "There is no l
  */
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { config, sessions, flights, logger } = deps;
-  const count = (event: "started" | "refreshed" | "ended" | "signed_out" | "signed_out_everywhere") => deps.metrics?.sessions.inc({ event });
+  const count = (event: "started" | "refreshed" | "ended" | "signed_out" | "signed_out_everywhere" | "displaced") => deps.metrics?.sessions.inc({ event });
   const now = deps.now ?? Date.now;
   const idleMs = config.idleTimeoutMs;
   // The idle clock is written at most this often per session: a busy page does not write on every operation.
@@ -98,8 +104,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const at = now();
       if (seenAt === undefined || at - seenAt >= idleMs || at >= record.absoluteExpiresAt) return undefined;
       if (record.subject !== null) {
-        const signedOutAt = await sessions.signedOutEverywhereAt(record.token.clientId, record.subject);
-        if (signedOutAt !== undefined && signedOutAt >= record.signedInAt) {
+        const user = { clientId: record.token.clientId, subject: record.subject };
+        // Both in one round trip: signed out everywhere since this sign-in, or displaced by a later one past SESSION_MAX_PER_USER.
+        const [signedOutAt, holdsSlot] = await Promise.all([
+          sessions.signedOutEverywhereAt(user.clientId, user.subject),
+          record.slot === undefined || deps.slots === undefined ? true : deps.slots.holds(user, record.slot.index, record.slot.lineage),
+        ]);
+        if ((signedOutAt !== undefined && signedOutAt >= record.signedInAt) || !holdsSlot) {
           await sessions.remove(id);
           return undefined;
         }
@@ -163,6 +174,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     } else {
       await sessions.remove(oldId);
     }
+    // The user's slot leads to the new id: a sign-in displacing this session ends it under the id it now has.
+    const user = userOf(successor.record);
+    if (user !== undefined && successor.record.slot !== undefined) {
+      const { index, lineage } = successor.record.slot;
+      await deps.slots?.moved(user, index, { lineage, sessionId: successor.id, signedInAt: successor.record.signedInAt }, successor.record.absoluteExpiresAt - now());
+    }
     // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it,
     // nor a sign-out everywhere (a review got credentials from the refreshed tokens' identity context after one).
     if ((await sessions.wasEnded(oldId)) || (await signedOutEverywhereSince(successor.record))) {
@@ -210,8 +227,32 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       return sessions.markEnded(id, endedMarkMs);
     });
     await Promise.all(chain.map((id) => sessions.remove(id)));
+    // Its slot stays until a sign-in of the user takes it: a slot whose session is over goes first (user-session-slots.ts).
     if (found !== undefined) await forgetIdentityContext(found.record.token);
     return found;
+  }
+
+  function userOf(record: LiveSessionRecord): SessionUser | undefined {
+    return record.subject === null ? undefined : { clientId: record.token.clientId, subject: record.subject };
+  }
+
+  /**
+   * The slot a new session of `user` takes (SESSION_MAX_PER_USER): a session it displaces is ended
+   * first, as a sign-out would (its identity context forgotten).
+   */
+  async function claimSlot(user: SessionUser, sessionId: string, signedInAt: number, ttlMs: number): Promise<LiveSessionRecord["slot"]> {
+    if (deps.slots === undefined) return undefined;
+    const lineage = newSessionId();
+    const index = await deps.slots.claim(user, { lineage, sessionId, signedInAt }, ttlMs, {
+      isLive: async (id) => (await find(id)) !== undefined,
+      displace: async (id) => {
+        if ((await end(id)) !== undefined) {
+          logger.info({ clientId: user.clientId, limit: deps.slots?.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
+          count("displaced");
+        }
+      },
+    });
+    return { index, lineage };
   }
 
   /**
@@ -230,7 +271,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
       async function signInOnce(exchange: () => MaybePromise<IssuedToken>): Promise<{ token: IssuedToken; session: SessionView }> {
         // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
-        if (request.caller !== undefined) await deps.signInBudget?.consume(request.caller.address);
+        if (request.caller !== undefined) {
+          await deps.signInBudget?.consume(request.caller.address);
+          // Whether the session will have a subject is known only after the exchange: a caller past this allowance is refused before it.
+          await deps.withoutSubject?.check(request.caller.address);
+        }
         // The store must answer before the exchange spends a single-use grant (an authorization code)
         // that a session write failing afterwards would waste. Ending the session this sign-in replaces
         // is that check when there is one.
@@ -266,15 +311,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       async function startSession(token: IssuedToken): Promise<SessionView> {
         // A sign-in always gets a new id (no session fixation); the session it replaced was ended before the exchange.
         const at = now();
-        const record: LiveSessionRecord = {
-          state: "live",
-          token,
-          subject: decodeIdTokenClaims(token.idToken)?.subject ?? null,
-          signedInAt: at,
-          absoluteExpiresAt: absoluteExpiryOf(token, at + config.absoluteLifetimeMs),
-        };
-        const found = { id: newSessionId(), record, seenAt: at };
+        const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
+        const id = newSessionId();
+        const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
+        const slot = subject === null ? undefined : await claimSlot({ clientId: token.clientId, subject }, id, at, absoluteExpiresAt - at);
+        const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt, ...(slot === undefined ? {} : { slot }) };
+        const found = { id, record, seenAt: at };
         await store(found);
+        if (subject === null && request.caller !== undefined) await deps.withoutSubject?.count(request.caller.address);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");

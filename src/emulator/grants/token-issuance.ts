@@ -72,8 +72,12 @@ export async function issueTokens(
   if (options.refreshToken === "new") output.refreshToken = issueRefreshToken(ctx, session, app);
   else if (options.refreshToken !== "none") output.refreshToken = options.refreshToken.reuse;
   if (options.withIdToken) {
-    const nowSeconds = Math.floor(ctx.now() / 1000);
-    output.idToken = await signIdToken(session, ctx.config, ctx.keys.idToken, app.accessTokenLifetimeSeconds, nowSeconds);
+    // An ID token answers the `openid` scope (OpenID Connect Core, 3.1.2.1; one of Identity Center's default scopes):
+    // a sign-in granted only other scopes (`aws`, `sts:identity_context`) gets the identity context without one.
+    if (session.scopes.includes("openid")) {
+      const nowSeconds = Math.floor(ctx.now() / 1000);
+      output.idToken = await signIdToken(session, ctx.config, ctx.keys.idToken, app.accessTokenLifetimeSeconds, nowSeconds);
+    }
     output.awsAdditionalDetails = { identityContext: session.identityContext };
   }
   return output;

@@ -77,6 +77,23 @@ describeNeeding(sharedRedis, "session mode on three replicas sharing one Redis",
     }
   });
 
+  it("keeps a user within SESSION_MAX_PER_USER (20) when 30 sign-ins of theirs land on three replicas at once", async () => {
+    const users = Array.from({ length: 30 }, () => browser());
+    await Promise.all(users.map((user, i) => signIn(user, replicas[i % 3]!, "storm-user")));
+    const other = browser();
+    await signIn(other, replicas[0]!, "storm-other");
+
+    for (const replica of replicas) {
+      const live = await Promise.all(users.map(async (user) => {
+        const probe = browser();
+        probe.cookie = user.cookie;
+        return (await probe.post(replica.url, SESSION)).body.data!.session.authenticated === true;
+      }));
+      expect(live.filter(Boolean)).toHaveLength(20);
+      expect((await other.post(replica.url, SESSION)).body.data!.session.authenticated).toBe(true);
+    }
+  });
+
   it("keeps no session id and no token in clear in Redis", async () => {
     const user = browser();
     await signIn(user, replicas[0]!, "heidi");

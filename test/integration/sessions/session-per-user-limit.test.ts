@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, type Browser } from "./session-support.js";
+
+/**
+ * Without Redis, sessions live in an LRU of CACHE_MAX_ENTRIES. A sign-in replaying one JWT-bearer
+ * assertion is a cache hit (one unit of the caller's upstream budget), so one caller could make
+ * sessions without end and push every other user's idle session out of that LRU (an attacker's review:
+ * ~40 minutes of one caller's allowance at the defaults). Now a user holds at most SESSION_MAX_PER_USER
+ * sessions (a sign-in past it ends their oldest), and sessions without an ID token, which have no
+ * user, are limited per caller (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER) before their exchange runs.
+ */
+let gateway: GatewayProcess;
+let emulator: EmulatorApi;
+
+beforeAll(async () => {
+  // 40 entries: 13 sessions (a record, an idle clock and a slot each). TRUST_PROXY lets a test be several callers.
+  // SESSION_EXPOSE=idToken: a page holds its session's identity context. No grace window: a refreshed session's old id leads nowhere.
+  gateway = await startGateway({
+    env: {
+      SESSION_MODE: "cookie", CACHE_MAX_ENTRIES: "40", SESSION_EXPOSE: "idToken", REFRESH_GRACE_SECONDS: "0", SESSION_MAX_PER_USER: "3", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "3",
+      TRUST_PROXY: "true", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
+    },
+  });
+  emulator = emulatorApi(gateway.emulatorUrl!);
+}, 30_000);
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+let callers = 0;
+/** A caller address of its own (TRUST_PROXY=true): the per-caller counters of one test never meet another's. */
+const newCaller = () => ({ "x-forwarded-for": `10.9.${Math.floor(++callers / 250)}.${callers % 250}` });
+
+async function signIn(user: Browser, assertion: string, options: { scope?: string[]; caller?: Record<string, string> } = {}) {
+  return user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, ...(options.scope ? { scope: options.scope } : {}) } }, options.caller ?? newCaller());
+}
+const ASSUME = `mutation Assume($input: AssumeRoleWithIdentityContextInput!) { assumeRoleWithIdentityContext(input: $input) { accessKeyId } }`;
+/** The identity context the session's ID token showed its page (SESSION_EXPOSE=idToken). */
+async function identityContextOf(user: Browser): Promise<string> {
+  const { idToken } = (await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string };
+  return JSON.parse(Buffer.from(idToken.split(".")[1]!, "base64url").toString("utf8"))["sts:identity_context"] as string;
+}
+/** What assumeRoleWithIdentityContext answers a stranger holding `identityContext`: "ok" or the error code. */
+async function credentialsFrom(identityContext: string): Promise<string> {
+  const answer = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
+  return answer.body.errors === undefined ? "ok" : codeOf(answer);
+}
+const isSignedIn = async (user: Browser) => (await user.post(gateway.url, SESSION)).body.data?.session?.authenticated === true;
+
+describe("sessions per user (SESSION_MAX_PER_USER)", () => {
+  it("a user signing in again and again pushes out no other user: 100 sign-ins replaying one assertion leave another user's idle session signed in", async () => {
+    const victim = browser();
+    expect((await signIn(victim, await emulator.mintAssertion({ sub: "victim-of-replays" }))).body.errors).toBeUndefined();
+
+    const replayed = await emulator.mintAssertion({ sub: "replayer" });
+    const caller = newCaller();
+    for (let i = 0; i < 100; i++) {
+      const answer = await signIn(browser(), replayed, { caller });
+      expect(answer.body.errors).toBeUndefined();
+    }
+
+    expect(await isSignedIn(victim)).toBe(true);
+  });
+
+  it("a sign-in past the limit ends that user's oldest session, its identity context with it, and no other", async () => {
+    const [first, second, third, fourth, other] = [browser(), browser(), browser(), browser(), browser()];
+    expect((await signIn(other, await emulator.mintAssertion({ sub: "limit-other" }))).body.errors).toBeUndefined();
+    for (const user of [first, second, third]) {
+      expect((await signIn(user, await emulator.mintAssertion({ sub: "limit-user" }))).body.errors).toBeUndefined();
+    }
+    const firstContext = await identityContextOf(first);
+    expect(await credentialsFrom(firstContext)).toBe("ok");
+    expect((await signIn(fourth, await emulator.mintAssertion({ sub: "limit-user" }))).body.errors).toBeUndefined();
+
+    expect(await credentialsFrom(firstContext)).toBe("BAD_USER_INPUT");
+    expect(await isSignedIn(first)).toBe(false);
+    expect(first.cookie).toBeUndefined();
+    for (const user of [second, third, fourth, other]) expect(await isSignedIn(user)).toBe(true);
+  });
+
+  it("ends the oldest session under the id its last refresh gave it, its identity context with it", async () => {
+    const [first, ...later] = [browser(), browser(), browser(), browser()];
+    expect((await signIn(first, await emulator.mintAssertion({ sub: "limit-refreshed" }))).body.errors).toBeUndefined();
+    const signedInCookie = first.cookie;
+    expect((await first.post(gateway.url, REFRESH_SESSION)).body.errors).toBeUndefined();
+    expect(first.cookie).not.toBe(signedInCookie);
+    const firstContext = await identityContextOf(first);
+    for (const user of later) expect((await signIn(user, await emulator.mintAssertion({ sub: "limit-refreshed" }))).body.errors).toBeUndefined();
+
+    expect(await credentialsFrom(firstContext)).toBe("BAD_USER_INPUT");
+    expect(await isSignedIn(first)).toBe(false);
+    for (const user of later) expect(await isSignedIn(user)).toBe(true);
+  });
+
+  it("a signed-out session's place is taken first: the next sign-in past the limit ends none of the live ones", async () => {
+    const [first, second, third, fourth] = [browser(), browser(), browser(), browser()];
+    for (const user of [first, second, third]) {
+      expect((await signIn(user, await emulator.mintAssertion({ sub: "limit-signout" }))).body.errors).toBeUndefined();
+    }
+    expect((await second.post(gateway.url, SIGN_OUT)).body.data).toEqual({ signOut: true });
+    expect((await signIn(fourth, await emulator.mintAssertion({ sub: "limit-signout" }))).body.errors).toBeUndefined();
+
+    for (const user of [first, third, fourth]) expect(await isSignedIn(user)).toBe(true);
+  });
+});
+
+describe("sessions without an ID token (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER)", () => {
+  it("refuses a caller's sign-in past the limit before its exchange runs, and serves the next caller", async () => {
+    const caller = newCaller();
+    for (let i = 0; i < 3; i++) {
+      const user = browser();
+      const answer = await signIn(user, await emulator.mintAssertion({ sub: `no-openid-${i}` }), { scope: ["aws"], caller });
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data!.createTokenWithIAM.idToken).toBeNull();
+      expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: null });
+    }
+
+    const callsBefore = await emulator.createTokenWithIAMCalls();
+    const refused = await signIn(browser(), await emulator.mintAssertion({ sub: "no-openid-3" }), { scope: ["aws"], caller });
+    expect(codeOf(refused)).toBe("RATE_LIMITED");
+    expect(refused.body.errors![0]!.message).toContain("SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=3");
+    expect(refused.body.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(callsBefore);
+
+    const next = browser();
+    const served = await signIn(next, await emulator.mintAssertion({ sub: "no-openid-next" }), { scope: ["aws"], caller: newCaller() });
+    expect(served.body.errors).toBeUndefined();
+    expect(await isSignedIn(next)).toBe(true);
+  });
+
+  it("does not count sessions with an ID token against the caller", async () => {
+    const caller = newCaller();
+    for (let i = 0; i < 5; i++) {
+      const answer = await signIn(browser(), await emulator.mintAssertion({ sub: `with-openid-${i}` }), { caller });
+      expect(answer.body.errors).toBeUndefined();
+    }
+  });
+});
