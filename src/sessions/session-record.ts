@@ -47,3 +47,14 @@ export function decodeSessionRecord(bytes: Buffer): SessionRecord {
   }
   throw new TypeError("stored session is malformed");
 }
+
+/** Sign-in's absolute expiry, or a refresh's (kept): never past the access token when no refresh token can renew it. */
+export function absoluteExpiryOf(token: IssuedToken, bound: number): number {
+  if (token.refreshToken !== undefined || token.expiresIn === undefined) return bound;
+  return Math.min(bound, token.issuedAt + token.expiresIn * 1000);
+}
+
+/** A live record stays in the store for one idle timeout from its last use, never past its absolute expiry. */
+export function recordTtlMs(record: LiveSessionRecord, at: number, idleMs: number): number {
+  return Math.min(idleMs, record.absoluteExpiresAt - at);
+}

@@ -7,8 +7,9 @@ import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
 import type { IdentityContextRegistry } from "../tokens/identity-context-registry.js";
 import type { IssuedToken, MaybePromise } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
-import { decodeSessionRecord, encodeSessionRecord, type LiveSessionRecord } from "./session-record.js";
-import type { SessionStore, StoredSession } from "./session-store.js";
+import { createRotationSaving, unauthenticated, type FoundSession } from "./rotation-saving.js";
+import { absoluteExpiryOf, decodeSessionRecord, encodeSessionRecord, recordTtlMs, type LiveSessionRecord } from "./session-record.js";
+import type { SessionStore } from "./session-store.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
 import type { SessionsWithoutSubject } from "./sessions-without-subject.js";
 import type { SessionUser, UserSessionSlots } from "./user-session-slots.js";
@@ -43,16 +44,6 @@ const MAX_FORWARDS = 3;
 /** Replicas' clocks differ a little: a sign-out-everywhere marker outlives the sessions it ends by this much. */
 const CLOCK_SLACK_MS = 60_000;
 const DEFAULT_MAX_ROTATION_MS = 600_000;
-
-interface FoundSession {
-  id: string;
-  record: LiveSessionRecord;
-  seenAt: number;
-  /** As read from the store (absent for a session this request made): what a renewal extends. */
-  stored?: StoredSession;
-}
-
-const unauthenticated = () => new GatewayError("UNAUTHENTICATED", "There is no live session (it ended, expired, or this request carries no session cookie): sign in again.");
 
 /**
  * Cookie sessions (SESSION_MODE=cookie): the token set lives sealed in the store, the browser holds
@@ -126,7 +117,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     let { seenAt } = found;
     if (at - seenAt >= seenWriteIntervalMs) {
       if (found.stored === undefined) await sessions.markSeen(found.id, at, idleMs);
-      else await sessions.renew(found.id, found.stored, at, idleMs, recordTtlMs(found.record, at));
+      else await sessions.renew(found.id, found.stored, at, idleMs, recordTtlMs(found.record, at, idleMs));
       seenAt = at;
     }
     return viewOf({ ...found, seenAt });
@@ -144,73 +135,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     };
   }
 
-  /** Sign-in's absolute expiry, or a refresh's (kept): never past the access token when no refresh token can renew it. */
-  function absoluteExpiryOf(token: IssuedToken, bound: number): number {
-    if (token.refreshToken !== undefined || token.expiresIn === undefined) return bound;
-    return Math.min(bound, token.issuedAt + token.expiresIn * 1000);
-  }
-
-  /** A live record stays in the store for one idle timeout from its last use, never past its absolute expiry. */
-  function recordTtlMs(record: LiveSessionRecord, at: number): number {
-    return Math.min(idleMs, record.absoluteExpiresAt - at);
-  }
-
   async function store(found: FoundSession): Promise<void> {
     await Promise.all([
-      sessions.write(found.id, found.record, recordTtlMs(found.record, found.seenAt)),
+      sessions.write(found.id, found.record, recordTtlMs(found.record, found.seenAt, idleMs)),
       sessions.markSeen(found.id, found.seenAt, idleMs),
     ]);
-  }
-
-  /**
-   * Writes a rotation: the new session, then the old id's forwarding note for `forwardMs` (none: the old
-   * id goes). UNAUTHENTICATED, undone, when a sign-out marked the old id while the refresh ran.
-   */
-  async function saveRotation(oldId: string, successor: FoundSession, forwardMs: number): Promise<void> {
-    // The new session exists before the old id forwards to it: no moment where neither leads anywhere.
-    await store(successor);
-    if (forwardMs > 0) {
-      await sessions.forward(oldId, { state: "rotated", successorId: successor.id, forwardUntil: now() + forwardMs }, forwardMs);
-    } else {
-      await sessions.remove(oldId);
-    }
-    // The user's slot leads to the new id: a sign-in displacing this session ends it under the id it now has.
-    const user = userOf(successor.record);
-    if (user !== undefined && successor.record.slot !== undefined) {
-      const { index, lineage } = successor.record.slot;
-      await deps.slots?.moved(user, index, { lineage, sessionId: successor.id, signedInAt: successor.record.signedInAt }, successor.record.absoluteExpiresAt - now());
-    }
-    // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it,
-    // nor a sign-out everywhere (a review got credentials from the refreshed tokens' identity context after one).
-    if ((await sessions.wasEnded(oldId)) || (await signedOutEverywhereSince(successor.record))) {
-      // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
-      await Promise.all([sessions.remove(successor.id), sessions.remove(oldId), forgetIdentityContext(successor.record.token)]);
-      throw unauthenticated();
-    }
-  }
-
-  /**
-   * Saves a rotation the store failed to take at the time, minutes later perhaps: only while the old
-   * id still holds the live session (a sign-out removes it; its mark on the id lasts only minutes, and
-   * an attacker review brought a signed-out session back by saving after the mark had expired). The
-   * old id forwards for the new session's idle timeout: the browser still holds only the old cookie.
-   */
-  async function saveLateRotation(oldId: string, successor: FoundSession): Promise<void> {
-    const old = await sessions.read(oldId);
-    if (old?.record.state !== "live") {
-      // Ended meanwhile (gone: a sign-out or its timeout): the new tokens' identity context goes with it, the outage
-      // may have recorded it after the sign-out forgot it. Rotated by another replica instead: that session holds the context.
-      if (old === undefined) await forgetIdentityContext(successor.record.token);
-      throw unauthenticated();
-    }
-    await saveRotation(oldId, successor, Math.max(deps.rotationGraceMs, recordTtlMs(successor.record, now())));
-  }
-
-  /** Whether the record's user signed out everywhere at or after its sign-in. */
-  async function signedOutEverywhereSince(record: LiveSessionRecord): Promise<boolean> {
-    if (record.subject === null) return false;
-    const at = await sessions.signedOutEverywhereAt(record.token.clientId, record.subject);
-    return at !== undefined && at >= record.signedInAt;
   }
 
   /**
@@ -232,9 +161,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return found;
   }
 
-  function userOf(record: LiveSessionRecord): SessionUser | undefined {
-    return record.subject === null ? undefined : { clientId: record.token.clientId, subject: record.subject };
-  }
 
   /**
    * The slot a new session of `user` takes (SESSION_MAX_PER_USER): a session it displaces is ended
@@ -264,6 +190,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     const identityContext = token.awsAdditionalDetails?.identityContext;
     if (identityContext !== undefined) await deps.identityContexts?.forget(identityContext);
   }
+
+  const { saveRotation, saveLateRotation } = createRotationSaving({
+    sessions, slots: deps.slots, rotationGraceMs: deps.rotationGraceMs, idleMs, now, store, forgetIdentityContext,
+  });
 
   return {
     forRequest(request: SessionRequest): RequestSessionService {
