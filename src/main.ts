@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
-  const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream });
+  const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream, stsRateLimit: rateLimits.sts });
   const sessions = createCookieSessions({ config, logger, metrics, signInBudget: rateLimits.callerUpstream, identityContexts: tokenService.identityContexts });
   running.sessionStore = sessions?.store;
   const upstreamLabel = describeUpstream(config.upstream, emulator);

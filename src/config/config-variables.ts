@@ -422,6 +422,11 @@ export const VARIABLES = {
     description: "Extra upstream exchanges a caller may make in a burst above RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND (refilled over 10 s).",
     schema: integer(0, 100_000),
   }),
+  RATE_LIMIT_STS_PER_SECOND: variable({
+    name: "RATE_LIMIT_STS_PER_SECOND", default: "100", accepts: "an integer from 0 to 100000 (0 = no limit)",
+    description: "STS AssumeRole calls per second the whole gateway may make for identity-enhanced credentials (every caller and replica together; cache hits, joined requests and remembered refusals are free), shared across replicas with REDIS_URL; over it: RATE_LIMITED. AWS's STS quota (600/s per account and Region by default) is shared by everything in the gateway's account: the default leaves it five sixths. 0 disables.",
+    schema: integer(0, 100_000),
+  }),
   SHUTDOWN_TIMEOUT_MS: variable({
     name: "SHUTDOWN_TIMEOUT_MS", default: "10000", accepts: "an integer from 100 to 600000 (milliseconds)",
     description: "On SIGTERM/SIGINT: how long in-flight requests may take to finish before the process exits 1 anyway.",

@@ -159,6 +159,8 @@ export interface RateLimitConfig {
   /** Per caller (client IP) exchanges sent on to AWS per second, plus a burst. Undefined = 0 (off) for hand-built configs. */
   callerUpstreamPerSecond?: number;
   callerUpstreamBurst?: number;
+  /** Gateway-wide STS AssumeRole calls per second (RATE_LIMIT_STS_PER_SECOND). Undefined = 0 (off) for hand-built configs. */
+  stsPerSecond?: number;
 }
 
 /** SESSION_MODE=off (frontends hold tokens) or cookie (a backend-for-frontend: the browser holds a session cookie). */

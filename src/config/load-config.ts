@@ -60,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       callerBurst: read("RATE_LIMIT_CALLER_BURST") ?? 40,
       callerUpstreamPerSecond: read("RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND") ?? 2,
       callerUpstreamBurst: read("RATE_LIMIT_CALLER_UPSTREAM_BURST") ?? 10,
+      stsPerSecond: read("RATE_LIMIT_STS_PER_SECOND") ?? 100,
     },
     trustProxy: read("TRUST_PROXY") ?? false,
     ipv6CallerPrefixLength: read("IPV6_CALLER_PREFIX_LENGTH") ?? 56,

@@ -11,6 +11,7 @@ import { createKeyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import type { StsUpstream } from "../upstream/index.js";
 import { createCredentialsCache } from "./credentials-cache.js";
+import { createCredentialsRefusals } from "./credentials-refusals.js";
 import { credentialsCodec, fingerprintCredentialsRequest } from "./credentials-codec.js";
 import { CREDENTIALS_OFF, validateCredentialsRequest, type ValidCredentialsRequest } from "./credentials-request.js";
 import type { IdentityContextVerifier, IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
@@ -35,6 +36,9 @@ interface Keyed {
   fingerprint: string;
 }
 
+/** The gateway-wide STS limit's one key: STS's quota is the account's, whichever role or caller. */
+const STS_RATE_LIMIT_KEY = "assume-role";
+
 /** A flight's result is handed only to the callers that joined it; later ones read the cache. */
 const FLIGHT_HAND_OFF = { reuseFinishedResults: false, resultTtlMs: 2_000 } as const;
 
@@ -50,6 +54,8 @@ export interface CredentialsServiceDeps {
   metrics?: CredentialsMetrics | undefined;
   /** The per-caller upstream budget (createRateLimits().callerUpstream): every STS call spends it, like a CreateTokenWithIAM. */
   callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
+  /** The gateway-wide STS budget (createRateLimits().sts): every AssumeRole spends it, after the caller's own. */
+  stsRateLimit?: { consume(key: string): Promise<void> } | undefined;
 }
 
 export interface CredentialsService {
@@ -65,10 +71,11 @@ export interface CredentialsService {
  * caller even when a store step after the call fails.
  */
 export function createCredentialsService(deps: CredentialsServiceDeps): CredentialsService {
-  const { config, sts, identityContexts, store, logger, metrics, callerUpstreamRateLimit } = getValidDeps(deps);
+  const { config, sts, identityContexts, store, logger, metrics, callerUpstreamRateLimit, stsRateLimit } = getValidDeps(deps);
   const settings = config.credentials ?? CREDENTIALS_OFF;
   const keyspace = createKeyspace({ secret: config.gatewaySecret });
   const cache = createCredentialsCache({ store, keyspace, logger });
+  const refusals = createCredentialsRefusals({ store, keyspace, logger });
   const lockTtlMs = singleFlightLockTtlMs(config);
   const flights: SingleFlight = store.kind === "memory"
     ? createLocalSingleFlight()
@@ -77,7 +84,9 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
   const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
 
   async function callSts(request: Keyed["request"], caller: { address: string } | undefined): Promise<IssuedCredentials> {
+    // The caller's own budget first: a caller over it must not spend the gateway's shared one.
     if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
+    await stsRateLimit?.consume(STS_RATE_LIMIT_KEY);
     try {
       const { identityContext, roleArn, durationSeconds } = request;
       const answer = await sts.assumeRoleWithIdentityContext({ identityContext, roleArn, durationSeconds, roleSessionName: roleSessionNameFor(request.clientId) });
@@ -95,6 +104,12 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
       metrics?.credentialsLookups.inc({ result: "hit" });
       return cached;
     }
+    // A refusal STS gave moments ago, to anyone: the same answer, with no STS call and no budget spent.
+    const refused = await refusals.recall(fingerprint);
+    if (refused !== undefined) {
+      metrics?.credentialsLookups.inc({ result: "refused" });
+      throw refused;
+    }
     let answer: IssuedCredentials | undefined;
     let started = false;
     const call = async (): Promise<IssuedCredentials> => {
@@ -102,7 +117,14 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
       // Another replica may have finished between our lookup and our lock.
       const recheck = await cache.lookup(fingerprint, request.durationSeconds);
       if (recheck !== undefined) return recheck;
-      answer = await callSts(request, caller);
+      const refusedMeanwhile = await refusals.recall(fingerprint);
+      if (refusedMeanwhile !== undefined) throw refusedMeanwhile;
+      try {
+        answer = await callSts(request, caller);
+      } catch (error) {
+        await refusals.remember(fingerprint, error);
+        throw error;
+      }
       await cache.save(fingerprint, answer, request.durationSeconds);
       return answer;
     };

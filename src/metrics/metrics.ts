@@ -67,7 +67,7 @@ export function createGatewayMetrics(options: { collectDefaults?: boolean } = {}
     singleUseLate: new Counter({ name: "idc_gateway_single_use_late_total", help: "Single-use exchanges past UPSTREAM_DEADLINE_MS, by grant and outcome.", labelNames: ["grant", "outcome"], registers }),
     stsCalls: new Counter({ name: "idc_gateway_sts_calls_total", help: "STS AssumeRole calls for identity-enhanced credentials, by outcome.", labelNames: ["outcome"], registers }),
     credentialsLookups: new Counter({
-      name: "idc_gateway_credentials_lookups_total", help: "Identity-enhanced credentials requests by how they were answered: hit (cache), follower (joined one in flight), miss (STS called).", labelNames: ["result"], registers,
+      name: "idc_gateway_credentials_lookups_total", help: "Identity-enhanced credentials requests by how they were answered: hit (cache), follower (joined one in flight), miss (STS called), refused (a final STS refusal remembered for the same request).", labelNames: ["result"], registers,
     }),
     callerQueued: new Counter({
       name: "idc_gateway_caller_queued_requests_total", help: "Request bodies that waited for their caller's next turn of the event loop before being parsed (MAX_PARSING_PER_CALLER per turn).", registers,

@@ -29,6 +29,12 @@ const BURST_WINDOW_SECONDS = 10;
  * - per caller (client IP) upstream calls: RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND plus
  *   RATE_LIMIT_CALLER_UPSTREAM_BURST, so one address cannot spend the application's quota that
  *   every caller shares (cache hits, grace answers and joined exchanges do not count);
+ * - gateway-wide STS AssumeRole calls: RATE_LIMIT_STS_PER_SECOND (the credentials service spends
+ *   it under one key). STS's request quota (AWS's "IAM and AWS STS quotas" page, section "STS
+ *   request quotas": 600 requests/s per account and Region by default) is shared by AssumeRole,
+ *   GetCallerIdentity, GetSessionToken… of everything on the account's credentials; the default of
+ *   100/s keeps the gateway to a sixth of it, so callers each inside their own upstream budget
+ *   cannot together throttle the rest of the account;
  * - per caller (client IP) persisted queries added to the table: APQ_MAX_ENTRIES_PER_CALLER per
  *   APQ_TTL_SECONDS (a fixed window: a caller holds at most twice that at a window's edge).
  * A limit set to 0 is off. Keys in the store are the IP or clientId, never a token.
@@ -40,6 +46,7 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
   const { applicationPerSecond, callerPerSecond, callerBurst } = config.rateLimits;
   const callerUpstreamPerSecond = config.rateLimits.callerUpstreamPerSecond ?? 0;
   const callerUpstreamBurst = config.rateLimits.callerUpstreamBurst ?? 0;
+  const stsPerSecond = config.rateLimits.stsPerSecond ?? 0;
 
   const application =
     applicationPerSecond === 0
@@ -74,6 +81,15 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
           metrics,
         });
 
+  const sts =
+    stsPerSecond === 0
+      ? undefined
+      : rateLimit(backend.limiter({ keyPrefix: `${keyPrefix}:sts`, points: stsPerSecond, durationSeconds: 1 }), {
+          reason: "rate_limited_sts",
+          message: (seconds) => `Too many AWS credentials requests sent to STS by this gateway (over RATE_LIMIT_STS_PER_SECOND=${stsPerSecond}); retry after ${seconds} s.`,
+          metrics,
+        });
+
   // Not a request refusal (the document is executed, not stored): counted by the registrations metric, not as a rejection.
   const apq = config.persistedQueries;
   const persistedQueryCaller =
@@ -85,8 +101,8 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
           metrics: undefined,
         });
 
-  logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst, callerUpstreamPerSecond, callerUpstreamBurst }, "rate limits configured");
-  return { caller, application, callerUpstream, persistedQueryCaller, backend: backend.kind, close: () => backend.close() };
+  logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst, callerUpstreamPerSecond, callerUpstreamBurst, stsPerSecond }, "rate limits configured");
+  return { caller, application, callerUpstream, sts, persistedQueryCaller, backend: backend.kind, close: () => backend.close() };
 }
 
 /** Refused keys remembered at once (one small entry each; the least recently refused leave first). */
@@ -130,7 +146,7 @@ function getValidOptions(options: CreateRateLimitsOptions): CreateRateLimitsOpti
       throw new TypeError(`createRateLimits: config.rateLimits.${key} must be an integer >= 0 (0 = off) (got ${String(value)})`);
     }
   }
-  for (const key of ["callerUpstreamPerSecond", "callerUpstreamBurst"] as const) {
+  for (const key of ["callerUpstreamPerSecond", "callerUpstreamBurst", "stsPerSecond"] as const) {
     const value = limits?.[key];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
       throw new TypeError(`createRateLimits: config.rateLimits.${key} must be an integer >= 0 (0 = off) or undefined (off) (got ${String(value)})`);

@@ -27,6 +27,12 @@ export interface RateLimits {
    */
   readonly callerUpstream: RateLimit | undefined;
   /**
+   * Gateway-wide STS AssumeRole calls (every caller and replica; the credentials service spends one
+   * key), consumed right before each real AssumeRole; undefined when RATE_LIMIT_STS_PER_SECOND is 0
+   * (or unset in a hand-built config).
+   */
+  readonly sts: RateLimit | undefined;
+  /**
    * Per caller (client IP) persisted-query documents added to the table, per APQ_TTL_SECONDS;
    * undefined when APQ_MAX_ENTRIES_PER_CALLER or APQ_MAX_ENTRIES is 0 (or unset in a hand-built config).
    */

@@ -25,14 +25,15 @@ export const IDENTITY_CENTER_CONTEXT_PROVIDER_ARN = "arn:aws:iam::aws:contextPro
  * The gateway's one STS client, for identity-enhanced role sessions: `AssumeRole` with the
  * Identity Center context in `ProvidedContexts`, signed with the gateway's own credentials. Bounded
  * like a replayable CreateTokenWithIAM (AssumeRole consumes nothing, so a retry is safe): cut at
- * `timeoutMs` per attempt, retried for retryable faults with the SDK's backoff, ended at `deadlineMs`,
+ * `timeoutMs` per attempt, retried for retryable faults with the SDK's backoff (never after a throttle:
+ * STS's quota is the account's, replay-guard.ts), ended at `deadlineMs`,
  * behind a circuit breaker of its own, so STS trouble never fails token exchanges fast.
  */
 export function createStsUpstream(options: CreateUpstreamOptions): StsUpstream {
   const valid = getValidUpstreamOptions(options);
   const deadlineMs = valid.deadlineMs ?? DEFAULT_UPSTREAM_DEADLINE_MS;
   const http = createHttpHandler({ timeoutMs: valid.timeoutMs, connectTimeoutMs: valid.connectTimeoutMs });
-  const client: STSClient = new STSClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials, { replayable: true }));
+  const client: STSClient = new STSClient(sdkClientConfig(valid, http.handler, SIGV4_SERVICE_NAME, () => client.config.credentials, { replayable: true, retryThrottling: false }));
   addCallOptionsMiddleware(client.middlewareStack);
   const logger = valid.logger;
   const operatorProblemsSeen = new Set<string>();

@@ -21,17 +21,24 @@ function isSlowDown(errorInfo: RetryErrorInfo): boolean {
  * keeps one client per kind (create-upstream.ts). Once a call's deadline passes, no further attempt
  * reaches the network: an aborted attempt is not retried, and one started after the abort fails at
  * once (call-options.ts).
+ *
+ * `retryThrottling: false` (STS): a throttled call is not retried at all. The SDK retries STS's
+ * `Throttling` (HTTP 400) and any 429 as THROTTLING, within one gateway call's deadline: more calls
+ * into a quota the whole account shares, which deepen the throttle for everyone on it. The caller
+ * gets SLOW_DOWN at once and comes back later.
  */
 export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
   readonly mode = "standard";
   private readonly standard: StandardRetryStrategy;
   private readonly replayable: boolean;
+  private readonly retryThrottling: boolean;
 
-  /** `replayable: false` for the client of single-use grants. */
-  constructor(maxAttempts: number, options: { replayable: boolean }) {
+  /** `replayable: false` for the client of single-use grants; `retryThrottling: false` for STS. */
+  constructor(maxAttempts: number, options: { replayable: boolean; retryThrottling?: boolean }) {
     this.standard = new StandardRetryStrategy(maxAttempts);
     // Fails closed: only an explicit true allows replays after faults other than throttling.
     this.replayable = options?.replayable === true;
+    this.retryThrottling = options?.retryThrottling !== false;
   }
 
   acquireInitialRetryToken(retryTokenScope: string): Promise<StandardRetryToken> {
@@ -43,6 +50,7 @@ export class ReplayGuardedRetryStrategy implements RetryStrategyV2 {
     // An aborted attempt (the call's deadline passed: call-options.ts) is never retried.
     if ((errorInfo.error as { name?: unknown } | undefined)?.name === "AbortError") return Promise.reject(new Error("retry refused: the call was aborted"));
     const info = isSlowDown(errorInfo) ? { ...errorInfo, errorType: "THROTTLING" as const } : errorInfo;
+    if (!this.retryThrottling && info.errorType === "THROTTLING") return Promise.reject(new Error("retry refused: throttled"));
     if (!this.replayable && info.errorType !== "THROTTLING") {
       return Promise.reject(new Error("retry refused: the request is not replayable"));
     }

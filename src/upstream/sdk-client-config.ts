@@ -14,7 +14,7 @@ import type { CreateUpstreamOptions } from "./upstream.types.js";
  */
 export function sdkClientConfig(
   valid: CreateUpstreamOptions, handler: HttpHandler<NodeHttpHandlerOptions>, signingName: string, credentialsOf: () => AwsCredentialIdentityProvider,
-  options: { replayable: boolean; credentials?: AwsCredentialIdentityProvider },
+  options: { replayable: boolean; retryThrottling?: boolean; credentials?: AwsCredentialIdentityProvider },
 ) {
   let signer: SignatureV4 | undefined;
   return {
@@ -24,7 +24,7 @@ export function sdkClientConfig(
     ...(options.credentials !== undefined ? { credentials: options.credentials } : valid.credentials === undefined ? {} : { credentials: valid.credentials }),
     requestHandler: handler,
     maxAttempts: valid.maxAttempts,
-    retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts, { replayable: options.replayable }),
+    retryStrategy: new ReplayGuardedRetryStrategy(valid.maxAttempts, { replayable: options.replayable, ...(options.retryThrottling === undefined ? {} : { retryThrottling: options.retryThrottling }) }),
     // The middleware stack is resolved once, at the first send: calls are sent without options, their
     // timeout and abort signal reaching the HTTP handler by their request (call-options.ts).
     cacheMiddleware: true,

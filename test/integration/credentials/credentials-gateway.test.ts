@@ -1,10 +1,11 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEFAULT_APPLICATION_ARN, startEmulator, type RunningEmulator } from "../../../src/emulator/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_APPLICATION_ARN, type RunningEmulator } from "../../../src/emulator/index.js";
 import { dataOf, graphql, onlyError } from "../../support/gateway-client.js";
-import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
-import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { EmulatorDevApi } from "../../support/emulator-dev-api.js";
+import type { EmulatorApi } from "../../support/gateway-emulator-api.js";
+import type { GatewayProcess } from "../../support/gateway-process.js";
+import type { EmulatorDevApi } from "../../support/emulator-dev-api.js";
+import { NO_CONTEXT_ROLE, ROLE, SHORT_APP, startCredentialsFixture, type CredentialsFixture } from "./credentials-fixture.js";
 
 /**
  * Identity-enhanced credentials end to end: a real gateway process, the real AWS SDK (its STS
@@ -13,11 +14,7 @@ import { EmulatorDevApi } from "../../support/emulator-dev-api.js";
  * the gateway keeps real time, within SigV4's five-minute skew.
  */
 
-const ROLE = "arn:aws:iam::123456789012:role/IdentityCenterUser";
-const NO_CONTEXT_ROLE = "arn:aws:iam::123456789012:role/NoSetContext";
 const UNLISTED_ROLE = "arn:aws:iam::123456789012:role/NotAllowed";
-/** An application whose tokens (and so identity contexts) last a minute. */
-const SHORT_APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-555555555555";
 
 const CREDENTIAL_FIELDS = "accessKeyId secretAccessKey sessionToken expiration secondsRemaining roleArn assumedRoleArn";
 const EXCHANGE = `mutation Exchange($assertion: String!, $clientId: String) {
@@ -38,59 +35,34 @@ interface Credentials {
   assumedRoleArn: string;
 }
 
+let fixture: CredentialsFixture;
 let emulator: RunningEmulator;
 let gateway: GatewayProcess;
 let api: EmulatorApi;
 let dev: EmulatorDevApi;
-let clockOffsetMs = 0;
 /** Every secret a test saw: none may appear in the gateway's output. */
 const secrets = new Set<string>();
 const stsClients: STSClient[] = [];
 
 beforeAll(async () => {
-  const realNow = Date.now.bind(Date);
-  vi.spyOn(Date, "now").mockImplementation(() => realNow() + clockOffsetMs);
-  emulator = await startEmulator({
-    port: 0,
-    config: {
-      applications: [{ clientId: DEFAULT_APPLICATION_ARN }, { clientId: SHORT_APP, accessTokenLifetimeSeconds: 60 }],
-      roles: [{ arn: ROLE }, { arn: NO_CONTEXT_ROLE, allowSetContext: false }],
-    },
+  fixture = await startCredentialsFixture({
+    LOG_LEVEL: "debug",
+    RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0",
   });
-  api = emulatorApi(emulator.url);
-  dev = new EmulatorDevApi(emulator.url);
-  gateway = await startGateway({
-    env: {
-      SSO_OIDC_ENDPOINT: emulator.url,
-      AWS_REGION: emulator.region,
-      AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
-      ALLOWED_CLIENT_IDS: SHORT_APP,
-      DEFAULT_ROLE_ARN: ROLE,
-      ALLOWED_ROLE_ARNS: NO_CONTEXT_ROLE,
-      UPSTREAM_TIMEOUT_MS: "1000",
-      UPSTREAM_DEADLINE_MS: "2500",
-      LOG_LEVEL: "debug",
-      RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0", RATE_LIMIT_APP_PER_SECOND: "0",
-    },
-  });
+  ({ emulator, gateway, api, dev } = fixture);
 }, 60_000);
 
 afterEach(async () => {
   await dev.clearFaults();
-  clockOffsetMs = 0;
+  fixture.setClockOffset(0);
 });
 
 afterAll(async () => {
   for (const client of stsClients) client.destroy();
-  await gateway?.stop();
-  await emulator?.stop();
-  vi.restoreAllMocks();
+  await fixture?.stop();
 });
 
-async function assumeRoleCalls(): Promise<number> {
-  return (await dev.stats()).calls.AssumeRole;
-}
+const assumeRoleCalls = (): Promise<number> => fixture.assumeRoleCalls();
 
 function remember(credentials: Credentials): Credentials {
   secrets.add(credentials.secretAccessKey);
@@ -182,7 +154,7 @@ describe("renewal", () => {
 
   it("renews credentials after a refresh, past the identity context's first expiry: the refresh keeps the Identity Center session alive", async () => {
     const token = await exchange("erin", SHORT_APP);
-    clockOffsetMs = 50_000;
+    fixture.setClockOffset(50_000);
     const result = await graphql(gateway.url, `mutation($refreshToken: String!, $clientId: String) {
       refreshToken(input: { refreshToken: $refreshToken, clientId: $clientId }) { refreshToken awsAdditionalDetails { identityContext } awsCredentials { ${CREDENTIAL_FIELDS} } }
     }`, { refreshToken: token.refreshToken, clientId: SHORT_APP });
@@ -192,7 +164,7 @@ describe("renewal", () => {
     expect(refreshed.awsAdditionalDetails.identityContext).toBe(token.awsAdditionalDetails.identityContext);
     expect(refreshed.awsCredentials.accessKeyId).toBe(token.awsCredentials.accessKeyId);
 
-    clockOffsetMs = 80_000;
+    fixture.setClockOffset(80_000);
     const renewed = remember(dataOf(await graphql(gateway.url, RENEW, { input: { identityContext: refreshed.awsAdditionalDetails.identityContext, durationSeconds: 1200 } })).assumeRoleWithIdentityContext as Credentials);
     expect(renewed.accessKeyId).not.toBe(token.awsCredentials.accessKeyId);
     expect((await signedWith(renewed).send(new GetCallerIdentityCommand({}))).Arn).toBe(renewed.assumedRoleArn);
@@ -239,7 +211,7 @@ describe("refusals", () => {
 
   it("answers EXPIRED_TOKEN for an identity context whose Identity Center session has ended", async () => {
     const token = await exchange("heidi", SHORT_APP);
-    clockOffsetMs = 61_000;
+    fixture.setClockOffset(61_000);
     // A duration not asked for before: credentials already issued for this context would come from the cache (valid at AWS until they expire).
     const error = onlyError(await graphql(gateway.url, RENEW, { input: { identityContext: token.awsAdditionalDetails.identityContext, durationSeconds: 1500 } }));
     expect(error.extensions).toMatchObject({ code: "EXPIRED_TOKEN", awsException: "ExpiredTokenException" });

@@ -75,10 +75,12 @@ describe("createStsUpstream against the emulator's STS", () => {
     expect((await dev.stats()).calls.AssumeRole).toBe(before + 1);
   });
 
-  it("retries throttling and internal failures, and stops at maxAttempts", async () => {
+  it("answers throttling with SLOW_DOWN after one call (no retry into the account's STS quota), retries internal failures, and stops at maxAttempts", async () => {
     const context = await identityContext("carol");
     await dev.addFault({ operation: "AssumeRole", exception: "Throttling", count: 1 });
     const before = (await dev.stats()).calls.AssumeRole;
+    expect(await rejection(stsFor().assumeRoleWithIdentityContext(request(context)))).toMatchObject({ code: "SLOW_DOWN", details: { awsException: "Throttling" } });
+    expect((await dev.stats()).calls.AssumeRole).toBe(before + 1);
     await expect(stsFor().assumeRoleWithIdentityContext(request(context))).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/) });
     expect((await dev.stats()).calls.AssumeRole).toBe(before + 2);
 

@@ -132,6 +132,15 @@ describe("ReplayGuardedRetryStrategy backoff", () => {
     expect((await strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" })).getRetryCount()).toBe(1);
   });
 
+  it("never retries a throttled call of a client made with retryThrottling: false (STS: the quota is the account's), and still retries transient faults", async () => {
+    const strategy = new ReplayGuardedRetryStrategy(3, { replayable: true, retryThrottling: false });
+    const token = await strategy.acquireInitialRetryToken("sts");
+    await expect(strategy.refreshRetryTokenForRetry(token, { errorType: "THROTTLING" })).rejects.toThrow("retry refused: throttled");
+    const slowDown = Object.assign(new Error("slow down"), { name: "SlowDownException" });
+    await expect(strategy.refreshRetryTokenForRetry(token, { errorType: "CLIENT_ERROR", error: slowDown as never })).rejects.toThrow("retry refused: throttled");
+    expect((await strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" })).getRetryCount()).toBe(1);
+  });
+
   it("fails closed: without an explicit replayable: true, a transient fault is not retried", async () => {
     const strategy = new ReplayGuardedRetryStrategy(3, {} as { replayable: boolean });
     await expect(strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken("sso-oidc"), { errorType: "TRANSIENT" })).rejects.toThrow("retry refused: the request is not replayable");

@@ -118,12 +118,17 @@ describe("credentials service, one process", () => {
     expect(roleSessionNameFor("not-an-arn")).toBe("idc-token-gateway");
   });
 
-  it("passes STS's refusal to every caller of the flight and caches nothing", async () => {
+  it("passes STS's refusal to every caller of the flight and caches no credentials (the refusal itself is remembered: credentials-refusals.test.ts)", async () => {
     const sts = controllableSts();
     const credentials = service(sts, createMemoryStore());
-    await expect(credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {})).rejects.toMatchObject({ code: "ACCESS_DENIED" });
-    await expect(credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {})).rejects.toMatchObject({ code: "ACCESS_DENIED" });
-    expect(sts.calls).toHaveLength(2);
+    const held = sts.holdNext();
+    const first = credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {});
+    await held.arrived;
+    const joined = credentials.forRequest().forIssuedTokens({ identityContext: "refused", clientId: APP }, {});
+    await drainMicrotasks();
+    held.release();
+    for (const answer of [first, joined]) await expect(answer).rejects.toMatchObject({ code: "ACCESS_DENIED" });
+    expect(sts.calls).toHaveLength(1);
   });
 });
 
