@@ -58,12 +58,9 @@ export function createRotationSaving(deps: {
     } else {
       await sessions.remove(oldId);
     }
-    // The user's slot leads to the new id: a sign-in displacing this session ends it under the id it now has.
+    // The sign-in leads to the new id: a sign-in displacing this session ends it under the id it now has.
     const { record } = successor;
-    if (record.subject !== null && record.slot !== undefined) {
-      const user = { clientId: record.token.clientId, subject: record.subject };
-      await deps.slots?.moved(user, record.slot.index, { lineage: record.slot.lineage, sessionId: successor.id, signedInAt: record.signedInAt }, record.absoluteExpiresAt - now());
-    }
+    if (record.slot !== undefined) await deps.slots?.pointTo(record.slot.lineage, successor.id, record.absoluteExpiresAt - now());
     // Read after the writes above: a sign-out that marked the old id while the refresh ran is not undone by it,
     // nor a sign-out everywhere (a review got credentials from the refreshed tokens' identity context after one).
     if ((await sessions.wasEnded(oldId)) || (await signedOutEverywhereSince(record))) {

@@ -11,7 +11,7 @@ import { createRotationSaving, unauthenticated, type FoundSession } from "./rota
 import { absoluteExpiryOf, decodeSessionRecord, encodeSessionRecord, recordTtlMs, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore } from "./session-store.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
-import type { SessionsWithoutSubject } from "./sessions-without-subject.js";
+import type { AskedSignIn, SessionsWithoutSubject } from "./sessions-without-subject.js";
 import type { SessionUser, UserSessionSlots } from "./user-session-slots.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
@@ -73,6 +73,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   };
 
   const unsaved = createUnsavedRotations({ logger, now });
+  const tooManySignInsAtOnce = (limit: number) =>
+    new GatewayError("RATE_LIMITED", `More sign-ins of this user at once than SESSION_MAX_PER_USER=${limit} allows; retry.`, { retryAfterSeconds: 1 });
 
   /**
    * The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed
@@ -156,8 +158,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       return sessions.markEnded(id, endedMarkMs);
     });
     await Promise.all(chain.map((id) => sessions.remove(id)));
-    // Its slot stays until a sign-in of the user takes it: a slot whose session is over goes first (user-session-slots.ts).
-    if (found !== undefined) await forgetIdentityContext(found.record.token);
+    if (found !== undefined) {
+      const { record } = found;
+      await Promise.all([
+        forgetIdentityContext(record.token),
+        record.slot !== undefined && record.subject !== null ? deps.slots?.release({ clientId: record.token.clientId, subject: record.subject }, record.slot.index, record.slot.lineage) : undefined,
+      ]);
+    }
     return found;
   }
 
@@ -169,7 +176,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   async function claimSlot(user: SessionUser, sessionId: string, signedInAt: number, ttlMs: number): Promise<LiveSessionRecord["slot"]> {
     if (deps.slots === undefined) return undefined;
     const lineage = newSessionId();
-    const index = await deps.slots.claim(user, { lineage, sessionId, signedInAt }, ttlMs, {
+    const index = await deps.slots.claim(user, { lineage, signedInAt }, sessionId, ttlMs, {
       isLive: async (id) => (await find(id)) !== undefined,
       displace: async (id) => {
         if ((await end(id)) !== undefined) {
@@ -178,6 +185,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         }
       },
     });
+    if (index === undefined) throw tooManySignInsAtOnce(deps.slots.limit);
     return { index, lineage };
   }
 
@@ -199,12 +207,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     forRequest(request: SessionRequest): RequestSessionService {
       let signedIn: { key: string; result: Promise<{ token: IssuedToken; session: SessionView }> } | undefined;
 
-      async function signInOnce(exchange: () => MaybePromise<IssuedToken>): Promise<{ token: IssuedToken; session: SessionView }> {
+      async function signInOnce(exchange: () => MaybePromise<IssuedToken>, asked: AskedSignIn): Promise<{ token: IssuedToken; session: SessionView }> {
         // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
         if (request.caller !== undefined) {
           await deps.signInBudget?.consume(request.caller.address);
           // Whether the session will have a subject is known only after the exchange: a caller past this allowance is refused before it.
-          await deps.withoutSubject?.check(request.caller.address);
+          await deps.withoutSubject?.check(request.caller.address, asked);
         }
         // The store must answer before the exchange spends a single-use grant (an authorization code)
         // that a session write failing afterwards would waste. Ending the session this sign-in replaces
@@ -212,7 +220,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         if (heldId !== undefined) await end(heldId);
         else await sessions.ping();
         const token = await exchange();
-        return { token, session: await startSession(token) };
+        return { token, session: await startSession(token, asked) };
       }
       // The session this request holds now: an operation that signs in or refreshes and then uses the
       // session (a later field of the same mutation) uses the new id, not the one its cookie carried.
@@ -238,7 +246,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         return { id, found };
       }
 
-      async function startSession(token: IssuedToken): Promise<SessionView> {
+      async function startSession(token: IssuedToken, asked: AskedSignIn): Promise<SessionView> {
         // A sign-in always gets a new id (no session fixation); the session it replaced was ended before the exchange.
         const at = now();
         const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
@@ -248,7 +256,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt, ...(slot === undefined ? {} : { slot }) };
         const found = { id, record, seenAt: at };
         await store(found);
-        if (subject === null && request.caller !== undefined) await deps.withoutSubject?.count(request.caller.address);
+        if (slot !== undefined && subject !== null && !(await deps.slots!.holds({ clientId: token.clientId, subject }, slot.index, slot.lineage))) {
+          // A sign-in of the same user took the slot before this session was written (more at once than the limit):
+          // its lookup would end it, but only when one comes; removed now, it leaves nothing behind.
+          await sessions.remove(id);
+          throw tooManySignInsAtOnce(deps.slots!.limit);
+        }
+        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, asked, subject !== null);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");
@@ -275,9 +289,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
 
       return {
-        signIn(exchange, exchangeKey) {
+        signIn(exchange, exchangeKey, asked = { clientId: undefined, scope: undefined }) {
           if (signedIn === undefined) {
-            signedIn = { key: exchangeKey, result: signInOnce(exchange) };
+            signedIn = { key: exchangeKey, result: signInOnce(exchange, asked) };
           } else if (signedIn.key !== exchangeKey) {
             // Refused before its exchange runs: a second grant is never spent on a sign-in that cannot stand (one cookie, one session).
             return Promise.reject(new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request."));

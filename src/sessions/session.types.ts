@@ -1,4 +1,5 @@
 import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService } from "../tokens/token.types.js";
+import type { AskedSignIn } from "./sessions-without-subject.js";
 
 /**
  * The contract between the server/schema layers and the session service. Plain data only: nothing
@@ -46,7 +47,7 @@ export interface RequestSessionService {
    * different one is refused with BAD_USER_INPUT before its exchange runs. Spends one unit of the
    * caller's upstream budget.
    */
-  signIn(exchange: () => MaybePromise<IssuedToken>, exchangeKey: string): Promise<{ token: IssuedToken; session: SessionView }>;
+  signIn(exchange: () => MaybePromise<IssuedToken>, exchangeKey: string, asked?: AskedSignIn): Promise<{ token: IssuedToken; session: SessionView }>;
   /** The request's live session (renewing its idle timeout), or undefined (its cookie is then cleared). */
   current(): Promise<SessionView | undefined>;
   /**

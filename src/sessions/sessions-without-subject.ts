@@ -2,11 +2,23 @@ import { GatewayError } from "../errors/error-codes.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 
+/** What a sign-in asked for, as far as it decides whether an ID token comes back. */
+export interface AskedSignIn {
+  /** The requested application, as given (undefined: the default one). */
+  clientId: string | undefined;
+  /** The requested scopes; undefined: the application's default scopes. */
+  scope: readonly string[] | undefined;
+}
+
 export interface SessionsWithoutSubject {
-  /** RATE_LIMITED when the caller has started its allowance of sessions without an ID token in this window; runs before the exchange. */
-  check(address: string): Promise<void>;
-  /** Counts a session without an ID token that the caller started. */
-  count(address: string): Promise<void>;
+  /**
+   * RATE_LIMITED when the sign-in may come back without an ID token and the caller has started its
+   * allowance of such sessions in this window; runs before the exchange. A sign-in asking for `openid`
+   * is never refused here.
+   */
+  check(address: string, asked: AskedSignIn): Promise<void>;
+  /** After the exchange: counts a session without an ID token the caller started. */
+  record(address: string, asked: AskedSignIn, hadIdToken: boolean): Promise<void>;
 }
 
 /**
@@ -14,29 +26,44 @@ export interface SessionsWithoutSubject {
  * (user-session-slots.ts), and the caller chooses the scope: without this, a caller leaving out
  * `openid` made sessions as fast as its upstream budget let it, as before the per-user limit. They
  * are counted per caller address instead, over one idle timeout (what a session nobody uses lives):
- * past SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER the caller's next sign-in is refused before its
- * exchange runs, so no grant is spent on it. A refusal, not eviction: callers behind one address
- * (a NAT) are told why, instead of signing each other out in silence.
+ * past SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER the caller's next sign-in that may come without one is
+ * refused before its exchange runs, so no grant is spent on it. Sign-ins asking for `openid` from that
+ * address go on (a review locked a whole NAT out of signing in with 100 cheap ones). A sign-in that
+ * names no scope gets the application's defaults: whether those give an ID token is learned from the
+ * last such sign-in of the application. A refusal, not eviction: callers behind one address are told
+ * why, instead of signing each other out in silence.
  */
 export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number }): SessionsWithoutSubject {
   const { store, keyspace, limit, windowMs } = deps;
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`createSessionsWithoutSubject: limit must be an integer >= 1 (got ${String(limit)})`);
   const counterKey = (address: string) => keyspace.key("session-caller", address);
+  // Applications (as requests name them) whose default scopes gave no ID token last time. Learned only after an
+  // exchange succeeded, so only for applications ALLOWED_CLIENT_IDS lets through: a handful.
+  const defaultsGiveNoIdToken = new Set<string>();
+  const applicationOf = (asked: AskedSignIn) => asked.clientId ?? "";
+  const mayLackIdToken = (asked: AskedSignIn) =>
+    asked.scope === undefined ? defaultsGiveNoIdToken.has(applicationOf(asked)) : !asked.scope.includes("openid");
+
   return {
-    async check(address) {
+    async check(address, asked) {
+      if (!mayLackIdToken(asked)) return;
       const value = await store.get(counterKey(address));
       const started = value === null ? 0 : Number.parseInt(value.toString("latin1"), 10);
       if (started >= limit) {
         const windowSeconds = Math.ceil(windowMs / 1000);
         throw new GatewayError(
           "RATE_LIMITED",
-          `This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=${limit} sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=${windowSeconds}; request the openid scope, or retry later.`,
+          `This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=${limit} sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=${windowSeconds}; ask for the openid scope, or retry within ${windowSeconds} s.`,
           { retryAfterSeconds: windowSeconds },
         );
       }
     },
-    async count(address) {
-      await store.increment(counterKey(address), Math.max(1, windowMs));
+    async record(address, asked, hadIdToken) {
+      if (asked.scope === undefined) {
+        if (hadIdToken) defaultsGiveNoIdToken.delete(applicationOf(asked));
+        else defaultsGiveNoIdToken.add(applicationOf(asked));
+      }
+      if (!hadIdToken) await store.increment(counterKey(address), Math.max(1, windowMs));
     },
   };
 }

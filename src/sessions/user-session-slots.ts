@@ -7,27 +7,44 @@ export interface SessionUser {
   subject: string;
 }
 
-/** What a slot holds: the sign-in (its lineage, kept across refreshes), its session's current id, and when it signed in. */
+/** What a slot holds: the sign-in (its lineage, kept across refreshes) and when it signed in. */
 export interface SlotHolder {
   lineage: string;
-  sessionId: string;
   signedInAt: number;
+}
+
+export interface ClaimDeps {
+  /** Whether the session `sessionId` is live (looked up as a request would). */
+  isLive(sessionId: string): Promise<boolean>;
+  /** Ends the session `sessionId`, as a sign-out would. */
+  displace(sessionId: string): Promise<void>;
 }
 
 export interface UserSessionSlots {
   /** SESSION_MAX_PER_USER: the slots each user has. */
   readonly limit: number;
   /**
-   * Takes a slot for a new sign-in: a free one, else the one held by a session that is over, else the
-   * oldest sign-in's. `displace` runs for the session the slot held (to end it) before the slot is
-   * taken over. Returns the slot's number.
+   * Takes a slot for the new sign-in `holder` of session `sessionId`: a free one, else an unreadable
+   * one's, else one whose session is over, else the oldest sign-in's, whose session is ended first.
+   * Undefined when sign-ins of the user took every slot it tried, round after round (many at once).
    */
-  claim(user: SessionUser, holder: SlotHolder, ttlMs: number, deps: { isLive(sessionId: string): Promise<boolean>; displace(sessionId: string): Promise<void> }): Promise<number>;
+  claim(user: SessionUser, holder: SlotHolder, sessionId: string, ttlMs: number, deps: ClaimDeps): Promise<number | undefined>;
   /** True when `slot` still holds the sign-in `lineage` (a later sign-in did not displace it). */
   holds(user: SessionUser, slot: number, lineage: string): Promise<boolean>;
-  /** After a refresh rotated the session's id: the slot leads to the new id (when it still holds the sign-in). */
-  moved(user: SessionUser, slot: number, holder: SlotHolder, ttlMs: number): Promise<void>;
+  /** After a refresh rotated the session's id: the sign-in's session is now `sessionId`. */
+  pointTo(lineage: string, sessionId: string, ttlMs: number): Promise<void>;
+  /** After a sign-out: frees the slot when it still holds the sign-in. */
+  release(user: SessionUser, slot: number, lineage: string): Promise<void>;
 }
+
+/** Rounds of reading the slots before a sign-in gives up (each round tries every slot). */
+const CLAIM_ROUNDS = 3;
+/**
+ * A sign-in this recent is live without a lookup: its slot is taken before its session is written,
+ * and a sign-in racing it must not take it for one that is over (an attacker review saw the newest
+ * session displaced first).
+ */
+const JUST_SIGNED_IN_MS = 30_000;
 
 /**
  * At most `limit` live sessions per user (SESSION_MAX_PER_USER): a sign-in past it ends the user's
@@ -36,67 +53,96 @@ export interface UserSessionSlots {
  * user's idle session out of the sessions' LRU (an attacker's review: ~40 minutes of one caller's
  * allowance, ~4 of ten callers'), and on Redis they filled its memory.
  *
- * Slots, not a list under one key: each slot is one key taken with setIfAbsent, so two sign-ins of one
- * user on two replicas never lose each other's entry (a read-modify-write list would, and a session
- * missing from it escapes the limit), and no multi-key operation is needed on a Cluster. A slot holds
- * the sign-in's lineage, which a refresh keeps: the session checks it on every lookup, so a displaced
- * session is over even when the race below leaves its record behind. Values are sealed (they hold
- * session ids); keys are HMACs of the user.
+ * Slots, not a list under one key: each slot is one key, taken only when free (setIfAbsent) or when it
+ * still holds what was read (deleteIfEquals, then setIfAbsent), so sign-ins on several replicas at once
+ * never overwrite each other (a plain write let concurrent sign-ins all "win" one slot, each leaving a
+ * session behind for its idle timeout: a review filled Redis so), and no command spans two keys (a
+ * Cluster). A slot holds the sign-in's lineage, which a refresh keeps: a session checks it on every
+ * lookup. The lineage's current session id sits under a key of its own that only that session's
+ * refreshes write, so a refresh never writes a slot a sign-in may be taking. Values are sealed (they
+ * hold session ids); keys are HMACs.
  */
-export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace; limit: number }): UserSessionSlots {
+export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace; limit: number; now?: () => number }): UserSessionSlots {
   const { store, keyspace, limit } = getValidDeps(deps);
+  const now = deps.now ?? Date.now;
   const slotKey = (user: SessionUser, slot: number) => keyspace.key("session-slot", user.clientId, user.subject, String(slot));
-  const seal = (key: string, holder: SlotHolder) => keyspace.seal(key, Buffer.from(JSON.stringify(holder), "utf8"));
-  const open = (key: string, bytes: Buffer | null): SlotHolder | undefined => {
+  const pointerKey = (lineage: string) => keyspace.key("session-lineage", lineage);
+  const ttl = (ttlMs: number) => Math.max(1, Math.floor(ttlMs));
+  const sealJson = (key: string, value: object) => keyspace.seal(key, Buffer.from(JSON.stringify(value), "utf8"));
+  const openJson = (key: string, bytes: Buffer | null): Record<string, unknown> | undefined => {
     if (bytes === null) return undefined;
     try {
-      const value = JSON.parse(keyspace.open(key, bytes).toString("utf8")) as Partial<SlotHolder> | null;
-      if (typeof value?.lineage === "string" && typeof value.sessionId === "string" && typeof value.signedInAt === "number") {
-        return { lineage: value.lineage, sessionId: value.sessionId, signedInAt: value.signedInAt };
-      }
+      const value = JSON.parse(keyspace.open(key, bytes).toString("utf8")) as unknown;
+      return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
     } catch {
-      // Sealed under another GATEWAY_SECRET or altered: it holds no session this gateway can use.
+      // Sealed under another GATEWAY_SECRET or altered: nothing this gateway can use.
+      return undefined;
     }
-    return undefined;
   };
-  const ttl = (ttlMs: number) => Math.max(1, Math.floor(ttlMs));
+  const holderIn = (key: string, bytes: Buffer | null): SlotHolder | undefined => {
+    const value = openJson(key, bytes);
+    return typeof value?.lineage === "string" && typeof value.signedInAt === "number" ? { lineage: value.lineage, signedInAt: value.signedInAt } : undefined;
+  };
+  const sessionOf = async (lineage: string): Promise<string | undefined> => {
+    const key = pointerKey(lineage);
+    const sessionId = openJson(key, await store.get(key))?.sessionId;
+    return typeof sessionId === "string" ? sessionId : undefined;
+  };
+  const pointTo = (lineage: string, sessionId: string, ttlMs: number) => {
+    const key = pointerKey(lineage);
+    return store.set(key, sealJson(key, { sessionId }), ttl(ttlMs));
+  };
+
+  /** The taken slots in the order a sign-in takes them over, each with the session to end first (if live). */
+  async function takeOverOrder(keys: string[], held: Array<Buffer | null>, deps: ClaimDeps) {
+    const at = now();
+    const candidates = await Promise.all(held.map(async (bytes, slot) => {
+      if (bytes === null) return undefined;
+      const holder = holderIn(keys[slot]!, bytes);
+      if (holder === undefined) return { slot, bytes, rank: 0, signedInAt: 0, live: undefined };
+      const sessionId = await sessionOf(holder.lineage);
+      const live = at - holder.signedInAt < JUST_SIGNED_IN_MS || (sessionId !== undefined && (await deps.isLive(sessionId)));
+      return { slot, bytes, rank: live ? 2 : 1, signedInAt: holder.signedInAt, live: live ? sessionId : undefined };
+    }));
+    return candidates.filter((c) => c !== undefined).sort((a, b) => a.rank - b.rank || a.signedInAt - b.signedInAt);
+  }
 
   return {
     limit,
-    async claim(user, holder, ttlMs, { isLive, displace }) {
+    async claim(user, holder, sessionId, ttlMs, deps) {
       const keys = Array.from({ length: limit }, (_, slot) => slotKey(user, slot));
-      const held = await Promise.all(keys.map((key) => store.get(key)));
-      for (let slot = 0; slot < limit; slot++) {
-        if (held[slot] === null && (await store.setIfAbsent(keys[slot]!, seal(keys[slot]!, holder), ttl(ttlMs)))) return slot;
+      const mine = (slot: number) => sealJson(keys[slot]!, holder);
+      // Before the slot: a sign-in that finds this one's slot taken can tell which session holds it.
+      await pointTo(holder.lineage, sessionId, ttlMs);
+      for (let round = 0; round < CLAIM_ROUNDS; round++) {
+        const held = await Promise.all(keys.map((key) => store.get(key)));
+        for (let slot = 0; slot < limit; slot++) {
+          if (held[slot] === null && (await store.setIfAbsent(keys[slot]!, mine(slot), ttl(ttlMs)))) return slot;
+        }
+        for (const candidate of await takeOverOrder(keys, held, deps)) {
+          // Ended while its slot still leads to it (a lookup then finds it and forgets its identity context);
+          // a sign-in that takes this slot first ends it too: the session is over either way.
+          if (candidate.live !== undefined) await deps.displace(candidate.live);
+          // Emptied here, or by the displaced session's own ending (its sign-out releases it): taken only if still empty.
+          await store.deleteIfEquals(keys[candidate.slot]!, candidate.bytes);
+          if (await store.setIfAbsent(keys[candidate.slot]!, mine(candidate.slot), ttl(ttlMs))) return candidate.slot;
+        }
       }
-      // Every slot is taken (or was taken under this sign-in by another): the one to take over is an unreadable
-      // slot's, else a session that is over (signed out elsewhere, idle past its timeout), else the oldest sign-in's.
-      const holders = held.map((bytes, slot) => open(keys[slot]!, bytes));
-      const live = await Promise.all(holders.map((h) => (h === undefined ? false : isLive(h.sessionId))));
-      const order = holders
-        .map((h, slot) => ({ slot, rank: h === undefined ? 0 : live[slot] ? 2 : 1, signedInAt: h?.signedInAt ?? 0 }))
-        .sort((a, b) => a.rank - b.rank || a.signedInAt - b.signedInAt);
-      const victim = order[0]!;
-      const displaced = holders[victim.slot];
-      // Ended before its slot goes: ending it looks the session up, and a session whose slot is taken is no longer found.
-      if (displaced !== undefined && live[victim.slot]) await displace(displaced.sessionId);
-      // A plain write: a sign-in that took this slot since it was read is displaced in turn (its lookups find the slot
-      // taken), which keeps the limit; its record then waits for its idle timeout, as any abandoned session's does.
-      await store.set(keys[victim.slot]!, seal(keys[victim.slot]!, holder), ttl(ttlMs));
-      return victim.slot;
+      await store.delete(pointerKey(holder.lineage));
+      return undefined;
     },
 
     async holds(user, slot, lineage) {
       const key = slotKey(user, slot);
-      return open(key, await store.get(key))?.lineage === lineage;
+      return holderIn(key, await store.get(key))?.lineage === lineage;
     },
 
-    async moved(user, slot, holder, ttlMs) {
+    pointTo,
+
+    async release(user, slot, lineage) {
       const key = slotKey(user, slot);
-      if (open(key, await store.get(key))?.lineage !== holder.lineage) return;
-      // A plain write, not delete-then-add: between those two a lookup of this very session would find its slot
-      // empty and end it. A sign-in taking the slot between the read and the write loses it to this session.
-      await store.set(key, seal(key, holder), ttl(ttlMs));
+      const bytes = await store.get(key);
+      if (holderIn(key, bytes)?.lineage === lineage) await Promise.all([store.deleteIfEquals(key, bytes!), store.delete(pointerKey(lineage))]);
     },
   };
 }

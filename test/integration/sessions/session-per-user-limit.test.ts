@@ -107,7 +107,7 @@ describe("sessions per user (SESSION_MAX_PER_USER)", () => {
 });
 
 describe("sessions without an ID token (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER)", () => {
-  it("refuses a caller's sign-in past the limit before its exchange runs, and serves the next caller", async () => {
+  it("refuses a caller's sign-in without openid past the limit before its exchange runs, and serves the next caller and openid sign-ins", async () => {
     const caller = newCaller();
     for (let i = 0; i < 3; i++) {
       const user = browser();
@@ -128,6 +128,14 @@ describe("sessions without an ID token (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER)
     const served = await signIn(next, await emulator.mintAssertion({ sub: "no-openid-next" }), { scope: ["aws"], caller: newCaller() });
     expect(served.body.errors).toBeUndefined();
     expect(await isSignedIn(next)).toBe(true);
+
+    // Users behind the refused address who ask for openid (or name no scope: the defaults give an ID token) sign in.
+    for (const scope of [["openid", "aws"], undefined]) {
+      const colleague = browser();
+      const answer = await signIn(colleague, await emulator.mintAssertion({ sub: "no-openid-colleague" }), { ...(scope ? { scope } : {}), caller });
+      expect(answer.body.errors).toBeUndefined();
+      expect(await isSignedIn(colleague)).toBe(true);
+    }
   });
 
   it("does not count sessions with an ID token against the caller", async () => {

@@ -5,79 +5,143 @@ import { createUserSessionSlots, type SlotHolder } from "../../../src/sessions/u
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 
 const user = { clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-1", subject: "alice" };
-const holder = (n: number): SlotHolder => ({ lineage: `lineage-${n}`, sessionId: `sid-${n}`, signedInAt: 1_000 + n });
+/** Sign-in n: lineage-n, session sid-n, signed in at 1,000 + n (long ago: a lookup decides whether it is live). */
+const holder = (n: number): SlotHolder => ({ lineage: `lineage-${n}`, signedInAt: 1_000 + n });
 
-function slotsOf(limit: number, secret = Buffer.alloc(32, 3)) {
+function slotsOf(limit: number, options: { now?: () => number } = {}) {
   const store = createMemoryStore();
-  const slots = createUserSessionSlots({ store, keyspace: createKeyspace({ secret }), limit });
+  const slots = createUserSessionSlots({ store, keyspace: createKeyspace({ secret: Buffer.alloc(32, 3) }), limit, now: options.now ?? (() => 1_000_000) });
   const displaced: string[] = [];
   const over = new Set<string>();
   const deps = { isLive: async (id: string) => !over.has(id), displace: async (id: string) => void displaced.push(id) };
-  return { store, slots, displaced, over, deps };
+  const claim = (n: number, who = user) => slots.claim(who, holder(n), `sid-${n}`, 60_000, deps);
+  return { store, slots, displaced, over, deps, claim };
 }
 
 describe("user session slots (SESSION_MAX_PER_USER)", () => {
   it("gives each sign-in a free slot while there is one, displacing no one", async () => {
-    const { slots, displaced, deps } = slotsOf(3);
-    expect(await Promise.all([0, 1, 2].map((n) => slots.claim(user, holder(n), 60_000, deps)))).toEqual(expect.arrayContaining([0, 1, 2]));
+    const { slots, displaced, claim } = slotsOf(3);
+    expect((await Promise.all([0, 1, 2].map((n) => claim(n)))).sort()).toEqual([0, 1, 2]);
     expect(displaced).toEqual([]);
     for (const n of [0, 1, 2]) expect(await slots.holds(user, n, `lineage-${n}`)).toBe(true);
   });
 
   it("past the limit, takes the oldest sign-in's slot and displaces that session first", async () => {
-    const { slots, displaced, deps } = slotsOf(3);
+    const { slots, displaced, claim } = slotsOf(3);
     // Claimed out of age order: the slot number says nothing about age.
-    for (const n of [2, 0, 1]) await slots.claim(user, holder(n), 60_000, deps);
-    const slot = await slots.claim(user, holder(3), 60_000, deps);
+    for (const n of [2, 0, 1]) await claim(n);
+    const slot = await claim(3);
     expect(displaced).toEqual(["sid-0"]);
-    expect(await slots.holds(user, slot, "lineage-3")).toBe(true);
-    expect(await slots.holds(user, slot, "lineage-0")).toBe(false);
+    expect(await slots.holds(user, slot!, "lineage-3")).toBe(true);
+    expect(await slots.holds(user, slot!, "lineage-0")).toBe(false);
   });
 
   it("takes a slot whose session is over before a live one, displacing no live session", async () => {
-    const { slots, displaced, over, deps } = slotsOf(3);
-    for (const n of [0, 1, 2]) await slots.claim(user, holder(n), 60_000, deps);
+    const { slots, displaced, over, claim } = slotsOf(3);
+    for (const n of [0, 1, 2]) await claim(n);
     over.add("sid-1");
-    const slot = await slots.claim(user, holder(3), 60_000, deps);
+    const slot = await claim(3);
     expect(displaced).toEqual([]);
-    expect(await slots.holds(user, slot, "lineage-3")).toBe(true);
+    expect(await slots.holds(user, slot!, "lineage-3")).toBe(true);
     expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
   });
 
+  it("never takes a slot signed into moments ago for one that is over: its session may not be written yet", async () => {
+    let at = 1_000_000;
+    const { slots, displaced, over, deps } = slotsOf(2, { now: () => at });
+    await slots.claim(user, { lineage: "old", signedInAt: at - 60_000 }, "sid-old", 60_000, deps);
+    await slots.claim(user, { lineage: "new", signedInAt: at - 1_000 }, "sid-new", 60_000, deps);
+    over.add("sid-new");
+    const slot = await slots.claim(user, { lineage: "next", signedInAt: at }, "sid-next", 60_000, deps);
+    expect(displaced).toEqual(["sid-old"]);
+    expect(await slots.holds(user, slot!, "next")).toBe(true);
+    // Once that moment has passed, a slot whose session is over goes first.
+    at += 60_000;
+    over.add("sid-next");
+    await slots.claim(user, { lineage: "later", signedInAt: at }, "sid-later", 60_000, deps);
+    expect(displaced).toEqual(["sid-old"]);
+  });
+
   it("takes an unreadable slot (not sealed under this GATEWAY_SECRET) before any other", async () => {
-    const { store, slots, displaced, deps } = slotsOf(2);
-    for (const n of [0, 1]) await slots.claim(user, holder(n), 60_000, deps);
-    // What another GATEWAY_SECRET sealed does not open under this one: bytes this secret did not seal stand for it.
+    const { store, displaced, claim } = slotsOf(2);
+    for (const n of [0, 1]) await claim(n);
     const keyspace = createKeyspace({ secret: Buffer.alloc(32, 3) });
     await store.set(keyspace.key("session-slot", user.clientId, user.subject, "1"), Buffer.from("not sealed"), 60_000);
-    expect(await slots.claim(user, holder(2), 60_000, deps)).toBe(1);
+    expect(await claim(2)).toBe(1);
     expect(displaced).toEqual([]);
   });
 
   it("keeps users apart: one user's sign-ins never take another's slots", async () => {
-    const { slots, displaced, deps } = slotsOf(1);
-    await slots.claim(user, holder(0), 60_000, deps);
-    await slots.claim({ ...user, subject: "bob" }, holder(1), 60_000, deps);
-    expect(displaced).toEqual([]);
-    await slots.claim({ ...user, clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-2" }, holder(2), 60_000, deps);
+    const { slots, displaced, claim } = slotsOf(1);
+    await claim(0);
+    await claim(1, { ...user, subject: "bob" });
+    await claim(2, { ...user, clientId: "arn:aws:sso::123456789012:application/ssoins-1/apl-2" });
     expect(displaced).toEqual([]);
     expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
   });
 
-  it("moves a slot to a refreshed session's new id, and leaves a slot another sign-in took alone", async () => {
-    const { slots, displaced, deps } = slotsOf(1);
-    await slots.claim(user, holder(0), 60_000, deps);
-    await slots.moved(user, 0, { ...holder(0), sessionId: "sid-0-refreshed" }, 60_000);
-    await slots.claim(user, holder(1), 60_000, deps);
-    expect(displaced).toEqual(["sid-0-refreshed"]);
+  it("concurrent sign-ins past the limit each take a different slot: none is left holding none, and the oldest go", async () => {
+    const { slots, displaced, claim } = slotsOf(3);
+    for (const n of [0, 1, 2]) await claim(n);
+    const taken = await Promise.all([3, 4, 5].map((n) => claim(n)));
+    expect(new Set(taken).size).toBe(3);
+    for (const [i, slot] of taken.entries()) expect(await slots.holds(user, slot!, `lineage-${3 + i}`)).toBe(true);
+    expect(new Set(displaced)).toEqual(new Set(["sid-0", "sid-1", "sid-2"]));
+  });
 
-    await slots.moved(user, 0, { ...holder(0), sessionId: "sid-0-again" }, 60_000);
+  it("takes the slot a displaced session gives back as it ends (a sign-out releases it), displacing no second session", async () => {
+    const { slots, claim, deps } = slotsOf(2);
+    const displaced: string[] = [];
+    // As the service does: ending a session releases its slot.
+    const releasing = {
+      ...deps,
+      displace: async (id: string) => {
+        displaced.push(id);
+        for (const slot of [0, 1]) await slots.release(user, slot, id.replace("sid-", "lineage-"));
+      },
+    };
+    for (const n of [0, 1]) await claim(n);
+    const slot = await slots.claim(user, holder(2), "sid-2", 60_000, releasing);
+    expect(displaced).toEqual(["sid-0"]);
+    expect(await slots.holds(user, slot!, "lineage-2")).toBe(true);
+    expect(await slots.holds(user, 1 - slot!, "lineage-1")).toBe(true);
+  });
+
+  it("ends a displaced sign-in under the id its last refresh pointed it to, and a refresh never writes a slot", async () => {
+    const { slots, displaced, claim } = slotsOf(1);
+    await claim(0);
+    await slots.pointTo("lineage-0", "sid-0-refreshed", 60_000);
+    await claim(1);
+    expect(displaced).toEqual(["sid-0-refreshed"]);
+    // A refresh of the displaced sign-in finishing now leaves the slot with the sign-in that took it.
+    await slots.pointTo("lineage-0", "sid-0-again", 60_000);
     expect(await slots.holds(user, 0, "lineage-1")).toBe(true);
+  });
+
+  it("frees a slot on release only for the sign-in it holds", async () => {
+    const { slots, displaced, claim } = slotsOf(1);
+    await claim(0);
+    await slots.release(user, 0, "lineage-other");
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
+    await slots.release(user, 0, "lineage-0");
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(false);
+    await claim(1);
+    expect(displaced).toEqual([]);
+  });
+
+  it("gives up after its rounds when other sign-ins keep taking every slot", async () => {
+    const { store, slots, deps } = slotsOf(1);
+    await slots.claim(user, holder(0), "sid-0", 60_000, deps);
+    // A store where every take-over loses to another sign-in.
+    const contended = { ...store, deleteIfEquals: async () => false };
+    const losing = createUserSessionSlots({ store: contended, keyspace: createKeyspace({ secret: Buffer.alloc(32, 3) }), limit: 1, now: () => 1_000_000 });
+    expect(await losing.claim(user, holder(1), "sid-1", 60_000, deps)).toBeUndefined();
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
   });
 
   it("lets a slot go when its TTL ends (the session's absolute expiry)", async () => {
     const { slots, deps } = slotsOf(1);
-    await slots.claim(user, holder(0), 30, deps);
+    await slots.claim(user, holder(0), "sid-0", 30, deps);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(await slots.holds(user, 0, "lineage-0")).toBe(false);
   });
@@ -87,8 +151,8 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
     const seen: string[] = [];
     const recording = { ...store, set: (key: string, value: Buffer, ttl: number) => (seen.push(key, value.toString("latin1")), store.set(key, value, ttl)) };
     const spied = createUserSessionSlots({ store: recording, keyspace: createKeyspace({ secret: Buffer.alloc(32, 3) }), limit: 1 });
-    await spied.claim(user, holder(0), 60_000, deps);
-    await spied.claim(user, holder(1), 60_000, deps);
+    await spied.claim(user, holder(0), "sid-0", 60_000, deps);
+    await spied.pointTo("lineage-0", "sid-0-refreshed", 60_000);
     expect(seen.length).toBeGreaterThan(0);
     for (const text of seen) {
       expect(text).not.toContain("alice");
@@ -108,26 +172,52 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
 describe("sessions without an ID token per caller (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER)", () => {
   const counters = (limit: number, windowMs = 60_000) =>
     createSessionsWithoutSubject({ store: createMemoryStore(), keyspace: createKeyspace({ secret: Buffer.alloc(32, 5) }), limit, windowMs });
+  const withoutOpenid = { clientId: undefined, scope: ["aws"] };
+  const withOpenid = { clientId: undefined, scope: ["openid", "aws"] };
+  const defaults = { clientId: undefined, scope: undefined };
 
   it("lets a caller start its allowance, then refuses it with RATE_LIMITED naming the variable, and no other caller", async () => {
     const limits = counters(2, 3_600_000);
     for (let i = 0; i < 2; i++) {
-      await limits.check("10.0.0.1");
-      await limits.count("10.0.0.1");
+      await limits.check("10.0.0.1", withoutOpenid);
+      await limits.record("10.0.0.1", withoutOpenid, false);
     }
-    const refused = await limits.check("10.0.0.1").then(() => undefined, (error: unknown) => error);
+    const refused = await limits.check("10.0.0.1", withoutOpenid).then(() => undefined, (error: unknown) => error);
     expect(refused).toBeInstanceOf(GatewayError);
     expect((refused as GatewayError).code).toBe("RATE_LIMITED");
     expect((refused as GatewayError).message).toContain("SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=2");
     expect((refused as GatewayError).details).toMatchObject({ retryAfterSeconds: 3600 });
-    await expect(limits.check("10.0.0.2")).resolves.toBeUndefined();
+    await expect(limits.check("10.0.0.2", withoutOpenid)).resolves.toBeUndefined();
+  });
+
+  it("never refuses a sign-in asking for openid, nor counts one that got an ID token", async () => {
+    const limits = counters(1);
+    await limits.record("10.0.0.4", withoutOpenid, false);
+    await expect(limits.check("10.0.0.4", withoutOpenid)).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
+    await expect(limits.check("10.0.0.4", withOpenid)).resolves.toBeUndefined();
+    const fresh = counters(1);
+    await fresh.record("10.0.0.5", withOpenid, true);
+    await expect(fresh.check("10.0.0.5", withoutOpenid)).resolves.toBeUndefined();
+  });
+
+  it("learns whether an application's default scopes give an ID token from its last sign-in naming no scope", async () => {
+    const limits = counters(1);
+    await limits.record("10.0.0.6", withoutOpenid, false);
+    // Nothing learned yet: the defaults are taken to give one (Identity Center's do).
+    await expect(limits.check("10.0.0.6", defaults)).resolves.toBeUndefined();
+    await limits.record("10.0.0.6", defaults, false);
+    await expect(limits.check("10.0.0.6", defaults)).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
+    // Learned per application: another one's defaults are not judged by these.
+    await expect(limits.check("10.0.0.6", { clientId: "arn:aws:sso::1:application/ssoins-1/apl-2", scope: undefined })).resolves.toBeUndefined();
+    await limits.record("10.0.0.7", defaults, true);
+    await expect(limits.check("10.0.0.6", defaults)).resolves.toBeUndefined();
   });
 
   it("counts over one window: the caller is served again once it ends", async () => {
     const limits = counters(1, 40);
-    await limits.count("10.0.0.3");
-    await expect(limits.check("10.0.0.3")).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
+    await limits.record("10.0.0.3", withoutOpenid, false);
+    await expect(limits.check("10.0.0.3", withoutOpenid)).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
     await new Promise((resolve) => setTimeout(resolve, 80));
-    await expect(limits.check("10.0.0.3")).resolves.toBeUndefined();
+    await expect(limits.check("10.0.0.3", withoutOpenid)).resolves.toBeUndefined();
   });
 });
