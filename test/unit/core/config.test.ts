@@ -219,7 +219,7 @@ describe("CONFIG_VARIABLES", () => {
       "ENV_FILE", "PORT", "HOST", "METRICS_PORT", "NODE_ENV", "LOG_LEVEL", "SSO_OIDC_ENDPOINT", "UPSTREAM", "AWS_REGION", "EMULATOR_PORT",
       "UPSTREAM_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_MAX_ATTEMPTS", "UPSTREAM_DEADLINE_MS", "CIRCUIT_BREAKER_THRESHOLD", "CIRCUIT_BREAKER_COOLDOWN_MS", "DEFAULT_CLIENT_ID",
       "ALLOWED_CLIENT_IDS", "ALLOWED_ROLE_ARNS", "DEFAULT_ROLE_ARN", "CREDENTIALS_MAX_DURATION_SECONDS", "STS_ENDPOINT",
-      "SESSION_MODE", "SESSION_EXPOSE", "SESSION_IDLE_TIMEOUT_SECONDS", "SESSION_ABSOLUTE_LIFETIME_SECONDS", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
+      "SESSION_MODE", "SESSION_EXPOSE", "SESSION_IDLE_TIMEOUT_SECONDS", "SESSION_ABSOLUTE_LIFETIME_SECONDS", "SESSION_MAX_PER_USER", "SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "EXPLORER_EMULATOR_ACCESS", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
       "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "MAX_EXCHANGES_PER_OPERATION",
       "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_MAX_ENTRIES_PER_CALLER", "APQ_TTL_SECONDS", "IPV6_CALLER_PREFIX_LENGTH", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PARSING_PER_CALLER", "HEADERS_TIMEOUT_MS",
@@ -240,8 +240,14 @@ describe("session mode settings", () => {
   it("is off by default, and cookie mode takes its lifetimes and what it exposes", () => {
     expect(loadConfig({}).sessions).toEqual({ mode: "off" });
     expect(loadConfig({ SESSION_MODE: "cookie", SESSION_EXPOSE: "idToken", SESSION_IDLE_TIMEOUT_SECONDS: "120", SESSION_ABSOLUTE_LIFETIME_SECONDS: "3600" }).sessions).toEqual({
-      mode: "cookie", expose: { accessToken: false, idToken: true }, idleTimeoutMs: 120_000, absoluteLifetimeMs: 3_600_000,
+      mode: "cookie", expose: { accessToken: false, idToken: true }, idleTimeoutMs: 120_000, absoluteLifetimeMs: 3_600_000, maxPerUser: 20, maxWithoutIdTokenPerCaller: 100,
     });
+    expect(loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "0", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "7" }).sessions).toMatchObject({ maxPerUser: 0, maxWithoutIdTokenPerCaller: 7 });
+  });
+
+  it("refuses a per-user session limit outside 0 to 1000, naming the variable", () => {
+    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "1001" })).toThrow(/^SESSION_MAX_PER_USER must be an integer from 0 to 1000/);
+    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "-1" })).toThrow(/^SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER must be an integer/);
   });
 
   it("refuses to expose the refresh token, and an idle timeout longer than the absolute lifetime, naming the variable", () => {
