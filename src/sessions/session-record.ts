@@ -17,6 +17,8 @@ export interface LiveSessionRecord {
   absoluteExpiresAt: number;
   /** The user's session slot this sign-in holds (user-session-slots.ts), kept across refreshes; absent without a subject or a limit. */
   slot?: { index: number; lineage: string };
+  /** The id this session was refreshed from, and when: that id forwards here until the browser uses this one. */
+  rotatedFrom?: { id: string; at: number };
 }
 
 export interface RotatedSessionRecord {
@@ -32,14 +34,16 @@ export function encodeSessionRecord(record: SessionRecord): Buffer {
 
 /** The record, or a TypeError for bytes that are not one (a value written by another version, or garbage). */
 export function decodeSessionRecord(bytes: Buffer): SessionRecord {
-  const value = JSON.parse(bytes.toString("utf8")) as Partial<Record<"state" | "token" | "subject" | "signedInAt" | "absoluteExpiresAt" | "slot" | "successorId" | "forwardUntil", unknown>> | null;
+  const value = JSON.parse(bytes.toString("utf8")) as Partial<Record<"state" | "token" | "subject" | "signedInAt" | "absoluteExpiresAt" | "slot" | "rotatedFrom" | "successorId" | "forwardUntil", unknown>> | null;
   if (value?.state === "live" && typeof value.signedInAt === "number" && typeof value.absoluteExpiresAt === "number"
     && (typeof value.subject === "string" || value.subject === null) && value.token !== undefined) {
     const token = decodeIssuedToken(Buffer.from(JSON.stringify(value.token), "utf8"));
     const slot = value.slot as { index?: unknown; lineage?: unknown } | undefined;
+    const rotatedFrom = value.rotatedFrom as { id?: unknown; at?: unknown } | undefined;
     return {
       state: "live", token, subject: value.subject as string | null, signedInAt: value.signedInAt, absoluteExpiresAt: value.absoluteExpiresAt,
       ...(typeof slot?.index === "number" && typeof slot.lineage === "string" ? { slot: { index: slot.index, lineage: slot.lineage } } : {}),
+      ...(typeof rotatedFrom?.id === "string" && typeof rotatedFrom.at === "number" ? { rotatedFrom: { id: rotatedFrom.id, at: rotatedFrom.at } } : {}),
     };
   }
   if (value?.state === "rotated" && typeof value.successorId === "string" && typeof value.forwardUntil === "number") {

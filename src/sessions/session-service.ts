@@ -44,6 +44,7 @@ const MAX_FORWARDS = 3;
 /** Replicas' clocks differ a little: a sign-out-everywhere marker outlives the sessions it ends by this much. */
 const CLOCK_SLACK_MS = 60_000;
 const DEFAULT_MAX_ROTATION_MS = 600_000;
+const MAX_CONFIRMED_ROTATIONS = 10_000;
 
 /**
  * Cookie sessions (SESSION_MODE=cookie): the token set lives sealed in the store, the browser holds
@@ -199,6 +200,25 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     if (identityContext !== undefined) await deps.identityContexts?.forget(identityContext);
   }
 
+  // Sessions whose first use by their own id this process has seen (bounded: emptied when full, at worst one more read each).
+  const confirmedRotations = new Set<string>();
+  /**
+   * A request carrying a refreshed session's own id: the browser has the new cookie, so the old id
+   * forwards only for the grace window from now (other tabs, requests in flight), no longer until the
+   * new session's idle timeout. Once per session and process; a note already short is left alone.
+   */
+  async function confirmRotation(requestId: string, found: FoundSession): Promise<void> {
+    const from = found.record.rotatedFrom;
+    const at = now();
+    if (found.id !== requestId || from === undefined || deps.rotationGraceMs === 0 || at - from.at >= idleMs || confirmedRotations.has(found.id)) return;
+    if (confirmedRotations.size >= MAX_CONFIRMED_ROTATIONS) confirmedRotations.clear();
+    confirmedRotations.add(found.id);
+    const old = (await sessions.read(from.id))?.record;
+    if (old?.state === "rotated" && old.successorId === found.id && old.forwardUntil > at + deps.rotationGraceMs) {
+      await sessions.forward(from.id, { ...old, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
+    }
+  }
+
   const { saveRotation, saveLateRotation } = createRotationSaving({
     sessions, slots: deps.slots, rotationGraceMs: deps.rotationGraceMs, idleMs, now, store, forgetIdentityContext,
   });
@@ -243,6 +263,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           clearCookie();
           throw unauthenticated();
         }
+        await confirmRotation(id, found);
         return { id, found };
       }
 
@@ -274,11 +295,16 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const at = now();
         // AWS may leave out what did not change: the old refresh token (not rotated) and id token stay.
         const token: IssuedToken = { ...issued, refreshToken: issued.refreshToken ?? refreshToken, ...(issued.idToken ?? found.record.token.idToken ? { idToken: issued.idToken ?? found.record.token.idToken } : {}) };
-        const record: LiveSessionRecord = { ...found.record, token, absoluteExpiresAt: absoluteExpiryOf(token, found.record.absoluteExpiresAt) };
+        const record: LiveSessionRecord = {
+          ...found.record, token, absoluteExpiresAt: absoluteExpiryOf(token, found.record.absoluteExpiresAt), rotatedFrom: { id: found.id, at },
+        };
         const successor = { id: newSessionId(), record, seenAt: at };
         count("refreshed");
         try {
-          await saveRotation(found.id, successor, deps.rotationGraceMs);
+          // The old id forwards until the browser uses the new one (confirmRotation), at most as long as the new session may
+          // sit idle: a refresh whose answer never reached the browser (a dropped connection, a page put to sleep) left it
+          // holding only the old cookie, which led nowhere once the grace window ended, and the user was signed out.
+          await saveRotation(found.id, successor, deps.rotationGraceMs === 0 ? 0 : Math.max(deps.rotationGraceMs, recordTtlMs(record, at, idleMs)));
         } catch (error) {
           if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
           // The refresh token is spent: the new tokens wait for the store, the old id (the browser's cookie) forwarding to them once saved.
@@ -308,6 +334,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             clearCookie();
             return undefined;
           }
+          await confirmRotation(id, found);
           // A request with an id a refresh rotated moments ago: the browser catches up to the new one.
           if (found.id !== id) setSessionCookie({ id: found.id, absoluteExpiresAt: found.record.absoluteExpiresAt });
           return use(found);

@@ -247,8 +247,13 @@ describe("current", () => {
     };
     await request(id).session.current();
     clock.now += GRACE_MS;
-    expect(await request(id).session.current()).toBeUndefined();
+    // The old id leads to the refreshed session (no request has used the new id yet), never back to the record it rotated.
+    const stale = request(id);
+    expect(await stale.session.current()).toBeDefined();
+    expect(stale.newId()).toBe(refreshedMeanwhile);
     expect(await request(refreshedMeanwhile).session.current()).toBeDefined();
+    clock.now += GRACE_MS;
+    expect(await request(id).session.current()).toBeUndefined();
   });
 
   it("answers no session for a record sealed under another gateway secret", async () => {
