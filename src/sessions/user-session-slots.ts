@@ -69,11 +69,11 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
   const pointerKey = (lineage: string) => keyspace.key("session-lineage", lineage);
   const ttl = (ttlMs: number) => Math.max(1, Math.floor(ttlMs));
   const sealJson = (key: string, value: object) => keyspace.seal(key, Buffer.from(JSON.stringify(value), "utf8"));
-  const openJson = (key: string, bytes: Buffer | null): Record<string, unknown> | undefined => {
+  /** The value sealed under `key`; undefined when absent or unreadable (callers check its fields). */
+  const openJson = (key: string, bytes: Buffer | null): Partial<Record<string, unknown>> | null | undefined => {
     if (bytes === null) return undefined;
     try {
-      const value = JSON.parse(keyspace.open(key, bytes).toString("utf8")) as unknown;
-      return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+      return JSON.parse(keyspace.open(key, bytes).toString("utf8")) as Partial<Record<string, unknown>> | null;
     } catch {
       // Sealed under another GATEWAY_SECRET or altered: nothing this gateway can use.
       return undefined;

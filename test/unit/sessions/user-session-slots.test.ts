@@ -56,7 +56,9 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
     expect(displaced).toEqual(["sid-old"]);
     expect(await slots.holds(user, slot!, "next")).toBe(true);
     // Once that moment has passed, a slot whose session is over goes first.
-    at += 60_000;
+    // Exactly that moment later, a lookup decides: "next" is over, and goes before the live "new".
+    at += 30_000;
+    over.delete("sid-new");
     over.add("sid-next");
     await slots.claim(user, { lineage: "later", signedInAt: at }, "sid-later", 60_000, deps);
     expect(displaced).toEqual(["sid-old"]);
@@ -120,6 +122,7 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
 
   it("frees a slot on release only for the sign-in it holds", async () => {
     const { slots, displaced, claim } = slotsOf(1);
+    await expect(slots.release(user, 0, "lineage-0")).resolves.toBeUndefined();
     await claim(0);
     await slots.release(user, 0, "lineage-other");
     expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
@@ -129,20 +132,54 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
     expect(displaced).toEqual([]);
   });
 
-  it("gives up after its rounds when other sign-ins keep taking every slot", async () => {
+  it("gives up after three rounds when other sign-ins keep taking every slot", async () => {
     const { store, slots, deps } = slotsOf(1);
     await slots.claim(user, holder(0), "sid-0", 60_000, deps);
     // A store where every take-over loses to another sign-in.
-    const contended = { ...store, deleteIfEquals: async () => false };
+    let takeOvers = 0;
+    const contended = { ...store, deleteIfEquals: async () => (takeOvers++, false) };
     const losing = createUserSessionSlots({ store: contended, keyspace: createKeyspace({ secret: Buffer.alloc(32, 3) }), limit: 1, now: () => 1_000_000 });
     expect(await losing.claim(user, holder(1), "sid-1", 60_000, deps)).toBeUndefined();
+    expect(takeOvers).toBe(3);
     expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
   });
 
-  it("lets a slot go when its TTL ends (the session's absolute expiry)", async () => {
+  it("reads again when the slot it read free is taken before it (another sign-in)", async () => {
+    const { store, deps, displaced } = slotsOf(1);
+    let raced = false;
+    const racing = {
+      ...store,
+      // The free slot goes to a sign-in of another replica (its value unreadable here) between this one's read and its SET NX.
+      setIfAbsent: async (key: string, value: Buffer, ttl: number) => {
+        if (!raced) {
+          raced = true;
+          await store.setIfAbsent(key, Buffer.from("another replica's"), ttl);
+        }
+        return store.setIfAbsent(key, value, ttl);
+      },
+    };
+    const slots = createUserSessionSlots({ store: racing, keyspace: createKeyspace({ secret: Buffer.alloc(32, 3) }), limit: 1, now: () => 1_000_000 });
+    expect(await slots.claim(user, holder(0), "sid-0", 60_000, deps)).toBe(0);
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
+    expect(displaced).toEqual([]);
+  });
+
+  it("takes a slot whose sign-in no longer leads to a session (its id key gone) for one that is over", async () => {
+    const { store, slots, displaced, claim } = slotsOf(2);
+    for (const n of [0, 1]) await claim(n);
+    await store.delete(createKeyspace({ secret: Buffer.alloc(32, 3) }).key("session-lineage", "lineage-1"));
+    const slot = await claim(2);
+    expect(displaced).toEqual([]);
+    expect(await slots.holds(user, slot!, "lineage-2")).toBe(true);
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
+  });
+
+  it("keeps a slot for the TTL it was given (the session's absolute expiry), then lets it go", async () => {
     const { slots, deps } = slotsOf(1);
-    await slots.claim(user, holder(0), "sid-0", 30, deps);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await slots.claim(user, holder(0), "sid-0", 80, deps);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await slots.holds(user, 0, "lineage-0")).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await slots.holds(user, 0, "lineage-0")).toBe(false);
   });
 
@@ -166,6 +203,7 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
     for (const limit of [0, 1001, 1.5, Number.NaN]) {
       expect(() => createUserSessionSlots({ store, keyspace, limit })).toThrow(/SESSION_MAX_PER_USER/);
     }
+    expect(createUserSessionSlots({ store, keyspace, limit: 1000 }).limit).toBe(1000);
   });
 });
 
@@ -182,6 +220,8 @@ describe("sessions without an ID token per caller (SESSION_MAX_WITHOUT_ID_TOKEN_
       await limits.check("10.0.0.1", withoutOpenid);
       await limits.record("10.0.0.1", withoutOpenid, false);
     }
+    // Counted for the window, not a moment.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const refused = await limits.check("10.0.0.1", withoutOpenid).then(() => undefined, (error: unknown) => error);
     expect(refused).toBeInstanceOf(GatewayError);
     expect((refused as GatewayError).code).toBe("RATE_LIMITED");
@@ -211,6 +251,16 @@ describe("sessions without an ID token per caller (SESSION_MAX_WITHOUT_ID_TOKEN_
     await expect(limits.check("10.0.0.6", { clientId: "arn:aws:sso::1:application/ssoins-1/apl-2", scope: undefined })).resolves.toBeUndefined();
     await limits.record("10.0.0.7", defaults, true);
     await expect(limits.check("10.0.0.6", defaults)).resolves.toBeUndefined();
+    // Two named applications are told apart too.
+    const appA = { clientId: "arn:aws:sso::1:application/ssoins-1/apl-a", scope: undefined };
+    await limits.record("10.0.0.6", appA, false);
+    await expect(limits.check("10.0.0.6", appA)).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
+    await expect(limits.check("10.0.0.6", { ...appA, clientId: "arn:aws:sso::1:application/ssoins-1/apl-b" })).resolves.toBeUndefined();
+  });
+
+  it("refuses a limit below 1 or not an integer", () => {
+    for (const limit of [0, -1, 1.5]) expect(() => counters(limit)).toThrow(/limit must be an integer >= 1 \(got /);
+    expect(() => counters(1)).not.toThrow();
   });
 
   it("counts over one window: the caller is served again once it ends", async () => {
