@@ -169,7 +169,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return found;
   }
 
-
   /**
    * The slot a new session of `user` takes (SESSION_MAX_PER_USER): a session it displaces is ended
    * first, as a sign-out would (its identity context forgotten).
@@ -230,9 +229,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       async function signInOnce(exchange: () => MaybePromise<IssuedToken>, asked: AskedSignIn): Promise<{ token: IssuedToken; session: SessionView }> {
         // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
         if (request.caller !== undefined) {
-          await deps.signInBudget?.consume(request.caller.address);
-          // Whether the session will have a subject is known only after the exchange: a caller past this allowance is refused before it.
+          // Whether the session will have a subject is known only after the exchange: a caller past this allowance is
+          // refused before it, and before its budget is spent (a refusal costs one read).
           await deps.withoutSubject?.check(request.caller.address, asked);
+          await deps.signInBudget?.consume(request.caller.address);
         }
         // The store must answer before the exchange spends a single-use grant (an authorization code)
         // that a session write failing afterwards would waste. Ending the session this sign-in replaces
