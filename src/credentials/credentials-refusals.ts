@@ -6,14 +6,16 @@ import type { Store, StoreLogger } from "../store/store.types.js";
 /**
  * STS refusals no retry of the same request can change (map-upstream-error.ts, STS_EXCEPTION_CODES):
  * - ACCESS_DENIED: the role's trust policy refuses the gateway (or sts:SetContext);
- * - EXPIRED_TOKEN: the identity context's Identity Center session has ended (ExpiredTokenException);
  * - INVALID_REQUEST: STS refused the context assertion (the emulator's InvalidParameterValue for one
  *   it cannot read) or the duration (ValidationError: above the role's maximum);
  * - INVALID_REQUEST_REGION: STS is not activated in the gateway's Region.
  * Not remembered: what may pass on a retry (SLOW_DOWN, RATE_LIMITED, UPSTREAM_UNAVAILABLE,
- * UPSTREAM_SERVER_ERROR), and GATEWAY_CREDENTIALS_INVALID (the gateway's own credentials refresh).
+ * UPSTREAM_SERVER_ERROR), GATEWAY_CREDENTIALS_INVALID (the gateway's own credentials refresh), and
+ * EXPIRED_TOKEN: a refresh of the tokens keeps their identity context and gives it a new life, and a
+ * review had the refreshed context refused for 30 s, the refresh answer's own awsCredentials included
+ * (the gateway stops asking STS for a context once its tokens' life, as it recorded it, is over).
  */
-const FINAL_REFUSALS: ReadonlySet<ErrorCode> = new Set(["ACCESS_DENIED", "EXPIRED_TOKEN", "INVALID_REQUEST", "INVALID_REQUEST_REGION"]);
+const FINAL_REFUSALS: ReadonlySet<ErrorCode> = new Set(["ACCESS_DENIED", "INVALID_REQUEST", "INVALID_REQUEST_REGION"]);
 
 /**
  * How long a final refusal is answered without STS. Long enough that a client retrying in a loop

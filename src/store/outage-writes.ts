@@ -60,6 +60,8 @@ export interface OutageWrites {
   replay(primary: Store, fallback: Store, pending: PendingOutageWrite): Promise<boolean>;
   /** A priority key's value this outage wrote and the list holds (unexpired): read when the fallback, an LRU, has evicted it. */
   held(key: string): Buffer | undefined;
+  /** True when the outage's last write of `key` (a carried key) removed it: the shared store's older value no longer holds. */
+  removed(key: string): boolean;
   /** Notes a handed-over write again (its replay failed), unless the key was written since. */
   restore(key: string, write: OutageWrite): void;
 }
@@ -178,6 +180,9 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       return pending;
     },
     replay: (primary, fallback, [key, write]) => replay(primary, fallback, key, write),
+    removed(key) {
+      return (priority.get(key) ?? ordinary.get(key))?.kind === "delete";
+    },
     held(key) {
       const held = heldValues.get(key);
       return held !== undefined && held.expiresAt > now() ? Buffer.from(held.value) : undefined;

@@ -160,6 +160,8 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     async getKeptThroughOutage(key) {
       const value = await get(key);
       if (value !== null || mode.name !== "fallback" || mode.cause !== "writes-refused") return value;
+      // Removed during the outage (a signed-out session's identity context): Redis still holds the value from before.
+      if (outageWrites.removed(key)) return null;
       // Redis at maxmemory still reads: what was written before the outage holds during it.
       try {
         return await primary.get(key);

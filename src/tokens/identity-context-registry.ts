@@ -82,16 +82,19 @@ export function createIdentityContextRegistry(options: {
   // A memory store grows with its entries: a gateway without identity-enhanced credentials pays nothing for it.
   const store: Store = options.store.kind === "memory" ? createMemoryStore(MEMORY_IDENTITY_CONTEXT_LIMITS) : options.store;
   const keyOf = (identityContext: string): string => keyspace.key("identity-context", identityContext);
+  // Read through an outage where Redis refuses writes but still reads (maxmemory): contexts issued before it still
+  // verify (a review had every earlier context refused as "not one this gateway issued"), and sign-out marks still hold.
+  const read = (key: string): Promise<Buffer | null> => (store.getKeptThroughOutage ? store.getKeptThroughOutage(key) : store.get(key));
   const userKeyOf = (clientId: string, subject: string): string => keyspace.key("identity-user-out", clientId, subject);
 
   async function recordOf(key: string): Promise<Record | undefined> {
-    const sealed = await store.get(key);
+    const sealed = await read(key);
     return sealed === null ? undefined : (JSON.parse(keyspace.open(key, sealed).toString("utf8")) as Record);
   }
 
   async function signedOutAfter(record: Record): Promise<boolean> {
     if (record.s === undefined || record.t === undefined) return false;
-    const mark = await store.get(userKeyOf(record.c, record.s));
+    const mark = await read(userKeyOf(record.c, record.s));
     return mark !== null && Number(mark.toString("utf8")) >= record.t;
   }
 

@@ -11,7 +11,7 @@ import type { StsUpstream, UpstreamAssumeRoleRequest } from "../../../src/upstre
 import { APP, closeAndForget, raceConfig } from "../tokens/races/race-support.js";
 
 /**
- * Final STS refusals (ACCESS_DENIED, EXPIRED_TOKEN, INVALID_REQUEST, INVALID_REQUEST_REGION) are
+ * Final STS refusals (ACCESS_DENIED, INVALID_REQUEST, INVALID_REQUEST_REGION) are
  * remembered per credentials fingerprint for REFUSAL_MEMORY_MS in the store: repeats get the same
  * error with no STS call and no budget spent; transient failures are not remembered; a failing store
  * means asking STS.
@@ -48,7 +48,7 @@ const ask = (service: ReturnType<typeof createCredentialsService>, address: stri
 
 describe("isFinalRefusal", () => {
   it.each<[ErrorCode, boolean]>([
-    ["ACCESS_DENIED", true], ["EXPIRED_TOKEN", true], ["INVALID_REQUEST", true], ["INVALID_REQUEST_REGION", true],
+    ["ACCESS_DENIED", true], ["EXPIRED_TOKEN", false], ["INVALID_REQUEST", true], ["INVALID_REQUEST_REGION", true],
     ["SLOW_DOWN", false], ["RATE_LIMITED", false], ["UPSTREAM_UNAVAILABLE", false], ["UPSTREAM_SERVER_ERROR", false],
     ["GATEWAY_CREDENTIALS_INVALID", false], ["INTERNAL_SERVER_ERROR", false],
   ])("%s → %s", (code, final) => {
@@ -105,9 +105,9 @@ describe("the credentials service remembers final STS refusals", () => {
       get: (key) => (key.includes(":aws-credentials-refused:") ? Promise.reject(new Error("store down")) : memory.get(key)),
       set: (key, value, ttlMs) => (key.includes(":aws-credentials-refused:") ? Promise.reject(new Error("store down")) : memory.set(key, value, ttlMs)),
     };
-    const sts = scriptedSts(() => "EXPIRED_TOKEN");
+    const sts = scriptedSts(() => "ACCESS_DENIED");
     const service = createCredentialsService({ config, sts, identityContexts, store: failing, logger });
-    for (let n = 0; n < 3; n++) await expect(ask(service, "192.0.2.20")).rejects.toMatchObject({ code: "EXPIRED_TOKEN" });
+    for (let n = 0; n < 3; n++) await expect(ask(service, "192.0.2.20")).rejects.toMatchObject({ code: "ACCESS_DENIED" });
     expect(sts.calls).toHaveLength(3);
   });
 });

@@ -38,6 +38,23 @@ describe("createResilientStore: getKeptThroughOutage", () => {
     await store.close();
   });
 
+  it("reads a key removed during the outage as removed, not as what the shared store held before (a carried removal)", async () => {
+    const store = createResilientStore({
+      primary: primaryThat("writes-refused", { forgotten: "issued before", kept: "issued before" }),
+      carriedThroughOutage: (key) => (key === "forgotten" || key === "kept" ? { replay: "if-absent" } : undefined),
+    });
+    await store.set("other", Buffer.from("x"), 60_000); // refused by the primary: degraded from here
+    expect((await store.health()).status).toBe("degraded");
+    // A signed-out session's identity context, forgotten while Redis refuses writes: it stays forgotten.
+    await store.delete("forgotten");
+    expect(await store.getKeptThroughOutage!("forgotten")).toBeNull();
+    expect(await store.getKeptThroughOutage!("kept")).toEqual(Buffer.from("issued before"));
+    // Written again after its removal: the new value.
+    await store.set("forgotten", Buffer.from("again"), 60_000);
+    expect(await store.getKeptThroughOutage!("forgotten")).toEqual(Buffer.from("again"));
+    await store.close();
+  });
+
   it("is get while the shared store is unreachable (nothing more can be read)", async () => {
     const store = createResilientStore({ primary: primaryThat("unreachable", { before: "kept" }) });
     await store.set("after", Buffer.from("local"), 60_000);
