@@ -55,7 +55,7 @@ export interface CredentialsServiceDeps {
   /** The per-caller upstream budget (createRateLimits().callerUpstream): every STS call spends it, like a CreateTokenWithIAM. */
   callerUpstreamRateLimit?: { consume(address: string): Promise<void> } | undefined;
   /** The gateway-wide STS budget (createRateLimits().sts): every AssumeRole spends it, after the caller's own. */
-  stsRateLimit?: { consume(key: string): Promise<void> } | undefined;
+  stsRateLimit?: { consume(key: string): Promise<void>; refusedNow?(key: string): Error | undefined } | undefined;
 }
 
 export interface CredentialsService {
@@ -84,6 +84,9 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
   const storeFailures = createStoreFailureLog(logger, metrics?.storeFailures);
 
   async function callSts(request: Keyed["request"], caller: { address: string } | undefined): Promise<IssuedCredentials> {
+    // Refused moments ago in this process (its window still running): refused before the caller's own budget is spent.
+    const stsRefused = stsRateLimit?.refusedNow?.(STS_RATE_LIMIT_KEY);
+    if (stsRefused !== undefined) throw stsRefused;
     // The caller's own budget first: a caller over it must not spend the gateway's shared one.
     if (caller !== undefined) await callerUpstreamRateLimit?.consume(caller.address);
     await stsRateLimit?.consume(STS_RATE_LIMIT_KEY);

@@ -93,6 +93,20 @@ describe("RATE_LIMIT_STS_PER_SECOND: one STS budget for the whole gateway", () =
     expect(metrics).toMatch(/^idc_gateway_rejections_total\{reason="rate_limited_sts"\} 2$/m);
   });
 
+  it("refused moments ago, refuses a caller's next requests without spending the caller's own budget", async () => {
+    const contexts = await Promise.all(["spent-1", "spent-2", "spent-3", "spent-4", "victim-1", "victim-2"].map((sub) => identityContextOf(sub)));
+    await sleep(1_100);
+    // Four callers: three spend the second's STS budget, the fourth is refused by it.
+    const spenders = await Promise.all(contexts.slice(0, 4).map((identityContext) => renew({ identityContext }, freshAddress())));
+    expect(spenders.map(codeOf).sort()).toEqual(["OK", "OK", "OK", "RATE_LIMITED"]);
+    // The victim's budget is one a second: spent by the first refusal, its second request would name the caller's own limit.
+    const victim = freshAddress();
+    for (const identityContext of contexts.slice(4)) {
+      const refused = await renew({ identityContext }, victim);
+      expect(onlyError(refused).message).toMatch(/over RATE_LIMIT_STS_PER_SECOND=3\)/);
+    }
+  });
+
   it("is not spent by cache hits: a context's credentials asked again by other callers cost no STS call", async () => {
     const identityContext = await identityContextOf("quota-cached");
     await sleep(1_100);
