@@ -273,21 +273,33 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
         const id = newSessionId();
         const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
-        const slot = subject === null ? undefined : await claimSlot({ clientId: token.clientId, subject }, id, at, absoluteExpiresAt - at);
-        const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt, ...(slot === undefined ? {} : { slot }) };
-        const found = { id, record, seenAt: at };
-        await store(found);
-        if (slot !== undefined && subject !== null && !(await deps.slots!.holds({ clientId: token.clientId, subject }, slot.index, slot.lineage))) {
-          // A sign-in of the same user took the slot before this session was written (more at once than the limit):
-          // its lookup would end it, but only when one comes; removed now, it leaves nothing behind.
-          await sessions.remove(id);
-          throw tooManySignInsAtOnce(deps.slots!.limit);
-        }
-        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, asked, subject !== null);
+        const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
+        let found: FoundSession = { id, record, seenAt: at };
+        if (subject === null) await store(found);
+        else found = await storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at);
+        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");
         return viewOf(found);
+      }
+
+      /**
+       * Writes a new session of `user` holding one of its slots. A sign-in of the same user may take the
+       * slot before the session is written (more at once than the limit); the session then claims again,
+       * once, and only then is removed (RATE_LIMITED): a session its lookup would end leaves nothing behind.
+       */
+      async function storeInSlot(found: FoundSession, user: SessionUser, ttlMs: number): Promise<FoundSession> {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          // A new id each time: the sign-in that took the slot ended (and marked) the one before.
+          const id = attempt === 0 ? found.id : newSessionId();
+          const slot = await claimSlot(user, id, found.record.signedInAt, ttlMs);
+          const placed = { ...found, id, record: { ...found.record, ...(slot === undefined ? {} : { slot }) } };
+          await store(placed);
+          if (slot === undefined || (await deps.slots!.holds(user, slot.index, slot.lineage))) return placed;
+          await Promise.all([sessions.remove(id), deps.slots!.abandon(slot.lineage)]);
+        }
+        throw tooManySignInsAtOnce(deps.slots!.limit);
       }
 
       async function rotate(found: FoundSession, refreshToken: string): Promise<FoundSession> {
@@ -315,7 +327,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
 
       return {
-        signIn(exchange, exchangeKey, asked = { clientId: undefined, scope: undefined }) {
+        signIn(exchange, exchangeKey, asked = { scope: undefined }) {
           if (signedIn === undefined) {
             signedIn = { key: exchangeKey, result: signInOnce(exchange, asked) };
           } else if (signedIn.key !== exchangeKey) {

@@ -4,9 +4,7 @@ import type { Store } from "../store/store.types.js";
 
 /** What a sign-in asked for, as far as it decides whether an ID token comes back. */
 export interface AskedSignIn {
-  /** The requested application, as given (undefined: the default one). */
-  clientId: string | undefined;
-  /** The requested scopes; undefined: the application's default scopes. */
+  /** The requested scopes; undefined: none named (the application's defaults, or what an authorization code was authorized for). */
   scope: readonly string[] | undefined;
 }
 
@@ -18,7 +16,7 @@ export interface SessionsWithoutSubject {
    */
   check(address: string, asked: AskedSignIn): Promise<void>;
   /** After the exchange: counts a session without an ID token the caller started. */
-  record(address: string, asked: AskedSignIn, hadIdToken: boolean): Promise<void>;
+  record(address: string, hadIdToken: boolean): Promise<void>;
 }
 
 /**
@@ -29,20 +27,17 @@ export interface SessionsWithoutSubject {
  * past SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER the caller's next sign-in that may come without one is
  * refused before its exchange runs, so no grant is spent on it. Sign-ins asking for `openid` from that
  * address go on (a review locked a whole NAT out of signing in with 100 cheap ones). A sign-in that
- * names no scope gets the application's defaults: whether those give an ID token is learned from the
- * last such sign-in of the application. A refusal, not eviction: callers behind one address are told
- * why, instead of signing each other out in silence.
+ * names no scope may come back without one: an authorization code's scopes are the ones it was
+ * authorized for, which its caller chose (a second review learned "the defaults give an ID token" from
+ * one caller's sign-ins and made sessions without one from another, without limit). A refusal, not
+ * eviction: callers behind one address are told why, and how to go on (ask for `openid`), instead of
+ * signing each other out in silence.
  */
 export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number }): SessionsWithoutSubject {
   const { store, keyspace, limit, windowMs } = deps;
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`createSessionsWithoutSubject: limit must be an integer >= 1 (got ${String(limit)})`);
   const counterKey = (address: string) => keyspace.key("session-caller", address);
-  // Applications (as requests name them) whose default scopes gave no ID token last time. Learned only after an
-  // exchange succeeded, so only for applications ALLOWED_CLIENT_IDS lets through: a handful.
-  const defaultsGiveNoIdToken = new Set<string>();
-  const applicationOf = (asked: AskedSignIn) => asked.clientId ?? "";
-  const mayLackIdToken = (asked: AskedSignIn) =>
-    asked.scope === undefined ? defaultsGiveNoIdToken.has(applicationOf(asked)) : !asked.scope.includes("openid");
+  const mayLackIdToken = (asked: AskedSignIn) => asked.scope?.includes("openid") !== true;
 
   return {
     async check(address, asked) {
@@ -58,11 +53,7 @@ export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Key
         );
       }
     },
-    async record(address, asked, hadIdToken) {
-      if (asked.scope === undefined) {
-        if (hadIdToken) defaultsGiveNoIdToken.delete(applicationOf(asked));
-        else defaultsGiveNoIdToken.add(applicationOf(asked));
-      }
+    async record(address, hadIdToken) {
       if (!hadIdToken) await store.increment(counterKey(address), Math.max(1, windowMs));
     },
   };

@@ -35,8 +35,15 @@ export interface UserSessionSlots {
   pointTo(lineage: string, sessionId: string, ttlMs: number): Promise<void>;
   /** After a sign-out: frees the slot when it still holds the sign-in. */
   release(user: SessionUser, slot: number, lineage: string): Promise<void>;
+  /** A sign-in that got no session (its slot was taken before its session was written): its id key goes. */
+  abandon(lineage: string): Promise<void>;
 }
 
+/**
+ * The most slots a user may have: a sign-in reads every slot, and with all taken looks up each one's
+ * session (~3 commands a slot on Redis; a review measured ~2,000 commands a sign-in at 1,000).
+ */
+export const MAX_LIMIT = 100;
 /** Rounds of reading the slots before a sign-in gives up (each round tries every slot). */
 const CLAIM_ROUNDS = 3;
 /**
@@ -99,10 +106,10 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
     const candidates = await Promise.all(held.map(async (bytes, slot) => {
       if (bytes === null) return undefined;
       const holder = holderIn(keys[slot]!, bytes);
-      if (holder === undefined) return { slot, bytes, rank: 0, signedInAt: 0, live: undefined };
+      if (holder === undefined) return { slot, bytes, rank: 0, signedInAt: 0, lineage: undefined, live: undefined };
       const sessionId = await sessionOf(holder.lineage);
       const live = at - holder.signedInAt < JUST_SIGNED_IN_MS || (sessionId !== undefined && (await deps.isLive(sessionId)));
-      return { slot, bytes, rank: live ? 2 : 1, signedInAt: holder.signedInAt, live: live ? sessionId : undefined };
+      return { slot, bytes, rank: live ? 2 : 1, signedInAt: holder.signedInAt, lineage: holder.lineage, live: live ? sessionId : undefined };
     }));
     return candidates.filter((c) => c !== undefined).sort((a, b) => a.rank - b.rank || a.signedInAt - b.signedInAt);
   }
@@ -125,7 +132,13 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
           if (candidate.live !== undefined) await deps.displace(candidate.live);
           // Emptied here, or by the displaced session's own ending (its sign-out releases it): taken only if still empty.
           await store.deleteIfEquals(keys[candidate.slot]!, candidate.bytes);
-          if (await store.setIfAbsent(keys[candidate.slot]!, mine(candidate.slot), ttl(ttlMs))) return candidate.slot;
+          if (await store.setIfAbsent(keys[candidate.slot]!, mine(candidate.slot), ttl(ttlMs))) {
+            // The sign-in it took over leads nowhere now: its id key goes too (a session that ended without releasing
+            // its slot, a sign-out everywhere or a refused refresh, left one for the absolute lifetime: a review piled
+            // them up, in Redis and in the sessions' LRU, by signing in and out everywhere).
+            if (candidate.lineage !== undefined) await store.delete(pointerKey(candidate.lineage));
+            return candidate.slot;
+          }
         }
       }
       await store.delete(pointerKey(holder.lineage));
@@ -139,6 +152,8 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
 
     pointTo,
 
+    abandon: (lineage) => store.delete(pointerKey(lineage)),
+
     async release(user, slot, lineage) {
       const key = slotKey(user, slot);
       const bytes = await store.get(key);
@@ -148,8 +163,8 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
 }
 
 function getValidDeps(deps: { store: Store; keyspace: Keyspace; limit: number }) {
-  if (!Number.isInteger(deps.limit) || deps.limit < 1 || deps.limit > 1000) {
-    throw new TypeError(`createUserSessionSlots: limit must be an integer from 1 to 1000 (SESSION_MAX_PER_USER) (got ${String(deps.limit)})`);
+  if (!Number.isInteger(deps.limit) || deps.limit < 1 || deps.limit > MAX_LIMIT) {
+    throw new TypeError(`createUserSessionSlots: limit must be an integer from 1 to ${MAX_LIMIT} (SESSION_MAX_PER_USER) (got ${String(deps.limit)})`);
   }
   return deps;
 }

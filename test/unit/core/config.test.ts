@@ -245,8 +245,8 @@ describe("session mode settings", () => {
     expect(loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "0", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "7" }).sessions).toMatchObject({ maxPerUser: 0, maxWithoutIdTokenPerCaller: 7 });
   });
 
-  it("refuses a per-user session limit outside 0 to 1000, naming the variable", () => {
-    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "1001" })).toThrow(/^SESSION_MAX_PER_USER must be an integer from 0 to 1000/);
+  it("refuses a per-user session limit outside 0 to 100, naming the variable", () => {
+    expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "101" })).toThrow(/^SESSION_MAX_PER_USER must be an integer from 0 to 100/);
     expect(() => loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "-1" })).toThrow(/^SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER must be an integer/);
   });
 
