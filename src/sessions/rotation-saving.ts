@@ -65,7 +65,10 @@ export function createRotationSaving(deps: {
     // nor a sign-out everywhere (a review got credentials from the refreshed tokens' identity context after one).
     if ((await sessions.wasEnded(oldId)) || (await signedOutEverywhereSince(record))) {
       // The sign-out forgot the old tokens' identity context; the refresh recorded the new tokens' one since.
-      await Promise.all([sessions.remove(successor.id), sessions.remove(oldId), forgetIdentityContext(record.token)]);
+      // The sign-out released the slot and removed the sign-in's id key before this rotation wrote it again: it goes too.
+      await Promise.all([
+        sessions.remove(successor.id), sessions.remove(oldId), forgetIdentityContext(record.token), record.slot === undefined ? undefined : deps.slots?.abandon(record.slot.lineage),
+      ]);
       throw unauthenticated();
     }
   }

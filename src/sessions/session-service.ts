@@ -105,7 +105,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           record.slot === undefined || deps.slots === undefined ? true : deps.slots.holds(user, record.slot.index, record.slot.lineage),
         ]);
         if ((signedOutAt !== undefined && signedOutAt >= record.signedInAt) || !holdsSlot) {
-          await sessions.remove(id);
+          await removeSession(id, record);
           return undefined;
         }
       }
@@ -162,11 +162,29 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     if (found !== undefined) {
       const { record } = found;
       await Promise.all([
+        record.rotatedFrom !== undefined && !chain.includes(record.rotatedFrom.id) ? removeNoteLeadingTo(found.id, record) : undefined,
         forgetIdentityContext(record.token),
         record.slot !== undefined && record.subject !== null ? deps.slots?.release({ clientId: record.token.clientId, subject: record.subject }, record.slot.index, record.slot.lineage) : undefined,
       ]);
     }
     return found;
+  }
+
+  /**
+   * The note the refresh that made this session left under the old id, when it still leads here: it is
+   * kept until the new id's first use (up to the idle timeout), so a session ending before that takes it
+   * along (a review left one per sign-in, refresh and sign-out for an hour, and filled the memory LRU).
+   */
+  async function removeNoteLeadingTo(id: string, record: LiveSessionRecord): Promise<void> {
+    const from = record.rotatedFrom;
+    if (from === undefined) return;
+    const old = await sessions.read(from.id);
+    if (old?.record.state === "rotated" && old.record.successorId === id) await sessions.remove(from.id);
+  }
+
+  /** Removes a live session that is over, with the note that still leads to it. */
+  async function removeSession(id: string, record: LiveSessionRecord): Promise<void> {
+    await Promise.all([sessions.remove(id), removeNoteLeadingTo(id, record)]);
   }
 
   /**
@@ -368,7 +386,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => rotate(found, refreshToken), rotationCodec));
           } catch (error) {
             if (isGatewayError(error) && SESSION_ENDING_CODES.has(error.code)) {
-              await Promise.all([sessions.remove(id), forgetIdentityContext(found.record.token)]);
+              await Promise.all([removeSession(id, found.record), forgetIdentityContext(found.record.token)]);
               clearCookie();
               logger.info({ clientId: found.record.token.clientId, code: error.code }, "session ended: its refresh token was refused");
               count("ended");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE, type Browser } from "./session-support.js";
+import { browser, codeOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE, type Browser } from "./session-support.js";
 
 /**
  * Without Redis, sessions live in an LRU of CACHE_MAX_ENTRIES. A sign-in replaying one JWT-bearer
@@ -155,6 +155,61 @@ describe("sessions without an ID token (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER)
     for (let i = 0; i < 5; i++) {
       const answer = await signIn(browser(), await emulator.mintAssertion({ sub: `with-openid-${i}` }), { caller });
       expect(answer.body.errors).toBeUndefined();
+    }
+  });
+});
+
+describe("sessions that end around a refresh (a store of 16 entries, the default grace window)", () => {
+  let small: GatewayProcess;
+  let smallEmulator: EmulatorApi;
+  beforeAll(async () => {
+    small = await startGateway({
+      env: {
+        SESSION_MODE: "cookie", CACHE_MAX_ENTRIES: "16", SESSION_MAX_PER_USER: "1", TRUST_PROXY: "true",
+        RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
+      },
+    });
+    smallEmulator = emulatorApi(small.emulatorUrl!);
+  }, 30_000);
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  /** One caller signs one user in `times` times, `each` ending the session somehow; another user's idle session must survive. */
+  async function victimSurvives(victimSub: string, times: number, each: (user: Browser, caller: Record<string, string>) => Promise<void>) {
+    const victim = browser();
+    const signInOn = (user: Browser, assertion: string, caller: Record<string, string>) =>
+      user.post(small.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion } }, caller);
+    expect((await signInOn(victim, await smallEmulator.mintAssertion({ sub: victimSub }), newCaller())).body.errors).toBeUndefined();
+    const replayed = await smallEmulator.mintAssertion({ sub: `${victimSub}-attacker` });
+    const caller = newCaller();
+    for (let i = 0; i < times; i++) {
+      const user = browser();
+      expect((await signInOn(user, replayed, caller)).body.errors).toBeUndefined();
+      await each(user, caller);
+    }
+    expect((await victim.post(small.url, SESSION)).body.data?.session?.authenticated).toBe(true);
+  }
+
+  it("signing in, refreshing and signing out again and again pushes out no other user: the refresh's note under the old id goes with the session", async () => {
+    await victimSurvives("victim-of-refreshes", 16, async (user, caller) => {
+      expect((await user.post(small.url, REFRESH_SESSION, {}, caller)).body.errors).toBeUndefined();
+      expect((await user.post(small.url, SIGN_OUT, {}, caller)).body.data).toEqual({ signOut: true });
+    });
+  });
+
+  it("signing out while the session's refresh runs, again and again, pushes out no other user: the undone refresh leaves nothing", async () => {
+    // Each refresh waits for AWS long enough for the sign-out to land first: the refresh then undoes itself.
+    await smallEmulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 150, count: 1_000 });
+    try {
+      await victimSurvives("victim-of-raced-refreshes", 16, async (user, caller) => {
+        const refreshing = user.post(small.url, REFRESH_SESSION, {}, caller);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect((await browser().post(small.url, SIGN_OUT, {}, { ...caller, cookie: `${SESSION_COOKIE}=${user.cookie}` })).body.data).toEqual({ signOut: true });
+        expect(codeOf(await refreshing)).toBe("UNAUTHENTICATED");
+      });
+    } finally {
+      await smallEmulator.clearFaults();
     }
   });
 });
