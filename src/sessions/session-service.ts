@@ -10,9 +10,11 @@ import { newSessionId } from "./session-id.js";
 import { createRotationSaving, unauthenticated, type FoundSession } from "./rotation-saving.js";
 import { absoluteExpiryOf, decodeSessionRecord, encodeSessionRecord, recordTtlMs, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore } from "./session-store.js";
+import { createRotationNotes } from "./rotation-notes.js";
+import { createSlotPlacement } from "./slot-placement.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
 import type { AskedSignIn, SessionsWithoutSubject } from "./sessions-without-subject.js";
-import type { SessionUser, UserSessionSlots } from "./user-session-slots.js";
+import type { UserSessionSlots } from "./user-session-slots.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
 export interface SessionServiceDeps {
@@ -44,7 +46,6 @@ const MAX_FORWARDS = 3;
 /** Replicas' clocks differ a little: a sign-out-everywhere marker outlives the sessions it ends by this much. */
 const CLOCK_SLACK_MS = 60_000;
 const DEFAULT_MAX_ROTATION_MS = 600_000;
-const MAX_CONFIRMED_ROTATIONS = 10_000;
 
 /**
  * Cookie sessions (SESSION_MODE=cookie): the token set lives sealed in the store, the browser holds
@@ -74,8 +75,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   };
 
   const unsaved = createUnsavedRotations({ logger, now });
-  const tooManySignInsAtOnce = (limit: number) =>
-    new GatewayError("RATE_LIMITED", `More sign-ins of this user at once than SESSION_MAX_PER_USER=${limit} allows; retry.`, { retryAfterSeconds: 1 });
 
   /**
    * The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed
@@ -171,43 +170,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   }
 
   /**
-   * The note the refresh that made this session left under the old id, when it still leads here: it is
-   * kept until the new id's first use (up to the idle timeout), so a session ending before that takes it
-   * along (a review left one per sign-in, refresh and sign-out for an hour, and filled the memory LRU).
-   */
-  async function removeNoteLeadingTo(id: string, record: LiveSessionRecord): Promise<void> {
-    const from = record.rotatedFrom;
-    if (from === undefined) return;
-    const old = await sessions.read(from.id);
-    if (old?.record.state === "rotated" && old.record.successorId === id) await sessions.remove(from.id);
-  }
-
-  /** Removes a live session that is over, with the note that still leads to it. */
-  async function removeSession(id: string, record: LiveSessionRecord): Promise<void> {
-    await Promise.all([sessions.remove(id), removeNoteLeadingTo(id, record)]);
-  }
-
-  /**
-   * The slot a new session of `user` takes (SESSION_MAX_PER_USER): a session it displaces is ended
-   * first, as a sign-out would (its identity context forgotten).
-   */
-  async function claimSlot(user: SessionUser, sessionId: string, signedInAt: number, ttlMs: number): Promise<LiveSessionRecord["slot"]> {
-    if (deps.slots === undefined) return undefined;
-    const lineage = newSessionId();
-    const index = await deps.slots.claim(user, { lineage, signedInAt }, sessionId, ttlMs, {
-      isLive: async (id) => (await find(id)) !== undefined,
-      displace: async (id) => {
-        if ((await end(id)) !== undefined) {
-          logger.info({ clientId: user.clientId, limit: deps.slots?.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
-          count("displaced");
-        }
-      },
-    });
-    if (index === undefined) throw tooManySignInsAtOnce(deps.slots.limit);
-    return { index, lineage };
-  }
-
-  /**
    * A page shown the ID token (SESSION_EXPOSE=idToken) holds the identity context it carries: after
    * the session ends, assumeRoleWithIdentityContext must not make credentials from it (an attacker
    * review got credentials after signOut, with no cookie).
@@ -217,24 +179,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     if (identityContext !== undefined) await deps.identityContexts?.forget(identityContext);
   }
 
-  // Sessions whose first use by their own id this process has seen (bounded: emptied when full, at worst one more read each).
-  const confirmedRotations = new Set<string>();
-  /**
-   * A request carrying a refreshed session's own id: the browser has the new cookie, so the old id
-   * forwards only for the grace window from now (other tabs, requests in flight), no longer until the
-   * new session's idle timeout. Once per session and process; a note already short is left alone.
-   */
-  async function confirmRotation(requestId: string, found: FoundSession): Promise<void> {
-    const from = found.record.rotatedFrom;
-    const at = now();
-    if (found.id !== requestId || from === undefined || deps.rotationGraceMs === 0 || at - from.at >= idleMs || confirmedRotations.has(found.id)) return;
-    if (confirmedRotations.size >= MAX_CONFIRMED_ROTATIONS) confirmedRotations.clear();
-    confirmedRotations.add(found.id);
-    const old = (await sessions.read(from.id))?.record;
-    if (old?.state === "rotated" && old.successorId === found.id && old.forwardUntil > at + deps.rotationGraceMs) {
-      await sessions.forward(from.id, { ...old, forwardUntil: at + deps.rotationGraceMs }, deps.rotationGraceMs);
-    }
-  }
+  const { confirmRotation, removeNoteLeadingTo, removeSession } = createRotationNotes({ sessions, rotationGraceMs: deps.rotationGraceMs, idleMs, now });
+
+  const placement = deps.slots === undefined ? undefined : createSlotPlacement({
+    slots: deps.slots, sessions, store, find, end, logger,
+    displaced: () => count("displaced"),
+  });
 
   const { saveRotation, saveLateRotation } = createRotationSaving({
     sessions, slots: deps.slots, rotationGraceMs: deps.rotationGraceMs, idleMs, now, store, forgetIdentityContext,
@@ -293,31 +243,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
         const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
         let found: FoundSession = { id, record, seenAt: at };
-        if (subject === null) await store(found);
-        else found = await storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at);
+        // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
+        if (subject !== null && placement !== undefined) found = await placement.storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at);
+        else await store(found);
         if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");
         return viewOf(found);
-      }
-
-      /**
-       * Writes a new session of `user` holding one of its slots. A sign-in of the same user may take the
-       * slot before the session is written (more at once than the limit); the session then claims again,
-       * once, and only then is removed (RATE_LIMITED): a session its lookup would end leaves nothing behind.
-       */
-      async function storeInSlot(found: FoundSession, user: SessionUser, ttlMs: number): Promise<FoundSession> {
-        for (let attempt = 0; attempt < 2; attempt++) {
-          // A new id each time: the sign-in that took the slot ended (and marked) the one before.
-          const id = attempt === 0 ? found.id : newSessionId();
-          const slot = await claimSlot(user, id, found.record.signedInAt, ttlMs);
-          const placed = { ...found, id, record: { ...found.record, ...(slot === undefined ? {} : { slot }) } };
-          await store(placed);
-          if (slot === undefined || (await deps.slots!.holds(user, slot.index, slot.lineage))) return placed;
-          await Promise.all([sessions.remove(id), deps.slots!.abandon(slot.lineage)]);
-        }
-        throw tooManySignInsAtOnce(deps.slots!.limit);
       }
 
       async function rotate(found: FoundSession, refreshToken: string): Promise<FoundSession> {
