@@ -84,8 +84,19 @@ export const SESSIONS_TESTS = [
   "test/unit/sessions/**/*.test.ts",
 ];
 
+/**
+ * The tests written for the per-caller bounds: the rate limits (memory and Redis), the caller keys
+ * and their IPv6 networks, connection caps and parsing turns. `MUTATION_TEST_SET=callers` measures
+ * src/ratelimit and the caller-* and connection-limits files of src/server.
+ */
+export const CALLERS_TESTS = [
+  "test/unit/ratelimit/**/*.test.ts",
+  "test/unit/server/caller-*.test.ts",
+  "test/unit/server/connection-limits.test.ts",
+];
+
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
-const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS, sessions: SESSIONS_TESTS };
+const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS, sessions: SESSIONS_TESTS, callers: CALLERS_TESTS };
 const testSet = process.env.MUTATION_TEST_SET ?? "core";
 if (!Object.hasOwn(TEST_SETS, testSet)) {
   throw new Error(`MUTATION_TEST_SET must be one of ${Object.keys(TEST_SETS).join(", ")} (got ${JSON.stringify(testSet)})`);

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "./logging/logger.js";
 import { createGatewayMetrics } from "./metrics/metrics.js";
 import { createRateLimits, type RateLimits } from "./ratelimit/index.js";
 import { GATEWAY_VERSION } from "./schema/package-version.js";
+import { callerNetworksOf } from "./server/caller-networks.js";
 import { mintExampleAssertion } from "./server/example-assertion.js";
 import { createGatewayServer, createReadinessCheck, type GatewayServer } from "./server/index.js";
 import { heapTenants } from "./server/heap-tenants.js";
@@ -106,11 +107,13 @@ async function main(): Promise<void> {
   });
   running.store = store;
   // REDIS_KEY_PREFIX covers the rate counters too: gateway groups sharing one Redis keep separate budgets.
-  const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl` });
+  // IPv6 networks' share of every per-caller bound (IPV6_NETWORK_*): the rate limits' and the sessions' counters.
+  const callerNetworks = callerNetworksOf(config);
+  const rateLimits = createRateLimits({ config, redisUrl: config.redisUrl, logger, metrics, keyPrefix: `${config.coordination?.redisKeyPrefix ?? ""}idcgw:rl`, callerNetworks });
   running.rateLimits = rateLimits;
   const tokenService = createTokenService({ config: serviceConfig, upstream, logger, store, metrics, applicationRateLimit: rateLimits.application, callerUpstreamRateLimit: rateLimits.callerUpstream });
   const credentialsService = sts && createCredentialsService({ config: serviceConfig, sts, identityContexts: tokenService.identityContexts, store, logger, metrics, callerUpstreamRateLimit: rateLimits.callerUpstream, stsRateLimit: rateLimits.sts });
-  const sessions = createCookieSessions({ config, logger, metrics, signInBudget: rateLimits.callerUpstream, identityContexts: tokenService.identityContexts });
+  const sessions = createCookieSessions({ config, logger, metrics, signInBudget: rateLimits.callerUpstream, identityContexts: tokenService.identityContexts, callerNetworks });
   running.sessionStore = sessions?.store;
   const upstreamLabel = describeUpstream(config.upstream, emulator);
   const server = await createGatewayServer({

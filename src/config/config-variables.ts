@@ -359,6 +359,16 @@ export const VARIABLES = {
     description: "How much of an IPv6 address names one caller for every per-caller bound (rate limits, upstream budget, connections, persisted queries): a /56, what ISPs commonly give one customer. Counted by /64, one customer was 256 callers. 64 counts each /64; 48 a whole site.",
     schema: integer(32, 128),
   }),
+  IPV6_NETWORK_PREFIX_LENGTH: variable({
+    name: "IPV6_NETWORK_PREFIX_LENGTH", default: "48", accepts: "an integer from 16 to 128 (bits), not more than IPV6_CALLER_PREFIX_LENGTH",
+    description: "The IPv6 network whose callers share IPV6_NETWORK_CALLERS callers' worth of every per-caller bound: a /48, what anyone can get free (256 /56 callers). A value no shorter than IPV6_CALLER_PREFIX_LENGTH turns the network bounds off.",
+    schema: integer(16, 128),
+  }),
+  IPV6_NETWORK_CALLERS: variable({
+    name: "IPV6_NETWORK_CALLERS", default: "4", accepts: "an integer from 0 to 100000 (0 = no network bounds)",
+    description: "How many callers' worth of each per-caller bound (request and upstream rate limits, connections, parsing turns, persisted queries, sessions without an ID token) all the IPv6 callers of one network of IPV6_NETWORK_PREFIX_LENGTH bits get together, on top of each caller's own. IPv4 callers have no network bound. 0 = off.",
+    schema: integer(0, 100_000),
+  }),
   TRUST_PROXY: variable({
     name: "TRUST_PROXY", default: "false",
     accepts: "false, true, a hop count from 1 to 10, or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8, ::1)",

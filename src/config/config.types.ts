@@ -84,6 +84,11 @@ export interface GatewayConfig {
   trustProxy: TrustProxy;
   /** Leading bits of an IPv6 address that name one caller (IPV6_CALLER_PREFIX_LENGTH). Optional for hand-built configs: 56 then. */
   ipv6CallerPrefixLength?: number;
+  /**
+   * IPV6_NETWORK_PREFIX_LENGTH and IPV6_NETWORK_CALLERS: the network tier of every per-caller bound
+   * (src/server/caller-networks.ts). Optional for hand-built configs: off then.
+   */
+  ipv6Network?: { prefixLength: number; callers: number };
   /** Client connection bounds (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS). */
   connections: ConnectionLimits;
   /** Automatic persisted queries: their own bounded budget (APQ_*). */

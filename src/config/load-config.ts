@@ -64,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     trustProxy: read("TRUST_PROXY") ?? false,
     ipv6CallerPrefixLength: read("IPV6_CALLER_PREFIX_LENGTH") ?? 56,
+    ipv6Network: resolveIpv6Network(read("IPV6_CALLER_PREFIX_LENGTH") ?? 56, read("IPV6_NETWORK_PREFIX_LENGTH"), read("IPV6_NETWORK_CALLERS") ?? 4),
     connections: {
       maxConnections: read("MAX_CONNECTIONS") ?? 900,
       maxConnectionsPerAddress: read("MAX_CONNECTIONS_PER_ADDRESS") ?? 64,
@@ -107,6 +108,17 @@ function describeBadValue(name: VariableName, raw: string): string {
   if (!VARIABLES[name].echoValue) return `${Buffer.byteLength(raw, "utf8")} bytes`;
   if (name === "REDIS_URL") return JSON.stringify(describeRedisUrl(raw));
   return JSON.stringify(raw);
+}
+
+/** A network set longer than a caller is a mistake (it would bound nothing); left at its default (48), it is off when callers are /48 or wider. */
+function resolveIpv6Network(callerPrefixLength: number, networkPrefixLength: number | undefined, callers: number): GatewayConfig["ipv6Network"] {
+  if (networkPrefixLength !== undefined && networkPrefixLength > callerPrefixLength) {
+    throw new ConfigError(
+      "IPV6_NETWORK_PREFIX_LENGTH",
+      `IPV6_NETWORK_PREFIX_LENGTH (${networkPrefixLength}) must not be longer than IPV6_CALLER_PREFIX_LENGTH (${callerPrefixLength}): a network holds callers`,
+    );
+  }
+  return { prefixLength: networkPrefixLength ?? 48, callers };
 }
 
 function resolveUpstream(

@@ -16,7 +16,21 @@ export interface CreateRateLimitsOptions {
   metrics?: GatewayMetrics;
   /** Prefix of every counter key (tests give each run its own). */
   keyPrefix?: string;
+  /**
+   * IPv6 networks' share of the per-caller limits (server/caller-networks.ts): a caller key `networkOf`
+   * names is also counted under its network, which gets `callers` times a caller's points. Unset: none.
+   */
+  callerNetworks?: CallerNetworkTier | undefined;
 }
+
+/** The network tier as the limits need it (server/caller-networks.ts's CallerNetworks). */
+export interface CallerNetworkTier {
+  networkOf(key: string): string | undefined;
+  readonly callers: number;
+}
+
+/** A per-caller limit's two tiers: the caller's own points (scale 1), and its network's (scale `callers`, `tier` "network"). */
+type TierFactory = (scale: number, tier: "caller" | "network") => RateLimit;
 
 /** A caller's burst allowance refills over this window, on top of the per-second rate. */
 const BURST_WINDOW_SECONDS = 10;
@@ -37,6 +51,8 @@ const BURST_WINDOW_SECONDS = 10;
  *   cannot together throttle the rest of the account;
  * - per caller (client IP) persisted queries added to the table: APQ_MAX_ENTRIES_PER_CALLER per
  *   APQ_TTL_SECONDS (a fixed window: a caller holds at most twice that at a window's edge).
+ * Each per-caller limit also bounds an IPv6 caller's network (callerNetworks: IPV6_NETWORK_CALLERS
+ * times the caller's points under the network's key, server/caller-networks.ts).
  * A limit set to 0 is off. Keys in the store are the IP or clientId, never a token.
  */
 export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
@@ -63,23 +79,35 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
     if (burst === 0) return rate;
     return new BurstyRateLimiter(rate, backend.limiter({ keyPrefix: `${keyPrefix}:${keys.burst}`, points: burst, durationSeconds: BURST_WINDOW_SECONDS }));
   };
+  const networks = options.callerNetworks;
+  /** A per-caller limit, and over it its network's when the network tier is on. */
+  const perCaller = (make: TierFactory): RateLimit =>
+    networks === undefined ? make(1, "caller") : withNetworkTier(make(1, "caller"), make(networks.callers, "network"), networks.networkOf);
+  /** Who a refusal names: the caller, or its network with how its allowance is reckoned. */
+  const over = (tier: "caller" | "network", setting: string) =>
+    tier === "caller" ? `this caller (over ${setting})` : `this caller's IPv6 network (over IPV6_NETWORK_CALLERS=${networks?.callers} × ${setting})`;
+  const tierKey = (name: string, tier: "caller" | "network") => (tier === "caller" ? name : `${name}-net`);
+  const tierReason = (reason: string, tier: "caller" | "network") => (tier === "caller" ? reason : `${reason}_network`);
+
   const caller =
     callerPerSecond === 0
       ? undefined
-      : rateLimit(burstyLimiter({ rate: "caller", burst: "burst" }, callerPerSecond, callerBurst), {
-          reason: "rate_limited_caller",
-          message: (seconds) => `Too many requests from this caller (over RATE_LIMIT_CALLER_PER_SECOND=${callerPerSecond}); retry after ${seconds} s.`,
-          metrics,
-        });
+      : perCaller((scale, tier) =>
+          rateLimit(burstyLimiter({ rate: tierKey("caller", tier), burst: tierKey("burst", tier) }, scale * callerPerSecond, scale * callerBurst), {
+            reason: tierReason("rate_limited_caller", tier),
+            message: (seconds) => `Too many requests from ${over(tier, `RATE_LIMIT_CALLER_PER_SECOND=${callerPerSecond}`)}; retry after ${seconds} s.`,
+            metrics,
+          }));
   const callerUpstream =
     callerUpstreamPerSecond === 0
       ? undefined
-      : rateLimit(burstyLimiter({ rate: "upstream", burst: "upstream-burst" }, callerUpstreamPerSecond, callerUpstreamBurst), {
-          reason: "rate_limited_caller_upstream",
-          message: (seconds) =>
-            `Too many token exchanges sent to AWS from this caller (over RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND=${callerUpstreamPerSecond}); retry after ${seconds} s.`,
-          metrics,
-        });
+      : perCaller((scale, tier) =>
+          rateLimit(burstyLimiter({ rate: tierKey("upstream", tier), burst: tierKey("upstream-burst", tier) }, scale * callerUpstreamPerSecond, scale * callerUpstreamBurst), {
+            reason: tierReason("rate_limited_caller_upstream", tier),
+            message: (seconds) =>
+              `Too many token exchanges sent to AWS from ${over(tier, `RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND=${callerUpstreamPerSecond}`)}; retry after ${seconds} s.`,
+            metrics,
+          }));
 
   const sts =
     stsPerSecond === 0
@@ -95,11 +123,13 @@ export function createRateLimits(options: CreateRateLimitsOptions): RateLimits {
   const persistedQueryCaller =
     apq === undefined || apq.maxEntries === 0 || !apq.maxEntriesPerCaller
       ? undefined
-      : rateLimit(backend.limiter({ keyPrefix: `${keyPrefix}:apq-caller`, points: apq.maxEntriesPerCaller, durationSeconds: apq.ttlSeconds }), {
-          reason: "persisted_query_caller",
-          message: (seconds) => `This caller added APQ_MAX_ENTRIES_PER_CALLER=${apq.maxEntriesPerCaller} persisted queries in APQ_TTL_SECONDS; more in ${seconds} s.`,
-          metrics: undefined,
-        });
+      : perCaller((scale, tier) =>
+          rateLimit(backend.limiter({ keyPrefix: `${keyPrefix}:${tierKey("apq-caller", tier)}`, points: scale * (apq.maxEntriesPerCaller ?? 0), durationSeconds: apq.ttlSeconds }), {
+            reason: tierReason("persisted_query_caller", tier),
+            message: (seconds) =>
+              `${tier === "caller" ? "This caller" : `This caller's IPv6 network (IPV6_NETWORK_CALLERS=${networks?.callers} callers' worth)`} added APQ_MAX_ENTRIES_PER_CALLER=${apq.maxEntriesPerCaller} persisted queries in APQ_TTL_SECONDS; more in ${seconds} s.`,
+            metrics: undefined,
+          }));
 
   logger.debug({ backend: backend.kind, applicationPerSecond, callerPerSecond, callerBurst, callerUpstreamPerSecond, callerUpstreamBurst, stsPerSecond }, "rate limits configured");
   return { caller, application, callerUpstream, sts, persistedQueryCaller, backend: backend.kind, close: () => backend.close() };
@@ -134,6 +164,32 @@ function rateLimit(
     refusedNow(key) {
       const until = refusedUntil.get(key);
       return until === undefined ? undefined : refuse(until - performance.now());
+    },
+  };
+}
+
+/**
+ * A caller's own limit, then its network's (when its key lies in an IPv6 network): both must let a
+ * request through. The network's refusal is looked at first without I/O, so a network past its
+ * allowance spends none of its callers' own points; the caller's own is consumed before the
+ * network's, so a caller past its own limit spends none of its neighbours' shared allowance. A
+ * request the network then refuses has spent its caller's point (the limiter cannot give one back).
+ */
+function withNetworkTier(callerLimit: RateLimit, networkLimit: RateLimit, networkOf: (key: string) => string | undefined): RateLimit {
+  return {
+    async consume(key) {
+      const network = networkOf(key);
+      if (network === undefined) return callerLimit.consume(key);
+      const refused = networkLimit.refusedNow?.(network);
+      if (refused !== undefined) throw refused;
+      await callerLimit.consume(key);
+      await networkLimit.consume(network);
+    },
+    refusedNow(key) {
+      const own = callerLimit.refusedNow?.(key);
+      if (own !== undefined) return own;
+      const network = networkOf(key);
+      return network === undefined ? undefined : networkLimit.refusedNow?.(network);
     },
   };
 }

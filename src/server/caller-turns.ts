@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerKeyOf } from "./caller-key.js";
+import type { CallerNetworks } from "./caller-networks.js";
 
 /**
  * MAX_PARSING_PER_CALLER: each turn of the event loop, the gateway parses (and runs up to its first
@@ -173,6 +174,8 @@ export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
   onRefused?: () => void;
   /** IPV6_CALLER_PREFIX_LENGTH (caller-key.ts). */
   ipv6PrefixLength?: number;
+  /** IPV6_NETWORK_* (caller-networks.ts): an IPv6 caller takes its network's turns, `callers` times a caller's. */
+  networks?: CallerNetworks | undefined;
 }
 
 /**
@@ -184,8 +187,32 @@ export interface RegisterCallerTurnsOptions extends CallerTurnsOptions {
  */
 export function registerCallerTurns(app: FastifyInstance, options: RegisterCallerTurnsOptions): CallerTurns {
   const turns = createCallerTurns(options);
+  const { networks } = options;
+  // The callers of one IPv6 network share one key's turns, IPV6_NETWORK_CALLERS times as many: 256
+  // callers of a /48 with 4 turns each were 1,024 bodies parsed between two polls of the sockets. Not
+  // a turn of the caller's own inside its network's: each caller's request rate limit (onRequest,
+  // before any body is read) already bounds what it puts in its network's queue.
+  const networkTurns = networks && createCallerTurns({
+    maxParsing: options.maxParsing * networks.callers,
+    maxWaiting: options.maxWaiting * networks.callers,
+    maxWaitingSize: options.maxWaitingSize * networks.callers,
+  });
+  const turnsOf = (key: string): [CallerTurns, string] => {
+    const network = networks?.networkOf(key);
+    return network === undefined || networkTurns === undefined ? [turns, key] : [networkTurns, network];
+  };
+  const callersTurns: CallerTurns = {
+    run: (key, task) => {
+      const [scheduler, schedulerKey] = turnsOf(key);
+      return scheduler.run(schedulerKey, task);
+    },
+    state: (key) => {
+      const [scheduler, schedulerKey] = turnsOf(key);
+      return scheduler.state(schedulerKey);
+    },
+  };
   const takeTurn = (request: FastifyRequest, size: number, work: () => void, done: (error: Error) => void) => {
-    const outcome = turns.run(callerKeyOf(request, options.ipv6PrefixLength), {
+    const outcome = callersTurns.run(callerKeyOf(request, options.ipv6PrefixLength), {
       size,
       work,
       fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
@@ -210,5 +237,5 @@ export function registerCallerTurns(app: FastifyInstance, options: RegisterCalle
       takeTurn(request, request.url.length, () => done(), done);
     });
   }
-  return turns;
+  return callersTurns;
 }

@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { Server } from "node:http";
 import type { ConnectionLimits, TrustProxy } from "../config/config.types.js";
 import { callerKey } from "./caller-key.js";
+import type { CallerNetworks } from "./caller-networks.js";
 import { trustedProxyMatcher } from "./trusted-proxies.js";
 
 /**
@@ -10,7 +11,9 @@ import { trustedProxyMatcher } from "./trusted-proxies.js";
  * - a total cap (server.maxConnections): further connections are closed at once, so a flood of
  *   idle sockets cannot exhaust the process's file descriptors (AWS and Redis need some too);
  * - a per-address cap, counted per socket remoteAddress on 'connection' under its caller key (an
- *   IPv6 peer by its network (IPV6_CALLER_PREFIX_LENGTH), like the rate limits): one address cannot take the whole total cap. Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
+ *   IPv6 peer by its network (IPV6_CALLER_PREFIX_LENGTH), like the rate limits): one address cannot take the whole total cap,
+ *   and the callers of one IPv6 network (IPV6_NETWORK_PREFIX_LENGTH) together hold at most IPV6_NETWORK_CALLERS
+ *   times as many (caller-networks.ts). Trusted proxies listed in TRUST_PROXY are exempt (they carry everyone's
  *   traffic). Behind a hop count or `true` the proxies' addresses are unknown, and every
  *   connection arrives from one: capping it would cap all users together, so the per-address
  *   cap is off then (the total cap still holds; the proxy is the place to limit per client);
@@ -23,6 +26,8 @@ export interface AppliedConnectionLimits {
   perAddress: { enforced: true } | { enforced: false; reason: string };
   /** Open connections from a remote address's caller key (its network for IPv6) right now (tests, debugging). */
   openConnections(address: string): number;
+  /** Open connections from every caller of an IPv6 address's network (IPV6_NETWORK_PREFIX_LENGTH); 0 for IPv4 (tests, debugging). */
+  openInNetwork(address: string): number;
 }
 
 /** node checks headersTimeout/requestTimeout on this interval; the default (30 s) would make a 5 s timeout ~35 s. */
@@ -36,7 +41,9 @@ export function httpServerOptions(): { connectionsCheckingInterval: number } {
   return { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
 }
 
-export function applyConnectionLimits(server: Server, limits: SocketLimits, trustProxy: TrustProxy, ipv6PrefixLength?: number): AppliedConnectionLimits {
+export function applyConnectionLimits(
+  server: Server, limits: SocketLimits, trustProxy: TrustProxy, ipv6PrefixLength?: number, networks?: CallerNetworks,
+): AppliedConnectionLimits {
   const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs } = getValidConnectionLimits(limits);
   server.maxConnections = maxConnections;
   server.headersTimeout = headersTimeoutMs;
@@ -44,26 +51,43 @@ export function applyConnectionLimits(server: Server, limits: SocketLimits, trus
   server.requestTimeout = headersTimeoutMs + REQUEST_BODY_ALLOWANCE_MS;
 
   const open = new Map<string, number>();
+  // IPv6 networks' connections (IPV6_NETWORK_CALLERS × MAX_CONNECTIONS_PER_ADDRESS each): caller-networks.ts.
+  const openInNetwork = new Map<string, number>();
   const perAddress = perAddressPolicy(maxConnectionsPerAddress, trustProxy);
   if (perAddress.enforced) {
     const exempt = trustedProxyMatcher(trustProxy);
     server.on("connection", (socket: Socket) => {
       if (socket.remoteAddress === undefined || exempt?.(socket.remoteAddress) === true) return;
       const address = callerKey(socket.remoteAddress, ipv6PrefixLength);
-      const count = (open.get(address) ?? 0) + 1;
-      if (count > maxConnectionsPerAddress) {
+      const network = networks?.networkOf(address);
+      const overNetwork = network !== undefined && (openInNetwork.get(network) ?? 0) >= maxConnectionsPerAddress * (networks?.callers ?? 1);
+      if ((open.get(address) ?? 0) >= maxConnectionsPerAddress || overNetwork) {
         socket.destroy();
         return;
       }
-      open.set(address, count);
+      count(open, address, 1);
+      if (network !== undefined) count(openInNetwork, network, 1);
       socket.once("close", () => {
-        const left = (open.get(address) ?? 1) - 1;
-        if (left <= 0) open.delete(address);
-        else open.set(address, left);
+        count(open, address, -1);
+        if (network !== undefined) count(openInNetwork, network, -1);
       });
     });
   }
-  return { perAddress, openConnections: (address) => open.get(callerKey(address, ipv6PrefixLength)) ?? 0 };
+  return {
+    perAddress,
+    openConnections: (address) => open.get(callerKey(address, ipv6PrefixLength)) ?? 0,
+    openInNetwork: (address) => {
+      const network = networks?.networkOf(callerKey(address, ipv6PrefixLength));
+      return network === undefined ? 0 : openInNetwork.get(network) ?? 0;
+    },
+  };
+}
+
+/** Adds `change` to a key's count; a count back at 0 leaves the map. */
+function count(counts: Map<string, number>, key: string, change: 1 | -1): void {
+  const next = (counts.get(key) ?? 0) + change;
+  if (next <= 0) counts.delete(key);
+  else counts.set(key, next);
 }
 
 function perAddressPolicy(max: number, trustProxy: TrustProxy): AppliedConnectionLimits["perAddress"] {

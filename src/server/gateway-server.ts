@@ -24,6 +24,7 @@ import { refuseUnroutedRequests } from "./unrouted-requests.js";
 import { createUndeliveredAnswersPlugin } from "./plugins/undelivered-answers.plugin.js";
 import { trackInFlightRequests } from "./in-flight-requests.js";
 import { callerTurnBounds, registerCallerTurns } from "./caller-turns.js";
+import { callerNetworksOf } from "./caller-networks.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
@@ -65,7 +66,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
   });
-  const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy, config.ipv6CallerPrefixLength);
+  const callerNetworks = callerNetworksOf(config);
+  const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy, config.ipv6CallerPrefixLength, callerNetworks);
   if (!connectionLimits.perAddress.enforced && config.connections.maxConnectionsPerAddress > 0) {
     logger.info({ reason: connectionLimits.perAddress.reason }, "MAX_CONNECTIONS_PER_ADDRESS is not enforced");
   }
@@ -84,6 +86,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       ...callerTurnBounds(config.connections.maxParsingPerCaller, config.operationLimits.maxBodyBytes),
       getTakesTurn: isGraphQLRequest,
       ipv6PrefixLength: config.ipv6CallerPrefixLength,
+      networks: callerNetworks,
       ...(metrics ? { onQueued: () => metrics.callerQueued.inc(), onRefused: () => metrics.rejections.inc({ reason: "caller_queue_full" }) } : {}),
     });
   }

@@ -10,7 +10,7 @@ import type { Store } from "../store/store.types.js";
 import { createSessionBackingStore } from "./session-backing-store.js";
 import { createSessionService, type SessionServiceDeps } from "./session-service.js";
 import { createSessionStore } from "./session-store.js";
-import { createSessionsWithoutSubject } from "./sessions-without-subject.js";
+import { createSessionsWithoutSubject, type CallerNetworkShare } from "./sessions-without-subject.js";
 import { createUserSessionSlots } from "./user-session-slots.js";
 import type { SessionService } from "./session.types.js";
 
@@ -39,6 +39,8 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 30;
 export function createCookieSessions(deps: {
   config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store; signInBudget?: { consume(address: string): Promise<void> } | undefined;
   identityContexts?: SessionServiceDeps["identityContexts"];
+  /** IPv6 networks' share of the per-caller session bound (server/caller-networks.ts); unset: none. */
+  callerNetworks?: CallerNetworkShare | undefined;
 }): { service: SessionService; store: Store } | undefined {
   const { config, logger, metrics } = deps;
   const sessions = config.sessions;
@@ -64,7 +66,7 @@ export function createCookieSessions(deps: {
     // Built without loadConfig (tests), a config may leave the limits out: then none applies.
     slots: sessions.maxPerUser > 0 ? createUserSessionSlots({ store, keyspace, limit: sessions.maxPerUser }) : undefined,
     withoutSubject: sessions.maxWithoutIdTokenPerCaller > 0
-      ? createSessionsWithoutSubject({ store, keyspace, limit: sessions.maxWithoutIdTokenPerCaller, windowMs: sessions.idleTimeoutMs })
+      ? createSessionsWithoutSubject({ store, keyspace, limit: sessions.maxWithoutIdTokenPerCaller, windowMs: sessions.idleTimeoutMs, networks: deps.callerNetworks })
       : undefined,
   });
   return { service, store };

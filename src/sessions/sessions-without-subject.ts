@@ -33,28 +33,53 @@ export interface SessionsWithoutSubject {
  * eviction: callers behind one address are told why, and how to go on (ask for `openid`), instead of
  * signing each other out in silence.
  */
-export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number }): SessionsWithoutSubject {
-  const { store, keyspace, limit, windowMs } = deps;
+export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number; networks?: CallerNetworkShare | undefined }): SessionsWithoutSubject {
+  const { store, keyspace, limit, windowMs, networks } = deps;
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`createSessionsWithoutSubject: limit must be an integer >= 1 (got ${String(limit)})`);
-  const counterKey = (address: string) => keyspace.key("session-caller", address);
+  // A caller's counter, and for an IPv6 caller its network's: IPV6_NETWORK_CALLERS callers' worth together.
+  const countersOf = (address: string): Counter[] => {
+    const own = { key: keyspace.key("session-caller", address), limit, over: `This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=${limit}` };
+    const network = networks?.networkOf(address);
+    if (network === undefined || networks === undefined) return [own];
+    const networkLimit = limit * networks.callers;
+    const over = `This caller's IPv6 network started ${networkLimit} (IPV6_NETWORK_CALLERS=${networks.callers} × SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=${limit})`;
+    return [own, { key: keyspace.key("session-network", network), limit: networkLimit, over }];
+  };
   const mayLackIdToken = (asked: AskedSignIn) => asked.scope?.includes("openid") !== true;
 
   return {
     async check(address, asked) {
       if (!mayLackIdToken(asked)) return;
-      const value = await store.get(counterKey(address));
-      const started = value === null ? 0 : Number.parseInt(value.toString("latin1"), 10);
-      if (started >= limit) {
+      const counters = countersOf(address);
+      const values = await Promise.all(counters.map((counter) => store.get(counter.key)));
+      counters.forEach((counter, index) => {
+        const value = values[index];
+        const started = value === null || value === undefined ? 0 : Number.parseInt(value.toString("latin1"), 10);
+        if (started < counter.limit) return;
         const windowSeconds = Math.ceil(windowMs / 1000);
         throw new GatewayError(
           "RATE_LIMITED",
-          `This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=${limit} sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=${windowSeconds}; ask for the openid scope, or retry within ${windowSeconds} s.`,
+          `${counter.over} sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=${windowSeconds}; ask for the openid scope, or retry within ${windowSeconds} s.`,
           { retryAfterSeconds: windowSeconds },
         );
-      }
+      });
     },
     async record(address, hadIdToken) {
-      if (!hadIdToken) await store.increment(counterKey(address), Math.max(1, windowMs));
+      if (hadIdToken) return;
+      await Promise.all(countersOf(address).map((counter) => store.increment(counter.key, Math.max(1, windowMs))));
     },
   };
+}
+
+/** The IPv6 network tier (server/caller-networks.ts's CallerNetworks) as the counter needs it. */
+export interface CallerNetworkShare {
+  networkOf(address: string): string | undefined;
+  readonly callers: number;
+}
+
+interface Counter {
+  key: string;
+  limit: number;
+  /** Who started how many, as a refusal says it. */
+  over: string;
 }

@@ -80,6 +80,7 @@ describe("loadConfig defaults", () => {
       rateLimits: { applicationPerSecond: 80, callerPerSecond: 20, callerBurst: 40, callerUpstreamPerSecond: 2, callerUpstreamBurst: 10, stsPerSecond: 100 },
       trustProxy: false,
       ipv6CallerPrefixLength: 56,
+      ipv6Network: { prefixLength: 48, callers: 4 },
       connections: { maxConnections: 900, maxConnectionsPerAddress: 64, maxParsingPerCaller: 4, headersTimeoutMs: 5000 },
       persistedQueries: { maxDocumentBytes: 16_384, maxEntries: 1000, ttlSeconds: 86_400, maxEntriesPerCaller: 50 },
       shutdownTimeoutMs: 10_000,
@@ -222,7 +223,7 @@ describe("CONFIG_VARIABLES", () => {
       "SESSION_MODE", "SESSION_EXPOSE", "SESSION_IDLE_TIMEOUT_SECONDS", "SESSION_ABSOLUTE_LIFETIME_SECONDS", "SESSION_MAX_PER_USER", "SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER", "EXPOSE_CLIENT_IDS", "TRUSTED_TOKEN_ISSUERS", "REDIS_URL", "GATEWAY_SECRET", "INTROSPECTION",
       "EXPLORER", "EXPLORER_EMULATOR_ACCESS", "CORS_ORIGINS", "APOLLO_KEY", "APOLLO_GRAPH_REF",
       "MAX_ALIASES", "MAX_DEPTH", "MAX_DIRECTIVES", "MAX_COST", "MAX_TOKENS", "MAX_BODY_BYTES", "MAX_EXCHANGES_PER_OPERATION",
-      "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_MAX_ENTRIES_PER_CALLER", "APQ_TTL_SECONDS", "IPV6_CALLER_PREFIX_LENGTH", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PARSING_PER_CALLER", "HEADERS_TIMEOUT_MS",
+      "APQ_MAX_DOCUMENT_BYTES", "APQ_MAX_ENTRIES", "APQ_MAX_ENTRIES_PER_CALLER", "APQ_TTL_SECONDS", "IPV6_CALLER_PREFIX_LENGTH", "IPV6_NETWORK_PREFIX_LENGTH", "IPV6_NETWORK_CALLERS", "TRUST_PROXY", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS", "MAX_PARSING_PER_CALLER", "HEADERS_TIMEOUT_MS",
       "RATE_LIMIT_CALLER_PER_SECOND", "RATE_LIMIT_CALLER_BURST", "RATE_LIMIT_APP_PER_SECOND", "RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND", "RATE_LIMIT_CALLER_UPSTREAM_BURST", "RATE_LIMIT_STS_PER_SECOND",
       "SHUTDOWN_TIMEOUT_MS", "REFRESH_GRACE_SECONDS", "REFRESH_REUSE_DETECTION", "REFRESH_FAMILY_TTL_SECONDS",
       "CACHE_MIN_TTL_SECONDS", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "SINGLE_FLIGHT_WAIT_MS", "REDIS_KEY_PREFIX",
@@ -243,6 +244,15 @@ describe("session mode settings", () => {
       mode: "cookie", expose: { accessToken: false, idToken: true }, idleTimeoutMs: 120_000, absoluteLifetimeMs: 3_600_000, maxPerUser: 20, maxWithoutIdTokenPerCaller: 100,
     });
     expect(loadConfig({ SESSION_MODE: "cookie", SESSION_MAX_PER_USER: "0", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "7" }).sessions).toMatchObject({ maxPerUser: 0, maxWithoutIdTokenPerCaller: 7 });
+  });
+
+  it("takes an IPv6 network's share, refusing a network longer than a caller, and leaves a defaulted /48 to callers counted wider (off then)", () => {
+    expect(loadConfig({ IPV6_NETWORK_PREFIX_LENGTH: "40", IPV6_NETWORK_CALLERS: "0" }).ipv6Network).toEqual({ prefixLength: 40, callers: 0 });
+    expect(() => loadConfig({ IPV6_NETWORK_PREFIX_LENGTH: "60" })).toThrow(
+      "IPV6_NETWORK_PREFIX_LENGTH (60) must not be longer than IPV6_CALLER_PREFIX_LENGTH (56): a network holds callers",
+    );
+    expect(loadConfig({ IPV6_CALLER_PREFIX_LENGTH: "40" }).ipv6Network).toEqual({ prefixLength: 48, callers: 4 });
+    expect(() => loadConfig({ IPV6_NETWORK_CALLERS: "100001" })).toThrow(/^IPV6_NETWORK_CALLERS must be an integer from 0 to 100000/);
   });
 
   it("refuses a per-user session limit outside 0 to 100, naming the variable", () => {

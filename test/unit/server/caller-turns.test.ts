@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { callerNetworks } from "../../../src/server/caller-networks.js";
 import { createCallerTurns, registerCallerTurns, type CallerTurns, type TurnTask } from "../../../src/server/caller-turns.js";
 import { registerTransportErrorHandler } from "../../../src/server/transport-errors.js";
 
@@ -196,6 +197,21 @@ async function until(condition: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe("registerCallerTurns: an IPv6 network's turns (IPV6_NETWORK_CALLERS)", () => {
+  it("gives the /56 callers of one /48 IPV6_NETWORK_CALLERS times a caller's turns together, and another /48 and an IPv4 caller their own", async () => {
+    const networks = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 2 });
+    const turns = registerCallerTurns(Fastify(), { maxParsing: 1, maxWaiting: 2, maxWaitingSize: 1000, networks });
+    const log: string[] = [];
+    const site = ["2001:db8:1:100::/56", "2001:db8:1:200::/56", "2001:db8:1:300::/56", "2001:db8:1:400::/56", "2001:db8:1:500::/56", "2001:db8:1:600::/56", "2001:db8:1:700::/56"];
+    // 2 turns, then 2 × 2 waiting, then refused: 256 callers of a /48 no longer take 256 turns.
+    expect(site.map((key, n) => turns.run(key, task(log, `s${n}`)))).toEqual(["ran", "ran", "queued", "queued", "queued", "queued", "refused"]);
+    expect([turns.run("2001:db8:2:100::/56", task(log, "other")), turns.run("203.0.113.7", task(log, "v4"))]).toEqual(["ran", "ran"]);
+    expect(turns.state("2001:db8:1:ff00::/56")).toEqual({ parsing: 2, waiting: 4, waitingSize: 40 });
+    while (turns.state("2001:db8:1:100::/56").waiting > 0 || turns.state("2001:db8:1:100::/56").parsing > 0) await nextTurn();
+    expect(log).toEqual(["s0", "s1", "other", "v4", "s2", "s3", "s4", "s5"]);
+  });
+});
 
 describe("registerCallerTurns on fastify", () => {
   // A GET carries its work in the query string; GET /warm is not picked (getTakesTurn) and takes no turn.

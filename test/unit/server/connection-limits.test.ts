@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { callerNetworks } from "../../../src/server/caller-networks.js";
 import { applyConnectionLimits } from "../../../src/server/connection-limits.js";
 import { isLoopbackAddress } from "../../../src/server/explorer/loopback-caller.js";
 
@@ -50,6 +51,24 @@ describe("applyConnectionLimits", () => {
     applyConnectionLimits(server, { maxConnections: 10, maxConnectionsPerAddress: 1, headersTimeoutMs: 1000 }, false, 64);
     const connect = connectTo(server);
     expect(["2001:db8:1:200::a", "2001:db8:1:201::a", "2001:db8:1:200::b"].map((address) => connect(address).destroyed)).toEqual([false, false, true]);
+  });
+
+  it("holds the callers of one IPv6 /48 together to IPV6_NETWORK_CALLERS times the per-address cap, and frees a network slot when a socket closes", () => {
+    const server = createServer();
+    const networks = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 2 });
+    const applied = applyConnectionLimits(server, { maxConnections: 100, maxConnectionsPerAddress: 2, headersTimeoutMs: 1000 }, false, 56, networks);
+    const connect = connectTo(server);
+    // Five /56s of 2001:db8:1::/48, one connection each: four fit (2 × 2), the fifth is closed.
+    const sockets = ["2001:db8:1:100::1", "2001:db8:1:200::1", "2001:db8:1:300::1", "2001:db8:1:400::1", "2001:db8:1:500::1"].map(connect);
+    expect(sockets.map((socket) => socket.destroyed)).toEqual([false, false, false, false, true]);
+    expect(applied.openInNetwork("2001:db8:1:ffff::9")).toBe(4);
+    // Another /48 and an IPv4 caller have their own room.
+    expect([connect("2001:db8:2:100::1").destroyed, connect("203.0.113.7").destroyed]).toEqual([false, false]);
+    expect(applied.openInNetwork("203.0.113.7")).toBe(0);
+    sockets[0]!.emit("close");
+    expect(connect("2001:db8:1:600::1").destroyed).toBe(false);
+    // The network full again, a caller with room under its own cap (1 of 2) is closed too.
+    expect([connect("2001:db8:1:200::2").destroyed, applied.openConnections("2001:db8:1:200::2")]).toEqual([true, 1]);
   });
 
   it("rejects limits that are not whole numbers in range, restating the contract", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
+import { callerNetworks } from "../../../src/server/caller-networks.js";
 import { createSessionsWithoutSubject } from "../../../src/sessions/sessions-without-subject.js";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 
@@ -50,6 +51,24 @@ describe("sessions without an ID token per caller (SESSION_MAX_WITHOUT_ID_TOKEN_
     await expect(limits.check("10.0.0.3", withoutOpenid)).rejects.toThrow(/SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER/);
     await new Promise((resolve) => setTimeout(resolve, 80));
     await expect(limits.check("10.0.0.3", withoutOpenid)).resolves.toBeUndefined();
+  });
+
+  it("counts the IPv6 callers of one /48 together too, IPV6_NETWORK_CALLERS times a caller's allowance, naming the network", async () => {
+    const networks = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 2 });
+    const limits = createSessionsWithoutSubject({ store: createMemoryStore(), keyspace: createKeyspace({ secret: Buffer.alloc(32, 5) }), limit: 1, windowMs: 60_000, networks });
+    for (const caller of ["2001:db8:1:100::/56", "2001:db8:1:200::/56"]) {
+      await limits.check(caller, withoutOpenid);
+      await limits.record(caller, false);
+    }
+    const refused = await limits.check("2001:db8:1:300::/56", withoutOpenid).then(() => undefined, (error: unknown) => error);
+    expect((refused as GatewayError).message).toBe(
+      "This caller's IPv6 network started 2 (IPV6_NETWORK_CALLERS=2 × SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=1) sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=60; ask for the openid scope, or retry within 60 s.",
+    );
+    // Its own allowance spent, a caller is told so; another /48 and an IPv4 caller are not held by this network's count.
+    await expect(limits.check("2001:db8:1:100::/56", withoutOpenid)).rejects.toThrow(/^This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=1 /);
+    await expect(limits.check("2001:db8:2:100::/56", withoutOpenid)).resolves.toBeUndefined();
+    await expect(limits.check("203.0.113.7", withoutOpenid)).resolves.toBeUndefined();
+    await expect(limits.check("2001:db8:1:300::/56", withOpenid)).resolves.toBeUndefined();
   });
 
   it("refuses a limit below 1 or not an integer", () => {
