@@ -32,6 +32,7 @@ export function unavailableOnFailure(store: Store): Store {
     get: (key) => store.get(key).catch(unavailable),
     set: (key, value, ttlMs) => store.set(key, value, ttlMs).catch(unavailable),
     delete: (key) => store.delete(key).catch(unavailable),
+    swap: (key, value, ttlMs) => store.swap(key, value, ttlMs).catch(unavailable),
     setIfAbsent: (key, value, ttlMs) => store.setIfAbsent(key, value, ttlMs).catch(unavailable),
     deleteIfEquals: (key, expected) => store.deleteIfEquals(key, expected).catch(unavailable),
     extendIfEquals: (key, expected, ttlMs) => store.extendIfEquals(key, expected, ttlMs).catch(unavailable),

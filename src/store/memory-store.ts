@@ -117,6 +117,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       cache.delete(key);
     },
 
+    async swap(key, value, ttlMs) {
+      assertOpen();
+      assertKey("key", key);
+      const current = cache.get(key);
+      // set runs to its end when called (it awaits nothing): no other operation comes between this read and its write.
+      await store.set(key, value, ttlMs);
+      return current === undefined ? null : handedOut(current);
+    },
+
     async setIfAbsent(key, value, ttlMs) {
       assertOpen();
       assertKey("key", key);

@@ -20,14 +20,18 @@ export interface RedisStoreOptions {
 
 export { StoreUnavailableError };
 
-/** Our three Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
+/** Our four Lua scripts, registered with defineCommand (EVALSHA with EVAL fallback). */
 interface ScriptCommands {
+  /** The Buffer-replying variant ioredis defines with every command (the old value is sealed bytes, not text). */
+  idcSwapBuffer(key: string, value: Buffer, ttlMs: number): Promise<Buffer | null>;
   idcDeleteIfEquals(key: string, expected: Buffer): Promise<number>;
   idcIncrementWindow(key: string, ttlMs: number): Promise<number>;
   idcExtendIfEquals(key: string, expected: Buffer, ttlMs: number): Promise<number>;
 }
 
 const DELETE_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+// A script, not SET … GET: that needs Redis 6.2 (with PX); GET then SET in one script works on every version, and on one key (a Cluster).
+const SWAP_LUA = `local old = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return old`;
 const EXTEND_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 // PTTL < 0 also repairs a counter left without expiry (e.g. written by hand), so no window lives forever.
 const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
@@ -55,6 +59,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   client.defineCommand("idcDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS_LUA });
   client.defineCommand("idcIncrementWindow", { numberOfKeys: 1, lua: INCREMENT_WINDOW_LUA });
   client.defineCommand("idcExtendIfEquals", { numberOfKeys: 1, lua: EXTEND_IF_EQUALS_LUA });
+  client.defineCommand("idcSwap", { numberOfKeys: 1, lua: SWAP_LUA });
 
   let lastError = "not connected yet";
   client.on("error", (error: Error) => {
@@ -120,6 +125,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async delete(key) {
       assertKey("key", key);
       await command(() => client.del(keyPrefix + key));
+    },
+
+    async swap(key, value, ttlMs) {
+      assertKey("key", key);
+      assertBuffer("value", value);
+      assertTtl(ttlMs);
+      return command(() => scripts.idcSwapBuffer(keyPrefix + key, value, ttlMs));
     },
 
     async setIfAbsent(key, value, ttlMs) {

@@ -172,6 +172,7 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     },
     set: (key, value, ttlMs) => (writeOnPrimary(key), route((store) => store.set(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs, value))),
     delete: (key) => (writeOnPrimary(key), route((store) => store.delete(key), () => outageWrites.noteDelete(key))),
+    swap: (key, value, ttlMs) => (writeOnPrimary(key), route((store) => store.swap(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs, value))),
     setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs), (stored) => stored && outageWrites.noteSet(key, ttlMs, value)),
     // A taken value (a code's kept answer, redeemed once) stays taken on every replica.
     deleteIfEquals: (key, expected) => (writeOnPrimary(key), route((store) => store.deleteIfEquals(key, expected), (deleted) => deleted && outageWrites.noteDelete(key))),

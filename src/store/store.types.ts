@@ -33,6 +33,11 @@ export interface Store {
   /** Removes `key` (no error when absent). */
   delete(key: string): Promise<void>;
 
+  /**
+   * Stores `value` under `key` for `ttlMs` (as set) and answers what it replaced (null when absent), in one
+   * step: of several callers replacing one key at once, each sees a different value, so each knows what it alone removed.
+   */
+  swap(key: string, value: Buffer, ttlMs: number): Promise<Buffer | null>;
   /** Stores `value` only if `key` is absent. True when this call stored it (lock acquired). */
   setIfAbsent(key: string, value: Buffer, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it currently holds exactly `expected` (owner-checked lock release). */

@@ -101,6 +101,19 @@ for (const { name, needs, create } of backends) describeNeeding(needs, `the ${na
     expect(await store.deleteIfEquals("owned", Buffer.from("owner-a"))).toBe(false);
   });
 
+  it("swap stores a value and answers the one it replaced (null when absent), each of concurrent swaps a different one", async () => {
+    expect(await store.swap("swapped", Buffer.from([0, 0xff, 1]), 5_000)).toBeNull();
+    expect(await store.swap("swapped", Buffer.from("second"), TTL_MS)).toEqual(Buffer.from([0, 0xff, 1]));
+    expect(await store.get("swapped")).toEqual(Buffer.from("second"));
+    const replaced = await Promise.all(Array.from({ length: 20 }, (_, index) => store.swap("swapped", Buffer.from(`swap-${index}`), 5_000)));
+    // Every value stored was replaced once, by exactly one of the others, except the last one, still stored.
+    const seen = replaced.map((value) => value!.toString());
+    const last = (await store.get("swapped"))!.toString();
+    expect(new Set([...seen, last])).toEqual(new Set(["second", ...Array.from({ length: 20 }, (_, index) => `swap-${index}`)]));
+    await store.swap("swapped", Buffer.from("expiring"), TTL_MS);
+    await expired("swapped");
+  });
+
   it("counts 1, 2, 3 within a window and starts again at 1 after it", async () => {
     expect(await store.increment("counter", TTL_MS)).toBe(1);
     // Set after the window opened, with the same TTL: once it is gone, the window has closed.

@@ -233,7 +233,7 @@ describe("the sessions' backing store", () => {
     },
   });
 
-  it.each(["get", "set", "delete", "setIfAbsent", "deleteIfEquals", "extendIfEquals", "increment", "publish", "subscribe"] as const)(
+  it.each(["get", "set", "delete", "swap", "setIfAbsent", "deleteIfEquals", "extendIfEquals", "increment", "publish", "subscribe"] as const)(
     "turns a failing %s into SESSION_STORE_UNAVAILABLE (retryable), never the store's own message",
     async (method) => {
       const store = unavailableOnFailure(failing);

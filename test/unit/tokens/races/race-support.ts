@@ -98,7 +98,7 @@ export function createControllableUpstream(): ControllableUpstream {
   };
 }
 
-type Operation = "get" | "set" | "delete" | "setIfAbsent" | "deleteIfEquals" | "extendIfEquals" | "increment" | "publish" | "subscribe";
+type Operation = "get" | "set" | "delete" | "swap" | "setIfAbsent" | "deleteIfEquals" | "extendIfEquals" | "increment" | "publish" | "subscribe";
 
 /** An operation caught by `hold`: `reached` resolves once it ran (with its key and result); the caller gets the result only after `release()`. */
 export interface StoreGate<T = unknown> {
@@ -146,6 +146,7 @@ export function createGatedStore(inner: Store): GatedStore {
     get: (key) => through("get", key, () => inner.get(key)),
     set: (key, value, ttlMs) => through("set", key, () => inner.set(key, value, ttlMs)),
     delete: (key) => through("delete", key, () => inner.delete(key)),
+    swap: (key, value, ttlMs) => through("swap", key, () => inner.swap(key, value, ttlMs)),
     setIfAbsent: (key, value, ttlMs) => through("setIfAbsent", key, () => inner.setIfAbsent(key, value, ttlMs)),
     deleteIfEquals: (key, expected) => through("deleteIfEquals", key, () => inner.deleteIfEquals(key, expected)),
     extendIfEquals: (key, expected, ttlMs) => through("extendIfEquals", key, () => inner.extendIfEquals(key, expected, ttlMs)),
