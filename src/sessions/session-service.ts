@@ -77,10 +77,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const unsaved = createUnsavedRotations({ logger, now });
 
   /**
-   * The live session `startId` is or forwards to; undefined when it ended, expired, or its user signed
-   * out everywhere. `beforeRead` runs for each id of the chain before it is read (a sign-out's mark).
+   * The live session `startId` is or forwards to; undefined when it ended, expired, its user signed
+   * out everywhere, or (unless `slotTaken`: a sign-in that took it is ending it) a later sign-in took its
+   * slot. `beforeRead` runs for each id of the chain before it is read (a sign-out's mark).
    */
-  async function find(startId: string, beforeRead?: (id: string) => Promise<void>): Promise<FoundSession | undefined> {
+  async function find(startId: string, beforeRead?: (id: string) => Promise<void>, slotTaken = false): Promise<FoundSession | undefined> {
     // A refresh of this session the store failed to take waits here: saved first, the chain below leads to it.
     if (unsaved.size > 0) await unsaved.saveNow(startId);
     let id = startId;
@@ -101,7 +102,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         // Both in one round trip: signed out everywhere since this sign-in, or displaced by a later one past SESSION_MAX_PER_USER.
         const [signedOutAt, holdsSlot] = await Promise.all([
           sessions.signedOutEverywhereAt(user.clientId, user.subject),
-          record.slot === undefined || deps.slots === undefined ? true : deps.slots.holds(user, record.slot.index, record.slot.lineage),
+          record.slot === undefined || deps.slots === undefined || slotTaken ? true : deps.slots.holds(user, record.slot.index, record.slot.lineage),
         ]);
         if ((signedOutAt !== undefined && signedOutAt >= record.signedInAt) || !holdsSlot) {
           await removeSession(id, record);
@@ -149,14 +150,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * read: a refresh rotating it meanwhile either wrote its forwarding note before the read (which
    * then follows it to the successor and ends that too) or reads the mark after its writes and undoes
    * its rotation (rotate below). Without the mark, a sign-out racing a refresh in another tab or
-   * replica came back to life as the refresh's successor.
+   * replica came back to life as the refresh's successor. `slotTaken`: a sign-in took the session's
+   * slot and ends it (a lookup would only remove it, its identity context kept).
    */
-  async function end(requestId: string): Promise<FoundSession | undefined> {
+  async function end(requestId: string, slotTaken = false): Promise<FoundSession | undefined> {
     const chain: string[] = [];
     const found = await find(requestId, (id) => {
       chain.push(id);
       return sessions.markEnded(id, endedMarkMs);
-    });
+    }, slotTaken);
     await Promise.all(chain.map((id) => sessions.remove(id)));
     if (found !== undefined) {
       const { record } = found;
@@ -182,7 +184,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { confirmRotation, removeNoteLeadingTo, removeSession } = createRotationNotes({ sessions, rotationGraceMs: deps.rotationGraceMs, idleMs, now });
 
   const placement = deps.slots === undefined ? undefined : createSlotPlacement({
-    slots: deps.slots, sessions, store, find, end, logger,
+    slots: deps.slots, store, find, end, logger,
     displaced: () => count("displaced"),
   });
 

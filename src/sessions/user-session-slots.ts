@@ -16,19 +16,38 @@ export interface SlotHolder {
 export interface ClaimDeps {
   /** Whether the session `sessionId` is live (looked up as a request would). */
   isLive(sessionId: string): Promise<boolean>;
-  /** Ends the session `sessionId`, as a sign-out would. */
+  /**
+   * Ends the session `sessionId`, as a sign-out would, though its slot no longer leads to it: this
+   * sign-in took the slot first (ended after, a session written meanwhile would outlive its slot).
+   */
   displace(sessionId: string): Promise<void>;
+  /**
+   * Writes the new session as holding slot `index`, before each try to take that slot: once taken, the
+   * session exists, so a sign-in taking the slot over a moment later finds it to end (a session written
+   * after its slot was taken could be displaced before it existed, and outlive its slot).
+   */
+  write?(index: number): Promise<void>;
 }
+
+export type SeizeDeps = ClaimDeps & Required<Pick<ClaimDeps, "write">>;
 
 export interface UserSessionSlots {
   /** SESSION_MAX_PER_USER: the slots each user has. */
   readonly limit: number;
   /**
    * Takes a slot for the new sign-in `holder` of session `sessionId`: a free one, else an unreadable
-   * one's, else one whose session is over, else the oldest sign-in's, whose session is ended first.
+   * one's, else one whose session is over, else the oldest sign-in's, whose session is then ended.
    * Undefined when sign-ins of the user took every slot it tried, round after round (many at once).
    */
   claim(user: SessionUser, holder: SlotHolder, sessionId: string, ttlMs: number, deps: ClaimDeps): Promise<number | undefined>;
+  /**
+   * Takes a slot whatever holds it (after claim gave up): a free one, else an unreadable one's, else the
+   * oldest sign-in's. The session is written first (deps.write), then the slot replaced in one step
+   * (swap), and whatever sign-in it held is ended: several sign-ins seizing one slot at once each end
+   * the one it replaced, and the last one holds it. Never gives up: the exchange has spent the caller's
+   * grant by then.
+   */
+  seize(user: SessionUser, holder: SlotHolder, sessionId: string, ttlMs: number, deps: SeizeDeps): Promise<number>;
   /** True when `slot` still holds the sign-in `lineage` (a later sign-in did not displace it). */
   holds(user: SessionUser, slot: number, lineage: string): Promise<boolean>;
   /** After a refresh rotated the session's id: the sign-in's session is now `sessionId`. */
@@ -61,10 +80,11 @@ const JUST_SIGNED_IN_MS = 30_000;
  * allowance, ~4 of ten callers'), and on Redis they filled its memory.
  *
  * Slots, not a list under one key: each slot is one key, taken only when free (setIfAbsent) or when it
- * still holds what was read (deleteIfEquals, then setIfAbsent), so sign-ins on several replicas at once
- * never overwrite each other (a plain write let concurrent sign-ins all "win" one slot, each leaving a
- * session behind for its idle timeout: a review filled Redis so), and no command spans two keys (a
- * Cluster). A slot holds the sign-in's lineage, which a refresh keeps: a session checks it on every
+ * still holds what was read (deleteIfEquals, then setIfAbsent), or, by a sign-in that lost every claim,
+ * replaced in one step that answers what it replaced (swap), so sign-ins on several replicas at once
+ * never overwrite a sign-in unseen (a plain write let concurrent sign-ins all "win" one slot, each
+ * leaving a session behind for its idle timeout: a review filled Redis so): whoever removes a sign-in
+ * from its slot ends its session. No command spans two keys (a Cluster). A slot holds the sign-in's lineage, which a refresh keeps: a session checks it on every
  * lookup. The lineage's current session id sits under a key of its own that only that session's
  * refreshes write, so a refresh never writes a slot a sign-in may be taking. Values are sealed (they
  * hold session ids); keys are HMACs.
@@ -100,7 +120,7 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
     return store.set(key, sealJson(key, { sessionId }), ttl(ttlMs));
   };
 
-  /** The taken slots in the order a sign-in takes them over, each with the session to end first (if live). */
+  /** The taken slots in the order a sign-in takes them over, each with the session to end (if live). */
   async function takeOverOrder(keys: string[], held: Array<Buffer | null>, deps: ClaimDeps) {
     const at = now();
     const candidates = await Promise.all(held.map(async (bytes, slot) => {
@@ -114,35 +134,59 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
     return candidates.filter((c) => c !== undefined).sort((a, b) => a.rank - b.rank || a.signedInAt - b.signedInAt);
   }
 
+  /**
+   * A sign-in this one removed from its slot (a take-over's deleteIfEquals or a seize's swap: exactly one
+   * caller removes each) leads nowhere now: its session ends and its id key goes (a session that ended
+   * without releasing its slot, a sign-out everywhere or a refused refresh, left one for the absolute
+   * lifetime: a review piled them up, in Redis and in the sessions' LRU, by signing in and out everywhere).
+   */
+  async function endRemoved(lineage: string | undefined, live: string | undefined, deps: ClaimDeps): Promise<void> {
+    if (lineage === undefined) return;
+    if (live !== undefined) await deps.displace(live);
+    await store.delete(pointerKey(lineage));
+  }
+
   return {
     limit,
     async claim(user, holder, sessionId, ttlMs, deps) {
       const keys = Array.from({ length: limit }, (_, slot) => slotKey(user, slot));
-      const mine = (slot: number) => sealJson(keys[slot]!, holder);
+      const take = async (slot: number) => {
+        await deps.write?.(slot);
+        return store.setIfAbsent(keys[slot]!, sealJson(keys[slot]!, holder), ttl(ttlMs));
+      };
       // Before the slot: a sign-in that finds this one's slot taken can tell which session holds it.
       await pointTo(holder.lineage, sessionId, ttlMs);
       for (let round = 0; round < CLAIM_ROUNDS; round++) {
         const held = await Promise.all(keys.map((key) => store.get(key)));
         for (let slot = 0; slot < limit; slot++) {
-          if (held[slot] === null && (await store.setIfAbsent(keys[slot]!, mine(slot), ttl(ttlMs)))) return slot;
+          if (held[slot] === null && (await take(slot))) return slot;
         }
         for (const candidate of await takeOverOrder(keys, held, deps)) {
-          // Ended while its slot still leads to it (a lookup then finds it and forgets its identity context);
-          // a sign-in that takes this slot first ends it too: the session is over either way.
-          if (candidate.live !== undefined) await deps.displace(candidate.live);
-          // Emptied here, or by the displaced session's own ending (its sign-out releases it): taken only if still empty.
-          await store.deleteIfEquals(keys[candidate.slot]!, candidate.bytes);
-          if (await store.setIfAbsent(keys[candidate.slot]!, mine(candidate.slot), ttl(ttlMs))) {
-            // The sign-in it took over leads nowhere now: its id key goes too (a session that ended without releasing
-            // its slot, a sign-out everywhere or a refused refresh, left one for the absolute lifetime: a review piled
-            // them up, in Redis and in the sessions' LRU, by signing in and out everywhere).
-            if (candidate.lineage !== undefined) await store.delete(pointerKey(candidate.lineage));
-            return candidate.slot;
-          }
+          // Changed since the read (another sign-in took it, or its sign-out released it): the next round reads it again.
+          if (!(await store.deleteIfEquals(keys[candidate.slot]!, candidate.bytes))) continue;
+          const taken = await take(candidate.slot);
+          // Ended by the one sign-in that removed it, and only after: ended first, a session that a sign-in was
+          // about to write, or to answer, could be ended before it existed, and outlive its slot.
+          await endRemoved(candidate.lineage, candidate.live, deps);
+          if (taken) return candidate.slot;
         }
       }
       await store.delete(pointerKey(holder.lineage));
       return undefined;
+    },
+
+    async seize(user, holder, sessionId, ttlMs, deps) {
+      const keys = Array.from({ length: limit }, (_, slot) => slotKey(user, slot));
+      await pointTo(holder.lineage, sessionId, ttlMs);
+      const held = await Promise.all(keys.map((key) => store.get(key)));
+      const rank = (slot: number) => (held[slot] === null ? -1 : holderIn(keys[slot]!, held[slot]!)?.signedInAt ?? 0);
+      const slot = keys.reduce((best, _, index) => (rank(index) < rank(best) ? index : best), 0);
+      // Written before the slot leads to it: a sign-in replacing this one a moment later finds the session to end.
+      await deps.write(slot);
+      const replaced = await store.swap(keys[slot]!, sealJson(keys[slot]!, holder), ttl(ttlMs));
+      const was = replaced === null ? undefined : holderIn(keys[slot]!, replaced);
+      if (was !== undefined && was.lineage !== holder.lineage) await endRemoved(was.lineage, await sessionOf(was.lineage), deps);
+      return slot;
     },
 
     async holds(user, slot, lineage) {

@@ -4,7 +4,7 @@ import { startTestEmulator, type TestEmulator } from "../../support/emulator-har
 import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { dumpKeys, startReplicas } from "../scale/scale-support.js";
-import { browser, codeOf, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT_EVERYWHERE, type Browser } from "./session-support.js";
+import { browser, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT_EVERYWHERE, type Browser } from "./session-support.js";
 
 /**
  * Session mode on three real gateway processes sharing one Redis: a session started on one replica
@@ -85,8 +85,8 @@ describeNeeding(sharedRedis, "session mode on three replicas sharing one Redis",
     const before = await sessionRecords();
     const users = Array.from({ length: 30 }, () => browser());
     const answers = await Promise.all(users.map((user, i) => signInAnswer(user, replicas[i % 3]!, "storm-user")));
-    // Sign-ins past the limit at the very same moment may be told to retry; none leaves a session nobody can use.
-    for (const answer of answers) if (answer.body.errors !== undefined) expect(codeOf(answer)).toBe("RATE_LIMITED");
+    // Sign-ins past the limit at the very same moment are answered too (their grants are spent): the oldest are displaced.
+    for (const answer of answers) expect(answer.body.errors).toBeUndefined();
     expect(await sessionRecords()).toBeLessThanOrEqual(before + 20);
     const other = browser();
     await signIn(other, replicas[0]!, "storm-other");

@@ -190,6 +190,28 @@ describe("user session slots (SESSION_MAX_PER_USER)", () => {
     expect(await idKeys()).toBe(1);
   });
 
+  it("seizes the oldest sign-in's slot after claiming gave up: the session written first, the one it replaced ended, concurrent seizes each ending another", async () => {
+    const { slots, displaced, deps, claim } = slotsOf(2);
+    // Claimed out of age order: sign-in 0, the oldest, holds slot 1.
+    for (const n of [1, 0]) await claim(n);
+    const order: string[] = [];
+    const seizing = (n: number) => ({
+      isLive: deps.isLive,
+      displace: async (id: string) => void (order.push(`displace ${id}`), displaced.push(id)),
+      write: async (index: number) => void order.push(`write ${n} in ${index}`),
+    });
+    expect(await slots.seize(user, holder(2), "sid-2", 60_000, seizing(2))).toBe(1);
+    expect(order).toEqual(["write 2 in 1", "displace sid-0"]);
+    expect(await slots.holds(user, 1, "lineage-2")).toBe(true);
+    expect(await slots.holds(user, 0, "lineage-1")).toBe(true);
+    // Three at once, all after slot 0 (now the oldest): the last holds it, each of the others ended by the one that replaced it.
+    const taken = await Promise.all([3, 4, 5].map((n) => slots.seize(user, holder(n), `sid-${n}`, 60_000, seizing(n))));
+    expect(taken).toEqual([0, 0, 0]);
+    expect(displaced.sort()).toEqual(["sid-0", "sid-1", "sid-3", "sid-4"]);
+    expect(await slots.holds(user, 0, "lineage-5")).toBe(true);
+    expect(await slots.holds(user, 1, "lineage-2")).toBe(true);
+  });
+
   it("keeps a slot for the TTL it was given (the session's absolute expiry), then lets it go", async () => {
     const { slots, deps } = slotsOf(1);
     await slots.claim(user, holder(0), "sid-0", 80, deps);
