@@ -237,7 +237,7 @@ export const VARIABLES = {
   }),
   SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: variable({
     name: "SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER", default: "100", accepts: "an integer from 0 to 1000000 (0 = no limit)",
-    description: "In cookie mode, the sessions without an ID token (signed in without the openid scope, so no user to count them against) one caller (client IP) may start within SESSION_IDLE_TIMEOUT_SECONDS, across replicas; past it the caller's sign-ins that may come without one (scope names no openid, or no scope at all) are refused with RATE_LIMITED before their exchange runs (sign-ins asking for openid go on). Raise it when many users share one address and the application does not ask for openid. 0 disables.",
+    description: "In cookie mode, the sessions without an ID token (signed in without the openid scope, so no user to count them against) one caller (client IP) may start within SESSION_ABSOLUTE_LIFETIME_SECONDS (so at most this many are alive at once), across replicas; past it the caller's sign-ins that may come without one (scope names no openid, or no scope at all) are refused with RATE_LIMITED before their exchange runs (sign-ins asking for openid go on). Raise it when many users share one address and the application does not ask for openid. 0 disables.",
     schema: integer(0, 1_000_000),
   }),
   EXPOSE_CLIENT_IDS: variable({

@@ -181,7 +181,7 @@ export interface CookieSessionConfig {
   absoluteLifetimeMs: number;
   /** SESSION_MAX_PER_USER: live sessions per user (application and subject); 0 = no limit. */
   maxPerUser: number;
-  /** SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: sessions without an ID token a caller may start per idle timeout; 0 = no limit. */
+  /** SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: sessions without an ID token a caller may start per absolute lifetime (so have alive at once); 0 = no limit. */
   maxWithoutIdTokenPerCaller: number;
 }
 

@@ -66,7 +66,7 @@ export function createCookieSessions(deps: {
     // Built without loadConfig (tests), a config may leave the limits out: then none applies.
     slots: sessions.maxPerUser > 0 ? createUserSessionSlots({ store, keyspace, limit: sessions.maxPerUser }) : undefined,
     withoutSubject: sessions.maxWithoutIdTokenPerCaller > 0
-      ? createSessionsWithoutSubject({ store, keyspace, limit: sessions.maxWithoutIdTokenPerCaller, windowMs: sessions.idleTimeoutMs, networks: deps.callerNetworks })
+      ? createSessionsWithoutSubject({ store, keyspace, limit: sessions.maxWithoutIdTokenPerCaller, windowMs: sessions.absoluteLifetimeMs, networks: deps.callerNetworks })
       : undefined,
   });
   return { service, store };

@@ -23,7 +23,9 @@ export interface SessionsWithoutSubject {
  * A session without an ID token (no `openid` scope) has no user to count it against
  * (user-session-slots.ts), and the caller chooses the scope: without this, a caller leaving out
  * `openid` made sessions as fast as its upstream budget let it, as before the per-user limit. They
- * are counted per caller address instead, over one idle timeout (what a session nobody uses lives):
+ * are counted per caller address instead, over one absolute lifetime (the longest any session lives,
+ * so no more than the limit are alive at once: counted over the idle timeout, as first, sessions kept
+ * in use outlived the window they were counted in, eight windows' worth at the defaults, ~800 an address):
  * past SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER the caller's next sign-in that may come without one is
  * refused before its exchange runs, so no grant is spent on it. Sign-ins asking for `openid` from that
  * address go on (a review locked a whole NAT out of signing in with 100 cheap ones). A sign-in that
@@ -59,7 +61,7 @@ export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Key
         const windowSeconds = Math.ceil(windowMs / 1000);
         throw new GatewayError(
           "RATE_LIMITED",
-          `${counter.over} sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=${windowSeconds}; ask for the openid scope, or retry within ${windowSeconds} s.`,
+          `${counter.over} sessions without an ID token within SESSION_ABSOLUTE_LIFETIME_SECONDS=${windowSeconds}; ask for the openid scope, or retry within ${windowSeconds} s.`,
           { retryAfterSeconds: windowSeconds },
         );
       });

@@ -213,3 +213,39 @@ describe("sessions that end around a refresh (a store of 16 entries, the default
     }
   });
 });
+
+describe("sessions without an ID token kept in use (SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER over SESSION_ABSOLUTE_LIFETIME_SECONDS)", () => {
+  let shortIdle: GatewayProcess;
+  beforeAll(async () => {
+    shortIdle = await startGateway({
+      env: {
+        SESSION_MODE: "cookie", SESSION_IDLE_TIMEOUT_SECONDS: "1", SESSION_ABSOLUTE_LIFETIME_SECONDS: "300", SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER: "2",
+        TRUST_PROXY: "true", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0",
+      },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await shortIdle?.stop();
+  });
+
+  it("counts them over the absolute lifetime: a caller keeping its sessions alive past the idle timeout starts no more than the limit", async () => {
+    const shortEmulator = emulatorApi(shortIdle.emulatorUrl!);
+    const caller = newCaller();
+    const start = async (sub: string) => {
+      const user = browser();
+      const answer = await user.post(shortIdle.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion: await shortEmulator.mintAssertion({ sub }), scope: ["aws"] } }, caller);
+      return { user, answer };
+    };
+    const kept = [await start("kept-0"), await start("kept-1")];
+    for (const { answer } of kept) expect(answer.body.errors).toBeUndefined();
+    // Three idle timeouts, each session used twice in each: alive throughout, as a caller keeping them would.
+    for (let tick = 0; tick < 6; tick++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      for (const { user } of kept) expect((await user.post(shortIdle.url, SESSION)).body.data?.session?.authenticated).toBe(true);
+    }
+    const refused = (await start("kept-2")).answer;
+    expect(codeOf(refused)).toBe("RATE_LIMITED");
+    expect(refused.body.errors![0]!.message).toContain("within SESSION_ABSOLUTE_LIFETIME_SECONDS=300");
+    expect(refused.body.errors![0]!.extensions!.retryAfterSeconds).toBe(300);
+  });
+});

@@ -62,7 +62,7 @@ describe("sessions without an ID token per caller (SESSION_MAX_WITHOUT_ID_TOKEN_
     }
     const refused = await limits.check("2001:db8:1:300::/56", withoutOpenid).then(() => undefined, (error: unknown) => error);
     expect((refused as GatewayError).message).toBe(
-      "This caller's IPv6 network started 2 (IPV6_NETWORK_CALLERS=2 × SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=1) sessions without an ID token within SESSION_IDLE_TIMEOUT_SECONDS=60; ask for the openid scope, or retry within 60 s.",
+      "This caller's IPv6 network started 2 (IPV6_NETWORK_CALLERS=2 × SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=1) sessions without an ID token within SESSION_ABSOLUTE_LIFETIME_SECONDS=60; ask for the openid scope, or retry within 60 s.",
     );
     // Its own allowance spent, a caller is told so; another /48 and an IPv4 caller are not held by this network's count.
     await expect(limits.check("2001:db8:1:100::/56", withoutOpenid)).rejects.toThrow(/^This caller started SESSION_MAX_WITHOUT_ID_TOKEN_PER_CALLER=1 /);
