@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { callerNetworks } from "../../../src/server/caller-networks.js";
-import { createCallerTurns, registerCallerTurns, type CallerTurns, type TurnTask } from "../../../src/server/caller-turns.js";
+import { callerTurnBounds, createCallerTurns, registerCallerTurns, type CallerTurns, type TurnTask } from "../../../src/server/caller-turns.js";
 import { registerTransportErrorHandler } from "../../../src/server/transport-errors.js";
 
 /**
@@ -198,18 +198,56 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe("registerCallerTurns: an IPv6 network's turns (IPV6_NETWORK_CALLERS)", () => {
-  it("gives the /56 callers of one /48 IPV6_NETWORK_CALLERS times a caller's turns together, and another /48 and an IPv4 caller their own", async () => {
-    const networks = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 2 });
-    const turns = registerCallerTurns(Fastify(), { maxParsing: 1, maxWaiting: 2, maxWaitingSize: 1000, networks });
+describe("createCallerTurns: an IPv6 network's turns (IPV6_NETWORK_CALLERS)", () => {
+  const networks = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 2 });
+  /** The /56 callers 2001:db8:1:<n>00::/56 of one /48. */
+  const site = (n: number) => `2001:db8:1:${n}00::/56`;
+
+  it("gives a lone IPv6 caller its own maxParsing turns, as an IPv4 caller, not its network's", () => {
+    const turns = createCallerTurns({ maxParsing: 2, maxWaiting: 10, maxWaitingSize: 1000, networks });
     const log: string[] = [];
-    const site = ["2001:db8:1:100::/56", "2001:db8:1:200::/56", "2001:db8:1:300::/56", "2001:db8:1:400::/56", "2001:db8:1:500::/56", "2001:db8:1:600::/56", "2001:db8:1:700::/56"];
-    // 2 turns, then 2 × 2 waiting, then refused: 256 callers of a /48 no longer take 256 turns.
-    expect(site.map((key, n) => turns.run(key, task(log, `s${n}`)))).toEqual(["ran", "ran", "queued", "queued", "queued", "queued", "refused"]);
+    expect([1, 2, 3].map((n) => turns.run(site(1), task(log, `a${n}`)))).toEqual(["ran", "ran", "queued"]);
+    expect([1, 2, 3].map((n) => turns.run("203.0.113.7", task(log, `v4-${n}`)))).toEqual(["ran", "ran", "queued"]);
+  });
+
+  it("gives the callers of one /48 IPV6_NETWORK_CALLERS times a caller's turns together; another /48 and an IPv4 caller their own", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 2, maxWaitingSize: 1000, networks });
+    const log: string[] = [];
+    expect([1, 2, 3, 4].map((n) => turns.run(site(n), task(log, `s${n}`)))).toEqual(["ran", "ran", "queued", "queued"]);
     expect([turns.run("2001:db8:2:100::/56", task(log, "other")), turns.run("203.0.113.7", task(log, "v4"))]).toEqual(["ran", "ran"]);
-    expect(turns.state("2001:db8:1:ff00::/56")).toEqual({ parsing: 2, waiting: 4, waitingSize: 40 });
-    while (turns.state("2001:db8:1:100::/56").waiting > 0 || turns.state("2001:db8:1:100::/56").parsing > 0) await nextTurn();
-    expect(log).toEqual(["s0", "s1", "other", "v4", "s2", "s3", "s4", "s5"]);
+    expect(turns.networkState(site(9))).toEqual({ parsing: 2, waiting: 2, waitingSize: 20 });
+    expect(turns.networkState("203.0.113.7")).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
+    while (turns.networkState(site(1)).parsing > 0) await nextTurn();
+    expect(log).toEqual(["s1", "s2", "other", "v4", "s3", "s4"]);
+    expect([turns.state(site(1)), turns.networkState(site(1))]).toEqual([{ parsing: 0, waiting: 0, waitingSize: 0 }, { parsing: 0, waiting: 0, waitingSize: 0 }]);
+  });
+
+  it("hands a network turn round its callers: a neighbour's body is not kept behind one caller's long line", async () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 10, maxWaitingSize: 1000, networks });
+    const log: string[] = [];
+    for (const n of [1, 2, 3, 4, 5, 6]) turns.run(site(1), task(log, `a${n}`));
+    for (const n of [1, 2, 3, 4, 5, 6]) turns.run(site(2), task(log, `b${n}`));
+    expect(turns.run(site(3), task(log, "c1"))).toBe("queued");
+    while (turns.networkState(site(1)).parsing > 0) await nextTurn();
+    // c waits for a network turn behind no more than one of a's and b's bodies each.
+    expect(log.indexOf("c1")).toBeLessThanOrEqual(4);
+    expect(log.filter((name) => name.startsWith("a"))).toEqual(["a1", "a2", "a3", "a4", "a5", "a6"]);
+    expect(log).toHaveLength(13);
+  });
+
+  it("keeps a caller's own waiting bounds inside its network's: one caller cannot fill its network's line", () => {
+    const turns = createCallerTurns({ maxParsing: 1, maxWaiting: 3, maxWaitingSize: 1000, networks });
+    const log: string[] = [];
+    const loud = Array.from({ length: 10 }, (_, n) => turns.run(site(1), task(log, `a${n}`)));
+    expect(loud).toEqual(["ran", "queued", "queued", "queued", ...Array(6).fill("refused")]);
+    // The network has room for 2 × 3 waiting: its other callers still queue (and run in their turn).
+    expect([turns.run(site(2), task(log, "b1")), turns.run(site(3), task(log, "c1")), turns.run(site(4), task(log, "d1"))]).toEqual(["ran", "queued", "queued"]);
+    expect([turns.run(site(5), task(log, "e1")), turns.run(site(6), task(log, "f1"))]).toEqual(["queued", "refused"]);
+  });
+
+  it("takes IPV6_NETWORK_CALLERS with bounds whose product passes 2^53 (MAX_BODY_BYTES and MAX_PARSING_PER_CALLER at their highest)", () => {
+    const wide = callerNetworks({ callerPrefixLength: 56, networkPrefixLength: 48, callers: 100_000 });
+    expect(() => createCallerTurns({ ...callerTurnBounds(100_000, 10_485_760), networks: wide })).not.toThrow();
   });
 });
 

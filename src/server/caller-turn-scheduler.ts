@@ -1,0 +1,229 @@
+/**
+ * The scheduler behind MAX_PARSING_PER_CALLER (caller-turns.ts says why and what a turn covers): each
+ * caller has `maxParsing` turns; a task runs at once on a free turn, or waits, already received, for
+ * one of its caller's turns to come back at the loop's check phase. With `networks`, every IPv6 caller
+ * also needs a turn of its network's (IPV6_NETWORK_CALLERS × maxParsing, caller-networks.ts): 256
+ * callers of one free /48 took 1,024 turns between two polls of the sockets. A caller keeps its own
+ * bound inside its network's (the network's turns are not one queue a single caller could fill), and a
+ * network turn coming back goes round the network's callers that wait for one, so one caller with a
+ * long line does not hold its neighbours' share.
+ */
+import type { CallerNetworks } from "./caller-networks.js";
+
+export interface CallerTurnsOptions {
+  maxParsing: number;
+  /** Bodies of one caller that may wait; one more is refused (429). */
+  maxWaiting: number;
+  /** Their total size (characters); a body that would pass it is refused (429). */
+  maxWaitingSize: number;
+  /** IPV6_NETWORK_* (caller-networks.ts): an IPv6 caller also takes its network's turns, and its network's waiting bounds, `callers` times a caller's. */
+  networks?: CallerNetworks | undefined;
+}
+
+/**
+ * The bounds MAX_PARSING_PER_CALLER sets: per turn, 256 bodies may wait (1,024 at the default: a
+ * burst far past any caller allowance) and 16 full-size bodies' worth of characters (4 MiB at the
+ * defaults): at most ~8 MiB of heap per caller.
+ */
+export function callerTurnBounds(maxParsing: number, maxBodyBytes: number): Omit<CallerTurnsOptions, "networks"> {
+  return { maxParsing, maxWaiting: 256 * maxParsing, maxWaitingSize: 16 * maxParsing * maxBodyBytes };
+}
+
+/** One request body's work: run now or in a later turn, unless its request is gone by then. */
+export interface TurnTask {
+  /** The body's size (characters), counted against maxWaitingSize while it waits. */
+  size: number;
+  /** Parses the body and carries the request on (fastify's JSON parser and its `done`). */
+  work(): void;
+  /** Called instead of `work` when its request is gone, or when `work` throws after waiting (outside fastify's own try). */
+  fail(error: unknown): void;
+  /** The request's connection closed while it waited: not parsed, answered `fail(RequestGoneError)`, its turn passed on. */
+  gone(): boolean;
+}
+
+/** Turns taken (this turn of the loop, or handed to a waiting body), bodies waiting and their size. */
+export interface TurnState {
+  parsing: number;
+  waiting: number;
+  waitingSize: number;
+}
+
+export interface CallerTurns {
+  /** Runs the task now if its caller (and its network) has a turn free this turn of the loop, queues it, or refuses it (too many waiting). */
+  run(key: string, task: TurnTask): "ran" | "queued" | "refused";
+  /** The caller's turns and waiting bodies (tests, debugging). */
+  state(key: string): TurnState;
+  /** Those of the network the caller key lies in; all zero for a caller without one (tests, debugging). */
+  networkState(key: string): TurnState;
+}
+
+interface Caller extends TurnState {
+  key: string;
+  waitingTasks: TurnTask[];
+  network: Network | undefined;
+}
+
+interface Network extends TurnState {
+  key: string;
+  /** Callers of this network with a body waiting for a network turn (a turn of their own free), oldest first. */
+  starved: Set<Caller>;
+  members: number;
+}
+
+export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
+  const { maxParsing, maxWaiting, maxWaitingSize, networks } = options;
+  for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting], ["maxWaitingSize", maxWaitingSize], ["networks.callers", networks?.callers ?? 1]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createCallerTurns: ${name} must be a positive integer (got ${value})`);
+  }
+  // A network's bounds: `callers` times a caller's (capped where the product would pass exact integers).
+  const scaled = (value: number) => Math.min(Number.MAX_SAFE_INTEGER, value * (networks?.callers ?? 1));
+  const network = { maxParsing: scaled(maxParsing), maxWaiting: scaled(maxWaiting), maxWaitingSize: scaled(maxWaitingSize) };
+  const callers = new Map<string, Caller>();
+  const networksByKey = new Map<string, Network>();
+
+  const callerOf = (key: string): Caller => {
+    const known = callers.get(key);
+    if (known !== undefined) return known;
+    const networkKey = networks?.networkOf(key);
+    let home: Network | undefined;
+    if (networkKey !== undefined) {
+      home = networksByKey.get(networkKey);
+      if (home === undefined) {
+        home = { key: networkKey, parsing: 0, waiting: 0, waitingSize: 0, starved: new Set(), members: 0 };
+        networksByKey.set(networkKey, home);
+      }
+      home.members += 1;
+    }
+    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], network: home };
+    callers.set(key, caller);
+    return caller;
+  };
+
+  /** A caller with nothing taken and nothing waiting is forgotten, and its network with its last caller. */
+  const forgetIfIdle = (caller: Caller) => {
+    if (caller.parsing > 0 || caller.waiting > 0) return;
+    callers.delete(caller.key);
+    const home = caller.network;
+    if (home === undefined) return;
+    home.starved.delete(caller);
+    home.members -= 1;
+    if (home.members === 0) networksByKey.delete(home.key);
+  };
+
+  const mayRunNow = (caller: Caller) =>
+    caller.waiting === 0 && caller.parsing < maxParsing && (caller.network === undefined || caller.network.parsing < network.maxParsing);
+
+  /** The next caller of the network, other than `holder`, that waits for a network turn and can take one. */
+  const nextStarved = (home: Network, holder: Caller): Caller | undefined => {
+    for (const candidate of home.starved) {
+      if (candidate === holder) continue;
+      home.starved.delete(candidate);
+      if (candidate.waiting > 0 && candidate.parsing < maxParsing) return candidate;
+    }
+    return undefined;
+  };
+
+  // Runs at the loop's check phase after the task ran: what it did without waiting on I/O is done.
+  const giveBack = (caller: Caller) => {
+    const home = caller.network;
+    const neighbour = home === undefined ? undefined : nextStarved(home, caller);
+    if (home !== undefined && neighbour !== undefined) {
+      // The network's turn goes round: to a neighbour waiting for one, at the next check phase; this
+      // caller's own turn comes back, and it waits for a network turn behind the others if it has a line.
+      caller.parsing -= 1;
+      if (caller.waiting > 0) home.starved.add(caller);
+      neighbour.parsing += 1;
+      if (neighbour.parsing < maxParsing && neighbour.waiting > 1) home.starved.add(neighbour);
+      setImmediate(admitNext, neighbour);
+      forgetIfIdle(caller);
+      return;
+    }
+    if (caller.waiting > 0) {
+      // The turn stays taken and passes to the oldest waiting body at the next check phase, after
+      // the loop has polled its sockets again.
+      setImmediate(admitNext, caller);
+      return;
+    }
+    caller.parsing -= 1;
+    if (home !== undefined) home.parsing -= 1;
+    forgetIfIdle(caller);
+  };
+
+  const dequeue = (caller: Caller) => {
+    const next = caller.waitingTasks.shift();
+    if (next === undefined) return undefined;
+    for (const counts of caller.network === undefined ? [caller] : [caller, caller.network]) {
+      counts.waiting -= 1;
+      counts.waitingSize -= next.size;
+    }
+    return next;
+  };
+
+  const admitNext = (caller: Caller) => {
+    let next = dequeue(caller);
+    while (next !== undefined && next.gone()) {
+      // Answered all the same (to no one): a pipelined request's queued response closes only once it is
+      // answered, and the shutdown drain counts the request until then.
+      next.fail(new RequestGoneError());
+      next = dequeue(caller);
+    }
+    if (next === undefined) {
+      giveBack(caller);
+      return;
+    }
+    // Scheduled first: whatever the task does, the turn comes back.
+    setImmediate(giveBack, caller);
+    try {
+      next.work();
+    } catch (error) {
+      next.fail(error);
+    }
+  };
+
+  const emptyState = (): TurnState => ({ parsing: 0, waiting: 0, waitingSize: 0 });
+  const stateOf = (counts: TurnState | undefined): TurnState =>
+    counts === undefined ? emptyState() : { parsing: counts.parsing, waiting: counts.waiting, waitingSize: counts.waitingSize };
+
+  return {
+    run(key, task) {
+      const caller = callerOf(key);
+      const home = caller.network;
+      if (mayRunNow(caller)) {
+        caller.parsing += 1;
+        if (home !== undefined) home.parsing += 1;
+        // Scheduled first: a task that throws (to fastify, which answers it) still gives the turn back.
+        setImmediate(giveBack, caller);
+        task.work();
+        return "ran";
+      }
+      const full = (counts: TurnState, bounds: { maxWaiting: number; maxWaitingSize: number }) =>
+        counts.waiting >= bounds.maxWaiting || counts.waitingSize + task.size > bounds.maxWaitingSize;
+      if (full(caller, { maxWaiting, maxWaitingSize }) || (home !== undefined && full(home, network))) {
+        forgetIfIdle(caller);
+        return "refused";
+      }
+      caller.waitingTasks.push(task);
+      for (const counts of home === undefined ? [caller] : [caller, home]) {
+        counts.waiting += 1;
+        counts.waitingSize += task.size;
+      }
+      // Held back by its network, not by its own turns: it takes the next network turn that comes round.
+      if (home !== undefined && caller.parsing < maxParsing) home.starved.add(caller);
+      return "queued";
+    },
+    state: (key) => stateOf(callers.get(key)),
+    networkState(key) {
+      const networkKey = networks?.networkOf(key);
+      return stateOf(networkKey === undefined ? undefined : networksByKey.get(networkKey));
+    },
+  };
+}
+
+/** A waiting body whose connection closed: not parsed; fastify answers it 400 to a closed socket. */
+export class RequestGoneError extends Error {
+  readonly code = "IDC_REQUEST_GONE";
+  readonly statusCode = 400;
+  constructor() {
+    super("The connection closed while the request waited for its turn.");
+  }
+}
