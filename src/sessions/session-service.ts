@@ -105,7 +105,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           record.slot === undefined || deps.slots === undefined || slotTaken ? true : deps.slots.holds(user, record.slot.index, record.slot.lineage),
         ]);
         if ((signedOutAt !== undefined && signedOutAt >= record.signedInAt) || !holdsSlot) {
-          await removeSession(id, record);
+          // Displaced: whoever finds it first ends it as a sign-out would. A take-over removes the sign-in from
+          // its slot before it ends the session, and a lookup in between (its own page, another sign-in)
+          // that only removed the record left its identity context making AWS credentials (a review).
+          await Promise.all([removeSession(id, record), holdsSlot ? undefined : forgetIdentityContext(record.token)]);
+          if (!holdsSlot) {
+            logger.info({ clientId: user.clientId, limit: deps.slots?.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
+            count("displaced");
+          }
           return undefined;
         }
       }
@@ -184,7 +191,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { confirmRotation, removeNoteLeadingTo, removeSession } = createRotationNotes({ sessions, rotationGraceMs: deps.rotationGraceMs, idleMs, now });
 
   const placement = deps.slots === undefined ? undefined : createSlotPlacement({
-    slots: deps.slots, store, find, end, logger,
+    slots: deps.slots, store, find, end, logger, remove: (id) => sessions.remove(id),
     displaced: () => count("displaced"),
   });
 

@@ -21,6 +21,8 @@ export function createSlotPlacement(deps: {
   slots: UserSessionSlots;
   /** Writes a live session (its record and idle clock). */
   store(found: FoundSession): Promise<void>;
+  /** Removes a session's record and idle clock (one never answered). */
+  remove(id: string): Promise<void>;
   /** The live session an id leads to, as a request would find it. */
   find(id: string): Promise<FoundSession | undefined>;
   /** Ends the session an id leads to, as a sign-out would (`slotTaken`: though its slot was taken); the session, when there was one. */
@@ -28,7 +30,7 @@ export function createSlotPlacement(deps: {
   logger: Logger;
   displaced(): void;
 }): SlotPlacement {
-  const { slots, store, find, end, logger } = deps;
+  const { slots, store, find, end, remove, logger } = deps;
 
   return {
     async storeInSlot(found, user, ttlMs) {
@@ -44,12 +46,21 @@ export function createSlotPlacement(deps: {
         },
         write: (index) => store(placedIn(index)),
       };
-      let index = await slots.claim(user, holder, found.id, ttlMs, claimDeps);
-      if (index === undefined) {
-        index = await slots.seize(user, holder, found.id, ttlMs, claimDeps);
-        logger.info({ clientId: user.clientId, limit: slots.limit }, "sign-in seized a session slot: more sign-ins of its user at once than SESSION_MAX_PER_USER");
+      try {
+        let index = await slots.claim(user, holder, found.id, ttlMs, claimDeps);
+        if (index === undefined) {
+          index = await slots.seize(user, holder, found.id, ttlMs, claimDeps);
+          logger.info({ clientId: user.clientId, limit: slots.limit }, "sign-in seized a session slot: more sign-ins of its user at once than SESSION_MAX_PER_USER");
+        }
+        return placedIn(index);
+      } catch (error) {
+        // The store failed mid-placement: the caller is answered the error, never this session's id, so its
+        // record (written before each try) and its sign-in's id key go now, not at their timeouts (a review
+        // found each such failure left a record nobody could use for the idle timeout). Best effort: the
+        // store may still be failing.
+        await Promise.all([remove(found.id), slots.abandon(holder.lineage)]).catch(() => undefined);
+        throw error;
       }
-      return placedIn(index);
     },
   };
 }

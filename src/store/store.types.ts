@@ -36,6 +36,9 @@ export interface Store {
   /**
    * Stores `value` under `key` for `ttlMs` (as set) and answers what it replaced (null when absent), in one
    * step: of several callers replacing one key at once, each sees a different value, so each knows what it alone removed.
+   * Only on a store that is up: the resilient store in an outage answers what this process's fallback held (other
+   * replicas' writes unseen) and replays a plain set on recovery. Its one user, the session slots, runs on a store
+   * that fails instead (session-backing-store.ts).
    */
   swap(key: string, value: Buffer, ttlMs: number): Promise<Buffer | null>;
   /** Stores `value` only if `key` is absent. True when this call stored it (lock acquired). */
