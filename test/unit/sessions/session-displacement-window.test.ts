@@ -3,6 +3,7 @@ import { createLocalSingleFlight } from "../../../src/coordination/local-single-
 import { createLogger } from "../../../src/logging/logger.js";
 import { createSessionService, createSessionStore, type SessionCookie } from "../../../src/sessions/index.js";
 import { createUserSessionSlots } from "../../../src/sessions/user-session-slots.js";
+import { slotSessionService } from "./slot-service-fixture.js";
 import { createKeyspace, createMemoryStore, type Store } from "../../../src/store/index.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
 import { unsignedJwt } from "../../support/unsigned-jwt.js";
@@ -57,18 +58,7 @@ function harness(limit: number) {
       await racer().finally(() => (inRace = false));
     },
   };
-  const forgotten: string[] = [];
-  const metrics = { displaced: 0 };
-  const service = createSessionService({
-    config: { idleTimeoutMs: 600_000, absoluteLifetimeMs: 3_600_000 },
-    rotationGraceMs: 30_000,
-    sessions: createSessionStore({ store, keyspace }),
-    flights: createLocalSingleFlight(),
-    logger: createLogger({ level: "silent" }),
-    metrics: { sessions: { inc: ({ event }: { event: string }) => void (event === "displaced" && metrics.displaced++) } } as never,
-    slots: createUserSessionSlots({ store, keyspace, limit }),
-    identityContexts: { forget: async (context) => void forgotten.push(context), forgetUser: async () => undefined },
-  });
+  const { service, forgotten, counts: metrics } = slotSessionService(store, keyspace, limit);
   const request = (sessionId?: string) => {
     const cookies: SessionCookie[] = [];
     const r = service.forRequest({ sessionId, setCookie: (c) => cookies.push(c), tokens: { refresh: async () => token() } });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLocalSingleFlight } from "../../../src/coordination/local-single-flight.js";
-import { createLogger } from "../../../src/logging/logger.js";
-import { createSessionService, createSessionStore, type SessionCookie } from "../../../src/sessions/index.js";
-import { createUserSessionSlots } from "../../../src/sessions/user-session-slots.js";
+import type { SessionCookie } from "../../../src/sessions/index.js";
+import { slotSessionService } from "./slot-service-fixture.js";
 import { createKeyspace, createMemoryStore, type Store } from "../../../src/store/index.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
 import { unsignedJwt } from "../../support/unsigned-jwt.js";
@@ -43,16 +41,7 @@ function harness(limit: number, racing: (signIn: () => Promise<SignedIn>) => Pro
     setIfAbsent: async (key, value, ttlMs) => (written.add(key), memory.setIfAbsent(key, value, ttlMs)),
     swap: async (key, value, ttlMs) => (written.add(key), memory.swap(key, value, ttlMs)),
   };
-  const forgotten: string[] = [];
-  const service = createSessionService({
-    config: { idleTimeoutMs: 600_000, absoluteLifetimeMs: 3_600_000 },
-    rotationGraceMs: 30_000,
-    sessions: createSessionStore({ store, keyspace }),
-    flights: createLocalSingleFlight(),
-    logger: createLogger({ level: "silent" }),
-    slots: createUserSessionSlots({ store, keyspace, limit }),
-    identityContexts: { forget: async (context) => void forgotten.push(context), forgetUser: async () => undefined },
-  });
+  const { service, forgotten } = slotSessionService(store, keyspace, limit);
   async function signIn(): Promise<SignedIn> {
     const cookies: SessionCookie[] = [];
     const issued = token();
