@@ -29,12 +29,25 @@ export function callerKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_CALLER_PRE
     const [high = 0, low = 0] = expanded.slice(6);
     return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
   }
+  return prefixKey(expanded, ipv6PrefixLength);
+}
+
+/**
+ * The key of the network of `prefixLength` bits an IPv6 address (or a caller key's address part) lies
+ * in, whatever it embeds: an IPv6 caller's network (caller-networks.ts). Through callerKey, the /48
+ * 64:ff9b::/48 was two networks, its first /56 read as the IPv4 address 0.0.0.0.
+ */
+export function ipv6PrefixKey(ip: string, prefixLength: number): string {
+  return prefixKey(expandIPv6(ip), prefixLength);
+}
+
+function prefixKey(expanded: readonly number[], prefixLength: number): string {
   const groups = expanded.map((group, index) => {
-    const keptBits = Math.min(16, Math.max(0, ipv6PrefixLength - 16 * index));
+    const keptBits = Math.min(16, Math.max(0, prefixLength - 16 * index));
     return (group & ~(0xffff >> keptBits) & 0xffff).toString(16);
   });
-  const named = Math.ceil(ipv6PrefixLength / 16);
-  return named >= 8 ? `${groups.join(":")}/${ipv6PrefixLength}` : `${groups.slice(0, named).join(":")}::/${ipv6PrefixLength}`;
+  const named = Math.ceil(prefixLength / 16);
+  return named >= 8 ? `${groups.join(":")}/${prefixLength}` : `${groups.slice(0, named).join(":")}::/${prefixLength}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from "../config/config.types.js";
-import { callerKey, DEFAULT_IPV6_CALLER_PREFIX_LENGTH } from "./caller-key.js";
+import { DEFAULT_IPV6_CALLER_PREFIX_LENGTH, ipv6PrefixKey } from "./caller-key.js";
 
 /**
  * IPV6_NETWORK_PREFIX_LENGTH and IPV6_NETWORK_CALLERS: the second tier of every per-caller bound.
@@ -35,7 +35,7 @@ export function callerNetworks(settings: { callerPrefixLength: number; networkPr
     networkOf(key) {
       // A caller key names an IPv6 network as `<address>/<bits>`; an IPv4 key has no slash.
       const slash = key.indexOf("/");
-      return slash < 0 ? undefined : callerKey(key.slice(0, slash), networkPrefixLength);
+      return slash < 0 ? undefined : ipv6PrefixKey(key.slice(0, slash), networkPrefixLength);
     },
   };
 }

@@ -17,6 +17,11 @@ describe("callerNetworks: the IPv6 network a caller key lies in", () => {
     expect(networks.networkOf(callerKey("::ffff:203.0.113.7", 56))).toBeUndefined();
   });
 
+  it("names one network for every /56 of 64:ff9b::/48, its first /56 (all zeros past the prefix) included", () => {
+    // 64:ff9b:0:0:1::1 lies in the first /56 (its caller key 64:ff9b:0:0::/56) without embedding an IPv4 address.
+    expect(["64:ff9b:0:0:1::1", "64:ff9b:0:100::1", "64:ff9b:0:ff00::1"].map((address) => networks.networkOf(callerKey(address, 56)))).toEqual(Array(3).fill("64:ff9b:0::/48"));
+  });
+
   it("works for any prefix lengths, a /128 caller key included", () => {
     const wide = callerNetworks({ callerPrefixLength: 128, networkPrefixLength: 36, callers: 2 })!;
     expect(wide.networkOf(callerKey("2001:db8:1234:5678::1", 128))).toBe("2001:db8:1000::/36");
