@@ -55,11 +55,15 @@ export interface CallerTurns {
   state(key: string): TurnState;
   /** Those of the network the caller key lies in; all zero for a caller without one (tests, debugging). */
   networkState(key: string): TurnState;
+  /** Callers and networks with turns taken or bodies waiting, and callers listed as waiting for a network turn (tests: none once every body has run). */
+  tracked(): { callers: number; networks: number; waitingForNetworkTurns: number };
 }
 
 interface Caller extends TurnState {
   key: string;
   waitingTasks: TurnTask[];
+  /** Turns handed to waiting bodies, to start at the next check phase: bodies beyond these still wait for one. */
+  admitting: number;
   network: Network | undefined;
 }
 
@@ -94,7 +98,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       }
       home.members += 1;
     }
-    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], network: home };
+    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], admitting: 0, network: home };
     callers.set(key, caller);
     return caller;
   };
@@ -113,12 +117,21 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
   const mayRunNow = (caller: Caller) =>
     caller.waiting === 0 && caller.parsing < maxParsing && (caller.network === undefined || caller.network.parsing < network.maxParsing);
 
+  /** Whether a caller has a body no turn is handed to yet, and a turn of its own free for it. */
+  const waitsForNetworkTurn = (caller: Caller) => caller.waiting > caller.admitting && caller.parsing < maxParsing;
+
+  /** Hands a taken turn to the caller's oldest waiting body, at the next check phase (after the loop polled again). */
+  const handTurn = (caller: Caller) => {
+    caller.admitting += 1;
+    setImmediate(admitNext, caller);
+  };
+
   /** The next caller of the network, other than `holder`, that waits for a network turn and can take one. */
   const nextStarved = (home: Network, holder: Caller): Caller | undefined => {
     for (const candidate of home.starved) {
       if (candidate === holder) continue;
       home.starved.delete(candidate);
-      if (candidate.waiting > 0 && candidate.parsing < maxParsing) return candidate;
+      if (waitsForNetworkTurn(candidate)) return candidate;
     }
     return undefined;
   };
@@ -131,17 +144,18 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       // The network's turn goes round: to a neighbour waiting for one, at the next check phase; this
       // caller's own turn comes back, and it waits for a network turn behind the others if it has a line.
       caller.parsing -= 1;
-      if (caller.waiting > 0) home.starved.add(caller);
+      if (waitsForNetworkTurn(caller)) home.starved.add(caller);
       neighbour.parsing += 1;
-      if (neighbour.parsing < maxParsing && neighbour.waiting > 1) home.starved.add(neighbour);
-      setImmediate(admitNext, neighbour);
+      handTurn(neighbour);
+      // Still more bodies than turns handed to it (a review found one handed turns it had no body for, idle a loop turn).
+      if (waitsForNetworkTurn(neighbour)) home.starved.add(neighbour);
       forgetIfIdle(caller);
       return;
     }
     if (caller.waiting > 0) {
       // The turn stays taken and passes to the oldest waiting body at the next check phase, after
-      // the loop has polled its sockets again.
-      setImmediate(admitNext, caller);
+      // the loop has polled its sockets again (a body that arrives meanwhile may be the one it starts).
+      handTurn(caller);
       return;
     }
     caller.parsing -= 1;
@@ -160,6 +174,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
   };
 
   const admitNext = (caller: Caller) => {
+    caller.admitting -= 1;
     let next = dequeue(caller);
     while (next !== undefined && next.gone()) {
       // Answered all the same (to no one): a pipelined request's queued response closes only once it is
@@ -212,6 +227,11 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       return "queued";
     },
     state: (key) => stateOf(callers.get(key)),
+    tracked: () => ({
+      callers: callers.size,
+      networks: networksByKey.size,
+      waitingForNetworkTurns: [...networksByKey.values()].reduce((count, home) => count + home.starved.size, 0),
+    }),
     networkState(key) {
       const networkKey = networks?.networkOf(key);
       return stateOf(networkKey === undefined ? undefined : networksByKey.get(networkKey));

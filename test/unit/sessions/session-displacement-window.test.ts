@@ -88,6 +88,17 @@ describe("a lookup inside the displacement window ends the displaced session as 
     expect(h.metrics.displaced).toBe(1);
   });
 
+  it("take-over with no lookup in between: the displacer ends the session, its identity context forgotten, counted once", async () => {
+    const h = harness(1);
+    const old = await h.signIn();
+    const next = await h.signIn();
+    expect(h.forgotten).toEqual([old.context]);
+    expect(h.metrics.displaced).toBe(1);
+    expect(await h.request(old.sessionId).r.current()).toBeUndefined();
+    expect(await h.request(next.sessionId).r.current()).toMatchObject({ subject: "alice" });
+    expect(h.metrics.displaced).toBe(1);
+  });
+
   it("take-over: the displaced user's sign-out inside the window forgets its identity context (answered false: it was already displaced)", async () => {
     const h = harness(1);
     const old = await h.signIn();
