@@ -251,21 +251,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const id = newSessionId();
         const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
         const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
-        const found: FoundSession = { id, record, seenAt: at };
+        let found: FoundSession = { id, record, seenAt: at };
         // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
-        const save = () => (subject !== null && placement !== undefined
-          ? placement.storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at).then(() => undefined)
-          : store(found));
-        try {
-          await save();
-        } catch (error) {
-          if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
-          // The exchange spent the caller's grant (a code, a refresh token): the session is answered, and waits in process
-          // memory for the store as a refresh does, saved on the first request for it or by the retry (its cookie works once saved).
-          unsaved.keep(id, save, Math.min(absoluteExpiresAt, at + idleMs), "sign-in");
-        }
-        // Counted where the store takes it; an outage's sign-ins go uncounted rather than unanswered.
-        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null).catch(() => undefined);
+        if (subject !== null && placement !== undefined) found = await placement.storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at);
+        else await store(found);
+        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");

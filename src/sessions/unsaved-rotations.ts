@@ -13,12 +13,8 @@ import type { Logger } from "../logging/logger.js";
  */
 export interface UnsavedRotations {
   readonly size: number;
-  /**
-   * Keeps `save` (the rotation's writes) for `oldId` until it succeeds or `expiresAt` (the new session's end) passes.
-   * `kind` "sign-in": a new session the store failed to take after its exchange spent the caller's grant, kept
-   * under its own id (the cookie the sign-in answered), saved the same way.
-   */
-  keep(oldId: string, save: () => Promise<void>, expiresAt: number, kind?: "refresh" | "sign-in"): void;
+  /** Keeps `save` (the rotation's writes) for `oldId` until it succeeds or `expiresAt` (the new session's end) passes. */
+  keep(oldId: string, save: () => Promise<void>, expiresAt: number): void;
   /** Saves `oldId`'s waiting rotation now, if there is one; rejects with the store's error while it still cannot. */
   saveNow(oldId: string): Promise<void>;
   /** Stops the retries (what is still waiting is lost). */
@@ -27,7 +23,6 @@ export interface UnsavedRotations {
 
 interface Waiting {
   save: () => Promise<void>;
-  kind: "refresh" | "sign-in";
   expiresAt: number;
   saving?: Promise<void>;
 }
@@ -47,7 +42,7 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
     entry.saving ??= entry.save().then(
       () => {
         waiting.delete(oldId);
-        logger.info({}, `session ${entry.kind} saved: the store took the new tokens it had failed to take`);
+        logger.info({}, "session refresh saved: the store took the new tokens it had failed to take");
       },
       (error: unknown) => {
         entry.saving = undefined;
@@ -85,14 +80,14 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
     get size() {
       return waiting.size;
     },
-    keep(oldId, saveRotation, expiresAt, kind = "refresh") {
+    keep(oldId, saveRotation, expiresAt) {
       waiting.delete(oldId);
-      waiting.set(oldId, { save: saveRotation, expiresAt, kind });
+      waiting.set(oldId, { save: saveRotation, expiresAt });
       if (waiting.size > MAX_WAITING) {
         waiting.delete(waiting.keys().next().value!);
         logger.warn({ max: MAX_WAITING }, "session refresh lost: too many refreshes wait for the store");
       }
-      logger.warn({ waiting: waiting.size }, `session ${kind} not saved: the store failed after the ${kind}; its new tokens wait in process memory until it takes them`);
+      logger.warn({ waiting: waiting.size }, "session refresh not saved: the store failed after the refresh; its new tokens wait in process memory until it takes them");
       if (timer === undefined) {
         timer = setInterval(() => void retryAll().catch(() => undefined), options.retryMs ?? RETRY_MS);
         timer.unref();
