@@ -11,6 +11,7 @@ import { createRotationSaving, unauthenticated, type FoundSession } from "./rota
 import { absoluteExpiryOf, decodeSessionRecord, encodeSessionRecord, recordTtlMs, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore } from "./session-store.js";
 import { createRotationNotes } from "./rotation-notes.js";
+import { saveWithRetries } from "./sign-in-save-retries.js";
 import { createSlotPlacement } from "./slot-placement.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
 import type { AskedSignIn, SessionsWithoutSubject } from "./sessions-without-subject.js";
@@ -251,11 +252,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const id = newSessionId();
         const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
         const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
-        let found: FoundSession = { id, record, seenAt: at };
+        const unplaced: FoundSession = { id, record, seenAt: at };
         // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
-        if (subject !== null && placement !== undefined) found = await placement.storeInSlot(found, { clientId: token.clientId, subject }, absoluteExpiresAt - at);
-        else await store(found);
-        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null);
+        // Written again for a few seconds if the store fails now: the exchange spent the caller's grant.
+        const found = await saveWithRetries(async () => (subject !== null && placement !== undefined
+          ? placement.storeInSlot(unplaced, { clientId: token.clientId, subject }, absoluteExpiresAt - at)
+          : (await store(unplaced), unplaced)));
+        // Best effort: a counter the store fails to take now is not worth the session the grant paid for.
+        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null).catch(() => undefined);
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");

@@ -37,8 +37,11 @@ export function createSlotPlacement(deps: {
       const holder = { lineage: newSessionId(), signedInAt: found.record.signedInAt };
       const placedIn = (index: number): FoundSession => ({ ...found, record: { ...found.record, slot: { index, lineage: holder.lineage } } });
       const claimDeps: SeizeDeps = {
-        isLive: async (id) => (await find(id)) !== undefined,
+        // A slot an earlier try of this same sign-in took before the store failed (its cleanup failing too) leads to
+        // this session: not another session to look up or end, which would remove the record this try just wrote.
+        isLive: async (id) => id !== found.id && (await find(id)) !== undefined,
         displace: async (id) => {
+          if (id === found.id) return;
           if ((await end(id, true)) !== undefined) {
             logger.info({ clientId: user.clientId, limit: slots.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
             deps.displaced();
