@@ -254,12 +254,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
         const unplaced: FoundSession = { id, record, seenAt: at };
         // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
-        // Written again for a few seconds if the store fails now: the exchange spent the caller's grant.
-        const found = await saveWithRetries(async () => (subject !== null && placement !== undefined
-          ? placement.storeInSlot(unplaced, { clientId: token.clientId, subject }, absoluteExpiresAt - at)
-          : (await store(unplaced), unplaced)));
+        // Written again for a few seconds if the store fails now: the exchange spent the caller's grant (sign-in-save-retries.ts).
+        const found = subject !== null && placement !== undefined
+          ? await placement.storeInSlot(unplaced, { clientId: token.clientId, subject }, absoluteExpiresAt - at)
+          : await saveWithRetries(async () => (await store(unplaced), unplaced));
         // Best effort: a counter the store fails to take now is not worth the session the grant paid for.
-        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null).catch(() => undefined);
+        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null).catch((error: unknown) => {
+          if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
+        });
         setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
         logger.debug({ clientId: token.clientId }, "session started");
         count("started");

@@ -1,6 +1,7 @@
 import type { Logger } from "../logging/logger.js";
 import type { FoundSession } from "./rotation-saving.js";
 import { newSessionId } from "./session-id.js";
+import { saveWithRetries } from "./sign-in-save-retries.js";
 import type { SeizeDeps, SessionUser, UserSessionSlots } from "./user-session-slots.js";
 
 export interface SlotPlacement {
@@ -34,28 +35,40 @@ export function createSlotPlacement(deps: {
 
   return {
     async storeInSlot(found, user, ttlMs) {
+      // One holder for every try: a try that took a slot before the store failed left it holding this lineage,
+      // which the next try takes back (claim, seize) instead of taking, or taking over, another (a review: one
+      // more session of the user ended for each failed try, and the left slot later ended this one).
       const holder = { lineage: newSessionId(), signedInAt: found.record.signedInAt };
+      // Sessions this sign-in displaced whose ending the store failed: ended again by the next try.
+      const toEnd = new Set<string>();
       const placedIn = (index: number): FoundSession => ({ ...found, record: { ...found.record, slot: { index, lineage: holder.lineage } } });
       const claimDeps: SeizeDeps = {
-        // A slot an earlier try of this same sign-in took before the store failed (its cleanup failing too) leads to
-        // this session: not another session to look up or end, which would remove the record this try just wrote.
+        // A slot an earlier try of this same sign-in took leads to this session: not another session to look up or
+        // end, which would remove the record this try just wrote.
         isLive: async (id) => id !== found.id && (await find(id)) !== undefined,
         displace: async (id) => {
           if (id === found.id) return;
+          toEnd.add(id);
           if ((await end(id, true)) !== undefined) {
             logger.info({ clientId: user.clientId, limit: slots.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
             deps.displaced();
           }
+          toEnd.delete(id);
         },
         write: (index) => store(placedIn(index)),
       };
-      try {
+      const placeOnce = async (): Promise<FoundSession> => {
+        for (const id of [...toEnd]) await claimDeps.displace(id);
         let index = await slots.claim(user, holder, found.id, ttlMs, claimDeps);
         if (index === undefined) {
           index = await slots.seize(user, holder, found.id, ttlMs, claimDeps);
           logger.info({ clientId: user.clientId, limit: slots.limit }, "sign-in seized a session slot: more sign-ins of its user at once than SESSION_MAX_PER_USER");
         }
         return placedIn(index);
+      };
+      try {
+        // Tried again for a few seconds while the store fails: the exchange has spent the caller's grant.
+        return await saveWithRetries(placeOnce);
       } catch (error) {
         // The store failed mid-placement: the caller is answered the error, never this session's id, so its
         // record (written before each try) and its sign-in's id key go now, not at their timeouts (a review

@@ -146,6 +146,12 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
     await store.delete(pointerKey(lineage));
   }
 
+  /** The slot an earlier try of this sign-in took (the store failed after): the sign-in's own, taken back. */
+  const ownSlot = (keys: string[], held: Array<Buffer | null>, holder: SlotHolder): number | undefined => {
+    const index = held.findIndex((bytes, slot) => bytes !== null && holderIn(keys[slot]!, bytes)?.lineage === holder.lineage);
+    return index < 0 ? undefined : index;
+  };
+
   return {
     limit,
     async claim(user, holder, sessionId, ttlMs, deps) {
@@ -158,6 +164,8 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
       await pointTo(holder.lineage, sessionId, ttlMs);
       for (let round = 0; round < CLAIM_ROUNDS; round++) {
         const held = await Promise.all(keys.map((key) => store.get(key)));
+        const own = ownSlot(keys, held, holder);
+        if (own !== undefined) return (await deps.write?.(own), own);
         for (let slot = 0; slot < limit; slot++) {
           if (held[slot] === null && (await take(slot))) return slot;
         }
@@ -179,6 +187,8 @@ export function createUserSessionSlots(deps: { store: Store; keyspace: Keyspace;
       const keys = Array.from({ length: limit }, (_, slot) => slotKey(user, slot));
       await pointTo(holder.lineage, sessionId, ttlMs);
       const held = await Promise.all(keys.map((key) => store.get(key)));
+      const own = ownSlot(keys, held, holder);
+      if (own !== undefined) return (await deps.write(own), own);
       const rank = (slot: number) => (held[slot] === null ? -1 : holderIn(keys[slot]!, held[slot]!)?.signedInAt ?? 0);
       const slot = keys.reduce((best, _, index) => (rank(index) < rank(best) ? index : best), 0);
       // Written before the slot leads to it: a sign-in replacing this one a moment later finds the session to end.
