@@ -6,7 +6,7 @@ import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
 import { BoundedLru } from "../store/bounded-lru.js";
 import { memoryBackend, redisBackend, type LimiterBackend } from "./rate-limiter-backend.js";
-import type { RateLimit, RateLimits } from "./rate-limit.types.js";
+import type { CallerNetworkTier, RateLimit, RateLimits } from "./rate-limit.types.js";
 
 export interface CreateRateLimitsOptions {
   config: { rateLimits: RateLimitConfig; persistedQueries?: PersistedQueryLimits };
@@ -21,12 +21,6 @@ export interface CreateRateLimitsOptions {
    * names is also counted under its network, which gets `callers` times a caller's points. Unset: none.
    */
   callerNetworks?: CallerNetworkTier | undefined;
-}
-
-/** The network tier as the limits need it (server/caller-networks.ts's CallerNetworks). */
-export interface CallerNetworkTier {
-  networkOf(key: string): string | undefined;
-  readonly callers: number;
 }
 
 /** A per-caller limit's two tiers: the caller's own points (scale 1), and its network's (scale `callers`, `tier` "network"). */

@@ -16,6 +16,17 @@ export interface RateLimit {
   refusedNow?(key: string): GatewayError | undefined;
 }
 
+/**
+ * IPv6 networks' share of the per-caller bounds (server/caller-networks.ts builds it from
+ * IPV6_NETWORK_*): the network a caller key lies in (undefined for IPv4), and how many callers' worth
+ * of each bound the network gets in all. The rate limits, the sessions' counter and the server's
+ * connection caps and parsing turns all count by it.
+ */
+export interface CallerNetworkTier {
+  networkOf(key: string): string | undefined;
+  readonly callers: number;
+}
+
 export interface RateLimits {
   /** Per caller (client IP) GraphQL requests; undefined when RATE_LIMIT_CALLER_PER_SECOND=0. */
   readonly caller: RateLimit | undefined;

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from "../config/config.types.js";
+import type { CallerNetworkTier } from "../ratelimit/rate-limit.types.js";
 import { DEFAULT_IPV6_CALLER_PREFIX_LENGTH, ipv6PrefixKey } from "./caller-key.js";
 
 /**
@@ -16,12 +17,7 @@ import { DEFAULT_IPV6_CALLER_PREFIX_LENGTH, ipv6PrefixKey } from "./caller-key.j
  * homes) puts them under one network's bounds, like homes behind one carrier-grade NAT, but with
  * IPV6_NETWORK_CALLERS times the room.
  */
-export interface CallerNetworks {
-  /** The key of the network an IPv6 caller key lies in (`2001:db8:1::/48`); undefined for an IPv4 caller. */
-  networkOf(key: string): string | undefined;
-  /** How many callers' worth of each per-caller bound one network gets in all. */
-  readonly callers: number;
-}
+export type CallerNetworks = CallerNetworkTier;
 
 /**
  * The network tier, or undefined when it is off: IPV6_NETWORK_CALLERS=0, or a network no wider than

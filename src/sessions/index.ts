@@ -10,7 +10,8 @@ import type { Store } from "../store/store.types.js";
 import { createSessionBackingStore } from "./session-backing-store.js";
 import { createSessionService, type SessionServiceDeps } from "./session-service.js";
 import { createSessionStore } from "./session-store.js";
-import { createSessionsWithoutSubject, type CallerNetworkShare } from "./sessions-without-subject.js";
+import type { CallerNetworkTier } from "../ratelimit/rate-limit.types.js";
+import { createSessionsWithoutSubject } from "./sessions-without-subject.js";
 import { createUserSessionSlots } from "./user-session-slots.js";
 import type { SessionService } from "./session.types.js";
 
@@ -40,7 +41,7 @@ export function createCookieSessions(deps: {
   config: GatewayConfig; logger: Logger; metrics?: Pick<GatewayMetrics, "sessions">; store?: Store; signInBudget?: { consume(address: string): Promise<void> } | undefined;
   identityContexts?: SessionServiceDeps["identityContexts"];
   /** IPv6 networks' share of the per-caller session bound (server/caller-networks.ts); unset: none. */
-  callerNetworks?: CallerNetworkShare | undefined;
+  callerNetworks?: CallerNetworkTier | undefined;
 }): { service: SessionService; store: Store } | undefined {
   const { config, logger, metrics } = deps;
   const sessions = config.sessions;

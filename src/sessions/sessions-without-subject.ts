@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors/error-codes.js";
+import type { CallerNetworkTier } from "../ratelimit/rate-limit.types.js";
 import type { Keyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 
@@ -35,7 +36,7 @@ export interface SessionsWithoutSubject {
  * eviction: callers behind one address are told why, and how to go on (ask for `openid`), instead of
  * signing each other out in silence.
  */
-export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number; networks?: CallerNetworkShare | undefined }): SessionsWithoutSubject {
+export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Keyspace; limit: number; windowMs: number; networks?: CallerNetworkTier | undefined }): SessionsWithoutSubject {
   const { store, keyspace, limit, windowMs, networks } = deps;
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`createSessionsWithoutSubject: limit must be an integer >= 1 (got ${String(limit)})`);
   // A caller's counter, and for an IPv6 caller its network's: IPV6_NETWORK_CALLERS callers' worth together.
@@ -71,12 +72,6 @@ export function createSessionsWithoutSubject(deps: { store: Store; keyspace: Key
       await Promise.all(countersOf(address).map((counter) => store.increment(counter.key, Math.max(1, windowMs))));
     },
   };
-}
-
-/** The IPv6 network tier (server/caller-networks.ts's CallerNetworks) as the counter needs it. */
-export interface CallerNetworkShare {
-  networkOf(address: string): string | undefined;
-  readonly callers: number;
 }
 
 interface Counter {
