@@ -104,6 +104,10 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
       await Promise.all([...codeAnswers].map(([fingerprint, token]) => exchanger.keepUndelivered(fingerprint, token)));
       codeAnswers = undefined;
     },
+    delivered(token) {
+      if (codeAnswers === undefined) return;
+      for (const [fingerprint, answer] of codeAnswers) if (answer === token) codeAnswers.delete(fingerprint);
+    },
     refresh: (request) => createToken({ clientId: request.clientId ?? null, grantType: "REFRESH_TOKEN", refreshToken: request.refreshToken, scope: request.scope ?? null }),
   };
 }

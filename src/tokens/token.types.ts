@@ -78,4 +78,10 @@ export interface RequestTokenService {
    * is spent at AWS). Refresh tokens need nothing: the grace window answers their retry. Never rejects.
    */
   keepUndelivered(): Promise<void>;
+  /**
+   * Session mode: `token` (an exchange's answer) started a session, whose cookie the response sets
+   * whatever its `data`: delivered, so keepUndelivered keeps nothing for it (kept, a retry with a
+   * failing sibling field signed in from it again and again, after a sign-out everywhere too).
+   */
+  delivered(token: IssuedToken): void;
 }

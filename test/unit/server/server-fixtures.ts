@@ -75,6 +75,7 @@ export function fakeTokenService(answer: (call: FakeCall) => IssuedToken | Promi
           return answer(call);
         },
         async keepUndelivered() {},
+        delivered() {},
         async refresh(request) {
           const call: FakeCall = ["refresh", request];
           calls.push(call);
