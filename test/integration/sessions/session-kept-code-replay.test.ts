@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPkcePair, emulatorApi, type EmulatorApi } from "../support/gateway-emulator-api.js";
-import { REDIRECT_URI } from "../support/gateway-operations.js";
-import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
-import { browser, SESSION, SIGN_OUT_EVERYWHERE } from "../integration/sessions/session-support.js";
+import { createPkcePair, emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
+import { REDIRECT_URI } from "../../support/gateway-operations.js";
+import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { browser, SESSION, SIGN_OUT_EVERYWHERE } from "./session-support.js";
 
 /**
  * Session mode and undelivered-answers.plugin.ts: an operation whose sign-in succeeded (session written,
