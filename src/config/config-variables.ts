@@ -214,7 +214,7 @@ export const VARIABLES = {
   }),
   SESSION_EXPOSE: variable({
     name: "SESSION_EXPOSE", default: "none", accepts: "a comma-separated list of accessToken and idToken, or none",
-    description: "In cookie mode, the tokens a response may still show to page scripts (createTokenWithIAM, Query.session, refreshSession). The refresh token is never shown. Identity Center's ID token carries the identity context (sts:identity_context), which makes AWS credentials through assumeRoleWithIdentityContext until the session ends; an access token is a bearer token until it expires.",
+    description: "In cookie mode, the tokens a response may still show to page scripts (createTokenWithIAM, Query.session, refreshSession). The refresh token is never shown. Identity Center's ID token carries the identity context (sts:identity_context), which makes AWS credentials through assumeRoleWithIdentityContext only with the session's own cookie (so never after the session ends); an access token is a bearer token until it expires.",
     schema: z
       .string()
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))

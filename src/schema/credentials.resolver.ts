@@ -7,6 +7,7 @@ import type { GatewayContext } from "./context.js";
 import { AssumeRoleWithIdentityContextInput } from "./credentials.input.js";
 import { AwsCredentials } from "./credentials.type.js";
 import { CreateTokenWithIAMResponse } from "./token.type.js";
+import { requireSessionIdentityContext } from "./session-identity-context.js";
 import { originalTokens } from "./withheld-tokens.js";
 
 /** The arguments' descriptions, shared by every awsCredentials field. */
@@ -50,13 +51,15 @@ export class TokenCredentialsResolver {
 export class CredentialsResolver {
   @Mutation(() => AwsCredentials, {
     description:
-      "Renews identity-enhanced AWS credentials from an identity context (awsAdditionalDetails.identityContext of an earlier response) without a new token exchange: STS AssumeRole with the Identity Center context, signed with the gateway's credentials.",
+      "Renews identity-enhanced AWS credentials from an identity context (awsAdditionalDetails.identityContext of an earlier response) without a new token exchange: STS AssumeRole with the Identity Center context, signed with the gateway's credentials. In session mode (SESSION_MODE=cookie) only the identity context of the request's own live session (its cookie) is accepted: UNAUTHENTICATED without one, BAD_USER_INPUT for another.",
   })
   assumeRoleWithIdentityContext(
     @Arg("input", () => AssumeRoleWithIdentityContextInput, { description: "The identity context and, optionally, the role and session length." }) input: AssumeRoleWithIdentityContextInput,
     @Ctx() context: GatewayContext,
   ): Promise<IssuedCredentials> {
-    return context.credentials.forIdentityContext({ identityContext: input.identityContext, roleArn: input.roleArn, durationSeconds: input.durationSeconds });
+    const request = { identityContext: input.identityContext, roleArn: input.roleArn, durationSeconds: input.durationSeconds };
+    if (context.config.sessions?.mode !== "cookie") return context.credentials.forIdentityContext(request);
+    return requireSessionIdentityContext(context.session, input.identityContext).then(() => context.credentials.forIdentityContext(request));
   }
 
   @FieldResolver(() => GraphQLDateTimeISO, { description: "When the credentials expire (STS's Expiration). Renew before it: the AWS SDK renews five minutes ahead." })

@@ -4,13 +4,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, codeOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
+import { browser, codeOf, credentialsFrom, identityContextInIdToken as identityContextOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
 
 /**
  * SESSION_EXPOSE=idToken shows page scripts the ID token, and Identity Center's ID token carries the
  * identity context (`sts:identity_context`). An attacker review signed out, then turned that context
- * into AWS credentials with assumeRoleWithIdentityContext, with no cookie. Ending a session now takes
- * its identity context with it; while the session lives, the context works as documented.
+ * into AWS credentials with assumeRoleWithIdentityContext, with no cookie. Ending a session takes its
+ * identity context with it, and in session mode the mutation takes only the identity context of the
+ * request's own live session (a later review made credentials from a copy after the session's idle
+ * timeout): each test copies the browser's cookie before the session ends and presents it after.
  */
 let gateway: GatewayProcess;
 let emulator: EmulatorApi;
@@ -24,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
 });
-
-const ASSUME = `mutation Assume($input: AssumeRoleWithIdentityContextInput!) { assumeRoleWithIdentityContext(input: $input) { accessKeyId } }`;
-
-function identityContextOf(idToken: string): string {
-  const payload = JSON.parse(Buffer.from(idToken.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
-  const context = payload["sts:identity_context"];
-  if (typeof context !== "string") throw new Error("the ID token carries no sts:identity_context");
-  return context;
-}
 
 /** `sub` signs in a new browser with an identity context; the browser and the context its page was shown. */
 async function signInShowingContext(sub: string, on: { gateway: GatewayProcess; emulator: EmulatorApi } = { gateway, emulator }): Promise<{ user: ReturnType<typeof browser>; identityContext: string }> {
@@ -50,15 +43,13 @@ describe("a signed-out session's identity context", () => {
     const session = (await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string };
     const identityContext = identityContextOf(session.idToken);
 
-    const stranger = browser({ csrf: false });
-    const before = await stranger.post(gateway.url, ASSUME, { input: { identityContext } });
-    expect(before.body.errors).toBeUndefined();
-    expect((before.body.data!.assumeRoleWithIdentityContext as { accessKeyId: string }).accessKeyId).toMatch(/^ASIA/);
+    const copiedCookie = user.cookie;
+    expect(await credentialsFrom(gateway.url, identityContext, copiedCookie)).toBe("ok");
+    // A script that copied the ID token, elsewhere, without the cookie: nothing.
+    expect(await credentialsFrom(gateway.url, identityContext, undefined)).toBe("UNAUTHENTICATED");
 
     expect((await user.post(gateway.url, SIGN_OUT)).body.data!.signOut).toBe(true);
-    const after = await stranger.post(gateway.url, ASSUME, { input: { identityContext } });
-    expect(codeOf(after)).toBe("BAD_USER_INPUT");
-    expect(after.body.errors![0]!.extensions!.field).toBe("input.identityContext");
+    expect(await credentialsFrom(gateway.url, identityContext, copiedCookie)).toBe("UNAUTHENTICATED");
   });
 
   it("makes no credentials after a signOut that raced a refreshSession: the refresh's new tokens' context is forgotten too", async () => {
@@ -66,6 +57,7 @@ describe("a signed-out session's identity context", () => {
     const assertion = await emulator.mintAssertion({ sub: "zach" });
     expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
     const identityContext = identityContextOf(((await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken);
+    const copiedCookie = user.cookie;
     await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
     try {
       const refreshing = user.post(gateway.url, REFRESH_SESSION);
@@ -75,31 +67,29 @@ describe("a signed-out session's identity context", () => {
     } finally {
       await emulator.clearFaults();
     }
-    const refreshed = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
-    expect(codeOf(refreshed)).toBe("BAD_USER_INPUT");
+    expect(await credentialsFrom(gateway.url, identityContext, copiedCookie)).toBe("UNAUTHENTICATED");
   });
 
   it("makes no credentials after signOutEverywhere, from the signing-out session's context nor from another browser's session nobody visits again; a sign-in after it makes them", async () => {
     const signIn = () => signInShowingContext("ursula");
-    const assume = (identityContext: string) => browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext } });
     const laptop = await signIn();
     const phone = await signIn();
-    expect((await assume(phone.identityContext)).body.errors).toBeUndefined();
+    const copiedCookies = [laptop.user.cookie, phone.user.cookie];
+    expect(await credentialsFrom(gateway.url, phone.identityContext, phone.user.cookie)).toBe("ok");
 
     expect((await laptop.user.post(gateway.url, SIGN_OUT_EVERYWHERE)).body.data!.signOutEverywhere).toBe(true);
-    for (const identityContext of [laptop.identityContext, phone.identityContext]) {
-      const refused = await assume(identityContext);
-      expect(codeOf(refused)).toBe("BAD_USER_INPUT");
-      expect(refused.body.errors![0]!.extensions!.field).toBe("input.identityContext");
+    for (const [i, { identityContext }] of [laptop, phone].entries()) {
+      expect(await credentialsFrom(gateway.url, identityContext, copiedCookies[i])).toBe("UNAUTHENTICATED");
     }
     const again = await signIn();
-    expect((await assume(again.identityContext)).body.errors).toBeUndefined();
+    expect(await credentialsFrom(gateway.url, again.identityContext, again.user.cookie)).toBe("ok");
   });
 
   it("makes no credentials from a context whose refresh was in flight while the user signed out everywhere", async () => {
     // An attacker review: the refresh recorded the context again after the mark, as if newer than it.
     const victim = await signInShowingContext("vera");
     const thief = await signInShowingContext("vera");
+    const thiefCookie = thief.user.cookie;
     await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
     try {
       const refreshing = thief.user.post(gateway.url, REFRESH_SESSION);
@@ -109,8 +99,7 @@ describe("a signed-out session's identity context", () => {
     } finally {
       await emulator.clearFaults();
     }
-    const refused = await browser({ csrf: false }).post(gateway.url, ASSUME, { input: { identityContext: thief.identityContext } });
-    expect(codeOf(refused)).toBe("BAD_USER_INPUT");
+    for (const cookie of [thiefCookie, thief.user.cookie]) expect(await credentialsFrom(gateway.url, thief.identityContext, cookie)).toBe("UNAUTHENTICATED");
   });
 });
 
@@ -138,6 +127,7 @@ describe("a refresh in flight while the user signs out everywhere, its access to
     const signIn = () => signInShowingContext("xena", { gateway: shortLived!, emulator: shortEmulator });
     const victim = await signIn();
     const thief = await signIn();
+    const thiefCookie = thief.user.cookie;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     await shortEmulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1500, count: 1 });
     let refreshed;
@@ -150,8 +140,7 @@ describe("a refresh in flight while the user signs out everywhere, its access to
       await shortEmulator.clearFaults();
     }
     expect(codeOf(refreshed)).toBe("UNAUTHENTICATED");
-    const refused = await browser({ csrf: false }).post(shortLived!.url, ASSUME, { input: { identityContext: thief.identityContext } });
-    expect(codeOf(refused)).toBe("BAD_USER_INPUT");
+    for (const cookie of [thiefCookie, thief.user.cookie]) expect(await credentialsFrom(shortLived!.url, thief.identityContext, cookie)).toBe("UNAUTHENTICATED");
   });
 });
 

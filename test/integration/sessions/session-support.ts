@@ -2,6 +2,7 @@
  * A browser's view of session mode over plain HTTP: one cookie jar per "browser", the CSRF header,
  * and the Set-Cookie header the gateway answered, so tests can assert exactly what a browser gets.
  */
+import { expect } from "vitest";
 
 export const SESSION_COOKIE = "__Host-idc_session";
 
@@ -61,4 +62,27 @@ export function browser(options: { csrf?: boolean } = {}): Browser {
 export function codeOf(answer: SessionAnswer): string {
   if (answer.body.errors?.length !== 1) throw new Error(`expected exactly one error, got ${answer.text}`);
   return answer.body.errors[0]!.extensions?.code as string;
+}
+
+export const ASSUME = `mutation Assume($input: AssumeRoleWithIdentityContextInput!) { assumeRoleWithIdentityContext(input: $input) { accessKeyId } }`;
+
+/** The identity context inside an ID token (`sts:identity_context`): what a page shown it (SESSION_EXPOSE=idToken) holds. */
+export function identityContextInIdToken(idToken: string): string {
+  const payload = JSON.parse(Buffer.from(idToken.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+  const context = payload["sts:identity_context"];
+  if (typeof context !== "string") throw new Error("the ID token carries no sts:identity_context");
+  return context;
+}
+
+/**
+ * assumeRoleWithIdentityContext as sent with the session cookie `cookie` (a copy of a browser's, or
+ * undefined: none) and the CSRF header: "ok" (credentials) or the one error's code.
+ */
+export async function credentialsFrom(url: string, identityContext: string, cookie: string | undefined): Promise<string> {
+  const answer = await browser().post(url, ASSUME, { input: { identityContext } }, cookie === undefined ? {} : { cookie: `${SESSION_COOKIE}=${cookie}` });
+  if (answer.body.errors === undefined) {
+    expect((answer.body.data!.assumeRoleWithIdentityContext as { accessKeyId: string }).accessKeyId).toMatch(/^ASIA/);
+    return "ok";
+  }
+  return codeOf(answer);
 }
