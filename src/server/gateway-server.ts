@@ -74,6 +74,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const { metrics } = deps;
   const isGraphQLRequest = (request: { routeOptions: { url?: string } }) => request.routeOptions.url === GRAPHQL_PATH;
   registerTransportErrorHandler(app, { maxBodyBytes: config.operationLimits.maxBodyBytes, metrics });
+  // Fastify reads text/plain bodies by default, and Apollo then refused them as CSRF or "POST body missing" (400):
+  // every content type but JSON is one refusal, 415, before its body is read (a first-day review).
+  app.removeContentTypeParser("text/plain");
   // First: a request no route serves is answered before its body is read or counted (unrouted-requests.ts).
   refuseUnroutedRequests(app, { graphqlPath: GRAPHQL_PATH, corsPreflights: corsServed(config.cors) });
   // CORS preflights are not counted: a browser would otherwise spend two points per operation.

@@ -59,7 +59,8 @@ async function postFormFrom(page: Page, query: string): Promise<{ status: number
   const response = await answered;
   const body = (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
   expect(body.data).toBeUndefined();
-  expect(body.errors?.[0]?.message).toMatch(/^This operation has been blocked as a potential Cross-Site Request Forgery \(CSRF\)/);
+  // A form can send no JSON: refused as every other content type, before its body is read.
+  expect(body.errors?.[0]?.message).toMatch(/^Unsupported content type: send the operation as application\/json/);
   const cookieHeader = (await response.request().headerValue("cookie")) ?? "";
   return { status: response.status(), codes: (body.errors ?? []).map((error) => error.extensions?.code ?? "no code"), carriedSessionCookie: cookieHeader.includes(`${SESSION_COOKIE}=`) };
 }
@@ -88,13 +89,13 @@ describeNeeding(dependencies, "session mode in Chromium: pages of other origins"
       await page.close();
     });
 
-    it(`refuses a form POST (text/plain) of signOutEverywhere and refreshSession from a page of ${what} (Apollo's CSRF prevention: 400 BAD_REQUEST)`, async () => {
+    it(`refuses a form POST (text/plain) of signOutEverywhere and refreshSession from a page of ${what} (not JSON: 415 BAD_REQUEST before the body is read)`, async () => {
       const origin = `http://${host}:${foreign.port}`;
       const page = await foreignTab(origin);
       await expectSessionUntouched(async () => {
         for (const operation of [SIGN_OUT_EVERYWHERE, REFRESH_SESSION]) {
           // A top-level POST from the same site carries the SameSite=Strict cookie; from another site it does not.
-          expect(await postFormFrom(page, operation)).toEqual({ status: 400, codes: ["BAD_REQUEST"], carriedSessionCookie: host === "127.0.0.1" });
+          expect(await postFormFrom(page, operation)).toEqual({ status: 415, codes: ["BAD_REQUEST"], carriedSessionCookie: host === "127.0.0.1" });
           await page.goto(origin);
         }
       });

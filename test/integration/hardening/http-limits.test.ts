@@ -85,10 +85,11 @@ describe("HTTP limits", () => {
     expect(await upstreamCalls()).toBe(0);
   });
 
-  it("refuses a simple-request POST (text/plain, no preflight) as CSRF, making no upstream call", async () => {
+  it("refuses a simple-request POST (text/plain, no preflight) as every non-JSON body, 415, making no upstream call", async () => {
     const response = await post(gateway.url, JSON.stringify({ query: mutation() }), { "content-type": "text/plain" });
-    expect(response.status).toBe(400);
-    expect(response.text).toMatch(/CSRF/);
+    expect(response.status).toBe(415);
+    expect(JSON.parse(response.text)).toMatchObject({ errors: [{ extensions: { code: "BAD_REQUEST" } }] });
+    expect(response.text).toMatch(/application\/json/);
     expect(await upstreamCalls()).toBe(0);
   });
 
