@@ -28,6 +28,7 @@ import { callerNetworksOf } from "./caller-networks.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
+import { createFramedBodiesServer } from "./framed-bodies.js";
 import { trustedProxyMatcher } from "./trusted-proxies.js";
 import { displayHost } from "./display-host.js";
 import { createPersistedQueryStore } from "./apq-store.js";
@@ -61,8 +62,9 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     bodyLimit: config.operationLimits.maxBodyBytes,
     // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
     trustProxy: fastifyTrustProxy(config.trustProxy),
-    // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts).
-    http: httpServerOptions(),
+    // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts); a chunked
+    // body is refused (411) before Node's parser reads one chunk of it (framed-bodies.ts).
+    serverFactory: (handler) => createFramedBodiesServer(httpServerOptions(), handler, () => deps.metrics?.rejections.inc({ reason: "transfer_encoding" })),
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
   });

@@ -107,4 +107,22 @@ describe("request bodies in tiny chunks", () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(cpuPerRequestMs).toBeLessThan(10);
   }, 120_000);
+
+  it("a chunked body is answered 411 LENGTH_REQUIRED (GraphQL-shaped), and the same operation with a Content-Length runs", async () => {
+    const chunkedAnswer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/graphql", method: "POST", localAddress: "127.0.0.5", agent: false, headers: { "content-type": "application/json" } }, (response) => {
+        let body = "";
+        response.setEncoding("utf8").on("data", (chunk: string) => { body += chunk; });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      // No Content-Length: Node sends the body chunked.
+      req.write(BODY.slice(0, 100));
+      req.end(BODY.slice(100));
+    });
+    expect(chunkedAnswer.status).toBe(411);
+    expect(JSON.parse(chunkedAnswer.body).errors[0].extensions.code).toBe("LENGTH_REQUIRED");
+    const framed = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: BODY });
+    expect([framed.status, await framed.json()]).toEqual([200, { data: { __typename: "Query" } }]);
+  });
 });
