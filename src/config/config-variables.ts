@@ -402,6 +402,11 @@ export const VARIABLES = {
     description: "Most JSON request bodies (and GraphQL GET requests) of one caller (client IP, as the rate limits count it) the gateway parses and works on between two polls of its sockets (until each first waits on AWS or Redis); the caller's further requests wait for its next turn, so one caller's burst of costly requests cannot hold the process while others wait. Up to 256 × this many requests, and 16 × this many × MAX_BODY_BYTES of them, may wait; one more is refused HTTP 429 RATE_LIMITED. 0 = off.",
     schema: integer(0, 100_000),
   }),
+  MAX_PIPELINED_REQUESTS: variable({
+    name: "MAX_PIPELINED_REQUESTS", default: "8", accepts: "an integer from 0 to 100000 (0 = no bound)",
+    description: "Most requests one connection may have unanswered at once (HTTP/1.1 pipelining); a client pipelining deeper has its connection closed, the requests past this never parsed. Browsers and the usual HTTP clients never pipeline. 0 = no bound.",
+    schema: integer(0, 100_000),
+  }),
   HEADERS_TIMEOUT_MS: variable({
     name: "HEADERS_TIMEOUT_MS", default: "5000", accepts: "an integer from 100 to 120000 (milliseconds)",
     description: "How long a client may take to send a request's headers (and an idle keep-alive connection may stay open) before the connection is closed.",

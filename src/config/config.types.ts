@@ -127,6 +127,8 @@ export interface ConnectionLimits {
   maxConnectionsPerAddress: number;
   /** Most JSON bodies of one caller (rate-limit key) parsed per turn of the event loop; more wait for its next turn; 0 = off. */
   maxParsingPerCaller: number;
+  /** Most requests one connection may have unanswered (pipelining); deeper, the connection is closed; 0 = no bound. Absent: 8. */
+  maxPipelinedRequests?: number;
   /** Headers must arrive within this, and an idle keep-alive connection closes after it, ms. */
   headersTimeoutMs: number;
 }

@@ -69,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxConnections: read("MAX_CONNECTIONS") ?? 900,
       maxConnectionsPerAddress: read("MAX_CONNECTIONS_PER_ADDRESS") ?? 64,
       maxParsingPerCaller: read("MAX_PARSING_PER_CALLER") ?? 4,
+      maxPipelinedRequests: read("MAX_PIPELINED_REQUESTS") ?? 8,
       headersTimeoutMs: read("HEADERS_TIMEOUT_MS") ?? 5000,
     },
     persistedQueries: {

@@ -28,7 +28,7 @@ import { callerNetworksOf } from "./caller-networks.js";
 import { registerReadinessRoute } from "./readiness.route.js";
 import { registerMetricsRoute, startMetricsListener, type MetricsListener } from "./metrics.route.js";
 import { applyConnectionLimits, httpServerOptions } from "./connection-limits.js";
-import { createFramedBodiesServer } from "./framed-bodies.js";
+import { createGatewayHttpServer } from "./http-framing.js";
 import { trustedProxyMatcher } from "./trusted-proxies.js";
 import { displayHost } from "./display-host.js";
 import { createPersistedQueryStore } from "./apq-store.js";
@@ -63,8 +63,10 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // TRUST_PROXY: request.ip (the per-caller rate-limit key) from X-Forwarded-For only behind a trusted proxy.
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts); a chunked
-    // body is refused (411) before Node's parser reads one chunk of it (framed-bodies.ts).
-    serverFactory: (handler) => createFramedBodiesServer(httpServerOptions(), handler, () => deps.metrics?.rejections.inc({ reason: "transfer_encoding" })),
+    // body (411) and pipelining past MAX_PIPELINED_REQUESTS are refused before Node's parser reads on (http-framing.ts).
+    serverFactory: (handler) => createGatewayHttpServer(httpServerOptions(), handler, {
+      maxPipelined: deps.config.connections.maxPipelinedRequests, onRefused: (reason) => deps.metrics?.rejections.inc({ reason }),
+    }),
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
   });

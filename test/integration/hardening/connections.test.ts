@@ -115,7 +115,8 @@ describe("HEADERS_TIMEOUT_MS", () => {
 });
 
 /** The caller rate limit off (turns, not allowances); bodies may take their time. */
-const TURNS_ONLY = { RATE_LIMIT_CALLER_PER_SECOND: "0", HEADERS_TIMEOUT_MS: "60000" };
+// Pipelining unbounded: the turns' queue filled from one connection (MAX_PIPELINED_REQUESTS has its own test, pipelining.test.ts).
+const TURNS_ONLY = { RATE_LIMIT_CALLER_PER_SECOND: "0", HEADERS_TIMEOUT_MS: "60000", MAX_PIPELINED_REQUESTS: "0" };
 const TYPENAME_POST = (() => {
   const body = JSON.stringify({ query: "{ __typename }" });
   return `POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,7 +76,14 @@ function flood(path: string, connections: number): { stop(): void; answered(): n
   };
 }
 
+/** The gateway process's user + system CPU time so far (ms). */
+function gatewayCpuMs(): number {
+  const fields = readFileSync(`/proc/${gateway.child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function underFlood(path: string, connections: number) {
+  const cpuBefore = gatewayCpuMs();
   const attack = flood(path, connections);
   await new Promise((resolve) => setTimeout(resolve, 200));
   const latencies: number[] = [];
@@ -86,7 +94,7 @@ async function underFlood(path: string, connections: number) {
   }
   attack.stop();
   latencies.sort((a, b) => a - b);
-  const result = { path, answeredPerSecond: Math.round(attack.answered() / 3.2), probes: latencies.length, p50: latencies[Math.floor(latencies.length / 2)]!, max: latencies.at(-1)! };
+  const result = { path, answeredPerSecond: Math.round(attack.answered() / 3.2), probes: latencies.length, p50: latencies[Math.floor(latencies.length / 2)]!, max: latencies.at(-1)!, gatewayCpuMs: gatewayCpuMs() - cpuBefore };
   console.log(result);
   return result;
 }

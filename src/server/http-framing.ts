@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/**
+ * MAX_PIPELINED_REQUESTS' default: requests a connection may have unanswered at once (its own
+ * included); a client that pipelines deeper has its connection closed, the requests past this never parsed.
+ *
+ * Why: one socket read (64 KB) holds ~1,600 small pipelined requests, and Node's parser dispatches
+ * every one, each to its answer or its first wait, before the event loop polls another socket. Cheap
+ * answers (GET /healthz, a 404, a 429 refusal) cost nothing alone and everything together: one
+ * address on 4 connections got 61,000 /healthz answers (37,600 refusals on /graphql) a second and
+ * held another caller's `{ __typename }` at a median of 200–500 ms, up to 1 s
+ * (test/integration/hardening/pipelining.test.ts). Browsers and the usual HTTP clients never pipeline;
+ * with this bound one read of one connection dispatches at most this many requests.
+ */
+export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
+
+/**
+ * The gateway's HTTP server (fastify's `serverFactory`): node's, with two refusals before fastify sees
+ * a request, both stopping Node's parser in the request's own 'request' event, right after its headers
+ * (llhttp reports the pause as a client error, on which the socket is destroyed):
+ *
+ * - a request carrying Transfer-Encoding (a chunked body): HTTP 411 LENGTH_REQUIRED, GraphQL-shaped,
+ *   connection closed, not one chunk of its body parsed. Every GraphQL client sends its operation with
+ *   a Content-Length (fetch, Apollo Client, curl --data), and so does a proxy that buffers request
+ *   bodies (nginx's default). Why: Node's HTTP parser calls into JavaScript, with a Buffer copy, once
+ *   per chunk, before any fastify hook, limit or caller turn sees the request, and whether or not the
+ *   request is then refused: a 60 KB body sent as 1-byte chunks (360 KB on the wire) cost 70–90 ms of
+ *   CPU, on /graphql within the caller's rate limit (20 such requests: 1.7 s of CPU) and on a path no
+ *   route serves with no limit at all (another caller's /healthz waited up to 974 ms;
+ *   test/integration/hardening/chunked-bodies.test.ts);
+ * - a request past `maxPipelined` (MAX_PIPELINED_REQUESTS; 0 = no bound) unanswered on its connection: the connection is closed.
+ *
+ * `onRefused` counts each (its reason: "transfer_encoding" or "pipelining").
+ */
+export function createGatewayHttpServer(
+  options: Parameters<typeof createServer>[0], handler: RequestListener,
+  bounds: { maxPipelined?: number | undefined; onRefused?: (reason: "transfer_encoding" | "pipelining") => void } = {},
+): Server {
+  const { onRefused } = bounds;
+  const maxPipelined = bounds.maxPipelined ?? DEFAULT_MAX_PIPELINED_REQUESTS;
+  // Connections refused: their parser stops after the headers it is in (stopAfterHeaders), the socket is destroyed.
+  const refusing = new WeakSet<Socket>();
+  const unanswered = new WeakMap<Socket, number>();
+  const server = createServer(options, (request: IncomingMessage, response: ServerResponse) => {
+    const { socket } = request;
+    if (refusing.has(socket)) return;
+    if (request.headers["transfer-encoding"] !== undefined) {
+      onRefused?.("transfer_encoding");
+      const body = JSON.stringify({
+        errors: [{ message: "Send the request body with a Content-Length: Transfer-Encoding (a chunked body) is not accepted.", extensions: { code: "LENGTH_REQUIRED", retryable: false } }],
+      });
+      response.shouldKeepAlive = false;
+      response.writeHead(411, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
+      response.end(body);
+      refuse(socket);
+      return;
+    }
+    const depth = (unanswered.get(socket) ?? 0) + 1;
+    if (maxPipelined > 0 && depth > maxPipelined) {
+      onRefused?.("pipelining");
+      refuse(socket);
+      return;
+    }
+    unanswered.set(socket, depth);
+    // 'close': once answered (a pipelined request's queued response closes only then) or its connection gone.
+    response.once("close", () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
+    handler(request, response);
+  });
+  // Each connection's parser gets the hook as the connection opens (after node's own listener gave it one).
+  const hook = stopAfterHeaders(refusing);
+  const hooked = new WeakSet<Socket>();
+  server.on("connection", (socket: Socket) => {
+    if (hook(socket)) hooked.add(socket);
+  });
+  const refuse = (socket: Socket) => {
+    refusing.add(socket);
+    // Without the parser hook (a Node whose internals differ), no further read: the current one is parsed to its end.
+    if (!hooked.has(socket)) socket.destroy();
+  };
+  // Before fastify's own handler, which would write a 400 after the 411: the refused socket is only closed.
+  server.prependListener("clientError", (_error: Error, socket: Socket) => {
+    if (refusing.has(socket)) socket.destroy();
+  });
+  return server;
+}
+
+/**
+ * Node's HTTP parser parses every byte of a socket read (up to 64 KB) before it returns: pausing it,
+ * or destroying the socket, from a request's 'request' event stops only the reads after. What stops
+ * it at once is its headers-complete callback answering -1 (llhttp's HPE_CB_HEADERS_COMPLETE, a
+ * client error): the callback is looked up on the parser object at each call, so it is wrapped, once
+ * per parser, when a connection opens (parsers are pooled, and shared with HTTP clients: the wrapper
+ * acts only for sockets in `refusing`, looked up through the parser's current socket). The request
+ * refused in its own 'request' event (inside that callback) is the last one parsed: not one byte of
+ * its body, nor any request pipelined after it. Returns whether the socket's parser has the wrapper.
+ */
+function stopAfterHeaders(refusing: WeakSet<Socket>): (socket: Socket) => boolean {
+  const wrapped = new WeakSet<object>();
+  return (socket) => {
+    const parser = (socket as Socket & { parser?: ParserInternals | null }).parser;
+    const key = (parser?.constructor as { kOnHeadersComplete?: unknown } | undefined)?.kOnHeadersComplete;
+    if (parser == null || typeof key !== "number") return false;
+    if (wrapped.has(parser)) return true;
+    const original = parser[key];
+    if (typeof original !== "function") return false;
+    parser[key] = function headersComplete(this: ParserInternals, ...args: unknown[]): unknown {
+      const current = this.socket;
+      if (current != null && refusing.has(current)) return -1;
+      const answer = (original as (...values: unknown[]) => unknown).apply(this, args);
+      return current != null && refusing.has(current) ? -1 : answer;
+    };
+    wrapped.add(parser);
+    return true;
+  };
+}
+
+/** What stopAfterHeaders reads of Node's HTTPParser (internals: checked at run time). */
+type ParserInternals = { [key: number]: unknown; socket?: Socket | null };
