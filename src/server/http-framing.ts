@@ -35,9 +35,15 @@ export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
  */
 export function createGatewayHttpServer(
   options: Parameters<typeof createServer>[0], handler: RequestListener,
-  bounds: { maxPipelined?: number | undefined; onRefused?: (reason: "transfer_encoding" | "pipelining") => void } = {},
+  bounds: {
+    maxPipelined?: number | undefined;
+    onRefused?: (reason: "transfer_encoding" | "pipelining") => void;
+    /** Once, when a connection's parser cannot be hooked (a Node whose internals differ): refusals then cost the rest of a read. */
+    onParserNotHooked?: () => void;
+  } = {},
 ): Server {
   const { onRefused } = bounds;
+  let notHookedSaid = false;
   const maxPipelined = bounds.maxPipelined ?? DEFAULT_MAX_PIPELINED_REQUESTS;
   // Connections refused: their parser stops after the headers it is in (stopAfterHeaders), the socket is destroyed.
   const refusing = new WeakSet<Socket>();
@@ -72,6 +78,10 @@ export function createGatewayHttpServer(
   const hooked = new WeakSet<Socket>();
   server.on("connection", (socket: Socket) => {
     if (hook(socket)) hooked.add(socket);
+    else if (!notHookedSaid) {
+      notHookedSaid = true;
+      bounds.onParserNotHooked?.();
+    }
   });
   const refuse = (socket: Socket) => {
     refusing.add(socket);

@@ -1,0 +1,68 @@
+import { connect } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createGatewayHttpServer } from "../../../src/server/http-framing.js";
+
+/**
+ * The refusals stop Node's parser through its headers-complete callback (a Node internal): on a Node
+ * whose internals differ they fall back to closing the connection after the current read. This
+ * Node must be hooked, so an upgrade that loses the hook fails here, by name, not only in a timing.
+ */
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+async function serve(bounds: Parameters<typeof createGatewayHttpServer>[2]) {
+  const handled: string[] = [];
+  const server = createGatewayHttpServer({}, (request, response) => {
+    handled.push(`${request.method} ${request.url}`);
+    response.end("ok");
+  }, bounds);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  return { port: (server.address() as AddressInfo).port, handled };
+}
+
+/** Writes `raw` on one connection and answers everything the server sent until it closed the connection (or 2 s). */
+function exchange(port: number, raw: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(raw));
+    let received = "";
+    socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    const done = () => resolve(received);
+    socket.on("close", done);
+    socket.on("error", done);
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  });
+}
+
+describe("createGatewayHttpServer", () => {
+  it("hooks this Node's HTTP parser", async () => {
+    const notHooked = vi.fn();
+    const { port } = await serve({ onParserNotHooked: notHooked });
+    expect(await exchange(port, "GET /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")).toMatch(/^HTTP\/1\.1 200/);
+    expect(notHooked).not.toHaveBeenCalled();
+  });
+
+  it("answers a chunked body 411 and parses nothing after its headers: not the request pipelined behind it", async () => {
+    const refused = vi.fn();
+    const { port, handled } = await serve({ onRefused: refused });
+    const answer = await exchange(port, "POST /graphql HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nGET /after HTTP/1.1\r\nhost: x\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1\.1 411/);
+    expect(answer).toContain("LENGTH_REQUIRED");
+    expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(handled).toEqual([]);
+    expect(refused).toHaveBeenCalledWith("transfer_encoding");
+  });
+
+  it("closes a connection pipelining past maxPipelined, the requests past it never handled", async () => {
+    const refused = vi.fn();
+    const { port, handled } = await serve({ maxPipelined: 3, onRefused: refused });
+    const requests = Array.from({ length: 10 }, (_, i) => `GET /r${i} HTTP/1.1\r\nhost: x\r\n\r\n`).join("");
+    await exchange(port, requests);
+    expect(handled.length).toBeLessThanOrEqual(3);
+    expect(refused).toHaveBeenCalledWith("pipelining");
+  });
+});
