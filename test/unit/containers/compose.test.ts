@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES } from "../../../src/config/config-variables.js";
+import { DEFAULT_ROLE_ARN as EMULATOR_ROLE_ARN } from "../../../src/emulator/emulator-config.js";
 import { OPTIONAL_SKIP_MARKER } from "../../support/summary-reporter.js";
 import { buildOutputs, interpolate, parseEnvFile, readRepoFile, REPO_ROOT } from "./container-files.js";
 
@@ -53,6 +54,17 @@ describe("docker-compose.yml", () => {
     expect(Object.keys(gateway!.environment!).filter((name) => !known.has(name))).toEqual([]);
   });
 
+  it("passes every other gateway setting through from the shell or the --env-file, unset meaning the gateway's default", () => {
+    // A first-day review: DEFAULT_ROLE_ARN, SESSION_MODE, TRUST_PROXY and the rate limits never reached the container.
+    const fixedInTheContainer = new Set(["PORT", "HOST", "REDIS_URL", "ENV_FILE", "EMULATOR_PORT"]);
+    const passed = CONFIG_VARIABLES.map((variable) => variable.name).filter((name) => !fixedInTheContainer.has(name));
+    const shell = Object.fromEntries(passed.map((name) => [name, `set-${name}`]));
+    const env = gatewayEnvironment(shell);
+    for (const name of passed) expect(env[name], name).toBe(`set-${name}`);
+    const unset = gatewayEnvironment({ GATEWAY_SECRET: "x".repeat(48) });
+    for (const name of passed.filter((name) => !["GATEWAY_SECRET", "NODE_ENV", "LOG_LEVEL", "UPSTREAM", "AWS_REGION"].includes(name))) expect(unset[name], name).toBe("");
+  });
+
   it("without the dev profile points the gateway at real AWS, never at the absent emulator", () => {
     const env = gatewayEnvironment({ GATEWAY_SECRET: "x".repeat(48) });
     expect(env.UPSTREAM).toBe("aws");
@@ -74,6 +86,9 @@ describe("docker-compose.yml", () => {
     expect(emulatorEnv.EMULATOR_HOST).toBe("0.0.0.0");
     expect([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY]).toEqual([emulatorEnv.EMULATOR_ACCESS_KEY_ID, emulatorEnv.EMULATOR_SECRET_ACCESS_KEY]);
     expect(env.AWS_REGION).toBe(emulatorEnv.EMULATOR_REGION);
+    // The emulator's role: identity-enhanced credentials work as in embedded mode (a first-day review found them refused).
+    expect(env.DEFAULT_ROLE_ARN).toBe(EMULATOR_ROLE_ARN);
+    expect(env.STS_ENDPOINT).toBe("");
     expect(Buffer.byteLength(env.GATEWAY_SECRET!, "utf8")).toBeGreaterThanOrEqual(32);
   });
 
