@@ -3,18 +3,17 @@ import type { SingleFlight, SingleFlightCodec } from "../coordination/single-fli
 import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
-import { decodeIdTokenClaims } from "../tokens/id-token-claims.js";
 import type { IdentityContextRegistry } from "../tokens/identity-context-registry.js";
-import type { IssuedToken, MaybePromise } from "../tokens/token.types.js";
+import type { IssuedToken } from "../tokens/token.types.js";
 import { newSessionId } from "./session-id.js";
 import { createRotationSaving, unauthenticated, type FoundSession } from "./rotation-saving.js";
 import { absoluteExpiryOf, decodeSessionRecord, encodeSessionRecord, recordTtlMs, type LiveSessionRecord } from "./session-record.js";
 import type { SessionStore } from "./session-store.js";
 import { createRotationNotes } from "./rotation-notes.js";
-import { saveWithRetries } from "./sign-in-save-retries.js";
+import { createSessionSignIn } from "./session-sign-in.js";
 import { createSlotPlacement } from "./slot-placement.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
-import type { AskedSignIn, SessionsWithoutSubject } from "./sessions-without-subject.js";
+import type { SessionsWithoutSubject } from "./sessions-without-subject.js";
 import type { UserSessionSlots } from "./user-session-slots.js";
 import type { RequestSessionService, SessionRequest, SessionService, SessionView } from "./session.types.js";
 
@@ -196,6 +195,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     displaced: () => count("displaced"),
   });
 
+  const signIn = createSessionSignIn({
+    config, sessions, store, end, placement, signInBudget: deps.signInBudget, withoutSubject: deps.withoutSubject, viewOf,
+    started: () => count("started"), logger, now,
+  });
+
   const { saveRotation, saveLateRotation } = createRotationSaving({
     sessions, slots: deps.slots, rotationGraceMs: deps.rotationGraceMs, idleMs, now, store, forgetIdentityContext,
   });
@@ -204,22 +208,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     forRequest(request: SessionRequest): RequestSessionService {
       let signedIn: { key: string; result: Promise<{ token: IssuedToken; session: SessionView }> } | undefined;
 
-      async function signInOnce(exchange: () => MaybePromise<IssuedToken>, asked: AskedSignIn): Promise<{ token: IssuedToken; session: SessionView }> {
-        // A session costs the caller one unit of its upstream budget, even when the exchange is answered from the cache: no caller fills the store with sessions for free.
-        if (request.caller !== undefined) {
-          // Whether the session will have a subject is known only after the exchange: a caller past this allowance is
-          // refused before it, and before its budget is spent (a refusal costs one read).
-          await deps.withoutSubject?.check(request.caller.address, asked);
-          await deps.signInBudget?.consume(request.caller.address);
-        }
-        // The store must answer before the exchange spends a single-use grant (an authorization code)
-        // that a session write failing afterwards would waste. Ending the session this sign-in replaces
-        // is that check when there is one.
-        if (heldId !== undefined) await end(heldId);
-        else await sessions.ping();
-        const token = await exchange();
-        return { token, session: await startSession(token, asked) };
-      }
       // The session this request holds now: an operation that signs in or refreshes and then uses the
       // session (a later field of the same mutation) uses the new id, not the one its cookie carried.
       let heldId = request.sessionId;
@@ -243,29 +231,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         }
         await confirmRotation(id, found);
         return { id, found };
-      }
-
-      async function startSession(token: IssuedToken, asked: AskedSignIn): Promise<SessionView> {
-        // A sign-in always gets a new id (no session fixation); the session it replaced was ended before the exchange.
-        const at = now();
-        const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
-        const id = newSessionId();
-        const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
-        const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
-        const unplaced: FoundSession = { id, record, seenAt: at };
-        // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
-        // Written again for a few seconds if the store fails now: the exchange spent the caller's grant (sign-in-save-retries.ts).
-        const found = subject !== null && placement !== undefined
-          ? await placement.storeInSlot(unplaced, { clientId: token.clientId, subject }, absoluteExpiresAt - at)
-          : await saveWithRetries(async () => (await store(unplaced), unplaced));
-        // Best effort: a counter the store fails to take now is not worth the session the grant paid for.
-        if (request.caller !== undefined) await deps.withoutSubject?.record(request.caller.address, subject !== null).catch((error: unknown) => {
-          if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
-        });
-        setSessionCookie({ id: found.id, absoluteExpiresAt: record.absoluteExpiresAt });
-        logger.debug({ clientId: token.clientId }, "session started");
-        count("started");
-        return viewOf(found);
       }
 
       async function rotate(found: FoundSession, refreshToken: string): Promise<FoundSession> {
@@ -295,7 +260,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       return {
         signIn(exchange, exchangeKey, asked = { scope: undefined }) {
           if (signedIn === undefined) {
-            signedIn = { key: exchangeKey, result: signInOnce(exchange, asked) };
+            signedIn = { key: exchangeKey, result: signIn({ caller: request.caller, heldId: () => heldId, setSessionCookie }, exchange, asked) };
           } else if (signedIn.key !== exchangeKey) {
             // Refused before its exchange runs: a second grant is never spent on a sign-in that cannot stand (one cookie, one session).
             return Promise.reject(new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request."));
