@@ -110,4 +110,31 @@ describeNeeding(redisServer, "session mode while Redis hangs", () => {
     await eventually("signed in once Redis takes writes", async () => (await user.post(gateway.url, SIGN_IN, { input })).body.errors === undefined, 10_000);
     expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "quentin" });
   });
+
+  it("keeps a code's answer when Redis hangs during its exchange for longer than the save's retries: the retry with the same code signs in, with no second call to AWS", async () => {
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const code = await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "rosa", codeChallenge, codeChallengeMethod: "S256" });
+    const input = { grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier, scope: ["openid"] };
+    const before = await emulator.createTokenWithIAMCalls();
+    const user = browser();
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 800, count: 1 });
+    try {
+      const signingIn = user.post(gateway.url, SIGN_IN, { input });
+      // Redis stops after the pre-exchange probe, while AWS answers: the session cannot be written for ~3.9 s of retries and more.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      redis!.pause();
+      const refused = await signingIn;
+      expect(codeOf(refused)).toBe("SESSION_STORE_UNAVAILABLE");
+      expect(refused.body.errors![0]!.extensions!.retryable).toBe(true);
+      expect(refused.setCookie).toBeNull();
+    } finally {
+      redis!.resume();
+      await emulator.clearFaults();
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before + 1);
+    // The client retries the same operation (SESSION_STORE_UNAVAILABLE is retryable): the code's answer was kept for it.
+    await eventually("signed in by the retry", async () => (await user.post(gateway.url, SIGN_IN, { input })).body.errors === undefined, 15_000);
+    expect((await user.post(gateway.url, SESSION)).body.data!.session).toMatchObject({ authenticated: true, subject: "rosa" });
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before + 1);
+  }, 30_000);
 });
