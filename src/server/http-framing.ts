@@ -73,6 +73,10 @@ export function createGatewayHttpServer(
     response.once("close", () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
     handler(request, response);
   });
+  // Node keeps only the first maxHeadersCount (default 2,000 entries: 1,000 headers) in request.headers, while llhttp
+  // frames the body from every header: a Transfer-Encoding after 1,000 others went unseen (a chunked body parsed, 200).
+  // 0 = no count limit; the headers stay bounded by maxHeaderSize (16 KB, 431 past it), so every one is seen.
+  server.maxHeadersCount = 0;
   // Each connection's parser gets the hook as the connection opens (after node's own listener gave it one).
   const hook = stopAfterHeaders(refusing);
   const hooked = new WeakSet<Socket>();
