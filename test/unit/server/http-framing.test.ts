@@ -66,3 +66,31 @@ describe("createGatewayHttpServer", () => {
     expect(refused).toHaveBeenCalledWith("pipelining");
   });
 });
+
+describe("createGatewayHttpServer, many in one process", () => {
+  it("wraps a pooled parser once, however many servers it served", async () => {
+    const { HTTPParser } = await import("node:_http_common" as string) as { HTTPParser: { kOnHeadersComplete: number } };
+    let parser: Record<number, (...args: unknown[]) => unknown> | undefined;
+    for (let i = 0; i < 50; i++) {
+      const server = createGatewayHttpServer({}, (request, response) => {
+        parser = (request.socket as unknown as { parser: typeof parser }).parser;
+        response.end("ok");
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      await exchange((server.address() as AddressInfo).port, "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // The innermost callback (node's) throws on a bare parser: the stack shows every wrapper in between.
+    let stack = "";
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = Infinity;
+    try {
+      parser![HTTPParser.kOnHeadersComplete]!.call({ socket: null, _headers: [] }, 1, 1, [], 1, "/", 0, "", false, true);
+    } catch (error) {
+      stack = (error as Error).stack ?? "";
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    expect((stack.match(/headersComplete/g) ?? []).length).toBeLessThanOrEqual(1);
+  });
+});
