@@ -46,7 +46,8 @@ export function createGatewayHttpServer(
   let notHookedSaid = false;
   const maxPipelined = bounds.maxPipelined ?? DEFAULT_MAX_PIPELINED_REQUESTS;
   // Connections refused: their parser stops after the headers it is in (stopAfterHeaders), the socket is destroyed.
-  const refusing = new WeakSet<Socket>();
+  // One set for the process: a pooled parser is wrapped once, whichever of its servers saw it first.
+  const refusing = REFUSING;
   const unanswered = new WeakMap<Socket, number>();
   const bounded = (answer: RequestListener) => (request: IncomingMessage, response: ServerResponse) => {
     const { socket } = request;
@@ -85,7 +86,7 @@ export function createGatewayHttpServer(
   // 0 = no count limit; the headers stay bounded by maxHeaderSize (16 KB, 431 past it), so every one is seen.
   server.maxHeadersCount = 0;
   // Each connection's parser gets the hook as the connection opens (after node's own listener gave it one).
-  const hook = stopAfterHeaders(refusing);
+  const hook = stopAfterHeaders;
   const hooked = new WeakSet<Socket>();
   server.on("connection", (socket: Socket) => {
     if (hook(socket)) hooked.add(socket);
@@ -116,24 +117,27 @@ export function createGatewayHttpServer(
  * refused in its own 'request' event (inside that callback) is the last one parsed: not one byte of
  * its body, nor any request pipelined after it. Returns whether the socket's parser has the wrapper.
  */
-function stopAfterHeaders(refusing: WeakSet<Socket>): (socket: Socket) => boolean {
-  const wrapped = new WeakSet<object>();
-  return (socket) => {
-    const parser = (socket as Socket & { parser?: ParserInternals | null }).parser;
-    const key = (parser?.constructor as { kOnHeadersComplete?: unknown } | undefined)?.kOnHeadersComplete;
-    if (parser == null || typeof key !== "number") return false;
-    if (wrapped.has(parser)) return true;
-    const original = parser[key];
-    if (typeof original !== "function") return false;
-    parser[key] = function headersComplete(this: ParserInternals, ...args: unknown[]): unknown {
-      const current = this.socket;
-      if (current != null && refusing.has(current)) return -1;
-      const answer = (original as (...values: unknown[]) => unknown).apply(this, args);
-      return current != null && refusing.has(current) ? -1 : answer;
-    };
-    wrapped.add(parser);
-    return true;
+const REFUSING = new WeakSet<Socket>();
+/** Parsers wrapped, for the whole process: a wrapper per server stacked one more layer on each pooled parser per server created. */
+const WRAPPED = new WeakSet<object>();
+
+function stopAfterHeaders(socket: Socket): boolean {
+  const refusing = REFUSING;
+  const wrapped = WRAPPED;
+  const parser = (socket as Socket & { parser?: ParserInternals | null }).parser;
+  const key = (parser?.constructor as { kOnHeadersComplete?: unknown } | undefined)?.kOnHeadersComplete;
+  if (parser == null || typeof key !== "number") return false;
+  if (wrapped.has(parser)) return true;
+  const original = parser[key];
+  if (typeof original !== "function") return false;
+  parser[key] = function headersComplete(this: ParserInternals, ...args: unknown[]): unknown {
+    const current = this.socket;
+    if (current != null && refusing.has(current)) return -1;
+    const answer = (original as (...values: unknown[]) => unknown).apply(this, args);
+    return current != null && refusing.has(current) ? -1 : answer;
   };
+  wrapped.add(parser);
+  return true;
 }
 
 /** What stopAfterHeaders reads of Node's HTTPParser (internals: checked at run time). */
