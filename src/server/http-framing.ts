@@ -37,7 +37,7 @@ export function createGatewayHttpServer(
   options: Parameters<typeof createServer>[0], handler: RequestListener,
   bounds: {
     maxPipelined?: number | undefined;
-    onRefused?: (reason: "transfer_encoding" | "pipelining") => void;
+    onRefused?: (reason: "transfer_encoding" | "pipelining" | "missing_host") => void;
     /** Once, when a connection's parser cannot be hooked (a Node whose internals differ): refusals then cost the rest of a read. */
     onParserNotHooked?: () => void;
   } = {},
@@ -52,6 +52,16 @@ export function createGatewayHttpServer(
   const bounded = (answer: RequestListener) => (request: IncomingMessage, response: ServerResponse) => {
     const { socket } = request;
     if (refusing.has(socket)) return;
+    if (request.httpVersion === "1.1" && request.headers.host === undefined) {
+      // Node answers this 400 itself when requireHostHeader is on, without a 'request' event and parsing on through
+      // the read (~3,600 Host-less requests in 64 KB, uncounted): here it is the connection's last request parsed.
+      onRefused?.("missing_host");
+      response.shouldKeepAlive = false;
+      response.writeHead(400, { "content-length": 0, connection: "close" });
+      response.end();
+      refuse(socket);
+      return;
+    }
     if (request.headers["transfer-encoding"] !== undefined) {
       onRefused?.("transfer_encoding");
       const body = JSON.stringify({
@@ -74,7 +84,7 @@ export function createGatewayHttpServer(
     response.once("close", () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
     answer(request, response);
   };
-  const server = createServer(options, bounded(handler));
+  const server = createServer({ ...options, requireHostHeader: false }, bounded(handler));
   // A request whose Expect is not 100-continue: without a listener, Node answers it 417 itself and never emits 'request',
   // so it escaped the bound (116,000 such answers a second pipelined from one address). Answered 417 here, counted like any.
   server.on("checkExpectation", bounded((_request, response) => {
