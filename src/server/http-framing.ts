@@ -29,9 +29,12 @@ export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
  *   CPU, on /graphql within the caller's rate limit (20 such requests: 1.7 s of CPU) and on a path no
  *   route serves with no limit at all (another caller's /healthz waited up to 974 ms;
  *   test/integration/hardening/chunked-bodies.test.ts);
- * - a request past `maxPipelined` (MAX_PIPELINED_REQUESTS; 0 = no bound) unanswered on its connection: the connection is closed.
+ * - a request past `maxPipelined` (MAX_PIPELINED_REQUESTS; 0 = no bound) unanswered on its connection: the connection is closed;
+ * - an HTTP/1.1 request without Host: 400, connection closed.
  *
- * `onRefused` counts each (its reason: "transfer_encoding" or "pipelining").
+ * Requests Node used to answer itself without a 'request' event (no Host: 400; an Expect other than
+ * 100-continue: 417) pass through here and count against the bound (a review: pipelined, both escaped
+ * it). A refused connection is closed lingering (lingerThenClose). `onRefused` counts each refusal.
  */
 export function createGatewayHttpServer(
   options: Parameters<typeof createServer>[0], handler: RequestListener,
@@ -107,15 +110,66 @@ export function createGatewayHttpServer(
   });
   const refuse = (socket: Socket) => {
     refusing.add(socket);
+    // Node closes a connection whose last answer is sent with destroySoon (end, then destroy once written): lingered instead.
+    (socket as Socket & { destroySoon?: () => void }).destroySoon = () => lingerThenClose(socket);
     // Without the parser hook (a Node whose internals differ), no further read: the current one is parsed to its end.
     if (!hooked.has(socket)) socket.destroy();
   };
-  // Before fastify's own handler, which would write a 400 after the 411: the refused socket is only closed.
-  server.prependListener("clientError", (_error: Error, socket: Socket) => {
-    if (refusing.has(socket)) socket.destroy();
-  });
+  // The parser's stop reaches Node as a client error on a refused connection: closed here alone (fastify's handler
+  // would write a 400 after the answer, and destroy the socket with the client's body unread).
+  const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = ((event: string | symbol, ...args: unknown[]) => {
+    const socket = args[1] as Socket | undefined;
+    if (event === "clientError" && socket !== undefined && refusing.has(socket)) {
+      lingerThenClose(socket);
+      return true;
+    }
+    return emit(event, ...args);
+  }) as Server["emit"];
   return server;
 }
+
+/** How long a refused connection's further bytes are read and dropped, at most, and while they keep coming. */
+const LINGER_MS = 3_000;
+const LINGER_IDLE_MS = 1_000;
+/** ... and how many: a client writing a body this large before it reads still gets its answer. */
+const LINGER_MAX_BYTES = 16 * 1024 * 1024;
+const LINGERING = new WeakSet<Socket>();
+
+/**
+ * Closes a refused connection the way nginx's lingering close does: the answer is sent and the
+ * connection half-closed, then what the client still sends is read and dropped (the parser, stopped,
+ * reads nothing of it) for a bounded time and size before the socket is destroyed. Destroyed at once,
+ * the kernel answered the unread body with a reset, and a client that writes its whole body before
+ * reading (Python's http.client, `requests`) got ConnectionResetError instead of the 411 (a review:
+ * 5 of 5 with an 8 MB body).
+ */
+function lingerThenClose(socket: Socket): void {
+  if (LINGERING.has(socket) || socket.destroyed) return;
+  LINGERING.add(socket);
+  let dropped = 0;
+  const close = () => socket.destroy();
+  const deadline = setTimeout(close, LINGER_MS);
+  let idle = setTimeout(close, LINGER_IDLE_MS);
+  socket.once("close", () => {
+    clearTimeout(deadline);
+    clearTimeout(idle);
+  });
+  socket.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_MAX_BYTES) return close();
+    clearTimeout(idle);
+    idle = setTimeout(close, LINGER_IDLE_MS);
+  });
+  socket.once("end", close);
+  socket.end();
+  socket.resume();
+}
+
+/** Connections refused, for the whole process: a pooled parser's wrapper looks its socket up here, whichever server it serves. */
+const REFUSING = new WeakSet<Socket>();
+/** Parsers wrapped, for the whole process: a wrapper per server stacked one more layer on each pooled parser per server created. */
+const WRAPPED = new WeakSet<object>();
 
 /**
  * Node's HTTP parser parses every byte of a socket read (up to 64 KB) before it returns: pausing it,
@@ -127,10 +181,6 @@ export function createGatewayHttpServer(
  * refused in its own 'request' event (inside that callback) is the last one parsed: not one byte of
  * its body, nor any request pipelined after it. Returns whether the socket's parser has the wrapper.
  */
-const REFUSING = new WeakSet<Socket>();
-/** Parsers wrapped, for the whole process: a wrapper per server stacked one more layer on each pooled parser per server created. */
-const WRAPPED = new WeakSet<object>();
-
 function stopAfterHeaders(socket: Socket): boolean {
   const refusing = REFUSING;
   const wrapped = WRAPPED;
