@@ -16,9 +16,9 @@ import type { Socket } from "node:net";
 export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
 
 /**
- * The gateway's HTTP server (fastify's `serverFactory`): node's, with two refusals before fastify sees
- * a request, both stopping Node's parser in the request's own 'request' event, right after its headers
- * (llhttp reports the pause as a client error, on which the socket is destroyed):
+ * The gateway's HTTP server (fastify's `serverFactory`): node's, with three refusals before fastify sees
+ * a request, each stopping Node's parser in the request's own 'request' event, right after its headers
+ * (llhttp reports the stop as a client error; the connection closes once the answers owed on it are sent):
  *
  * - a request carrying Transfer-Encoding (a chunked body): HTTP 411 LENGTH_REQUIRED, GraphQL-shaped,
  *   connection closed, not one chunk of its body parsed. Every GraphQL client sends its operation with
@@ -48,7 +48,7 @@ export function createGatewayHttpServer(
   const { onRefused } = bounds;
   let notHookedSaid = false;
   const maxPipelined = bounds.maxPipelined ?? DEFAULT_MAX_PIPELINED_REQUESTS;
-  // Connections refused: their parser stops after the headers it is in (stopAfterHeaders), the socket is destroyed.
+  // Connections refused: their parser stops after the headers it is in (stopAfterHeaders); they close lingering.
   // One set for the process: a pooled parser is wrapped once, whichever of its servers saw it first.
   const refusing = REFUSING;
   // Answers owed on each connection (its requests', refusals' included), until each is sent ('close'): a refused
