@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * measured ~70–90 ms of the gateway's CPU per 60 KB body (~60,000 chunks), within the per-caller rate
  * limit on /graphql, and with no limit at all on a path no route serves (answered 404 before its body
  * is read, but the parser still parses every chunk). On a real gateway process with its embedded
- * emulator: CPU time from /proc/<pid>/stat.
+ * emulator. Refused 411 now, before one chunk is parsed.
  */
 
 let gateway: GatewayProcess;
@@ -24,12 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
 });
-
-/** The gateway process's user + system CPU time so far (ms). */
-function gatewayCpuMs(): number {
-  const fields = readFileSync(`/proc/${gateway.child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** `payload` framed as chunks of `size` bytes. */
 function chunked(payload: string, size: number): string {
@@ -64,49 +57,16 @@ function pipelined(localAddress: string, path: string, count: number): Promise<s
   });
 }
 
-/** GET /healthz from another caller: its latency (ms). */
-function probe(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = request({ host: "127.0.0.1", port, path: "/healthz", localAddress: "127.0.0.3", agent: false }, (response) => {
-      response.resume();
-      response.on("end", () => resolve(performance.now() - started));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Runs `attack` while another caller probes /healthz every 10 ms: the attack's statuses, the gateway's CPU per request, the probes' worst latency. */
-async function measure(requests: number, attack: () => Promise<string[][]>) {
-  const cpuBefore = gatewayCpuMs();
-  let finished = false;
-  const attacking = attack().finally(() => { finished = true; });
-  const latencies: number[] = [];
-  while (!finished) {
-    latencies.push(await probe());
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const statuses = (await attacking).flat();
-  const cpuPerRequestMs = (gatewayCpuMs() - cpuBefore) / requests;
-  const worstProbeMs = Math.max(...latencies);
-  console.log({ statuses: Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((t) => t === s).length])), cpuPerRequestMs, worstProbeMs, probes: latencies.length });
-  return { statuses, cpuPerRequestMs, worstProbeMs };
-}
-
 describe("request bodies in tiny chunks", () => {
-  it("POST /graphql within the caller's allowance: 20 bodies of 60 KB in 1-byte chunks cost the gateway under 10 ms of CPU each", async () => {
-    // 2 connections × 10 pipelined requests: 20 requests, within RATE_LIMIT_CALLER_BURST (40).
-    const { statuses, cpuPerRequestMs } = await measure(20, () => Promise.all([pipelined("127.0.0.2", "/graphql", 10), pipelined("127.0.0.2", "/graphql", 10)]));
-    expect(statuses).not.toContain("HTTP/1.1 429");
-    expect(cpuPerRequestMs).toBeLessThan(10);
-  }, 120_000);
+  // Counts, not times (timing targets live in `npm run bench`): the refusal comes before one chunk is parsed, so nothing
+  // after the first request's headers on its connection is parsed or answered (before: every request answered, 200 or 404).
+  it("POST /graphql: 10 bodies of 60 KB in 1-byte chunks pipelined on one connection: one answer, 411; none of the rest parsed", async () => {
+    expect(await pipelined("127.0.0.2", "/graphql", 10)).toEqual(["HTTP/1.1 411"]);
+  }, 60_000);
 
-  it("POST to a path no route serves (no rate limit): 60 bodies in 1-byte chunks cost the gateway under 10 ms of CPU each", async () => {
-    const { statuses, cpuPerRequestMs } = await measure(60, () => Promise.all([pipelined("127.0.0.4", "/nope", 30), pipelined("127.0.0.4", "/nope", 30)]));
-    expect(statuses.length).toBeGreaterThan(0);
-    expect(cpuPerRequestMs).toBeLessThan(10);
-  }, 120_000);
+  it("POST to a path no route serves (no rate limit there): the same, one answer, 411", async () => {
+    expect(await pipelined("127.0.0.4", "/nope", 10)).toEqual(["HTTP/1.1 411"]);
+  }, 60_000);
 
   it("a chunked body is answered 411 LENGTH_REQUIRED (GraphQL-shaped), and the same operation with a Content-Length runs", async () => {
     const chunkedAnswer = await new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
-import { request } from "node:http";
-import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { answersOnOneConnection } from "./pipelined-wire.js";
 
 /**
  * HTTP/1.1 pipelining: one socket read (64 KB) holds ~1,600 small pipelined requests, and Node's
@@ -12,7 +10,9 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * /healthz answers a second (37,600 429 refusals a second on /graphql; 50,000 404s a second on one
  * connection), another caller's `{ __typename }` taking a median 518 ms (233 ms; 158 ms) and up to
  * 1 s. The same address opening a new connection per request (11,000 a second) left the other
- * caller's median at 1.3 ms: it is the batch, not the rate.
+ * caller's median at 1.3 ms: it is the batch, not the rate. With MAX_PIPELINED_REQUESTS (8) one connection
+ * gets at most 8 requests parsed and answered, then is closed: asserted here as counts (timing targets
+ * live in `npm run bench`); bounded, the review's other caller measured 1.2–1.7 ms.
  */
 
 let gateway: GatewayProcess;
@@ -26,85 +26,19 @@ afterAll(async () => {
   await gateway?.stop();
 });
 
-/** Another caller's POST { __typename }: its latency (ms). */
-function probe(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const body = JSON.stringify({ query: "{ __typename }" });
-    const req = request({
-      host: "127.0.0.1", port, path: "/graphql", method: "POST", localAddress: "127.0.0.3", agent: false,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-    }, (response) => {
-      response.resume();
-      response.on("end", () => resolve(performance.now() - started));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** Keeps `connections` sockets from 127.0.0.2 writing pipelined GETs of `path` as fast as they drain (reconnecting when closed). */
-function flood(path: string, connections: number): { stop(): void; answered(): number } {
-  const one = `GET ${path} HTTP/1.1\r\nHost: gateway\r\n\r\n`;
-  const batch = one.repeat(Math.floor(65_536 / one.length));
-  let stopped = false;
-  let answered = 0;
-  const sockets = new Set<Socket>();
-  const open = () => {
-    if (stopped) return;
-    const socket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
-    sockets.add(socket);
-    const pump = () => { while (!stopped && socket.writable && socket.write(batch)); };
-    socket.on("connect", pump);
-    socket.on("drain", pump);
-    socket.on("data", (data: Buffer) => {
-      for (let at = data.indexOf("HTTP/1.1 "); at >= 0; at = data.indexOf("HTTP/1.1 ", at + 1)) answered += 1;
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      sockets.delete(socket);
-      setTimeout(open, 1);
-    });
-  };
-  for (let index = 0; index < connections; index++) open();
-  return {
-    stop() {
-      stopped = true;
-      for (const socket of sockets) socket.destroy();
-    },
-    answered: () => answered,
-  };
-}
-
-/** The gateway process's user + system CPU time so far (ms). */
-function gatewayCpuMs(): number {
-  const fields = readFileSync(`/proc/${gateway.child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function underFlood(path: string, connections: number) {
-  const cpuBefore = gatewayCpuMs();
-  const attack = flood(path, connections);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const latencies: number[] = [];
-  const started = performance.now();
-  while (performance.now() - started < 3_000) {
-    latencies.push(await probe());
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  attack.stop();
-  latencies.sort((a, b) => a - b);
-  const result = { path, answeredPerSecond: Math.round(attack.answered() / 3.2), probes: latencies.length, p50: latencies[Math.floor(latencies.length / 2)]!, max: latencies.at(-1)!, gatewayCpuMs: gatewayCpuMs() - cpuBefore };
-  console.log(result);
-  return result;
-}
-
 describe("pipelined floods of cheap answers", () => {
   for (const path of ["/healthz", "/nope", "/graphql?query=%7B__typename%7D"]) {
-    it(`one address pipelining GET ${path} on 4 connections leaves another caller's median under 50 ms`, async () => {
-      const { p50, probes } = await underFlood(path, 4);
-      expect(p50).toBeLessThan(50);
-      expect(probes).toBeGreaterThan(30);
-    }, 60_000);
+    it(`1,000 GET ${path} pipelined in one write on one connection: at most 8 answered, then the connection is closed`, async () => {
+      const { statuses, closedByGateway } = await answersOnOneConnection(port, `GET ${path} HTTP/1.1\r\nHost: gateway\r\n\r\n`.repeat(1_000));
+      expect(statuses.length).toBeGreaterThan(0);
+      expect(statuses.length).toBeLessThanOrEqual(8);
+      expect(closedByGateway).toBe(true);
+    });
   }
+
+  it("8 pipelined requests, the bound, are all answered and the connection stays open", async () => {
+    const { statuses, closedByGateway } = await answersOnOneConnection(port, "GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n".repeat(8), { timeoutMs: 1_500 });
+    expect(statuses).toEqual(Array(8).fill("200"));
+    expect(closedByGateway).toBe(false);
+  });
 });
