@@ -9,7 +9,8 @@ import type { BenchRow } from "../support/types.js";
 
 /**
  * (hostile) One caller (127.0.0.2) sends the most expensive refusals known (support/hostile-caller.ts)
- * at its full allowance (the default caller rate limit: a burst of 40, then 20/s), while a second
+ * at its full allowance (the default caller rate limit: a burst of 40, then 20/s), and beside them the
+ * framing attacks (support/framing-attacks.ts: pipelined floods, chunked bodies in 1-byte chunks), while a second
  * caller (127.0.0.3) probes /healthz (20/s) and repeats one exchange (20/s; a cache hit after the
  * first). Two rows: the second caller's /healthz and its exchanges, with their p99 under attack; the
  * target is p99 < 100 ms for both. The same probes run first without the attack (notes), and the
@@ -58,14 +59,14 @@ export async function measureHostileCaller(options: { emulator: BenchEmulator; d
     const [healthzAnswers, exchangeAnswers] = await probe();
     const attackerProcess = await attacker;
     await attackerProcess.stop();
-    const hostile = JSON.parse(attackerProcess.url) as { requests: number; statuses: Record<string, number>; p99Ms: number } | { error: string };
+    const hostile = JSON.parse(attackerProcess.url) as { requests: number; statuses: Record<string, number>; p99Ms: number; framing: { connections: number; answers: number } } | { error: string };
     const cpuAfter = cpuTimeMs(gateway.pid);
     if ("error" in hostile) throw new Error(`the hostile caller did not run: ${hostile.error}`);
     const upstreamCalls = (await options.emulator.createTokenWithIamCalls()) - callsBefore;
 
     const allRequests = hostile.requests + healthzAnswers.length + exchangeAnswers.length;
     const cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / allRequests);
-    const attack = `hostile caller (own process): ${hostile.requests} requests (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostile.statuses)}, p99 ${hostile.p99Ms} ms; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
+    const attack = `hostile caller (own process): ${hostile.requests} requests (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostile.statuses)}, p99 ${hostile.p99Ms} ms; beside it from the same address, pipelined floods on 4 connections and a chunked 60 KB body in 1-byte chunks every 100 ms: ${hostile.framing.connections} connections, ${hostile.framing.answers} answers; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
     const rss = peakRssMb(gateway.pid);
     const row = (id: string, scenario: string, answers: Answer[], quiet: Answer[], ok: (answer: Answer) => boolean): BenchRow => {
       const { p50Ms, p99Ms } = percentiles(answers.map((answer) => answer.ms));
