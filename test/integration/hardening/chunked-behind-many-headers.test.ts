@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { answersOnOneConnection } from "./pipelined-wire.js";
+import { answersOnOneConnection, chunked } from "./pipelined-wire.js";
 
 /**
  * A review of 4903295/f2051a1: the 411 refusal read request.headers["transfer-encoding"], which Node
@@ -19,17 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
 });
-
-/** `payload` framed as chunks of `size` bytes. */
-function chunked(payload: string, size: number): string {
-  const parts: string[] = [];
-  for (let at = 0; at < payload.length; at += size) {
-    const chunk = payload.slice(at, at + size);
-    parts.push(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-  }
-  parts.push("0\r\n\r\n");
-  return parts.join("");
-}
 
 const JUNK = Array.from({ length: 1000 }, (_, i) => `x${i}:a\r\n`).join("");
 const BODY = JSON.stringify({ query: "{ __typename }", variables: { pad: "y".repeat(60_000) } });

@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { chunked } from "./pipelined-wire.js";
 
 /**
  * A request body sent with Transfer-Encoding: chunked in one-byte chunks (6 bytes on the wire per byte
@@ -23,17 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
 });
-
-/** `payload` framed as chunks of `size` bytes. */
-function chunked(payload: string, size: number): string {
-  const parts: string[] = [];
-  for (let at = 0; at < payload.length; at += size) {
-    const chunk = payload.slice(at, at + size);
-    parts.push(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-  }
-  parts.push("0\r\n\r\n");
-  return parts.join("");
-}
 
 const BODY = JSON.stringify({ query: "{ __typename }", variables: { pad: "y".repeat(60_000) } });
 

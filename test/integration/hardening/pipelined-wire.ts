@@ -23,3 +23,14 @@ export function answersOnOneConnection(port: number, wire: string, options: { lo
     });
   });
 }
+
+/** `payload` framed as a chunked body of `size`-byte chunks (Transfer-Encoding: chunked), its last chunk included. */
+export function chunked(payload: string, size: number): string {
+  const parts: string[] = [];
+  for (let at = 0; at < payload.length; at += size) {
+    const chunk = payload.slice(at, at + size);
+    parts.push(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+  }
+  parts.push("0\r\n\r\n");
+  return parts.join("");
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { ASSUME, browser, codeOf, credentialsFrom, identityContextInIdToken, REFRESH_SESSION, SESSION, SIGN_IN, type Browser } from "./session-support.js";
+import { ASSUME, browser, codeOf, credentialsFrom, identityContextInIdToken, REFRESH_SESSION, SESSION, signInShowingIdentityContext } from "./session-support.js";
 
 /**
  * SESSION_EXPOSE=idToken shows the page the ID token, which carries the identity context. An
@@ -27,13 +27,7 @@ afterAll(async () => {
   await gateway?.stop();
 });
 
-async function signedIn(sub: string): Promise<{ user: Browser; identityContext: string }> {
-  const user = browser();
-  const assertion = await emulator.mintAssertion({ sub });
-  expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-  const { idToken } = (await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string };
-  return { user, identityContext: identityContextInIdToken(idToken) };
-}
+const signedIn = (sub: string) => signInShowingIdentityContext(gateway.url, (claims) => emulator.mintAssertion(claims), sub);
 
 describe("assumeRoleWithIdentityContext in session mode", () => {
   it("makes credentials from the session's own context with its cookie, and none from a copy without it or under another user's session", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, credentialsFrom, identityContextInIdToken, REFRESH_SESSION, SESSION, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE, type Browser } from "./session-support.js";
+import { browser, credentialsFrom, REFRESH_SESSION, SESSION, SIGN_OUT, SIGN_OUT_EVERYWHERE, signInShowingIdentityContext } from "./session-support.js";
 
 /** Review probe of 60182ed: a copied cookie (old or new) makes no credentials once the session has ended some other way. */
 let gateway: GatewayProcess;
@@ -12,13 +12,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => { await gateway?.stop(); });
 
-async function signedIn(sub: string): Promise<{ user: Browser; identityContext: string }> {
-  const user = browser();
-  const assertion = await emulator.mintAssertion({ sub });
-  expect((await user.post(gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-  const { idToken } = (await user.post(gateway.url, SESSION)).body.data!.session as { idToken: string };
-  return { user, identityContext: identityContextInIdToken(idToken) };
-}
+const signedIn = (sub: string) => signInShowingIdentityContext(gateway.url, (claims) => emulator.mintAssertion(claims), sub);
 
 describe("ends a copied cookie outlives", () => {
   it("refresh, then sign-out with the new cookie: the old cookie's copy makes none", async () => {
@@ -35,8 +29,7 @@ describe("ends a copied cookie outlives", () => {
     expect((await user.post(gateway.url, REFRESH_SESSION)).body.errors).toBeUndefined();
     const fresh = user.cookie;
     const stale = browser();
-    const out = await stale.post(gateway.url, SIGN_OUT, undefined, { cookie: `__Host-idc_session=${old}` });
-    console.log("stale-tab signOut:", out.text);
+    await stale.post(gateway.url, SIGN_OUT, undefined, { cookie: `__Host-idc_session=${old}` });
     expect(await credentialsFrom(gateway.url, identityContext, fresh)).toBe("UNAUTHENTICATED");
   });
   it("signOutEverywhere from the user's other browser: the first browser's cookie copy makes none", async () => {

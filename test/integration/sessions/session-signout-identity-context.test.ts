@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorApi, type EmulatorApi } from "../../support/gateway-emulator-api.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
-import { browser, codeOf, credentialsFrom, identityContextInIdToken as identityContextOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE } from "./session-support.js";
+import { browser, codeOf, credentialsFrom, identityContextInIdToken as identityContextOf, REFRESH_SESSION, SESSION, SESSION_COOKIE, SIGN_IN, SIGN_OUT, SIGN_OUT_EVERYWHERE, signInShowingIdentityContext } from "./session-support.js";
 
 /**
  * SESSION_EXPOSE=idToken shows page scripts the ID token, and Identity Center's ID token carries the
@@ -28,11 +28,8 @@ afterAll(async () => {
 });
 
 /** `sub` signs in a new browser with an identity context; the browser and the context its page was shown. */
-async function signInShowingContext(sub: string, on: { gateway: GatewayProcess; emulator: EmulatorApi } = { gateway, emulator }): Promise<{ user: ReturnType<typeof browser>; identityContext: string }> {
-  const user = browser();
-  const assertion = await on.emulator.mintAssertion({ sub });
-  expect((await user.post(on.gateway.url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
-  return { user, identityContext: identityContextOf(((await user.post(on.gateway.url, SESSION)).body.data!.session as { idToken: string }).idToken) };
+async function signInShowingContext(sub: string, on: { gateway: GatewayProcess; emulator: EmulatorApi } = { gateway, emulator }) {
+  return signInShowingIdentityContext(on.gateway.url, (claims) => on.emulator.mintAssertion(claims), sub);
 }
 
 describe("a signed-out session's identity context", () => {

@@ -86,3 +86,15 @@ export async function credentialsFrom(url: string, identityContext: string, cook
   }
   return codeOf(answer);
 }
+
+/**
+ * A new browser signs `sub` in (JWT bearer, with `openid` and `sts:identity_context`) on the gateway at
+ * `url`, and reads the identity context inside the ID token its page is shown (SESSION_EXPOSE=idToken).
+ */
+export async function signInShowingIdentityContext(url: string, mintAssertion: (claims: { sub: string }) => Promise<string>, sub: string): Promise<{ user: Browser; identityContext: string }> {
+  const user = browser();
+  const assertion = await mintAssertion({ sub });
+  expect((await user.post(url, SIGN_IN, { input: { grantType: "JWT_BEARER", assertion, scope: ["openid", "sts:identity_context"] } })).body.errors).toBeUndefined();
+  const { idToken } = (await user.post(url, SESSION)).body.data!.session as { idToken: string };
+  return { user, identityContext: identityContextInIdToken(idToken) };
+}
