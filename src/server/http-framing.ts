@@ -20,7 +20,7 @@ export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
  * a request, each stopping Node's parser in the request's own 'request' event, right after its headers
  * (llhttp reports the stop as a client error; the connection closes once the answers owed on it are sent):
  *
- * - a request carrying Transfer-Encoding (a chunked body): HTTP 411 LENGTH_REQUIRED, GraphQL-shaped,
+ * - a request carrying Transfer-Encoding (a chunked body): HTTP 411, GraphQL-shaped BAD_REQUEST,
  *   connection closed, not one chunk of its body parsed. Every GraphQL client sends its operation with
  *   a Content-Length (fetch, Apollo Client, curl --data), and so does a proxy that buffers request
  *   bodies (nginx's default). Why: Node's HTTP parser calls into JavaScript, with a Buffer copy, once
@@ -30,7 +30,7 @@ export const DEFAULT_MAX_PIPELINED_REQUESTS = 8;
  *   route serves with no limit at all (another caller's /healthz waited up to 974 ms;
  *   test/integration/hardening/chunked-bodies.test.ts);
  * - a request past `maxPipelined` (MAX_PIPELINED_REQUESTS; 0 = no bound) unanswered on its connection: the connection is closed;
- * - an HTTP/1.1 request without Host: 400, connection closed.
+ * - an HTTP/1.1 request without Host: 400, GraphQL-shaped BAD_REQUEST, connection closed.
  *
  * Requests Node used to answer itself without a 'request' event (no Host: 400; an Expect other than
  * 100-continue: 417) pass through here and count against the bound (a review: pipelined, both escaped
@@ -70,21 +70,14 @@ export function createGatewayHttpServer(
       // the read (~3,600 Host-less requests in 64 KB, uncounted): here it is the connection's last request parsed.
       onRefused?.("missing_host");
       owe(socket, response);
-      response.shouldKeepAlive = false;
-      response.writeHead(400, { "content-length": 0, connection: "close" });
-      response.end();
+      answerAndClose(response, 400, "An HTTP/1.1 request needs a Host header.");
       refuse(socket);
       return;
     }
     if (request.headers["transfer-encoding"] !== undefined) {
       onRefused?.("transfer_encoding");
-      const body = JSON.stringify({
-        errors: [{ message: "Send the request body with a Content-Length: Transfer-Encoding (a chunked body) is not accepted.", extensions: { code: "LENGTH_REQUIRED", retryable: false } }],
-      });
       owe(socket, response);
-      response.shouldKeepAlive = false;
-      response.writeHead(411, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
-      response.end(body);
+      answerAndClose(response, 411, "Send the request body with a Content-Length: Transfer-Encoding (a chunked body) is not accepted.");
       refuse(socket);
       return;
     }
@@ -146,6 +139,17 @@ export function createGatewayHttpServer(
     return emit(event, ...args);
   }) as Server["emit"];
   return server;
+}
+
+/**
+ * A refusal in the shape of every transport refusal (transport-errors.ts): GraphQL errors with Apollo's
+ * BAD_REQUEST and `retryable: false`, the HTTP status saying which; the connection closes after it.
+ */
+function answerAndClose(response: ServerResponse, status: 400 | 411, message: string): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: "BAD_REQUEST", retryable: false } }] });
+  response.shouldKeepAlive = false;
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), connection: "close" });
+  response.end(body);
 }
 
 /** How long a refused connection waits, at most, for the answers owed on it to be sent before it closes. */

@@ -51,10 +51,20 @@ describe("createGatewayHttpServer", () => {
     const { port, handled } = await serve({ onRefused: refused });
     const answer = await exchange(port, "POST /graphql HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nGET /after HTTP/1.1\r\nhost: x\r\n\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 411/);
-    expect(answer).toContain("LENGTH_REQUIRED");
+    expect(answer).toContain('"code":"BAD_REQUEST"');
+    expect(answer).toContain("Content-Length");
     expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
     expect(handled).toEqual([]);
     expect(refused).toHaveBeenCalledWith("transfer_encoding");
+  });
+
+  it("answers an HTTP/1.1 request without Host 400, GraphQL-shaped BAD_REQUEST naming the header, and handles nothing", async () => {
+    const { port, handled } = await serve({});
+    const answer = await exchange(port, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('"code":"BAD_REQUEST"');
+    expect(answer).toContain("Host header");
+    expect(handled).toEqual([]);
   });
 
   it("closes a connection pipelining past maxPipelined, the requests past it never handled", async () => {
