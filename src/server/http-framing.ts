@@ -89,6 +89,14 @@ export function createGatewayHttpServer(
     }
     // 'close': once answered (a pipelined request's queued response closes only then) or its connection gone.
     owe(socket, response);
+    // An answer that closes its connection before the request's body is in (a 413 over MAX_BODY_BYTES, fastify's
+    // `connection: close`): Node destroyed the socket once the answer was written, the unread body still arriving, and
+    // a client that writes its whole body before it reads (Python's http.client, `requests`) got a reset, never the 413
+    // (BrokenPipeError 4 of 6 with 1 MB, always with 8 MB). Refused instead, the connection closes lingering.
+    // 'prefinish': before Node's own 'finish' listener calls destroySoon.
+    response.once("prefinish", () => {
+      if (!request.complete && closesConnection(response) && hooked.has(socket)) refuse(socket);
+    });
     answer(request, response);
   };
   const server = createServer({ ...options, requireHostHeader: false }, bounded(handler));
@@ -152,6 +160,15 @@ function answerAndClose(response: ServerResponse, status: 400 | 411, message: st
   response.end(body);
 }
 
+/**
+ * Whether Node closes the connection once this answer is sent: the client's `connection: close`, or the answer's
+ * (Node's `_last`, set as the head is written: a `connection` header given to writeHead, as fastify does, is not
+ * visible through getHeader).
+ */
+function closesConnection(response: ServerResponse): boolean {
+  return !response.shouldKeepAlive || (response as ServerResponse & { _last?: boolean })._last === true;
+}
+
 /** How long a refused connection waits, at most, for the answers owed on it to be sent before it closes. */
 const ANSWERS_MS = 5_000;
 const AWAITING_ANSWERS = new WeakSet<Socket>();
@@ -161,6 +178,8 @@ const LINGER_MS = 3_000;
 const LINGER_IDLE_MS = 1_000;
 /** ... and how many: a client writing a body this large before it reads still gets its answer. */
 const LINGER_MAX_BYTES = 16 * 1024 * 1024;
+/** How often a lingering connection's bytes read are looked at (Node's parser reads them: no 'data' event shows them). */
+const LINGER_CHECK_MS = 50;
 const LINGERING = new WeakSet<Socket>();
 
 /**
@@ -169,32 +188,50 @@ const LINGERING = new WeakSet<Socket>();
  * reads nothing of it) for a bounded time and size before the socket is destroyed. Destroyed at once,
  * the kernel answered the unread body with a reset, and a client that writes its whole body before
  * reading (Python's http.client, `requests`) got ConnectionResetError instead of the 411 (a review:
- * 5 of 5 with an 8 MB body).
+ * 5 of 5 with an 8 MB body), or BrokenPipeError instead of a 413.
+ *
+ * The bytes are counted from `socket.bytesRead`, polled: Node's HTTP parser consumes the socket's handle
+ * in C++, so they reach no 'data' listener.
  */
 function lingerThenClose(socket: Socket): void {
   if (LINGERING.has(socket) || socket.destroyed) return;
   LINGERING.add(socket);
-  let dropped = 0;
+  const startedAt = Date.now();
+  const bytesAtStart = socket.bytesRead;
+  let lastBytes = bytesAtStart;
+  let lastProgressAt = startedAt;
   const close = () => socket.destroy();
-  const deadline = setTimeout(close, LINGER_MS);
-  let idle = setTimeout(close, LINGER_IDLE_MS);
-  socket.once("close", () => {
-    clearTimeout(deadline);
-    clearTimeout(idle);
-  });
-  socket.on("data", (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > LINGER_MAX_BYTES) return close();
-    clearTimeout(idle);
-    idle = setTimeout(close, LINGER_IDLE_MS);
-  });
+  const check = setInterval(() => {
+    const now = Date.now();
+    const bytes = socket.bytesRead;
+    if (bytes !== lastBytes) [lastBytes, lastProgressAt] = [bytes, now];
+    const tooLong = now - startedAt >= LINGER_MS || now - lastProgressAt >= LINGER_IDLE_MS;
+    if (tooLong || bytes - bytesAtStart > LINGER_MAX_BYTES) close();
+  }, LINGER_CHECK_MS);
+  socket.once("close", () => clearInterval(check));
   socket.once("end", close);
   socket.end();
   // Not while Node's HTTP server holds the socket paused (its answers backed up: socket._paused): its data handler
   // asserts it gets nothing then, and the assertion would end the process. Node resumes it once its answers drain.
   // Defensive: a refused connection lingers only once its answers are sent (owe), when Node has resumed it; a test
   // backing a connection up (7 unread explorer pages, then a chunked body) did not reach this with it paused.
-  if ((socket as Socket & { _paused?: boolean })._paused !== true) socket.resume();
+  if ((socket as Socket & { _paused?: boolean })._paused !== true) {
+    socket.resume();
+    readAgain(socket);
+  }
+}
+
+/**
+ * Starts the socket's handle reading again if Node stopped it: a request body refused unread (a 413) filled the
+ * request's buffer, Node stopped the handle, and `resume()` alone does not restart it (the stream still counts a
+ * read in progress): the connection read nothing more and closed with the body unread (a reset). Node's own
+ * tryReadStart does the same two steps. Internals: checked before use; without them the connection closes as before.
+ */
+function readAgain(socket: Socket): void {
+  const handle = (socket as Socket & { _handle?: { reading?: boolean; readStart?: () => number } | null })._handle;
+  if (handle == null || handle.reading !== false || typeof handle.readStart !== "function") return;
+  handle.reading = true;
+  if (handle.readStart() !== 0) socket.destroy();
 }
 
 /** Connections refused, for the whole process: a pooled parser's wrapper looks its socket up here, whichever server it serves. */

@@ -77,6 +77,54 @@ describe("createGatewayHttpServer", () => {
   });
 });
 
+/**
+ * How long the server keeps a connection open (until its socket closes) while the client, half-open, sends
+ * `bytesEvery` bytes every `everyMs` after a request answered the way fastify answers a 413: `connection: close`,
+ * its body unread.
+ */
+async function lingeringMs(bytesEvery: number, everyMs: number): Promise<{ openMs: number; answer: string }> {
+  const server = createGatewayHttpServer({}, (_request, response) => {
+    response.writeHead(413, { connection: "close", "content-length": 2 });
+    response.end("no");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  const port = (server.address() as AddressInfo).port;
+  const startedAt = Date.now();
+  const serverSocketClosed = new Promise<number>((resolve) => server.once("connection", (socket) => socket.once("close", () => resolve(Date.now() - startedAt))));
+  let answer = "";
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => socket.write("POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000000\r\n\r\n"));
+  const sending = bytesEvery > 0 ? setInterval(() => { if (socket.writable) socket.write(Buffer.alloc(bytesEvery, 97)); }, everyMs) : undefined;
+  socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+  socket.on("error", () => undefined);
+  const openMs = await serverSocketClosed;
+  clearInterval(sending);
+  socket.destroy();
+  return { openMs, answer };
+}
+
+describe("createGatewayHttpServer, a connection closed with a body unread lingers, bounded", () => {
+  it("a client that sends nothing more is closed after the idle second, its answer received", async () => {
+    const { openMs, answer } = await lingeringMs(0, 0);
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(openMs).toBeGreaterThanOrEqual(900);
+    expect(openMs).toBeLessThan(2_500);
+  });
+
+  it("a client trickling its body is closed after the 3 s lingering, not held open by the trickle", async () => {
+    const { openMs, answer } = await lingeringMs(10, 200);
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(openMs).toBeGreaterThanOrEqual(2_900);
+    expect(openMs).toBeLessThan(5_000);
+  });
+
+  it("a client flooding its body is closed once about 16 MiB are dropped, before the 3 s", async () => {
+    const { openMs, answer } = await lingeringMs(1024 * 1024, 5);
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(openMs).toBeLessThan(2_900);
+  });
+});
+
 describe("createGatewayHttpServer, many in one process", () => {
   it("wraps a pooled parser once, however many servers it served", async () => {
     const { HTTPParser } = await import("node:_http_common" as string) as { HTTPParser: { kOnHeadersComplete: number } };
