@@ -66,6 +66,29 @@ describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
     });
   });
 
+  /** The CLI's error line for a failing `aws sts …` (botocore validates lengths' minimums, not patterns or maximums). */
+  async function awsFailure(args: string[]): Promise<string | undefined> {
+    return aws(args).then(
+      () => undefined,
+      (error: { stderr: string }) => error.stderr.trim(),
+    );
+  }
+
+  it("assume-role: the service refuses what botocore lets through, as STS does (patterns, maximums, a policy that is not JSON)", async () => {
+    const base = ["assume-role", "--role-arn", DEFAULT_ROLE_ARN, "--role-session-name", "cli"];
+    expect(await awsFailure([...base, "--source-identity", "alice smith"])).toBe(
+      "An error occurred (ValidationError) when calling the AssumeRole operation: 1 validation error detected: Value 'alice smith' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
+    expect(await awsFailure([...base, "--tags", `Key=${"k".repeat(129)},Value=v`])).toContain(
+      "(ValidationError) when calling the AssumeRole operation: 1 validation error detected: Value '",
+    );
+    expect(await awsFailure([...base, "--policy", "{not json"])).toBe(
+      "An error occurred (MalformedPolicyDocument) when calling the AssumeRole operation: The policy is not in the valid JSON format.",
+    );
+    const assumed = (await aws([...base, "--source-identity", "alice"])) as { SourceIdentity?: string };
+    expect(assumed.SourceIdentity).toBe("alice");
+  });
+
   it("reads an STS error answer as STS's: the code and message in its error line, a failing exit status", async () => {
     const failure = await aws(["assume-role", "--role-arn", "arn:aws:iam::123456789012:role/Unknown", "--role-session-name", "cli"]).then(
       () => undefined,

@@ -4,7 +4,7 @@
  * and the fault. Expiry is reached by moving the clock that both the SDK and the emulator read.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AssumeRoleCommand, ExpiredTokenException, GetCallerIdentityCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, ExpiredTokenException, GetCallerIdentityCommand, MalformedPolicyDocumentException, STSClient, STSServiceException, type AssumeRoleCommandInput } from "@aws-sdk/client-sts";
 import { DEFAULT_ROLE_ARN } from "../../src/emulator/index.js";
 import { rejectionOf, type TestEmulator } from "../support/emulator-harness.js";
 import { identityContextFor, providedContext, startStsEmulator, withMovableClock, type StsClients, type StsTestEmulator } from "../support/emulator-sts.js";
@@ -82,12 +82,49 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     ["six provided contexts", { ProvidedContexts: Array.from({ length: 6 }, () => providedContext("abcd")[0]!) }, "at 'providedContexts' failed to satisfy constraint: Member must have length less than or equal to 5"],
     ["a three-character context assertion", { ProvidedContexts: providedContext("abc") }, "Member must have length greater than or equal to 4"],
     ["a context assertion over 2048 characters", { ProvidedContexts: providedContext("a".repeat(2049)) }, "Member must have length less than or equal to 2048"],
+    // Members the emulator does not act on are still checked against the model, as AWS checks them.
+    ["a SourceIdentity with a space", { SourceIdentity: "alice smith" }, "Value 'alice smith' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"],
+    ["a SourceIdentity with AWS's reserved prefix aws:", { SourceIdentity: "aws:alice" }, "at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern"],
+    ["a 65-character SourceIdentity", { SourceIdentity: "a".repeat(65) }, "at 'sourceIdentity' failed to satisfy constraint: Member must have length less than or equal to 64"],
+    ["51 session tags", { Tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) }, "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"],
+    ["a 129-character tag key", { Tags: [{ Key: "k".repeat(129), Value: "v" }] }, "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128"],
+    ["a tag value with a character outside the pattern", { Tags: [{ Key: "team", Value: "a;b" }] }, "Value 'a;b' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"],
+    ["a 257-character tag value", { Tags: [{ Key: "team", Value: "v".repeat(257) }] }, "at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256"],
+    ["a transitive tag key with a character outside the pattern", { TransitiveTagKeys: ["a;b"] }, "at 'transitiveTagKeys.1.member' failed to satisfy constraint: Member must satisfy regular expression pattern"],
+    ["an ExternalId with a space", { ExternalId: "my external id" }, "at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*"],
+    ["a TokenCode of letters", { SerialNumber: "arn:aws:iam::123456789012:mfa/user", TokenCode: "abcdef" }, "Value 'abcdef' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*"],
+    ["a seven-digit TokenCode", { SerialNumber: "arn:aws:iam::123456789012:mfa/user", TokenCode: "1234567" }, "at 'tokenCode' failed to satisfy constraint: Member must have length less than or equal to 6"],
+    ["a policy ARN under 20 characters", { PolicyArns: [{ arn: "arn:aws:iam::1:p/x" }] }, "at 'policyArns.1.member.arn' failed to satisfy constraint: Member must have length greater than or equal to 20"],
+    ["a session policy with a character above \\u00FF", { Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/\u4e2d"}]}' }, "at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"],
   ];
   for (const [title, input, expected] of cases) {
     it(`refuses ${title}`, async () => {
       expect(expectStsError(await assumeRole(input), "ValidationError", 400)).toContain(expected);
     });
   }
+
+  it("refuses a session policy that is not JSON with the model's MalformedPolicyDocument (400)", async () => {
+    for (const Policy of ["{not json", "[]", '"s3:*"']) {
+      const message = expectStsError(await assumeRole({ Policy }), "MalformedPolicyDocumentException", 400, MalformedPolicyDocumentException);
+      expect(message).toBe("The policy is not in the valid JSON format.");
+    }
+  });
+
+  it("accepts valid session policies, policy ARNs, tags, external id, MFA and source identity (and ignores them)", async () => {
+    const out = await sts.base.send(new AssumeRoleCommand({
+      RoleArn: DEFAULT_ROLE_ARN,
+      RoleSessionName: "tagged",
+      Policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }),
+      PolicyArns: [{ arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }],
+      Tags: [{ Key: "Project", Value: "Blue Sky" }, { Key: "cost-center", Value: "" }],
+      TransitiveTagKeys: ["Project"],
+      ExternalId: "ext-id:1234/5",
+      SerialNumber: "arn:aws:iam::123456789012:mfa/user",
+      TokenCode: "123456",
+      SourceIdentity: "alice@example.com",
+    }));
+    expect(out.AssumedRoleUser!.Arn).toBe("arn:aws:sts::123456789012:assumed-role/IdentityCenterUser/tagged");
+  });
 
   it("never echoes a context assertion in its message (it is a credential)", async () => {
     const assertion = `secret-${"x".repeat(2048)}`;

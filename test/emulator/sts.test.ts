@@ -102,6 +102,13 @@ describe("AssumeRole without a context, and role chaining", () => {
     expect((await h.dev.stsSession(assumed.Credentials!.AccessKeyId!)).identityCenter).toBeNull();
   });
 
+  it("answers the SourceIdentity it was given, as the model's output has it, and none when none was given", async () => {
+    const withSource = await sts.base.send(new AssumeRoleCommand({ RoleArn: PLAIN_ROLE, RoleSessionName: "src", SourceIdentity: "alice@example.com" }));
+    expect(withSource.SourceIdentity).toBe("alice@example.com");
+    const without = await sts.base.send(new AssumeRoleCommand({ RoleArn: PLAIN_ROLE, RoleSessionName: "nosrc" }));
+    expect(without).not.toHaveProperty("SourceIdentity");
+  });
+
   it("lets assumed-role credentials assume a role (chaining) for up to one hour", async () => {
     const first = await sts.base.send(new AssumeRoleCommand({ RoleArn: PLAIN_ROLE, RoleSessionName: "first" }));
     const chained = await sts

@@ -1,9 +1,12 @@
 /**
  * AssumeRole's members, read from the query body and checked against the model's constraints
- * (botocore's `sts/2011-06-15`): violations are ValidationError in AWS's wording.
+ * (botocore's `sts/2011-06-15`): violations are ValidationError in AWS's wording. Members the
+ * emulator does not act on (session policies, tags, external id, MFA, source identity) are still
+ * checked, since AWS refuses a request that breaks them whatever the role's policies say; an inline
+ * session policy that is not a JSON object is the model's MalformedPolicyDocument.
  */
-import { readStructureList, type QueryInput } from "./query-input.js";
-import { validationError } from "./sts-errors.js";
+import { readStringList, readStructureList, type QueryInput } from "./query-input.js";
+import { stsError, validationError } from "./sts-errors.js";
 
 export const IDENTITY_CENTER_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter";
 export const DEFAULT_DURATION_SECONDS = 3600;
@@ -19,13 +22,56 @@ export interface AssumeRoleRequest {
   durationSeconds: number;
   /** Undefined when the request has no ProvidedContexts. */
   providedContexts: ProvidedContext[] | undefined;
+  /** Echoed in the answer, as AWS does. */
+  sourceIdentity: string | undefined;
 }
 
-function lengthBetween(member: string, value: string | undefined, min: number, max: number, secret = false): string {
-  if (value === undefined) throw validationError(member, value, "Member must not be null", secret);
-  if (value.length < min) throw validationError(member, value, `Member must have length greater than or equal to ${min}`, secret);
-  if (value.length > max) throw validationError(member, value, `Member must have length less than or equal to ${max}`, secret);
+/** A string type of the model: its length bounds and pattern (the model's, as AWS quotes it). */
+interface StringConstraint {
+  min: number;
+  max?: number;
+  pattern?: { regex: RegExp; text: string };
+}
+
+const pattern = (regex: RegExp, text: string) => ({ regex, text });
+
+const ARN_TYPE: StringConstraint = {
+  min: 20,
+  max: 2048,
+  pattern: pattern(
+    /^[\t\n\r\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u,
+    "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+",
+  ),
+};
+const ROLE_SESSION_NAME: StringConstraint = { min: 2, max: 64, pattern: pattern(/^[\w+=,.@-]*$/, "[\\w+=,.@-]*") };
+const SESSION_POLICY: StringConstraint = { min: 1, pattern: pattern(/^[\t\n\r\u0020-\u00FF]+$/, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+") };
+const TAG_KEY: StringConstraint = { min: 1, max: 128, pattern: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+") };
+const TAG_VALUE: StringConstraint = { min: 0, max: 256, pattern: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*") };
+const EXTERNAL_ID: StringConstraint = { min: 2, max: 1224, pattern: pattern(/^[\w+=,.@:/-]*$/, "[\\w+=,.@:\\/-]*") };
+const SERIAL_NUMBER: StringConstraint = { min: 9, max: 256, pattern: pattern(/^[\w+=/:,.@-]*$/, "[\\w+=/:,.@-]*") };
+const TOKEN_CODE: StringConstraint = { min: 6, max: 6, pattern: pattern(/^\d*$/, "[\\d]*") };
+const SOURCE_IDENTITY: StringConstraint = ROLE_SESSION_NAME;
+const CONTEXT_ASSERTION: StringConstraint = { min: 4, max: 2048 };
+const MAX_TAGS = 50;
+
+/** Checks a member against its type; length counts characters (code points), as AWS's validator does. */
+function checkString(member: string, value: string, type: StringConstraint, secret = false): string {
+  const length = [...value].length;
+  if (length < type.min) throw validationError(member, value, `Member must have length greater than or equal to ${type.min}`, secret);
+  if (type.max !== undefined && length > type.max) throw validationError(member, value, `Member must have length less than or equal to ${type.max}`, secret);
+  if (type.pattern !== undefined && !type.pattern.regex.test(value)) {
+    throw validationError(member, value, `Member must satisfy regular expression pattern: ${type.pattern.text}`, secret);
+  }
   return value;
+}
+
+function required(member: string, value: string | null, type: StringConstraint, secret = false): string {
+  if (value === null) throw validationError(member, undefined, "Member must not be null", secret);
+  return checkString(member, value, type, secret);
+}
+
+function optional(member: string, value: string | null, type: StringConstraint): string | undefined {
+  return value === null ? undefined : checkString(member, value, type);
 }
 
 function readDuration(raw: string | undefined): number {
@@ -37,27 +83,61 @@ function readDuration(raw: string | undefined): number {
   return seconds;
 }
 
+function listMember(list: string, n: number, field: string): string {
+  return `${list}.${n}.member.${field}`;
+}
+
 function readProvidedContexts(input: QueryInput): ProvidedContext[] | undefined {
   const list = readStructureList(input, "ProvidedContexts", ["ProviderArn", "ContextAssertion"]);
   if (list === undefined) return undefined;
   if (list.length < 1) throw validationError("providedContexts", "[]", "Member must have length greater than or equal to 1");
   if (list.length > 5) throw validationError("providedContexts", `${list.length} entries`, "Member must have length less than or equal to 5");
   return list.map((entry, i) => ({
-    providerArn: lengthBetween(`providedContexts.${i + 1}.member.providerArn`, entry.ProviderArn, 20, 2048),
-    contextAssertion: lengthBetween(`providedContexts.${i + 1}.member.contextAssertion`, entry.ContextAssertion, 4, 2048, true),
+    providerArn: required(listMember("providedContexts", i + 1, "providerArn"), entry.ProviderArn ?? null, ARN_TYPE),
+    contextAssertion: required(listMember("providedContexts", i + 1, "contextAssertion"), entry.ContextAssertion ?? null, CONTEXT_ASSERTION, true),
   }));
 }
 
-export function readAssumeRoleRequest(input: QueryInput): AssumeRoleRequest {
-  const roleArn = lengthBetween("roleArn", input.get("RoleArn") ?? undefined, 20, 2048);
-  const roleSessionName = lengthBetween("roleSessionName", input.get("RoleSessionName") ?? undefined, 2, 64);
-  if (!/^[\w+=,.@-]*$/.test(roleSessionName)) {
-    throw validationError("roleSessionName", roleSessionName, "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+/** Session policies and tags: checked, then ignored (the emulator evaluates no policies). */
+function checkSessionPoliciesAndTags(input: QueryInput): void {
+  const policy = optional("policy", input.get("Policy"), SESSION_POLICY);
+  if (policy !== undefined && !isJsonObject(policy)) {
+    throw stsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.");
   }
-  return {
-    roleArn,
-    roleSessionName,
-    durationSeconds: readDuration(input.get("DurationSeconds") ?? undefined),
-    providedContexts: readProvidedContexts(input),
-  };
+  (readStructureList(input, "PolicyArns", ["arn"]) ?? []).forEach((entry, i) => {
+    required(listMember("policyArns", i + 1, "arn"), entry.arn ?? null, ARN_TYPE);
+  });
+  const tags = readStructureList(input, "Tags", ["Key", "Value"]) ?? [];
+  if (tags.length > MAX_TAGS) throw validationError("tags", `${tags.length} entries`, `Member must have length less than or equal to ${MAX_TAGS}`);
+  tags.forEach((tag, i) => {
+    required(listMember("tags", i + 1, "key"), tag.Key ?? null, TAG_KEY);
+    required(listMember("tags", i + 1, "value"), tag.Value ?? null, TAG_VALUE);
+  });
+  const transitive = readStringList(input, "TransitiveTagKeys") ?? [];
+  if (transitive.length > MAX_TAGS) {
+    throw validationError("transitiveTagKeys", `${transitive.length} entries`, `Member must have length less than or equal to ${MAX_TAGS}`);
+  }
+  transitive.forEach((key, i) => checkString(`transitiveTagKeys.${i + 1}.member`, key, TAG_KEY));
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+export function readAssumeRoleRequest(input: QueryInput): AssumeRoleRequest {
+  const roleArn = required("roleArn", input.get("RoleArn"), ARN_TYPE);
+  const roleSessionName = required("roleSessionName", input.get("RoleSessionName"), ROLE_SESSION_NAME);
+  const durationSeconds = readDuration(input.get("DurationSeconds") ?? undefined);
+  optional("externalId", input.get("ExternalId"), EXTERNAL_ID);
+  optional("serialNumber", input.get("SerialNumber"), SERIAL_NUMBER);
+  optional("tokenCode", input.get("TokenCode"), TOKEN_CODE);
+  const sourceIdentity = optional("sourceIdentity", input.get("SourceIdentity"), SOURCE_IDENTITY);
+  const providedContexts = readProvidedContexts(input);
+  checkSessionPoliciesAndTags(input);
+  return { roleArn, roleSessionName, durationSeconds, providedContexts, sourceIdentity };
 }

@@ -71,7 +71,10 @@ export function assumeRole(ctx: EmulatorContext, input: QueryInput, caller: Call
     identity,
   };
   ctx.sts.remember(session);
+  // AWS's answer names the source identity first when the request set one.
+  const sourceIdentity: XmlFields = request.sourceIdentity === undefined ? [] : [["SourceIdentity", request.sourceIdentity]];
   return [
+    ...sourceIdentity,
     [
       "AssumedRoleUser",
       [

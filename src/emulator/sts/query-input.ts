@@ -23,3 +23,16 @@ export function readStructureList(input: QueryInput, name: string, fields: reado
     list.push(entry);
   }
 }
+
+/** The strings of list `name`: `name.member.1`, `name.member.2`, … up to the first gap. */
+export function readStringList(input: QueryInput, name: string): string[] | undefined {
+  const prefix = `${name}.member.`;
+  const hasMembers = [...input.keys()].some((key) => key.startsWith(prefix));
+  if (!hasMembers) return input.has(name) ? [] : undefined;
+  const list: string[] = [];
+  for (let n = 1; ; n++) {
+    const value = input.get(`${prefix}${n}`);
+    if (value === null) return list;
+    list.push(value);
+  }
+}
