@@ -78,3 +78,55 @@ describe("SigV4 verification", () => {
     expect(rejection({ ...request, headers: { ...request.headers, authorization: auth.replace("AKIDEXAMPLE", "AKIDOTHER") } })).toMatchObject({ errorType: "UnrecognizedClientException" });
   });
 });
+
+describe("SigV4 query-string authentication (presigned URLs)", () => {
+  const stsVerifier = new SigV4Verifier({ region: "us-east-1", service: "sts", ...credentials, maxClockSkewSeconds: 300 });
+
+  /** A GET presigned by @smithy/signature-v4 as the SDKs presign query-protocol calls. */
+  async function presigned(expiresIn: number, extra: { header?: boolean } = {}): Promise<SignedRequest> {
+    const signer = new SignatureV4({ credentials, region: "us-east-1", service: "sts", sha256: Hash.bind(null, "sha256") });
+    const headers: Record<string, string> = { host: "127.0.0.1:4001", ...(extra.header ? { "x-k8s-aws-id": "demo" } : {}) };
+    const request = new HttpRequest({
+      method: "GET",
+      protocol: "http:",
+      hostname: "127.0.0.1",
+      port: 4001,
+      path: "/",
+      query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+      headers,
+    });
+    const out = (await signer.presign(request, { signingDate: new Date(NOW), expiresIn })) as HttpRequest;
+    const rawQuery = Object.entries(out.query)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join("&");
+    return { method: "GET", rawPath: "/", rawQuery, headers, body: Buffer.alloc(0) };
+  }
+
+  function outcome(request: SignedRequest, now: number): string {
+    try {
+      return stsVerifier.verify(request, now);
+    } catch (error) {
+      const wire = error as { errorType: string; body: { message: string } };
+      return `${wire.errorType}: ${wire.body.message}`;
+    }
+  }
+
+  it("accepts a presigned request until X-Amz-Expires has passed, then answers Signature expired", async () => {
+    const request = await presigned(900);
+    expect(outcome(request, NOW + 899_000)).toBe("AKIDEXAMPLE");
+    expect(outcome(request, NOW + 901_000)).toMatch(/^InvalidSignatureException: Signature expired: 20261126T120000Z is now earlier than 20261126T120001Z/);
+  });
+
+  it("refuses a presigned request with a tampered query, or without a header it signed", async () => {
+    const request = await presigned(60, { header: true });
+    expect(outcome(request, NOW)).toBe("AKIDEXAMPLE");
+    expect(outcome({ ...request, rawQuery: request.rawQuery.replace("GetCallerIdentity", "AssumeRole") }, NOW)).toMatch(/^InvalidSignatureException: The request signature we calculated/);
+    expect(outcome({ ...request, headers: { host: "127.0.0.1:4001" } }, NOW)).toMatch(/^InvalidSignatureException/);
+  });
+
+  it("refuses a presigned request missing its credential, or with an out-of-range X-Amz-Expires, as IncompleteSignature", async () => {
+    const request = await presigned(60);
+    expect(outcome({ ...request, rawQuery: request.rawQuery.replace(/X-Amz-Credential=[^&]*&?/, "") }, NOW)).toMatch(/^IncompleteSignatureException/);
+    expect(outcome({ ...request, rawQuery: request.rawQuery.replace(/X-Amz-Expires=\d+/, "X-Amz-Expires=604801") }, NOW)).toMatch(/^IncompleteSignatureException/);
+  });
+});

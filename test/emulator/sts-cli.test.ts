@@ -89,6 +89,24 @@ describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
     expect(assumed.SourceIdentity).toBe("alice");
   });
 
+  it("aws eks get-token: its presigned GetCallerIdentity URL (a GET, members and signature in the query) answers as STS answers it", async () => {
+    const env = { ...awsCliEnv(h), AWS_ENDPOINT_URL_STS: h.url };
+    const { stdout } = await runFile("aws", ["eks", "get-token", "--cluster-name", "demo", "--output", "json"], { env });
+    const token = (JSON.parse(stdout) as { status: { token: string } }).status.token;
+    const url = Buffer.from(token.slice("k8s-aws-v1.".length), "base64url").toString("utf8");
+    expect(url.startsWith(`${h.url}/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256`)).toBe(true);
+    // As EKS's authenticator calls it: a GET with the header the URL signed.
+    const answer = await fetch(url, { headers: { "x-k8s-aws-id": "demo" } });
+    const xml = await answer.text();
+    expect(answer.status, xml).toBe(200);
+    expect(answer.headers.get("content-type")).toBe("text/xml");
+    expect(xml).toContain(`<Arn>${DEFAULT_IAM_USER_ARN}</Arn>`);
+    // Without the signed header the signature cannot match.
+    const unsigned = await fetch(url);
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+  });
+
   it("reads an STS error answer as STS's: the code and message in its error line, a failing exit status", async () => {
     const failure = await aws(["assume-role", "--role-arn", "arn:aws:iam::123456789012:role/Unknown", "--role-session-name", "cli"]).then(
       () => undefined,

@@ -37,7 +37,7 @@ async function handleRequest(ctx: EmulatorContext, req: IncomingMessage, res: Se
   const rawPath = queryStart < 0 ? url : url.slice(0, queryStart);
   const rawQuery = queryStart < 0 ? "" : url.slice(queryStart + 1);
   const method = req.method ?? "GET";
-  if (isStsRequest(method, rawPath, req.headers)) return runStsOperation(ctx, req, res, rawPath, rawQuery);
+  if (isStsRequest(method, rawPath, req.headers, rawQuery)) return runStsOperation(ctx, req, res, rawPath, rawQuery);
   const operation = routeOperation(method, rawPath, new URLSearchParams(rawQuery));
   if (operation !== undefined) return runOperation(ctx, operation, req, res, rawPath, rawQuery);
   if (isSigninPath(rawPath)) return handleSigninPage(ctx, req, res, rawPath, rawQuery);

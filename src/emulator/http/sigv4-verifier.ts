@@ -144,11 +144,15 @@ export class SigV4Verifier {
   /** Throws the error AWS would answer with; returns the access key id that signed the request. */
   verify(request: SignedRequest, now = Date.now()): string {
     const authorization = request.headers.authorization;
+    const query = new URLSearchParams(request.rawQuery);
+    if ((authorization === undefined || authorization.trim() === "") && query.has("X-Amz-Algorithm")) {
+      return this.verifyPresigned(request, query, now);
+    }
     if (authorization === undefined || authorization.trim() === "") {
       throw protocolError("MissingAuthenticationTokenException", "Missing Authentication Token");
     }
     const auth = parseAuthorizationHeader(authorization.trim());
-    const secretAccessKey = this.secretFor(auth.accessKeyId, request, now);
+    const secretAccessKey = this.secretFor(auth.accessKeyId, headerValue(request.headers, "x-amz-security-token"), now);
     if (!auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("x-amz-date")) {
       throw incomplete("SignedHeaders must include 'host' and 'x-amz-date'.");
     }
@@ -159,6 +163,39 @@ export class SigV4Verifier {
     }
     this.checkScope(auth, amzDate);
     this.checkClockSkew(amzDate, signedAt, now);
+    return this.checkSignature(request, auth, amzDate, secretAccessKey);
+  }
+
+  /**
+   * Query-string authentication (a presigned URL, e.g. botocore's `generate_presigned_url` or
+   * `aws eks get-token`'s GetCallerIdentity): the same signature over the query without
+   * `X-Amz-Signature`, the date and session token in the query, valid for `X-Amz-Expires` seconds.
+   */
+  private verifyPresigned(request: SignedRequest, query: URLSearchParams, now: number): string {
+    const algorithm = query.get("X-Amz-Algorithm") ?? "";
+    const credential = query.get("X-Amz-Credential");
+    const signedHeaders = query.get("X-Amz-SignedHeaders");
+    const signature = query.get("X-Amz-Signature");
+    const amzDate = query.get("X-Amz-Date");
+    const expires = query.get("X-Amz-Expires");
+    if (!credential || !signedHeaders || !signature || !amzDate) {
+      throw incomplete("AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date'.");
+    }
+    const auth = parseAuthorizationHeader(`${algorithm} Credential=${credential}, SignedHeaders=${signedHeaders}, Signature=${signature}`);
+    const secretAccessKey = this.secretFor(auth.accessKeyId, query.get("X-Amz-Security-Token") ?? undefined, now);
+    if (!auth.signedHeaders.includes("host")) throw incomplete("X-Amz-SignedHeaders must include 'host'.");
+    const signedAt = parseAmzDate(amzDate);
+    if (signedAt === undefined) throw incomplete("X-Amz-Date must be a valid date (yyyyMMddTHHmmssZ).");
+    const expiresSeconds = expires === null ? undefined : /^\d{1,6}$/.test(expires) ? Number(expires) : NaN;
+    if (expiresSeconds !== undefined && !(expiresSeconds >= 1 && expiresSeconds <= 604_800)) {
+      throw incomplete("X-Amz-Expires must be a whole number of seconds from 1 to 604800.");
+    }
+    this.checkScope(auth, amzDate);
+    this.checkClockSkew(amzDate, signedAt, now, expiresSeconds);
+    return this.checkSignature(request, auth, amzDate, secretAccessKey);
+  }
+
+  private checkSignature(request: SignedRequest, auth: ParsedAuthorization, amzDate: string, secretAccessKey: string): string {
     const payloadHash = sha256Hex(request.body);
     const claimedHash = headerValue(request.headers, "x-amz-content-sha256");
     if (claimedHash !== undefined && claimedHash !== payloadHash) {
@@ -178,10 +215,9 @@ export class SigV4Verifier {
    * The secret of a known access key id. Temporary credentials also need their session token in
    * `x-amz-security-token` (as AWS checks it) and must not have expired.
    */
-  private secretFor(accessKeyId: string, request: SignedRequest, now: number): string {
+  private secretFor(accessKeyId: string, given: string | undefined, now: number): string {
     if (accessKeyId === this.expected.accessKeyId) return this.expected.secretAccessKey;
     const temporary = this.expected.temporaryCredentials?.(accessKeyId);
-    const given = headerValue(request.headers, "x-amz-security-token");
     if (temporary === undefined || given === undefined || !sameText(given, temporary.sessionToken)) {
       throw protocolError("UnrecognizedClientException", "The security token included in the request is invalid.");
     }
@@ -194,10 +230,16 @@ export class SigV4Verifier {
    * <server - skew> (<server> - 5 min.)" and "Signature not yet current: <request> is still later
    * than <server + skew> (<server> + 5 min.)".
    */
-  private checkClockSkew(amzDate: string, signedAt: number, now: number): void {
+  private checkClockSkew(amzDate: string, signedAt: number, now: number, presignedForSeconds?: number): void {
     const skewMs = this.expected.maxClockSkewSeconds * 1000;
     const skew = describeSkew(this.expected.maxClockSkewSeconds);
-    if (signedAt < now - skewMs) {
+    if (presignedForSeconds !== undefined) {
+      // A presigned request lasts X-Amz-Expires from its date instead of the skew allowance.
+      const windowMs = presignedForSeconds * 1000;
+      if (signedAt < now - windowMs) {
+        throw invalidSignature(`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - windowMs)} (${formatAmzDate(now)} - ${describeSkew(presignedForSeconds)}.)`);
+      }
+    } else if (signedAt < now - skewMs) {
       throw invalidSignature(`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - skewMs)} (${formatAmzDate(now)} - ${skew}.)`);
     }
     if (signedAt > now + skewMs) {

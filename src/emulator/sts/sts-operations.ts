@@ -28,10 +28,15 @@ function isStsOperation(action: string | null): action is StsOperationName {
   return action !== null && (STS_OPERATIONS as readonly string[]).includes(action);
 }
 
-/** STS requests are `POST /` with a form-encoded body; their SigV4 scope must then name `sts`. */
-export function isStsRequest(method: string, rawPath: string, headers: IncomingHttpHeaders): boolean {
+/**
+ * STS requests are `POST /` with a form-encoded body, or `GET /?Action=…` with the members in the
+ * query (the Query protocol allows both; presigned URLs are GETs); their SigV4 scope must name `sts`.
+ */
+export function isStsRequest(method: string, rawPath: string, headers: IncomingHttpHeaders, rawQuery = ""): boolean {
+  if (rawPath !== "/") return false;
+  if (method === "GET") return new URLSearchParams(rawQuery).has("Action");
   const contentType = headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  return method === "POST" && rawPath === "/" && contentType === "application/x-www-form-urlencoded";
+  return method === "POST" && contentType === "application/x-www-form-urlencoded";
 }
 
 /** The fault plan's failure as STS says it; a 500 asked for all operations is STS's InternalFailure. */
@@ -42,7 +47,7 @@ function injectedError(exception: string): StsError {
 
 async function answer(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> {
   const body = await readBody(req);
-  const input = parseQueryBody(body);
+  const input = req.method === "GET" ? new URLSearchParams(rawQuery) : parseQueryBody(body);
   const action = input.get("Action");
   const version = input.get("Version");
   if (!isStsOperation(action) || (version !== null && version !== STS_API_VERSION)) {
