@@ -107,6 +107,17 @@ describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
     expect(await unsigned.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
   });
 
+  it("get-caller-identity unsigned, or with an access key STS does not know, fails in STS's own words", async () => {
+    expect(await awsFailure(["get-caller-identity", "--no-sign-request"])).toBe(
+      "An error occurred (MissingAuthenticationToken) when calling the GetCallerIdentity operation: Request is missing Authentication Token",
+    );
+    const unknownKey = await aws(["get-caller-identity"], { AWS_ACCESS_KEY_ID: "AKIAUNKNOWNKEY000000", AWS_SECRET_ACCESS_KEY: "x" }).then(
+      () => undefined,
+      (error: { stderr: string }) => error.stderr.trim(),
+    );
+    expect(unknownKey).toBe("An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The security token included in the request is invalid");
+  });
+
   it("reads an STS error answer as STS's: the code and message in its error line, a failing exit status", async () => {
     const failure = await aws(["assume-role", "--role-arn", "arn:aws:iam::123456789012:role/Unknown", "--role-session-name", "cli"]).then(
       () => undefined,

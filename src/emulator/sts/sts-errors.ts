@@ -88,9 +88,15 @@ const FRONT_DOOR_CODES: Record<ProtocolErrorType, StsErrorCode> = {
   RequestEntityTooLargeException: "RequestEntityTooLarge",
 };
 
+/** Where STS words a front-door refusal its own way (as observed from sts.amazonaws.com). */
+const STS_WORDING: Partial<Record<StsErrorCode, string>> = {
+  MissingAuthenticationToken: "Request is missing Authentication Token",
+  InvalidClientTokenId: "The security token included in the request is invalid",
+};
+
 /** The shared SigV4 verifier and body reader throw REST-JSON protocol errors: say them the query way. */
 export function fromProtocolError(error: WireError): StsError {
   const code = FRONT_DOOR_CODES[error.errorType as ProtocolErrorType] ?? "InternalFailure";
-  const message = typeof error.body.message === "string" ? error.body.message : "An internal error occurred.";
+  const message = STS_WORDING[code] ?? (typeof error.body.message === "string" ? error.body.message : "An internal error occurred.");
   return stsError(code, message);
 }
