@@ -92,6 +92,20 @@ describe("polling CreateToken", () => {
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
   });
 
+  it("ignores CreateToken's scope on every grant, as the model says (\"This parameter has no effect\")", async () => {
+    const { clientId, clientSecret, device } = await startDevice();
+    await h.dev.approveDevice(device.userCode!, "alice");
+    await sleep(1100);
+    const tokens = await client.send(
+      new CreateTokenCommand({ clientId, clientSecret, grantType: GRANT.deviceCode, deviceCode: device.deviceCode!, scope: ["sso:account:access"] }),
+    );
+    const refreshed = await client.send(
+      new CreateTokenCommand({ clientId, clientSecret, grantType: GRANT.refreshToken, refreshToken: tokens.refreshToken!, scope: ["codewhisperer:completions"] }),
+    );
+    expect(refreshed.$metadata.httpStatusCode).toBe(200);
+    expect(refreshed.accessToken).toMatch(/^aoa/);
+  });
+
   it("answers SlowDownException when polled faster than the interval", async () => {
     const { poll } = await startDevice();
     await sleep(1100);

@@ -11,7 +11,7 @@ import type { EmulatorContext } from "../emulator-context.js";
 import { optionalString, optionalStringList, type JsonObject } from "../http/json-input.js";
 import { invalidRequest, oidcError } from "../http/wire-errors.js";
 import { checkAuthorizationCode } from "../grants/authorization-code-grant.js";
-import { narrowScopes, redeemRefreshToken } from "../grants/refresh-token-grant.js";
+import { redeemRefreshToken } from "../grants/refresh-token-grant.js";
 import { issueAccessToken, issueRefreshToken, newSession } from "../grants/token-issuance.js";
 import { randomToken } from "../tokens/opaque-token.js";
 import type { Session } from "../tokens/token-store.js";
@@ -126,20 +126,22 @@ function redeemCode(ctx: EmulatorContext, client: RegisteredClient, input: JsonO
   return newSession(record.sub, client.clientId, record.scopes ?? client.scopes, ctx.now());
 }
 
+/**
+ * CreateToken's `scope` "has no effect; the access token will always include all scopes configured
+ * during client registration" (the model): it is type-checked and otherwise ignored by every grant.
+ */
 function grantSession(ctx: EmulatorContext, client: RegisteredClient, grantType: PublicGrantType, input: JsonObject): Session {
-  const requestedScopes = optionalStringList(input, "scope");
+  optionalStringList(input, "scope");
   switch (grantType) {
     case PUBLIC_GRANT_TYPES.deviceCode: {
       const sub = pollDeviceCode(ctx, client, requiredMember(input, "deviceCode"));
-      return newSession(sub, client.clientId, requestedScopes?.length ? requestedScopes : client.scopes, ctx.now());
+      return newSession(sub, client.clientId, client.scopes, ctx.now());
     }
     case PUBLIC_GRANT_TYPES.authorizationCode:
       return redeemCode(ctx, client, input);
-    case PUBLIC_GRANT_TYPES.refreshToken: {
+    case PUBLIC_GRANT_TYPES.refreshToken:
       // CreateToken's model has no InvalidRequestRegionException: a token of another region is just not ours.
-      const session = redeemRefreshToken(ctx, client.clientId, requiredMember(input, "refreshToken"), true, "invalid-grant");
-      return narrowScopes(session, requestedScopes?.length ? requestedScopes : undefined);
-    }
+      return redeemRefreshToken(ctx, client.clientId, requiredMember(input, "refreshToken"), true, "invalid-grant");
   }
 }
 
