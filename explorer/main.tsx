@@ -13,6 +13,7 @@ import { AssertionToolbarButton, emulatorPlugin } from "./emulator-tools.js";
 import { EXAMPLE_TABS } from "./examples.js";
 import { readExplorerConfig } from "./explorer-config.js";
 import { rememberTokens } from "./last-tokens.js";
+import { createPageMemoryStorage, forgetPersistedExplorerState } from "./page-storage.js";
 
 const config = readExplorerConfig();
 
@@ -42,11 +43,15 @@ const fetcher: GraphiQLProps["fetcher"] = async (params, options) => {
   return result;
 };
 
+// Tabs, variables and history live in page memory: the variables hold assertions, codes and tokens (page-storage.ts).
+forgetPersistedExplorerState();
+const storage = createPageMemoryStorage();
+
 const plugins = config.emulatorPath === null ? [HISTORY_PLUGIN] : [emulatorPlugin, HISTORY_PLUGIN];
 
 createRoot(document.getElementById("explorer")!).render(
   <StrictMode>
-    <GraphiQL fetcher={fetcher} defaultTabs={[...EXAMPLE_TABS]} plugins={plugins} defaultEditorToolsVisibility="variables">
+    <GraphiQL fetcher={fetcher} storage={storage} defaultTabs={[...EXAMPLE_TABS]} plugins={plugins} defaultEditorToolsVisibility="variables">
       <GraphiQL.Logo>idc-token-gateway</GraphiQL.Logo>
       <GraphiQL.Toolbar>
         {({ prettify, copy, merge }) => (

@@ -18,6 +18,31 @@ let context: BrowserContext;
 let page: Page;
 const requests: Request[] = [];
 const consoleErrors: string[] = [];
+/** Every assertion, code, verifier and token the page was handed (by the emulator routes or the gateway). */
+const secretsShown = new Set<string>();
+const SECRET_FIELDS = new Set(["assertion", "code", "codeVerifier", "accessToken", "refreshToken", "idToken"]);
+
+function collectSecrets(value: unknown): void {
+  if (value === null || typeof value !== "object") return;
+  for (const [key, field] of Object.entries(value)) {
+    if (SECRET_FIELDS.has(key) && typeof field === "string" && field.length >= 16) secretsShown.add(field);
+    else collectSecrets(field);
+  }
+}
+
+/** The page's Web Storage (the test's TypeScript has no DOM library). */
+interface PageStorage {
+  localStorage: Record<string, string> & { setItem(key: string, value: string): void };
+  sessionStorage: Record<string, string>;
+}
+
+/** localStorage and sessionStorage of the page's origin, every key and value. */
+async function browserStorage(): Promise<string> {
+  return page.evaluate(() => {
+    const { localStorage, sessionStorage } = globalThis as unknown as PageStorage;
+    return JSON.stringify({ local: Object.entries(localStorage), session: Object.entries(sessionStorage) });
+  });
+}
 
 interface CapturedRun {
   sent: { operationName: string; variables: Record<string, unknown> };
@@ -48,6 +73,10 @@ describeNeeding(chromiumDependency(), "explorer in headless Chromium", () => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     page.on("pageerror", (error) => consoleErrors.push(error.message));
+    page.on("response", (response) => {
+      if (response.request().method() !== "POST") return;
+      response.json().then(collectSecrets, () => undefined);
+    });
     await page.goto(gateway.url);
   }, 90_000);
 
@@ -131,5 +160,26 @@ describeNeeding(chromiumDependency(), "explorer in headless Chromium", () => {
 
   it("logged no script error and no Content-Security-Policy violation in the page", () => {
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("keeps none of the assertions, codes and tokens it was handed in the browser's storage (GraphiQL's default put every tab's variables in localStorage)", async () => {
+    // The earlier tests fetched an assertion and a PKCE code, and ran exchanges and a refresh with them.
+    expect(secretsShown.size).toBeGreaterThanOrEqual(5);
+    const stored = await browserStorage();
+    expect([...secretsShown].filter((secret) => stored.includes(secret))).toEqual([]);
+    expect(JSON.parse(stored)).toEqual({ local: [], session: [] });
+  });
+
+  it("forgets on load what an earlier explorer left in localStorage", async () => {
+    await page.evaluate(() => {
+      const { localStorage } = globalThis as unknown as PageStorage;
+      localStorage.setItem("graphiql:variables", JSON.stringify({ refreshToken: "aorAAAAAG-left-by-an-earlier-explorer" }));
+      localStorage.setItem("graphiql:queries", JSON.stringify({ queries: [{ variables: "{\"assertion\":\"eyJ-left-behind\"}" }] }));
+      localStorage.setItem("another-app:setting", "kept");
+    });
+    await page.reload();
+    await page.locator(".graphiql-container").waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator(".graphiql-tab").count(), { timeout: 20_000 }).toBe(5);
+    expect(JSON.parse(await browserStorage())).toEqual({ local: [["another-app:setting", "kept"]], session: [] });
   });
 });
