@@ -29,9 +29,10 @@ export function createPageMemoryStorage(): GraphiQLStorage {
 }
 
 /** Removes what earlier versions of the explorer (GraphiQL's default storage) left in localStorage on this origin. */
-export function forgetPersistedExplorerState(storage: globalThis.Storage | undefined = globalThis.localStorage): void {
-  if (storage === undefined) return;
+export function forgetPersistedExplorerState(): void {
   try {
+    // Reading the property throws where the browser blocks storage (a third-party frame, a setting).
+    const storage = globalThis.localStorage;
     const keys: string[] = [];
     for (let index = 0; index < storage.length; index++) {
       const key = storage.key(index);

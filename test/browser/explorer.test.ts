@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../support/gateway-process.js";
@@ -181,5 +183,31 @@ describeNeeding(chromiumDependency(), "explorer in headless Chromium", () => {
     await page.locator(".graphiql-container").waitFor({ timeout: 60_000 });
     await expect.poll(() => page.locator(".graphiql-tab").count(), { timeout: 20_000 }).toBe(5);
     expect(JSON.parse(await browserStorage())).toEqual({ local: [["another-app:setting", "kept"]], session: [] });
+  });
+
+  it("refuses to be framed by another site (a transparent frame let an attacker's page click Run), and is neither sniffed, cached nor a Referer", async () => {
+    const framing = `<!doctype html><title>win a prize</title><iframe id="explorer" src="${gateway.url}" style="opacity:0.05;width:1200px;height:800px"></iframe>`;
+    const hostile: Server = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end(framing));
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    const attacker = await browser.newContext();
+    try {
+      const attackerPage = await attacker.newPage();
+      const pageResponse = attackerPage.waitForResponse((response) => response.url() === gateway.url);
+      await attackerPage.goto(`http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`);
+      // Long enough for the bundle to load and GraphiQL to render, had the frame been allowed (it renders in ~1 s).
+      await attackerPage.waitForTimeout(4_000);
+      expect(await attackerPage.frameLocator("#explorer").locator(".graphiql-execute-button").count()).toBe(0);
+      const headers = (await pageResponse).headers();
+      expect(headers).toMatchObject({
+        "x-frame-options": "DENY",
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+        "cache-control": "no-store",
+      });
+      expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    } finally {
+      await attacker.close();
+      await new Promise((resolve) => hostile.close(resolve));
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { Logger } from "../../logging/logger.js";
 import { createExplorerAssetSource, registerExplorerAssetsRoute } from "./explorer-assets.route.js";
 import { registerExplorerEmulatorRoutes } from "./explorer-emulator.route.js";
 import { createExplorerLandingPagePlugin } from "./explorer-landing-page.plugin.js";
+import { registerExplorerPageHeaders } from "./explorer-page-headers.js";
 
 export interface ExplorerOptions {
   /** The GraphQL endpoint path (the page is served there to browsers). */
@@ -26,6 +27,8 @@ export interface ExplorerOptions {
 export function registerExplorer(app: FastifyInstance, options: ExplorerOptions): ApolloServerPlugin {
   const assets = createExplorerAssetSource(options.logger);
   registerExplorerAssetsRoute(app, assets);
+  // Not framable, not sniffed, not cached, no Referer (explorer-page-headers.ts).
+  registerExplorerPageHeaders(app, options.endpoint);
   // In production they would mint credentials the gateway exchanges, for anyone: never served there.
   const emulatorUrl = options.production ? undefined : options.emulatorUrl;
   if (emulatorUrl !== undefined) {
@@ -39,3 +42,4 @@ export function registerExplorer(app: FastifyInstance, options: ExplorerOptions)
 }
 
 export { EXPLORER_CONTENT_SECURITY_POLICY } from "./explorer-page.js";
+export { EXPLORER_PAGE_HEADERS } from "./explorer-page-headers.js";
