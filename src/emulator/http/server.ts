@@ -31,6 +31,22 @@ async function readDevApiJson(req: IncomingMessage): Promise<JsonObject> {
   return value as JsonObject;
 }
 
+/**
+ * Browsers say which page started a request (`Origin`, `Sec-Fetch-Site`); programs send neither.
+ * The developer API takes plain-text bodies (curl -d), so any page the developer visits could reach
+ * it without a CORS preflight: blind, but enough to inject faults or reset every token and session
+ * (an attacker review broke the developer's gateway from another origin's page with one no-cors
+ * POST /_emulator/faults). A browser request is served only from the emulator's own origin or
+ * typed into the address bar.
+ */
+function otherSitesRequest(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ""}`) return `a page on ${origin.slice(0, 100)} may not call it`;
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return "a page on another origin may not call it";
+  return undefined;
+}
+
 async function handleRequest(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? "/";
   const queryStart = url.indexOf("?");
@@ -42,6 +58,11 @@ async function handleRequest(ctx: EmulatorContext, req: IncomingMessage, res: Se
   if (operation !== undefined) return runOperation(ctx, operation, req, res, rawPath, rawQuery);
   if (isSigninPath(rawPath)) return handleSigninPage(ctx, req, res, rawPath, rawQuery);
   if (rawPath.startsWith(DEV_API_PREFIX)) {
+    const refusal = otherSitesRequest(req);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendWireError(res, devApiError(`${refusal}: the developer API answers programs (curl, tests, the gateway), never another page's scripts`, 403));
+    }
     try {
       const answer = await handleDevApi(ctx, method, rawPath, () => readDevApiJson(req));
       if (answer !== undefined) return sendJson(res, answer.status, answer.body);
