@@ -4,10 +4,12 @@ import type { ValidationContext, ValidationRule } from "graphql";
 import { GraphQLError } from "graphql/index.js";
 import type { OperationLimits } from "../../config/config.types.js";
 import type { GatewayMetrics } from "../../metrics/metrics.js";
+import { createExpandedSelectionsRule } from "./expanded-selections.rule.js";
 
 /**
  * Bounds on one GraphQL document, all enforced before execution (so before any upstream call):
- * aliases, depth, directives and cost as validation rules (graphql-armor), tokens at parse time
+ * aliases, depth, directives and cost as validation rules (graphql-armor), repeated selections,
+ * introspection depth and fragment expansion (expanded-selections.rule.ts), tokens at parse time
  * (Apollo's `parseOptions.maxTokens`: graphql-armor's own max-tokens rule answers HTTP 500).
  *
  * A refusal is a GRAPHQL_VALIDATION_FAILED (parse: GRAPHQL_PARSE_FAILED) error whose message says
@@ -15,7 +17,7 @@ import type { GatewayMetrics } from "../../metrics/metrics.js";
  * documents never enter Apollo's document cache, so every refusal is counted.
  */
 
-export type LimitReason = "max_aliases" | "max_depth" | "max_directives" | "max_cost" | "max_tokens";
+export type LimitReason = "max_aliases" | "max_depth" | "max_directives" | "max_cost" | "max_tokens" | "expanded_selections";
 
 export interface OperationLimitsSetup {
   validationRules: ValidationRule[];
@@ -24,7 +26,7 @@ export interface OperationLimitsSetup {
   plugin: ApolloServerPlugin;
 }
 
-const LIMIT_VARIABLES: Record<Exclude<LimitReason, "max_tokens">, string> = {
+const LIMIT_VARIABLES: Record<Exclude<LimitReason, "max_tokens" | "expanded_selections">, string> = {
   max_aliases: "MAX_ALIASES",
   max_depth: "MAX_DEPTH",
   max_directives: "MAX_DIRECTIVES",
@@ -36,7 +38,7 @@ const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
 
 export function createOperationLimits(options: { limits: OperationLimits; metrics: GatewayMetrics | undefined }): OperationLimitsSetup {
   const { limits, metrics } = getValidOptions(options);
-  const reject = (reason: Exclude<LimitReason, "max_tokens">) => ({
+  const reject = (reason: keyof typeof LIMIT_VARIABLES) => ({
     propagateOnRejection: false as const,
     onReject: [
       (context: ValidationContext | null, error: GraphQLError) => {
@@ -57,6 +59,13 @@ export function createOperationLimits(options: { limits: OperationLimits; metric
     costLimit: { maxCost: limits.maxCost, ...reject("max_cost") },
   });
   const { validationRules } = armor.protect();
+  // Repeated selections, introspection depth and fragment expansion (limits/expanded-selections.rule.ts):
+  // checked at the document, before graphql-js compares selections pairwise or graphql-jit compiles them;
+  // validation stops there when over a bound.
+  const expandedSelections = createExpandedSelectionsRule(
+    { maxDepth: limits.maxDepth, maxCost: limits.maxCost },
+    { onReject: () => metrics?.rejections.inc({ reason: "expanded_selections" }) },
+  );
 
   const plugin: ApolloServerPlugin = {
     async requestDidStart() {
@@ -72,7 +81,7 @@ export function createOperationLimits(options: { limits: OperationLimits; metric
       };
     },
   };
-  return { validationRules: validationRules as ValidationRule[], parseOptions: { maxTokens: limits.maxTokens }, plugin };
+  return { validationRules: [expandedSelections, ...(validationRules as ValidationRule[])], parseOptions: { maxTokens: limits.maxTokens }, plugin };
 }
 
 function getValidOptions(options: { limits: OperationLimits; metrics: GatewayMetrics | undefined }) {
