@@ -66,6 +66,11 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<Refusal> = [
   { label: "a 62 KB string of 'Did you mean' for an Int argument", body: JSON.stringify({ query: `query D { session { awsCredentials(durationSeconds: "${"Did you mean".repeat(5_166)}") { roleArn } } }` }) },
   { label: "990 repeated fields (over MAX_COST)", body: JSON.stringify({ query: `query C { gateway { ${"version ".repeat(990)} } }` }) },
   { label: "a 'constructor' key beside a 31,000-item list (secure-json-parse walks the whole body)", body: sized((n) => JSON.stringify({ query: CREATE, variables: { constructor: 1, input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } } }), 2) },
+  // Found by an attacker's review (2026-12-03): within every other limit, 15–60 ms of validation (graphql-js compares
+  // repeated selections pairwise) and ~500 ms (graphql-jit compiling 300 levels beneath __schema, which graphql-armor's
+  // depth and cost limits skip) each, before limits/expanded-selections.rule.ts refused them at the document.
+  { label: "249 × gateway { version } (repeated selections, compared pairwise)", body: JSON.stringify({ query: `query R { ${"gateway { version } ".repeat(249)}}` }) },
+  { label: "__schema nested 300 deep", body: JSON.stringify({ query: `query Deep { __schema { types { ${"ofType { ".repeat(300)}name ${"} ".repeat(300)}} } }` }) },
   // Over GET, ~1.5 ms each on a slow host (as much as the costlier bodies): taken in turns like them.
   { label: "GET: 3,000-item scope list in the query string", search: sizedGet((n) => ({ input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } })) },
   { label: "GET: hundreds of unknown keys in the query string", search: sizedGet((n) => ({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) })) },

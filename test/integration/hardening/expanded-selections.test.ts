@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../../support/gateway-client.js";
@@ -14,8 +13,10 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * - `__schema { types { ofType { … 300 deep } } }` (3.3 KB; graphql-armor's depth and cost limits
  *   skip `__schema`) ran, ~500 ms each, most of it graphql-jit compiling: one caller at its
  *   allowance for 4 s took 12.8 s of CPU and /healthz answered after 26 s.
- * Now both are refused, each in well under a millisecond of validation; documents that repeat a
- * field a few times (fragments, `__typename`) and the standard introspection query still run.
+ * Now both are refused and validation stops there (test/unit/server/expanded-selections.test.ts counts
+ * what runs after; bench's (hostile) row sends both at the attacker's allowance and times the bystander);
+ * documents that repeat a field a few times (fragments, `__typename`) and the standard introspection
+ * query still run.
  */
 
 let gateway: GatewayProcess;
@@ -34,13 +35,6 @@ const repeated = (n: number, tag = "") => `{ ${"gateway { version } ".repeat(n)}
 /** `__schema { types { ofType { … } } }` with `levels` nested ofType. */
 const deepIntrospection = (levels: number, tag = "") => `query Deep { __schema { types { ${"ofType { ".repeat(levels)}name ${"} ".repeat(levels)}} } } # ${tag}`;
 
-/** The gateway process's CPU time (user + system), in ms: Linux's /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 describe("selections with fragments expanded", () => {
   it("refuses 249 × `gateway { version }` (within every other limit) with GRAPHQL_VALIDATION_FAILED naming the bound", async () => {
     const result = await graphql(gateway.url, repeated(249, "once"));
@@ -50,18 +44,6 @@ describe("selections with fragments expanded", () => {
     expect(result.body.errors?.[0]?.message).toMatch(/^Repeated selections limit of 2000 pairs exceeded \("gateway" is selected 46 times in one place, fragments included\)/);
     const metrics = await (await fetch(new URL("/metrics", gateway.url))).text();
     expect(metrics).toMatch(/idc_gateway_rejections_total\{reason="expanded_selections"\} [1-9]/);
-  });
-
-  it.skipIf(process.platform !== "linux")("40 distinct such documents cost the gateway under 400 ms of CPU in all (they cost 15–60 ms each)", async () => {
-    const pid = gateway.child.pid!;
-    // Warm: the first requests compile the gateway's code paths.
-    for (let i = 0; i < 5; i++) await graphql(gateway.url, repeated(249, `warm-${i}`));
-    const before = cpuMs(pid);
-    const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await graphql(gateway.url, repeated(249, `doc-${i}`))).status);
-    const spent = cpuMs(pid) - before;
-    expect(spent).toBeLessThan(400);
-    expect(statuses.every((status) => status === 400)).toBe(true);
   });
 
   it("runs documents that repeat fields within the bound: 45 × `gateway { version }`, `__typename` in 30 fragments, the introspection query", async () => {
@@ -92,17 +74,6 @@ describe("selections with fragments expanded", () => {
     const within = await graphql(gateway.url, deepIntrospection(30));
     expect(within.status).toBe(200);
     expect(within.body.errors).toBeUndefined();
-  });
-
-  it.skipIf(process.platform !== "linux")("20 distinct 300-deep introspection documents cost the gateway under 400 ms of CPU in all (they cost ~500 ms each)", async () => {
-    const pid = gateway.child.pid!;
-    for (let i = 0; i < 5; i++) await graphql(gateway.url, deepIntrospection(300, `warm-${i}`));
-    const before = cpuMs(pid);
-    const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await graphql(gateway.url, deepIntrospection(300, `doc-${i}`))).status);
-    const spent = cpuMs(pid) - before;
-    expect(spent).toBeLessThan(400);
-    expect(statuses.every((status) => status === 400)).toBe(true);
   });
 
   it("refuses a repeated field spread through fragments and inline fragments as it refuses it written out", async () => {

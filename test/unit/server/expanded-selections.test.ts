@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { getIntrospectionQuery, parse } from "graphql";
+// The CJS entry, as the gateway's (schema/build-schema.ts): graphql-js stops validation for its own instance's abort error.
+import { buildSchema, parse as parseCjs, specifiedRules, validate, type ValidationRule } from "graphql/index.js";
 import { describe, expect, it } from "vitest";
-import { checkExpandedSelections } from "../../../src/server/limits/expanded-selections.rule.js";
+import { checkExpandedSelections, createExpandedSelectionsRule } from "../../../src/server/limits/expanded-selections.rule.js";
 
 /** The walk of limits/expanded-selections.rule.ts at its edges (the gateway-level refusals: test/integration/hardening/expanded-selections.test.ts). */
 const DEFAULTS = { maxDepth: 8, maxCost: 1000 };
@@ -34,5 +37,37 @@ describe("checkExpandedSelections", () => {
     expect(check(doubling(12))).toEqual(refusedWith(/^Expanded selections limit of 2000 exceeded/));
     expect(check(doubling(12), { maxDepth: 8, maxCost: 100_000 })).toEqual({ ok: true });
     expect(check("{ ...A } fragment A on Query { __typename ...B } fragment B on Query { ...A gateway { version } }")).toEqual({ ok: true });
+  });
+});
+
+describe("the expanded-selections validation rule", () => {
+  const schema = buildSchema(readFileSync(new URL("../../../schema.graphql", import.meta.url), "utf8"));
+  /** Validates `query` with the rule first, as operation-limits.ts orders it, and counts the selection sets the other rules then visit. */
+  const validated = (query: string) => {
+    let selectionSetsVisited = 0;
+    const counting: ValidationRule = () => ({ SelectionSet: () => void (selectionSetsVisited += 1) });
+    const rejected: string[] = [];
+    const rule = createExpandedSelectionsRule(DEFAULTS, { onReject: () => rejected.push("expanded_selections") });
+    const errors = validate(schema, parseCjs(query), [rule, ...specifiedRules, counting]);
+    return { messages: errors.map((error) => error.message), selectionSetsVisited, rejected };
+  };
+
+  it("stops validation at a refusal: no other rule visits a selection set (graphql-js compares repeated selections pairwise there)", () => {
+    const refused = validated(`{ ${"gateway { version } ".repeat(249)}}`);
+    expect(refused.messages[0]).toMatch(/^Repeated selections limit of 2000 pairs exceeded/);
+    expect(refused.messages.slice(1)).toEqual(["Validation aborted."]);
+    expect(refused.selectionSetsVisited).toBe(0);
+    expect(refused.rejected).toEqual(["expanded_selections"]);
+
+    const deep = validated(`{ __schema { types { ${"ofType { ".repeat(300)}name ${"} ".repeat(300)}} } }`);
+    expect(deep.messages[0]).toMatch(/^Introspection depth limit of 32 exceeded/);
+    expect(deep.selectionSetsVisited).toBe(0);
+  });
+
+  it("lets a document within the bounds through to every other rule", () => {
+    const accepted = validated(`{ ${"gateway { version } ".repeat(45)}}`);
+    expect(accepted.messages).toEqual([]);
+    expect(accepted.selectionSetsVisited).toBe(46);
+    expect(accepted.rejected).toEqual([]);
   });
 });
