@@ -1,7 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
-import { redactVariableValue } from "./redact-variable-value.js";
+import { redactVariableValue, variableErrorField } from "./redact-variable-value.js";
 
 /**
  * The one error normalizer: every error the gateway answers with passes through here.
@@ -109,12 +109,18 @@ function formatGatewayError(formattedError: GraphQLFormattedError, error: Gatewa
   return { message: error.message, ...locationAndPath(formattedError), extensions };
 }
 
-/** Variable coercion errors (BAD_USER_INPUT) quote the variable's value, which may be a secret: drop it. */
+/**
+ * Variable coercion errors (BAD_USER_INPUT) quote the variable's value, which may be a secret: drop it. They
+ * name their field only in the message: `extensions.field` names it, as the gateway's own input errors do.
+ */
 function withoutVariableValues(formattedError: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   if (formattedError.extensions?.code !== "BAD_USER_INPUT") return formattedError;
   const reason = (error as { originalError?: { message?: unknown } } | null)?.originalError?.message;
-  const message = redactVariableValue(formattedError.message, typeof reason === "string" ? reason : undefined);
-  return message === formattedError.message ? formattedError : { ...formattedError, message };
+  const knownReason = typeof reason === "string" ? reason : undefined;
+  const message = redactVariableValue(formattedError.message, knownReason);
+  const field = formattedError.extensions.field === undefined ? variableErrorField(formattedError.message, knownReason) : undefined;
+  if (message === formattedError.message && field === undefined) return formattedError;
+  return { ...formattedError, message, ...(field === undefined ? {} : { extensions: { ...formattedError.extensions, field } }) };
 }
 
 function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {

@@ -26,6 +26,33 @@ export function redactVariableValue(message: string, reason: string | undefined)
   return `Variable "${variable}" got invalid value${path === undefined ? "" : ` at "${path}"`}; ${withoutScalarValue(reason)}`;
 }
 
+/** graphql-js' reasons that name one input field beneath the path: a required one missing, an unknown one given. */
+const NAMED_FIELD_REASON = /^Field "([^"]{1,64})" (?:of required type "[^"]*" was not provided|is not defined by type)/;
+const MISSING_VARIABLE = /^Variable "\$([^"]{1,64})" of required type /;
+
+/**
+ * The input field a variable coercion error is about, for `extensions.field` (as the gateway's own input
+ * errors name theirs): the error's path (`input.assertion`), and beneath it the field a reason names
+ * (`input.grantType` missing, `input.refreshTokn` unknown); else the variable (`input`). Undefined for
+ * other messages. Names are the schema's, or a caller's unknown key of at most 64 characters.
+ *
+ * @param message the coercion error's message, as graphql-js wrote it
+ * @param reason the inner error's message, when known
+ */
+export function variableErrorField(message: string, reason: string | undefined): string | undefined {
+  const missing = MISSING_VARIABLE.exec(message);
+  if (missing !== null) return missing[1];
+  const prefix = INVALID_VALUE_PREFIX.exec(message);
+  if (prefix === null) return undefined;
+  const variable = prefix[1]!.slice(1);
+  const path = reason !== undefined && message.endsWith(`; ${reason}`)
+    ? TRAILING_PATH.exec(message.slice(0, message.length - reason.length - 2))?.[1]
+    : undefined;
+  const base = path ?? variable;
+  const named = reason === undefined ? null : NAMED_FIELD_REASON.exec(reason);
+  return named === null ? base : `${base}.${named[1]}`;
+}
+
 /**
  * The reason up to the first ":" after its first "cannot represent", where the value begins. Two
  * index searches, not a regular expression: the lazy pattern this replaces (`[\s\S]*?cannot

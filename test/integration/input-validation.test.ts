@@ -113,18 +113,28 @@ describe("refreshToken rejects with BAD_USER_INPUT before calling upstream", () 
 });
 
 describe("GraphQL-level rejections keep Apollo's codes", () => {
-  it("a grantType outside the enum is BAD_USER_INPUT from variable coercion, with zero upstream calls", async () => {
+  it("a grantType outside the enum is BAD_USER_INPUT from variable coercion, naming input.grantType, with zero upstream calls", async () => {
     const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: "PASSWORD", assertion: uniqueAssertion() } });
-    expect(onlyError(result).extensions?.code).toBe("BAD_USER_INPUT");
+    expect(onlyError(result).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.grantType" });
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });
 
-  it("a variable that fails coercion is BAD_USER_INPUT and the error does not echo the assertion it carried", async () => {
+  it("a variable that fails coercion is BAD_USER_INPUT naming the missing field, and the error does not echo the assertion it carried", async () => {
     const assertion = uniqueAssertion();
     // graphql-js prints the whole offending input object in this message unless the gateway masks it.
     const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { assertion } });
-    expect(onlyError(result).extensions?.code).toBe("BAD_USER_INPUT");
+    expect(onlyError(result).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.grantType" });
     expect(result.text).not.toContain(assertion);
+    expect(await emulator.createTokenWithIAMCalls()).toBe(0);
+  });
+
+  it("coercion errors name their field in extensions.field, as the gateway's own input errors do (graphql-js puts it only in the message)", async () => {
+    const fieldOf = async (variables: Record<string, unknown>) => onlyError(await graphql(gateway.url, CREATE_TOKEN_MINIMAL, variables)).extensions?.field;
+    expect(await fieldOf({ input: { grantType: "JWT_BEARER", assertion: 5 } })).toBe("input.assertion");
+    expect(await fieldOf({ input: { grantType: "JWT_BEARER", assertion: "x", refreshTokn: secret("rt-") } })).toBe("input.refreshTokn");
+    expect(await fieldOf({ input: { grantType: "JWT_BEARER", assertion: "x", scope: [1] } })).toBe("input.scope[0]");
+    expect(await fieldOf({ input: 5 })).toBe("input");
+    expect(await fieldOf({})).toBe("input");
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });
 

@@ -182,7 +182,7 @@ describe("gateway server over HTTP", () => {
     expect(body.errors![0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
-  it("answers a variable coercion error as BAD_USER_INPUT without echoing the variable's value", async () => {
+  it("answers a variable coercion error as BAD_USER_INPUT naming the field, without echoing the variable's value", async () => {
     const secret = jwt({ sub: "alice" });
     const { status, body } = await postGraphQL(url, CREATE, { input: { assertion: secret } });
     expect(status).toBe(400);
@@ -190,7 +190,7 @@ describe("gateway server over HTTP", () => {
       {
         message: 'Variable "$input" got invalid value; Field "grantType" of required type "GrantType!" was not provided.',
         locations: [{ line: 2, column: 19 }],
-        extensions: { code: "BAD_USER_INPUT" },
+        extensions: { code: "BAD_USER_INPUT", field: "input.grantType" },
       },
     ]);
     expect(JSON.stringify(body)).not.toContain(secret);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactVariableValue } from "../../../src/server/redact-variable-value.js";
+import { redactVariableValue, variableErrorField } from "../../../src/server/redact-variable-value.js";
 
 const SECRET = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
 
@@ -55,5 +55,25 @@ describe("redactVariableValue", () => {
   it("leaves other messages alone", () => {
     const message = 'Variable "$input" of required type "CreateTokenWithIAMInput!" was not provided.';
     expect(redactVariableValue(message, undefined)).toBe(message);
+  });
+});
+
+describe("variableErrorField", () => {
+  it("is the error's path, and beneath it the field a reason names; else the variable", () => {
+    const at = (path: string, reason: string) => [`Variable "$input" got invalid value 5 at "${path}"; ${reason}`, reason] as const;
+    expect(variableErrorField(...at("input.assertion", "String cannot represent a non string value: 5"))).toBe("input.assertion");
+    const missing = 'Field "grantType" of required type "GrantType!" was not provided.';
+    expect(variableErrorField(`Variable "$input" got invalid value { a: 1 }; ${missing}`, missing)).toBe("input.grantType");
+    const unknown = 'Field "refreshTokn" is not defined by type "CreateTokenWithIAMInput". Did you mean "refreshToken"?';
+    expect(variableErrorField(`Variable "$input" got invalid value { a: 1 }; ${unknown}`, unknown)).toBe("input.refreshTokn");
+    expect(variableErrorField(...at("input.scope[2]", 'Field "x" is not defined by type "Scope".'))).toBe("input.scope[2].x");
+    expect(variableErrorField('Variable "$input" of required type "CreateTokenWithIAMInput!" was not provided.', undefined)).toBe("input");
+    expect(variableErrorField('Variable "$input" got invalid value 5; Expected type "CreateTokenWithIAMInput" to be an object.', undefined)).toBe("input");
+  });
+
+  it("does not name a caller's unknown key longer than 64 characters, and is undefined for other messages", () => {
+    const unknown = `Field "${"k".repeat(65)}" is not defined by type "CreateTokenWithIAMInput".`;
+    expect(variableErrorField(`Variable "$input" got invalid value { a: 1 }; ${unknown}`, unknown)).toBe("input");
+    expect(variableErrorField("Cannot query field \"x\" on type \"Query\".", undefined)).toBeUndefined();
   });
 });
