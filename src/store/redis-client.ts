@@ -55,6 +55,7 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
         },
       });
       paceSubscriberReselection(cluster);
+      boundClusterCommands(cluster, options.commandTimeoutMs);
       return cluster;
     }
   }
@@ -66,6 +67,24 @@ export function duplicateRedisClient(client: RedisClient): RedisClient {
   const duplicate = client.duplicate();
   paceSubscriberReselection(duplicate);
   return duplicate;
+}
+
+/**
+ * ioredis' commandTimeout starts when a node's connection takes a command. A Cluster with no node to send it to
+ * (still connecting, or every node down and its reconnect looping) keeps the command in an offline queue of its
+ * own that only a successful connect or a final give-up empties: no timeout at all. A gateway on an unreachable
+ * cluster answered no request (the rate limiter's INCR waited forever, and so did the store's commands while the
+ * cluster was "connecting"), though /readyz said it served from process memory. Each command the Cluster is
+ * given now gets the same timeout from the moment it is issued (Command.setTimeout, public: the first call
+ * sets it, so a node's own commandTimeout then adds nothing). The pub/sub duplicate is not bounded here: the
+ * store bounds its SUBSCRIBE itself, connect time included (redis-store.ts).
+ */
+function boundClusterCommands(cluster: Cluster, commandTimeoutMs: number): void {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = ((...args: Parameters<Cluster["sendCommand"]>) => {
+    args[0].setTimeout(commandTimeoutMs);
+    return send(...args);
+  }) as Cluster["sendCommand"];
 }
 
 /** After this long without its pub/sub connection ending, a Cluster's subscriber starts its backoff over. */
