@@ -71,6 +71,12 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<Refusal> = [
   // depth and cost limits skip) each, before limits/expanded-selections.rule.ts refused them at the document.
   { label: "249 × gateway { version } (repeated selections, compared pairwise)", body: JSON.stringify({ query: `query R { ${"gateway { version } ".repeat(249)}}` }) },
   { label: "__schema nested 300 deep", body: JSON.stringify({ query: `query Deep { __schema { types { ${"ofType { ".repeat(300)}name ${"} ".repeat(300)}} } }` }) },
+  // Found by a second attacker's review (2026-12): 15 aliases of __schema { types { …every field… } } cost ~132 ms of CPU
+  // each (graphql-jit compiling ~75 ms, running ~60 ms), refused now (no aliases in introspection); a 12-alias mutation
+  // of every field, distinct each time, ~18 ms each (graphql-jit compiled every one, before its variables were checked),
+  // now compiled only when it comes again.
+  { label: "15 aliases of __schema { types { every field } }", body: JSON.stringify({ query: `query A { ${Array.from({ length: 15 }, (_, a) => `s${a}: __schema { types { ...T } }`).join(" ")} } fragment T on __Type { kind name description fields(includeDeprecated: true) { name description args { name description type { kind name ofType { kind name } } } type { kind name ofType { kind name ofType { kind name } } } } inputFields { name type { name } } enumValues { name description } interfaces { name } possibleTypes { name } }` }) },
+  { label: "a 12-alias mutation of every field, its variable missing (compiled before, now only when it comes again)", body: JSON.stringify({ query: `mutation M($input: CreateTokenWithIAMInput!) { ${Array.from({ length: 12 }, (_, a) => `a${a}: createTokenWithIAM(input: $input) { accessToken tokenType expiresIn refreshToken idToken issuedTokenType scope awsAdditionalDetails { identityContext } clientId issuedAt expiresAt isAwsToken isExpired secondsRemaining expiresInSeconds canRefresh idTokenClaims { subject issuer audience issuedAt expiresAt authTime identityStoreId instanceArn raw } }`).join(" ")} }` }) },
   // Over GET, ~1.5 ms each on a slow host (as much as the costlier bodies): taken in turns like them.
   { label: "GET: 3,000-item scope list in the query string", search: sizedGet((n) => ({ input: { grantType: "JWT_BEARER", assertion: "x", scope: Array(n).fill(1) } })) },
   { label: "GET: hundreds of unknown keys in the query string", search: sizedGet((n) => ({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) })) },

@@ -1,14 +1,14 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { createRequire } from "node:module";
-import type { OperationDefinitionNode, VariableDefinitionNode } from "graphql";
+import type { FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode, VariableDefinitionNode } from "graphql";
 import { execute, getOperationAST, getVariableValues, GraphQLError, Kind, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql/index.js"; // the CJS entry: see schema/build-schema.ts
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operation-resolution.js";
 
 /**
- * Execution through graphql-jit: each validated document is compiled once into a JavaScript
- * function (variable coercion, field walk and serialization specialised to that operation) and
- * reused for every request that sends it. graphql-js re-walks the document on every request; for
+ * Execution through graphql-jit: each validated document that comes again (COMPILE_AFTER_EXECUTIONS;
+ * introspection never) is compiled once into a JavaScript function (variable coercion, field walk and
+ * serialization specialised to that operation) and reused for every request that sends it. graphql-js re-walks the document on every request; for
  * the gateway's two mutations that walk cost more than the rest of the GraphQL layer (bench/profile.ts).
  *
  * Plugged in through Apollo Server's gateway interface, the one place Apollo accepts an executor:
@@ -39,7 +39,23 @@ import { notAQueryOverGetError, unresolvedOperationError } from "./limits/operat
 export interface CompiledExecutionOptions {
   /** graphql-js makes no "Did you mean …" suggestion in variable coercion errors (introspection off). */
   hideSuggestions?: boolean;
+  /** Executions of a document's operation by graphql-js before graphql-jit compiles it (COMPILE_AFTER_EXECUTIONS; 0: at its first). */
+  compileAfter?: number;
+  /** Called with each operation graphql-jit compiles (tests count them). */
+  onCompile?: (operationName: string | null) => void;
 }
+
+/**
+ * A document's operation is executed by graphql-js this many times before graphql-jit compiles it.
+ * Compiling costs far more than one execution (a 12-alias mutation of every field: ~20 ms to
+ * compile, ~1 ms to execute with graphql-js), and pays off only for a document that comes again,
+ * which an application's operations do (Apollo's document store keeps their parsed documents). A
+ * caller sending documents that differ each time (a comment is enough) made the gateway compile
+ * every one: 18 ms of CPU a request, and at its allowance another caller's /healthz p99 was 821 ms
+ * (an attacker review). Now such documents are never compiled, and one sent again and again is
+ * compiled once per COMPILE_AFTER_EXECUTIONS + 1 requests at most.
+ */
+export const COMPILE_AFTER_EXECUTIONS = 3;
 
 export function createCompiledExecution(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): GatewayInterface {
   const executor = createCompiledExecutor(schema, options);
@@ -76,17 +92,28 @@ interface Compiled {
 
 export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): GatewayExecutor {
   const coercionOptions = { maxErrors: MAX_COERCION_ERRORS, hideSuggestions: options.hideSuggestions === true };
-  const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled | typeof NOT_COMPILABLE>>();
+  const compileAfter = options.compileAfter ?? COMPILE_AFTER_EXECUTIONS;
+  /** Per document and operation: compiled, not compilable, or how many times graphql-js executed it so far. */
+  const compiledByDocument = new WeakMap<DocumentNode, Map<string, Compiled | typeof NOT_COMPILABLE | number>>();
 
-  const compiledFor = (document: DocumentNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE => {
+  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE => {
     let byOperation = compiledByDocument.get(document);
     if (byOperation === undefined) compiledByDocument.set(document, (byOperation = new Map()));
     const key = operationName ?? "";
-    let compiled = byOperation.get(key);
-    if (compiled === undefined) {
-      compiled = compileOrGiveUp(schema, document, operationName);
-      byOperation.set(key, compiled);
+    const known = byOperation.get(key);
+    if (known !== undefined && typeof known !== "number") return known;
+    if (selectsIntrospection(document, operation)) {
+      byOperation.set(key, NOT_COMPILABLE);
+      return NOT_COMPILABLE;
     }
+    const executions = known ?? 0;
+    if (executions < compileAfter) {
+      byOperation.set(key, executions + 1);
+      return NOT_COMPILABLE;
+    }
+    const compiled = compileOrGiveUp(schema, document, operationName);
+    options.onCompile?.(operationName);
+    byOperation.set(key, compiled);
     return compiled;
   };
 
@@ -96,7 +123,7 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
     if (operation === undefined) return { errors: [unresolvedOperationError(document, request.operationName)] };
     if (request.http?.method === "GET" && operation.operation !== "query") return { errors: [notAQueryOverGetError(operation)] };
     const variableValues = request.variables ?? {};
-    const compiled = compiledFor(document, operationName);
+    const compiled = compiledFor(document, operation, operationName);
     const executeWithGraphQLJs = () => execute({ schema, document, contextValue: context, variableValues, operationName });
     const definitions = operation.variableDefinitions;
     const plainStrings = compiled !== NOT_COMPILABLE && compiled.stringVariables !== undefined && compiled.stringVariables.every((name) => Object.hasOwn(variableValues, name) && typeof variableValues[name] === "string");
@@ -166,6 +193,28 @@ function stringVariablesOf(definitions: readonly VariableDefinitionNode[]): read
     names.push(definition.variable.name.value);
   }
   return names;
+}
+
+/**
+ * Whether the operation selects `__schema` or `__type` (its root selections, through fragments).
+ * Introspection is executed by graphql-js, never compiled: graphql-jit compiles it slowly (the
+ * standard introspection query: 8-17 ms) and runs it slower than graphql-js does (a 160 KB answer:
+ * ~18 ms against ~6 ms), and tools introspect once, not again and again.
+ */
+function selectsIntrospection(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const seen = new Set<string>();
+  const selects = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === "__schema" || selection.name.value === "__type";
+      if (selection.kind === Kind.INLINE_FRAGMENT) return selects(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      if (fragment === undefined || seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      return selects(fragment.selectionSet);
+    });
+  return selects(operation.selectionSet);
 }
 
 /** graphql-jit reports what it cannot compile, and may throw on constructs it does not support: either way graphql-js runs it. */

@@ -21,6 +21,13 @@ import { GraphQLError, Kind } from "graphql/index.js"; // the CJS entry: see sch
  *   levels (3.3 KB) cost 110–400 ms to compile (~500 ms a request), and one caller at its allowance
  *   froze the process (12.8 s of CPU in 4 s; /healthz answered after 26 s). Beneath `__schema` at
  *   most max(MAX_INTROSPECTION_DEPTH, MAX_DEPTH) levels.
+ * - Aliases in introspection: none on `__schema` or beneath it (nor in a fragment on an
+ *   introspection type). Without one, repeated selections merge into one response field, so an
+ *   introspection answer is bounded by the schema; each alias answers the schema again: 15 aliases
+ *   of `__schema { types { …every field… } }` (1.2 KB, ~1,500 expanded selections, within every bound
+ *   above) answered 740 KB and cost ~130 ms of CPU each (graphql-jit compilation ~75 ms, execution
+ *   ~60 ms); one caller at its allowance held another caller's /healthz at a p50 of 2.6 s and a p99
+ *   of 13.9 s (an attacker review). Introspection tools send the standard query, which has none.
  * - Expanded selections: at most max(MAX_EXPANDED_SELECTIONS, 2 × MAX_COST) selections with
  *   fragments expanded (the standard introspection query expands to 230; elsewhere every field
  *   costs at least 1, so MAX_COST refuses well before). This also bounds the count itself; a
@@ -98,8 +105,12 @@ export function checkExpandedSelections(document: DocumentNode, limits: Expanded
             return false;
           }
         }
-        if (selection.selectionSet === undefined) continue;
         const depth = introspectionDepth > 0 ? introspectionDepth + 1 : selection.name.value === "__schema" ? 1 : 0;
+        if (depth > 0 && selection.alias !== undefined) {
+          refusal = `Aliases in introspection are refused ("${quote(selection.alias.value)}" on ${selection.name.value === "__schema" ? "__schema" : "a field beneath __schema"}): each one introspects the schema again (the standard introspection query has none).`;
+          return false;
+        }
+        if (selection.selectionSet === undefined) continue;
         if (depth > maxIntrospectionDepth) {
           refusal = `Introspection depth limit of ${maxIntrospectionDepth} exceeded: fields nested deeper than that beneath __schema (the standard introspection query nests 15 deep).`;
           return false;

@@ -34,7 +34,7 @@ function countingSchema(scalar: GraphQLScalarType | typeof GraphQLString = Graph
 }
 
 function send(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>) {
-  const executor = createCompiledExecutor(schema);
+  const executor = createCompiledExecutor(schema, { compileAfter: 0 });
   const operation = getOperationAST(document, "M");
   return executor({ document, operation, operationName: "M", request: { variables, http: { method: "POST" } }, context: {} } as unknown as GatewayGraphQLRequestContext);
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   vi.resetModules();
   const { buildGatewaySchema } = await import("../../../src/schema/build-schema.js");
   const { createCompiledExecutor } = await import("../../../src/server/compiled-execution.js");
-  executor = createCompiledExecutor(await buildGatewaySchema());
+  executor = createCompiledExecutor(await buildGatewaySchema(), { compileAfter: 0 });
 });
 beforeEach(() => coercions.mockClear());
 

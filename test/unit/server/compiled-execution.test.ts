@@ -1,10 +1,10 @@
 import "reflect-metadata";
 import type { GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
-import { execute, getOperationAST, GraphQLError, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, Kind, parse, printSchema, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
+import { execute, getIntrospectionQuery, getOperationAST, GraphQLError, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, Kind, parse, printSchema, type ExecutionResult } from "graphql/index.js"; // the CJS entry on purpose: see src/schema/build-schema.ts
 import { beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/error-codes.js";
 import { buildGatewaySchema } from "../../../src/schema/build-schema.js";
-import { createCompiledExecution, createCompiledExecutor, MAX_COERCION_ERRORS } from "../../../src/server/compiled-execution.js";
+import { COMPILE_AFTER_EXECUTIONS, createCompiledExecution, createCompiledExecutor, MAX_COERCION_ERRORS } from "../../../src/server/compiled-execution.js";
 import type { IssuedToken, TokenRequest } from "../../../src/tokens/token.types.js";
 
 const ISSUED: IssuedToken = {
@@ -92,7 +92,8 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
   let executor: ReturnType<typeof createCompiledExecutor>;
   beforeAll(async () => {
     schema = await buildGatewaySchema();
-    executor = createCompiledExecutor(schema);
+    // Compiled at its second execution: each document below runs with graphql-js, then compiled.
+    executor = createCompiledExecutor(schema, { compileAfter: 1 });
   });
 
   /** As Apollo calls it: the operation it resolved (undefined when none), and its name (null when anonymous or unresolved). */
@@ -170,7 +171,7 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     const counting = new GraphQLSchema({
       query: new GraphQLObjectType({ name: "Query", fields: { count: { type: GraphQLInt, args: { values: { type: new GraphQLList(new GraphQLNonNull(Counted)) } }, resolve: (_root, args: { values?: unknown[] }) => args.values?.length ?? 0 } } }),
     });
-    const countingExecutor = createCompiledExecutor(counting);
+    const countingExecutor = createCompiledExecutor(counting, { compileAfter: 0 });
     const document = parse("query Q($values: [Counted!]) { count(values: $values) }");
     const send = (values: unknown[]) =>
       countingExecutor({ document, operation: getOperationAST(document, "Q"), operationName: "Q", request: { variables: { values }, http: { method: "POST" } }, context: {} } as unknown as GatewayGraphQLRequestContext);
@@ -181,6 +182,43 @@ describe("compiled execution (graphql-jit behind Apollo's gateway interface)", (
     parsed = 0;
     expect((await send(["ok", "ok", "ok", "ok"])).data).toEqual({ count: 4 });
     expect(parsed).toBe(12);
+  });
+
+  it(`compiles a document's operation at its execution after the first COMPILE_AFTER_EXECUTIONS (${COMPILE_AFTER_EXECUTIONS}), so documents that differ each time are never compiled`, async () => {
+    // An attacker review: a 12-alias mutation of every field cost ~20 ms to compile, and a caller sending one that
+    // differed each time (a comment) had every one compiled, holding another caller's /healthz at a p99 of 821 ms.
+    const compiled: Array<string | null> = [];
+    const counted = createCompiledExecutor(schema, { onCompile: (name) => compiled.push(name) });
+    const send = (document: ReturnType<typeof parse>) =>
+      counted({ document, operation: getOperationAST(document, "R"), operationName: "R", request: { variables: {}, http: { method: "POST" } }, context: contextValue() } as unknown as GatewayGraphQLRequestContext);
+    const query = `mutation R { refreshToken(input: { refreshToken: "r" }) { ${FIELDS} } }`;
+    const expected = comparable(await execute({ schema, document: parse(query), contextValue: contextValue() }));
+    for (let i = 0; i < 20; i++) expect(comparable(await send(parse(`${query} #${i}`)))).toEqual(expected);
+    expect(compiled).toEqual([]);
+    const repeated = parse(query);
+    for (let i = 0; i < COMPILE_AFTER_EXECUTIONS; i++) expect(comparable(await send(repeated))).toEqual(expected);
+    expect(compiled).toEqual([]);
+    for (let i = 0; i < 5; i++) expect(comparable(await send(repeated))).toEqual(expected);
+    expect(compiled).toEqual(["R"]);
+  });
+
+  it("never compiles introspection (__schema or __type, through fragments too): graphql-js runs it, as often as it comes", async () => {
+    const compiled: Array<string | null> = [];
+    const counted = createCompiledExecutor(schema, { compileAfter: 0, onCompile: (name) => compiled.push(name) });
+    for (const query of [getIntrospectionQuery(), `query T { ...F } fragment F on Query { ... on Query { __type(name: "Query") { name } } }`]) {
+      const document = parse(query);
+      const operation = getOperationAST(document)!;
+      const expected = comparable(await execute({ schema, document }));
+      for (let i = 0; i < 3; i++) {
+        const result = await counted({ document, operation, operationName: operation.name?.value ?? null, request: { variables: {}, http: { method: "POST" } }, context: contextValue() } as unknown as GatewayGraphQLRequestContext);
+        expect(comparable(result)).toEqual(expected);
+      }
+    }
+    expect(compiled).toEqual([]);
+    // Anything else is compiled, compileAfter 0: at its first execution.
+    const document = parse("query G { __typename }");
+    await counted({ document, operation: getOperationAST(document)!, operationName: "G", request: { variables: {}, http: { method: "POST" } }, context: contextValue() } as unknown as GatewayGraphQLRequestContext);
+    expect(compiled).toEqual(["G"]);
   });
 
   it("announces the schema to Apollo with its SDL, which Apollo's GraphOS schema reporting sends as the graph's schema", () => {

@@ -31,6 +31,18 @@ describe("checkExpandedSelections", () => {
     expect(check(`{ __type(name: "Query") { ${"ofType { ".repeat(40)}name ${"} ".repeat(40)}} }`)).toEqual({ ok: true });
   });
 
+  it("refuses aliases on __schema and beneath it (each answers the schema again), through fragments on introspection types too", () => {
+    // An attacker review: 15 aliases of __schema { types { …every field… } } (1.2 KB, within every other bound) answered
+    // 740 KB for ~130 ms of CPU, and one caller at its allowance held another's /healthz at a p99 of 13.9 s.
+    const everyField = "kind name description fields(includeDeprecated: true) { name description args { name description type { kind name ofType { kind name } } } type { kind name ofType { kind name ofType { kind name } } } } inputFields { name type { name } } enumValues { name description } interfaces { name } possibleTypes { name }";
+    expect(check(`{ ${Array.from({ length: 15 }, (_, a) => `s${a}: __schema { types { ...T } }`).join(" ")} } fragment T on __Type { ${everyField} }`)).toEqual(refusedWith(/^Aliases in introspection are refused \("s0" on __schema\)/));
+    expect(check("{ __schema { a: types { name } b: types { name } } }")).toEqual(refusedWith(/^Aliases in introspection are refused \("a" on a field beneath __schema\)/));
+    expect(check("{ __schema { types { ...T } } } fragment T on __Type { n: name }")).toEqual(refusedWith(/^Aliases in introspection are refused/));
+    // Without aliases repeated selections merge into one answer: accepted, as are aliases elsewhere and of __type.
+    expect(check(`{ __schema { types { ...T } } ...Q } fragment Q on Query { __schema { types { ...T } queryType { name } } } fragment T on __Type { ${everyField} }`)).toEqual({ ok: true });
+    expect(check(`{ a: __type(name: "Query") { name } b: __type(name: "Mutation") { name } g: gateway { version } }`)).toEqual({ ok: true });
+  });
+
   it("bounds the expansion (2 × MAX_COST, at least 2,000) and does not follow a fragment spread inside itself", () => {
     const doubling = (levels: number) => `{ ...F0 } ${Array.from({ length: levels }, (_, k) => `fragment F${k} on Query { a${k}: gateway { ...F${k + 1} } b${k}: gateway { ...F${k + 1} } }`).join(" ")} fragment F${levels} on Query { __typename }`;
     expect(check(doubling(3))).toEqual({ ok: true });
