@@ -65,7 +65,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, HEADERS_TIMEOUT_MS (connection-limits.ts); a chunked body (411),
     // HTTP/1.1 without Host (400) and pipelining past MAX_PIPELINED_REQUESTS are refused before Node's parser reads on (http-framing.ts).
     serverFactory: (handler) => createGatewayHttpServer(httpServerOptions(), handler, {
-      maxPipelined: config.connections.maxPipelinedRequests, onRefused: (reason) => deps.metrics?.rejections.inc({ reason }),
+      maxPipelined: config.connections.maxPipelinedRequests, maxBodyBytes: config.operationLimits.maxBodyBytes, onRefused: (reason) => deps.metrics?.rejections.inc({ reason }),
       onParserNotHooked: () => logger.warn({ node: process.version }, "this Node's HTTP parser could not be hooked: a chunked body or a pipelining refusal closes the connection only after the rest of its current read is parsed"),
     }),
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.

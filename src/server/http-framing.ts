@@ -41,11 +41,20 @@ export function createGatewayHttpServer(
   bounds: {
     maxPipelined?: number | undefined;
     onRefused?: (reason: "transfer_encoding" | "pipelining" | "missing_host") => void;
+    /**
+     * MAX_BODY_BYTES: a request declaring a longer body is never served (413 on a route that reads it), so whatever
+     * answers it closes the connection, lingering (bounded), instead of keeping it alive while Node reads and drops the
+     * whole declared body.
+     */
+    maxBodyBytes?: number | undefined;
+    /** Bytes all lingering connections together may read and drop per second (and at once): LINGER_BYTES_PER_SECOND by default. */
+    lingerBytesPerSecond?: number | undefined;
     /** Once, when a connection's parser cannot be hooked (a Node whose internals differ): refusals then cost the rest of a read. */
     onParserNotHooked?: () => void;
   } = {},
 ): Server {
-  const { onRefused } = bounds;
+  const { onRefused, maxBodyBytes } = bounds;
+  const lingerBudget = byteBudget(bounds.lingerBytesPerSecond ?? LINGER_BYTES_PER_SECOND);
   let notHookedSaid = false;
   const maxPipelined = bounds.maxPipelined ?? DEFAULT_MAX_PIPELINED_REQUESTS;
   // Connections refused: their parser stops after the headers it is in (stopAfterHeaders); they close lingering.
@@ -59,7 +68,7 @@ export function createGatewayHttpServer(
     response.once("close", () => {
       const owed = (unanswered.get(socket) ?? 1) - 1;
       unanswered.set(socket, owed);
-      if (owed === 0 && refusing.has(socket)) lingerThenClose(socket);
+      if (owed === 0 && refusing.has(socket)) lingerThenClose(socket, lingerBudget);
     });
   };
   const bounded = (answer: RequestListener) => (request: IncomingMessage, response: ServerResponse) => {
@@ -89,6 +98,11 @@ export function createGatewayHttpServer(
     }
     // 'close': once answered (a pipelined request's queued response closes only then) or its connection gone.
     owe(socket, response);
+    // A body longer than any the gateway reads, answered before it is read (a 404 on a path no route serves, a 429, a
+    // GET's 200): on a kept-alive connection Node reads and drops the whole declared body, at the client's speed until
+    // requestTimeout (a review: 14 GB read in 16 s from one connection, 21 s of CPU, no rate limit on a 404). Its answer
+    // closes the connection instead, and the connection lingers within the bounds below.
+    if (maxBodyBytes !== undefined && Number(request.headers["content-length"]) > maxBodyBytes) response.shouldKeepAlive = false;
     // An answer that closes its connection before the request's body is in (a 413 over MAX_BODY_BYTES, fastify's
     // `connection: close`): Node destroyed the socket once the answer was written, the unread body still arriving, and
     // a client that writes its whole body before it reads (Python's http.client, `requests`) got a reset, never the 413
@@ -123,7 +137,7 @@ export function createGatewayHttpServer(
   const refuse = (socket: Socket) => {
     refusing.add(socket);
     // Node closes a connection whose last answer is sent with destroySoon (end, then destroy once written): lingered instead.
-    (socket as Socket & { destroySoon?: () => void }).destroySoon = () => lingerThenClose(socket);
+    (socket as Socket & { destroySoon?: () => void }).destroySoon = () => lingerThenClose(socket, lingerBudget);
     // Without the parser hook (a Node whose internals differ), no further read: the current one is parsed to its end.
     if (!hooked.has(socket)) socket.destroy();
   };
@@ -136,7 +150,7 @@ export function createGatewayHttpServer(
       // Closed at once, the answers owed before the refusal (fastify answers a tick later) and the refusal's own,
       // queued behind them, were never written (a review: 5 of 5 pipelined pairs got neither): the last one's 'close'
       // closes it (owe), or this deadline.
-      if ((unanswered.get(socket) ?? 0) === 0) lingerThenClose(socket);
+      if ((unanswered.get(socket) ?? 0) === 0) lingerThenClose(socket, lingerBudget);
       else if (!AWAITING_ANSWERS.has(socket)) {
         AWAITING_ANSWERS.add(socket);
         const deadline = setTimeout(() => socket.destroy(), ANSWERS_MS);
@@ -181,6 +195,30 @@ const LINGER_MAX_BYTES = 16 * 1024 * 1024;
 /** How often a lingering connection's bytes read are looked at (Node's parser reads them: no 'data' event shows them). */
 const LINGER_CHECK_MS = 50;
 const LINGERING = new WeakSet<Socket>();
+/**
+ * ... and how many all of a server's lingering connections read together, per second (at most this many at once):
+ * each connection's 16 MiB bounds one connection, not a caller who opens the next (a review: 4 connections posting
+ * bodies over MAX_BODY_BYTES to /nope, no rate limit there, each reopened once closed, had the gateway read 1.2 GB in
+ * 5 s, 3 s of CPU; /graphql's 413s, 2 GB in 5 s within the rate limit). Spent, a connection closes at once, as Node
+ * closes it: a client writing its whole body before it reads gets a reset then, not the answer.
+ */
+const LINGER_BYTES_PER_SECOND = 32 * 1024 * 1024;
+
+/** A token bucket of bytes: `spend` answers whether the bytes fit (refilled at `perSecond`, holding at most that many). */
+interface ByteBudget { spend(bytes: number): boolean }
+function byteBudget(perSecond: number): ByteBudget {
+  let available = perSecond;
+  let at = Date.now();
+  return {
+    spend(bytes) {
+      const now = Date.now();
+      available = Math.min(perSecond, available + ((now - at) * perSecond) / 1000);
+      at = now;
+      available -= bytes;
+      return available >= 0;
+    },
+  };
+}
 
 /**
  * Closes a refused connection the way nginx's lingering close does: the answer is sent and the
@@ -193,12 +231,29 @@ const LINGERING = new WeakSet<Socket>();
  * The bytes are counted from `socket.bytesRead`, polled: Node's HTTP parser consumes the socket's handle
  * in C++, so they reach no 'data' listener.
  */
-function lingerThenClose(socket: Socket): void {
+function lingerThenClose(socket: Socket, budget: ByteBudget): void {
   if (LINGERING.has(socket) || socket.destroyed) return;
   LINGERING.add(socket);
+  if (!budget.spend(0)) {
+    // Closed as Node closes it (destroySoon): the answer written, then destroyed.
+    socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once("finish", () => socket.destroy());
+    return;
+  }
   const startedAt = Date.now();
   const bytesAtStart = socket.bytesRead;
   let lastBytes = bytesAtStart;
+  let counted = bytesAtStart;
+  /** Whether the connection read past its bounds in bytes (its own, or the server's budget): closed then. */
+  const overBytes = () => {
+    const bytes = socket.bytesRead;
+    const fresh = bytes - counted;
+    counted = bytes;
+    if (budget.spend(fresh) && bytes - bytesAtStart <= LINGER_MAX_BYTES) return false;
+    close();
+    return true;
+  };
   let lastProgressAt = startedAt;
   const close = () => socket.destroy();
   const check = setInterval(() => {
@@ -206,9 +261,12 @@ function lingerThenClose(socket: Socket): void {
     const bytes = socket.bytesRead;
     if (bytes !== lastBytes) [lastBytes, lastProgressAt] = [bytes, now];
     const tooLong = now - startedAt >= LINGER_MS || now - lastProgressAt >= LINGER_IDLE_MS;
-    if (tooLong || bytes - bytesAtStart > LINGER_MAX_BYTES) close();
+    if (tooLong) close();
+    else overBytes();
   }, LINGER_CHECK_MS);
   socket.once("close", () => clearInterval(check));
+  // The byte bound, after each read the parser is given (polled alone, at loopback speed ~40 MiB went by in 50 ms).
+  boundEachRead(socket, overBytes);
   socket.once("end", close);
   socket.end();
   // Not while Node's HTTP server holds the socket paused (its answers backed up: socket._paused): its data handler
@@ -232,6 +290,23 @@ function readAgain(socket: Socket): void {
   if (handle == null || handle.reading !== false || typeof handle.readStart !== "function") return;
   handle.reading = true;
   if (handle.readStart() !== 0) socket.destroy();
+}
+
+/**
+ * Calls `over` after each read Node's parser consumed from the socket (its kOnExecute callback, which Node calls once
+ * per read and resets when the parser is freed): the 50 ms poll alone let a client at loopback speed send ~40 MiB past
+ * LINGER_MAX_BYTES' 16. Internals: checked before use; without them the poll still bounds the bytes, later.
+ */
+function boundEachRead(socket: Socket, over: () => boolean): void {
+  const parser = (socket as Socket & { parser?: ParserInternals | null }).parser;
+  const key = (parser?.constructor as { kOnExecute?: unknown } | undefined)?.kOnExecute;
+  if (parser == null || typeof key !== "number") return;
+  const original = parser[key];
+  if (typeof original !== "function") return;
+  parser[key] = function executed(this: ParserInternals, ...args: unknown[]): unknown {
+    if (over()) return undefined;
+    return (original as (...values: unknown[]) => unknown).apply(this, args);
+  };
 }
 
 /** Connections refused, for the whole process: a pooled parser's wrapper looks its socket up here, whichever server it serves. */
