@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { freePort } from "../../support/free-port.js";
 
 /**
  * The README's shell examples run as written against a real `npm start`-style gateway with its
@@ -27,17 +28,6 @@ function runBash(script: string, cwd = REPO_ROOT) {
   // stdin from /dev/null: with a socket as stdin (node's default pipes) and SHLVL unset, Debian's bash
   // treats itself as started by sshd and sources /etc/bash.bashrc, which fails under -u.
   return spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd, encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe("README examples", () => {

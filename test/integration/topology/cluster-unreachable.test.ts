@@ -1,9 +1,9 @@
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../../support/gateway-client.js";
 import { emulatorApi } from "../../support/gateway-emulator-api.js";
 import { CREATE_TOKEN_MINIMAL } from "../../support/gateway-operations.js";
 import { startGateway, type GatewayProcess } from "../../support/gateway-process.js";
+import { freePort } from "../../support/free-port.js";
 
 /**
  * A gateway whose Redis Cluster cannot be reached answers from process memory, as /readyz says it
@@ -14,18 +14,9 @@ import { startGateway, type GatewayProcess } from "../../support/gateway-process
  * running cluster was killed: cluster-outage.test.ts). src/store/redis-client.ts bounds them.
  */
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 let gateway: GatewayProcess;
 beforeAll(async () => {
-  gateway = await startGateway({ env: { REDIS_URL: `redis+cluster://127.0.0.1:${await closedPort()}`, GATEWAY_SECRET: "cluster-unreachable-test-secret-0123456789abcdef" } });
+  gateway = await startGateway({ env: { REDIS_URL: `redis+cluster://127.0.0.1:${await freePort()}`, GATEWAY_SECRET: "cluster-unreachable-test-secret-0123456789abcdef" } });
 }, 60_000);
 afterAll(async () => {
   await gateway?.stop();

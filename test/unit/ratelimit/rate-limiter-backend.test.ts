@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type AddressInfo } from "node:net";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { afterEach, describe, expect, it } from "vitest";
 import { sharedRateLimiter } from "../../../src/ratelimit/rate-limiter-backend.js";
 import { createRedisClient, type RedisClient } from "../../../src/store/index.js";
 import { describeNeeding, probeSharedRedis, SHARED_REDIS_URL } from "../../support/test-dependencies.js";
+import { freePort } from "../../support/free-port.js";
 
 /**
  * The rate limits' Redis limiter (src/ratelimit/rate-limiter-backend.ts) counts in Redis, and while its
@@ -35,19 +35,11 @@ function countCommands(redis: RedisClient): { count: number } {
   return counter;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const limiterOptions = (keyPrefix: string, points = 5) => ({ keyPrefix, points, duration: 60, insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }) });
 
 describe("sharedRateLimiter while Redis is known down", () => {
   it("answers from its insurance without giving Redis a command", async () => {
-    const redis = client(`redis://127.0.0.1:${await closedPort()}`);
+    const redis = client(`redis://127.0.0.1:${await freePort()}`);
     await new Promise((resolve) => redis.once("reconnecting", resolve));
     expect(redis.status).toBe("reconnecting");
     const commands = countCommands(redis);
