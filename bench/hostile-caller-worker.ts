@@ -18,7 +18,7 @@ if (late > 0) {
   console.log(`hostile-caller result ${JSON.stringify({ error: `ready ${late} ms after the attack was to start` })}`);
 } else {
   await new Promise((resolve) => setTimeout(resolve, -late));
-  const [answers, framing] = await Promise.all([runHostileCaller({ url: url!, durationMs: Number(durationArg) }), runFramingAttacks({ url: url!, durationMs: Number(durationArg) })]);
+  const [answers, framing] = await Promise.all([runHostileCaller({ url: url!, durationMs: Number(durationArg), validIntrospection: true }), runFramingAttacks({ url: url!, durationMs: Number(durationArg) })]);
   const statuses: Record<string, number> = {};
   for (const answer of answers) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
   console.log(`hostile-caller result ${JSON.stringify({ requests: answers.length, statuses, p99Ms: percentiles(answers.map((answer) => answer.ms)).p99Ms, framing })}`);

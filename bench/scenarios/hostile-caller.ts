@@ -2,14 +2,14 @@ import { programs } from "../support/build.js";
 import type { BenchEmulator } from "../support/emulator.js";
 import { startBenchGateway } from "../support/gateway.js";
 import { jwtBearerExchangeBody } from "../support/graphql-bodies.js";
-import { callerAgent, DEFAULT_CALLER_ALLOWANCE, EXPENSIVE_REFUSALS, refusalRequest, requestFrom, runBystander, type Answer } from "../support/hostile-caller.js";
+import { callerAgent, DEFAULT_CALLER_ALLOWANCE, EXPENSIVE_REFUSALS, refusalRequest, requestFrom, runBystander, validIntrospection, type Answer } from "../support/hostile-caller.js";
 import { percentiles } from "../support/load.js";
 import { cpuTimeMs, peakRssMb, spawnBenchProcess } from "../support/processes.js";
 import type { BenchRow } from "../support/types.js";
 
 /**
- * (hostile) One caller (127.0.0.2) sends the most expensive refusals known (support/hostile-caller.ts)
- * at its full allowance (the default caller rate limit: a burst of 40, then 20/s), and beside them the
+ * (hostile) One caller (127.0.0.2) sends the most expensive refusals known (support/hostile-caller.ts),
+ * every other request a valid introspection document (~10 ms and a 162 KB answer each; introspection on), at its full allowance (the default caller rate limit: a burst of 40, then 20/s), and beside them the
  * framing attacks (support/framing-attacks.ts: pipelined floods, chunked bodies in 1-byte chunks), while a second
  * caller (127.0.0.3) probes /healthz (20/s) and repeats one exchange (20/s; a cache hit after the
  * first). Two rows: the second caller's /healthz and its exchanges, with their p99 under attack; the
@@ -33,7 +33,8 @@ const ATTACKER_START_MS = 3000;
 
 export async function measureHostileCaller(options: { emulator: BenchEmulator; durationSeconds: number }): Promise<BenchRow[]> {
   // The caller rate limit back at its defaults (the bench's other gateways turn it off).
-  const gateway = await startBenchGateway({ name: "gateway-hostile", emulatorUrl: options.emulator.url, env: { RATE_LIMIT_CALLER_PER_SECOND: undefined, RATE_LIMIT_CALLER_BURST: undefined } });
+  // Introspection on (NODE_ENV=production turns it off): half the attacker's requests are valid introspection documents.
+  const gateway = await startBenchGateway({ name: "gateway-hostile", emulatorUrl: options.emulator.url, env: { RATE_LIMIT_CALLER_PER_SECOND: undefined, RATE_LIMIT_CALLER_BURST: undefined, INTROSPECTION: "true" } });
   try {
     const [assertion] = await options.emulator.mintAssertions(1, "hostile-bystander");
     const exchange = jwtBearerExchangeBody(assertion!);
@@ -66,7 +67,7 @@ export async function measureHostileCaller(options: { emulator: BenchEmulator; d
 
     const allRequests = hostile.requests + healthzAnswers.length + exchangeAnswers.length;
     const cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / allRequests);
-    const attack = `hostile caller (own process): ${hostile.requests} requests (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostile.statuses)}, p99 ${hostile.p99Ms} ms; beside it from the same address, pipelined floods on 4 connections and a chunked 60 KB body in 1-byte chunks every 100 ms: ${hostile.framing.connections} connections, ${hostile.framing.answers} answers; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
+    const attack = `hostile caller (own process): ${hostile.requests} requests, every other one a valid introspection document (${DEFAULT_CALLER_ALLOWANCE.burst} at once, then ${DEFAULT_CALLER_ALLOWANCE.perSecond}/s), statuses ${JSON.stringify(hostile.statuses)}, p99 ${hostile.p99Ms} ms; beside it from the same address, pipelined floods on 4 connections and a chunked 60 KB body in 1-byte chunks every 100 ms: ${hostile.framing.connections} connections, ${hostile.framing.answers} answers; gateway CPU per request (all callers) ${cpuUsPerRequest ?? "–"} µs`;
     const rss = peakRssMb(gateway.pid);
     const row = (id: string, scenario: string, answers: Answer[], quiet: Answer[], ok: (answer: Answer) => boolean): BenchRow => {
       const { p50Ms, p99Ms } = percentiles(answers.map((answer) => answer.ms));
@@ -97,6 +98,7 @@ async function warmUpRefusals(url: string): Promise<void> {
         const { url: target, ...request } = refusalRequest(url, refusal);
         await requestFrom(agent, target, { localAddress: WARM_UP_ADDRESS, ...request });
       }
+      await requestFrom(agent, url, { localAddress: WARM_UP_ADDRESS, body: validIntrospection(-1 - round) });
     }
   } finally {
     agent.destroy();

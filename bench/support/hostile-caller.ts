@@ -82,6 +82,23 @@ export const EXPENSIVE_REFUSALS: ReadonlyArray<Refusal> = [
   { label: "GET: hundreds of unknown keys in the query string", search: sizedGet((n) => ({ input: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) })) },
 ];
 
+/**
+ * A valid request, not a refusal (an attacker's review, 2026-12-03): introspection without aliases, within every limit,
+ * ~10 ms of CPU and a 162 KB answer each (execution and serialization, in the caller's turn), distinct each time by a
+ * comment so no cache answers it. Answered only where introspection is on (outside NODE_ENV=production, or
+ * INTROSPECTION=true). Before turns had a time budget, a burst of 40 held the loop ~600 ms once (another caller's
+ * /healthz p99 562 ms).
+ */
+export function validIntrospection(index: number): string {
+  return JSON.stringify({
+    query: `{ __schema { types { ...T } } }
+fragment T on __Type { name description kind fields { name description args { name description type { ...W } } type { ...W } } inputFields { name description type { ...W } } enumValues { name description } }
+fragment W on __Type { name description kind ofType { name description ofType { name description ofType { name description ...L } ...L } ...L } ...L }
+fragment L on __Type { fields { name description args { name description type { name } } type { name description ofType { name ofType { name ofType { name } } } } } inputFields { name description type { name ofType { name ofType { name } } } } enumValues { name description } }
+# ${index}`,
+  });
+}
+
 /** A persisted-query registration whose document is padded by a comment (no extra tokens). */
 export function paddedPersistedQuery(index: number, padChars: number): string {
   const query = `query Q${index} { __typename } #${"p".repeat(padChars)}`;
@@ -121,15 +138,22 @@ export function callerAgent(): Agent {
 
 /**
  * The hostile caller: its whole burst at once, then `perSecond` requests a second, evenly spaced,
- * cycling through EXPENSIVE_REFUSALS, for `durationMs`. Resolves with every answer once all are in.
+ * cycling through EXPENSIVE_REFUSALS (with `validIntrospection`, every other request a validIntrospection), for `durationMs`. Resolves with every answer once all are in.
  */
-export async function runHostileCaller(options: { url: string; durationMs: number; allowance?: { perSecond: number; burst: number } }): Promise<Answer[]> {
+export async function runHostileCaller(options: { url: string; durationMs: number; allowance?: { perSecond: number; burst: number }; validIntrospection?: boolean }): Promise<Answer[]> {
   const { perSecond, burst } = options.allowance ?? DEFAULT_CALLER_ALLOWANCE;
   const agent = callerAgent();
   const pending: Array<Promise<Answer>> = [];
   let sent = 0;
+  let refusals = 0;
   const send = () => {
-    const { url, ...request } = refusalRequest(options.url, EXPENSIVE_REFUSALS[sent++ % EXPENSIVE_REFUSALS.length]!);
+    // With validIntrospection, every other request is validIntrospection (the bench's gateway turns introspection on).
+    if (options.validIntrospection === true && sent++ % 2 === 1) {
+      pending.push(requestFrom(agent, options.url, { localAddress: HOSTILE_ADDRESS, body: validIntrospection(sent) }));
+      return;
+    }
+    if (options.validIntrospection !== true) sent++;
+    const { url, ...request } = refusalRequest(options.url, EXPENSIVE_REFUSALS[refusals++ % EXPENSIVE_REFUSALS.length]!);
     pending.push(requestFrom(agent, url, { localAddress: HOSTILE_ADDRESS, ...request }));
   };
   const startedAt = performance.now();

@@ -18,15 +18,28 @@ export interface CallerTurnsOptions {
   maxWaitingSize: number;
   /** IPV6_NETWORK_* (caller-networks.ts): an IPv6 caller also takes its network's turns, and its network's waiting bounds, `callers` times a caller's. */
   networks?: CallerNetworks | undefined;
+  /**
+   * Milliseconds a caller's turn may run: once this long has passed since the first of its bodies
+   * started this turn, its next bodies keep their turns but start only after the loop has polled again
+   * (absent: a turn is `maxParsing` bodies, however long they run). A body costs what it costs before
+   * its first wait on I/O, execution and serialization of its answer included: a valid introspection
+   * document ~10 ms, 100 times a cached exchange, so four per turn held the loop 40 ms and more.
+   */
+  turnBudgetMs?: number | undefined;
+  /** The clock for turnBudgetMs (tests): performance.now by default. */
+  now?: (() => number) | undefined;
 }
+
+/** The gateway's turnBudgetMs: a few cheap bodies fit in it; a costly one takes the turn alone. */
+export const CALLER_TURN_BUDGET_MS = 5;
 
 /**
  * The bounds MAX_PARSING_PER_CALLER sets: per turn, 256 bodies may wait (1,024 at the default: a
  * burst far past any caller allowance) and 16 full-size bodies' worth of characters (4 MiB at the
  * defaults): at most ~8 MiB of heap per caller.
  */
-export function callerTurnBounds(maxParsing: number, maxBodyBytes: number): Omit<CallerTurnsOptions, "networks"> {
-  return { maxParsing, maxWaiting: 256 * maxParsing, maxWaitingSize: 16 * maxParsing * maxBodyBytes };
+export function callerTurnBounds(maxParsing: number, maxBodyBytes: number): Omit<CallerTurnsOptions, "networks" | "now"> {
+  return { maxParsing, maxWaiting: 256 * maxParsing, maxWaitingSize: 16 * maxParsing * maxBodyBytes, turnBudgetMs: CALLER_TURN_BUDGET_MS };
 }
 
 /** One request body's work: run now or in a later turn, unless its request is gone by then. */
@@ -64,6 +77,12 @@ interface Caller extends TurnState {
   waitingTasks: TurnTask[];
   /** Turns handed to waiting bodies, to start at the next check phase: bodies beyond these still wait for one. */
   admitting: number;
+  /** Bodies holding a turn, not started: this turn of the caller's ran past turnBudgetMs (oldest first). */
+  deferred: TurnTask[];
+  /** Bodies started whose turn has not come back yet (the check phase after each started). */
+  running: number;
+  /** When the first of them started (undefined when none runs). */
+  turnStartedAt: number | undefined;
   network: Network | undefined;
 }
 
@@ -75,7 +94,9 @@ interface Network extends TurnState {
 }
 
 export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
-  const { maxParsing, maxWaiting, maxWaitingSize, networks } = options;
+  const { maxParsing, maxWaiting, maxWaitingSize, networks, turnBudgetMs } = options;
+  const now = options.now ?? (() => performance.now());
+  if (turnBudgetMs !== undefined && !(turnBudgetMs >= 0)) throw new TypeError(`createCallerTurns: turnBudgetMs must be a number of milliseconds (got ${turnBudgetMs})`);
   for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting], ["maxWaitingSize", maxWaitingSize], ["networks.callers", networks?.callers ?? 1]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createCallerTurns: ${name} must be a positive integer (got ${value})`);
   }
@@ -98,7 +119,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       }
       home.members += 1;
     }
-    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], admitting: 0, network: home };
+    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], admitting: 0, deferred: [], running: 0, turnStartedAt: undefined, network: home };
     callers.set(key, caller);
     return caller;
   };
@@ -136,7 +157,51 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
     return undefined;
   };
 
-  // Runs at the loop's check phase after the task ran: what it did without waiting on I/O is done.
+  /** Whether the caller's bodies started this turn have run turnBudgetMs: its next ones wait for the loop to poll. */
+  const pastBudget = (caller: Caller) => turnBudgetMs !== undefined && caller.turnStartedAt !== undefined && now() - caller.turnStartedAt >= turnBudgetMs;
+
+  /** Starts a body on a turn it holds; the turn comes back at the next check phase, whatever the body does. */
+  const start = (caller: Caller, task: TurnTask, afterWaiting: boolean) => {
+    if (caller.running === 0) caller.turnStartedAt = now();
+    caller.running += 1;
+    // Scheduled first: a task that throws (to fastify, which answers it) still gives the turn back.
+    setImmediate(finished, caller);
+    if (!afterWaiting) {
+      task.work();
+      return;
+    }
+    try {
+      task.work();
+    } catch (error) {
+      task.fail(error);
+    }
+  };
+
+  // At the check phase after a body started: what it did without waiting on I/O is done.
+  const finished = (caller: Caller) => {
+    caller.running -= 1;
+    if (caller.running === 0) {
+      caller.turnStartedAt = undefined;
+      // Bodies kept back by the budget start at the next check phase, after the loop has polled again (before
+      // the bodies the turns given back below are handed to, which are younger).
+      if (caller.deferred.length > 0) setImmediate(startDeferred, caller);
+    }
+    giveBack(caller);
+  };
+
+  const startDeferred = (caller: Caller) => {
+    while (caller.deferred.length > 0 && !pastBudget(caller)) {
+      const task = caller.deferred.shift() as TurnTask;
+      if (task.gone()) {
+        task.fail(new RequestGoneError());
+        giveBack(caller);
+        continue;
+      }
+      start(caller, task, true);
+    }
+  };
+
+  // Gives a turn back (or hands it to the caller's oldest waiting body), at the check phase after its body ran.
   const giveBack = (caller: Caller) => {
     const home = caller.network;
     const neighbour = home === undefined ? undefined : nextStarved(home, caller);
@@ -186,13 +251,13 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       giveBack(caller);
       return;
     }
-    // Scheduled first: whatever the task does, the turn comes back.
-    setImmediate(giveBack, caller);
-    try {
-      next.work();
-    } catch (error) {
-      next.fail(error);
+    // The caller's turn has run its budget (a costly body started at this check phase): this one keeps its turn and
+    // starts once the loop has polled again.
+    if (pastBudget(caller)) {
+      caller.deferred.push(next);
+      return;
     }
+    start(caller, next, true);
   };
 
   const emptyState = (): TurnState => ({ parsing: 0, waiting: 0, waitingSize: 0 });
@@ -206,9 +271,10 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       if (mayRunNow(caller)) {
         caller.parsing += 1;
         if (home !== undefined) home.parsing += 1;
-        // Scheduled first: a task that throws (to fastify, which answers it) still gives the turn back.
-        setImmediate(giveBack, caller);
-        task.work();
+        // Its turn is free but this turn of the caller's has run its budget (or older bodies were kept back by it): it
+        // keeps the turn, and starts after the next poll, behind them.
+        if (pastBudget(caller) || caller.deferred.length > 0) caller.deferred.push(task);
+        else start(caller, task, false);
         return "ran";
       }
       const full = (counts: TurnState, bounds: { maxWaiting: number; maxWaitingSize: number }) =>

@@ -25,6 +25,12 @@ import { createCallerTurns, type CallerTurns, type CallerTurnsOptions } from "./
  * turn of the loop later, after the loop has polled I/O again: a caller never runs more than
  * `maxParsing` bodies between two polls.
  *
+ * A turn also has a time budget (turnBudgetMs, 5 ms in the gateway: callerTurnBounds): once the
+ * bodies a caller started in one turn have run that long, its next bodies keep their turns but start
+ * only after the loop has polled again. Cheap bodies still go maxParsing at a time; a costly valid
+ * one (an introspection document: ~10 ms of execution and serialization of a 162 KB answer, in its
+ * turn) goes alone — four of them held the loop 40–100 ms per turn.
+ *
  * createCallerTurns is the scheduler; registerCallerTurns runs fastify's own JSON parser in it, and
  * takes a turn for each GraphQL GET before its handler: a GET carries its operation and variables in
  * the query string (up to Node's 16 KB header limit), which costs up to ~1.5 ms to refuse on a slow

@@ -101,6 +101,57 @@ describe("createCallerTurns", () => {
     expect(log).toEqual(["a1", "a2", "fail a2 failed", "a3"]);
   });
 
+  it("with turnBudgetMs, a turn ends once its bodies have run that long: a costly body takes the turn alone, cheap ones still share it maxParsing at a time", async () => {
+    // A clock each task moves on by its cost, as a valid introspection document holds the loop ~10 ms (execution
+    // and its 162 KB answer's serialization run before its first wait, in its turn).
+    let clock = 0;
+    const costing = (log: string[], name: string, costMs: number): TurnTask => ({ ...task(log, name), work: () => { log.push(name); clock += costMs; } });
+    const turns = createCallerTurns({ maxParsing: 4, maxWaiting: 100, maxWaitingSize: 1e6, turnBudgetMs: 5, now: () => clock });
+    const log: string[] = [];
+    // Six costly bodies arrive in one poll: the first runs; three more keep the caller's turns without starting
+    // ("ran": they were never in its line), two wait in line.
+    expect(["a1", "a2", "a3", "a4", "a5", "a6"].map((name) => turns.run("A", costing(log, name, 10)))).toEqual(["ran", "ran", "ran", "ran", "queued", "queued"]);
+    expect(turns.run("B", costing(log, "b1", 10))).toBe("ran"); // another caller's turn has a budget of its own
+    expect(log).toEqual(["a1", "b1"]);
+    expect(turns.state("A")).toEqual({ parsing: 4, waiting: 2, waitingSize: 20 });
+    // Then never two of A's costly bodies between two polls (check phases), oldest first.
+    const perTurn: string[][] = [];
+    while (turns.state("A").parsing > 0) {
+      const before = log.length;
+      await nextTurn();
+      perTurn.push(log.slice(before));
+    }
+    expect(log).toEqual(["a1", "b1", "a2", "a3", "a4", "a5", "a6"]);
+    expect(Math.max(...perTurn.map((started) => started.length))).toBe(1);
+    expect(turns.state("A")).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
+    expect(turns.tracked()).toEqual({ callers: 0, networks: 0, waitingForNetworkTurns: 0 });
+
+    // Cheap bodies (1 ms each): maxParsing of them per turn, as without a budget.
+    const cheap: string[] = [];
+    expect(["c1", "c2", "c3", "c4", "c5"].map((name) => turns.run("C", costing(cheap, name, 1)))).toEqual(["ran", "ran", "ran", "ran", "queued"]);
+    expect(cheap).toEqual(["c1", "c2", "c3", "c4"]);
+    while (turns.state("C").parsing > 0) await nextTurn();
+    expect(cheap).toEqual(["c1", "c2", "c3", "c4", "c5"]);
+  });
+
+  it("with turnBudgetMs, a body kept back by the budget whose connection closes is answered without running, its turn passed on", async () => {
+    let clock = 0;
+    const turns = createCallerTurns({ maxParsing: 2, maxWaiting: 10, maxWaitingSize: 1000, turnBudgetMs: 5, now: () => clock });
+    const log: string[] = [];
+    let gone = false;
+    turns.run("A", { ...task(log, "a1"), work: () => { log.push("a1"); clock += 10; } });
+    expect(turns.run("A", task(log, "a2", { gone: () => gone }))).toBe("ran"); // kept back: the turn ran 10 ms
+    turns.run("A", task(log, "a3"));
+    gone = true;
+    while (turns.state("A").parsing > 0) await nextTurn();
+    expect(log).toEqual(["a1", "fail The connection closed while the request waited for its turn.", "a3"]);
+    expect(turns.tracked()).toEqual({ callers: 0, networks: 0, waitingForNetworkTurns: 0 });
+  });
+
+  it("gives the gateway's turns a 5 ms budget (callerTurnBounds)", () => {
+    expect(callerTurnBounds(4, 65_536)).toEqual({ maxParsing: 4, maxWaiting: 1024, maxWaitingSize: 4_194_304, turnBudgetMs: 5 });
+  });
+
   it("refuses bounds that are not positive integers", () => {
     for (const value of [0, -1, 1.5, Number.NaN]) {
       expect(() => createCallerTurns({ maxParsing: value, maxWaiting: 1, maxWaitingSize: 1 })).toThrow(`createCallerTurns: maxParsing must be a positive integer (got ${value})`);
@@ -125,12 +176,12 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function serve(limits: { maxParsing: number; maxWaiting?: number; bodyLimit?: number }, routes: (app: FastifyInstance) => void, onArrival?: (ip: string, url: string) => void): Promise<{ turns: CallerTurns; port: number }> {
+async function serve(limits: { maxParsing: number; maxWaiting?: number; bodyLimit?: number; turnBudgetMs?: number }, routes: (app: FastifyInstance) => void, onArrival?: (ip: string, url: string) => void): Promise<{ turns: CallerTurns; port: number }> {
   app = Fastify({ bodyLimit: limits.bodyLimit ?? 1_048_576 });
   registerTransportErrorHandler(app, { maxBodyBytes: limits.bodyLimit ?? 1_048_576, metrics: undefined });
   app.addHook("onRequest", async (req) => onArrival?.(req.ip, req.url));
   const turns = registerCallerTurns(app, {
-    maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16, maxWaitingSize: 1_000_000,
+    maxParsing: limits.maxParsing, maxWaiting: limits.maxWaiting ?? 16, maxWaitingSize: 1_000_000, turnBudgetMs: limits.turnBudgetMs,
     // As the gateway picks GET /graphql: here GET /work, never GET /warm.
     getTakesTurn: (request) => request.routeOptions.url === "/work",
   });
@@ -287,6 +338,35 @@ describe("registerCallerTurns on fastify", () => {
     // B's request came once all ten of A's had arrived; it was answered long before A's tenth.
     expect(order.filter((caller) => caller === "A")).toHaveLength(10);
     expect(order.indexOf("B")).toBeLessThan(5);
+    await until(() => turns.state(A).parsing === 0, "A's turns to come back");
+    expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
+  });
+
+  it("with the gateway's turns (4, and a 5 ms budget), a burst of costly bodies is worked on one per turn: another caller is answered after the first", async () => {
+    const order: string[] = [];
+    let arrivedFromA = 0;
+    let sendB: () => void = () => undefined;
+    const { port, turns } = await serve({ maxParsing: 4, turnBudgetMs: 5 }, (app) => {
+      app.get("/warm", async () => ({ ok: true }));
+      app.post("/work", async (req) => {
+        // Each of A's requests holds the loop 15 ms before its answer, as a valid introspection document's execution
+        // and serialization do (~10 ms; the turn covers them): four per turn held it 40 ms and more.
+        if (req.ip === A) busyFor(15);
+        order.push(req.ip === A ? "A" : "B");
+        return { ok: true };
+      });
+    }, (ip, url) => { if (ip === A && url === "/work" && ++arrivedFromA === 10) sendB(); });
+    const connectionsOfA = await Promise.all(Array.from({ length: 10 }, () => openConnection(port, A)));
+    const connectionOfB = await openConnection(port, B);
+    const answeredB = new Promise<string>((resolve) => {
+      sendB = () => void connectionOfB.send(WORK).then(resolve);
+    });
+    const answers = await Promise.all([...connectionsOfA.map((connection) => connection.send(WORK)), answeredB]);
+    expect(answers.every((answer) => answer.startsWith("HTTP/1.1 200"))).toBe(true);
+    expect(order.filter((caller) => caller === "A")).toHaveLength(10);
+    // B's request came once all ten of A's had arrived (read in one poll): without the budget, A's first four ran
+    // before the loop read it.
+    expect(order.indexOf("B")).toBeLessThan(3);
     await until(() => turns.state(A).parsing === 0, "A's turns to come back");
     expect(turns.state(A)).toEqual({ parsing: 0, waiting: 0, waitingSize: 0 });
   });
