@@ -399,7 +399,7 @@ export const VARIABLES = {
   }),
   MAX_PARSING_PER_CALLER: variable({
     name: "MAX_PARSING_PER_CALLER", default: "4", accepts: "an integer from 0 to 100000 (0 = off)",
-    description: "Most JSON request bodies (and GraphQL GET requests) of one caller (client IP, as the rate limits count it) the gateway parses and works on between two polls of its sockets (until each first waits on AWS or Redis), fewer when they run long (once a caller's requests have run 5 ms in one turn, its next ones start after the next poll, and after a rest as long as that turn); the caller's further requests wait for its next turn, so one caller's burst of costly requests cannot hold the process while others wait. Up to 256 × this many requests, and 16 × this many × MAX_BODY_BYTES of them, may wait; one more is refused HTTP 429 RATE_LIMITED. 0 = off.",
+    description: "Most JSON request bodies (and GraphQL GET requests) of one caller (client IP, as the rate limits count it) the gateway parses and works on between two polls of its sockets (until each first waits on AWS or Redis), fewer when they run long (once a caller's requests have run 5 ms in one turn, its next ones start after the next poll); the caller's further requests wait for its next turn, so one caller's burst of costly requests cannot hold the process while others wait. Up to 256 × this many requests, and 16 × this many × MAX_BODY_BYTES of them, may wait; one more is refused HTTP 429 RATE_LIMITED. 0 = off.",
     schema: integer(0, 100_000),
   }),
   MAX_PIPELINED_REQUESTS: variable({

@@ -19,23 +19,16 @@ export interface CallerTurnsOptions {
   /** IPV6_NETWORK_* (caller-networks.ts): an IPv6 caller also takes its network's turns, and its network's waiting bounds, `callers` times a caller's. */
   networks?: CallerNetworks | undefined;
   /**
-   * Milliseconds a caller's turn may run: once the bodies it started this turn have run this long
-   * (each until the next body of any caller starts, or the check phase), its next bodies keep their
-   * turns but start only after the loop has polled again, and a turn that ran past it is followed by a
-   * rest as long (at most MAX_REST_MS) in which none of the caller's bodies starts (absent: a turn is
-   * `maxParsing` bodies, however long they run, and no rest). A body costs what it costs before its
-   * first wait on I/O, execution and serialization of its answer included: a valid introspection
+   * Milliseconds a caller's turn may run: once this long has passed since the first of its bodies
+   * started this turn, its next bodies keep their turns but start only after the loop has polled again
+   * (absent: a turn is `maxParsing` bodies, however long they run). A body costs what it costs before
+   * its first wait on I/O, execution and serialization of its answer included: a valid introspection
    * document ~10 ms, 100 times a cached exchange, so four per turn held the loop 40 ms and more.
    */
   turnBudgetMs?: number | undefined;
   /** The clock for turnBudgetMs (tests): performance.now by default. */
   now?: (() => number) | undefined;
-  /** Starts a caller's rest after a turn that ran past turnBudgetMs (tests): setTimeout by default. */
-  restTimer?: ((wake: () => void, ms: number) => void) | undefined;
 }
-
-/** The longest rest after one costly turn: a turn that ran longer (a cold start, a stalled host) still gets its caller going again within a second. */
-const MAX_REST_MS = 1000;
 
 /** The gateway's turnBudgetMs: a few cheap bodies fit in it; a costly one takes the turn alone. */
 export const CALLER_TURN_BUDGET_MS = 5;
@@ -88,12 +81,8 @@ interface Caller extends TurnState {
   deferred: TurnTask[];
   /** Bodies started whose turn has not come back yet (the check phase after each started). */
   running: number;
-  /** Milliseconds its bodies started this turn have run (each until the next body of any caller started, or the check phase). */
-  spent: number;
-  /** Its last turn ran past turnBudgetMs: no body of its starts until the rest (as long as that turn) is over. */
-  resting: boolean;
-  /** A wake (the end of a rest, or deferred bodies to start) is scheduled. */
-  waking: boolean;
+  /** When the first of them started (undefined when none runs). */
+  turnStartedAt: number | undefined;
   network: Network | undefined;
 }
 
@@ -107,7 +96,6 @@ interface Network extends TurnState {
 export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
   const { maxParsing, maxWaiting, maxWaitingSize, networks, turnBudgetMs } = options;
   const now = options.now ?? (() => performance.now());
-  const restTimer = options.restTimer ?? ((wake: () => void, ms: number) => void setTimeout(wake, ms));
   if (turnBudgetMs !== undefined && !(turnBudgetMs >= 0)) throw new TypeError(`createCallerTurns: turnBudgetMs must be a number of milliseconds (got ${turnBudgetMs})`);
   for (const [name, value] of [["maxParsing", maxParsing], ["maxWaiting", maxWaiting], ["maxWaitingSize", maxWaitingSize], ["networks.callers", networks?.callers ?? 1]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createCallerTurns: ${name} must be a positive integer (got ${value})`);
@@ -131,15 +119,14 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       }
       home.members += 1;
     }
-    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], admitting: 0, deferred: [], running: 0, spent: 0, resting: false, waking: false, network: home };
+    const caller: Caller = { key, parsing: 0, waiting: 0, waitingSize: 0, waitingTasks: [], admitting: 0, deferred: [], running: 0, turnStartedAt: undefined, network: home };
     callers.set(key, caller);
     return caller;
   };
 
   /** A caller with nothing taken and nothing waiting is forgotten, and its network with its last caller. */
   const forgetIfIdle = (caller: Caller) => {
-    // A resting caller is kept until its rest is over (wake), or its next body would start at once.
-    if (caller.parsing > 0 || caller.waiting > 0 || caller.resting || caller.waking) return;
+    if (caller.parsing > 0 || caller.waiting > 0) return;
     callers.delete(caller.key);
     const home = caller.network;
     if (home === undefined) return;
@@ -171,46 +158,11 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
   };
 
   /** Whether the caller's bodies started this turn have run turnBudgetMs: its next ones wait for the loop to poll. */
-  // The body that started last, and when: it has run (synchronously and its microtasks) until the next body starts in
-  // another callback, or the check phase. Charged to its caller then, so one caller's costly body is not counted in
-  // another's turn that shared the poll.
-  let current: Caller | undefined;
-  let currentSince = 0;
-  const charge = () => {
-    if (current === undefined) return;
-    current.spent += now() - currentSince;
-    current = undefined;
-  };
-  const pastBudget = (caller: Caller) => {
-    if (turnBudgetMs === undefined || caller.running === 0) return false;
-    charge();
-    return caller.spent >= turnBudgetMs;
-  };
-  /** Whether a body of the caller's that holds a turn must not start now (it is kept in `deferred`). */
-  const heldBack = (caller: Caller) => caller.resting || pastBudget(caller);
-
-  /** Starts the caller's kept-back bodies after `restMs` (a timer), or at the next check phase (0). */
-  const scheduleWake = (caller: Caller, restMs: number) => {
-    if (caller.waking) return;
-    caller.waking = true;
-    if (restMs > 0) restTimer(() => wake(caller), restMs);
-    else setImmediate(wake, caller);
-  };
-
-  const wake = (caller: Caller) => {
-    caller.waking = false;
-    caller.resting = false;
-    startDeferred(caller);
-    forgetIfIdle(caller);
-  };
+  const pastBudget = (caller: Caller) => turnBudgetMs !== undefined && caller.turnStartedAt !== undefined && now() - caller.turnStartedAt >= turnBudgetMs;
 
   /** Starts a body on a turn it holds; the turn comes back at the next check phase, whatever the body does. */
   const start = (caller: Caller, task: TurnTask, afterWaiting: boolean) => {
-    if (turnBudgetMs !== undefined) {
-      charge();
-      current = caller;
-      currentSince = now();
-    }
+    if (caller.running === 0) caller.turnStartedAt = now();
     caller.running += 1;
     // Scheduled first: a task that throws (to fastify, which answers it) still gives the turn back.
     setImmediate(finished, caller);
@@ -227,28 +179,18 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
 
   // At the check phase after a body started: what it did without waiting on I/O is done.
   const finished = (caller: Caller) => {
-    charge();
     caller.running -= 1;
     if (caller.running === 0) {
-      const ran = caller.spent;
-      caller.spent = 0;
-      if (turnBudgetMs !== undefined && ran >= turnBudgetMs) {
-        // A turn past the budget is followed by a rest as long: a caller whose bodies are costly has at most about half
-        // the loop, and the loop meanwhile polls (and takes new connections, which Node takes about one per turn of
-        // the loop) without waiting a costly body each time.
-        caller.resting = true;
-        scheduleWake(caller, Math.min(ran, MAX_REST_MS));
-      } else if (caller.deferred.length > 0) {
-        // Bodies kept back start at the next check phase, after the loop has polled again (before the bodies the
-        // turns given back below are handed to, which are younger).
-        scheduleWake(caller, 0);
-      }
+      caller.turnStartedAt = undefined;
+      // Bodies kept back by the budget start at the next check phase, after the loop has polled again (before
+      // the bodies the turns given back below are handed to, which are younger).
+      if (caller.deferred.length > 0) setImmediate(startDeferred, caller);
     }
     giveBack(caller);
   };
 
   const startDeferred = (caller: Caller) => {
-    while (caller.deferred.length > 0 && !heldBack(caller)) {
+    while (caller.deferred.length > 0 && !pastBudget(caller)) {
       const task = caller.deferred.shift() as TurnTask;
       if (task.gone()) {
         task.fail(new RequestGoneError());
@@ -311,7 +253,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
     }
     // The caller's turn has run its budget (a costly body started at this check phase): this one keeps its turn and
     // starts once the loop has polled again.
-    if (heldBack(caller)) {
+    if (pastBudget(caller)) {
       caller.deferred.push(next);
       return;
     }
@@ -331,7 +273,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
         if (home !== undefined) home.parsing += 1;
         // Its turn is free but this turn of the caller's has run its budget (or older bodies were kept back by it): it
         // keeps the turn, and starts after the next poll, behind them.
-        if (heldBack(caller) || caller.deferred.length > 0) caller.deferred.push(task);
+        if (pastBudget(caller) || caller.deferred.length > 0) caller.deferred.push(task);
         else start(caller, task, false);
         return "ran";
       }

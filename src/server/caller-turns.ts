@@ -27,13 +27,9 @@ import { createCallerTurns, type CallerTurns, type CallerTurnsOptions } from "./
  *
  * A turn also has a time budget (turnBudgetMs, 5 ms in the gateway: callerTurnBounds): once the
  * bodies a caller started in one turn have run that long, its next bodies keep their turns but start
- * only after the loop has polled again, and a turn that ran past the budget is followed by a rest
- * as long before the caller's next body starts. Cheap bodies still go maxParsing at a time with no
- * rest; a costly valid one (an introspection document: ~10 ms of execution and serialization of a
- * 162 KB answer, in its turn) goes alone — four of them held the loop 40–100 ms per turn — and then
- * the loop turns freely for as long: Node takes new connections one per turn of the loop, so
- * without the rest another caller's new connection waited behind the attacker's, one costly body
- * per turn.
+ * only after the loop has polled again. Cheap bodies still go maxParsing at a time; a costly valid
+ * one (an introspection document: ~10 ms of execution and serialization of a 162 KB answer, in its
+ * turn) goes alone — four of them held the loop 40–100 ms per turn.
  *
  * createCallerTurns is the scheduler; registerCallerTurns runs fastify's own JSON parser in it, and
  * takes a turn for each GraphQL GET before its handler: a GET carries its operation and variables in
