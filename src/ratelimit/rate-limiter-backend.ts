@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, type IRateLimiterStoreOptions, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Logger } from "../logging/logger.js";
-import { createRedisClient, type RedisClient } from "../store/index.js";
+import { createRedisClient, isKnownDown, type RedisClient } from "../store/index.js";
 
 /**
  * Where rate-limit counters live. With Redis, every replica counts against the same budget;
@@ -64,9 +64,6 @@ export function redisBackend(options: { redisUrl: string; logger: Logger; connec
   };
 }
 
-/** ioredis' states in which its connection is down and no attempt is under way (the store's own test: redis-store.ts). */
-const KNOWN_DOWN = new Set(["reconnecting", "close", "end", "disconnecting"]);
-
 /**
  * A Redis limiter whose insurance answers at once while the connection is known down. rate-limiter-flexible sends
  * every count to Redis whatever the connection's state: during an outage each one waited in ioredis' offline queue
@@ -79,6 +76,6 @@ const KNOWN_DOWN = new Set(["reconnecting", "close", "end", "disconnecting"]);
  */
 export function sharedRateLimiter(client: RedisClient, options: Omit<IRateLimiterStoreOptions, "storeClient" | "rejectIfRedisNotReady">): RateLimiterRedis {
   const limiter = new RateLimiterRedis({ ...options, storeClient: client, rejectIfRedisNotReady: true });
-  (limiter as unknown as { _isRedisReady: () => boolean })._isRedisReady = () => !KNOWN_DOWN.has(client.status);
+  (limiter as unknown as { _isRedisReady: () => boolean })._isRedisReady = () => !isKnownDown(client);
   return limiter;
 }

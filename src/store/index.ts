@@ -43,4 +43,4 @@ export type { CarryPolicy } from "./outage-writes.js";
 export { StoreUnavailableError, isStoreUnavailable, type StoreFailureCause } from "./store-errors.js";
 export { createKeyspace, SealedValueError, KEY_NAMESPACE, type Keyspace } from "./keyspace.js";
 export { parseRedisUrl, describeRedisUrl, REDIS_URL_FORMS, type RedisTarget } from "./redis-url.js";
-export { createRedisClient, type RedisClient, type RedisClientOptions } from "./redis-client.js";
+export { createRedisClient, isKnownDown, type RedisClient, type RedisClientOptions } from "./redis-client.js";

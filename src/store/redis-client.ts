@@ -4,6 +4,14 @@ import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
 /** A connection to any REDIS_URL topology: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisClient = Redis | Cluster;
 
+// ioredis' states in which the connection is down and no attempt to make it is under way.
+const KNOWN_DOWN_STATUSES = new Set(["reconnecting", "close", "end", "disconnecting"]);
+
+/** Whether the connection is known down right now: its callers fail fast (or answer another way) instead of queueing. */
+export function isKnownDown(client: RedisClient): boolean {
+  return KNOWN_DOWN_STATUSES.has(client.status);
+}
+
 export interface RedisClientOptions {
   /** A command with no reply after this long rejects. */
   commandTimeoutMs: number;

@@ -1,5 +1,5 @@
 import { StoreUnavailableError, isStoreUnavailable, isWriteRefusal } from "./store-errors.js";
-import { createRedisClient, duplicateRedisClient, type RedisClient } from "./redis-client.js";
+import { createRedisClient, duplicateRedisClient, isKnownDown, type RedisClient } from "./redis-client.js";
 import { parseRedisUrl, describeRedisUrl } from "./redis-url.js";
 import { assertBuffer, assertKey, assertPositiveInteger, assertTtl, describeError } from "./store-options.js";
 import { silentStoreLogger, type MessageHandler, type Store, type StoreLogger, type Unsubscribe } from "./store.types.js";
@@ -40,9 +40,6 @@ const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or
 const HEALTH_PROBE_KEY = "idc:v1:health-probe";
 const HEALTH_PROBE_TTL_MS = 10_000;
 
-// These states mean "known down right now": fail fast instead of queueing behind a dead socket.
-const DOWN_STATUSES = new Set(["reconnecting", "close", "end", "disconnecting"]);
-
 /**
  * The Redis backend. Commands fail fast while the connection is known to be down, and are
  * bounded by `commandTimeoutMs` otherwise; in-flight commands are rejected when the socket
@@ -72,7 +69,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const subscribing = new Map<string, Promise<unknown>>();
 
   function available(client: RedisClient): void {
-    if (DOWN_STATUSES.has(client.status)) throw new StoreUnavailableError(lastError);
+    if (isKnownDown(client)) throw new StoreUnavailableError(lastError);
   }
   /** Runs a command, turning connection-level failures into StoreUnavailableError. */
   async function command<T>(run: () => Promise<T>): Promise<T> {
