@@ -5,12 +5,16 @@
  * rewrites these messages without it, keeping the path and the reason:
  *   Variable "$input" got invalid value; Field "grantType" of required type "GrantType!" was not provided.
  *   Variable "$input" got invalid value at "input.assertion"; String cannot represent a non string value.
+ *   Variable "$input" got invalid value at "input.grantType"; Value does not exist in "GrantType" enum.
  */
 
 const INVALID_VALUE_PREFIX = /^Variable "(\$[^"]+)" got invalid value /;
 const TRAILING_PATH = / at "([^"]+)"$/;
 /** graphql's scalar coercion messages end with the value: "String cannot represent a non string value: 42". */
 const SCALAR_VALUE_ECHO = "cannot represent";
+/** graphql's enum coercion message starts with the value: 'Value "eyJ…" does not exist in "GrantType" enum.' */
+const ENUM_VALUE_ECHO_START = "Value ";
+const ENUM_VALUE_ECHO_END = ' does not exist in "';
 
 /**
  * @param message the coercion error's message (prefix + "; " + reason)
@@ -23,7 +27,7 @@ export function redactVariableValue(message: string, reason: string | undefined)
   if (reason === undefined || !message.endsWith(`; ${reason}`)) return `Variable "${variable}" got invalid value.`;
   const head = message.slice(0, message.length - reason.length - 2);
   const path = TRAILING_PATH.exec(head)?.[1];
-  return `Variable "${variable}" got invalid value${path === undefined ? "" : ` at "${path}"`}; ${withoutScalarValue(reason)}`;
+  return `Variable "${variable}" got invalid value${path === undefined ? "" : ` at "${path}"`}; ${withoutValue(reason)}`;
 }
 
 /** graphql-js' reasons that name one input field beneath the path: a required one missing, an unknown one given. */
@@ -59,6 +63,20 @@ export function variableErrorField(message: string, reason: string | undefined):
  * represent[^:]*:`) backtracked quadratically on a reason that echoes a caller's input (an unknown
  * input key made of "cannot represent" 3,875 times cost 130 ms of CPU to answer).
  */
+function withoutValue(reason: string): string {
+  return withoutScalarValue(withoutEnumValue(reason));
+}
+
+/**
+ * 'Value "x" does not exist in "GrantType" enum.' without the value; graphql's "Did you mean" that may
+ * follow names the schema's own values. The last marker: the enum's name cannot hold one, the value can.
+ */
+function withoutEnumValue(reason: string): string {
+  if (!reason.startsWith(ENUM_VALUE_ECHO_START)) return reason;
+  const end = reason.lastIndexOf(ENUM_VALUE_ECHO_END);
+  return end < 0 ? reason : `Value${reason.slice(end)}`;
+}
+
 function withoutScalarValue(reason: string): string {
   const echo = reason.indexOf(SCALAR_VALUE_ECHO);
   if (echo < 0) return reason;

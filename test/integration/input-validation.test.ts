@@ -119,6 +119,13 @@ describe("GraphQL-level rejections keep Apollo's codes", () => {
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });
 
+  it("a grantType outside the enum is not echoed: a token pasted into the wrong field stays out of the answer", async () => {
+    const pasted = secret("rt-");
+    const result = await graphql(gateway.url, CREATE_TOKEN_MINIMAL, { input: { grantType: pasted, assertion: uniqueAssertion() } });
+    expect(onlyError(result).message).toMatch(/^Variable "\$input" got invalid value at "input.grantType"; Value does not exist in "GrantType" enum\./);
+    expect(result.text).not.toContain(pasted);
+  });
+
   it("a variable that fails coercion is BAD_USER_INPUT naming the missing field, and the error does not echo the assertion it carried", async () => {
     const assertion = uniqueAssertion();
     // graphql-js prints the whole offending input object in this message unless the gateway masks it.

@@ -10,10 +10,17 @@ describe("redactVariableValue", () => {
     expect(redactVariableValue(message, reason)).toBe(`Variable "$input" got invalid value; ${reason}`);
   });
 
-  it("keeps the path of a nested invalid value", () => {
-    const reason = 'Value "NOPE" does not exist in "GrantType" enum.';
-    const message = `Variable "$input" got invalid value "NOPE" at "input.grantType"; ${reason}`;
-    expect(redactVariableValue(message, reason)).toBe(`Variable "$input" got invalid value at "input.grantType"; ${reason}`);
+  it("keeps the path of a nested invalid value, and drops the value graphql's enum coercion quotes", () => {
+    const reason = `Value "${SECRET}" does not exist in "GrantType" enum.`;
+    const message = `Variable "$input" got invalid value "${SECRET}" at "input.grantType"; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe('Variable "$input" got invalid value at "input.grantType"; Value does not exist in "GrantType" enum.');
+  });
+
+  it("keeps graphql's enum suggestion (the schema's value names), even when the value imitates the message", () => {
+    const value = 'x" does not exist in "Fake" enum. Did you mean "' + SECRET;
+    const reason = `Value ${JSON.stringify(value)} does not exist in "GrantType" enum. Did you mean the enum value "JWT_BEARER"?`;
+    const message = `Variable "$input" got invalid value ${JSON.stringify(value)} at "input.grantType"; ${reason}`;
+    expect(redactVariableValue(message, reason)).toBe('Variable "$input" got invalid value at "input.grantType"; Value does not exist in "GrantType" enum. Did you mean the enum value "JWT_BEARER"?');
   });
 
   it("drops the value graphql's scalar coercion quotes at the end of its reason", () => {
