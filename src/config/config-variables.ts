@@ -277,7 +277,7 @@ export const VARIABLES = {
   }),
   EXPLORER_EMULATOR_ACCESS: variable({
     name: "EXPLORER_EMULATOR_ACCESS", default: "loopback", accepts: "loopback or any",
-    description: "Who may use the explorer's test-credential routes (minting assertions and codes from the embedded emulator): `loopback` = callers on this machine only; `any` = every caller. Never served in production.",
+    description: "Who may use the explorer's test-credential routes (minting assertions and codes from the embedded emulator): `loopback` = callers on this machine only (TCP peer 127.0.0.1 or ::1, nothing forwarded, addressed as localhost or an IP address); `any` = every caller. Never served in production.",
     schema: z.enum(["loopback", "any"]),
   }),
   CORS_ORIGINS: variable({

@@ -44,6 +44,7 @@ export function chromiumDependency(): TestDependency {
   return dependencyFrom("chromium", () => findChromium());
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+/** @param extraArgs more Chromium flags, e.g. `--host-resolver-rules` to give a test name an address */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: findChromium(), headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

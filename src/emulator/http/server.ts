@@ -10,6 +10,7 @@ import { devApiError, handleDevApi } from "../devapi/dev-api.js";
 import { readBody, RequestAbortedError } from "./body-reader.js";
 import { type JsonObject } from "./json-input.js";
 import { routeOperation, runOperation } from "./operations.js";
+import { hostCannotBeRebound } from "./rebinding.js";
 import { isStsRequest, runStsOperation } from "../sts/sts-operations.js";
 import { handleSigninPage, isSigninPath } from "../signin/signin-routes.js";
 import { sendJson, sendWireError } from "./respond.js";
@@ -37,11 +38,14 @@ async function readDevApiJson(req: IncomingMessage): Promise<JsonObject> {
  * it without a CORS preflight: blind, but enough to inject faults or reset every token and session
  * (an attacker review broke the developer's gateway from another origin's page with one no-cors
  * POST /_emulator/faults). A browser request is served only from the emulator's own origin or
- * typed into the address bar.
+ * typed into the address bar; its own origin only when addressed by a name DNS cannot rebind (rebinding.ts).
  */
 function otherSitesRequest(req: IncomingMessage): string | undefined {
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `http://${req.headers.host ?? ""}`) return `a page on ${origin.slice(0, 100)} may not call it`;
+  if (origin !== undefined && !hostCannotBeRebound(req.headers.host)) {
+    return `a page may call it only at localhost or an IP address, not at ${origin.slice(0, 100)} (whose name could point anywhere: DNS rebinding)`;
+  }
   const site = req.headers["sec-fetch-site"];
   if (site !== undefined && site !== "same-origin" && site !== "none") return "a page on another origin may not call it";
   return undefined;

@@ -29,7 +29,7 @@ export interface ExplorerEmulatorRouteOptions {
 }
 
 export const LOOPBACK_ONLY_MESSAGE =
-  "the explorer's test credentials are served only to callers on the gateway's own machine (EXPLORER_EMULATOR_ACCESS=loopback), and never through a proxy; open the explorer at http://localhost or set EXPLORER_EMULATOR_ACCESS=any";
+  "the explorer's test credentials are served only to callers on the gateway's own machine (EXPLORER_EMULATOR_ACCESS=loopback) that address it as localhost or by its address, and never through a proxy; open the explorer at http://localhost or set EXPLORER_EMULATOR_ACCESS=any";
 
 export function registerExplorerEmulatorRoutes(app: FastifyInstance, options: ExplorerEmulatorRouteOptions): void {
   const callEmulator = async (path: string, body: object): Promise<Record<string, unknown>> => {
