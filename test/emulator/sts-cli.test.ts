@@ -82,6 +82,11 @@ describeNeeding(probeAwsCli(), "the AWS CLI against the emulator's STS", () => {
     expect(await awsFailure([...base, "--tags", `Key=${"k".repeat(129)},Value=v`])).toContain(
       "(ValidationError) when calling the AssumeRole operation: 1 validation error detected: Value '",
     );
+    expect(await awsFailure([...base, "--source-identity", "alice smith", "--external-id", "my id"])).toBe(
+      "An error occurred (ValidationError) when calling the AssumeRole operation: 2 validation errors detected: " +
+        "Value 'my id' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*; " +
+        "Value 'alice smith' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
     expect(await awsFailure([...base, "--policy", "{not json"])).toBe(
       "An error occurred (MalformedPolicyDocument) when calling the AssumeRole operation: The policy is not in the valid JSON format.",
     );

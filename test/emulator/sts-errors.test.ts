@@ -103,6 +103,23 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     });
   }
 
+  it("lists every violation in one ValidationError, as AWS's validator does (each member's, and each constraint a member breaks)", async () => {
+    const message = expectStsError(await assumeRole({ RoleSessionName: "two words", DurationSeconds: 899, SourceIdentity: "a", Tags: [{ Key: "k".repeat(129), Value: "a;b" }] }), "ValidationError", 400);
+    expect(message).toBe([
+      "5 validation errors detected: Value 'two words' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+      "Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+      "Value 'a' at 'sourceIdentity' failed to satisfy constraint: Member must have length greater than or equal to 2",
+      `Value '${"k".repeat(100)}' at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128`,
+      "Value 'a;b' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+    ].join("; "));
+    const both = expectStsError(await assumeRole({ RoleSessionName: "a b".repeat(30) }), "ValidationError", 400);
+    expect(both).toMatch(/^2 validation errors detected: Value 'a ba b[^']*' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64; Value '[^']*' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+  });
+
+  it("a request that breaks a member's constraint is a ValidationError even when its session policy is not JSON", async () => {
+    expectStsError(await assumeRole({ Policy: "{not json", RoleSessionName: "a" }), "ValidationError", 400);
+  });
+
   it("refuses a session policy that is not JSON with the model's MalformedPolicyDocument (400)", async () => {
     for (const Policy of ["{not json", "[]", '"s3:*"']) {
       const message = expectStsError(await assumeRole({ Policy }), "MalformedPolicyDocumentException", 400, MalformedPolicyDocumentException);

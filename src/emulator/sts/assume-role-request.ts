@@ -6,7 +6,7 @@
  * session policy that is not a JSON object is the model's MalformedPolicyDocument.
  */
 import { readStringList, readStructureList, type QueryInput } from "./query-input.js";
-import { stsError, validationError } from "./sts-errors.js";
+import { stsError, Violations } from "./sts-errors.js";
 
 export const IDENTITY_CENTER_PROVIDER_ARN = "arn:aws:iam::aws:contextProvider/IdentityCenter";
 export const DEFAULT_DURATION_SECONDS = 3600;
@@ -55,31 +55,37 @@ const CONTEXT_ASSERTION: StringConstraint = { min: 4, max: 2048 };
 const MAX_TAGS = 50;
 
 /** Checks a member against its type; length counts characters (code points), as AWS's validator does. */
-function checkString(member: string, value: string, type: StringConstraint, secret = false): string {
+function checkString(found: Violations, member: string, value: string, type: StringConstraint, secret = false): string {
   const length = [...value].length;
-  if (length < type.min) throw validationError(member, value, `Member must have length greater than or equal to ${type.min}`, secret);
-  if (type.max !== undefined && length > type.max) throw validationError(member, value, `Member must have length less than or equal to ${type.max}`, secret);
+  if (length < type.min) found.add(member, value, `Member must have length greater than or equal to ${type.min}`, secret);
+  if (type.max !== undefined && length > type.max) found.add(member, value, `Member must have length less than or equal to ${type.max}`, secret);
   if (type.pattern !== undefined && !type.pattern.regex.test(value)) {
-    throw validationError(member, value, `Member must satisfy regular expression pattern: ${type.pattern.text}`, secret);
+    found.add(member, value, `Member must satisfy regular expression pattern: ${type.pattern.text}`, secret);
   }
   return value;
 }
 
-function required(member: string, value: string | null, type: StringConstraint, secret = false): string {
-  if (value === null) throw validationError(member, undefined, "Member must not be null", secret);
-  return checkString(member, value, type, secret);
+function required(found: Violations, member: string, value: string | null, type: StringConstraint, secret = false): string {
+  if (value === null) {
+    found.add(member, undefined, "Member must not be null", secret);
+    return "";
+  }
+  return checkString(found, member, value, type, secret);
 }
 
-function optional(member: string, value: string | null, type: StringConstraint): string | undefined {
-  return value === null ? undefined : checkString(member, value, type);
+function optional(found: Violations, member: string, value: string | null, type: StringConstraint): string | undefined {
+  return value === null ? undefined : checkString(found, member, value, type);
 }
 
-function readDuration(raw: string | undefined): number {
+function readDuration(found: Violations, raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_DURATION_SECONDS;
-  if (!/^-?\d{1,10}$/.test(raw)) throw validationError("durationSeconds", raw, "Member must be an integer");
+  if (!/^-?\d{1,10}$/.test(raw)) {
+    found.add("durationSeconds", raw, "Member must be an integer");
+    return DEFAULT_DURATION_SECONDS;
+  }
   const seconds = Number(raw);
-  if (seconds < 900) throw validationError("durationSeconds", raw, "Member must have value greater than or equal to 900");
-  if (seconds > 43200) throw validationError("durationSeconds", raw, "Member must have value less than or equal to 43200");
+  if (seconds < 900) found.add("durationSeconds", raw, "Member must have value greater than or equal to 900");
+  if (seconds > 43200) found.add("durationSeconds", raw, "Member must have value less than or equal to 43200");
   return seconds;
 }
 
@@ -87,37 +93,39 @@ function listMember(list: string, n: number, field: string): string {
   return `${list}.${n}.member.${field}`;
 }
 
-function readProvidedContexts(input: QueryInput): ProvidedContext[] | undefined {
+/** A list member's length bounds, as the model states them. */
+function checkListLength(found: Violations, member: string, length: number, min: number, max: number): void {
+  if (length < min) found.add(member, "[]", `Member must have length greater than or equal to ${min}`);
+  if (length > max) found.add(member, `${length} entries`, `Member must have length less than or equal to ${max}`);
+}
+
+function readProvidedContexts(found: Violations, input: QueryInput): ProvidedContext[] | undefined {
   const list = readStructureList(input, "ProvidedContexts", ["ProviderArn", "ContextAssertion"]);
   if (list === undefined) return undefined;
-  if (list.length < 1) throw validationError("providedContexts", "[]", "Member must have length greater than or equal to 1");
-  if (list.length > 5) throw validationError("providedContexts", `${list.length} entries`, "Member must have length less than or equal to 5");
-  return list.map((entry, i) => ({
-    providerArn: required(listMember("providedContexts", i + 1, "providerArn"), entry.ProviderArn ?? null, ARN_TYPE),
-    contextAssertion: required(listMember("providedContexts", i + 1, "contextAssertion"), entry.ContextAssertion ?? null, CONTEXT_ASSERTION, true),
+  checkListLength(found, "providedContexts", list.length, 1, 5);
+  // Entries past the list's bound are not checked one by one: the list's own violation says enough.
+  return list.slice(0, 5).map((entry, i) => ({
+    providerArn: required(found, listMember("providedContexts", i + 1, "providerArn"), entry.ProviderArn ?? null, ARN_TYPE),
+    contextAssertion: required(found, listMember("providedContexts", i + 1, "contextAssertion"), entry.ContextAssertion ?? null, CONTEXT_ASSERTION, true),
   }));
 }
 
-/** Session policies and tags: checked, then ignored (the emulator evaluates no policies). */
-function checkSessionPoliciesAndTags(input: QueryInput): void {
-  const policy = optional("policy", input.get("Policy"), SESSION_POLICY);
-  if (policy !== undefined && !isJsonObject(policy)) {
-    throw stsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.");
-  }
+/** Session policies and tags: checked, then ignored (the emulator evaluates no policies). The inline policy, for MalformedPolicyDocument. */
+function checkSessionPoliciesAndTags(found: Violations, input: QueryInput): string | undefined {
+  const policy = optional(found, "policy", input.get("Policy"), SESSION_POLICY);
   (readStructureList(input, "PolicyArns", ["arn"]) ?? []).forEach((entry, i) => {
-    required(listMember("policyArns", i + 1, "arn"), entry.arn ?? null, ARN_TYPE);
+    required(found, listMember("policyArns", i + 1, "arn"), entry.arn ?? null, ARN_TYPE);
   });
   const tags = readStructureList(input, "Tags", ["Key", "Value"]) ?? [];
-  if (tags.length > MAX_TAGS) throw validationError("tags", `${tags.length} entries`, `Member must have length less than or equal to ${MAX_TAGS}`);
-  tags.forEach((tag, i) => {
-    required(listMember("tags", i + 1, "key"), tag.Key ?? null, TAG_KEY);
-    required(listMember("tags", i + 1, "value"), tag.Value ?? null, TAG_VALUE);
+  checkListLength(found, "tags", tags.length, 0, MAX_TAGS);
+  tags.slice(0, MAX_TAGS).forEach((tag, i) => {
+    required(found, listMember("tags", i + 1, "key"), tag.Key ?? null, TAG_KEY);
+    required(found, listMember("tags", i + 1, "value"), tag.Value ?? null, TAG_VALUE);
   });
   const transitive = readStringList(input, "TransitiveTagKeys") ?? [];
-  if (transitive.length > MAX_TAGS) {
-    throw validationError("transitiveTagKeys", `${transitive.length} entries`, `Member must have length less than or equal to ${MAX_TAGS}`);
-  }
-  transitive.forEach((key, i) => checkString(`transitiveTagKeys.${i + 1}.member`, key, TAG_KEY));
+  checkListLength(found, "transitiveTagKeys", transitive.length, 0, MAX_TAGS);
+  transitive.slice(0, MAX_TAGS).forEach((key, i) => checkString(found, `transitiveTagKeys.${i + 1}.member`, key, TAG_KEY));
+  return policy;
 }
 
 function isJsonObject(text: string): boolean {
@@ -129,15 +137,24 @@ function isJsonObject(text: string): boolean {
   }
 }
 
+/**
+ * Every member checked before any is refused: one ValidationError lists all the violations, as AWS's does.
+ * A session policy that is not a JSON object is MalformedPolicyDocument, for a request whose members are valid.
+ */
 export function readAssumeRoleRequest(input: QueryInput): AssumeRoleRequest {
-  const roleArn = required("roleArn", input.get("RoleArn"), ARN_TYPE);
-  const roleSessionName = required("roleSessionName", input.get("RoleSessionName"), ROLE_SESSION_NAME);
-  const durationSeconds = readDuration(input.get("DurationSeconds") ?? undefined);
-  optional("externalId", input.get("ExternalId"), EXTERNAL_ID);
-  optional("serialNumber", input.get("SerialNumber"), SERIAL_NUMBER);
-  optional("tokenCode", input.get("TokenCode"), TOKEN_CODE);
-  const sourceIdentity = optional("sourceIdentity", input.get("SourceIdentity"), SOURCE_IDENTITY);
-  const providedContexts = readProvidedContexts(input);
-  checkSessionPoliciesAndTags(input);
+  const found = new Violations();
+  const roleArn = required(found, "roleArn", input.get("RoleArn"), ARN_TYPE);
+  const roleSessionName = required(found, "roleSessionName", input.get("RoleSessionName"), ROLE_SESSION_NAME);
+  const durationSeconds = readDuration(found, input.get("DurationSeconds") ?? undefined);
+  optional(found, "externalId", input.get("ExternalId"), EXTERNAL_ID);
+  optional(found, "serialNumber", input.get("SerialNumber"), SERIAL_NUMBER);
+  optional(found, "tokenCode", input.get("TokenCode"), TOKEN_CODE);
+  const sourceIdentity = optional(found, "sourceIdentity", input.get("SourceIdentity"), SOURCE_IDENTITY);
+  const providedContexts = readProvidedContexts(found, input);
+  const policy = checkSessionPoliciesAndTags(found, input);
+  found.throwIfAny();
+  if (policy !== undefined && !isJsonObject(policy)) {
+    throw stsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.");
+  }
   return { roleArn, roleSessionName, durationSeconds, providedContexts, sourceIdentity };
 }

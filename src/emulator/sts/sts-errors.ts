@@ -69,12 +69,26 @@ export class StsError extends Error {
 export const stsError = (code: StsErrorCode, message: string): StsError => new StsError(code, message);
 
 /**
- * AWS's wording for a member that breaks its constraint. A secret member (a context assertion) is
- * never echoed: its value is left out, as AWS does for sensitive members.
+ * The members that break their constraints, collected the way AWS's validator reports them: every
+ * violation of the request, not only the first, in one ValidationError
+ * ("2 validation errors detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: …; Value …").
+ * A secret member (a context assertion) is never echoed: its value is left out, as AWS does for
+ * sensitive members.
  */
-export function validationError(member: string, value: string | undefined, constraint: string, secret = false): StsError {
-  const shown = secret ? "" : value === undefined ? " null" : ` '${value.slice(0, 100)}'`;
-  return stsError("ValidationError", `1 validation error detected: Value${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
+export class Violations {
+  private readonly found: string[] = [];
+
+  add(member: string, value: string | undefined, constraint: string, secret = false): void {
+    const shown = secret ? "" : value === undefined ? " null" : ` '${value.slice(0, 100)}'`;
+    this.found.push(`Value${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
+  }
+
+  /** Throws the ValidationError that names every violation found so far, if there is one. */
+  throwIfAny(): void {
+    if (this.found.length === 0) return;
+    const count = this.found.length === 1 ? "1 validation error" : `${this.found.length} validation errors`;
+    throw stsError("ValidationError", `${count} detected: ${this.found.join("; ")}`);
+  }
 }
 
 const FRONT_DOOR_CODES: Record<ProtocolErrorType, StsErrorCode> = {
