@@ -45,6 +45,12 @@ export function probeAwsCli(): TestDependency {
   return { name: "aws CLI", missing: installed ? undefined : "the AWS CLI is not installed; install it (pip install awscli) to run these" };
 }
 
+/** botocore on python3 (the AWS CLI v1's own library), for tests that run botocore's code itself. */
+export function probeBotocore(): TestDependency {
+  const installed = spawnSync("python3", ["-c", "import botocore.session"]).status === 0;
+  return { name: "botocore", missing: installed ? undefined : "python3 cannot import botocore; install it (pip install botocore, or the AWS CLI v1, which brings it) to run these" };
+}
+
 /** Wraps a probe that throws its own explanation (as `findChromium` does) into a dependency. */
 export function dependencyFrom(name: string, probe: () => unknown): TestDependency {
   try {
