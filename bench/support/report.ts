@@ -86,16 +86,17 @@ export function evaluateTargets(rows: readonly BenchRow[]): BenchTarget[] {
  * replayable, response-cache.ts, coordination/single-flight.ts), as INFO commandstats counts them
  * (a Lua script's own calls included), with the bench's rate limits off (support/gateway.ts):
  * GET cache · SET NX lock · GET cache (the leader's re-check) · SET refresh-token link · SET cache ·
- * SET sealed hand-off · EVALSHA lock release (its GET + DEL: 2 more) · PUBLISH done = 10.
+ * SET access token's family link (refresh-family.ts: a TOKEN_EXCHANGE of it is refused once the family is
+ * revoked) · SET sealed hand-off · EVALSHA lock release (its GET + DEL: 2 more) · PUBLISH done = 11.
  */
-export const REDIS_COMMANDS_PER_UNCACHED_EXCHANGE = 10;
+export const REDIS_COMMANDS_PER_UNCACHED_EXCHANGE = 11;
 /** A replica's first hit on an answer another replica cached: one GET (then its local LRU holds it). */
 export const REDIS_COMMANDS_PER_FIRST_CROSS_REPLICA_HIT = 1;
 
 /**
  * (f)'s floor, from what an uncached exchange costs the 2 cores (README "Benchmarks"): about 1 ms of
  * CPU for the whole system in memory mode ((a) ≈ 2,000/s on 2 cores); on Redis the gateway adds ≈ 0.27 ms
- * (the 10 commands through ioredis, 3 seals, 5 keyed HMACs) and redis-server ≈ 0.05 ms, all on the
+ * (the 11 commands through ioredis, 4 seals, 6 keyed HMACs) and redis-server ≈ 0.05 ms, all on the
  * same cores: ≈ 0.76×, less a little for three processes sharing two cores.
  */
 const REPLICAS_UNCACHED_RATIO = 0.7;

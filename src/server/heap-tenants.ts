@@ -2,7 +2,7 @@ import type { GatewayConfig } from "../config/config.types.js";
 import type { HeapTenant } from "../config/heap-budget.js";
 import { CREDENTIALS_CACHE_MAX_BYTES } from "../credentials/credentials-cache.js";
 import { MEMORY_IDENTITY_CONTEXT_LIMITS } from "../tokens/identity-context-registry.js";
-import { MEMORY_FAMILY_LIMITS } from "../tokens/refresh-family.js";
+import { MEMORY_FAMILY_LIMITS, MEMORY_REVOCATION_LIMITS } from "../tokens/refresh-family.js";
 
 /**
  * The bounded, long-lived holders of this gateway's heap, with their bounds as configured (heap-budget.ts
@@ -20,7 +20,7 @@ export function heapTenants(config: GatewayConfig): HeapTenant[] {
   // Every replica keeps credentials it handed out in a local level, Redis or not.
   if (credentialsOn) tenants.push({ name: "AWS credentials", bytes: CREDENTIALS_CACHE_MAX_BYTES });
   if (config.redisUrl !== undefined) return tenants;
-  if (config.coordination?.refreshReuseDetection ?? true) tenants.push({ name: "refresh families", bytes: MEMORY_FAMILY_LIMITS.maxBytes });
+  if (config.coordination?.refreshReuseDetection ?? true) tenants.push({ name: "refresh families", bytes: MEMORY_FAMILY_LIMITS.maxBytes + MEMORY_REVOCATION_LIMITS.maxBytes });
   if (credentialsOn) tenants.push({ name: "identity contexts", bytes: MEMORY_IDENTITY_CONTEXT_LIMITS.maxBytes });
   return tenants;
 }

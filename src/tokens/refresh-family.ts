@@ -6,7 +6,10 @@ import type { ValidTokenRequest } from "./grant-validation.js";
 import type { IssuedToken } from "./token.types.js";
 
 export interface RefreshFamiliesOptions {
+  /** Nodes and access-token links. */
   store: Store;
+  /** Revocation markers; default `store`. Without Redis, a store of their own (familyStores). */
+  revocations?: Store;
   keyspace: Keyspace;
   /** False: no bookkeeping, every verdict is `unknown` (REFRESH_REUSE_DETECTION=false). */
   enabled: boolean;
@@ -70,21 +73,26 @@ interface FamilyNode {
 
 /**
  * Family bookkeeping one process keeps without Redis, in heap bytes as the memory store counts them
- * (~540 a node: ~45,000 nodes; two or three a live family). Counted in the gateway's heap budget
+ * (~540 a node: ~37,000 nodes and links; two or three nodes a live family, a link per access token
+ * issued in one). Counted in the gateway's heap budget with MEMORY_REVOCATION_LIMITS
  * (src/server/heap-tenants.ts): 150,000 nodes once held ~58 MB of heap and 27 MB outside it, past
  * what the image's heap holds beside a full response cache.
  */
-export const MEMORY_FAMILY_LIMITS = { maxEntries: 100_000, maxBytes: 24 * 1024 * 1024 } as const;
+export const MEMORY_FAMILY_LIMITS = { maxEntries: 100_000, maxBytes: 20 * 1024 * 1024 } as const;
+/** Revocations without Redis: a store of their own (~7,000 markers), which only a detected reuse writes. */
+export const MEMORY_REVOCATION_LIMITS = { maxEntries: 20_000, maxBytes: 4 * 1024 * 1024 } as const;
 
 /**
- * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: a memory
- * store of their own, because the shared memory store is an LRU of CACHE_MAX_ENTRIES that every
- * sign-in's cached answer churns; a revocation evicted there would let the family's live token
- * through to AWS, which still honours it. Only rotations (each an upstream call within the
- * caller's budget) add entries here, so evicting a revocation takes ~15,000 other live families.
+ * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: memory stores
+ * of their own, because the shared memory store is an LRU of CACHE_MAX_ENTRIES that every sign-in's
+ * cached answer churns; a revocation evicted there would let the family's live token through to AWS,
+ * which still honours it. Nodes and access-token links (one per sign-in and refresh, each an upstream
+ * call within the caller's budget) churn their own store; revocations are kept apart from them, in a
+ * store only a detected reuse writes (three upstream calls each), so sign-ins never push one out.
  */
-export function familyStore(store: Store): Store {
-  return store.kind === "memory" ? createMemoryStore(MEMORY_FAMILY_LIMITS) : store;
+export function familyStores(store: Store): { store: Store; revocations: Store } {
+  if (store.kind !== "memory") return { store, revocations: store };
+  return { store: createMemoryStore(MEMORY_FAMILY_LIMITS), revocations: createMemoryStore(MEMORY_REVOCATION_LIMITS) };
 }
 
 /** A family id: the root node key's digest (an HMAC: safe to log). */
@@ -92,6 +100,7 @@ const digestOf = (key: string): string => key.slice(key.lastIndexOf(":") + 1);
 
 export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {
   const { store, keyspace, enabled, ttlMs, logger } = options;
+  const revocations = options.revocations ?? store;
   const nodeKey = (clientId: string, refreshToken: string): string => keyspace.key("refresh-node", clientId, refreshToken);
   const revokedKey = (family: string): string => keyspace.key("refresh-family-revoked", family);
   const accessKey = (accessToken: string): string => keyspace.key("access-family", accessToken);
@@ -99,7 +108,9 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
   // A family's nodes and its revocation are read through an outage where the store allows it (Redis
   // refusing writes still reads): served from process memory alone, a family revoked before the outage
   // was unknown during it, and its live token went to AWS, which honours it (an attacker's review).
-  const read = (key: string): Promise<Buffer | null> => (store.getKeptThroughOutage ? store.getKeptThroughOutage(key) : store.get(key));
+  const readFrom = (from: Store, key: string): Promise<Buffer | null> => (from.getKeptThroughOutage ? from.getKeptThroughOutage(key) : from.get(key));
+  const read = (key: string): Promise<Buffer | null> => readFrom(store, key);
+  const readRevoked = (family: string): Promise<Buffer | null> => readFrom(revocations, revokedKey(family));
 
   async function readNode(key: string): Promise<FamilyNode | undefined> {
     const sealed = await read(key);
@@ -121,7 +132,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       try {
         const node = await readNode(nodeKey(request.clientId, request.refreshToken));
         if (node === undefined) return { kind: "unknown" };
-        if ((await read(revokedKey(node.f))) !== null) return { kind: "revoked", family: node.f };
+        if ((await readRevoked(node.f)) !== null) return { kind: "revoked", family: node.f };
         if (node.s === undefined) return { kind: "live", family: node.f };
         const successor = await readNode(node.s);
         return { kind: successor?.s === undefined ? "rotated" : "reused", family: node.f };
@@ -149,7 +160,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
     },
 
     async isRevoked(family) {
-      return enabled && (await read(revokedKey(family))) !== null;
+      return enabled && (await readRevoked(family)) !== null;
     },
 
     familyOf(clientId, refreshToken, verdict) {
@@ -178,7 +189,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
         const sealed = await read(key);
         if (sealed === null) return undefined;
         const family = keyspace.open(key, sealed).toString("utf8");
-        return { family, revoked: (await read(revokedKey(family))) !== null };
+        return { family, revoked: (await readRevoked(family)) !== null };
       } catch (error) {
         logger.warn({ reason: describe(error) }, "refresh families: access token lookup failed; treating it as unknown");
         return undefined;
@@ -187,7 +198,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
 
     async revoke(family) {
       // Stryker disable next-line StringLiteral: equivalent, only the marker's presence is read (an empty value is kept and read back by both stores)
-      await store.set(revokedKey(family), Buffer.from("revoked"), ttlMs);
+      await revocations.set(revokedKey(family), Buffer.from("revoked"), ttlMs);
     },
   };
 }

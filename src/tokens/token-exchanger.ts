@@ -11,7 +11,7 @@ import { DEFAULT_COORDINATION, DEFAULT_DEADLINE_MS, FLIGHT_HAND_OFF, singleFligh
 import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { createIdentityContextRegistry, type IdentityContextRegistry } from "./identity-context-registry.js";
-import { createRefreshFamilies, familyStore } from "./refresh-family.js";
+import { createRefreshFamilies, familyStores } from "./refresh-family.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
@@ -90,7 +90,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
   });
   const grace = createRefreshGrace({ store, keyspace, graceMs, logger });
   const families = createRefreshFamilies({
-    store: familyStore(store), keyspace, logger,
+    ...familyStores(store), keyspace, logger,
     enabled: settings.refreshReuseDetection ?? true,
     ttlMs: (settings.refreshFamilyTtlSeconds ?? 2_592_000) * 1000,
   });
@@ -165,6 +165,16 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     }
     refuseIfPastUpstreamBudget(request, caller);
     const familyOfIssued = (token: IssuedToken) => subject?.family ?? familyOfAnswer(token);
+    /**
+     * A sign-in's answer (JWT bearer, or a token exchange of a subject in no family) starts a family when it
+     * has a refresh token: its access token joins it, so a TOKEN_EXCHANGE of it is refused once the family is
+     * revoked (unlinked, it exchanged into a new refresh token outside the family, which revocation missed).
+     * Sent with the cache writes: one more command, no more round trips.
+     */
+    const linkToItsFamily = (token: IssuedToken): Promise<void> | undefined => {
+      const family = subject === undefined ? familyOfAnswer(token) : undefined;
+      return family === undefined ? undefined : families.link(token, family);
+    };
     const call = async () => {
       const token = await callUpstream(request, caller);
       if (subject !== undefined) await families.link(token, subject.family, { refreshTokenToo: true });
@@ -173,7 +183,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     if (!cacheable) {
       return fly(request, fingerprint, async () => {
         const token = await call();
-        await identityContexts.remember(token, () => familyOfIssued(token));
+        await Promise.all([identityContexts.remember(token, () => familyOfIssued(token)), linkToItsFamily(token)]);
         return token;
       });
     }
@@ -183,9 +193,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         const recheck = await cache.lookup(fingerprint, notAfter);
         return recheck.result === "hit" ? recheck.token : undefined;
       },
-      // Together (one round trip on a pipelined connection): the answer for later lookups, and its identity context for credentials.
+      // Together (one round trip on a pipelined connection): the answer for later lookups, its access token's family link, and its identity context for credentials.
       keep: async (token) => {
-        await Promise.all([cache.save(fingerprint, token, notAfter), identityContexts.remember(token, () => familyOfIssued(token))]);
+        await Promise.all([cache.save(fingerprint, token, notAfter), linkToItsFamily(token), identityContexts.remember(token, () => familyOfIssued(token))]);
       },
     });
   }

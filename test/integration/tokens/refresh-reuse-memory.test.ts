@@ -105,6 +105,19 @@ describe("refresh-token reuse detection in one process (memory store)", () => {
     expect(outcomeOf(await tokenExchange(guarded!, accessToken))).toBe("INVALID_GRANT");
   });
 
+  it("the first access token of a JWT-bearer sign-in is refused too once its family is revoked: it cannot be exchanged into a refresh token outside the family", async () => {
+    const { assertion } = await emulator.dev.assertion({ sub: `memory-${(subjects += 1)}` });
+    const signedIn = (await jwtBearer(guarded!, assertion)).body.data!.createTokenWithIAM;
+    const first = (await refresh(guarded!, signedIn.refreshToken!)).body.data!.refreshToken;
+    await refresh(guarded!, first.refreshToken!);
+    expect(outcomeOf(await refresh(guarded!, signedIn.refreshToken!))).toBe("INVALID_GRANT"); // reuse: the family is revoked
+    const before = await calls();
+    const refused = await tokenExchange(guarded!, signedIn.accessToken!);
+    expect(outcomeOf(refused)).toBe("INVALID_GRANT");
+    expect(refused.body.errors![0]!.extensions!.field).toBe("input.subjectToken");
+    expect((await calls()) - before).toBe(0);
+  });
+
   it("a TOKEN_EXCHANGE of a live family's access token goes to AWS as before, and its answer is cached as before", async () => {
     const { first } = await rotateTwice(guarded!);
     const before = await calls();

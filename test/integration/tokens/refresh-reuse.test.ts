@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { GatewayProcess } from "../../support/gateway-process.js";
+import { graphql } from "../../support/gateway-client.js";
+import { ACCESS_TOKEN_TYPE, REFRESH_TOKEN_TYPE } from "../../support/gateway-operations.js";
 import { startTestEmulator, type TestEmulator } from "../../support/emulator-harness.js";
 import { SHARED_REDIS_URL, deleteKeysWithPrefix, rawRedis, uniqueKeyPrefix } from "../store/redis-test-support.js";
 import { jwtBearer, refresh, startReplicas, type IssuedTokens } from "../scale/scale-support.js";
@@ -83,6 +85,20 @@ describeNeeding(sharedRedis, "refresh-token reuse detection on two replicas", ()
     const logged = JSON.stringify(events);
     for (const secret of [session.refreshToken!, first.refreshToken!, second.refreshToken!, first.accessToken]) expect(logged).not.toContain(secret);
     expect(events.at(-1)!.family).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("a JWT-bearer sign-in's first access token, revoked with its family on one replica, is refused as a TOKEN_EXCHANGE subject on the other, with no upstream call", async () => {
+    const [a, b] = replicas as [GatewayProcess, GatewayProcess];
+    const session = await signIn(a);
+    const first = await refreshed(a, session.refreshToken!);
+    await refreshed(a, first.refreshToken!);
+    expect(outcomeOf(await refresh(a, session.refreshToken!))).toBe("INVALID_GRANT"); // reuse: the family is revoked
+    const before = await calls();
+    const exchange = await graphql(b.url, `mutation Exchange($input: CreateTokenWithIAMInput!) { createTokenWithIAM(input: $input) { refreshToken } }`, {
+      input: { grantType: "TOKEN_EXCHANGE", subjectToken: session.accessToken, subjectTokenType: ACCESS_TOKEN_TYPE, requestedTokenType: REFRESH_TOKEN_TYPE },
+    });
+    expect(outcomeOf(exchange)).toBe("INVALID_GRANT");
+    expect((await calls()) - before).toBe(0);
   });
 
   it("stops serving a cached JWT-bearer answer on every replica once its refresh token was rotated", async () => {

@@ -68,7 +68,7 @@ describe("bench references", () => {
 describe("bench targets of three replicas on one Redis", () => {
   const replicaRows = (fields: { fCommands?: number; firstHit?: number; steady?: number; fInvalid?: string } = {}): BenchRow[] => [
     row("f-memory", { requestsPerSecond: 1000, rounds: [1000, 1000, 1000] }),
-    row("f", { system: "gateways x3", requestsPerSecond: 750, rounds: [700, 750, 800], redisCommandsPerRequest: fields.fCommands ?? 10, ...(fields.fInvalid ? { invalid: fields.fInvalid } : {}) }),
+    row("f", { system: "gateways x3", requestsPerSecond: 750, rounds: [700, 750, 800], redisCommandsPerRequest: fields.fCommands ?? 11, ...(fields.fInvalid ? { invalid: fields.fInvalid } : {}) }),
     row("g-memory", { requestsPerSecond: 3000, rounds: [3000, 3000, 3000] }),
     row("g", { system: "gateways x3", requestsPerSecond: 2800, rounds: [2800, 2800, 2800], redisCommandsPerRequest: fields.steady ?? 0 }),
     row("g-first", { system: "gateways x3", requestsPerSecond: 1500, rounds: [1500, 1500, 1500], redisCommandsPerRequest: fields.firstHit ?? 1 }),
@@ -78,12 +78,12 @@ describe("bench targets of three replicas on one Redis", () => {
     const rows = replicaRows();
     expect(target(rows, "(f) distinct")).toMatchObject({ measured: "0.75× (rounds 0.70 / 0.75 / 0.80)", pass: true });
     expect(target(rows, "(g) cache hits")).toMatchObject({ measured: "0.93× (rounds 0.93 / 0.93 / 0.93)", pass: true });
-    expect(target(rows, "(f) Redis commands")).toMatchObject({ target: "(f) Redis commands per uncached exchange ≤ 10", pass: true });
+    expect(target(rows, "(f) Redis commands")).toMatchObject({ target: "(f) Redis commands per uncached exchange ≤ 11", pass: true });
     expect(target(rows, "(g) Redis commands")).toMatchObject({ measured: "first hit 1.00, steady 0.00 (worst round)", pass: true });
   });
 
   it("fails a round trip more per uncached exchange, a second read on a first hit, or a steady hit that reads Redis", () => {
-    expect(target(replicaRows({ fCommands: 11 }), "(f) Redis commands")).toMatchObject({ measured: "11.00 (worst round)", pass: false });
+    expect(target(replicaRows({ fCommands: 12 }), "(f) Redis commands")).toMatchObject({ measured: "12.00 (worst round)", pass: false });
     expect(target(replicaRows({ firstHit: 2 }), "(g) Redis commands").pass).toBe(false);
     expect(target(replicaRows({ steady: 0.01 }), "(g) Redis commands").pass).toBe(false);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createKeyspace, createMemoryStore } from "../../../src/store/index.js";
 import type { Store } from "../../../src/store/store.types.js";
-import { createRefreshFamilies, familyStore, type RefreshFamilies } from "../../../src/tokens/refresh-family.js";
+import { createRefreshFamilies, familyStores, MEMORY_FAMILY_LIMITS, type RefreshFamilies } from "../../../src/tokens/refresh-family.js";
 import { describeNeeding, probeSharedRedis } from "../../support/test-dependencies.js";
 import { sharedRedisStores } from "./shared-redis.js";
 import { recordingStoreLogger, storeFailing } from "./store-doubles.js";
@@ -18,8 +18,8 @@ const redisStore = sharedRedisStores("refresh-family-kills");
 
 const presented = (refreshToken: string) => ({ clientId: APP, grantType: "REFRESH_TOKEN" as const, refreshToken });
 const issued = (refreshToken?: string) => ({ clientId: APP, issuedAt: Date.now(), accessToken: "at", ...(refreshToken === undefined ? {} : { refreshToken }) });
-const families = (store: Store, options: { enabled?: boolean; logger?: ReturnType<typeof recordingStoreLogger> } = {}) =>
-  createRefreshFamilies({ store, keyspace, enabled: options.enabled ?? true, ttlMs: 60_000, logger: options.logger ?? recordingStoreLogger() });
+const families = (stores: Store | { store: Store; revocations: Store }, options: { enabled?: boolean; logger?: ReturnType<typeof recordingStoreLogger> } = {}) =>
+  createRefreshFamilies({ ...("kind" in stores ? { store: stores } : stores), keyspace, enabled: options.enabled ?? true, ttlMs: 60_000, logger: options.logger ?? recordingStoreLogger() });
 const nodeKeyOf = (refreshToken: string) => keyspace.key("refresh-node", APP, refreshToken);
 const entries = async (store: Store) => (await store.health()).detail;
 /** Families on a fresh memory store, with the store and every logged line at hand. */
@@ -37,17 +37,32 @@ async function startFamily(bookkeeping: RefreshFamilies, root: string, next: str
 describe("where families live", () => {
   it("without Redis, in a store of their own: a revocation outlives the churn of the shared memory store's LRU", async () => {
     const shared = createMemoryStore({ maxEntries: 4 });
-    const bookkeeping = families(familyStore(shared));
+    const bookkeeping = families(familyStores(shared));
     const family = await startFamily(bookkeeping, "m0", "m1");
     await bookkeeping.revoke(family);
     for (let n = 0; n < 10; n++) await shared.set(`cached-answer-${n}`, Buffer.from("answer"), 60_000);
     expect(await bookkeeping.inspect(presented("m1"))).toEqual({ kind: "revoked", family });
   });
 
+  it("without Redis, revocations apart from nodes and links: sign-ins linking more access tokens than the family store holds never push one out", async () => {
+    const stores = familyStores(createMemoryStore());
+    const bookkeeping = families(stores);
+    const family = await startFamily(bookkeeping, "r0", "r1");
+    await bookkeeping.revoke(family);
+    // More links than MEMORY_FAMILY_LIMITS holds (~540 counted bytes each): the family store evicts its oldest entries.
+    const links = Math.ceil((MEMORY_FAMILY_LIMITS.maxBytes / 400) * 1.2);
+    for (let n = 0; n < links; n++) {
+      await bookkeeping.link({ clientId: APP, issuedAt: Date.now(), expiresIn: 3600, accessToken: `at-${n}`, refreshToken: `rt-${n}` }, `other-family-${n}`);
+    }
+    expect(await bookkeeping.inspect(presented("r1"))).toEqual({ kind: "unknown" }); // its node was pushed out with the churn
+    expect(await bookkeeping.isRevoked(family)).toBe(true);
+    expect(await bookkeeping.familyOfAccessToken(`at-${links - 1}`)).toEqual({ family: `other-family-${links - 1}`, revoked: false });
+  });
+
   describeNeeding(sharedRedis, "with Redis", () => {
     it("in the shared store: a family one replica revokes is revoked on another", async () => {
-      const replicaA = families(familyStore(redisStore()));
-      const replicaB = families(familyStore(redisStore()));
+      const replicaA = families(familyStores(redisStore()));
+      const replicaB = families(familyStores(redisStore()));
       const family = await startFamily(replicaA, "s0", "s1");
       expect(await replicaB.inspect(presented("s1"))).toEqual({ kind: "live", family });
       await replicaA.revoke(family);

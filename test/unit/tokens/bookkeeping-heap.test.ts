@@ -3,7 +3,7 @@ import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { silentStoreLogger } from "../../../src/store/store.types.js";
 import { createIdentityContextRegistry, MEMORY_IDENTITY_CONTEXT_LIMITS } from "../../../src/tokens/identity-context-registry.js";
-import { createRefreshFamilies, familyStore, MEMORY_FAMILY_LIMITS } from "../../../src/tokens/refresh-family.js";
+import { createRefreshFamilies, familyStores, MEMORY_FAMILY_LIMITS } from "../../../src/tokens/refresh-family.js";
 import { collectedHeapUsed } from "../../support/collected-heap.js";
 
 /**
@@ -23,7 +23,7 @@ const refreshToken = (name: string) => `aorAAAAAGV${name}`.padEnd(400, "x");
 
 describe("bookkeeping kept in memory: heap within the bound the heap budget counts", () => {
   it("refresh families: twice what fits, one rotation at a time, hold at most MEMORY_FAMILY_LIMITS.maxBytes of heap and keep the newest", async () => {
-    const families = createRefreshFamilies({ store: familyStore(createMemoryStore()), keyspace, enabled: true, ttlMs: 3_600_000, logger: silentStoreLogger });
+    const families = createRefreshFamilies({ ...familyStores(createMemoryStore()), keyspace, enabled: true, ttlMs: 3_600_000, logger: silentStoreLogger });
     const before = collectedHeapUsed();
     // Each rotation of a new root writes two nodes of ~540 counted bytes.
     const rotations = Math.ceil(MEMORY_FAMILY_LIMITS.maxBytes / 540);

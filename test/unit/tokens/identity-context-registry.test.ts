@@ -3,7 +3,7 @@ import { createKeyspace } from "../../../src/store/keyspace.js";
 import { createMemoryStore } from "../../../src/store/memory-store.js";
 import { silentStoreLogger } from "../../../src/store/store.types.js";
 import { createIdentityContextRegistry } from "../../../src/tokens/identity-context-registry.js";
-import { createRefreshFamilies, familyStore } from "../../../src/tokens/refresh-family.js";
+import { createRefreshFamilies, familyStores } from "../../../src/tokens/refresh-family.js";
 import type { IssuedToken } from "../../../src/tokens/token.types.js";
 import { unsignedJwt } from "../../support/unsigned-jwt.js";
 
@@ -12,7 +12,7 @@ const keyspace = createKeyspace({ secret: Buffer.alloc(32, 3) });
 
 function setup(now = () => Date.now()) {
   const shared = createMemoryStore({ maxEntries: 2, maxBytes: 1 << 20 });
-  const families = createRefreshFamilies({ store: familyStore(shared), keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
+  const families = createRefreshFamilies({ ...familyStores(shared), keyspace, enabled: true, ttlMs: 60_000, logger: silentStoreLogger });
   const registry = createIdentityContextRegistry({ store: shared, keyspace, families, logger: silentStoreLogger, now });
   return { shared, families, registry };
 }
@@ -42,7 +42,7 @@ describe("identity context registry", () => {
     const logger = { ...silentStoreLogger, warn: (_fields: object, message: string) => void warnings.push(message) };
     const at = Date.now();
     const shared = createMemoryStore();
-    const families = createRefreshFamilies({ store: familyStore(shared), keyspace, enabled: true, ttlMs: 60_000, logger });
+    const families = createRefreshFamilies({ ...familyStores(shared), keyspace, enabled: true, ttlMs: 60_000, logger });
     const registry = createIdentityContextRegistry({ store: shared, keyspace, families, logger, now: () => at });
     await registry.remember(token("no-expiry", { expiresIn: undefined }), () => undefined);
     await registry.remember(token("expiring-now", { issuedAt: at - 3_600_000, expiresIn: 3600 }), () => undefined);
