@@ -172,7 +172,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
      * Sent with the cache writes: one more command, no more round trips.
      */
     const linkToItsFamily = (token: IssuedToken): Promise<void> | undefined => {
-      const family = subject === undefined ? familyOfAnswer(token) : undefined;
+      const family = subject === undefined && families.enabled ? familyOfAnswer(token) : undefined;
       return family === undefined ? undefined : families.link(token, family);
     };
     const call = async () => {
