@@ -130,8 +130,14 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
     async inspect(request) {
       if (!enabled || request.refreshToken === undefined) return { kind: "unknown" };
       try {
-        const node = await readNode(nodeKey(request.clientId, request.refreshToken));
-        if (node === undefined) return { kind: "unknown" };
+        const key = nodeKey(request.clientId, request.refreshToken);
+        const node = await readNode(key);
+        if (node === undefined) {
+          // A root never rotated has no node, yet its family (its own digest) is revoked when a token exchanged
+          // from its access token (linked to the family) was reused: refused too, or it refreshed into fresh tokens.
+          const root = digestOf(key);
+          return (await readRevoked(root)) !== null ? { kind: "revoked", family: root } : { kind: "unknown" };
+        }
         if ((await readRevoked(node.f)) !== null) return { kind: "revoked", family: node.f };
         if (node.s === undefined) return { kind: "live", family: node.f };
         const successor = await readNode(node.s);

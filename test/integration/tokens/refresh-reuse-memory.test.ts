@@ -118,6 +118,21 @@ describe("refresh-token reuse detection in one process (memory store)", () => {
     expect((await calls()) - before).toBe(0);
   });
 
+  it("a sign-in's refresh token never rotated is refused once its family is revoked through a token exchanged from its access token, with no upstream call", async () => {
+    const { assertion } = await emulator.dev.assertion({ sub: `memory-${(subjects += 1)}` });
+    const signedIn = (await jwtBearer(guarded!, assertion)).body.data!.createTokenWithIAM;
+    // The sign-in's access token exchanged into a refresh token of the family; the root itself is never refreshed.
+    const exchanged = (await tokenExchange(guarded!, signedIn.accessToken!)).body.data!.createTokenWithIAM;
+    const first = (await refresh(guarded!, exchanged.refreshToken!)).body.data!.refreshToken;
+    await refresh(guarded!, first.refreshToken!);
+    expect(outcomeOf(await refresh(guarded!, exchanged.refreshToken!))).toBe("INVALID_GRANT"); // reuse: the family is revoked
+    const before = await calls();
+    const root = await refresh(guarded!, signedIn.refreshToken!);
+    expect(outcomeOf(root)).toBe("INVALID_GRANT");
+    expect(root.body.data?.refreshToken?.accessToken).toBeUndefined();
+    expect((await calls()) - before).toBe(0);
+  });
+
   it("a TOKEN_EXCHANGE of a live family's access token goes to AWS as before, and its answer is cached as before", async () => {
     const { first } = await rotateTwice(guarded!);
     const before = await calls();
