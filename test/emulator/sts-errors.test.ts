@@ -96,6 +96,7 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     ["a seven-digit TokenCode", { SerialNumber: "arn:aws:iam::123456789012:mfa/user", TokenCode: "1234567" }, "at 'tokenCode' failed to satisfy constraint: Member must have length less than or equal to 6"],
     ["a policy ARN under 20 characters", { PolicyArns: [{ arn: "arn:aws:iam::1:p/x" }] }, "at 'policyArns.1.member.arn' failed to satisfy constraint: Member must have length greater than or equal to 20"],
     ["a session policy with a character above \\u00FF", { Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/\u4e2d"}]}' }, "at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"],
+    ["a session policy over 2048 characters (the model's sessionPolicyDocumentType)", { Policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::b/${"k".repeat(2000)}` }] }) }, "at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"],
   ];
   for (const [title, input, expected] of cases) {
     it(`refuses ${title}`, async () => {

@@ -44,7 +44,7 @@ const ARN_TYPE: StringConstraint = {
   ),
 };
 const ROLE_SESSION_NAME: StringConstraint = { min: 2, max: 64, pattern: pattern(/^[\w+=,.@-]*$/, "[\\w+=,.@-]*") };
-const SESSION_POLICY: StringConstraint = { min: 1, pattern: pattern(/^[\t\n\r\u0020-\u00FF]+$/, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+") };
+const SESSION_POLICY: StringConstraint = { min: 1, max: 2048, pattern: pattern(/^[\t\n\r\u0020-\u00FF]+$/, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+") };
 const TAG_KEY: StringConstraint = { min: 1, max: 128, pattern: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+") };
 const TAG_VALUE: StringConstraint = { min: 0, max: 256, pattern: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*") };
 const EXTERNAL_ID: StringConstraint = { min: 2, max: 1224, pattern: pattern(/^[\w+=,.@:/-]*$/, "[\\w+=,.@:\\/-]*") };
