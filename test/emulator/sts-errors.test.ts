@@ -117,6 +117,13 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     expect(both).toMatch(/^2 validation errors detected: Value 'a ba b[^']*' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64; Value '[^']*' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern/);
   });
 
+  it("a hostile request's ValidationError is no larger than the request: 1,500 one-character policy ARNs (an unbounded list in the model) are not answered entry by entry", async () => {
+    const PolicyArns = Array.from({ length: 1_500 }, () => ({ arn: "\u0001" }));
+    const message = expectStsError(await assumeRole({ PolicyArns }), "ValidationError", 400);
+    // The request is ~45 KB; each entry broke two constraints and was echoed with both (3,000 violations, ~490 KB).
+    expect(message.length).toBeLessThan(45_000);
+  });
+
   it("a request that breaks a member's constraint is a ValidationError even when its session policy is not JSON", async () => {
     expectStsError(await assumeRole({ Policy: "{not json", RoleSessionName: "a" }), "ValidationError", 400);
   });
