@@ -122,6 +122,8 @@ describe("AssumeRole's members (ValidationError, 400)", () => {
     const message = expectStsError(await assumeRole({ PolicyArns }), "ValidationError", 400);
     // The request is ~45 KB; each entry broke two constraints and was echoed with both (3,000 violations, ~490 KB).
     expect(message.length).toBeLessThan(45_000);
+    expect(message).toMatch(/^3000 validation errors detected: Value '\u0001' at 'policyArns.1.member.arn' failed to satisfy constraint: /);
+    expect(message.split("; ")).toHaveLength(100);
   });
 
   it("a request that breaks a member's constraint is a ValidationError even when its session policy is not JSON", async () => {
