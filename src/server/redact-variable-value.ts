@@ -57,12 +57,7 @@ export function variableErrorField(message: string, reason: string | undefined):
   return named === null ? base : `${base}.${named[1]}`;
 }
 
-/**
- * The reason up to the first ":" after its first "cannot represent", where the value begins. Two
- * index searches, not a regular expression: the lazy pattern this replaces (`[\s\S]*?cannot
- * represent[^:]*:`) backtracked quadratically on a reason that echoes a caller's input (an unknown
- * input key made of "cannot represent" 3,875 times cost 130 ms of CPU to answer).
- */
+/** The reason without the caller's value graphql quoted in it (an enum's, a scalar's). */
 function withoutValue(reason: string): string {
   return withoutScalarValue(withoutEnumValue(reason));
 }
@@ -77,6 +72,12 @@ function withoutEnumValue(reason: string): string {
   return end < 0 ? reason : `Value${reason.slice(end)}`;
 }
 
+/**
+ * The reason up to the first ":" after its first "cannot represent", where the value begins. Two
+ * index searches, not a regular expression: the lazy pattern this replaces (`[\s\S]*?cannot
+ * represent[^:]*:`) backtracked quadratically on a reason that echoes a caller's input (an unknown
+ * input key made of "cannot represent" 3,875 times cost 130 ms of CPU to answer).
+ */
 function withoutScalarValue(reason: string): string {
   const echo = reason.indexOf(SCALAR_VALUE_ECHO);
   if (echo < 0) return reason;
