@@ -95,8 +95,24 @@ export const CALLERS_TESTS = [
   "test/unit/server/connection-limits.test.ts",
 ];
 
+/**
+ * The tests written for the safeguards of 2026-12-02/03 (the expanded-selections rule, graphql-jit's
+ * compile-on-the-4th-execution, the lingering close and its byte budget, the caller turn's time budget,
+ * the Cluster's command bound and the rate limiter's insurance while Redis is known down, the redaction of
+ * caller values from coercion errors): the server's unit tests, the rate limiter's, the store's Redis
+ * client tests, and operation limits over HTTP in this process. `MUTATION_TEST_SET=safeguards`.
+ */
+export const SAFEGUARDS_TESTS = [
+  "test/unit/server/**/*.test.ts",
+  "test/unit/ratelimit/**/*.test.ts",
+  "test/unit/mutation-kills/redis-client-options.test.ts",
+  "test/unit/mutation-kills/safeguards-*.test.ts",
+  "test/integration/store/redis-store-faults.test.ts",
+  "test/integration/hardening/operation-limits.test.ts",
+];
+
 /** `MUTATION_TEST_SET`: which tests run against each mutant (default `core`). */
-const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS, sessions: SESSIONS_TESTS, callers: CALLERS_TESTS };
+const TEST_SETS: Record<string, string[]> = { core: MUTATION_TESTS, upstream: UPSTREAM_TESTS, coordination: COORDINATION_TESTS, sessions: SESSIONS_TESTS, callers: CALLERS_TESTS, safeguards: SAFEGUARDS_TESTS };
 const testSet = process.env.MUTATION_TEST_SET ?? "core";
 if (!Object.hasOwn(TEST_SETS, testSet)) {
   throw new Error(`MUTATION_TEST_SET must be one of ${Object.keys(TEST_SETS).join(", ")} (got ${JSON.stringify(testSet)})`);
