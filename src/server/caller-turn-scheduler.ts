@@ -158,6 +158,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
   };
 
   /** Whether the caller's bodies started this turn have run turnBudgetMs: its next ones wait for the loop to poll. */
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: without a budget or a turn started, `now() - turnStartedAt >= turnBudgetMs` compares with undefined or NaN, false as the guards answer
   const pastBudget = (caller: Caller) => turnBudgetMs !== undefined && caller.turnStartedAt !== undefined && now() - caller.turnStartedAt >= turnBudgetMs;
 
   /** Starts a body on a turn it holds; the turn comes back at the next check phase, whatever the body does. */
@@ -184,6 +185,7 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       caller.turnStartedAt = undefined;
       // Bodies kept back by the budget start at the next check phase, after the loop has polled again (before
       // the bodies the turns given back below are handed to, which are younger).
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: startDeferred on an empty list starts nothing
       if (caller.deferred.length > 0) setImmediate(startDeferred, caller);
     }
     giveBack(caller);
