@@ -99,6 +99,7 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE => {
     let byOperation = compiledByDocument.get(document);
     if (byOperation === undefined) compiledByDocument.set(document, (byOperation = new Map()));
+    // Stryker disable next-line StringLiteral: equivalent: any one key serves the anonymous operation (a document holds at most one; no operation name can be "Stryker was here!")
     const key = operationName ?? "";
     const known = byOperation.get(key);
     if (known !== undefined && typeof known !== "number") return known;
@@ -127,6 +128,7 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
     const executeWithGraphQLJs = () => execute({ schema, document, contextValue: context, variableValues, operationName });
     const definitions = operation.variableDefinitions;
     const plainStrings = compiled !== NOT_COMPILABLE && compiled.stringVariables !== undefined && compiled.stringVariables.every((name) => Object.hasOwn(variableValues, name) && typeof variableValues[name] === "string");
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent: graphql-js parses no variables as [], and coercing none refuses nothing (speed only)
     if (definitions !== undefined && definitions.length > 0 && !plainStrings) {
       const refusal = withoutStacks(() => {
         const coercion = getVariableValues(schema, definitions, variableValues, coercionOptions);
@@ -210,6 +212,7 @@ function selectsIntrospection(document: DocumentNode, operation: OperationDefini
       if (selection.kind === Kind.FIELD) return selection.name.value === "__schema" || selection.name.value === "__type";
       if (selection.kind === Kind.INLINE_FRAGMENT) return selects(selection.selectionSet);
       const fragment = fragments.get(selection.name.value);
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: an unknown or cyclic spread never reaches execution (validation refuses it), and a fragment looked at twice answers the same
       if (fragment === undefined || seen.has(selection.name.value)) return false;
       seen.add(selection.name.value);
       return selects(fragment.selectionSet);
@@ -220,11 +223,15 @@ function selectsIntrospection(document: DocumentNode, operation: OperationDefini
 /** graphql-jit reports what it cannot compile, and may throw on constructs it does not support: either way graphql-js runs it. */
 function compileOrGiveUp(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): Compiled | typeof NOT_COMPILABLE {
   try {
+    // Stryker disable next-line LogicalOperator: equivalent: graphql-jit takes null as no operation name; `&&` compiles a named operation as the document's only one, and a document of several is then refused by graphql-jit and run by graphql-js (speed only)
     const query = compileQuery(schema, document, operationName ?? undefined);
     if (!isCompiledQuery(query)) return NOT_COMPILABLE;
     const operation = getOperationAST(document, operationName);
+    // Stryker disable next-line ConditionalExpression: unreachable: the executor compiles only an operation Apollo resolved in this document
     if (!operation) return NOT_COMPILABLE;
+    // Stryker disable next-line ArrayDeclaration: equivalent: graphql-js parses no variables as [], so the fallback is never used
     const parseVariables = compileVariableParsing(schema, operation.variableDefinitions ?? []);
+    // Stryker disable next-line ArrayDeclaration: equivalent: graphql-js parses no variables as [], so the fallback is never used
     return { query, acceptsVariables: (variables) => !failToParseVariables(parseVariables(variables)), stringVariables: stringVariablesOf(operation.variableDefinitions ?? []) };
   } catch {
     return NOT_COMPILABLE;
@@ -238,6 +245,7 @@ function compileOrGiveUp(schema: GraphQLSchema, document: DocumentNode, operatio
  */
 function asGraphQLJsError(error: GraphQLError): GraphQLError {
   const rebuilt = new GraphQLError(error.message, { path: error.path, ...(error.originalError ? { originalError: error.originalError } : {}) });
+  // Stryker disable next-line BooleanLiteral: equivalent: Apollo answers an error's toJSON(), which writes locations whether or not the property is enumerable
   if (error.locations !== undefined) Object.defineProperty(rebuilt, "locations", { value: error.locations, enumerable: true });
   return rebuilt;
 }
