@@ -53,6 +53,7 @@ export function variableErrorField(message: string, reason: string | undefined):
     ? TRAILING_PATH.exec(message.slice(0, message.length - reason.length - 2))?.[1]
     : undefined;
   const base = path ?? variable;
+  // Stryker disable next-line ConditionalExpression: equivalent: exec(undefined) reads "undefined", which the pattern does not match: null either way
   const named = reason === undefined ? null : NAMED_FIELD_REASON.exec(reason);
   return named === null ? base : `${base}.${named[1]}`;
 }
@@ -69,6 +70,7 @@ function withoutValue(reason: string): string {
 function withoutEnumValue(reason: string): string {
   if (!reason.startsWith(ENUM_VALUE_ECHO_START)) return reason;
   const end = reason.lastIndexOf(ENUM_VALUE_ECHO_END);
+  // Stryker disable next-line EqualityOperator: equivalent: the marker cannot be at 0 in a reason that starts with "Value "
   return end < 0 ? reason : `Value${reason.slice(end)}`;
 }
 
@@ -82,5 +84,6 @@ function withoutScalarValue(reason: string): string {
   const echo = reason.indexOf(SCALAR_VALUE_ECHO);
   if (echo < 0) return reason;
   const colon = reason.indexOf(":", echo + SCALAR_VALUE_ECHO.length);
+  // Stryker disable next-line EqualityOperator: equivalent: the colon is searched for after "cannot represent", never at 0
   return colon < 0 ? reason : `${reason.slice(0, colon)}.`;
 }
