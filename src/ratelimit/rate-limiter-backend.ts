@@ -28,6 +28,7 @@ export function redisBackend(options: { redisUrl: string; logger: Logger; connec
   // requests after start count in Redis too); once a connection attempt fails, or after
   // commandTimeout, a command fails and the insurance limiter answers instead, so a request waits
   // at most commandTimeout on an outage.
+  // Stryker disable next-line LogicalOperator: latency only: how long a connection attempt to a host that drops packets lasts (2 s, or ioredis' 10 s) before it fails and the insurance answers
   const client = createRedisClient(redisUrl, { commandTimeoutMs: 500, connectTimeoutMs: options.connectTimeoutMs ?? 2000, reconnectMaxDelayMs: 2000 });
   let down = false;
   client.on("error", (error: Error) => {
@@ -75,6 +76,7 @@ export function redisBackend(options: { redisUrl: string; logger: Logger; connec
  * fails by name if a version renames it: test/unit/ratelimit/rate-limiter-backend.test.ts).
  */
 export function sharedRateLimiter(client: RedisClient, options: Omit<IRateLimiterStoreOptions, "storeClient" | "rejectIfRedisNotReady">): RateLimiterRedis {
+  // Stryker disable next-line BooleanLiteral: equivalent: the option is read only by rate-limiter-flexible's _isRedisReady, which the next line replaces
   const limiter = new RateLimiterRedis({ ...options, storeClient: client, rejectIfRedisNotReady: true });
   (limiter as unknown as { _isRedisReady: () => boolean })._isRedisReady = () => !isKnownDown(client);
   return limiter;
