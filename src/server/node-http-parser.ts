@@ -12,6 +12,7 @@ type ParserSlot = "kOnHeadersComplete" | "kOnExecute";
 export function parserCallback(socket: Socket, slot: ParserSlot): { parser: ParserInternals; key: number; original: (...args: unknown[]) => unknown } | undefined {
   const parser = (socket as Socket & { parser?: ParserInternals | null }).parser;
   const key = (parser?.constructor as Partial<Record<ParserSlot, unknown>> | undefined)?.[slot];
+  // Stryker disable next-line LogicalOperator: equivalent: a null parser has no key (`parser?.`), and a parser without the slot reads parser[undefined], no function: undefined either way
   if (parser == null || typeof key !== "number") return undefined;
   const original = parser[key];
   if (typeof original !== "function") return undefined;

@@ -24,5 +24,6 @@ describe("redactVariableValue with reasons of other shapes", () => {
 describe("variableErrorField with a reason the message does not end with", () => {
   it("takes no path from the message: the variable (a reason of the same length must not cut the message there)", () => {
     expect(variableErrorField('Variable "$input" got invalid value 5 at "input.assertion"; abcde', "vwxyz")).toBe("input");
+    expect(variableErrorField('Variable "$input" got invalid value 5 at "input.assertion"; undefined', undefined)).toBe("input");
   });
 });
