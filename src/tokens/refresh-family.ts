@@ -6,10 +6,12 @@ import type { ValidTokenRequest } from "./grant-validation.js";
 import type { IssuedToken } from "./token.types.js";
 
 export interface RefreshFamiliesOptions {
-  /** Nodes and access-token links. */
+  /** Nodes. */
   store: Store;
   /** Revocation markers; default `store`. Without Redis, a store of their own (familyStores). */
   revocations?: Store;
+  /** Access-token links; default `store`. Without Redis, the shared store (familyStores). */
+  links?: Store;
   keyspace: Keyspace;
   /** False: no bookkeeping, every verdict is `unknown` (REFRESH_REUSE_DETECTION=false). */
   enabled: boolean;
@@ -73,26 +75,28 @@ interface FamilyNode {
 
 /**
  * Family bookkeeping one process keeps without Redis, in heap bytes as the memory store counts them
- * (~540 a node: ~37,000 nodes and links; two or three nodes a live family, a link per access token
- * issued in one). Counted in the gateway's heap budget with MEMORY_REVOCATION_LIMITS
- * (src/server/heap-tenants.ts): 150,000 nodes once held ~58 MB of heap and 27 MB outside it, past
- * what the image's heap holds beside a full response cache.
+ * (~540 a node: ~37,000 nodes; two or three a live family). Counted in the gateway's heap budget with
+ * MEMORY_REVOCATION_LIMITS (src/server/heap-tenants.ts): 150,000 nodes once held ~58 MB of heap and
+ * 27 MB outside it, past what the image's heap holds beside a full response cache.
  */
 export const MEMORY_FAMILY_LIMITS = { maxEntries: 100_000, maxBytes: 20 * 1024 * 1024 } as const;
 /** Revocations without Redis: a store of their own (~7,000 markers), which only a detected reuse writes. */
 export const MEMORY_REVOCATION_LIMITS = { maxEntries: 20_000, maxBytes: 4 * 1024 * 1024 } as const;
 
 /**
- * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: memory stores
- * of their own, because the shared memory store is an LRU of CACHE_MAX_ENTRIES that every sign-in's
- * cached answer churns; a revocation evicted there would let the family's live token through to AWS,
- * which still honours it. Nodes and access-token links (one per sign-in and refresh, each an upstream
- * call within the caller's budget) churn their own store; revocations are kept apart from them, in a
- * store only a detected reuse writes (three upstream calls each), so sign-ins never push one out.
+ * Where families live. On Redis: the shared store (TTLs, no eviction). In one process: nodes and
+ * revocations in memory stores of their own, because the shared memory store is an LRU of
+ * CACHE_MAX_ENTRIES that every sign-in's cached answer churns; a revocation evicted there would let the
+ * family's live token through to AWS, which still honours it. Only rotations (each an upstream call
+ * within the caller's budget) write nodes, and only a detected reuse (three) a revocation: kept apart,
+ * nodes never push a revocation out. Access-token links (one per sign-in and refresh) live in the shared
+ * store, within the response cache's bounds: in their own store, the links of a gateway serving ~17,000
+ * sign-ins an hour added ~19 MB to its RSS (bench), while one pushed out of the shared store only lets
+ * its access token be exchanged as an unlinked one.
  */
-export function familyStores(store: Store): { store: Store; revocations: Store } {
-  if (store.kind !== "memory") return { store, revocations: store };
-  return { store: createMemoryStore(MEMORY_FAMILY_LIMITS), revocations: createMemoryStore(MEMORY_REVOCATION_LIMITS) };
+export function familyStores(store: Store): { store: Store; revocations: Store; links: Store } {
+  if (store.kind !== "memory") return { store, revocations: store, links: store };
+  return { store: createMemoryStore(MEMORY_FAMILY_LIMITS), revocations: createMemoryStore(MEMORY_REVOCATION_LIMITS), links: store };
 }
 
 /** A family id: the root node key's digest (an HMAC: safe to log). */
@@ -101,6 +105,7 @@ const digestOf = (key: string): string => key.slice(key.lastIndexOf(":") + 1);
 export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshFamilies {
   const { store, keyspace, enabled, ttlMs, logger } = options;
   const revocations = options.revocations ?? store;
+  const links = options.links ?? store;
   const nodeKey = (clientId: string, refreshToken: string): string => keyspace.key("refresh-node", clientId, refreshToken);
   const revokedKey = (family: string): string => keyspace.key("refresh-family-revoked", family);
   const accessKey = (accessToken: string): string => keyspace.key("access-family", accessToken);
@@ -180,7 +185,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       try {
         const key = accessToken === undefined ? undefined : accessKey(accessToken);
         await Promise.all([
-          key !== undefined && accessTtlMs > 0 ? store.set(key, keyspace.seal(key, Buffer.from(family, "utf8")), accessTtlMs) : undefined,
+          key !== undefined && accessTtlMs > 0 ? links.set(key, keyspace.seal(key, Buffer.from(family, "utf8")), accessTtlMs) : undefined,
           options.refreshTokenToo === true && token.refreshToken !== undefined ? writeNode(nodeKey(token.clientId, token.refreshToken), { f: family }) : undefined,
         ]);
       } catch (error) {
@@ -192,7 +197,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       if (!enabled) return undefined;
       try {
         const key = accessKey(accessToken);
-        const sealed = await read(key);
+        const sealed = await readFrom(links, key);
         if (sealed === null) return undefined;
         const family = keyspace.open(key, sealed).toString("utf8");
         return { family, revoked: (await readRevoked(family)) !== null };

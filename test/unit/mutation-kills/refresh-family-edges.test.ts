@@ -44,19 +44,31 @@ describe("where families live", () => {
     expect(await bookkeeping.inspect(presented("m1"))).toEqual({ kind: "revoked", family });
   });
 
-  it("without Redis, revocations apart from nodes and links: sign-ins linking more access tokens than the family store holds never push one out", async () => {
-    const stores = familyStores(createMemoryStore());
-    const bookkeeping = families(stores);
+  it("without Redis, revocations apart from nodes: rotations past what the node store holds never push one out", async () => {
+    const bookkeeping = families(familyStores(createMemoryStore()));
     const family = await startFamily(bookkeeping, "r0", "r1");
     await bookkeeping.revoke(family);
-    // More links than MEMORY_FAMILY_LIMITS holds (~540 counted bytes each): the family store evicts its oldest entries.
-    const links = Math.ceil((MEMORY_FAMILY_LIMITS.maxBytes / 400) * 1.2);
-    for (let n = 0; n < links; n++) {
-      await bookkeeping.link({ clientId: APP, issuedAt: Date.now(), expiresIn: 3600, accessToken: `at-${n}`, refreshToken: `rt-${n}` }, `other-family-${n}`);
-    }
-    expect(await bookkeeping.inspect(presented("r1"))).toEqual({ kind: "unknown" }); // its node was pushed out with the churn
+    // More nodes than MEMORY_FAMILY_LIMITS holds (two per first rotation, ~540 counted bytes each): the node store evicts its oldest.
+    const rotations = Math.ceil((MEMORY_FAMILY_LIMITS.maxBytes / 2 / 400) * 1.2);
+    for (let n = 0; n < rotations; n++) await bookkeeping.recordRotation(presented(`root-${n}`), issued(`next-${n}`), undefined);
+    expect(await bookkeeping.inspect(presented("r1"))).toEqual({ kind: "unknown" }); // its node was pushed out
     expect(await bookkeeping.isRevoked(family)).toBe(true);
-    expect(await bookkeeping.familyOfAccessToken(`at-${links - 1}`)).toEqual({ family: `other-family-${links - 1}`, revoked: false });
+    expect(await bookkeeping.inspect(presented(`next-${rotations - 1}`))).toMatchObject({ kind: "live" });
+  });
+
+  it("without Redis, access-token links in the shared store (the response cache's bounds), never in the node or revocation stores", async () => {
+    const shared = createMemoryStore({ maxEntries: 8 });
+    const bookkeeping = families(familyStores(shared));
+    const family = await startFamily(bookkeeping, "l0", "l1");
+    const linked = { clientId: APP, issuedAt: Date.now(), expiresIn: 3600, accessToken: "at-linked" };
+    await bookkeeping.link(linked, family);
+    expect(await bookkeeping.familyOfAccessToken("at-linked")).toEqual({ family, revoked: false });
+    expect(await entries(shared)).toBe("memory (process-local, 1 entries)");
+    await bookkeeping.revoke(family);
+    expect(await bookkeeping.familyOfAccessToken("at-linked")).toEqual({ family, revoked: true });
+    for (let n = 0; n < 10; n++) await shared.set(`cached-answer-${n}`, Buffer.from("answer"), 60_000);
+    expect(await bookkeeping.familyOfAccessToken("at-linked")).toBeUndefined(); // pushed out with the cache's churn
+    expect(await bookkeeping.inspect(presented("l1"))).toEqual({ kind: "revoked", family });
   });
 
   describeNeeding(sharedRedis, "with Redis", () => {
