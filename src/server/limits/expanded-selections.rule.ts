@@ -33,6 +33,10 @@ import { GraphQLError, Kind } from "graphql/index.js"; // the CJS entry: see sch
  *   costs at least 1, so MAX_COST refuses well before). This also bounds the count itself; a
  *   fragment spread inside itself (a cycle, which another rule reports) is not followed.
  *
+ * The counts are the whole document's, as validation's work is: every definition's selections, a
+ * fragment's counted where it is defined and again wherever it is spread (a document defining the
+ * fragment first reaches the pair bound at 56 repeats of a field, not 63).
+ *
  * A refusal is its error first, then graphql-js' "Validation aborted.": the rest of validation
  * (the quadratic part included) does not run, nor does compilation.
  */
