@@ -35,7 +35,7 @@ import { GraphQLError, Kind } from "graphql/index.js"; // the CJS entry: see sch
  *
  * The counts are the whole document's, as validation's work is: every definition's selections, a
  * fragment's counted where it is defined and again wherever it is spread (a document defining the
- * fragment first reaches the pair bound at 56 repeats of a field, not 63).
+ * fragment first is refused at 56 repeats of a field, not 64).
  *
  * A refusal is its error first, then graphql-js' "Validation aborted.": the rest of validation
  * (the quadratic part included) does not run, nor does compilation.
