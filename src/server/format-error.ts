@@ -1,7 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
-import { redactVariableValue, variableErrorField } from "./redact-variable-value.js";
+import { redactLiteralValue, redactVariableValue, variableErrorField } from "./redact-variable-value.js";
 
 /**
  * The one error normalizer: every error the gateway answers with passes through here.
@@ -54,7 +54,7 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(clipped(withoutVariableValues(namingIntrospectionSetting(formattedError), error)), exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(clipped(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error))), exposeStacktrace);
     if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
@@ -121,6 +121,13 @@ function withoutVariableValues(formattedError: GraphQLFormattedError, error: unk
   const field = formattedError.extensions.field === undefined ? variableErrorField(formattedError.message, knownReason) : undefined;
   if (message === formattedError.message && field === undefined) return formattedError;
   return { ...formattedError, message, ...(field === undefined ? {} : { extensions: { ...formattedError.extensions, field } }) };
+}
+
+/** Validation errors about a value written into the document quote it, and it may be a secret: drop it (redactLiteralValue). */
+function withoutLiteralValues(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  if (formattedError.extensions?.code !== "GRAPHQL_VALIDATION_FAILED") return formattedError;
+  const message = redactLiteralValue(formattedError.message);
+  return message === formattedError.message ? formattedError : { ...formattedError, message };
 }
 
 function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {

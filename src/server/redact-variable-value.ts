@@ -1,5 +1,6 @@
 /**
- * graphql-js echoes the offending variable value in coercion errors:
+ * graphql-js echoes the offending variable value in coercion errors (and a document's literal value in validation
+ * errors: redactLiteralValue):
  *   Variable "$input" got invalid value { assertion: "eyJ…" }; Field "grantType" of required type "GrantType!" was not provided.
  * The value of `$input` is where assertions, codes and refresh tokens travel, so the gateway
  * rewrites these messages without it, keeping the path and the reason:
@@ -15,6 +16,12 @@ const SCALAR_VALUE_ECHO = "cannot represent";
 /** graphql's enum coercion message starts with the value: 'Value "eyJ…" does not exist in "GrantType" enum.' */
 const ENUM_VALUE_ECHO_START = "Value ";
 const ENUM_VALUE_ECHO_END = ' does not exist in "';
+/** Validation's messages for a literal of the wrong type: 'Expected value of type "T", found <value>.' */
+const EXPECTED_VALUE_PREFIX = 'Expected value of type "';
+const EXPECTED_VALUE_FOUND = '", found ';
+/** ... and a scalar's or an enum's own ('String cannot represent …: <value>', 'Enum "G" cannot represent non-enum value: <value>'). */
+const SCALAR_LITERAL_MESSAGE = /^[_A-Za-z][_0-9A-Za-z]{0,63} cannot represent /;
+const ENUM_LITERAL_PREFIX = 'Enum "';
 
 /**
  * @param message the coercion error's message (prefix + "; " + reason)
@@ -56,6 +63,22 @@ export function variableErrorField(message: string, reason: string | undefined):
   // Stryker disable next-line ConditionalExpression: equivalent: exec(undefined) reads "undefined", which the pattern does not match: null either way
   const named = reason === undefined ? null : NAMED_FIELD_REASON.exec(reason);
   return named === null ? base : `${base}.${named[1]}`;
+}
+
+/**
+ * graphql-js' validation messages for a value written into the document quote it too:
+ *   Enum "GrantType" cannot represent non-enum value: "eyJ…".   String cannot represent a non string value: {a: "eyJ…"}
+ *   Value "aorAAAA…" does not exist in "GrantType" enum.          Expected value of type "GrantType!", found "eyJ…"; …
+ * A token pasted into the wrong place of a document would come back in the answer: the same messages without it.
+ * Other validation messages (names of fields, arguments, operations, fragments) pass unchanged.
+ */
+export function redactLiteralValue(message: string): string {
+  if (message.startsWith(EXPECTED_VALUE_PREFIX)) {
+    const found = message.indexOf(EXPECTED_VALUE_FOUND, EXPECTED_VALUE_PREFIX.length);
+    return found < 0 ? message : `${message.slice(0, found + 1)}.`;
+  }
+  if (SCALAR_LITERAL_MESSAGE.test(message) || message.startsWith(ENUM_LITERAL_PREFIX)) return withoutScalarValue(message);
+  return withoutEnumValue(message);
 }
 
 /** The reason without the caller's value graphql quoted in it (an enum's, a scalar's). */

@@ -126,6 +126,15 @@ describe("GraphQL-level rejections keep Apollo's codes", () => {
     expect(result.text).not.toContain(pasted);
   });
 
+  it("a value written into the document where it does not fit is not echoed either (GRAPHQL_VALIDATION_FAILED)", async () => {
+    const pasted = secret("rt-");
+    for (const input of [`{ grantType: "${pasted}" }`, `{ grantType: JWT_BEARER, assertion: { token: "${pasted}" } }`]) {
+      const result = await graphql(gateway.url, `mutation { createTokenWithIAM(input: ${input}) { accessToken } }`);
+      expect(onlyError(result).extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect(result.text).not.toContain(pasted);
+    }
+  });
+
   it("a variable that fails coercion is BAD_USER_INPUT naming the missing field, and the error does not echo the assertion it carried", async () => {
     const assertion = uniqueAssertion();
     // graphql-js prints the whole offending input object in this message unless the gateway masks it.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { redactVariableValue, variableErrorField } from "../../../src/server/redact-variable-value.js";
+import { buildSchema, parse, validate } from "graphql";
+import { redactLiteralValue, redactVariableValue, variableErrorField } from "../../../src/server/redact-variable-value.js";
 
 const SECRET = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
 
@@ -82,5 +83,40 @@ describe("variableErrorField", () => {
     const unknown = `Field "${"k".repeat(65)}" is not defined by type "CreateTokenWithIAMInput".`;
     expect(variableErrorField(`Variable "$input" got invalid value { a: 1 }; ${unknown}`, unknown)).toBe("input");
     expect(variableErrorField("Cannot query field \"x\" on type \"Query\".", undefined)).toBeUndefined();
+  });
+});
+
+describe("redactLiteralValue (validation messages about a value written into the document)", () => {
+  const validationMessages = (query: string): string[] => {
+    const schema = buildSchema("enum GrantType { JWT_BEARER AUTHORIZATION_CODE } input In { grantType: GrantType!, assertion: String, scope: [String!] } type Query { f(input: In): Int }");
+    return validate(schema, parse(query)).map((error) => error.message);
+  };
+
+  it("drops a literal of the wrong type from every message shape graphql-js quotes it in", () => {
+    const cases: [string, string][] = [
+      [`{ f(input: { grantType: "${SECRET}" }) }`, 'Enum "GrantType" cannot represent non-enum value.'],
+      [`{ f(input: { grantType: JWT_BEARER, assertion: { token: "${SECRET}" } }) }`, "String cannot represent a non string value."],
+      [`{ f(input: { grantType: JWT_BEARER, scope: [1, "x"] }) }`, "String cannot represent a non string value."],
+      ["{ f(input: { grantType: aorAAAAAGVsecretLookingName }) }", 'Value does not exist in "GrantType" enum.'],
+      ["{ f(input: { grantType: null }) }", 'Expected value of type "GrantType!".'],
+    ];
+    for (const [query, expected] of cases) {
+      const [message] = validationMessages(query);
+      expect(redactLiteralValue(message!), query).toBe(expected);
+      expect(redactLiteralValue(message!)).not.toContain(SECRET);
+    }
+  });
+
+  it("keeps the schema's suggestion after a wrong enum name, and leaves messages that quote no value alone", () => {
+    expect(redactLiteralValue('Value "JWT_BEARE" does not exist in "GrantType" enum. Did you mean the enum value "JWT_BEARER"?'))
+      .toBe('Value does not exist in "GrantType" enum. Did you mean the enum value "JWT_BEARER"?');
+    for (const message of ['Cannot query field "nope" on type "Query".', 'Unknown argument "x" on field "Query.f".', 'Field "In.grantType" of required type "GrantType!" was not provided.']) {
+      expect(redactLiteralValue(message)).toBe(message);
+    }
+  });
+
+  it("cuts at the first quoted value whatever the value holds (a string imitating the message)", () => {
+    const imitation = `Expected value of type "X", found "a\\", found b"; String cannot represent: ${SECRET}.`;
+    expect(redactLiteralValue(imitation)).toBe('Expected value of type "X".');
   });
 });
