@@ -27,8 +27,10 @@ export interface RefreshFamiliesOptions {
  * - `rotated`: rotated, and its successor has not been refreshed: a concurrent caller (grace window).
  * - `reused`: rotated, and its successor was refreshed too: the token is being replayed.
  * - `revoked`: its family was revoked after a reuse: refused, whatever AWS would say.
+ * `first` (live only): the token has no predecessor, so the gateway never rotated into it: a token exchange's answer,
+ * linked to its subject's family, which the response cache may hold as it holds an `unknown` root.
  */
-export type FamilyVerdict = { kind: "unknown" } | { kind: "live" | "rotated" | "reused" | "revoked"; family: string };
+export type FamilyVerdict = { kind: "unknown" } | { kind: "live" | "rotated" | "reused" | "revoked"; family: string; first?: true };
 
 /**
  * Refresh-token families (RFC 9700 §4.14.2): each refresh token the gateway rotates gets a node
@@ -144,7 +146,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
           return (await readRevoked(root)) !== null ? { kind: "revoked", family: root } : { kind: "unknown" };
         }
         if ((await readRevoked(node.f)) !== null) return { kind: "revoked", family: node.f };
-        if (node.s === undefined) return { kind: "live", family: node.f };
+        if (node.s === undefined) return { kind: "live", family: node.f, ...(node.p === undefined ? { first: true as const } : {}) };
         const successor = await readNode(node.s);
         return { kind: successor?.s === undefined ? "rotated" : "reused", family: node.f };
       } catch (error) {

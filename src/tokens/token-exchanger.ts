@@ -232,7 +232,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
           // Its access token: a TOKEN_EXCHANGE of it is refused once the family is revoked.
           families.link(token, family),
         ]);
-        if (current.kind === "unknown") await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
+        // A cached answer holds a token never rotated before: a root (unknown), or a token exchange's answer in its
+        // subject's family (live, first). Kept, a retry of that exchange got the spent token, and its refresh after
+        // the successor's was a reuse that revoked the user's whole family (a review).
+        if (current.kind === "unknown" || (current.kind === "live" && current.first === true)) await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
         if (call.late) {
           // The grace window alone would keep it REFRESH_GRACE_SECONDS (or not at all): a retry after that found the token spent, and a session ended.
           // Kept before the flight hands the answer to its followers, who drop it (below).
