@@ -176,6 +176,9 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
       };
       return {
         async forIssuedTokens(issue, options) {
+          // A session's tokens were checked when it signed in or refreshed, not since: a reuse may have revoked their family
+          // (an attacker review got credentials from the session holding the family's newest tokens after the revocation).
+          if (issue.session !== undefined) await identityContexts.refuseIfRevoked?.(issue.session, "awsCredentials");
           return load(validateCredentialsRequest({ identityContext: issue.identityContext, ...options }, settings, ""), issue.clientId);
         },
         async forIdentityContext(input) {

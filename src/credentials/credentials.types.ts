@@ -2,6 +2,7 @@
  * Identity-enhanced AWS credentials: an STS role session that carries an Identity Center user
  * (trusted identity propagation). Plain data, with no AWS SDK or GraphQL type.
  */
+import type { IssuedToken } from "../tokens/token.types.js";
 
 /** What a caller asks for; `roleArn` and `durationSeconds` default from the configuration. */
 export interface CredentialsRequest {
@@ -36,8 +37,10 @@ export interface RequestCredentialsService {
   /**
    * For tokens this operation just received from the gateway (`CreateTokenWithIAMResponse.awsCredentials`):
    * their identity context and application are known. Argument errors name `roleArn` / `durationSeconds`.
+   * `session`: the tokens of a cookie session, held since an earlier operation: refused (INVALID_GRANT) once their
+   * refresh family was revoked, before the cache, as `forIdentityContext` refuses the family's identity context.
    */
-  forIssuedTokens(issue: IdentityContextIssue & { identityContext: string }, options: CredentialsOptions): Promise<IssuedCredentials>;
+  forIssuedTokens(issue: IdentityContextIssue & { identityContext: string; session?: IssuedToken }, options: CredentialsOptions): Promise<IssuedCredentials>;
   /**
    * For an identity context a caller presents (`assumeRoleWithIdentityContext`): only one this gateway issued,
    * with unexpired tokens of an unrevoked family. Errors name `input.<field>`.
@@ -56,4 +59,6 @@ export interface IdentityContextIssue {
  */
 export interface IdentityContextVerifier {
   verify(identityContext: string, field: string): Promise<IdentityContextIssue>;
+  /** Rejects (INVALID_GRANT naming `field`) when a session's tokens belong to a revoked refresh family. */
+  refuseIfRevoked?(token: IssuedToken, field: string): Promise<void>;
 }

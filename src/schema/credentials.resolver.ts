@@ -14,8 +14,8 @@ import { originalTokens } from "./withheld-tokens.js";
 export const ROLE_ARN_ARG = { nullable: true, description: "The IAM role to assume: one of the gateway's ALLOWED_ROLE_ARNS. Omitted: DEFAULT_ROLE_ARN." } as const;
 export const DURATION_ARG = { nullable: true, description: "Session length in seconds, from 900 to CREDENTIALS_MAX_DURATION_SECONDS. Omitted: 3600 (or that maximum when lower)." } as const;
 
-/** Identity-enhanced credentials for the user `tokens` were issued to, or INVALID_REQUEST when AWS gave them no identity context. */
-export function credentialsFor(tokens: IssuedToken, context: GatewayContext, roleArn?: string | null, durationSeconds?: number | null): Promise<IssuedCredentials> {
+/** Identity-enhanced credentials for the user `tokens` were issued to, or INVALID_REQUEST when AWS gave them no identity context. `fromSession`: a cookie session's tokens (checked for revocation). */
+export function credentialsFor(tokens: IssuedToken, context: GatewayContext, roleArn?: string | null, durationSeconds?: number | null, fromSession = false): Promise<IssuedCredentials> {
   const identityContext = tokens.awsAdditionalDetails?.identityContext;
   if (identityContext === undefined) {
     return Promise.reject(new GatewayError(
@@ -24,7 +24,7 @@ export function credentialsFor(tokens: IssuedToken, context: GatewayContext, rol
       { field: "awsCredentials" },
     ));
   }
-  return context.credentials.forIssuedTokens({ identityContext, clientId: tokens.clientId }, { roleArn, durationSeconds });
+  return context.credentials.forIssuedTokens({ identityContext, clientId: tokens.clientId, ...(fromSession ? { session: tokens } : {}) }, { roleArn, durationSeconds });
 }
 
 /** `CreateTokenWithIAMResponse.awsCredentials`: resolved only when selected; identical selections share one STS call. */

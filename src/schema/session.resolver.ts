@@ -70,7 +70,7 @@ export class SessionResolver {
     @Arg("roleArn", () => String, ROLE_ARN_ARG) roleArn?: string | null,
     @Arg("durationSeconds", () => Int, DURATION_ARG) durationSeconds?: number | null,
   ): Promise<IssuedCredentials> | null {
-    return session.tokens === undefined ? null : credentialsFor(session.tokens, context, roleArn, durationSeconds);
+    return session.tokens === undefined ? null : credentialsFor(session.tokens, context, roleArn, durationSeconds, true);
   }
 }
 

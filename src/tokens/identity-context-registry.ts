@@ -41,6 +41,8 @@ export interface IdentityContextRegistry {
    * browsers', never visited again) each carried one. Rejects when the store fails (the sign-out must then fail, to be retried).
    */
   forgetUser(clientId: string, subject: string, at: number): Promise<void>;
+  /** INVALID_GRANT (naming `field`) when `token` (a session's) belongs to a revoked refresh family; nothing to check: resolves. */
+  refuseIfRevoked(token: IssuedToken, field: string): Promise<void>;
 }
 
 /**
@@ -134,6 +136,12 @@ export function createIdentityContextRegistry(options: {
     async forgetUser(clientId, subject, at) {
       if (!enabled) return;
       await store.set(userKeyOf(clientId, subject), Buffer.from(String(at), "utf8"), USER_SIGN_OUT_MARK_MS);
+    },
+
+    async refuseIfRevoked(token, field) {
+      if (enabled && (await families.revokedTokens(token))) {
+        throw new GatewayError("INVALID_GRANT", "These tokens were revoked (refresh-token reuse); sign in again.", { field });
+      }
     },
 
     async verify(identityContext, field) {

@@ -64,6 +64,11 @@ export interface RefreshFamilies {
   link(token: IssuedToken, family: string, options?: { refreshTokenToo?: boolean }): Promise<void>;
   /** The family of a TOKEN_EXCHANGE's subject token when the gateway linked it, and whether it was revoked. A store failure is logged: unknown. */
   familyOfAccessToken(accessToken: string): Promise<{ family: string; revoked: boolean } | undefined>;
+  /**
+   * Whether tokens the gateway handed out (a session's) belong to a revoked family: their refresh token's verdict,
+   * or without one their access token's link. Unknown or a store failure (logged): false. Never rejects.
+   */
+  revokedTokens(token: Pick<IssuedToken, "clientId" | "accessToken" | "refreshToken">): Promise<boolean>;
 }
 
 interface FamilyNode {
@@ -131,7 +136,7 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
     return store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(node), "utf8")), ttlMs);
   }
 
-  return {
+  const families: RefreshFamilies = {
     enabled,
 
     async inspect(request) {
@@ -209,9 +214,18 @@ export function createRefreshFamilies(options: RefreshFamiliesOptions): RefreshF
       }
     },
 
+    async revokedTokens(token) {
+      if (!enabled) return false;
+      if (token.refreshToken !== undefined) {
+        return (await families.inspect({ clientId: token.clientId, grantType: "REFRESH_TOKEN", refreshToken: token.refreshToken })).kind === "revoked";
+      }
+      return token.accessToken !== undefined && (await families.familyOfAccessToken(token.accessToken))?.revoked === true;
+    },
+
     async revoke(family) {
       // Stryker disable next-line StringLiteral: equivalent, only the marker's presence is read (an empty value is kept and read back by both stores)
       await revocations.set(revokedKey(family), Buffer.from("revoked"), ttlMs);
     },
   };
+  return families;
 }
