@@ -253,9 +253,10 @@ export function createCallerTurns(options: CallerTurnsOptions): CallerTurns {
       giveBack(caller);
       return;
     }
-    // The caller's turn has run its budget (a costly body started at this check phase): this one keeps its turn and
-    // starts once the loop has polled again.
-    if (pastBudget(caller)) {
+    // The caller's turn has run its budget (a costly body started at this check phase), or older bodies the budget kept
+    // back are still to start (startDeferred is due: they start first, in the order they came; a mutation review found
+    // this one starting before them): it keeps its turn and starts after them, once the loop has polled again.
+    if (pastBudget(caller) || caller.deferred.length > 0) {
       caller.deferred.push(next);
       return;
     }

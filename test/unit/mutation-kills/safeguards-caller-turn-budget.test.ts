@@ -76,6 +76,15 @@ describe("the caller turn's time budget", () => {
     expect(turns.tracked()).toEqual({ callers: 0, networks: 0, waitingForNetworkTurns: 0 });
   });
 
+  it("starts a caller's bodies in the order they came: one waiting in line never starts before older ones the budget kept back", async () => {
+    const { turns, log, body, perTurn } = scheduler();
+    // a1 and a2 take the turn past its budget (6 ms): a3 and a4 hold turns but are kept back; a5 waits in line for a turn.
+    expect(["a1", "a2", "a3", "a4", "a5"].map((name, i) => turns.run("A", body(name, i < 2 ? 3 : 1)))).toEqual(["ran", "ran", "ran", "ran", "queued"]);
+    expect(log).toEqual(["a1", "a2"]);
+    await perTurn("A");
+    expect(log).toEqual(["a1", "a2", "a3", "a4", "a5"]);
+  });
+
   it("answers a body kept back by the budget that throws through its fail, and gives its turn back", async () => {
     const { turns, log, body, perTurn } = scheduler(2);
     expect(turns.run("A", body("a1", 10))).toBe("ran");
