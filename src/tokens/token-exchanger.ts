@@ -166,14 +166,18 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     refuseIfPastUpstreamBudget(request, caller);
     const familyOfIssued = (token: IssuedToken) => subject?.family ?? familyOfAnswer(token);
     /**
-     * A sign-in's answer (JWT bearer, or a token exchange of a subject in no family) starts a family when it
-     * has a refresh token: its access token joins it, so a TOKEN_EXCHANGE of it is refused once the family is
-     * revoked (unlinked, it exchanged into a new refresh token outside the family, which revocation missed).
-     * Sent with the cache writes: one more command, no more round trips.
+     * What a fresh answer records beside the cache, sent with its writes. A sign-in's answer (JWT bearer, or a token
+     * exchange of a subject in no family) starts a family when it has a refresh token: its access token joins it, so a
+     * TOKEN_EXCHANGE of it is refused once the family is revoked (unlinked, it exchanged into a new refresh token
+     * outside the family, which revocation missed): one more command, no more round trips. And its identity context,
+     * for credentials, under the same family (derived once: a keyed HMAC).
      */
-    const linkToItsFamily = (token: IssuedToken): Promise<void> | undefined => {
-      const family = subject === undefined && families.enabled ? familyOfAnswer(token) : undefined;
-      return family === undefined ? undefined : families.link(token, family);
+    const recordFamily = (token: IssuedToken): Promise<unknown> => {
+      const linked = subject === undefined && families.enabled ? familyOfAnswer(token) : undefined;
+      return Promise.all([
+        linked === undefined ? undefined : families.link(token, linked),
+        identityContexts.remember(token, () => linked ?? familyOfIssued(token)),
+      ]);
     };
     const call = async () => {
       const token = await callUpstream(request, caller);
@@ -183,7 +187,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     if (!cacheable) {
       return fly(request, fingerprint, async () => {
         const token = await call();
-        await Promise.all([identityContexts.remember(token, () => familyOfIssued(token)), linkToItsFamily(token)]);
+        await recordFamily(token);
         return token;
       });
     }
@@ -193,9 +197,9 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
         const recheck = await cache.lookup(fingerprint, notAfter);
         return recheck.result === "hit" ? recheck.token : undefined;
       },
-      // Together (one round trip on a pipelined connection): the answer for later lookups, its access token's family link, and its identity context for credentials.
+      // Together (one round trip on a pipelined connection): the answer for later lookups, and what recordFamily records.
       keep: async (token) => {
-        await Promise.all([cache.save(fingerprint, token, notAfter), linkToItsFamily(token), identityContexts.remember(token, () => familyOfIssued(token))]);
+        await Promise.all([cache.save(fingerprint, token, notAfter), recordFamily(token)]);
       },
     });
   }

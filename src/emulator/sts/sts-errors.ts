@@ -68,6 +68,9 @@ export class StsError extends Error {
 
 export const stsError = (code: StsErrorCode, message: string): StsError => new StsError(code, message);
 
+/** The violations one ValidationError lists at most (Violations.throwIfAny); it counts them all. */
+const MAX_LISTED_VIOLATIONS = 100;
+
 /**
  * The members that break their constraints, collected the way AWS's validator reports them: every
  * violation of the request, not only the first, in one ValidationError
@@ -75,8 +78,6 @@ export const stsError = (code: StsErrorCode, message: string): StsError => new S
  * A secret member (a context assertion) is never echoed: its value is left out, as AWS does for
  * sensitive members.
  */
-const MAX_LISTED_VIOLATIONS = 100;
-
 export class Violations {
   private readonly found: string[] = [];
 
