@@ -12,6 +12,7 @@ import type { ValidTokenRequest } from "./grant-validation.js";
 import { issuedTokenCodec } from "./issued-token-codec.js";
 import { createIdentityContextRegistry, type IdentityContextRegistry } from "./identity-context-registry.js";
 import { createRefreshFamilies, familyStores } from "./refresh-family.js";
+import { createRefreshExchange } from "./refresh-exchange.js";
 import { createRefreshGrace } from "./refresh-grace.js";
 import { createResponseCache, type CacheLookup } from "./response-cache.js";
 import { createReuseGuard } from "./reuse-guard.js";
@@ -58,9 +59,7 @@ export interface TokenExchanger {
  * The process-wide exchange pipeline, shared by every request:
  * - JWT bearer and token exchange: the response cache (never past the assertion's exp), then
  *   single-flight; a fresh answer is cached.
- * - Refresh: reuse detection (a revoked family, or a rotated token whose successor was refreshed,
- *   is refused before any upstream call), the grace window, then single-flight; the answer becomes
- *   the presented token's successor, and a cached answer holding the presented token is dropped.
+ * - Refresh: reuse detection, the grace window, then single-flight (refresh-exchange.ts).
  * - Authorization code: single-flight only, its result never reused after the flight (except a
  *   late answer, kept for the caller's retry).
  * Single-use grants answer their caller by UPSTREAM_DEADLINE_MS while the call goes on.
@@ -204,68 +203,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     });
   }
 
-  async function refresh(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
-    const verdict = await families.inspect(request);
-    await reuse.refuse(request, verdict);
-    const successor = await grace.successorOf(request);
-    if (successor) return servedInGraceOnce(request, successor, fingerprint);
-    if (verdict.kind === "rotated") {
-      // Rotated by a call that passed the deadline: its caller's retry collects the answer (once), grace window or not.
-      const kept = await lateCodes.find(fingerprint);
-      if (kept) return kept;
-    }
-    reuse.refuseRotated(request, verdict);
-    refuseIfPastUpstreamBudget(request, caller);
-    let led = false;
-    try {
-      const token = await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
-        call.led = true;
-        led = true;
-        // Another replica may have rotated this token between our grace check and our lock.
-        const current = await families.inspect(request);
-        await reuse.refuse(request, current);
-        const rotated = await grace.successorOf(request);
-        if (rotated) return servedInGraceOnce(request, rotated, fingerprint);
-        const token = await callUpstream(request, caller);
-        // Kept before anything else, and never failing: a late answer is the retry's only way to it.
-        await grace.remember(request, token);
-        const family = families.familyOf(request.clientId, request.refreshToken!, current);
-        await Promise.all([
-          families.recordRotation(request, token, current.kind === "unknown" ? undefined : current.family),
-          identityContexts.remember(token, () => family),
-          // Its access token: a TOKEN_EXCHANGE of it is refused once the family is revoked.
-          families.link(token, family),
-        ]);
-        // A cached answer holds a token never rotated before: a root (unknown), or a token exchange's answer in its
-        // subject's family (live, first). Kept, a retry of that exchange got the spent token, and its refresh after
-        // the successor's was a reuse that revoked the user's whole family (a review).
-        if (current.kind === "unknown" || (current.kind === "live" && current.first === true)) await cache.forgetAnswerHolding(request.clientId, request.refreshToken!);
-        if (call.late) {
-          // The grace window alone would keep it REFRESH_GRACE_SECONDS (or not at all): a retry after that found the token spent, and a session ended.
-          // Kept before the flight hands the answer to its followers, who drop it (below).
-          await lateCodes.keep(fingerprint, token);
-          singleUse.kept(request.grantType);
-        }
-        return token;
-      }, singleUseFlights));
-      // A retry that joined the call (here or on another replica) received its answer: a kept copy is not handed out again (a review collected it twice).
-      if (!led) await lateCodes.discard(fingerprint);
-      return token;
-    } catch (error) {
-      // A refresh that lost the race by a hair: the winner rotated the token after our grace check.
-      if (isGatewayError(error) && error.code === "INVALID_GRANT" && !reuse.isRefusal(error)) {
-        if (grace.enabled) {
-          await reuse.refuse(request, await families.inspect(request));
-          const late = await grace.successorOf(request);
-          if (late) return servedInGraceOnce(request, late, fingerprint);
-        }
-        // Reuse detection off: AWS refused the token a late call of this gateway spent; that call's answer is the retry's.
-        const kept = await lateCodes.find(fingerprint);
-        if (kept) return kept;
-      }
-      throw error;
-    }
-  }
+  const refresh = createRefreshExchange({
+    families, reuse, grace, lateCodes, singleUse, cache, identityContexts, metrics, logger, callUpstream, refuseIfPastUpstreamBudget,
+    flySingleUse: (request, fingerprint, call) => fly(request, fingerprint, call, singleUseFlights),
+  });
 
   async function authorizationCode(request: ValidTokenRequest, fingerprint: string, caller: RequestCaller | undefined): Promise<IssuedToken> {
     const kept = await lateCodes.find(fingerprint);
@@ -284,18 +225,6 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       }
       return token;
     }, singleUseFlights));
-  }
-
-  /** A caller outside the flight given the grace successor: a late answer of the same call (kept past the window) is then not handed out again (an attacker review collected it twice). */
-  async function servedInGraceOnce(request: ValidTokenRequest, successor: IssuedToken, fingerprint: string): Promise<IssuedToken> {
-    await lateCodes.discard(fingerprint);
-    return servedInGrace(request, successor);
-  }
-
-  function servedInGrace(request: ValidTokenRequest, successor: IssuedToken): IssuedToken {
-    metrics?.singleFlight.inc({ role: "grace" });
-    logger.info({ grant: request.grantType, clientId: request.clientId }, "refresh grace: served the successor of a refresh token rotated moments ago");
-    return successor;
   }
 
   return {
