@@ -20,6 +20,8 @@ const APP = "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-22222
 const keyspace = createKeyspace({ secret: Buffer.alloc(32, 5), sealing: false });
 // Refresh tokens of AWS's length.
 const refreshToken = (name: string) => `aorAAAAAGV${name}`.padEnd(400, "x");
+// ~39,000 rotations or ~54,000 answers each, every one keyed by HMAC: 1–8 s alone, 38 s once on 2 cores at load average 7 (the default 30 s timed out).
+const HEAVY_TEST_TIMEOUT_MS = 120_000;
 
 describe("bookkeeping kept in memory: heap within the bound the heap budget counts", () => {
   it("refresh families: twice what fits, one rotation at a time, hold at most MEMORY_FAMILY_LIMITS.maxBytes of heap and keep the newest", async () => {
@@ -36,7 +38,7 @@ describe("bookkeeping kept in memory: heap within the bound the heap budget coun
     const newest = rotations - 1;
     expect(await families.inspect({ clientId: APP, grantType: "REFRESH_TOKEN", refreshToken: refreshToken(`next${newest}`) })).toMatchObject({ kind: "live" });
     expect(await families.inspect({ clientId: APP, grantType: "REFRESH_TOKEN", refreshToken: refreshToken("next0") })).toEqual({ kind: "unknown" });
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it("identity contexts: twice what fits, one answer at a time, hold at most MEMORY_IDENTITY_CONTEXT_LIMITS.maxBytes of heap and keep the newest", async () => {
     const families = createRefreshFamilies({ store: createMemoryStore(), keyspace, enabled: true, ttlMs: 3_600_000, logger: silentStoreLogger });
@@ -54,5 +56,5 @@ describe("bookkeeping kept in memory: heap within the bound the heap budget coun
     expect(held).toBeGreaterThan(0.6 * MEMORY_IDENTITY_CONTEXT_LIMITS.maxBytes);
     await expect(registry.verify(context(answers - 1), "input.identityContext")).resolves.toEqual({ clientId: APP });
     await expect(registry.verify(context(0), "input.identityContext")).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });
