@@ -38,7 +38,7 @@ import { createPersistedQueryCache, persistedQueriesOption, persistedQuerySlotSe
 import { createPersistedQueryRegistrants } from "./apq-registrants.js";
 import { createApolloCache, createDocumentStore } from "./apollo-caches.js";
 import { corsServed, registerCors } from "./cors.js";
-import { createStudioOptions } from "./studio.js";
+import { createStudioOptions, forgetBlankApolloKey } from "./studio.js";
 import { createCompiledExecution, MAX_COERCION_ERRORS } from "./compiled-execution.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -109,6 +109,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
   const sessionMode = config.sessions?.mode ?? "off";
   await registerCors(app, config.cors, { credentials: sessionMode === "cookie" });
   const studio = createStudioOptions(config.apolloReporting);
+  forgetBlankApolloKey();
   // The explorer's module is loaded only when it is on (EXPLORER; off in production by default).
   const landingPage = config.explorer
     ? (await import("./explorer/index.js")).registerExplorer(app, {

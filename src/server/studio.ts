@@ -23,6 +23,17 @@ export interface StudioEndpoints {
   schemaReportingUrl?: string;
 }
 
+/**
+ * Apollo Server reads APOLLO_KEY from the environment itself whenever its `apollo` option names no key.
+ * A blank one (`APOLLO_KEY=`, uncommented from .env.example, where an empty value means the default) is
+ * unset for the gateway, but Apollo printed "The provided API key has unexpected leading or trailing
+ * whitespace" for it at every start, in plain text beside the JSON log. Removed before Apollo reads it,
+ * so the gateway's configuration stays the one source; a key that is set is left alone.
+ */
+export function forgetBlankApolloKey(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.APOLLO_KEY === "") delete env.APOLLO_KEY;
+}
+
 export function createStudioOptions(reporting: ApolloReportingConfig | undefined, endpoints: StudioEndpoints = {}): StudioOptions {
   if (reporting === undefined) {
     return { apollo: undefined, plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()] };
