@@ -153,7 +153,7 @@ export const VARIABLES = {
   }),
   UPSTREAM_DEADLINE_MS: variable({
     name: "UPSTREAM_DEADLINE_MS", default: "10000", accepts: "an integer from 100 to 600000 (milliseconds)",
-    description: "Longest a whole exchange may take, every attempt and back-off included; then the caller gets UPSTREAM_UNAVAILABLE. A single-use grant (refresh, authorization code) still in flight then is not abandoned: its late answer is kept for the caller's retry.",
+    description: "Longest a whole exchange may take, every attempt and back-off included; then the caller gets UPSTREAM_UNAVAILABLE. A single-use grant (refresh, authorization code) still in flight then is not abandoned: its late answer is kept for the caller's retry; one AWS has already answered is delivered after the store steps that follow.",
     schema: integer(100, 600_000),
   }),
   CIRCUIT_BREAKER_THRESHOLD: variable({

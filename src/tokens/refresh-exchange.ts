@@ -68,8 +68,13 @@ export function createRefreshExchange(deps: RefreshExchangeDeps): RefreshExchang
         const current = await families.inspect(request);
         await reuse.refuse(request, current);
         const rotated = await grace.successorOf(request);
-        if (rotated) return servedInGraceOnce(request, rotated, fingerprint);
+        if (rotated) {
+          call.answered = true;
+          return servedInGraceOnce(request, rotated, fingerprint);
+        }
         const token = await deps.callUpstream(request, caller);
+        // The token is spent: from here its caller waits for the answer (or, late already, a retry collects it).
+        call.answered = true;
         // Kept before anything else, and never failing: a late answer is the retry's only way to it.
         await grace.remember(request, token);
         const family = families.familyOf(request.clientId, request.refreshToken!, current);

@@ -12,6 +12,15 @@ export interface SingleUseCall {
   led: boolean;
   /** Set at the deadline: the caller was answered UPSTREAM_UNAVAILABLE; the answer, when it comes, is late. */
   late: boolean;
+  /**
+   * Set by the flight's function once it holds its caller's answer (AWS answered, or a kept answer was
+   * taken): the deadline no longer cuts the caller off. The flight kept a late answer only when it saw
+   * `late` right after AWS answered; a deadline passing after that look, while the flight handed its
+   * answer to followers and released its lock (one Redis round trip, longer on a slow Redis), answered
+   * UPSTREAM_UNAVAILABLE with the grant spent and nothing kept, and the retry met INVALID_GRANT (a review).
+   * What is left is store steps, each bounded by the store's own command timeout.
+   */
+  answered: boolean;
 }
 
 /**
@@ -26,11 +35,11 @@ export function answerByDeadline(
   run: (call: SingleUseCall) => Promise<IssuedToken>,
   onDeadline: () => void,
 ): Promise<IssuedToken> {
-  const call: SingleUseCall = { led: false, late: false };
+  const call: SingleUseCall = { led: false, late: false, answered: false };
   const outcome = run(call);
   return new Promise<IssuedToken>((resolve, reject) => {
     const timer = setTimeout(() => {
-      if (!call.led) return;
+      if (!call.led || call.answered) return;
       call.late = true;
       onDeadline();
       reject(new GatewayError("UPSTREAM_UNAVAILABLE", "Identity Center did not answer in time; retry this request to receive its answer."));

@@ -215,8 +215,14 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
       call.led = true;
       const late = await lateCodes.find(fingerprint);
-      if (late) return late;
+      if (late) {
+        // Taken from the store: this caller's now, whenever the deadline passes.
+        call.answered = true;
+        return late;
+      }
       const token = await callUpstream(request, caller);
+      // The code is spent: from here its caller waits for the answer (or, late already, a retry collects it).
+      call.answered = true;
       const family = familyOfAnswer(token);
       await Promise.all([identityContexts.remember(token, () => family), family === undefined ? undefined : families.link(token, family)]);
       if (call.late) {
