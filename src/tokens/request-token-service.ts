@@ -8,6 +8,9 @@ import type { TokenExchanger } from "./token-exchanger.js";
 import { asGatewayError } from "./upstream-call.js";
 import type { IssuedToken, MaybePromise, RequestCaller, RequestTokenService, TokenRequest } from "./token.types.js";
 
+/** Grants AWS consumes on first use: an answer the operation did not deliver is kept for the retry (keepUndelivered). */
+type SingleUseGrant = "AUTHORIZATION_CODE" | "REFRESH_TOKEN";
+
 /** Distinct exchanges sent upstream concurrently from one batch; more are split into further batches. */
 export const MAX_BATCH_SIZE = 25;
 /** MAX_EXCHANGES_PER_OPERATION's documented default, for configs built without loadConfig. */
@@ -62,8 +65,8 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
       { cacheKeyFn: (keyed) => keyed.fingerprint, maxBatchSize: MAX_BATCH_SIZE },
     );
 
-  /** The answers of the authorization codes this operation exchanged, by fingerprint (keepUndelivered). */
-  let codeAnswers: Map<string, IssuedToken> | undefined;
+  /** The answers of the single-use grants (authorization codes, refresh tokens) this operation exchanged, by fingerprint (keepUndelivered). */
+  let singleUseAnswers: Map<string, { grant: SingleUseGrant; token: IssuedToken }> | undefined;
   const createToken = (request: TokenRequest): MaybePromise<IssuedToken> => {
     let keyed: KeyedRequest;
     try {
@@ -77,10 +80,11 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     const cached = exchanger.cachedAnswer(keyed.request, keyed.fingerprint);
     if (cached !== undefined) return cached;
     const answer = (loader ??= createLoader()).load(keyed);
-    if (keyed.request.grantType !== "AUTHORIZATION_CODE") return answer;
+    const grant = keyed.request.grantType;
+    if (grant !== "AUTHORIZATION_CODE" && grant !== "REFRESH_TOKEN") return answer;
     const { fingerprint } = keyed;
     return answer.then((token) => {
-      (codeAnswers ??= new Map()).set(fingerprint, token);
+      (singleUseAnswers ??= new Map()).set(fingerprint, { grant, token });
       return token;
     });
   };
@@ -100,13 +104,13 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
   return {
     createToken,
     async keepUndelivered() {
-      if (codeAnswers === undefined) return;
-      await Promise.all([...codeAnswers].map(([fingerprint, token]) => exchanger.keepUndelivered(fingerprint, token)));
-      codeAnswers = undefined;
+      if (singleUseAnswers === undefined) return;
+      await Promise.all([...singleUseAnswers].map(([fingerprint, { grant, token }]) => exchanger.keepUndelivered(fingerprint, token, grant)));
+      singleUseAnswers = undefined;
     },
     delivered(token) {
-      if (codeAnswers === undefined) return;
-      for (const [fingerprint, answer] of codeAnswers) if (answer === token) codeAnswers.delete(fingerprint);
+      if (singleUseAnswers === undefined) return;
+      for (const [fingerprint, answer] of singleUseAnswers) if (answer.token === token) singleUseAnswers.delete(fingerprint);
     },
     refresh: (request) => createToken({ clientId: request.clientId ?? null, grantType: "REFRESH_TOKEN", refreshToken: request.refreshToken, scope: request.scope ?? null }),
   };

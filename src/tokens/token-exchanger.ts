@@ -48,11 +48,12 @@ export interface TokenExchanger {
   /** The identity contexts this gateway issued, for identity-enhanced credentials (identity-context-registry.ts). */
   readonly identityContexts: Pick<IdentityContextRegistry, "verify" | "forget" | "forgetUser">;
   /**
-   * An authorization code's answer whose operation failed in part (a sibling field's error, a
-   * session that could not be stored): kept as a late answer, for the retry with the same code and
-   * verifier (LATE_CODE_ANSWER_TTL_MS; taken once). Never rejects.
+   * A single-use grant's answer whose operation failed in part (a sibling field's error, a session
+   * that could not be stored): kept as a late answer, for the retry with the same code and verifier,
+   * or refresh token (LATE_CODE_ANSWER_TTL_MS; taken once; a refresh's retry within the grace window
+   * gets the grace successor and drops it). Never rejects.
    */
-  keepUndelivered(fingerprint: string, token: IssuedToken): Promise<void>;
+  keepUndelivered(fingerprint: string, token: IssuedToken, grant: "AUTHORIZATION_CODE" | "REFRESH_TOKEN"): Promise<void>;
 }
 
 /**
@@ -248,9 +249,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
 
     identityContexts,
 
-    async keepUndelivered(fingerprint, token) {
+    async keepUndelivered(fingerprint, token, grant) {
       await lateCodes.keep(fingerprint, token);
-      logger.info({ grant: "AUTHORIZATION_CODE", clientId: token.clientId }, "kept an authorization code's answer its operation did not deliver, for the caller's retry");
+      const what = grant === "AUTHORIZATION_CODE" ? "an authorization code's" : "a refresh's";
+      logger.info({ grant, clientId: token.clientId }, `kept ${what} answer its operation did not deliver, for the caller's retry`);
     },
 
     cachedAnswer(request, fingerprint) {

@@ -74,8 +74,10 @@ export interface RequestTokenService {
   refresh(request: { clientId?: string | null; refreshToken: string; scope?: readonly string[] | null }): MaybePromise<IssuedToken>;
   /**
    * The operation's answer may not reach its caller (it failed in part): keeps the answers of the
-   * authorization codes it exchanged for the caller's retry with the same code and verifier (a code
-   * is spent at AWS). Refresh tokens need nothing: the grace window answers their retry. Never rejects.
+   * authorization codes and refresh tokens it exchanged for the caller's retry with the same code and
+   * verifier, or refresh token (each is spent at AWS). The grace window alone answered a refresh's
+   * retry only within REFRESH_GRACE_SECONDS (none with 0): a session sign-in with a refresh token
+   * whose store failed for longer lost it for good (a review). Never rejects.
    */
   keepUndelivered(): Promise<void>;
   /**

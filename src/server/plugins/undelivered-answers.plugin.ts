@@ -4,9 +4,10 @@ import type { GatewayContext } from "../../schema/context.js";
 /**
  * An operation that failed in part may not deliver an answer it obtained: the token mutations are
  * non-null, so one failing root field nulls `data` whole (a sibling's INVALID_GRANT, RATE_LIMITED, a
- * session that could not be stored), while an authorization code it exchanged is already spent at
- * AWS. An answer whose `data` is null keeps the operation's code answers for the caller's retry with
- * the same code and verifier (RequestTokenService.keepUndelivered; only their holder can collect them, once).
+ * session that could not be stored), while an authorization code or refresh token it exchanged is
+ * already spent at AWS. An answer whose `data` is null keeps the operation's answers of those for the
+ * caller's retry with the same code and verifier, or refresh token (RequestTokenService.keepUndelivered;
+ * only their holder can collect them, once).
  * Before, an attacker review's `mutation { a: createTokenWithIAM(code…) b: refreshToken(bogus) }`
  * spent the code and answered `data: null`.
  */

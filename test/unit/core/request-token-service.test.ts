@@ -62,6 +62,24 @@ describe("RequestTokenService", () => {
     expect(calls).toHaveLength(4); // taken once: the next one goes to AWS
   });
 
+  it("keepUndelivered keeps the operation's refresh answers for the retry with the same refresh token, past the grace window (here none), taken once", async () => {
+    const spent = new Set<string>();
+    const [upstream, calls] = fakeUpstream((request) => {
+      if (spent.has(request.refreshToken!)) return new GatewayError("INVALID_GRANT", "spent");
+      spent.add(request.refreshToken!);
+      return { accessToken: `at-for-${request.refreshToken}`, refreshToken: `next-${request.refreshToken}`, tokenType: "Bearer", expiresIn: 3600, requestId: "r" };
+    });
+    const service = createTokenService({
+      config: { ...config, coordination: { ...config.coordination!, refreshGraceSeconds: 0 } }, upstream, logger: createLogger({ level: "silent" }), store: createMemoryStore(),
+    });
+    const first = service.forRequest();
+    await first.refresh({ refreshToken: "rt-1" });
+    await first.keepUndelivered();
+    expect((await service.forRequest().refresh({ refreshToken: "rt-1" })).accessToken).toBe("at-for-rt-1");
+    expect(calls).toHaveLength(1);
+    await expect(service.forRequest().refresh({ refreshToken: "rt-1" })).rejects.toMatchObject({ code: "INVALID_GRANT" });
+  });
+
   it("sends one upstream call for identical exchanges in one request, and both get the answer", async () => {
     const [upstream, calls] = fakeUpstream();
     const tokens = serviceWith(upstream).forRequest();
