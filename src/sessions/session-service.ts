@@ -1,5 +1,5 @@
 import type { CookieSessionConfig } from "../config/config.types.js";
-import type { SingleFlight, SingleFlightCodec } from "../coordination/single-flight.js";
+import type { FlightSteps, SingleFlight, SingleFlightCodec } from "../coordination/single-flight.js";
 import { GatewayError, isGatewayError, type ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import type { GatewayMetrics } from "../metrics/metrics.js";
@@ -75,6 +75,38 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   };
 
   const unsaved = createUnsavedRotations({ logger, now });
+
+  /**
+   * The session a refresh read, read again with its flight's lock (in the lock's round trip: its
+   * recheck). The flight may lead only after waiting for another's lock freed with no result (that
+   * replica's rotation failed to store, and was saved later from its memory): rotated since, the
+   * session's refresh token is spent, and refreshing it again answered INVALID_GRANT, which ended the
+   * session, removed the note leading to the new one and cleared the cookie (a review). Rotated: the
+   * flight's result is the session it became. Ended: UNAUTHENTICATED, before any refresh.
+   */
+  function sinceRead(found: FoundSession): { steps: FlightSteps<FoundSession>; unchanged(): Promise<void> } {
+    let refusal: unknown;
+    return {
+      steps: {
+        async recheck() {
+          // Once per attempt at the lock: what an earlier attempt found no longer decides.
+          refusal = undefined;
+          try {
+            const stored = await sessions.read(found.id);
+            if (stored !== undefined && found.stored !== undefined && stored.sealed.equals(found.stored.sealed)) return undefined;
+            const current = await find(found.id);
+            if (current === undefined) refusal = unauthenticated();
+            return current;
+          } catch (error) {
+            // Not read: the store fails, and would fail the rotation's writes after its refresh spent the token.
+            refusal = error;
+            return undefined;
+          }
+        },
+      },
+      unchanged: () => (refusal === undefined ? Promise.resolve() : Promise.reject(refusal)),
+    };
+  }
 
   /**
    * The live session `startId` is or forwards to; undefined when it ended, expired, its user signed
@@ -296,7 +328,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           }
           let successor: FoundSession;
           try {
-            ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => rotate(found, refreshToken), rotationCodec));
+            const since = sinceRead(found);
+            ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => since.unchanged().then(() => rotate(found, refreshToken)), rotationCodec, since.steps));
           } catch (error) {
             if (isGatewayError(error) && SESSION_ENDING_CODES.has(error.code)) {
               await Promise.all([removeSession(id, found.record), forgetIdentityContext(found.record.token)]);
