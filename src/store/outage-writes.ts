@@ -8,17 +8,20 @@ import type { Store } from "./store.types.js";
  *   gained its successor while Redis still holds the one without).
  * - `if-absent`: SET NX (a value written since the recovery is newer: an answer, a record).
  * - `greatest`: the value is a decimal number (a time mark); the greater of the two stays.
- * Removals are always replayed (DEL).
+ * - `release`: a lock. Its acquisitions and removals are not carried (a lock taken during the outage
+ *   exists only in this process); an owner-checked release the fallback could not serve (the lock was
+ *   taken on the primary before the outage) is replayed there as one, after every other write.
+ * Removals are always replayed (DEL), except a `release` key's.
  * `priority`: kept apart from the others and never pushed out by them (a revocation, a sign-out
  * mark), its value held in the list itself: the fallback, an LRU, may have evicted it.
  */
 export interface CarryPolicy {
-  replay: "overwrite" | "if-absent" | "greatest";
+  replay: "overwrite" | "if-absent" | "greatest" | "release";
   priority?: boolean;
 }
 
-/** The last write an outage made to a key: a value until `expiresAt` (held here for priority keys), or a removal. */
-export type OutageWrite = { kind: "set"; expiresAt: number; policy: CarryPolicy; value?: Buffer } | { kind: "delete" };
+/** The last write an outage made to a key: a value until `expiresAt` (held here for priority keys), a removal, or a lock's owner-checked release. */
+export type OutageWrite = { kind: "set"; expiresAt: number; policy: CarryPolicy; value?: Buffer } | { kind: "delete" } | { kind: "release"; expected: Buffer };
 
 export interface OutageWritesOptions {
   /** How a key's writes outlive the outage (undefined: they stay in process memory). */
@@ -52,6 +55,8 @@ export interface OutageWrites {
   readonly size: number;
   noteSet(key: string, ttlMs: number, value: Buffer): void;
   noteDelete(key: string): void;
+  /** A lock (a `release` key) this process released while the fallback served: the fallback did not hold it, the primary may. */
+  noteRelease(key: string, expected: Buffer): void;
   /** Replays the noted writes on `primary`, reading values from `fallback`, in a few passes. Rejects (keeping what was not replayed) when the primary fails. */
   carryOver(primary: Store, fallback: Store): Promise<CarryOverResult>;
   /** Takes what is still noted (priority first) and empties the list: called as the store switches back. */
@@ -77,6 +82,13 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
   const ordinary = new Map<string, OutageWrite>();
   const priority = new Map<string, OutageWrite>();
   /**
+   * Lock releases, replayed after everything else: a lock released on the primary wakes the calls
+   * waiting on it (another replica's), which must find what the lock's holder wrote (a refresh's grace
+   * successor). Left on the primary, the lock kept them waiting for its whole TTL (61 s for a refresh),
+   * past the grace window, and a second tab's refresh ended in INVALID_GRANT (a review).
+   */
+  const releases = new Map<string, OutageWrite>();
+  /**
    * Priority values for reads while the outage lasts, apart from the lists: a pass takes entries off
    * the lists before they land, and what landed is on Redis, which the store does not read until the
    * switch. Emptied at the switch (drain).
@@ -88,6 +100,7 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     // A key's last write decides: a removal after a priority set replaces it in its own list.
     ordinary.delete(key);
     priority.delete(key);
+    releases.delete(key);
     list.set(key, write);
     if (list.size > maxEntries) {
       list.delete(list.keys().next().value!);
@@ -100,6 +113,7 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       await primary.delete(key);
       return true;
     }
+    if (write.kind === "release") return primary.deleteIfEquals(key, write.expected);
     const ttlMs = write.expiresAt - now();
     if (ttlMs <= 0) return false;
     const value = write.value ?? (await fallback.get(key));
@@ -120,6 +134,9 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
         await primary.set(key, value, ttlMs);
         return true;
       }
+      case "release":
+        // Stryker disable next-line BooleanLiteral: equivalent, a lock's set is never noted (noteSet)
+        return false;
     }
   }
 
@@ -131,14 +148,14 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     if (failed !== -1) {
       // Put back what did not land, unless a newer write replaced it meanwhile.
       batch.forEach(([key, write], index) => {
-        if (results[index]!.status === "rejected" && !ordinary.has(key) && !priority.has(key)) list.set(key, write);
+        if (results[index]!.status === "rejected" && !ordinary.has(key) && !priority.has(key) && !releases.has(key)) list.set(key, write);
       });
       throw (results[failed] as PromiseRejectedResult).reason;
     }
     return results.filter((result) => (result as PromiseFulfilledResult<boolean>).value).length;
   }
 
-  const size = () => ordinary.size + priority.size;
+  const size = () => ordinary.size + priority.size + releases.size;
 
   return {
     get size() {
@@ -146,7 +163,7 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     },
     noteSet(key, ttlMs, value) {
       const policy = carries(key);
-      if (policy === undefined) return;
+      if (policy === undefined || policy.replay === "release") return;
       const held = policy.priority === true && value.length <= MAX_HELD_VALUE_BYTES ? Buffer.from(value) : undefined;
       const expiresAt = now() + ttlMs;
       heldValues.delete(key);
@@ -159,7 +176,10 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     noteDelete(key) {
       heldValues.delete(key);
       const policy = carries(key);
-      if (policy !== undefined) note(key, { kind: "delete" }, policy.priority === true ? priority : ordinary);
+      if (policy !== undefined && policy.replay !== "release") note(key, { kind: "delete" }, policy.priority === true ? priority : ordinary);
+    },
+    noteRelease(key, expected) {
+      if (carries(key)?.replay === "release") note(key, { kind: "release", expected: Buffer.from(expected) }, releases);
     },
     async carryOver(primary, fallback) {
       let carried = 0;
@@ -167,6 +187,8 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       for (let passes = 0; passes < MAX_PASSES && size() > 0; passes += 1) {
         carried += await pass(primary, fallback, priority);
         carried += await pass(primary, fallback, ordinary);
+        // Only once what the locks' holders wrote has landed.
+        if (ordinary.size === 0 && priority.size === 0) carried += await pass(primary, fallback, releases);
       }
       const result = { carried, forgotten };
       forgotten = 0;
@@ -174,9 +196,10 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
     },
     drain() {
       heldValues.clear();
-      const pending = [...priority, ...ordinary];
+      const pending = [...priority, ...ordinary, ...releases];
       priority.clear();
       ordinary.clear();
+      releases.clear();
       return pending;
     },
     replay: (primary, fallback, [key, write]) => replay(primary, fallback, key, write),
@@ -188,9 +211,9 @@ export function createOutageWrites(options: OutageWritesOptions): OutageWrites {
       return held !== undefined && held.expiresAt > now() ? Buffer.from(held.value) : undefined;
     },
     restore(key, write) {
-      if (ordinary.has(key) || priority.has(key)) return;
+      if (ordinary.has(key) || priority.has(key) || releases.has(key)) return;
       // Stryker disable next-line OptionalChaining: equivalent, only a key carries() named was ever noted and handed over
-      (carries(key)?.priority === true ? priority : ordinary).set(key, write);
+      (write.kind === "release" ? releases : carries(key)?.priority === true ? priority : ordinary).set(key, write);
       // Read again while the outage its failure starts lasts.
       if (write.kind === "set" && write.value !== undefined) heldValues.set(key, { value: write.value, expiresAt: write.expiresAt });
     },

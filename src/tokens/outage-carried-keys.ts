@@ -7,7 +7,7 @@ const IF_ABSENT: CarryPolicy = { replay: "if-absent" };
 /**
  * The token state whose outage writes must reach Redis once it is back (the resilient store's
  * carry-over), and how each is replayed over what another replica may have written since its own
- * recovery. Left out: single-flight locks and hand-offs (they outlive no call), cached credentials
+ * recovery. Left out: single-flight hand-offs (they outlive no call) and locks taken during the outage, cached credentials
  * (STS makes them again) and persisted queries (a client sends the document again).
  */
 const CARRIED: ReadonlyMap<string, CarryPolicy> = new Map([
@@ -29,6 +29,10 @@ const CARRIED: ReadonlyMap<string, CarryPolicy> = new Map([
   ["late-code-answer", IF_ABSENT],
   ["token-cache", IF_ABSENT],
   ["token-cache-link", IF_ABSENT],
+  // A flight's lock taken on Redis and released during the outage (its holder lost Redis after AWS answered): released
+  // on Redis once back, after the rest. Left there, another replica's call waiting on it (a second tab's refresh) waited
+  // out its TTL, past the grace window, and then met the rotated token (a review).
+  ["sf-lock", { replay: "release" }],
 ]);
 
 const PREFIX = `${KEY_NAMESPACE}:`;

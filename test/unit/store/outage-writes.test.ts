@@ -199,3 +199,27 @@ describe("createOutageWrites", () => {
     expect(writes.drain().map(([key]) => key)).toEqual(["p:set", "p:removed", "o:removed", "o:set"]);
   });
 });
+
+describe("a lock's release during an outage (replay: release)", () => {
+  it("replays only an owner-checked release the fallback could not serve, after every other write, and never the lock's acquisition or removal", async () => {
+    const primary = createMemoryStore();
+    const fallback = createMemoryStore();
+    const order: string[] = [];
+    const watched = { ...primary, set: (key: string, value: Buffer, ttlMs: number) => (order.push(`set ${key}`), primary.set(key, value, ttlMs)), deleteIfEquals: (key: string, expected: Buffer) => (order.push(`release ${key}`), primary.deleteIfEquals(key, expected)) };
+    const writes = createOutageWrites({ carries: (key) => (key.startsWith("lock") ? { replay: "release" } : { replay: "overwrite" }), maxEntries: 10 });
+    const owner = Buffer.from("owner");
+    await primary.set("lock-before", owner, 60_000);
+    await primary.set("lock-other", Buffer.from("someone else"), 60_000);
+    writes.noteRelease("lock-before", owner);
+    writes.noteSet("answer", 60_000, Buffer.from("successor"));
+    await fallback.set("answer", Buffer.from("successor"), 60_000);
+    writes.noteSet("lock-during", 60_000, owner);
+    writes.noteDelete("lock-during");
+    writes.noteRelease("lock-other", owner);
+    await writes.carryOver(watched, fallback);
+    expect(order).toEqual(["set answer", "release lock-before", "release lock-other"]);
+    expect(await primary.get("lock-before")).toBeNull();
+    expect((await primary.get("lock-other"))?.toString()).toBe("someone else");
+    expect(await primary.get("lock-during")).toBeNull();
+  });
+});

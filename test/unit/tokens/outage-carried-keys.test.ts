@@ -10,7 +10,7 @@ describe("carriedThroughOutage", () => {
     (purpose) => expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBeDefined(),
   );
 
-  it.each(["sf-lock", "sf-result", "sf-done", "aws-credentials", "token-cache-evict", "refresh"])("leaves %s in process memory", (purpose) => {
+  it.each(["sf-result", "sf-done", "aws-credentials", "token-cache-evict", "refresh"])("leaves %s in process memory", (purpose) => {
     expect(carriedThroughOutage(keyspace.key(purpose, "part"))).toBeUndefined();
   });
 
@@ -25,5 +25,9 @@ describe("carriedThroughOutage", () => {
     expect(carriedThroughOutage(keyspace.key("identity-user-out", "c", "s"))).toEqual({ replay: "greatest", priority: true });
     expect(carriedThroughOutage(keyspace.key("refresh-node", "c", "r"))).toEqual({ replay: "overwrite" });
     expect(carriedThroughOutage(keyspace.key("token-cache", "f"))).toEqual({ replay: "if-absent" });
+  });
+
+  it("carries only the releases of a flight's locks (taken on Redis before the outage), never their acquisitions", () => {
+    expect(carriedThroughOutage(keyspace.key("sf-lock", "f"))).toEqual({ replay: "release" });
   });
 });
