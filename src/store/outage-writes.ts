@@ -9,8 +9,9 @@ import type { Store } from "./store.types.js";
  * - `if-absent`: SET NX (a value written since the recovery is newer: an answer, a record).
  * - `greatest`: the value is a decimal number (a time mark); the greater of the two stays.
  * - `release`: a lock. Its acquisitions and removals are not carried (a lock taken during the outage
- *   exists only in this process); an owner-checked release the fallback could not serve (the lock was
- *   taken on the primary before the outage) is replayed there as one, after every other write.
+ *   exists only in this process); its owner-checked release is replayed on the primary as one, after
+ *   every other write: the lock may be there too (taken before the outage, or by a SET NX that timed out
+ *   here and ran there after all).
  * Removals are always replayed (DEL), except a `release` key's.
  * `priority`: kept apart from the others and never pushed out by them (a revocation, a sign-out
  * mark), its value held in the list itself: the fallback, an LRU, may have evicted it.
@@ -55,7 +56,7 @@ export interface OutageWrites {
   readonly size: number;
   noteSet(key: string, ttlMs: number, value: Buffer): void;
   noteDelete(key: string): void;
-  /** A lock (a `release` key) this process released while the fallback served: the fallback did not hold it, the primary may. */
+  /** A lock (a `release` key; any other key: nothing) this process released while the fallback served: the primary may hold it too. */
   noteRelease(key: string, expected: Buffer): void;
   /** Replays the noted writes on `primary`, reading values from `fallback`, in a few passes. Rejects (keeping what was not replayed) when the primary fails. */
   carryOver(primary: Store, fallback: Store): Promise<CarryOverResult>;

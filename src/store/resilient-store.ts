@@ -174,9 +174,13 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     delete: (key) => (writeOnPrimary(key), route((store) => store.delete(key), () => outageWrites.noteDelete(key))),
     swap: (key, value, ttlMs) => (writeOnPrimary(key), route((store) => store.swap(key, value, ttlMs), () => outageWrites.noteSet(key, ttlMs, value))),
     setIfAbsent: (key, value, ttlMs) => route((store) => store.setIfAbsent(key, value, ttlMs), (stored) => stored && outageWrites.noteSet(key, ttlMs, value)),
-    // A taken value (a code's kept answer, redeemed once) stays taken on every replica; a lock taken on Redis before the
-    // outage (not in the fallback) is released there once it is back.
-    deleteIfEquals: (key, expected) => (writeOnPrimary(key), route((store) => store.deleteIfEquals(key, expected), (deleted) => (deleted ? outageWrites.noteDelete(key) : outageWrites.noteRelease(key, expected)))),
+    // A taken value (a code's kept answer, redeemed once) stays taken on every replica. A lock is released on Redis too once
+    // it is back, owner-checked, whether or not the fallback held it: taken there before the outage, or by a SET NX that
+    // timed out here (Redis slow) and ran there after all.
+    deleteIfEquals: (key, expected) => (writeOnPrimary(key), route((store) => store.deleteIfEquals(key, expected), (deleted) => {
+      if (deleted) outageWrites.noteDelete(key);
+      outageWrites.noteRelease(key, expected);
+    })),
     extendIfEquals: (key, expected, ttlMs) => route((store) => store.extendIfEquals(key, expected, ttlMs), (extended) => extended && outageWrites.noteSet(key, ttlMs, expected)),
     increment: (key, ttlMs) => route((store) => store.increment(key, ttlMs)),
     publish: (channel, message) => route((store) => store.publish(channel, message)),
