@@ -19,4 +19,6 @@ export interface GatewayContext {
   config: GatewayConfig;
   logger: Logger;
   requestId: string;
+  /** True once the caller's connection is gone (it gave up): an answer written now reaches nobody. Absent: never (tests). */
+  clientGone?: () => boolean;
 }

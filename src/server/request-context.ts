@@ -62,6 +62,7 @@ export function createContextFunction(deps: {
       config,
       logger,
       requestId: request.id,
+      clientGone: () => request.raw.socket?.destroyed === true,
     };
     if (sessionService !== undefined) {
       let guarded: RequestSessionService | undefined;

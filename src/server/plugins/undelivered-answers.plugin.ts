@@ -9,7 +9,10 @@ import type { GatewayContext } from "../../schema/context.js";
  * caller's retry with the same code and verifier, or refresh token (RequestTokenService.keepUndelivered;
  * only their holder can collect them, once).
  * Before, an attacker review's `mutation { a: createTokenWithIAM(code…) b: refreshToken(bogus) }`
- * spent the code and answered `data: null`.
+ * spent the code and answered `data: null`. So does an answer whose caller is gone (its own timeout
+ * shorter than UPSTREAM_DEADLINE_MS, a dropped connection): whatever `data` says, it reaches nobody,
+ * and the retry met INVALID_GRANT (a review). A session sign-in's answer stays delivered (its session
+ * exists; keeping it too would let one code sign in again and again, each caller leaving early).
  */
 export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
@@ -21,7 +24,8 @@ export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayCont
           // keeping it would let the code be redeemed again and again (an attacker review did).
           if (response.body.kind !== "single") return;
           const { errors, data } = response.body.singleResult;
-          if (errors !== undefined && errors.length > 0 && (data === null || data === undefined)) await contextValue.tokens.keepUndelivered();
+          const failed = errors !== undefined && errors.length > 0 && (data === null || data === undefined);
+          if (failed || contextValue.clientGone?.() === true) await contextValue.tokens.keepUndelivered();
         },
       };
     },
