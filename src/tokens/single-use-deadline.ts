@@ -28,7 +28,8 @@ export interface SingleUseCall {
  * while the upstream call it leads goes on: AWS may already have consumed the grant, so the call is
  * neither cut short nor replayed, and its late answer is kept by the flight for the caller's retry.
  * A caller that joined another caller's call (a retry) waits for that call's answer instead,
- * bounded by the single-flight wait: its grant must not reach AWS a second time.
+ * bounded by the single-flight wait: its grant must not reach AWS a second time. Once the flight
+ * holds the answer (`answered`), the caller waits for it: the deadline is for a slow AWS.
  */
 export function answerByDeadline(
   deadlineMs: number,
