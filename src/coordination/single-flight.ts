@@ -70,6 +70,14 @@ export interface FlightSteps<T> {
    * (a failed write is logged by the caller); a rejection is logged here and ignored.
    */
   keep?: (value: T) => Promise<void>;
+  /**
+   * Given fn's failure, work it left unfinished that other callers must wait for (a session's rotation
+   * the store failed to take, saved later from this process's memory): the lock stays this leader's,
+   * extended (up to maxLockHoldMs), until the returned promise settles, while the caller gets its
+   * failure at once. Released at once, other replicas' calls led anew from what the work had not
+   * written yet (a review signed a user out that way). Undefined: released now.
+   */
+  holdAfterFailure?: (error: unknown) => Promise<unknown> | undefined;
 }
 
 export interface SingleFlight {
@@ -133,8 +141,19 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
    */
   async function lead<T>(keys: FlightKeys, owner: Buffer, fn: () => Promise<T>, codec: SingleFlightCodec<T>, steps: FlightSteps<T>, recheck: Promise<T | undefined> | undefined): Promise<SingleFlightResult<T>> {
     let outcome: Outcome<T> | undefined;
+    let held: Promise<unknown> | undefined;
     const heartbeat = keepLockAlive(keys.lock, owner);
     const writes: Array<Promise<void>> = [];
+    const release = async (): Promise<void> => {
+      heartbeat.stop();
+      // Behind the writes above: a woken follower reads the result before it looks at the lock, so
+      // the release and the publish need no order between them.
+      await Promise.all([
+        ...writes,
+        store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error)),
+        store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error)),
+      ]);
+    };
     try {
       // A leader that finished moments ago may have left its result: reuse it rather than call again.
       const recent = settings.reuseFinishedResults ? await store.get(keys.result) : null;
@@ -146,6 +165,7 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
         (error: unknown): Outcome<T> => ({ ok: false, error }),
       );
       outcome = settled;
+      if (!settled.ok) held = steps.holdAfterFailure?.(settled.error);
       const { keep } = steps;
       const sends: Array<() => Promise<void>> = [];
       if (keep && settled.ok && found === undefined) sends.push(() => keepValue(keep, settled.value));
@@ -155,14 +175,8 @@ export function createSingleFlight(options: SingleFlightOptions): SingleFlight {
         else await send();
       }
     } finally {
-      heartbeat.stop();
-      // Behind the writes above: a woken follower reads the result before it looks at the lock, so
-      // the release and the publish need no order between them.
-      await Promise.all([
-        ...writes,
-        store.deleteIfEquals(keys.lock, owner).catch((error: unknown) => warnStoreFailure("release the lock", error)),
-        store.publish(keys.channel, DONE).catch((error: unknown) => warnStoreFailure("publish the result", error)),
-      ]);
+      if (held === undefined) await release();
+      else void held.then(release, release).catch(() => undefined);
     }
     if (!outcome.ok) throw outcome.error;
     return { value: outcome.value, role: "leader" };

@@ -265,6 +265,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         return { id, found };
       }
 
+      /** A rotation this request could not save, waiting in memory (unsaved-rotations.ts): its flight holds the lock until it is saved. */
+      let unsavedRotation: Promise<void> | undefined;
+
       async function rotate(found: FoundSession, refreshToken: string): Promise<FoundSession> {
         const issued = await request.tokens.refresh({ clientId: found.record.token.clientId, refreshToken });
         const at = now();
@@ -283,7 +286,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         } catch (error) {
           if (!isGatewayError(error) || error.code !== "SESSION_STORE_UNAVAILABLE") throw error;
           // The refresh token is spent: the new tokens wait for the store, the old id (the browser's cookie) forwarding to them once saved.
-          unsaved.keep(found.id, () => saveLateRotation(found.id, successor), Math.min(successor.record.absoluteExpiresAt, successor.seenAt + idleMs));
+          unsavedRotation = unsaved.keep(found.id, () => saveLateRotation(found.id, successor), Math.min(successor.record.absoluteExpiresAt, successor.seenAt + idleMs));
           throw error;
         }
         return successor;
@@ -329,7 +332,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           let successor: FoundSession;
           try {
             const since = sinceRead(found);
-            ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => since.unchanged().then(() => rotate(found, refreshToken)), rotationCodec, since.steps));
+            // An unsaved rotation keeps the lock: released at once (Redis at maxmemory still deletes), another replica's refresh
+            // led anew from the session as stored, presented the spent token and ended the session before this one saved it (a review).
+            const steps: FlightSteps<FoundSession> = { ...since.steps, holdAfterFailure: () => unsavedRotation };
+            ({ value: successor } = await flights.run(`session-refresh\u0000${id}`, () => since.unchanged().then(() => rotate(found, refreshToken)), rotationCodec, steps));
           } catch (error) {
             if (isGatewayError(error) && SESSION_ENDING_CODES.has(error.code)) {
               await Promise.all([removeSession(id, found.record), forgetIdentityContext(found.record.token)]);

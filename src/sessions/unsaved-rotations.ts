@@ -13,8 +13,12 @@ import type { Logger } from "../logging/logger.js";
  */
 export interface UnsavedRotations {
   readonly size: number;
-  /** Keeps `save` (the rotation's writes) for `oldId` until it succeeds or `expiresAt` (the new session's end) passes. */
-  keep(oldId: string, save: () => Promise<void>, expiresAt: number): void;
+  /**
+   * Keeps `save` (the rotation's writes) for `oldId` until it succeeds or `expiresAt` (the new session's end) passes.
+   * Resolves when it is no longer waiting (saved, undone, expired or pushed out): until then the session's refresh
+   * flight keeps its lock, so no other replica refreshes the session's spent token meanwhile.
+   */
+  keep(oldId: string, save: () => Promise<void>, expiresAt: number): Promise<void>;
   /** Saves `oldId`'s waiting rotation now, if there is one; rejects with the store's error while it still cannot. */
   saveNow(oldId: string): Promise<void>;
   /** Stops the retries (what is still waiting is lost). */
@@ -25,6 +29,8 @@ interface Waiting {
   save: () => Promise<void>;
   expiresAt: number;
   saving?: Promise<void>;
+  /** Resolves keep's promise: the rotation no longer waits. */
+  left: () => void;
 }
 
 const RETRY_MS = 1_000;
@@ -36,19 +42,24 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
   const now = options.now ?? Date.now;
   const waiting = new Map<string, Waiting>();
   let timer: NodeJS.Timeout | undefined;
+  const leave = (oldId: string): void => {
+    const entry = waiting.get(oldId);
+    waiting.delete(oldId);
+    entry?.left();
+  };
 
   /** One save at a time per rotation; settled (and forgotten) unless the store is still unavailable. */
   function save(oldId: string, entry: Waiting): Promise<void> {
     entry.saving ??= entry.save().then(
       () => {
-        waiting.delete(oldId);
+        leave(oldId);
         logger.info({}, "session refresh saved: the store took the new tokens it had failed to take");
       },
       (error: unknown) => {
         entry.saving = undefined;
         if (isGatewayError(error) && error.code === "SESSION_STORE_UNAVAILABLE") throw error;
         // Anything else ends the wait: a sign-out undid the rotation (UNAUTHENTICATED), or a fault that a retry would meet again.
-        waiting.delete(oldId);
+        leave(oldId);
         if (!isGatewayError(error) || error.code !== "UNAUTHENTICATED") throw error;
       },
     );
@@ -60,7 +71,7 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
     let expired = 0;
     for (const [oldId, entry] of waiting) {
       if (entry.expiresAt <= at) {
-        waiting.delete(oldId);
+        leave(oldId);
         expired += 1;
         continue;
       }
@@ -81,10 +92,14 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
       return waiting.size;
     },
     keep(oldId, saveRotation, expiresAt) {
-      waiting.delete(oldId);
-      waiting.set(oldId, { save: saveRotation, expiresAt });
+      leave(oldId);
+      let left!: () => void;
+      const gone = new Promise<void>((resolve) => {
+        left = resolve;
+      });
+      waiting.set(oldId, { save: saveRotation, expiresAt, left });
       if (waiting.size > MAX_WAITING) {
-        waiting.delete(waiting.keys().next().value!);
+        leave(waiting.keys().next().value!);
         logger.warn({ max: MAX_WAITING }, "session refresh lost: too many refreshes wait for the store");
       }
       logger.warn({ waiting: waiting.size }, "session refresh not saved: the store failed after the refresh; its new tokens wait in process memory until it takes them");
@@ -92,11 +107,15 @@ export function createUnsavedRotations(options: { logger: Logger; now?: () => nu
         timer = setInterval(() => void retryAll().catch(() => undefined), options.retryMs ?? RETRY_MS);
         timer.unref();
       }
+      return gone;
     },
     async saveNow(oldId) {
       const entry = waiting.get(oldId);
       if (entry !== undefined) await save(oldId, entry);
     },
-    close: stop,
+    close() {
+      stop();
+      for (const oldId of [...waiting.keys()]) leave(oldId);
+    },
   };
 }
