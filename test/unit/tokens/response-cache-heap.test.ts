@@ -46,26 +46,49 @@ function answersAsJson(size: "aws" | "small"): string[] {
   });
 }
 
+/** What the cache counted for ANSWERS answers, and the heap they held before and after their claims were decoded. */
+async function measure(size: "aws" | "small"): Promise<{ counted: number; plain: number; withClaims: number }> {
+  const jsons = answersAsJson(size);
+  const fingerprints = jsons.map(() => randomBytes(32).toString("base64url"));
+  const cache = createResponseCache({ store: createMemoryStore(), keyspace: createKeyspace({ secret: Buffer.alloc(32, 4), sealing: false }), minTtlMs: 0, maxEntries: ANSWERS, maxBytes: 2 ** 40, logger: silentStoreLogger });
+  let counted = 0;
+  const before = collectedHeapUsed();
+  for (let i = 0; i < ANSWERS; i++) {
+    const answer = JSON.parse(jsons[i]!) as IssuedToken;
+    // The LRU counts the fingerprint (its key) too.
+    counted += approximateBytes(answer) + fingerprints[i]!.length;
+    await cache.save(fingerprints[i]!, answer);
+  }
+  const plain = collectedHeapUsed() - before;
+  for (const fingerprint of fingerprints) {
+    if (idTokenClaimsOf(cache.peek(fingerprint)!)?.subject?.startsWith("user-") !== true) throw new Error("an answer's claims did not decode");
+  }
+  const withClaims = collectedHeapUsed() - before;
+  // The inputs stay referenced until now: what the heap lost or gained in between is the cache's.
+  if (jsons.length !== ANSWERS) throw new Error("the inputs went");
+  return { counted, plain, withClaims };
+}
+
+/**
+ * The heap sometimes shrinks by megabytes while the claims are decoded (once in ~4 runs of the small
+ * case after the AWS-sized one: something of the test worker's own, live at `before`, collected in
+ * between), which made the lower check below pass for nothing. Such a reading is taken again.
+ */
+async function measureUndisturbed(size: "aws" | "small"): Promise<{ counted: number; plain: number; withClaims: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const reading = await measure(size);
+    if (reading.withClaims > reading.plain || attempt === 3) return reading;
+  }
+}
+
 describe("approximateBytes", () => {
-  it.each(["aws", "small"] as const)("covers the heap a cached answer holds, with its ID token's claims decoded (%s-sized tokens)", async (size) => {
-    const jsons = answersAsJson(size);
-    const fingerprints = jsons.map(() => randomBytes(32).toString("base64url"));
-    const cache = createResponseCache({ store: createMemoryStore(), keyspace: createKeyspace({ secret: Buffer.alloc(32, 4), sealing: false }), minTtlMs: 0, maxEntries: ANSWERS, maxBytes: 2 ** 40, logger: silentStoreLogger });
-    let counted = 0;
-    const before = collectedHeapUsed();
-    for (let i = 0; i < ANSWERS; i++) {
-      const answer = JSON.parse(jsons[i]!) as IssuedToken;
-      // The LRU counts the fingerprint (its key) too.
-      counted += approximateBytes(answer) + fingerprints[i]!.length;
-      await cache.save(fingerprints[i]!, answer);
-    }
-    const plain = collectedHeapUsed() - before;
-    for (const fingerprint of fingerprints) expect(idTokenClaimsOf(cache.peek(fingerprint)!)?.subject).toMatch(/^user-/);
-    const withClaims = collectedHeapUsed() - before;
-    // The inputs stay referenced until now: what the heap lost or gained in between is the cache's.
-    expect(jsons).toHaveLength(ANSWERS);
+  // Answers with small tokens are mostly fixed costs, which approximateBytes rounds up: counted ~1.6× the heap
+  // their plain answers hold with AWS's sizes, ~1.79× with the emulator's (1.8 failed it once in a few runs).
+  it.each([["aws", 1.8], ["small", 2]] as const)("covers the heap a cached answer holds, with its ID token's claims decoded (%s-sized tokens)", async (size, overCount) => {
+    const { counted, plain, withClaims } = await measureUndisturbed(size);
+    expect(withClaims).toBeGreaterThan(plain);
     expect(counted).toBeGreaterThanOrEqual(withClaims);
     // And not so far above what an answer holds that the bound keeps a fraction of what it could.
-    expect(counted).toBeLessThan(1.8 * plain);
+    expect(counted).toBeLessThan(overCount * plain);
   });
 });
