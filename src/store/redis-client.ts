@@ -1,5 +1,9 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
+import { followSentinelSwitches } from "./sentinel-switches.js";
+
+/** Sentinel-managed connections and how they were made: their duplicates follow the Sentinels' announcements too. */
+const followed = new WeakMap<Redis, { target: Extract<RedisTarget, { mode: "sentinel" }>; backoff: (times: number) => number }>();
 
 /** A connection to any REDIS_URL topology: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -40,8 +44,8 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
   switch (target.mode) {
     case "standalone":
       return new Redis(target.url, common);
-    case "sentinel":
-      return new Redis({
+    case "sentinel": {
+      const client = new Redis({
         ...common,
         sentinels: target.sentinels,
         name: target.masterName,
@@ -51,6 +55,11 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
         ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
         sentinelRetryStrategy: backoff,
       });
+      // On the primary the Sentinels announce, not the one they are about to demote (sentinel-switches.ts).
+      followSentinelSwitches(client, target, backoff);
+      followed.set(client, { target, backoff });
+      return client;
+    }
     case "cluster": {
       const cluster = new Cluster(target.nodes, {
         enableOfflineQueue: true,
@@ -69,9 +78,17 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
   }
 }
 
-/** A second connection to the same topology with the same options (a pub/sub subscriber), paced as createRedisClient's own. */
+/** A second connection to the same topology with the same options (a pub/sub subscriber), paced (a Cluster) or following the Sentinels (sentinel-switches.ts) as createRedisClient's own. */
 export function duplicateRedisClient(client: RedisClient): RedisClient {
-  if (!(client instanceof Cluster)) return client.duplicate();
+  if (!(client instanceof Cluster)) {
+    const duplicate = client.duplicate();
+    const sentinel = followed.get(client);
+    if (sentinel !== undefined) {
+      followSentinelSwitches(duplicate, sentinel.target, sentinel.backoff);
+      followed.set(duplicate, sentinel);
+    }
+    return duplicate;
+  }
   const duplicate = client.duplicate();
   paceSubscriberReselection(duplicate);
   return duplicate;

@@ -16,6 +16,8 @@ export interface RedisSentinelTopology {
   readonly url: string;
   /** The data nodes, primary first at start. */
   readonly servers: RedisNode[];
+  /** The Sentinels' ports. */
+  readonly sentinelPorts: number[];
   /** The node the Sentinels currently name as primary. */
   primary(): Promise<RedisNode>;
   /** Polls until every Sentinel names one live primary and knows the other Sentinels. */
@@ -47,6 +49,7 @@ export async function startRedisSentinelSet(): Promise<RedisSentinelTopology> {
   const topology: RedisSentinelTopology = {
     url: `redis+sentinel://${sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(",")}/${MASTER_NAME}`,
     servers,
+    sentinelPorts,
     async primary() {
       const named = await command(sentinelPorts[0]!, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME]);
       const port = Number(named.split(",")[1]);
