@@ -1,3 +1,5 @@
+import { Cluster } from "ioredis";
+import { probeKeysPerMaster } from "./cluster-probe.js";
 import { StoreUnavailableError, isStoreUnavailable, isWriteRefusal } from "./store-errors.js";
 import { createRedisClient, duplicateRedisClient, isKnownDown, type RedisClient } from "./redis-client.js";
 import { parseRedisUrl, describeRedisUrl } from "./redis-url.js";
@@ -36,7 +38,7 @@ const EXTEND_IF_EQUALS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then retu
 // PTTL < 0 also repairs a counter left without expiry (e.g. written by hand), so no window lives forever.
 const INCREMENT_WINDOW_LUA = `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
-/** The one key health() writes (no secret in it; it expires by itself). */
+/** The one key health() writes (no secret in it; it expires by itself); on a Cluster, one per master, tagged onto it. */
 const HEALTH_PROBE_KEY = "idc:v1:health-probe";
 const HEALTH_PROBE_TTL_MS = 10_000;
 
@@ -206,7 +208,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       try {
         // A write, not a PING: a Redis that answers but refuses writes (maxmemory with noeviction)
         // cannot keep locks, hand-offs or grace successors, so it is not healthy.
-        await command(() => client.set(keyPrefix + HEALTH_PROBE_KEY, "1", "PX", HEALTH_PROBE_TTL_MS));
+        // On a Cluster, every master: one down is commands refused for a share of the keys (cluster-probe.ts).
+        const keys = client instanceof Cluster ? probeKeysPerMaster(client.slots, keyPrefix, HEALTH_PROBE_KEY) : [];
+        await Promise.all((keys.length > 0 ? keys : [HEALTH_PROBE_KEY]).map((key) => command(() => client.set(keyPrefix + key, "1", "PX", HEALTH_PROBE_TTL_MS))));
         return { ok: true, status: "up", detail: `${description}: ok` };
       } catch (error) {
         return { ok: false, status: "down", detail: isStoreUnavailable(error) ? describeError(error) : `redis unreachable (${describeError(error)})` };

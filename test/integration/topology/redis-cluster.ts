@@ -25,7 +25,7 @@ export interface RedisClusterTopology {
 
 const NODE_TIMEOUT_MS = 1_000;
 
-export async function startRedisCluster(options: { masters: number; replicasPerMaster: number; tls?: TlsFiles }): Promise<RedisClusterTopology> {
+export async function startRedisCluster(options: { masters: number; replicasPerMaster: number; tls?: TlsFiles; nodeTimeoutMs?: number }): Promise<RedisClusterTopology> {
   const dir = topologyDir("cluster");
   const count = options.masters * (1 + options.replicasPerMaster);
   const ports = await distinctFreePorts(count * 2);
@@ -39,7 +39,7 @@ export async function startRedisCluster(options: { masters: number; replicasPerM
       : ["--port", String(port)];
     const args = [
       ...listen, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", String(ports[count + i]!),
-      "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", String(NODE_TIMEOUT_MS),
+      "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", String(options.nodeTimeoutMs ?? NODE_TIMEOUT_MS),
       "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir,
     ];
     argsByPort.set(port, args);
