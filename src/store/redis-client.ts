@@ -11,9 +11,25 @@ export type RedisClient = Redis | Cluster;
 // ioredis' states in which the connection is down and no attempt to make it is under way.
 const KNOWN_DOWN_STATUSES = new Set(["reconnecting", "close", "end", "disconnecting"]);
 
+/**
+ * Sentinel-managed connections whose last attempt found no Sentinel answering, until one reaches a primary. ioredis
+ * goes round the Sentinels again and again within one attempt, "connecting" all along (never "reconnecting"): each
+ * command waited the command timeout in its offline queue, every rate-limited request half a second per limiter,
+ * where with one Redis down it is answered at once (test/unit/ratelimit/rate-limiter-backend.test.ts).
+ */
+const sentinelsUnreachable = new WeakSet<Redis>();
+
 /** Whether the connection is known down right now: its callers fail fast (or answer another way) instead of queueing. */
 export function isKnownDown(client: RedisClient): boolean {
-  return KNOWN_DOWN_STATUSES.has(client.status);
+  return KNOWN_DOWN_STATUSES.has(client.status) || (client.status === "connecting" && client instanceof Redis && sentinelsUnreachable.has(client));
+}
+
+function noteUnreachableSentinels(client: Redis): void {
+  client.on("error", (error: Error) => {
+    if (/^All sentinels are unreachable/.test(error.message)) sentinelsUnreachable.add(client);
+  });
+  // A primary reached (its address came from a Sentinel).
+  client.on("connect", () => sentinelsUnreachable.delete(client));
 }
 
 export interface RedisClientOptions {
@@ -57,6 +73,7 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
       });
       // On the primary the Sentinels announce, not the one they are about to demote (sentinel-switches.ts).
       followSentinelSwitches(client, target, backoff);
+      noteUnreachableSentinels(client);
       followed.set(client, { target, backoff });
       return client;
     }
@@ -85,6 +102,7 @@ export function duplicateRedisClient(client: RedisClient): RedisClient {
     const sentinel = followed.get(client);
     if (sentinel !== undefined) {
       followSentinelSwitches(duplicate, sentinel.target, sentinel.backoff);
+      noteUnreachableSentinels(duplicate);
       followed.set(duplicate, sentinel);
     }
     return duplicate;

@@ -50,6 +50,22 @@ describe("sharedRateLimiter while Redis is known down", () => {
   });
 });
 
+describe("sharedRateLimiter while every Sentinel is unreachable", () => {
+  // ioredis stays "connecting" while it goes round the Sentinels again and again (no "reconnecting" in between):
+  // every count waited the 500 ms command timeout in its offline queue, where one Redis down answers at once.
+  it("answers from its insurance without giving Redis a command, as with one Redis down", async () => {
+    const redis = client(`redis+sentinel://127.0.0.1:${await freePort()},127.0.0.1:${await freePort()}/m`);
+    const unreachable = await new Promise<Error>((resolve) => redis.once("error", resolve));
+    expect(unreachable.message).toMatch(/^All sentinels are unreachable/);
+    expect(redis.status).toBe("connecting");
+    const commands = countCommands(redis);
+    const limiter = sharedRateLimiter(redis, limiterOptions(`rl-sentinels-down-${randomUUID()}`));
+    const answers = [await limiter.consume("caller"), await limiter.consume("caller")];
+    expect(answers.map((answer) => answer.remainingPoints)).toEqual([4, 3]);
+    expect(commands.count).toBe(0);
+  });
+});
+
 describeNeeding(await probeSharedRedis(), "sharedRateLimiter on a connection still being made", () => {
   it("counts in Redis: the first counts after a start wait for the connection instead of skipping it", async () => {
     const redis = client(SHARED_REDIS_URL);
