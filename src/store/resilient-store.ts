@@ -59,7 +59,7 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
     if (mode.name === "fallback" || closed) return;
     mode = { name: "fallback", since: Date.now(), reason, cause };
     if (cause === "writes-refused") {
-      logger.error({ store: primary.kind, cause, reason }, "store degraded: redis refuses writes, serving from process memory until it accepts them again (free memory or raise maxmemory)");
+      logger.error({ store: primary.kind, cause, reason }, `store degraded: redis refuses writes, serving from process memory until it accepts them again (${writeRefusalHint(reason)})`);
     } else {
       logger.warn({ store: primary.kind, reason }, "store degraded: redis unreachable, serving from process memory until it answers again");
     }
@@ -220,6 +220,18 @@ export function createResilientStore(options: ResilientStoreOptions): Store {
       await Promise.all([primary.close(), fallback.close()]);
     },
   };
+}
+
+/**
+ * What an operator does about a refusal, by Redis' error prefix. Not always memory: with replicas (Sentinel) a
+ * connection left on a demoted primary answers READONLY, and min-replicas-to-write answers NOREPLICAS while too few
+ * replicas are in sync; told "free memory or raise maxmemory", an operator looked in the wrong place.
+ */
+function writeRefusalHint(reason: string): string {
+  if (/^READONLY\b/.test(reason)) return "the connection reached a replica: check the Sentinels' primary and the failover";
+  if (/^(NOREPLICAS|NOT_ENOUGH_REPLICAS)\b/.test(reason)) return "too few replicas in sync for min-replicas-to-write: check the replicas";
+  if (/^MISCONF\b/.test(reason)) return "redis cannot save its snapshot: check its disk and logs";
+  return "free memory or raise maxmemory";
 }
 
 /** "redis unreachable (connect ECONNREFUSED …)" → "connect ECONNREFUSED …" (same for "redis refuses writes (…)"). */
