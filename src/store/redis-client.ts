@@ -81,6 +81,8 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
       const cluster = new Cluster(target.nodes, {
         enableOfflineQueue: true,
         clusterRetryStrategy: backoff,
+        // Never re-sent once its node's connection closed: it may have run (see notResentAfterClose).
+        retryDelayOnFailover: 0,
         redisOptions: {
           ...common,
           ...(target.username ? { username: target.username } : {}),
@@ -90,6 +92,7 @@ export function createRedisClient(urlOrTarget: string | RedisTarget, options: Re
       });
       paceSubscriberReselection(cluster);
       boundClusterCommands(cluster, options.commandTimeoutMs);
+      notResentAfterClose(cluster);
       return cluster;
     }
   }
@@ -127,6 +130,28 @@ function boundClusterCommands(cluster: Cluster, commandTimeoutMs: number): void 
   cluster.sendCommand = ((...args: Parameters<Cluster["sendCommand"]>) => {
     args[0].setTimeout(commandTimeoutMs);
     return send(...args);
+  }) as Cluster["sendCommand"];
+}
+
+const CONNECTION_CLOSED = "Connection is closed.";
+
+/**
+ * A command whose node connection closed before its reply came may have run. ioredis re-sent it 100 ms later
+ * (retryDelayOnFailover) where one server rejects it (maxRetriesPerRequest 0): a lock its caller had just taken was
+ * answered "taken" (the re-sent SET NX found the caller's own value), so the leader waited on itself until the lock
+ * expired; a late answer taken by deleteIfEquals was answered "not there" and lost; a counter counted twice
+ * (test/integration/topology/cluster-replayed-writes.test.ts: 4 of 5 SET NX answered false). It is now rejected
+ * (the store's StoreUnavailableError), as on one server. That re-send also refreshed the slot map, which is how
+ * ioredis found a promoted replica: a closed connection refreshes it here instead.
+ */
+function notResentAfterClose(cluster: Cluster): void {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = ((...args: Parameters<Cluster["sendCommand"]>) => {
+    const sent = send(...args);
+    args[0].promise.catch((error: unknown) => {
+      if ((error as Error)?.message === CONNECTION_CLOSED && cluster.status === "ready") cluster.refreshSlotsCache();
+    });
+    return sent;
   }) as Cluster["sendCommand"];
 }
 
