@@ -67,6 +67,13 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
 
   /** The answers of the single-use grants (authorization codes, refresh tokens) this operation exchanged, by fingerprint (keepUndelivered). */
   let singleUseAnswers: Map<string, { grant: SingleUseGrant; token: IssuedToken }> | undefined;
+  /**
+   * Answers delivered as a session (delivered): never kept, whichever field of the operation received them too. Only
+   * removed from singleUseAnswers, a sibling `refreshToken` with the sign-in's refresh token (one exchange per operation,
+   * the same answer) recorded it again after the sign-in, and a failing third field kept it: one spent refresh token
+   * signed in again and again, after a sign-out everywhere too (a review).
+   */
+  let deliveredAnswers: Set<IssuedToken> | undefined;
   const createToken = (request: TokenRequest): MaybePromise<IssuedToken> => {
     let keyed: KeyedRequest;
     try {
@@ -105,12 +112,12 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     createToken,
     async keepUndelivered() {
       if (singleUseAnswers === undefined) return;
-      await Promise.all([...singleUseAnswers].map(([fingerprint, { grant, token }]) => exchanger.keepUndelivered(fingerprint, token, grant)));
+      const undelivered = [...singleUseAnswers].filter(([, { token }]) => deliveredAnswers?.has(token) !== true);
+      await Promise.all(undelivered.map(([fingerprint, { grant, token }]) => exchanger.keepUndelivered(fingerprint, token, grant)));
       singleUseAnswers = undefined;
     },
     delivered(token) {
-      if (singleUseAnswers === undefined) return;
-      for (const [fingerprint, answer] of singleUseAnswers) if (answer.token === token) singleUseAnswers.delete(fingerprint);
+      (deliveredAnswers ??= new Set()).add(token);
     },
     refresh: (request) => createToken({ clientId: request.clientId ?? null, grantType: "REFRESH_TOKEN", refreshToken: request.refreshToken, scope: request.scope ?? null }),
   };

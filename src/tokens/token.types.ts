@@ -83,7 +83,8 @@ export interface RequestTokenService {
   /**
    * Session mode: `token` (an exchange's answer) started a session, whose cookie the response sets
    * whatever its `data`: delivered, so keepUndelivered keeps nothing for it (kept, a retry with a
-   * failing sibling field signed in from it again and again, after a sign-out everywhere too).
+   * failing sibling field signed in from it again and again, after a sign-out everywhere too). Remembered for the
+   * operation: a sibling field handed the same answer (a `refreshToken` of the sign-in's refresh token) does not keep it.
    */
   delivered(token: IssuedToken): void;
 }
