@@ -105,9 +105,22 @@ export const LATE_CODE_ANSWER_TTL_MS = 5 * 60_000;
 export interface LateCodeAnswers {
   find(fingerprint: string): Promise<IssuedToken | undefined>;
   keep(fingerprint: string, token: IssuedToken): Promise<void>;
-  /** Drops a kept answer its caller received another way (a refresh's grace successor): it is handed out once. Never rejects. */
+  /**
+   * An answer its operation did not deliver (undelivered-answers.plugin.ts), kept unless the answer was already handed
+   * out another way (discard's mark): a retry that joined the call, or got the grace successor. Never rejects.
+   */
+  keepUndelivered(fingerprint: string, token: IssuedToken): Promise<void>;
+  /**
+   * Drops a kept answer its caller received another way (a refresh's grace successor, a retry that joined the call): it
+   * is handed out once. Leaves a mark for LATE_CODE_ANSWER_TTL_MS that keepUndelivered respects: a client that gave up
+   * and retried at once joined its own call still at AWS and got the answer, and the abandoned request, answering after
+   * that, kept it again, for a second holder of the old refresh token past the grace window (a review). Never rejects.
+   */
   discard(fingerprint: string): Promise<void>;
 }
+
+/** What discard leaves under a fingerprint: never a sealed answer (those are longer and open only with the key). */
+const HANDED_OUT = Buffer.from("handed-out");
 
 export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspace; logger: StoreLogger }): LateCodeAnswers {
   const { store, keyspace, logger } = options;
@@ -117,7 +130,7 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
       const key = keyOf(fingerprint);
       try {
         const sealed = await store.get(key);
-        if (sealed === null) return undefined;
+        if (sealed === null || sealed.equals(HANDED_OUT)) return undefined;
         // Taken, not read: an authorization code's answer is handed out once, like the code itself.
         return (await store.deleteIfEquals(key, sealed)) ? decodeIssuedToken(keyspace.open(key, sealed)) : undefined;
       } catch (error) {
@@ -127,7 +140,7 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
     },
     async discard(fingerprint) {
       try {
-        await store.delete(keyOf(fingerprint));
+        await store.set(keyOf(fingerprint), HANDED_OUT, LATE_CODE_ANSWER_TTL_MS);
       } catch (error) {
         logger.warn({ reason: describeError(error) }, "late answers: could not drop one handed out as a grace successor");
       }
@@ -136,6 +149,15 @@ export function createLateCodeAnswers(options: { store: Store; keyspace: Keyspac
       const key = keyOf(fingerprint);
       try {
         await store.set(key, keyspace.seal(key, encodeIssuedToken(token)), LATE_CODE_ANSWER_TTL_MS);
+      } catch (error) {
+        logger.error({ reason: describeError(error) }, "late answers: could not keep a single-use grant's late answer");
+      }
+    },
+    async keepUndelivered(fingerprint, token) {
+      const key = keyOf(fingerprint);
+      try {
+        // Not over discard's mark; nothing else is there (a kept answer this operation received was taken by it).
+        await store.setIfAbsent(key, keyspace.seal(key, encodeIssuedToken(token)), LATE_CODE_ANSWER_TTL_MS);
       } catch (error) {
         logger.error({ reason: describeError(error) }, "late answers: could not keep a single-use grant's late answer");
       }

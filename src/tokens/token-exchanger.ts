@@ -250,7 +250,7 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     identityContexts,
 
     async keepUndelivered(fingerprint, token, grant) {
-      await lateCodes.keep(fingerprint, token);
+      await lateCodes.keepUndelivered(fingerprint, token);
       const what = grant === "AUTHORIZATION_CODE" ? "an authorization code's" : "a refresh's";
       logger.info({ grant, clientId: token.clientId }, `kept ${what} answer its operation did not deliver, for the caller's retry`);
     },

@@ -72,4 +72,26 @@ describe("a single-use grant's answer whose caller gave up before it came", () =
     expect(retry.body.data!.refreshToken.accessToken).toMatch(/^aoa/);
     expect(await emulator.createTokenWithIAMCalls()).toBe(before + 1);
   });
+
+  it("given to the client's retry that joined the call, is not kept: a later holder of the old refresh token is refused", async () => {
+    // A review: the client gave up and retried at once; its retry joined the call still at AWS and got the answer, and then the
+    // abandoned request's answer (written to the closed connection) was kept too: a second holder of the old token collected it.
+    const assertion = await emulator.mintAssertion({ sub: "abandoned-joiner" });
+    const signedIn = await graphql<{ createTokenWithIAM: { refreshToken: string } }>(gateway.url, `mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "${assertion}" }) { refreshToken } }`);
+    const refreshToken = signedIn.body.data!.createTokenWithIAM.refreshToken;
+    const answered = () => gateway.logLines().filter((line) => line.msg === "graphql request" && line.operationName === "Refresh").length;
+    const answeredBefore = answered();
+    const before = await emulator.createTokenWithIAMCalls();
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1_000, count: 1 });
+    await abandoned(REFRESH, { input: { refreshToken } }, before);
+    const retry = await graphql<{ refreshToken: { refreshToken: string } }>(gateway.url, REFRESH, { input: { refreshToken } });
+    await emulator.clearFaults();
+    expect(retry.body.errors).toBeUndefined();
+    await eventually("the abandoned request answered", () => answered() >= answeredBefore + 2, 5_000);
+
+    const later = await graphql<{ refreshToken: { refreshToken: string } }>(gateway.url, REFRESH, { input: { refreshToken } });
+    expect(later.body.data?.refreshToken ?? null, "the answer the retry received, handed out again").toBeNull();
+    expect(later.body.errors![0]!.extensions!.code).toBe("INVALID_GRANT");
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before + 1);
+  });
 });
