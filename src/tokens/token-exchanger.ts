@@ -213,8 +213,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
     const kept = await lateCodes.find(fingerprint);
     if (kept) return kept;
     refuseIfPastUpstreamBudget(request, caller);
-    return singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
+    let led = false;
+    const token = await singleUse.run(request.grantType, (call) => fly(request, fingerprint, async () => {
       call.led = true;
+      led = true;
       const late = await lateCodes.find(fingerprint);
       if (late) {
         // Taken from the store: this caller's now, whenever the deadline passes.
@@ -232,6 +234,10 @@ export function createTokenExchanger(deps: TokenExchangerDeps): TokenExchanger {
       }
       return token;
     }, singleUseFlights));
+    // A retry that joined the call received its answer: the abandoned request's copy, kept after it, is not handed out
+    // again (a review signed in twice from one code), as a refresh's is not (refresh-exchange.ts).
+    if (!led) await lateCodes.discard(fingerprint);
+    return token;
   }
 
   return {

@@ -57,6 +57,28 @@ describe("a single-use grant's answer whose caller gave up before it came", () =
     expect(await emulator.createTokenWithIAMCalls()).toBe(before + 1);
   });
 
+  it("given to the client's retry that joined the call, is not kept: the same code and verifier again get INVALID_GRANT", async () => {
+    // As the refresh case below, for an authorization code: the retry that joined the call received the answer, and the
+    // abandoned request's answer, kept after it, signed in a second time from one code (a review).
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const code = { grantType: "AUTHORIZATION_CODE", code: await emulator.authorize({ redirectUri: REDIRECT_URI, sub: "abandoned-code-joiner", codeChallenge, codeChallengeMethod: "S256" }), redirectUri: REDIRECT_URI, codeVerifier };
+    const answered = () => gateway.logLines().filter((line) => line.msg === "graphql request" && line.operationName === "Code").length;
+    const answeredBefore = answered();
+    const before = await emulator.createTokenWithIAMCalls();
+    await emulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1_000, count: 1 });
+    await abandoned(CODE_ALONE, { code }, before);
+    const retry = await graphql<{ createTokenWithIAM: { accessToken: string } }>(gateway.url, CODE_ALONE, { code });
+    await emulator.clearFaults();
+    expect(retry.body.errors).toBeUndefined();
+    await eventually("the abandoned request answered", () => answered() >= answeredBefore + 2, 5_000);
+
+    const later = await graphql<{ createTokenWithIAM: { accessToken: string } }>(gateway.url, CODE_ALONE, { code });
+    expect(later.body.data?.createTokenWithIAM ?? null, "the answer the retry received, handed out again").toBeNull();
+    expect(later.body.errors![0]!.extensions!.code).toBe("INVALID_GRANT");
+    // The sign-in's call, and the later request's, which AWS refused (the gateway keeps no record of spent codes).
+    expect(await emulator.createTokenWithIAMCalls()).toBe(before + 2);
+  });
+
   it("is kept for the retry with the same refresh token, with no grace window (REFRESH_GRACE_SECONDS=0): no second call to AWS", async () => {
     const assertion = await emulator.mintAssertion({ sub: "zora" });
     const signedIn = await graphql<{ createTokenWithIAM: { refreshToken: string } }>(gateway.url, `mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "${assertion}" }) { refreshToken } }`);
