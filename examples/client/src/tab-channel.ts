@@ -4,7 +4,9 @@
  * set instead of refreshing themselves (a rotated refresh token may only be used once).
  *
  * Messages (same-origin only; they carry tokens, exactly as the tabs' own memory does):
- * - `tokens`: a newer token set; receivers adopt it when it was issued after theirs;
+ * - `tokens`: a newer token set, from a sign-in or a refresh (`cause`); receivers adopt it when it was
+ *   issued after theirs, a refreshed set only while they hold a session (a tab signed out since may
+ *   not be signed in again by a refresh that was under way when the user signed out);
  * - `signed-out`: the session ended (sign-out or INVALID_GRANT); receivers drop their tokens;
  * - `refresh-intent`: "I am about to refresh the set issued at `basis`"; see TokenManager's election.
  */
@@ -17,12 +19,15 @@ export interface BroadcastChannelLike {
 }
 
 export type TabMessage =
-  | { type: "tokens"; from: string; tokens: TokenSetFragment }
+  | { type: "tokens"; from: string; tokens: TokenSetFragment; cause: TokensCause }
   | { type: "signed-out"; from: string }
   | { type: "refresh-intent"; from: string; basis: string };
 
 /** A message as a tab sends it; TabChannel adds `from`. */
 export type OutgoingTabMessage = TabMessage extends infer M ? (M extends TabMessage ? Omit<M, "from"> : never) : never;
+
+/** How a tab came by a token set: a new session (sign-in, or tokens the app set) or a refresh of the held one. */
+export type TokensCause = "sign-in" | "refresh";
 
 export type BroadcastChannelFactory = (name: string) => BroadcastChannelLike;
 

@@ -20,7 +20,7 @@ import {
   type CreateTokenWithIamInput,
   type TokenSetFragment,
 } from "./generated/graphql.js";
-import { defaultBroadcastChannelFactory, TabChannel, winsElection, type TabMessage } from "./tab-channel.js";
+import { defaultBroadcastChannelFactory, TabChannel, winsElection, type TabMessage, type TokensCause } from "./tab-channel.js";
 import { DEFAULTS, getValidSettings, type TokenManagerOptions, type TokenManagerSettings } from "./token-manager-options.js";
 import { defaultLockManager, type LockManagerLike } from "./web-locks.js";
 
@@ -48,6 +48,12 @@ export class TokenManager {
   private readonly settings: TokenManagerSettings;
   private readonly now: () => number;
   private closed = false;
+  /**
+   * Bumped whenever the held session is replaced other than by its own refresh (sign-in, setTokens,
+   * sign-out, INVALID_GRANT, another tab's news): a refresh answered after that belongs to a session
+   * that is gone, and must neither bring it back nor end the one held now.
+   */
+  private epoch = 0;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.settings = getValidSettings(options);
@@ -75,13 +81,13 @@ export class TokenManager {
   /** Runs createTokenWithIAM (any grant) and holds the result; every tab receives it. */
   async signIn(input: CreateTokenWithIamInput): Promise<TokenSetFragment> {
     const data = await executeOperation(this.requestOptions(), ExchangeTokenDocument, { input });
-    this.adopt(data.createTokenWithIAM, { broadcast: true });
+    this.adopt(data.createTokenWithIAM, { broadcast: true, cause: "sign-in" });
     return data.createTokenWithIAM;
   }
 
   /** Holds tokens obtained elsewhere (e.g. restored by the app); does not broadcast them. */
   setTokens(tokens: TokenSetFragment): void {
-    this.adopt(tokens, { broadcast: false });
+    this.adopt(tokens, { broadcast: false, cause: "sign-in" });
   }
 
   /** The access token, refreshed first when it is within the skew of expiring. */
@@ -170,13 +176,17 @@ export class TokenManager {
   /** The refresh mutation itself, retried with backoff for transient codes. */
   private async refreshNow(tokens: TokenSetFragment): Promise<TokenSetFragment> {
     const input = { refreshToken: tokens.refreshToken!, ...(this.options.clientId ? { clientId: this.options.clientId } : {}) };
+    const epoch = this.epoch;
     for (let attempt = 0; ; attempt++) {
       try {
         const data = await executeOperation(this.requestOptions(), RefreshTokensDocument, { input });
-        this.adopt(data.refreshToken, { broadcast: true });
+        // Signed out (or in anew) while the request was on its way: its answer is for a session that is gone.
+        if (epoch !== this.epoch) return this.tokensOrThrow();
+        this.adopt(data.refreshToken, { broadcast: true, cause: "refresh" });
         return data.refreshToken;
       } catch (error) {
         const failure = error instanceof GatewayRequestError ? error : new GatewayRequestError("INTERNAL_SERVER_ERROR", String(error), undefined);
+        if (epoch !== this.epoch) throw failure; // the old session's failure says nothing about the one held now
         const action = actionForErrorCode(failure.code);
         if (action === "sign-out") {
           this.dropTokens("invalid-grant", { broadcast: true });
@@ -187,15 +197,19 @@ export class TokenManager {
           throw failure;
         }
         await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.options.backoff)));
+        if (epoch !== this.epoch) throw failure;
       }
     }
   }
 
   private onTabMessage(message: TabMessage): void {
     switch (message.type) {
-      case "tokens":
-        if (!this.tokens || message.tokens.issuedAt > this.tokens.issuedAt) this.adopt(message.tokens, { broadcast: false });
+      case "tokens": {
+        // A refresh that was under way in that tab when this one signed out must not sign it in again.
+        if (message.cause === "refresh" && this.current.status === "signed-out" && this.current.reason !== "initial") return;
+        if (!this.tokens || message.tokens.issuedAt > this.tokens.issuedAt) this.adopt(message.tokens, { broadcast: false, cause: message.cause ?? "sign-in" });
         return;
+      }
       case "signed-out":
         this.dropTokens("sign-out", { broadcast: false });
         return;
@@ -204,13 +218,15 @@ export class TokenManager {
     }
   }
 
-  private adopt(tokens: TokenSetFragment, { broadcast }: { broadcast: boolean }): void {
+  private adopt(tokens: TokenSetFragment, { broadcast, cause }: { broadcast: boolean; cause: TokensCause }): void {
+    if (cause !== "refresh") this.epoch += 1;
     this.setState({ status: "signed-in", tokens });
-    if (broadcast) this.channel?.send({ type: "tokens", tokens });
+    if (broadcast) this.channel?.send({ type: "tokens", tokens, cause });
     this.scheduleRefresh(tokens);
   }
 
   private dropTokens(reason: "sign-out" | "invalid-grant", { broadcast }: { broadcast: boolean }): void {
+    this.epoch += 1;
     clearTimeout(this.timer);
     this.setState({ status: "signed-out", reason });
     if (broadcast) this.channel?.send({ type: "signed-out" });
