@@ -20,6 +20,7 @@ import {
   type CreateTokenWithIamInput,
   type TokenSetFragment,
 } from "./generated/graphql.js";
+import { clockOffsetOf, refreshDueAt } from "./token-clock.js";
 import { defaultBroadcastChannelFactory, TabChannel, winsElection, type TabMessage, type TokensCause } from "./tab-channel.js";
 import { DEFAULTS, getValidSettings, type TokenManagerOptions, type TokenManagerSettings } from "./token-manager-options.js";
 import { defaultLockManager, type LockManagerLike } from "./web-locks.js";
@@ -28,6 +29,9 @@ export type TokenManagerState =
   | { status: "signed-out"; reason: "initial" | "sign-out" | "invalid-grant" }
   | { status: "signed-in"; tokens: TokenSetFragment }
   | { status: "error"; tokens: TokenSetFragment; error: GatewayRequestError };
+
+/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class SignedOutError extends Error {
   constructor() {
@@ -54,6 +58,8 @@ export class TokenManager {
    * that is gone, and must neither bring it back nor end the one held now.
    */
   private epoch = 0;
+  /** Browser clock minus the gateway's (ms), learned from the last set the gateway answered; 0 until then. */
+  private clockOffsetMs = 0;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.settings = getValidSettings(options);
@@ -81,13 +87,13 @@ export class TokenManager {
   /** Runs createTokenWithIAM (any grant) and holds the result; every tab receives it. */
   async signIn(input: CreateTokenWithIamInput): Promise<TokenSetFragment> {
     const data = await executeOperation(this.requestOptions(), ExchangeTokenDocument, { input });
-    this.adopt(data.createTokenWithIAM, { broadcast: true, cause: "sign-in" });
+    this.adopt(data.createTokenWithIAM, { broadcast: true, cause: "sign-in", fresh: true });
     return data.createTokenWithIAM;
   }
 
   /** Holds tokens obtained elsewhere (e.g. restored by the app); does not broadcast them. */
   setTokens(tokens: TokenSetFragment): void {
-    this.adopt(tokens, { broadcast: false, cause: "sign-in" });
+    this.adopt(tokens, { broadcast: false, cause: "sign-in", fresh: false });
   }
 
   /** The access token, refreshed first when it is within the skew of expiring. */
@@ -182,7 +188,7 @@ export class TokenManager {
         const data = await executeOperation(this.requestOptions(), RefreshTokensDocument, { input });
         // Signed out (or in anew) while the request was on its way: its answer is for a session that is gone.
         if (epoch !== this.epoch) return this.tokensOrThrow();
-        this.adopt(data.refreshToken, { broadcast: true, cause: "refresh" });
+        this.adopt(data.refreshToken, { broadcast: true, cause: "refresh", fresh: true });
         return data.refreshToken;
       } catch (error) {
         const failure = error instanceof GatewayRequestError ? error : new GatewayRequestError("INTERNAL_SERVER_ERROR", String(error), undefined);
@@ -207,7 +213,7 @@ export class TokenManager {
       case "tokens": {
         // A refresh that was under way in that tab when this one signed out must not sign it in again.
         if (message.cause === "refresh" && this.current.status === "signed-out" && this.current.reason !== "initial") return;
-        if (!this.tokens || message.tokens.issuedAt > this.tokens.issuedAt) this.adopt(message.tokens, { broadcast: false, cause: message.cause ?? "sign-in" });
+        if (!this.tokens || message.tokens.issuedAt > this.tokens.issuedAt) this.adopt(message.tokens, { broadcast: false, cause: message.cause ?? "sign-in", fresh: true });
         return;
       }
       case "signed-out":
@@ -218,8 +224,11 @@ export class TokenManager {
     }
   }
 
-  private adopt(tokens: TokenSetFragment, { broadcast, cause }: { broadcast: boolean; cause: TokensCause }): void {
+  /** `fresh`: just answered by the gateway (here, or in the tab that broadcast it), so its secondsRemaining is current. */
+  private adopt(tokens: TokenSetFragment, { broadcast, cause, fresh }: { broadcast: boolean; cause: TokensCause; fresh: boolean }): void {
     if (cause !== "refresh") this.epoch += 1;
+    const offset = fresh ? clockOffsetOf(tokens, this.now()) : undefined;
+    if (offset !== undefined) this.clockOffsetMs = offset;
     this.setState({ status: "signed-in", tokens });
     if (broadcast) this.channel?.send({ type: "tokens", tokens, cause });
     this.scheduleRefresh(tokens);
@@ -235,13 +244,16 @@ export class TokenManager {
   private scheduleRefresh(tokens: TokenSetFragment): void {
     clearTimeout(this.timer);
     if (this.closed || !tokens.expiresAt || !tokens.refreshToken) return;
-    const dueInMs = Math.max(0, Date.parse(tokens.expiresAt) - this.settings.refreshSkewMs - this.now());
+    const dueAt = refreshDueAt(tokens, this.clockOffsetMs, this.settings.refreshSkewMs);
+    if (dueAt === undefined) return;
+    const dueInMs = Math.min(MAX_TIMER_MS, Math.max(0, dueAt - this.now()));
     // Failures are already in the state (and broadcast); the timer has no caller to throw to.
     this.timer = setTimeout(() => void this.refresh().catch(() => undefined), dueInMs);
   }
 
   private isFresh(tokens: TokenSetFragment): boolean {
-    return !tokens.expiresAt || Date.parse(tokens.expiresAt) - this.settings.refreshSkewMs > this.now();
+    const dueAt = refreshDueAt(tokens, this.clockOffsetMs, this.settings.refreshSkewMs);
+    return dueAt === undefined || dueAt > this.now();
   }
 
   private tokensOrThrow(): TokenSetFragment {

@@ -14,7 +14,7 @@ export function gatewayTokenSet(issuedAtMs: number, label: string, lifetimeSecon
     issuedAt: new Date(issuedAtMs).toISOString(), expiresAt: new Date(issuedAtMs + lifetimeSeconds * 1000).toISOString(),
     secondsRemaining: lifetimeSeconds,
     isAwsToken: false, canRefresh: true, idTokenClaims: null,
-  } as TokenSetFragment;
+  };
 }
 
 export interface HeldFetch {

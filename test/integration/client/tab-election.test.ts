@@ -18,6 +18,7 @@ function tokenSet(issuedAt: Date, label: string): TokenSetFragment {
     issuedTokenType: "urn:ietf:params:oauth:token-type:refresh_token", scope: ["openid"], awsAdditionalDetails: null,
     clientId: "arn:aws:sso::123456789012:application/ssoins-111111111111/apl-222222222222",
     issuedAt: issuedAt.toISOString(), expiresAt: new Date(issuedAt.getTime() + 3_600_000).toISOString(),
+    secondsRemaining: 3600,
     isAwsToken: false, canRefresh: true, idTokenClaims: null,
   };
 }

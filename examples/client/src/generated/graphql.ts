@@ -79,7 +79,7 @@ export type ExchangeTokenWithCredentialsMutationVariables = Exact<{
 }>;
 
 
-export type ExchangeTokenWithCredentialsMutation = { createTokenWithIAM: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsCredentials: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } | null, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
+export type ExchangeTokenWithCredentialsMutation = { createTokenWithIAM: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, secondsRemaining: number | null, isAwsToken: boolean, canRefresh: boolean, awsCredentials: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } | null, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
 
 export type RenewCredentialsMutationVariables = Exact<{
   input: AssumeRoleWithIdentityContextInput;
@@ -117,21 +117,21 @@ export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }
 
 export type SignOutEverywhereMutation = { signOutEverywhere: boolean };
 
-export type TokenSetFragment = { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null };
+export type TokenSetFragment = { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, secondsRemaining: number | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null };
 
 export type ExchangeTokenMutationVariables = Exact<{
   input: CreateTokenWithIamInput;
 }>;
 
 
-export type ExchangeTokenMutation = { createTokenWithIAM: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
+export type ExchangeTokenMutation = { createTokenWithIAM: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, secondsRemaining: number | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
 
 export type RefreshTokensMutationVariables = Exact<{
   input: RefreshTokenInput;
 }>;
 
 
-export type RefreshTokensMutation = { refreshToken: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
+export type RefreshTokensMutation = { refreshToken: { accessToken: string | null, tokenType: string | null, expiresIn: number | null, refreshToken: string | null, idToken: string | null, issuedTokenType: string | null, scope: Array<string> | null, clientId: string, issuedAt: string, expiresAt: string | null, secondsRemaining: number | null, isAwsToken: boolean, canRefresh: boolean, awsAdditionalDetails: { identityContext: string | null } | null, idTokenClaims: { subject: string | null, identityContext: string | null } | null } };
 
 export type GatewayInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -195,6 +195,7 @@ export const TokenSetFragmentDoc = new TypedDocumentString(`
   clientId
   issuedAt
   expiresAt
+  secondsRemaining
   isAwsToken
   canRefresh
   idTokenClaims {
@@ -235,6 +236,7 @@ fragment TokenSet on CreateTokenWithIAMResponse {
   clientId
   issuedAt
   expiresAt
+  secondsRemaining
   isAwsToken
   canRefresh
   idTokenClaims {
@@ -329,6 +331,7 @@ export const ExchangeTokenDocument = new TypedDocumentString(`
   clientId
   issuedAt
   expiresAt
+  secondsRemaining
   isAwsToken
   canRefresh
   idTokenClaims {
@@ -356,6 +359,7 @@ export const RefreshTokensDocument = new TypedDocumentString(`
   clientId
   issuedAt
   expiresAt
+  secondsRemaining
   isAwsToken
   canRefresh
   idTokenClaims {
