@@ -32,6 +32,7 @@ import type { SessionClient, SessionClientState } from "./session-client-types.j
 import { getValidSessionClientSettings, SESSION_CLIENT_DEFAULTS, type SessionClientOptions, type SessionClientSettings } from "./session-client-options.js";
 import { credentialedFetch, sessionActionForErrorCode, sessionRequestOptions } from "./session-client-request.js";
 import { defaultBroadcastChannelFactory } from "./tab-channel.js";
+import { clockOffsetOf, sessionRefreshDueAt } from "./token-clock.js";
 import { defaultLockManager, type LockManagerLike } from "./web-locks.js";
 
 export function createSessionClient(options: SessionClientOptions): SessionClient {
@@ -63,6 +64,8 @@ class CookieSessionClient implements SessionClient {
   private closed = false;
   /** Bumped when a session starts or ends here: the answer to a request sent before must not bring the old one back. */
   private epoch = 0;
+  /** Browser clock minus the gateway's (ms), learned from the last session the gateway answered; 0 until then. */
+  private clockOffsetMs = 0;
 
   constructor(private readonly options: SessionClientOptions) {
     this.settings = getValidSessionClientSettings(options);
@@ -94,7 +97,7 @@ class CookieSessionClient implements SessionClient {
     if (!session) {
       throw new GatewayRequestError("UNAUTHENTICATED", "signed in, but the gateway knows no session for this client: does it run with SESSION_MODE=cookie, and does the fetch keep cookies?", undefined);
     }
-    this.adopt(session, { announce: true });
+    this.adopt(session, { announce: true, fresh: true });
     return session;
   }
 
@@ -102,7 +105,7 @@ class CookieSessionClient implements SessionClient {
     const epoch = this.epoch;
     const session = await this.readSession();
     if (epoch !== this.epoch || this.closed) return session;
-    if (session) this.adopt(session, { announce: false });
+    if (session) this.adopt(session, { announce: false, fresh: true });
     else this.end("unauthenticated", { announce: this.held !== undefined });
     return session;
   }
@@ -182,7 +185,7 @@ class CookieSessionClient implements SessionClient {
       try {
         const { refreshSession } = await this.request(RefreshSessionDocument, {});
         if (epoch !== this.epoch) return this.heldOrThrow();
-        this.adopt(refreshSession, { announce: true });
+        this.adopt(refreshSession, { announce: true, fresh: true });
         return refreshSession;
       } catch (error) {
         failure = error instanceof GatewayRequestError ? error : new GatewayRequestError("INTERNAL_SERVER_ERROR", String(error), undefined);
@@ -209,7 +212,7 @@ class CookieSessionClient implements SessionClient {
         const held = this.held;
         const { signedInAt, expiresAt, idleExpiresAt, absoluteExpiresAt } = message;
         if (held && held.signedInAt === signedInAt) {
-          if (isLater(expiresAt, held.expiresAt ?? "")) this.adopt({ ...held, expiresAt, idleExpiresAt, absoluteExpiresAt }, { announce: false });
+          if (isLater(expiresAt, held.expiresAt ?? "")) this.adopt({ ...held, expiresAt, idleExpiresAt, absoluteExpiresAt }, { announce: false, fresh: false });
         } else {
           // A new sign-in (maybe of another user): what this tab holds is stale; the shared cookie tells the rest.
           void this.session().catch(() => undefined);
@@ -224,7 +227,10 @@ class CookieSessionClient implements SessionClient {
     }
   }
 
-  private adopt(session: SessionStateFragment, { announce }: { announce: boolean }): void {
+  /** `fresh`: just answered by the gateway, so its secondsRemaining is current (another tab's news is not). */
+  private adopt(session: SessionStateFragment, { announce, fresh }: { announce: boolean; fresh: boolean }): void {
+    const offset = fresh ? clockOffsetOf(session, this.now()) : undefined;
+    if (offset !== undefined) this.clockOffsetMs = offset;
     this.setState({ status: "signed-in", session });
     if (announce) {
       const { signedInAt, expiresAt, idleExpiresAt, absoluteExpiresAt } = session;
@@ -243,7 +249,10 @@ class CookieSessionClient implements SessionClient {
   private scheduleRefresh(session: SessionStateFragment): void {
     clearTimeout(this.timer);
     if (this.closed || !session.canRefresh || !session.expiresAt) return;
-    const dueInMs = Math.min(MAX_TIMER_MS, Math.max(0, Date.parse(session.expiresAt) - this.settings.refreshSkewMs - this.now()));
+    // expiresAt is on the gateway's clock; counted on the browser's with the offset learned from its answers.
+    const dueAt = sessionRefreshDueAt(session.expiresAt, this.clockOffsetMs, this.settings.refreshSkewMs, this.now());
+    if (dueAt === undefined) return;
+    const dueInMs = Math.min(MAX_TIMER_MS, Math.max(0, dueAt - this.now()));
     // Failures are already in the state (and told to the other tabs); the timer has no caller to throw to.
     this.timer = setTimeout(() => void this.refresh().catch(() => undefined), dueInMs);
   }

@@ -18,7 +18,7 @@ const ACCESS_TOKEN_LIFETIME_SECONDS = 5;
 const REFRESH_AHEAD_MS = 4_000;
 const SESSION_COOKIE = "__Host-idc_session";
 /** What the client holds about a session: nothing secret, no token. */
-const SESSION_STATE_FIELDS = ["absoluteExpiresAt", "authenticated", "canRefresh", "clientId", "expiresAt", "idleExpiresAt", "scope", "signedInAt", "subject"];
+const SESSION_STATE_FIELDS = ["absoluteExpiresAt", "authenticated", "canRefresh", "clientId", "expiresAt", "idleExpiresAt", "scope", "secondsRemaining", "signedInAt", "subject"];
 
 let emulator: TestEmulator;
 let gateway: GatewayProcess;

@@ -88,7 +88,7 @@ export type RenewCredentialsMutationVariables = Exact<{
 
 export type RenewCredentialsMutation = { assumeRoleWithIdentityContext: { accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: string, secondsRemaining: number, roleArn: string, assumedRoleArn: string } };
 
-export type SessionStateFragment = { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean };
+export type SessionStateFragment = { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean, secondsRemaining: number | null };
 
 export type SignInSessionMutationVariables = Exact<{
   input: CreateTokenWithIamInput;
@@ -100,12 +100,12 @@ export type SignInSessionMutation = { createTokenWithIAM: { clientId: string, ex
 export type CurrentSessionQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CurrentSessionQuery = { session: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean } };
+export type CurrentSessionQuery = { session: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean, secondsRemaining: number | null } };
 
 export type RefreshSessionMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type RefreshSessionMutation = { refreshSession: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean } };
+export type RefreshSessionMutation = { refreshSession: { authenticated: boolean, clientId: string | null, subject: string | null, scope: Array<string> | null, expiresAt: string | null, signedInAt: string | null, idleExpiresAt: string | null, absoluteExpiresAt: string | null, canRefresh: boolean, secondsRemaining: number | null } };
 
 export type SignOutMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -178,6 +178,7 @@ export const SessionStateFragmentDoc = new TypedDocumentString(`
   idleExpiresAt
   absoluteExpiresAt
   canRefresh
+  secondsRemaining
 }
     `, {"fragmentName":"SessionState"}) as unknown as TypedDocumentString<SessionStateFragment, unknown>;
 export const TokenSetFragmentDoc = new TypedDocumentString(`
@@ -283,6 +284,7 @@ export const CurrentSessionDocument = new TypedDocumentString(`
   idleExpiresAt
   absoluteExpiresAt
   canRefresh
+  secondsRemaining
 }`) as unknown as TypedDocumentString<CurrentSessionQuery, CurrentSessionQueryVariables>;
 export const RefreshSessionDocument = new TypedDocumentString(`
     mutation RefreshSession {
@@ -300,6 +302,7 @@ export const RefreshSessionDocument = new TypedDocumentString(`
   idleExpiresAt
   absoluteExpiresAt
   canRefresh
+  secondsRemaining
 }`) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
 export const SignOutDocument = new TypedDocumentString(`
     mutation SignOut {
