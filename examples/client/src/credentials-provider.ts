@@ -17,7 +17,7 @@
  */
 import { requestOptionsOf } from "./client-options.js";
 import { getValidCredentialsProviderSettings, type CredentialsProviderOptions } from "./credentials-provider-options.js";
-import { actionForErrorCode, backoffDelayMs } from "./error-policy.js";
+import { actionForErrorCode, retryDelayMs } from "./error-policy.js";
 import { executeOperation, GatewayRequestError } from "./gateway-request.js";
 import { RenewCredentialsDocument, type AwsCredentialsSetFragment } from "./generated/graphql.js";
 import { holdCredentials, type AwsSdkCredentials, type HeldCredentials } from "./held-credentials.js";
@@ -70,7 +70,7 @@ export function createCredentialsProvider(options: CredentialsProviderOptions): 
           if (heldFor(identityContext)) held = undefined;
           throw cause;
         }
-        const delayMs = backoffDelayMs(consecutiveFailures - 1, options.backoff);
+        const delayMs = retryDelayMs(cause.extensions, consecutiveFailures - 1, options.backoff);
         const usable = heldFor(identityContext);
         // Credentials that still work are worth more than a caller kept waiting: serve them, try again later.
         if (usable && now() < usable.expiresAt) {

@@ -37,3 +37,16 @@ export function backoffDelayMs(attempt: number, options: BackoffOptions = {}, ra
   const ceiling = Math.min(max, initial * 2 ** Math.max(0, attempt));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/**
+ * The wait before retry `attempt` (0 for the first) of a request the gateway refused with `extensions`:
+ * the jittered backoff, but never sooner than the gateway's `retryAfterSeconds` (RATE_LIMITED from its
+ * rate limits, UPSTREAM_UNAVAILABLE from its open circuit breaker): a retry before then is refused
+ * again, and a client spending its attempts on that gives up just before the gateway would answer.
+ */
+export function retryDelayMs(extensions: Readonly<Record<string, unknown>>, attempt: number, options: BackoffOptions = {}): number {
+  const backoff = backoffDelayMs(attempt, options);
+  const retryAfterSeconds = extensions.retryAfterSeconds;
+  if (typeof retryAfterSeconds !== "number" || !Number.isFinite(retryAfterSeconds) || retryAfterSeconds <= 0) return backoff;
+  return Math.max(backoff, Math.ceil(retryAfterSeconds * 1000));
+}

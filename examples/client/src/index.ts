@@ -1,7 +1,7 @@
 /** The example frontend client: typed operations, one-request helper, the token manager, the AWS credentials provider and the session client (session mode). */
 export * from "./generated/graphql.js";
 export { executeOperation, GatewayRequestError, type FetchLike, type GatewayRequestOptions } from "./gateway-request.js";
-export { actionForErrorCode, backoffDelayMs, type RefreshFailureAction, type BackoffOptions } from "./error-policy.js";
+export { actionForErrorCode, backoffDelayMs, retryDelayMs, type RefreshFailureAction, type BackoffOptions } from "./error-policy.js";
 export { TokenManager, SignedOutError, type TokenManagerState } from "./token-manager.js";
 export type { TokenManagerOptions } from "./token-manager-options.js";
 export type { BroadcastChannelLike, BroadcastChannelFactory } from "./tab-channel.js";

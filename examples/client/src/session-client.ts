@@ -15,7 +15,7 @@
  * - Errors by `extensions.code`: UNAUTHENTICATED, INVALID_GRANT and EXPIRED_TOKEN end the session
  *   (in every tab); throttling, upstream and network failures are retried with jittered backoff.
  */
-import { backoffDelayMs } from "./error-policy.js";
+import { retryDelayMs } from "./error-policy.js";
 import { executeOperation, GatewayRequestError, type FetchLike } from "./gateway-request.js";
 import {
   CurrentSessionDocument,
@@ -201,7 +201,7 @@ class CookieSessionClient implements SessionClient {
         if (held) this.setState({ status: "error", session: held, error: failure });
         throw failure;
       }
-      await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.options.backoff)));
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(failure.extensions, attempt, this.options.backoff)));
     }
   }
 

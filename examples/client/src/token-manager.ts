@@ -12,7 +12,7 @@
  *   throttling and upstream faults are retried with jittered exponential backoff.
  */
 import { requestOptionsOf } from "./client-options.js";
-import { actionForErrorCode, backoffDelayMs } from "./error-policy.js";
+import { actionForErrorCode, retryDelayMs } from "./error-policy.js";
 import { executeOperation, GatewayRequestError, type GatewayRequestOptions } from "./gateway-request.js";
 import {
   ExchangeTokenDocument,
@@ -202,7 +202,7 @@ export class TokenManager {
           this.setState({ status: "error", tokens, error: failure });
           throw failure;
         }
-        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.options.backoff)));
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(failure.extensions, attempt, this.options.backoff)));
         if (epoch !== this.epoch) throw failure;
       }
     }
