@@ -21,7 +21,11 @@ export interface GatewayRequestOptions {
   signal?: AbortSignal;
 }
 
-/** `code` is the GraphQL error's `extensions.code`, or `NETWORK_ERROR` / `BAD_RESPONSE` for transport failures. */
+/**
+ * `code` is the GraphQL error's `extensions.code`, or for transport failures `NETWORK_ERROR` (no
+ * answer, a timeout, or a proxy's non-JSON 429/502/503/504: retried) / `BAD_RESPONSE` (an answer that
+ * is not a GraphQL response: not retried).
+ */
 export class GatewayRequestError extends Error {
   constructor(
     readonly code: string,
@@ -38,6 +42,9 @@ export class GatewayRequestError extends Error {
     this.name = "GatewayRequestError";
   }
 }
+
+/** HTTP statuses a proxy answers for a backend that is briefly unavailable or throttled. */
+const TRANSIENT_PROXY_STATUSES = new Set([429, 502, 503, 504]);
 
 interface GraphQLResponseBody<TResult> {
   data?: TResult | null;
@@ -67,7 +74,15 @@ export async function executeOperation<TResult, TVariables>(
   try {
     body = JSON.parse(text) as GraphQLResponseBody<TResult>;
   } catch {
+    // A proxy or load balancer in front of the gateway (restarting, overloaded, throttling) answers
+    // these with its own page: transient, so retried as a failure to reach the gateway.
+    if (TRANSIENT_PROXY_STATUSES.has(response.status)) {
+      throw new GatewayRequestError("NETWORK_ERROR", `could not reach the gateway: HTTP ${response.status} with a body that is not JSON (from a proxy in front of it?)`, response.status);
+    }
     throw new GatewayRequestError("BAD_RESPONSE", `the gateway answered HTTP ${response.status} with a body that is not JSON`, response.status);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body) || (body.errors !== undefined && !Array.isArray(body.errors))) {
+    throw new GatewayRequestError("BAD_RESPONSE", `the gateway answered HTTP ${response.status} with JSON that is not a GraphQL response`, response.status);
   }
   const [first] = body.errors ?? [];
   if (first) {

@@ -33,6 +33,13 @@ export type TokenManagerState =
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** A token set must at least say when it was issued (every tab orders sets by it): anything else is no token set. */
+function checkTokenSet(tokens: TokenSetFragment | null | undefined): asserts tokens is TokenSetFragment {
+  if (tokens === null || typeof tokens !== "object" || typeof tokens.issuedAt !== "string") {
+    throw new GatewayRequestError("BAD_RESPONSE", "the gateway answered without a token set", undefined);
+  }
+}
+
 export class SignedOutError extends Error {
   constructor() {
     super("no tokens: the user is signed out");
@@ -87,6 +94,7 @@ export class TokenManager {
   /** Runs createTokenWithIAM (any grant) and holds the result; every tab receives it. */
   async signIn(input: CreateTokenWithIamInput): Promise<TokenSetFragment> {
     const data = await executeOperation(this.requestOptions(), ExchangeTokenDocument, { input });
+    checkTokenSet(data.createTokenWithIAM);
     this.adopt(data.createTokenWithIAM, { broadcast: true, cause: "sign-in", fresh: true });
     return data.createTokenWithIAM;
   }
@@ -186,6 +194,7 @@ export class TokenManager {
     for (let attempt = 0; ; attempt++) {
       try {
         const data = await executeOperation(this.requestOptions(), RefreshTokensDocument, { input });
+        checkTokenSet(data.refreshToken);
         // Signed out (or in anew) while the request was on its way: its answer is for a session that is gone.
         if (epoch !== this.epoch) return this.tokensOrThrow();
         this.adopt(data.refreshToken, { broadcast: true, cause: "refresh", fresh: true });
