@@ -104,11 +104,22 @@ export class TokenManager {
     this.adopt(tokens, { broadcast: false, cause: "sign-in", fresh: false });
   }
 
-  /** The access token, refreshed first when it is within the skew of expiring. */
+  /**
+   * The access token, refreshed first when it is within the skew of expiring. When that refresh fails
+   * without ending the session (the gateway down, throttling …) and the held token has not expired
+   * yet, it is served: the failure is in the state, and the app's calls work meanwhile.
+   */
   async getAccessToken(): Promise<string> {
     const tokens = this.tokens;
     if (!tokens) throw new SignedOutError();
-    const fresh = this.isFresh(tokens) ? tokens : await this.refresh();
+    let fresh: TokenSetFragment;
+    try {
+      fresh = this.isFresh(tokens) ? tokens : await this.refresh();
+    } catch (error) {
+      const held = this.current.status === "error" ? this.current.tokens : undefined;
+      if (held?.issuedAt === tokens.issuedAt && held.accessToken && !this.hasExpired(held)) return held.accessToken;
+      throw error;
+    }
     if (!fresh.accessToken) throw new SignedOutError();
     return fresh.accessToken;
   }
@@ -263,6 +274,12 @@ export class TokenManager {
   private isFresh(tokens: TokenSetFragment): boolean {
     const dueAt = refreshDueAt(tokens, this.clockOffsetMs, this.settings.refreshSkewMs);
     return dueAt === undefined || dueAt > this.now();
+  }
+
+  /** True once the access token's expiry (gateway clock, counted on the browser's) has passed; unknown expiry: never. */
+  private hasExpired(tokens: TokenSetFragment): boolean {
+    const expiresAt = tokens.expiresAt === null ? NaN : Date.parse(tokens.expiresAt);
+    return !Number.isNaN(expiresAt) && expiresAt + this.clockOffsetMs <= this.now();
   }
 
   private tokensOrThrow(): TokenSetFragment {
