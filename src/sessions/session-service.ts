@@ -12,6 +12,7 @@ import type { SessionStore } from "./session-store.js";
 import { createRotationNotes } from "./rotation-notes.js";
 import { createSessionSignIn } from "./session-sign-in.js";
 import { createSlotPlacement } from "./slot-placement.js";
+import { sinceRead } from "./session-since-read.js";
 import { createUnsavedRotations } from "./unsaved-rotations.js";
 import type { SessionsWithoutSubject } from "./sessions-without-subject.js";
 import type { UserSessionSlots } from "./user-session-slots.js";
@@ -75,38 +76,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   };
 
   const unsaved = createUnsavedRotations({ logger, now });
-
-  /**
-   * The session a refresh read, read again with its flight's lock (in the lock's round trip: its
-   * recheck). The flight may lead only after waiting for another's lock freed with no result (that
-   * replica's rotation failed to store, and was saved later from its memory): rotated since, the
-   * session's refresh token is spent, and refreshing it again answered INVALID_GRANT, which ended the
-   * session, removed the note leading to the new one and cleared the cookie (a review). Rotated: the
-   * flight's result is the session it became. Ended: UNAUTHENTICATED, before any refresh.
-   */
-  function sinceRead(found: FoundSession): { steps: FlightSteps<FoundSession>; unchanged(): Promise<void> } {
-    let refusal: unknown;
-    return {
-      steps: {
-        async recheck() {
-          // Once per attempt at the lock: what an earlier attempt found no longer decides.
-          refusal = undefined;
-          try {
-            const stored = await sessions.read(found.id);
-            if (stored !== undefined && found.stored !== undefined && stored.sealed.equals(found.stored.sealed)) return undefined;
-            const current = await find(found.id);
-            if (current === undefined) refusal = unauthenticated();
-            return current;
-          } catch (error) {
-            // Not read: the store fails, and would fail the rotation's writes after its refresh spent the token.
-            refusal = error;
-            return undefined;
-          }
-        },
-      },
-      unchanged: () => (refusal === undefined ? Promise.resolve() : Promise.reject(refusal)),
-    };
-  }
 
   /**
    * The live session `startId` is or forwards to; undefined when it ended, expired, its user signed
@@ -331,7 +300,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           }
           let successor: FoundSession;
           try {
-            const since = sinceRead(found);
+            const since = sinceRead(found, { read: (id) => sessions.read(id), find });
             // An unsaved rotation keeps the lock: released at once (Redis at maxmemory still deletes), another replica's refresh
             // led anew from the session as stored, presented the spent token and ended the session before this one saved it (a review).
             const steps: FlightSteps<FoundSession> = { ...since.steps, holdAfterFailure: () => unsavedRotation };
