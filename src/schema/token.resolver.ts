@@ -22,8 +22,11 @@ export class TokenResolver {
     if (sessions?.mode !== "cookie") return context.tokens.createToken(request);
     // Session mode: the tokens stay in a server-side session; the browser gets its cookie and what SESSION_EXPOSE allows.
     // The exchange's own input tells aliases (one sign-in) from a second, different sign-in (refused before it runs).
-    return context.session.signIn(() => context.tokens.createToken(request), JSON.stringify(request), { scope: request.scope ?? undefined }).then(({ token }) => {
-      // Delivered as a session (the response sets its cookie, even with `data: null`): not kept for a retry to sign in again.
+    return context.session.signIn(() => context.tokens.createToken(request), JSON.stringify(request), {
+      scope: request.scope ?? undefined, singleUse: request.grantType === "AUTHORIZATION_CODE" || request.grantType === "REFRESH_TOKEN",
+    }).then(({ token }) => {
+      // Delivered as a session (the response sets its cookie, even with `data: null`): not kept for a retry to sign in
+      // again, unless its caller left before the answer (undelivered-answers.plugin.ts ends the session first).
       context.tokens.delivered(token);
       return withholdTokens(token, sessions.expose);
     });

@@ -23,6 +23,7 @@ const sessionModeOff = (): Promise<never> =>
 /** Session mode off: no request has a session; the session mutations say why. */
 const SESSIONS_OFF: RequestSessionService = {
   signIn: sessionModeOff,
+  abandonSignIn: () => Promise.resolve(undefined),
   current: () => Promise.resolve(undefined),
   refresh: sessionModeOff,
   signOut: () => Promise.resolve(false),
@@ -87,6 +88,8 @@ function guardedSession(session: RequestSessionService, refusal: () => GatewayEr
   };
   return {
     signIn: guard(session.signIn),
+    // Not a caller's operation: the server's, for a sign-in that passed the check already.
+    abandonSignIn: session.abandonSignIn,
     current: guard(session.current),
     refresh: guard(session.refresh),
     signOut: guard(session.signOut),

@@ -159,9 +159,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * then follows it to the successor and ends that too) or reads the mark after its writes and undoes
    * its rotation (rotate below). Without the mark, a sign-out racing a refresh in another tab or
    * replica came back to life as the refresh's successor. `slotTaken`: a sign-in took the session's
-   * slot and ends it (a lookup would only remove it, its identity context kept).
+   * slot and ends it (a lookup would only remove it, its identity context kept). `unseen`: no page
+   * ever saw the session (its sign-in's answer reached nobody), so its identity context, which the
+   * retry's session holds too, is not forgotten.
    */
-  async function end(requestId: string, slotTaken = false): Promise<FoundSession | undefined> {
+  async function end(requestId: string, slotTaken = false, unseen = false): Promise<FoundSession | undefined> {
     const chain: string[] = [];
     const found = await find(requestId, (id) => {
       chain.push(id);
@@ -172,7 +174,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const { record } = found;
       await Promise.all([
         record.rotatedFrom !== undefined && !chain.includes(record.rotatedFrom.id) ? removeNoteLeadingTo(found.id, record) : undefined,
-        forgetIdentityContext(record.token),
+        unseen ? undefined : forgetIdentityContext(record.token),
         record.slot !== undefined && record.subject !== null ? deps.slots?.release({ clientId: record.token.clientId, subject: record.subject }, record.slot.index, record.slot.lineage) : undefined,
       ]);
     }
@@ -208,6 +210,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     forRequest(request: SessionRequest): RequestSessionService {
       let signedIn: { key: string; result: Promise<{ token: IssuedToken; session: SessionView }> } | undefined;
+      /** The session this request's sign-in started, once its cookie is set. */
+      let signedInId: string | undefined;
 
       // The session this request holds now: an operation that signs in or refreshes and then uses the
       // session (a later field of the same mutation) uses the new id, not the one its cookie carried.
@@ -264,13 +268,35 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       return {
         signIn(exchange, exchangeKey, asked = { scope: undefined }) {
           if (signedIn === undefined) {
-            signedIn = { key: exchangeKey, result: signIn({ caller: request.caller, heldId: () => heldId, setSessionCookie }, exchange, asked) };
+            const setSignedInCookie = (view: { id: string; absoluteExpiresAt: number }) => {
+              signedInId = view.id;
+              setSessionCookie(view);
+            };
+            signedIn = { key: exchangeKey, result: signIn({ caller: request.caller, heldId: () => heldId, setSessionCookie: setSignedInCookie }, exchange, asked) };
           } else if (signedIn.key !== exchangeKey) {
             // Refused before its exchange runs: a second grant is never spent on a sign-in that cannot stand (one cookie, one session).
             return Promise.reject(new GatewayError("BAD_USER_INPUT", "In session mode one operation signs in once: send the other createTokenWithIAM in another request."));
           }
           // Aliases of one exchange share one sign-in (one exchange, one session).
           return signedIn.result;
+        },
+
+        async abandonSignIn() {
+          // Only a session nothing else in the operation moved on from (a later field's refresh rotated it and spent its refresh token).
+          const id = signedInId;
+          if (signedIn === undefined || id === undefined || heldId !== id) return undefined;
+          const signedInWith = await signedIn.result.catch(() => undefined);
+          if (signedInWith === undefined) return undefined;
+          const { token } = signedInWith;
+          try {
+            if ((await end(id, false, true)) === undefined) return undefined;
+          } catch (error) {
+            // The store failed: the session stays, as its cookie would have; the user signs in again.
+            logger.warn({ clientId: token.clientId, reason: isGatewayError(error) ? error.code : "error" }, "a sign-in whose caller left could not end its session");
+            return undefined;
+          }
+          logger.info({ clientId: token.clientId }, "session not started: its caller left before the answer, the tokens are kept for the retry");
+          return token;
         },
 
         async current() {

@@ -44,11 +44,14 @@ export function createSessionSignIn(deps: {
 }): SessionSignIn {
   const { config, sessions, placement, logger, now } = deps;
 
-  async function startSession(request: SignInRequest, token: IssuedToken): Promise<SessionView> {
+  async function startSession(request: SignInRequest, token: IssuedToken, asked: AskedSignIn): Promise<SessionView> {
     const at = now();
     const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
     const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
-    const record: LiveSessionRecord = { state: "live", token, subject, signedInAt: at, absoluteExpiresAt };
+    // A single-use grant's answer kept for a retry (its first request's caller left) was issued before now: a sign-out
+    // everywhere in between must end this session too, as it ended every session of the user signed in before it.
+    const signedInAt = asked.singleUse === true ? Math.min(at, token.issuedAt) : at;
+    const record: LiveSessionRecord = { state: "live", token, subject, signedInAt, absoluteExpiresAt };
     const unplaced: FoundSession = { id: newSessionId(), record, seenAt: at };
     // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.
     // Written again for a few seconds if the store fails now: the exchange spent the caller's grant (sign-in-save-retries.ts).
@@ -80,6 +83,6 @@ export function createSessionSignIn(deps: {
     if (heldId !== undefined) await deps.end(heldId);
     else await sessions.ping();
     const token = await exchange();
-    return { token, session: await startSession(request, token) };
+    return { token, session: await startSession(request, token, asked) };
   };
 }

@@ -48,6 +48,12 @@ export interface RequestSessionService {
    * caller's upstream budget.
    */
   signIn(exchange: () => MaybePromise<IssuedToken>, exchangeKey: string, asked?: AskedSignIn): Promise<{ token: IssuedToken; session: SessionView }>;
+  /**
+   * The request's caller left before its answer (the response, and the cookie of the session this request's sign-in
+   * started, reach nobody): ends that session, unless a later field moved on from it, and resolves to its tokens for
+   * the caller's retry with the same grant; undefined when there is none to hand over. Never rejects on a store failure.
+   */
+  abandonSignIn(): Promise<IssuedToken | undefined>;
   /** The request's live session (renewing its idle timeout), or undefined (its cookie is then cleared). */
   current(): Promise<SessionView | undefined>;
   /**

@@ -7,6 +7,11 @@ import type { Store } from "../store/store.types.js";
 export interface AskedSignIn {
   /** The requested scopes; undefined: none named (the application's defaults, or what an authorization code was authorized for). */
   scope: readonly string[] | undefined;
+  /**
+   * The grant is spent on first use (an authorization code, a refresh token): its answer is never a cached one but may
+   * be one kept for a retry, so the session counts as signed in when AWS issued its tokens (a sign-out everywhere since then ends it).
+   */
+  singleUse?: boolean;
 }
 
 export interface SessionsWithoutSubject {

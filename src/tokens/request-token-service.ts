@@ -119,6 +119,9 @@ export function createRequestTokenService(deps: RequestTokenServiceDeps): Reques
     delivered(token) {
       (deliveredAnswers ??= new Set()).add(token);
     },
+    undelivered(token) {
+      deliveredAnswers?.delete(token);
+    },
     refresh: (request) => createToken({ clientId: request.clientId ?? null, grantType: "REFRESH_TOKEN", refreshToken: request.refreshToken, scope: request.scope ?? null }),
   };
 }

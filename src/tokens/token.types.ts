@@ -87,4 +87,6 @@ export interface RequestTokenService {
    * operation: a sibling field handed the same answer (a `refreshToken` of the sign-in's refresh token) does not keep it.
    */
   delivered(token: IssuedToken): void;
+  /** Undoes delivered(token): its session ended unseen, its caller gone before the answer (RequestSessionService.abandonSignIn). */
+  undelivered(token: IssuedToken): void;
 }

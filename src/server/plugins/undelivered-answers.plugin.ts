@@ -11,8 +11,10 @@ import type { GatewayContext } from "../../schema/context.js";
  * Before, an attacker review's `mutation { a: createTokenWithIAM(code…) b: refreshToken(bogus) }`
  * spent the code and answered `data: null`. So does an answer whose caller is gone (its own timeout
  * shorter than UPSTREAM_DEADLINE_MS, a dropped connection): whatever `data` says, it reaches nobody,
- * and the retry met INVALID_GRANT (a review). A session sign-in's answer stays delivered (its session
- * exists; keeping it too would let one code sign in again and again, each caller leaving early).
+ * and the retry met INVALID_GRANT (a review). A session sign-in's answer stays delivered when `data` is
+ * null (its cookie is set; keeping it too let one code sign in again and again). When its caller is
+ * gone, the cookie reaches nobody: the session ends unseen first, then its answer is kept, so one code
+ * holds one live session at most (before, the retry met INVALID_GRANT and the user signed in again).
  */
 export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
@@ -25,7 +27,12 @@ export function createUndeliveredAnswersPlugin(): ApolloServerPlugin<GatewayCont
           if (response.body.kind !== "single") return;
           const { errors, data } = response.body.singleResult;
           const failed = errors !== undefined && errors.length > 0 && (data === null || data === undefined);
-          if (failed || contextValue.clientGone?.() === true) await contextValue.tokens.keepUndelivered();
+          const gone = contextValue.clientGone?.() === true;
+          if (gone) {
+            const unseen = await contextValue.session.abandonSignIn();
+            if (unseen !== undefined) contextValue.tokens.undelivered(unseen);
+          }
+          if (failed || gone) await contextValue.tokens.keepUndelivered();
         },
       };
     },

@@ -76,6 +76,7 @@ export function fakeTokenService(answer: (call: FakeCall) => IssuedToken | Promi
         },
         async keepUndelivered() {},
         delivered() {},
+        undelivered() {},
         async refresh(request) {
           const call: FakeCall = ["refresh", request];
           calls.push(call);
