@@ -39,11 +39,12 @@ export interface CredentialsRefusals {
   remember(fingerprint: string, error: unknown): Promise<void>;
 }
 
-/** What is stored: the code, the gateway's own message (never STS's: it names the account) and AWS's exception name. */
+/** What is stored: the code, the gateway's own message (never STS's: it names the account), AWS's exception name and the member STS refused. */
 interface StoredRefusal {
   code: ErrorCode;
   message: string;
   awsException?: string;
+  field?: string;
 }
 
 /**
@@ -69,7 +70,8 @@ export function createCredentialsRefusals(options: { store: Store; keyspace: Key
     async remember(fingerprint, error) {
       if (!isFinalRefusal(error)) return;
       const key = keyOf(fingerprint);
-      const stored: StoredRefusal = { code: error.code, message: error.message, ...(error.details.awsException === undefined ? {} : { awsException: error.details.awsException }) };
+      const { awsException, field } = error.details;
+      const stored: StoredRefusal = { code: error.code, message: error.message, ...(awsException === undefined ? {} : { awsException }), ...(field === undefined ? {} : { field }) };
       try {
         await store.set(key, keyspace.seal(key, Buffer.from(JSON.stringify(stored), "utf8")), ttlMs);
       } catch (failure) {
@@ -81,5 +83,8 @@ export function createCredentialsRefusals(options: { store: Store; keyspace: Key
 
 function toError(stored: StoredRefusal): GatewayError {
   if (!FINAL_REFUSALS.has(stored.code) || typeof stored.message !== "string") throw new TypeError("remembered STS refusal is malformed");
-  return new GatewayError(stored.code, stored.message, stored.awsException === undefined ? {} : { awsException: stored.awsException });
+  return new GatewayError(stored.code, stored.message, {
+    ...(typeof stored.awsException === "string" ? { awsException: stored.awsException } : {}),
+    ...(typeof stored.field === "string" ? { field: stored.field } : {}),
+  });
 }

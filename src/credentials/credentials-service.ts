@@ -10,6 +10,7 @@ import type { GatewayMetrics } from "../metrics/metrics.js";
 import { createKeyspace } from "../store/keyspace.js";
 import type { Store } from "../store/store.types.js";
 import type { StsUpstream } from "../upstream/index.js";
+import { namedAsWritten } from "./caller-field.js";
 import { createCredentialsCache } from "./credentials-cache.js";
 import { createCredentialsRefusals } from "./credentials-refusals.js";
 import { credentialsCodec, fingerprintCredentialsRequest } from "./credentials-codec.js";
@@ -179,13 +180,17 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
           // A session's tokens were checked when it signed in or refreshed, not since: a reuse may have revoked their family
           // (an attacker review got credentials from the session holding the family's newest tokens after the revocation).
           if (issue.session !== undefined) await identityContexts.refuseIfRevoked?.(issue.session, "awsCredentials");
-          return load(validateCredentialsRequest({ identityContext: issue.identityContext, ...options }, settings, ""), issue.clientId);
+          return load(validateCredentialsRequest({ identityContext: issue.identityContext, ...options }, settings, ""), issue.clientId).catch((error: unknown) => {
+            throw namedAsWritten(error, "");
+          });
         },
         async forIdentityContext(input) {
           const valid = validateCredentialsRequest(input, settings, "input.");
           // Before the cache: credentials made earlier are handed out only while their identity context still holds.
           const issue = await identityContexts.verify(valid.identityContext, "input.identityContext");
-          return load(valid, issue.clientId);
+          return load(valid, issue.clientId).catch((error: unknown) => {
+            throw namedAsWritten(error, "input.");
+          });
         },
       };
     },

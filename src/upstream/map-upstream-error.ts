@@ -1,4 +1,5 @@
 import { GatewayError, isGatewayError, type ErrorCode, type GatewayErrorDetails } from "../errors/error-codes.js";
+import { stsRefusalMessage, stsRefusedMember } from "./sts-refused-member.js";
 
 /**
  * THE table: every exception of the SSO OIDC model → the gateway's error code. The only place
@@ -35,7 +36,9 @@ export const SSO_OIDC_EXCEPTION_CODES = {
  * - `RegionDisabledException`: STS is not activated in the gateway's region: INVALID_REQUEST_REGION.
  * - `MalformedPolicyDocument`, `PackedPolicyTooLarge`: the session's packed context is refused: INVALID_REQUEST.
  * - `Throttling`: SLOW_DOWN; `InternalFailure`: UPSTREAM_SERVER_ERROR; `ServiceUnavailable`: UPSTREAM_UNAVAILABLE.
- * STS's messages are never passed on: they name the gateway's own principal and account.
+ * STS's messages are never passed on: they name the gateway's own principal and account. The member
+ * STS refused (sts-refused-member.ts) is named in `field`, as the request's member name (identityContext,
+ * roleArn, durationSeconds): the credentials layer names it as its caller wrote it.
  */
 export const STS_EXCEPTION_CODES = {
   // AssumeRole's modeled exceptions, under the names the JS SDK gives them (the wire says
@@ -96,6 +99,7 @@ const UNREACHABLE_ERROR_CODES = new Set([
 
 interface AwsLikeError {
   name?: unknown;
+  message?: unknown;
   code?: unknown;
   error_description?: unknown;
   cause?: unknown;
@@ -108,7 +112,12 @@ export function mapUpstreamError(err: unknown, service: UpstreamService = "sso-o
   if (isGatewayError(err)) return err;
   const error = (typeof err === "object" && err !== null ? err : {}) as AwsLikeError;
   const code = classify(error, service);
-  return new GatewayError(code, service === "sts" ? STS_MESSAGES[code] : undefined, detailsOf(error, code), { cause: err });
+  const details = detailsOf(error, code);
+  if (service !== "sts") return new GatewayError(code, undefined, details, { cause: err });
+  const name = typeof error.name === "string" ? error.name : "";
+  const member = Object.hasOwn(STS_EXCEPTION_CODES, name) ? stsRefusedMember(name, typeof error.message === "string" ? error.message : "") : undefined;
+  if (member !== undefined) details.field = member;
+  return new GatewayError(code, stsRefusalMessage(code, member) ?? STS_MESSAGES[code], details, { cause: err });
 }
 
 function classify(error: AwsLikeError, service: UpstreamService): ErrorCode {
