@@ -15,6 +15,7 @@ import { createCredentialsCache } from "./credentials-cache.js";
 import { createCredentialsRefusals } from "./credentials-refusals.js";
 import { credentialsCodec, fingerprintCredentialsRequest } from "./credentials-codec.js";
 import { CREDENTIALS_OFF, validateCredentialsRequest, type ValidCredentialsRequest } from "./credentials-request.js";
+import { refuseIfSessionTokensExpired } from "./session-tokens-expiry.js";
 import type { IdentityContextVerifier, IssuedCredentials, RequestCredentialsService } from "./credentials.types.js";
 
 /** The RoleSessionName when an application ARN has no recognisable id (never the case for a valid ARN). */
@@ -179,7 +180,10 @@ export function createCredentialsService(deps: CredentialsServiceDeps): Credenti
         async forIssuedTokens(issue, options) {
           // A session's tokens were checked when it signed in or refreshed, not since: a reuse may have revoked their family
           // (an attacker review got credentials from the session holding the family's newest tokens after the revocation).
-          if (issue.session !== undefined) await identityContexts.refuseIfRevoked?.(issue.session, "awsCredentials");
+          if (issue.session !== undefined) {
+            refuseIfSessionTokensExpired(issue.session, Date.now());
+            await identityContexts.refuseIfRevoked?.(issue.session, "awsCredentials");
+          }
           return load(validateCredentialsRequest({ identityContext: issue.identityContext, ...options }, settings, ""), issue.clientId).catch((error: unknown) => {
             throw namedAsWritten(error, "");
           });

@@ -38,7 +38,8 @@ export interface RequestCredentialsService {
    * For tokens this operation just received from the gateway (`CreateTokenWithIAMResponse.awsCredentials`):
    * their identity context and application are known. Argument errors name `roleArn` / `durationSeconds`.
    * `session`: the tokens of a cookie session, held since an earlier operation: refused (INVALID_GRANT) once their
-   * refresh family was revoked, before the cache, as `forIdentityContext` refuses the family's identity context.
+   * refresh family was revoked, and (EXPIRED_TOKEN) once their access token expired, before the cache, as
+   * `forIdentityContext` refuses the family's identity context and one whose tokens expired.
    */
   forIssuedTokens(issue: IdentityContextIssue & { identityContext: string; session?: IssuedToken }, options: CredentialsOptions): Promise<IssuedCredentials>;
   /**

@@ -62,7 +62,7 @@ export class SessionResolver {
   @FieldResolver(() => AwsCredentials, {
     nullable: true,
     description:
-      "Identity-enhanced AWS credentials for the session's user (STS AssumeRole with the session's identity context, which never leaves the gateway), cached and renewed on the server. Null without a live session.",
+      "Identity-enhanced AWS credentials for the session's user (STS AssumeRole with the session's identity context, which never leaves the gateway), cached and renewed on the server. Null without a live session; EXPIRED_TOKEN once the session's access token has expired (refreshSession first).",
   })
   awsCredentials(
     @Root() session: Session,
