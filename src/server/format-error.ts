@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { type GatewayError, isGatewayError } from "../errors/error-codes.js";
+import { redactSyntaxErrorValue } from "./redact-syntax-error.js";
 import { redactLiteralValue, redactVariableValue, variableErrorField } from "./redact-variable-value.js";
 
 /**
@@ -11,7 +12,8 @@ import { redactLiteralValue, redactVariableValue, variableErrorField } from "./r
  *   awsRequestId, retryAfterSeconds). Its message never holds a secret (the contract of GatewayError).
  * - Request errors Apollo raises before execution (parse, validation, variable coercion, bad
  *   HTTP request) keep Apollo's code and message: they describe the client's document, not us.
- *   Variable coercion messages lose the variable's value, though (see redact-variable-value.ts).
+ *   Variable coercion messages lose the variable's value, though (see redact-variable-value.ts), and
+ *   parse errors the value of a string token they quote (redact-syntax-error.ts).
  * - Anything else (a plain Error thrown anywhere, a non-null violation, a failed context) is our own
  *   fault: masked as INTERNAL_SERVER_ERROR with a fixed message; its text and stack stay in the
  *   server log (see plugins/request-logging.plugin.ts), since they may hold internals.
@@ -54,7 +56,7 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(clipped(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error))), exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(clipped(withoutSyntaxErrorValues(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error)))), exposeStacktrace);
     if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
@@ -127,6 +129,13 @@ function withoutVariableValues(formattedError: GraphQLFormattedError, error: unk
 function withoutLiteralValues(formattedError: GraphQLFormattedError): GraphQLFormattedError {
   if (formattedError.extensions?.code !== "GRAPHQL_VALIDATION_FAILED") return formattedError;
   const message = redactLiteralValue(formattedError.message);
+  return message === formattedError.message ? formattedError : { ...formattedError, message };
+}
+
+/** Parse errors name the unexpected token with its value, and a string there may be a grant: drop it (redactSyntaxErrorValue). */
+function withoutSyntaxErrorValues(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  if (formattedError.extensions?.code !== "GRAPHQL_PARSE_FAILED") return formattedError;
+  const message = redactSyntaxErrorValue(formattedError.message);
   return message === formattedError.message ? formattedError : { ...formattedError, message };
 }
 
