@@ -84,7 +84,11 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   try {
     if (value instanceof Error) return walkObject(pino.stdSerializers.err(value) as unknown as Record<string, unknown>, depth, seen);
     if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1, seen));
-    // Dates, Buffers, Maps … are left to JSON; a secret among them is caught by its key one level up.
+    // Bytes are never written, whatever their key: which of them are secret cannot be told. Node's HTTP client errors
+    // carry the raw request they failed on (`rawPacket`: its Authorization and Cookie headers, its body), which fastify
+    // logs at trace level; as JSON, a Buffer is its list of byte values, found by no search for a secret's text.
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+    // Dates, Maps … are left to JSON; a secret among them is caught by its key one level up.
     return isPlainObject(value) ? walkObject(value, depth, seen) : value;
   } finally {
     seen.delete(value);

@@ -31,6 +31,15 @@ describe("redaction edges", () => {
     expect(line).toMatchObject({ token: REDACTION_CENSOR, password: REDACTION_CENSOR });
   });
 
+  it("writes no bytes under any key (a client error's rawPacket holds the raw request): only their count", () => {
+    const rawRequest = "POST /graphql HTTP/1.1\r\nCookie: __Host-idc_session=session-id-in-bytes\r\n";
+    const clientError = Object.assign(new Error("Parse Error: Invalid header value char"), { code: "HPE_INVALID_HEADER_TOKEN", rawPacket: Buffer.from(rawRequest) });
+    const { line, text } = logOnce({ err: clientError, view: new Uint8Array([115, 101, 99, 114, 101, 116]) });
+    expect(text).not.toContain('"type":"Buffer"');
+    expect(line.err).toMatchObject({ code: "HPE_INVALID_HEADER_TOKEN", rawPacket: `[${Buffer.byteLength(rawRequest)} bytes]` });
+    expect(line.view).toBe("[6 bytes]");
+  });
+
   it("redacts a secret inside an object without a prototype", () => {
     const holder = Object.create(null) as Line;
     holder.refreshToken = "rt-in-null-prototype";
