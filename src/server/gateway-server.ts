@@ -18,6 +18,7 @@ import { registerLineBreakLimit } from "./limits/document-line-breaks.js";
 import { knownOperationTypesRule } from "./limits/known-operation-types.rule.js";
 import { createOperationResolutionPlugin } from "./limits/operation-resolution.js";
 import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
+import { createNullVariablesPlugin } from "./limits/null-variables.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { refuseUnroutedRequests } from "./unrouted-requests.js";
@@ -175,6 +176,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       // Only the named operation runs, or none; variable sizes bounded before any coercion (limits/).
       createOperationResolutionPlugin({ metrics }),
       createVariableBoundsPlugin({ metrics }),
+      // A nullable variable given null where a value is required: BAD_USER_INPUT naming it, before execution (limits/null-variables.ts).
+      createNullVariablesPlugin(),
       ...(registrants ? [registrants.plugin] : []),
       // An authorization code's answer an operation with errors did not deliver is kept for the retry (undelivered-answers.plugin.ts).
       createUndeliveredAnswersPlugin(),
