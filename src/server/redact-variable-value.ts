@@ -39,7 +39,8 @@ export function redactVariableValue(message: string, reason: string | undefined)
 
 /** graphql-js' reasons that name one input field beneath the path: a required one missing, an unknown one given. */
 const NAMED_FIELD_REASON = /^Field "([^"]{1,64})" (?:of required type "[^"]*" was not provided|is not defined by type)/;
-const MISSING_VARIABLE = /^Variable "\$([^"]{1,64})" of required type /;
+/** A required variable omitted ("of required type … was not provided") or given null ("of non-null type … must not be null"). */
+const MISSING_VARIABLE = /^Variable "\$([^"]{1,64})" of (?:required|non-null) type /;
 
 /**
  * The input field a variable coercion error is about, for `extensions.field` (as the gateway's own input

@@ -154,6 +154,20 @@ describe("GraphQL-level rejections keep Apollo's codes", () => {
     expect(await emulator.createTokenWithIAMCalls()).toBe(0);
   });
 
+  it("null for a required variable is BAD_USER_INPUT naming the variable, on every operation that takes one", async () => {
+    const operations = [
+      CREATE_TOKEN_MINIMAL,
+      "mutation Refresh($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken } }",
+      "mutation Renew($input: AssumeRoleWithIdentityContextInput!) { assumeRoleWithIdentityContext(input: $input) { accessKeyId } }",
+    ];
+    for (const operation of operations) {
+      const error = onlyError(await graphql(gateway.url, operation, { input: null }));
+      expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input" });
+      expect(error.message).toMatch(/^Variable "\$input" of non-null type "\w+!" must not be null\.$/);
+    }
+    expect(await emulator.createTokenWithIAMCalls()).toBe(0);
+  });
+
   it("an unknown field is GRAPHQL_VALIDATION_FAILED", async () => {
     const result = await graphql(gateway.url, `{ gateway { noSuchField } }`);
     expect(onlyError(result).extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");

@@ -76,6 +76,7 @@ describe("variableErrorField", () => {
     expect(variableErrorField(`Variable "$input" got invalid value { a: 1 }; ${unknown}`, unknown)).toBe("input.refreshTokn");
     expect(variableErrorField(...at("input.scope[2]", 'Field "x" is not defined by type "Scope".'))).toBe("input.scope[2].x");
     expect(variableErrorField('Variable "$input" of required type "CreateTokenWithIAMInput!" was not provided.', undefined)).toBe("input");
+    expect(variableErrorField('Variable "$input" of non-null type "CreateTokenWithIAMInput!" must not be null.', undefined)).toBe("input");
     expect(variableErrorField('Variable "$input" got invalid value 5; Expected type "CreateTokenWithIAMInput" to be an object.', undefined)).toBe("input");
   });
 
