@@ -16,7 +16,10 @@ export function refuseUnroutedRequests(app: FastifyInstance, options: { graphqlP
   app.addHook("onRequest", async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined) {
-      return reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: "Not Found", statusCode: 404 });
+      // fastify's own 404 body, naming the path without its query string: a browser sent back to a redirect URI on this
+      // port (the emulator's default, localhost:4000/callback) carries its authorization code there.
+      const path = request.url.split("?", 1)[0];
+      return reply.code(404).send({ message: `Route ${request.method}:${path} not found`, error: "Not Found", statusCode: 404 });
     }
     if (request.method === "OPTIONS" && route === graphqlPath && !corsPreflights) {
       return reply.code(405).header("allow", "GET, POST").send({ message: "OPTIONS is not served here: CORS is off (CORS_ORIGINS)", error: "Method Not Allowed", statusCode: 405 });

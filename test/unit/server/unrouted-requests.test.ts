@@ -39,6 +39,16 @@ describe("requests no route serves", () => {
     expect(await response.json()).toEqual({ message: `Route ${method}:${path} not found`, error: "Not Found", statusCode: 404 });
   });
 
+  it("names the path it does not serve, never the query string: a browser sent back to the default redirect URI (localhost:4000/callback) with its code", async () => {
+    const origin = await serve();
+    const code = `code-${"q".repeat(8)}-${Date.now()}`;
+    const response = await fetch(`${origin}/callback?code=${code}&state=xyz`);
+    expect(response.status).toBe(404);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ message: "Route GET:/callback not found", error: "Not Found", statusCode: 404 });
+    expect(text).not.toContain(code);
+  });
+
   it("OPTIONS /graphql with CORS off: 405 naming the methods served, before the body is parsed", async () => {
     const origin = await serve();
     const response = await send(`${origin}/graphql`, "OPTIONS");
