@@ -20,6 +20,7 @@ import { createOperationResolutionPlugin } from "./limits/operation-resolution.j
 import { createVariableBoundsPlugin } from "./limits/variable-bounds.js";
 import { createNullVariablesPlugin } from "./limits/null-variables.js";
 import { answerFrameworkError, registerTransportErrorHandler } from "./transport-errors.js";
+import { answerClientError } from "./client-errors.js";
 import { registerCallerRateLimit } from "./caller-rate-limit.hook.js";
 import { refuseUnroutedRequests } from "./unrouted-requests.js";
 import { createUndeliveredAnswersPlugin } from "./plugins/undelivered-answers.plugin.js";
@@ -71,6 +72,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     }),
     // A malformed URL is refused before routing: answered GraphQL-shaped like every transport error.
     frameworkErrors: (error, _request, reply) => answerFrameworkError(error, reply),
+    // So is a request Node's parser refuses (headers past 16 KB, too slow, not HTTP/1.x): client-errors.ts.
+    clientErrorHandler: answerClientError,
   });
   const callerNetworks = callerNetworksOf(config);
   const connectionLimits = applyConnectionLimits(app.server, config.connections, config.trustProxy, config.ipv6CallerPrefixLength, callerNetworks);

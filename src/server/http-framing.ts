@@ -118,9 +118,11 @@ export function createGatewayHttpServer(
   const server = createServer({ ...options, requireHostHeader: false }, bounded(handler));
   // A request whose Expect is not 100-continue: without a listener, Node answers it 417 itself and never emits 'request',
   // so it escaped the bound (116,000 such answers a second pipelined from one address). Answered 417 here, counted like any.
+  // GraphQL-shaped like every transport refusal (it was an empty body: no extensions.code for a client to read).
   server.on("checkExpectation", bounded((_request, response) => {
-    response.writeHead(417, { "content-length": 0 });
-    response.end();
+    const body = JSON.stringify({ errors: [{ message: "Only the expectation 100-continue is served: send the request without this Expect header.", extensions: { code: "BAD_REQUEST", retryable: false } }] });
+    response.writeHead(417, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    response.end(body);
   }));
   // Node keeps only the first maxHeadersCount (default 2,000 entries: 1,000 headers) in request.headers, while llhttp
   // frames the body from every header: a Transfer-Encoding after 1,000 others went unseen (a chunked body parsed, 200).
