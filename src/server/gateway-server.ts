@@ -11,6 +11,7 @@ import { registerHealthRoute } from "./health.route.js";
 import { createRequestLoggingPlugin } from "./plugins/request-logging.plugin.js";
 import { createMetricsPlugin } from "./plugins/metrics.plugin.js";
 import { createNoStorePlugin } from "./plugins/no-store.plugin.js";
+import { createLiteralErrorFieldsPlugin } from "./plugins/literal-error-fields.plugin.js";
 import { createSessionCookiePlugin } from "./plugins/session-cookie.plugin.js";
 import { SESSION_CSRF_HEADER } from "./session-csrf.js";
 import { createOperationLimits } from "./limits/operation-limits.js";
@@ -176,6 +177,8 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
       fastifyApolloDrainPlugin(app),
       createRequestLoggingPlugin(logger),
       limits.plugin,
+      // A validation error about a value written into the document names its field (extensions.field).
+      createLiteralErrorFieldsPlugin(),
       // Only the named operation runs, or none; variable sizes bounded before any coercion (limits/).
       createOperationResolutionPlugin({ metrics }),
       createVariableBoundsPlugin({ metrics }),

@@ -135,6 +135,24 @@ describe("GraphQL-level rejections keep Apollo's codes", () => {
     }
   });
 
+  it("a value written into the document where it does not fit names its field in extensions.field (the message no longer quotes the value)", async () => {
+    const cases: [string, string, string][] = [
+      ['mutation { createTokenWithIAM(input: { grantType: "JWT_BEARER", assertion: "x" }) { accessToken } }', "input.grantType", 'Enum "GrantType" cannot represent non-enum value.'],
+      ["mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: 5 }) { accessToken } }", "input.assertion", "String cannot represent a non string value."],
+      ['mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "x", scope: ["openid", 2] }) { accessToken } }', "input.scope[1]", "String cannot represent a non string value."],
+      ['mutation { createTokenWithIAM(input: { assertion: "x" }) { accessToken } }', "input.grantType", 'Field "CreateTokenWithIAMInput.grantType" of required type "GrantType!" was not provided.'],
+      ['mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertoin: "x" }) { accessToken } }', "input.assertoin", 'Field "assertoin" is not defined by type "CreateTokenWithIAMInput". Did you mean "assertion"?'],
+      ["mutation { createTokenWithIAM(input: { grantType: null }) { accessToken } }", "input.grantType", 'Expected value of type "GrantType!".'],
+      ['mutation { assumeRoleWithIdentityContext(input: { identityContext: "x", durationSeconds: "900" }) { accessKeyId } }', "input.durationSeconds", "Int cannot represent non-integer value."],
+      ['{ gateway { version @include(if: "yes") } }', "@include(if)", "Boolean cannot represent a non boolean value."],
+    ];
+    for (const [query, field, message] of cases) {
+      const result = await graphql(gateway.url, query);
+      expect(result.status, query).toBe(400);
+      expect(onlyError(result), query).toMatchObject({ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED", field } });
+    }
+  });
+
   it("a variable that fails coercion is BAD_USER_INPUT naming the missing field, and the error does not echo the assertion it carried", async () => {
     const assertion = uniqueAssertion();
     // graphql-js prints the whole offending input object in this message unless the gateway masks it.
