@@ -7,7 +7,7 @@ import { isApolloHttpClientError, isApolloRequestError, isRequestError } from ".
 import { createLogRateLimiter } from "../log-rate-limit.js";
 
 /**
- * One log line per GraphQL request: request id, operation name, duration and the error codes
+ * One log line per GraphQL request: request id, operation name (when it names one), duration and the error codes
  * answered (each code once, and how many errors). Never variables or the document: they carry
  * assertions, codes and tokens. Errors that will be masked (not GatewayErrors) are logged once
  * more at error level, with their stack, because the client only sees "Internal server error".
@@ -47,8 +47,10 @@ export function createRequestLoggingPlugin(logger: Logger, options: { linesPerSe
           logger.info(
             {
               requestId: contextValue.requestId,
-              // Resolved or not, the name is the caller's text: a 60 KB one made a 60 KB line per request.
-              operationName: shortOperationName(operationName ?? request.operationName),
+              // A resolved name is a GraphQL name in the document, cut short (a 60 KB one made a 60 KB line per request). One
+              // that names no operation is the body's free text (a review found a token pasted there logged): never written.
+              operationName: shortOperationName(operationName),
+              ...(operationName == null && typeof request.operationName === "string" ? { operationNameUnresolved: true } : {}),
               durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
               outcome: errorCodes.length === 0 ? "ok" : refused ? "refused" : "error",
               errorCodes,

@@ -227,6 +227,14 @@ describe("gateway server over HTTP", () => {
       expect(JSON.stringify(line).length).toBeLessThan(1_000);
     }
   });
+
+  it("never writes an operationName that names no operation in the document: it is the body's free text, a pasted token included", async () => {
+    const pasted = "aorvJYubGpU6i91QexampleRefreshTokenPastedAsAnOperationName";
+    await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "query Named { __typename }", operationName: pasted }) });
+    const line = log.lines().filter((entry) => entry.msg === "graphql request").at(-1)!;
+    expect(line).toMatchObject({ operationName: null, operationNameUnresolved: true, outcome: "refused" });
+    expect(log.text()).not.toContain(pasted);
+  });
 });
 
 describe("gateway server in production", () => {
