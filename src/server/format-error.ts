@@ -11,7 +11,8 @@ import { redactLiteralValue, redactVariableValue, variableErrorField } from "./r
  *   `retryable` and whichever details it carries (field, awsErrorDescription, awsException,
  *   awsRequestId, retryAfterSeconds). Its message never holds a secret (the contract of GatewayError).
  * - Request errors Apollo raises before execution (parse, validation, variable coercion, bad
- *   HTTP request) keep Apollo's code and message: they describe the client's document, not us.
+ *   HTTP request) keep Apollo's code and message: they describe the client's document, not us
+ *   (`retryable: false` added: the same request fails the same way).
  *   Variable coercion messages lose the variable's value, though (see redact-variable-value.ts), and
  *   parse errors the value of a string token they quote (redact-syntax-error.ts).
  * - Anything else (a plain Error thrown anywhere, a non-null violation, a failed context) is our own
@@ -56,7 +57,7 @@ export function createFormatError(options: FormatErrorOptions): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
     if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(clipped(withoutSyntaxErrorValues(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error)))), exposeStacktrace);
+    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(notRetryable(clipped(withoutSyntaxErrorValues(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error))))), exposeStacktrace);
     if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
@@ -137,6 +138,12 @@ function withoutSyntaxErrorValues(formattedError: GraphQLFormattedError): GraphQ
   if (formattedError.extensions?.code !== "GRAPHQL_PARSE_FAILED") return formattedError;
   const message = redactSyntaxErrorValue(formattedError.message);
   return message === formattedError.message ? formattedError : { ...formattedError, message };
+}
+
+/** The request's own fault: the same request again meets it again. Every error the gateway answers says so (`retryable`). */
+function notRetryable(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  if (formattedError.extensions?.retryable !== undefined) return formattedError;
+  return { ...formattedError, extensions: { ...formattedError.extensions, retryable: false } };
 }
 
 function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {

@@ -65,7 +65,7 @@ describe("operation limits", () => {
       expect(result.status).toBe(400);
       expect(result.body.data).toBeUndefined();
       // The cost limit objects too; the alias refusal is there, by name.
-      expect(result.body.errors).toContainEqual({ message: "Aliases limit of 15 exceeded, found 500. (MAX_ALIASES)", extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+      expect(result.body.errors).toContainEqual({ message: "Aliases limit of 15 exceeded, found 500. (MAX_ALIASES)", extensions: { code: "GRAPHQL_VALIDATION_FAILED", retryable: false } });
       expect(await upstreamCalls()).toBe(0);
       expect(await rejections(roomy.metrics, "max_aliases")).toBe(before + 1);
     } finally {

@@ -93,16 +93,16 @@ describe("formatError: anything else", () => {
 });
 
 describe("formatError: Apollo request errors", () => {
-  it.each(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT", "BAD_REQUEST"])("keeps %s with its message", (code) => {
+  it.each(["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT", "BAD_REQUEST"])("keeps %s with its message, saying a retry will not help (retryable false)", (code) => {
     const formatted = { message: `client problem (${code})`, locations: [{ line: 1, column: 1 }], extensions: { code } };
-    expect(production(formatted, new GraphQLError(formatted.message, { extensions: { code } }))).toEqual(formatted);
+    expect(production(formatted, new GraphQLError(formatted.message, { extensions: { code } }))).toEqual({ ...formatted, extensions: { code, retryable: false } });
   });
 
   it("drops Apollo's stacktrace from a request error in production and keeps it in development", () => {
     const formatted = { message: "Syntax Error", extensions: { code: "GRAPHQL_PARSE_FAILED", stacktrace: ["GraphQLError: Syntax Error"] } };
     const error = new GraphQLError("Syntax Error", { extensions: { code: "GRAPHQL_PARSE_FAILED" } });
-    expect(production(formatted, error)).toEqual({ message: "Syntax Error", extensions: { code: "GRAPHQL_PARSE_FAILED" } });
-    expect(development(formatted, error)).toEqual(formatted);
+    expect(production(formatted, error)).toEqual({ message: "Syntax Error", extensions: { code: "GRAPHQL_PARSE_FAILED", retryable: false } });
+    expect(development(formatted, error)).toEqual({ ...formatted, extensions: { ...formatted.extensions, retryable: false } });
   });
 
   it("masks a request-error code when it comes from a resolver (it has a path)", () => {

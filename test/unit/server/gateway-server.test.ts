@@ -190,7 +190,7 @@ describe("gateway server over HTTP", () => {
       {
         message: 'Variable "$input" got invalid value; Field "grantType" of required type "GrantType!" was not provided.',
         locations: [{ line: 2, column: 19 }],
-        extensions: { code: "BAD_USER_INPUT", field: "input.grantType" },
+        extensions: { code: "BAD_USER_INPUT", field: "input.grantType", retryable: false },
       },
     ]);
     expect(JSON.stringify(body)).not.toContain(secret);
@@ -251,7 +251,7 @@ describe("gateway server in production", () => {
       expect(failed.body.errors![0].extensions).toEqual({ code: "BAD_USER_INPUT", retryable: false, field: "input.assertion" });
       const misspelled = await postGraphQL(productionUrl, `{ gateway { versio } }`);
       expect(misspelled.body.errors![0].message).not.toContain("Did you mean");
-      expect(misspelled.body.errors![0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED" });
+      expect(misspelled.body.errors![0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", retryable: false });
     } finally {
       await production.close();
     }

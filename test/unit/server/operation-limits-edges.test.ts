@@ -30,7 +30,7 @@ function withLimits(limits: Partial<OperationLimits>, use: (gateway: InProcessGa
   return withInProcessGateway({ config: { operationLimits: { ...testConfig().operationLimits, ...limits } }, ...(metrics ? { metrics } : {}) }, (gateway) => use(gateway, rejections));
 }
 
-const refusal = (message: string) => ({ status: 400, body: { errors: [{ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] } });
+const refusal = (message: string) => ({ status: 400, body: { errors: [{ message, extensions: { code: "GRAPHQL_VALIDATION_FAILED", retryable: false } }] } });
 /** n × `__typename`, wrapped in `{ }`: n + 2 tokens, cost n. */
 const typenames = (n: number) => `{ ${"__typename ".repeat(n)}}`;
 /** A refresh whose scope literal holds n strings: exactly n + 20 tokens, depth 2, few fields. */
@@ -38,7 +38,7 @@ const refreshOfTokens = (n: number) => `mutation { refreshToken(input: { refresh
 const refreshed = { status: 200, body: { data: { refreshToken: { tokenType: "Bearer" } } } };
 const tokensRefusal = (limit: number) => ({
   status: 400,
-  body: { errors: [{ message: `Syntax Error: Document contains more that ${limit} tokens. Parsing aborted. (MAX_TOKENS)`, locations: [{ line: 1, column: expect.any(Number) }], extensions: { code: "GRAPHQL_PARSE_FAILED" } }] },
+  body: { errors: [{ message: `Syntax Error: Document contains more that ${limit} tokens. Parsing aborted. (MAX_TOKENS)`, locations: [{ line: 1, column: expect.any(Number) }], extensions: { code: "GRAPHQL_PARSE_FAILED", retryable: false } }] },
 });
 /** Depth 3: the deepest selection the schema offers outside introspection. */
 const DEPTH_3 = 'mutation { createTokenWithIAM(input: { grantType: JWT_BEARER, assertion: "eyJ" }) { awsAdditionalDetails { identityContext } } }';
@@ -99,7 +99,7 @@ describe("the configured document limits, not graphql-armor's defaults, at their
     withLimits(TIGHT, async (tight) => {
       expect(await postGraphQL(tight.url, "{ gateway { versio } }")).toEqual({
         status: 400,
-        body: { errors: [{ message: 'Cannot query field "versio" on type "GatewayInfo". Did you mean "version"?', locations: [{ line: 1, column: 13 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] },
+        body: { errors: [{ message: 'Cannot query field "versio" on type "GatewayInfo". Did you mean "version"?', locations: [{ line: 1, column: 13 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED", retryable: false } }] },
       });
     }));
 });

@@ -33,7 +33,7 @@ describe("operation types", () => {
     const { status, body } = await postGraphQL(url, "subscription S { tokens { accessToken } }");
     expect(status).toBe(400);
     expect(body.errors).toEqual([
-      { message: "The schema has no subscription type: subscription operations are not supported.", locations: [{ line: 1, column: 1 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } },
+      { message: "The schema has no subscription type: subscription operations are not supported.", locations: [{ line: 1, column: 1 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED", retryable: false } },
     ]);
   });
 });
