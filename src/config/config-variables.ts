@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { REDIS_URL_FORMS, parseRedisUrl } from "../store/redis-url.js";
+import { isBrowserOrigin } from "./browser-origin.js";
 
 /**
  * Every environment variable the gateway reads: its name, its default (as shown in the README;
@@ -282,12 +283,12 @@ export const VARIABLES = {
   }),
   CORS_ORIGINS: variable({
     name: "CORS_ORIGINS", default: "https://studio.apollographql.com (none in session mode), plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production",
-    accepts: "a comma-separated list of origins such as https://app.example.com (scheme://host[:port], no path), or none",
+    accepts: "a comma-separated list of origins exactly as browsers send them, such as https://app.example.com (scheme://host[:port]: lower-case, no wildcard, no default port, no path), or none",
     description: "Browser origins allowed to call the gateway cross-origin: without credentials in token mode, with the session cookie in session mode (SESSION_MODE=cookie), where they also pass the session's Origin check. Setting it replaces the default list; `none` allows no other origin.",
     schema: z
       .string()
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))
-      .pipe(z.union([z.tuple([z.literal("none")]).transform(() => [] as string[]), z.array(z.string().regex(/^https?:\/\/[^\s/,]+$/)).min(1)])),
+      .pipe(z.union([z.tuple([z.literal("none")]).transform(() => [] as string[]), z.array(z.string().refine(isBrowserOrigin)).min(1)])),
   }),
   APOLLO_KEY: variable({
     name: "APOLLO_KEY", default: null, echoValue: false, accepts: "an Apollo GraphOS API key (service:…)",

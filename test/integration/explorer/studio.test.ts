@@ -59,7 +59,7 @@ describe("CORS configuration", () => {
     expect(() => corsOf({ CORS_ORIGINS: "https://app.example.com/app" })).toThrow(
       new ConfigError(
         "CORS_ORIGINS",
-        'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (scheme://host[:port], no path), or none (got "https://app.example.com/app")',
+        'CORS_ORIGINS must be a comma-separated list of origins exactly as browsers send them, such as https://app.example.com (scheme://host[:port]: lower-case, no wildcard, no default port, no path), or none (got "https://app.example.com/app")',
       ),
     );
   });
