@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
+import { refusePortClashes } from "./port-clashes.js";
 import { describeRedisUrl } from "../store/redis-url.js";
 import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, CookieSessionConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
@@ -15,13 +16,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const region = read("AWS_REGION") ?? "us-east-1";
   const defaultClientId = read("DEFAULT_CLIENT_ID") ?? DEFAULT_APPLICATION_ARN;
   const secret = readGatewaySecret(read("GATEWAY_SECRET"), nodeEnv);
+  const port = read("PORT") ?? 4000;
+  const metricsPort = read("METRICS_PORT");
+  const upstream = resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM"), nodeEnv, region, read("EMULATOR_PORT") ?? 4001);
+  refusePortClashes({ port, metricsPort, emulatorPort: upstream.mode === "embedded" ? upstream.emulatorPort : undefined });
 
   return {
-    port: read("PORT") ?? 4000,
+    port,
     host: read("HOST") ?? "0.0.0.0",
     nodeEnv,
     logLevel: read("LOG_LEVEL") ?? "info",
-    upstream: resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM"), nodeEnv, region, read("EMULATOR_PORT") ?? 4001),
+    upstream,
     upstreamTimeoutMs: read("UPSTREAM_TIMEOUT_MS") ?? 5000,
     upstreamConnectTimeoutMs: read("UPSTREAM_CONNECT_TIMEOUT_MS") ?? 2000,
     upstreamMaxAttempts: read("UPSTREAM_MAX_ATTEMPTS") ?? 3,
@@ -33,7 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     credentials: resolveCredentials(read("DEFAULT_ROLE_ARN"), read("ALLOWED_ROLE_ARNS"), read("CREDENTIALS_MAX_DURATION_SECONDS"), read("STS_ENDPOINT") ?? stsEndpointOf(read("SSO_OIDC_ENDPOINT"))),
     exposeClientIds: read("EXPOSE_CLIENT_IDS") ?? nodeEnv !== "production",
     trustedTokenIssuers: read("TRUSTED_TOKEN_ISSUERS"),
-    metricsPort: read("METRICS_PORT"),
+    metricsPort,
     redisUrl: read("REDIS_URL"),
     gatewaySecret: secret.value,
     gatewaySecretGenerated: secret.generated,
