@@ -5,6 +5,7 @@
 import { readEmulatorEnv } from "./emulator-env.js";
 import { EmulatorConfigError } from "./emulator-config.js";
 import { startEmulator, type RunningEmulator } from "./index.js";
+import { describeEmulatorListenFailure } from "./listen-refusal.js";
 
 function banner(emulator: RunningEmulator): string {
   const apps = emulator.config.applications.map((app) => `    ${app.clientId}`).join("\n");
@@ -26,7 +27,12 @@ function banner(emulator: RunningEmulator): string {
 
 async function main(): Promise<void> {
   const env = readEmulatorEnv();
-  const emulator = await startEmulator(env);
+  const emulator = await startEmulator(env).catch((error: unknown) => {
+    const line = describeEmulatorListenFailure(error, { host: env.host, port: env.port });
+    if (line === undefined) throw error;
+    console.error(line);
+    process.exit(1);
+  });
   console.log(banner(emulator));
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -44,7 +50,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof EmulatorConfigError) console.error(error.message);
-  else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`EMULATOR_PORT is already in use: ${(error as Error).message}`);
   else console.error(error);
   process.exit(1);
 });
