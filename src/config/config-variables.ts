@@ -36,10 +36,13 @@ export const roleArn = z.string().regex(ROLE_ARN_PATTERN);
 /** CREDENTIALS_MAX_DURATION_SECONDS's default: role chaining caps a session at one hour anyway. */
 export const DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS = 3600;
 
+/** The AWS SDK signs with SigV4 and drops a URL's user:password@, so an endpoint with one is refused. */
+const HTTP_URL_ACCEPTS = "an http:// or https:// URL without user:password@ (the AWS SDK never sends them)";
+
 const httpUrl = z.string().refine((value) => {
   try {
     const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
   } catch {
     return false;
   }
@@ -118,7 +121,7 @@ export const VARIABLES = {
     schema: z.enum(LOG_LEVELS),
   }),
   SSO_OIDC_ENDPOINT: variable({
-    name: "SSO_OIDC_ENDPOINT", default: null, accepts: "an http:// or https:// URL",
+    name: "SSO_OIDC_ENDPOINT", default: null, accepts: HTTP_URL_ACCEPTS,
     description: "SSO OIDC endpoint the SDK talks to (an emulator, a proxy). Set: wins over UPSTREAM.",
     schema: httpUrl,
   }),
@@ -204,7 +207,7 @@ export const VARIABLES = {
   }),
   STS_ENDPOINT: variable({
     name: "STS_ENDPOINT", default: "SSO_OIDC_ENDPOINT when set and not an AWS host (the emulator serves both); else AWS's regional STS endpoint",
-    accepts: "an http:// or https:// URL",
+    accepts: HTTP_URL_ACCEPTS,
     description: "Where AssumeRole goes for identity-enhanced credentials, and GetCallerIdentity, which verifies the gateway's own credentials at start and while AWS refuses them (not with the embedded emulator). Defaults to SSO_OIDC_ENDPOINT unless that is an AWS host (*.amazonaws.com: then AWS's regional STS); set it when SSO_OIDC_ENDPOINT points at a proxy that does not serve STS.",
     schema: httpUrl,
   }),

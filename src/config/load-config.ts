@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
 import { refusePortClashes } from "./port-clashes.js";
+import { maskUserInfo } from "./url-user-info.js";
 import { describeRedisUrl } from "../store/redis-url.js";
 import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, CookieSessionConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
@@ -113,6 +114,7 @@ function parseVariable<N extends VariableName>(name: N, env: NodeJS.ProcessEnv):
 function describeBadValue(name: VariableName, raw: string): string {
   if (!VARIABLES[name].echoValue) return `${Buffer.byteLength(raw, "utf8")} bytes`;
   if (name === "REDIS_URL") return JSON.stringify(describeRedisUrl(raw));
+  if (name === "SSO_OIDC_ENDPOINT" || name === "STS_ENDPOINT") return JSON.stringify(maskUserInfo(raw));
   return JSON.stringify(raw);
 }
 
