@@ -462,7 +462,7 @@ export const VARIABLES = {
     schema: booleanWord,
   }),
   REFRESH_FAMILY_TTL_SECONDS: variable({
-    name: "REFRESH_FAMILY_TTL_SECONDS", default: "2592000", accepts: "an integer from 60 to 31536000 (seconds)",
+    name: "REFRESH_FAMILY_TTL_SECONDS", default: "2592000", accepts: "an integer from 60 to 31536000 (seconds), not less than REFRESH_GRACE_SECONDS while REFRESH_REUSE_DETECTION is on",
     description: "How long the gateway remembers a refresh-token family (rotated tokens, revocations) after its last refresh; set it to at least your refresh tokens' lifetime, and not much more (typically Identity Center's session duration, 8 hours by default), and every abandoned family keeps ~0.6 KB in the store this long (a caller refreshing within its upstream budget leaves ~50 MB a day).",
     schema: integer(60, 31_536_000),
   }),

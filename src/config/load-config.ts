@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConfigError } from "./config-error.js";
 import { refusePortClashes } from "./port-clashes.js";
 import { maskUserInfo } from "./url-user-info.js";
+import { refuseFamilyForgottenInGrace } from "./refresh-windows.js";
 import { describeRedisUrl } from "../store/redis-url.js";
 import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, CookieSessionConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
@@ -21,6 +22,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const metricsPort = read("METRICS_PORT");
   const upstream = resolveUpstream(read("SSO_OIDC_ENDPOINT"), read("UPSTREAM"), nodeEnv, region, read("EMULATOR_PORT") ?? 4001);
   refusePortClashes({ port, metricsPort, emulatorPort: upstream.mode === "embedded" ? upstream.emulatorPort : undefined });
+  const refreshGraceSeconds = read("REFRESH_GRACE_SECONDS") ?? 30;
+  const refreshReuseDetection = read("REFRESH_REUSE_DETECTION") ?? true;
+  const refreshFamilyTtlSeconds = read("REFRESH_FAMILY_TTL_SECONDS") ?? 2_592_000;
+  refuseFamilyForgottenInGrace({ graceSeconds: refreshGraceSeconds, familyTtlSeconds: refreshFamilyTtlSeconds, reuseDetection: refreshReuseDetection });
 
   return {
     port,
@@ -86,14 +91,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT_MS") ?? 10_000,
     coordination: {
-      refreshGraceSeconds: read("REFRESH_GRACE_SECONDS") ?? 30,
+      refreshGraceSeconds,
       cacheMinTtlSeconds: read("CACHE_MIN_TTL_SECONDS") ?? 300,
       cacheMaxEntries: read("CACHE_MAX_ENTRIES") ?? 10_000,
       cacheMaxBytes: read("CACHE_MAX_BYTES") ?? 67_108_864,
       singleFlightWaitMs: read("SINGLE_FLIGHT_WAIT_MS"),
       redisKeyPrefix: read("REDIS_KEY_PREFIX") ?? "",
-      refreshReuseDetection: read("REFRESH_REUSE_DETECTION") ?? true,
-      refreshFamilyTtlSeconds: read("REFRESH_FAMILY_TTL_SECONDS") ?? 2_592_000,
+      refreshReuseDetection,
+      refreshFamilyTtlSeconds,
     },
   };
 }
