@@ -287,7 +287,7 @@ export const VARIABLES = {
   CORS_ORIGINS: variable({
     name: "CORS_ORIGINS", default: "https://studio.apollographql.com (none in session mode), plus any http://localhost and http://127.0.0.1 port when NODE_ENV is not production",
     accepts: "a comma-separated list of origins exactly as browsers send them, such as https://app.example.com (scheme://host[:port]: lower-case, no wildcard, no default port, no path), or none",
-    description: "Browser origins allowed to call the gateway cross-origin: without credentials in token mode, with the session cookie in session mode (SESSION_MODE=cookie), where they also pass the session's Origin check. Setting it replaces the default list; `none` allows no other origin.",
+    description: "Browser origins allowed to call the gateway cross-origin: without credentials in token mode, with the session cookie in session mode (SESSION_MODE=cookie), where they also pass the session's Origin check. Setting it replaces the default list; `none` allows no other origin. In session mode with NODE_ENV=production, https:// origins only (http://localhost excepted).",
     schema: z
       .string()
       .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""))

@@ -3,6 +3,7 @@ import { ConfigError } from "./config-error.js";
 import { refusePortClashes } from "./port-clashes.js";
 import { maskUserInfo } from "./url-user-info.js";
 import { refuseFamilyForgottenInGrace } from "./refresh-windows.js";
+import { refusePlainHttpSessionOrigins } from "./session-origins.js";
 import { describeRedisUrl } from "../store/redis-url.js";
 import type { ApolloReportingConfig, CorsConfig, CredentialsConfig, GatewayConfig, CookieSessionConfig, SessionConfig, UpstreamConfig } from "./config.types.js";
 import { DEFAULT_APPLICATION_ARN, DEFAULT_CREDENTIALS_MAX_DURATION_SECONDS, GATEWAY_SECRET_MIN_BYTES, VARIABLES, type VariableName } from "./config-variables.js";
@@ -179,7 +180,10 @@ function resolveCredentials(
 const APOLLO_STUDIO_ORIGIN = "https://studio.apollographql.com";
 
 function resolveCors(origins: string[] | undefined, nodeEnv: GatewayConfig["nodeEnv"], sessionMode: "off" | "cookie"): CorsConfig {
-  if (origins !== undefined) return { origins, allowLocalhost: false };
+  if (origins !== undefined) {
+    refusePlainHttpSessionOrigins(origins, nodeEnv, sessionMode);
+    return { origins, allowLocalhost: false };
+  }
   // Session mode answers listed origins with credentials: Apollo Studio is no default there, only an explicit choice.
   return { origins: sessionMode === "cookie" ? [] : [APOLLO_STUDIO_ORIGIN], allowLocalhost: nodeEnv !== "production" };
 }
