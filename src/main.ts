@@ -8,6 +8,7 @@ import type { GatewayConfig, UpstreamConfig } from "./config/config.types.js";
 import { ConfigError, loadConfig, loadEnvFile } from "./config/index.js";
 import { CONFIG_VARIABLES } from "./config/config-variables.js";
 import { formatHelp, wantsHelp } from "./config/help.js";
+import { describeUnknownArgument } from "./config/command-line.js";
 import { describeHeapShortfall } from "./config/heap-budget.js";
 import { describeListenFailure } from "./config/listen-failure.js";
 import type { RunningEmulator } from "./emulator/index.js";
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     process.stdout.write(formatHelp(CONFIG_VARIABLES, GATEWAY_VERSION));
     return;
   }
+  const unknownArgument = describeUnknownArgument(process.argv.slice(2));
+  if (unknownArgument) exitWithOneLine(unknownArgument);
   const envFile = loadOrExit(loadEnvFile);
   const config = loadOrExit(loadConfig);
   const logger = createLogger({ level: config.logLevel });
