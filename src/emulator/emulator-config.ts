@@ -32,7 +32,9 @@ export const IAM_GRANT_TYPES: readonly IamGrantType[] = Object.values(GRANT_TYPE
 const DEFAULT_SCOPES = ["openid", "aws", "sts:identity_context"];
 const DEFAULT_REDIRECT_URIS = ["https://mywebapp.example/redirect", "http://localhost:4000/callback"];
 
-const positiveSeconds = z.int().min(1);
+/** AWS's lifetimes are 32-bit integers (expiresIn is one, and a GraphQL Int): a longer one could not be answered. */
+const MAX_SECONDS = 2_147_483_647;
+const positiveSeconds = z.int().min(1).max(MAX_SECONDS);
 const nonEmpty = z.string().min(1);
 
 const applicationSchema = z.strictObject({
