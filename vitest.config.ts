@@ -10,6 +10,8 @@ export default defineConfig({
     // Integration tests start real processes on ephemeral ports; give them time, not luck.
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Tests that start the gateway run it compiled, built once per run (test/support/compiled-gateway.global-setup.ts).
+    globalSetup: ["./test/support/compiled-gateway.global-setup.ts"],
     pool: "forks",
     // Vitest's default is one worker per core but one: a single worker on these two-core machines. Most
     // integration tests wait on processes, ports and timers, so two files at a time finish sooner

@@ -128,6 +128,8 @@ export default defineConfig({
     ...baseConfig.test,
     include: TEST_SETS[testSet],
     exclude: [...configDefaults.exclude, ...SPAWNS_A_PROCESS],
+    // No gateway process is started for a mutant (it would not see the mutant): nothing to compile.
+    globalSetup: [],
     reporters: ["default"],
     sequence: { sequencer: UnitTestsFirst },
     // One worker keeps its loaded modules from mutant to mutant instead of importing Apollo, the AWS SDK

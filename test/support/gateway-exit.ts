@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { gatewayEnvironment } from "./gateway-process.js";
+import { gatewayEntryArgs } from "./compiled-gateway.js";
 
 /**
  * Runs the gateway (`node --import tsx src/main.ts`, what `npm start` runs) until it exits, and
@@ -18,7 +19,7 @@ export interface GatewayExit {
 export function runGatewayToExit(env: Record<string, string | undefined>, killAfterMs = 50_000): Promise<GatewayExit> {
   return new Promise((resolve, reject) => {
     // NODE_NO_WARNINGS: the AWS SDK's Node-version notice is not the gateway's line.
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const child = spawn(process.execPath, gatewayEntryArgs(), {
       cwd: REPO_ROOT,
       env: gatewayEnvironment({ NODE_NO_WARNINGS: "1", ...env }),
       stdio: ["ignore", "pipe", "pipe"],

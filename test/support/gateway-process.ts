@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { CONFIG_VARIABLES } from "../../src/config/index.js";
+import { gatewayEntryArgs } from "./compiled-gateway.js";
 
 /**
- * Spawns the real gateway (`node --import tsx src/main.ts`) the way a user runs it, and keeps
- * every byte it writes: tests scan that output for leaked secrets, so nothing is dropped.
+ * Spawns the real gateway (compiled, as `node dist/main.js` runs it: compiled-gateway.ts) the way a user
+ * runs it, and keeps every byte it writes: tests scan that output for leaked secrets, so nothing is dropped.
  */
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-// A gateway under `node --import tsx` compiles its sources first: on a loaded 2-core machine running the whole suite, three starting at once
+// A gateway under `node --import tsx` (it was, before compiled-gateway.ts) compiled its sources first: on a loaded 2-core machine running the whole suite, three starting at once
 // beside a TLS Redis Cluster once wrote nothing for 20 s (and were ready in 2–3 s alone). A gateway that cannot start still fails, later.
 const READY_TIMEOUT_MS = 45_000;
 const KILL_AFTER_MS = 5_000;
@@ -71,7 +72,7 @@ export function gatewayEnvironment(extra: Record<string, string | undefined> = {
 
 /** Spawns the gateway with `env`; the raw process handle, before any readiness check. */
 export function spawnGateway(options: StartGatewayOptions = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  return spawn(process.execPath, gatewayEntryArgs(), {
     cwd: REPO_ROOT,
     env: gatewayEnvironment(options.env),
     stdio: ["ignore", "pipe", "pipe"],
