@@ -112,7 +112,7 @@ export const VARIABLES = {
   }),
   NODE_ENV: variable({
     name: "NODE_ENV", default: "development", accepts: `one of ${NODE_ENVS.join(", ")}`,
-    description: "Runtime mode. `production` requires GATEWAY_SECRET and an upstream (UPSTREAM or SSO_OIDC_ENDPOINT: the embedded emulator never starts by default), turns introspection, the explorer, EXPOSE_CLIENT_IDS and the localhost CORS allowance off by default, and hides stack traces.",
+    description: "Runtime mode. `production` requires GATEWAY_SECRET and an upstream (UPSTREAM or SSO_OIDC_ENDPOINT: the embedded emulator never starts by default), and turns introspection, the explorer, EXPOSE_CLIENT_IDS and the localhost CORS allowance off by default.",
     schema: z.enum(NODE_ENVS),
   }),
   LOG_LEVEL: variable({

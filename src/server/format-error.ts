@@ -18,8 +18,9 @@ import { redactLiteralValue, redactVariableValue, variableErrorField } from "./r
  * - Anything else (a plain Error thrown anywhere, a non-null violation, a failed context) is our own
  *   fault: masked as INTERNAL_SERVER_ERROR with a fixed message; its text and stack stay in the
  *   server log (see plugins/request-logging.plugin.ts), since they may hold internals.
- * - `stacktrace` is added only when `exposeStacktrace` (NODE_ENV is not production), and never to
- *   a masked error, whose stack would repeat the masked message.
+ * - No error carries a stack trace, in development either (design.md: stack traces and internals never
+ *   travel in `extensions`; NODE_ENV defaults to development, so a gateway exposed without
+ *   NODE_ENV=production sent its file paths to any caller). The server log keeps the stacks of masked errors.
  *
  * HTTP status: GraphQL execution errors keep Apollo's default 200, even though ERROR_CODES has an
  * httpStatus per code. A 200 lets partial data (other root fields of the same operation) reach the
@@ -42,22 +43,13 @@ export const APOLLO_REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   "MAX_RECURSIVE_SELECTIONS_EXCEEDED",
 ]);
 
-export interface FormatErrorOptions {
-  /** Add `extensions.stacktrace` to unmasked errors. True only outside production. */
-  exposeStacktrace: boolean;
-}
-
 export type FormatError = (formattedError: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
-export function createFormatError(options: FormatErrorOptions): FormatError {
-  if (typeof options?.exposeStacktrace !== "boolean") {
-    throw new TypeError(`createFormatError: options.exposeStacktrace must be a boolean (got ${String(options?.exposeStacktrace)})`);
-  }
-  const { exposeStacktrace } = options;
+export function createFormatError(): FormatError {
   return (formattedError, error) => {
     const original = unwrapResolverError(error);
-    if (isGatewayError(original)) return formatGatewayError(formattedError, original, exposeStacktrace);
-    if (isApolloRequestError(formattedError)) return withoutStacktraceUnless(notRetryable(clipped(withoutSyntaxErrorValues(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error))))), exposeStacktrace);
+    if (isGatewayError(original)) return formatGatewayError(formattedError, original);
+    if (isApolloRequestError(formattedError)) return withoutStacktrace(notRetryable(clipped(withoutSyntaxErrorValues(withoutLiteralValues(withoutVariableValues(namingIntrospectionSetting(formattedError), error))))));
     if (isUncodedApolloHttpError(formattedError, original)) return badRequest(formattedError);
     return maskedError(formattedError);
   };
@@ -100,7 +92,7 @@ export function isApolloRequestError(error: Pick<GraphQLFormattedError, "extensi
   return typeof code === "string" && APOLLO_REQUEST_ERROR_CODES.has(code) && error.path === undefined;
 }
 
-function formatGatewayError(formattedError: GraphQLFormattedError, error: GatewayError, exposeStacktrace: boolean): GraphQLFormattedError {
+function formatGatewayError(formattedError: GraphQLFormattedError, error: GatewayError): GraphQLFormattedError {
   const { field, awsErrorDescription, awsException, awsRequestId, retryAfterSeconds } = error.details;
   const extensions: Record<string, unknown> = { code: error.code, retryable: error.retryable };
   if (field !== undefined) extensions.field = field;
@@ -108,7 +100,6 @@ function formatGatewayError(formattedError: GraphQLFormattedError, error: Gatewa
   if (awsException !== undefined) extensions.awsException = awsException;
   if (awsRequestId !== undefined) extensions.awsRequestId = awsRequestId;
   if (retryAfterSeconds !== undefined) extensions.retryAfterSeconds = retryAfterSeconds;
-  if (exposeStacktrace && error.stack !== undefined) extensions.stacktrace = error.stack.split("\n");
   return { message: error.message, ...locationAndPath(formattedError), extensions };
 }
 
@@ -146,8 +137,8 @@ function notRetryable(formattedError: GraphQLFormattedError): GraphQLFormattedEr
   return { ...formattedError, extensions: { ...formattedError.extensions, retryable: false } };
 }
 
-function withoutStacktraceUnless(formattedError: GraphQLFormattedError, exposeStacktrace: boolean): GraphQLFormattedError {
-  if (exposeStacktrace || formattedError.extensions?.stacktrace === undefined) return formattedError;
+function withoutStacktrace(formattedError: GraphQLFormattedError): GraphQLFormattedError {
+  if (formattedError.extensions?.stacktrace === undefined) return formattedError;
   const { stacktrace: _hidden, ...extensions } = formattedError.extensions;
   return { ...formattedError, extensions };
 }

@@ -172,7 +172,7 @@ export async function createGatewayServer(deps: GatewayServerDeps): Promise<Gate
     // At most VALIDATION_MAX_ERRORS validation errors (graphql-js's default: 100): each echoes part of
     // the document and costs a scan of the document up to its position (its line and column).
     validationOptions: { maxErrors: VALIDATION_MAX_ERRORS, hideSuggestions: !config.introspection },
-    formatError: createFormatError({ exposeStacktrace: config.nodeEnv !== "production" }),
+    formatError: createFormatError(),
     plugins: [
       fastifyApolloDrainPlugin(app),
       createRequestLoggingPlugin(logger),

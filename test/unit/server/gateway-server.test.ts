@@ -257,9 +257,11 @@ describe("gateway server in production", () => {
     }
   });
 
-  it("adds stack traces to GatewayErrors outside production", async () => {
+  it("adds no stack traces outside production either (NODE_ENV defaults to development: a gateway exposed so sent its file paths)", async () => {
     const { body } = await postGraphQL(url, CREATE, { input: { grantType: "JWT_BEARER", assertion: "bad" } });
-    expect(body.errors![0].extensions.stacktrace[0]).toBe("GatewayError: assertion must be a JWT");
+    expect(body.errors![0].extensions).toEqual({ code: "BAD_USER_INPUT", retryable: false, field: "input.assertion" });
+    const misspelled = await postGraphQL(url, `{ gateway { versio } }`);
+    expect(misspelled.body.errors![0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", retryable: false });
   });
 
   it("logs refusals of hostile input at info without a stack, at most 10 a second per code, then one warn line counting the rest", async () => {
