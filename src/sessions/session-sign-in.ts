@@ -47,10 +47,12 @@ export function createSessionSignIn(deps: {
   async function startSession(request: SignInRequest, token: IssuedToken, asked: AskedSignIn): Promise<SessionView> {
     const at = now();
     const subject = decodeIdTokenClaims(token.idToken)?.subject ?? null;
-    const absoluteExpiresAt = absoluteExpiryOf(token, at + config.absoluteLifetimeMs);
     // A single-use grant's answer kept for a retry (its first request's caller left) was issued before now: a sign-out
     // everywhere in between must end this session too, as it ended every session of the user signed in before it.
     const signedInAt = asked.singleUse === true ? Math.min(at, token.issuedAt) : at;
+    // And its absolute lifetime counts from then: counted from the retry, abandoning each retry (the answer kept again
+    // for 5 more minutes each time) parked one sign-in for as long as its refresh token lived, then took a full lifetime.
+    const absoluteExpiresAt = absoluteExpiryOf(token, signedInAt + config.absoluteLifetimeMs);
     const record: LiveSessionRecord = { state: "live", token, subject, signedInAt, absoluteExpiresAt };
     const unplaced: FoundSession = { id: newSessionId(), record, seenAt: at };
     // A session with a user takes one of the user's slots (SESSION_MAX_PER_USER); one without has none to take.

@@ -79,6 +79,20 @@ describe("a session sign-in whose browser left before the answer", () => {
     expect(again.cookie).toBeUndefined();
   });
 
+  it("hands over a session that ends SESSION_ABSOLUTE_LIFETIME_SECONDS after its signedInAt (when AWS issued the tokens), not after the retry", async () => {
+    // signedInAt is when AWS issued the kept tokens; the absolute lifetime counted from the retry instead, so a holder of
+    // the code and verifier who abandoned each retry (the answer kept again, 5 more minutes each time) parked the
+    // sign-in for as long as the refresh token lived and then took a session of a full SESSION_ABSOLUTE_LIFETIME_SECONDS.
+    const input = await codeSignIn("abandoned-absolute-lifetime");
+    await abandonedSignIn(input);
+
+    const retry = browser();
+    expect((await retry.post(gateway.url, SIGN_IN, { input })).body.errors).toBeUndefined();
+    const session = (await retry.post(gateway.url, "query { session { authenticated signedInAt absoluteExpiresAt } }")).body.data!.session as { authenticated: boolean; signedInAt: string; absoluteExpiresAt: string };
+    expect(session.authenticated).toBe(true);
+    expect(Date.parse(session.absoluteExpiresAt) - Date.parse(session.signedInAt)).toBe(28_800_000);
+  });
+
   it("after the user signed out everywhere, hands over no live session: the kept tokens were issued before the sign-out", async () => {
     const sub = "abandoned-then-signed-out";
     const input = await codeSignIn(sub);
