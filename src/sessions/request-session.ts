@@ -33,8 +33,8 @@ export interface SessionOperations extends Pick<RotationNotes, "confirmRotation"
   signIn: SessionSignIn;
   /** The live session an id is or forwards to (session-service.ts). */
   find(id: string): Promise<FoundSession | undefined>;
-  /** Ends a session as a sign-out does; `unseen`: no page saw it, its identity context stays. */
-  end(id: string, slotTaken?: boolean, unseen?: boolean): Promise<FoundSession | undefined>;
+  /** Ends a session as a sign-out does; `unseen`: no page saw it, its identity context stays (or a token: when it is the token's). */
+  end(id: string, slotTaken?: boolean, unseen?: boolean | IssuedToken): Promise<FoundSession | undefined>;
   /** Renews the idle clock and answers the session as callers see it. */
   use(found: FoundSession): Promise<SessionView>;
   viewOf(found: FoundSession): SessionView;

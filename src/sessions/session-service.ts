@@ -76,7 +76,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * out everywhere, or (unless `slotTaken`: a sign-in that took it is ending it) a later sign-in took its
    * slot. `beforeRead` runs for each id of the chain before it is read (a sign-out's mark).
    */
-  async function find(startId: string, beforeRead?: (id: string) => Promise<void>, slotTaken = false): Promise<FoundSession | undefined> {
+  async function find(startId: string, beforeRead?: (id: string) => Promise<void>, slotTaken = false, unseen: boolean | IssuedToken = false): Promise<FoundSession | undefined> {
     // A refresh of this session the store failed to take waits here: saved first, the chain below leads to it.
     if (unsaved.size > 0) await unsaved.saveNow(startId);
     let id = startId;
@@ -103,7 +103,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           // Displaced: whoever finds it first ends it as a sign-out would. A take-over removes the sign-in from
           // its slot before it ends the session, and a lookup in between (its own page, another sign-in)
           // that only removed the record left its identity context making AWS credentials (a review).
-          await Promise.all([removeSession(id, record), holdsSlot ? undefined : forgetIdentityContext(record.token)]);
+          await Promise.all([removeSession(id, record), holdsSlot || keepsIdentityContext(unseen, record.token) ? undefined : forgetIdentityContext(record.token)]);
           if (!holdsSlot) {
             logger.info({ clientId: user.clientId, limit: deps.slots?.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
             count("displaced");
@@ -155,20 +155,22 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * replica came back to life as the refresh's successor. `slotTaken`: a sign-in took the session's
    * slot and ends it (a lookup would only remove it, its identity context kept). `unseen`: no page
    * ever saw the session (its sign-in's answer reached nobody), so its identity context, which the
-   * retry's session holds too, is not forgotten.
+   * retry's session holds too, is not forgotten; or the tokens of the sign-in ending it: a session
+   * holding the same identity context (two requests that shared one call, say a browser's retry that
+   * joined its abandoned sign-in's) leaves it to the new session, which forgetting it broke (SESSION_MAX_PER_USER=1).
    */
-  async function end(requestId: string, slotTaken = false, unseen = false): Promise<FoundSession | undefined> {
+  async function end(requestId: string, slotTaken = false, unseen: boolean | IssuedToken = false): Promise<FoundSession | undefined> {
     const chain: string[] = [];
     const found = await find(requestId, (id) => {
       chain.push(id);
       return sessions.markEnded(id, endedMarkMs);
-    }, slotTaken);
+    }, slotTaken, unseen);
     await Promise.all(chain.map((id) => sessions.remove(id)));
     if (found !== undefined) {
       const { record } = found;
       await Promise.all([
         record.rotatedFrom !== undefined && !chain.includes(record.rotatedFrom.id) ? removeNoteLeadingTo(found.id, record) : undefined,
-        unseen ? undefined : forgetIdentityContext(record.token),
+        keepsIdentityContext(unseen, record.token) ? undefined : forgetIdentityContext(record.token),
         record.slot !== undefined && record.subject !== null ? deps.slots?.release({ clientId: record.token.clientId, subject: record.subject }, record.slot.index, record.slot.lineage) : undefined,
       ]);
     }
@@ -183,6 +185,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   async function forgetIdentityContext(token: IssuedToken): Promise<void> {
     const identityContext = token.awsAdditionalDetails?.identityContext;
     if (identityContext !== undefined) await deps.identityContexts?.forget(identityContext);
+  }
+
+  /** Whether ending a session holding `token` leaves its identity context: no page saw it, or the session ending it holds the same one. */
+  function keepsIdentityContext(unseen: boolean | IssuedToken, token: IssuedToken): boolean {
+    if (typeof unseen === "boolean") return unseen;
+    const identityContext = unseen.awsAdditionalDetails?.identityContext;
+    return identityContext !== undefined && identityContext === token.awsAdditionalDetails?.identityContext;
   }
 
   const { confirmRotation, removeNoteLeadingTo, removeSession } = createRotationNotes({ sessions, rotationGraceMs: deps.rotationGraceMs, idleMs, now });

@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/logger.js";
+import type { IssuedToken } from "../tokens/token.types.js";
 import type { FoundSession } from "./rotation-saving.js";
 import { newSessionId } from "./session-id.js";
 import { saveWithRetries } from "./sign-in-save-retries.js";
@@ -26,8 +27,11 @@ export function createSlotPlacement(deps: {
   remove(id: string): Promise<void>;
   /** The live session an id leads to, as a request would find it. */
   find(id: string): Promise<FoundSession | undefined>;
-  /** Ends the session an id leads to, as a sign-out would (`slotTaken`: though its slot was taken); the session, when there was one. */
-  end(id: string, slotTaken: boolean): Promise<FoundSession | undefined>;
+  /**
+   * Ends the session an id leads to, as a sign-out would (`slotTaken`: though its slot was taken), its identity context
+   * kept when it is `keepFor`'s (the new session holds it too); the session, when there was one.
+   */
+  end(id: string, slotTaken: boolean, keepFor: IssuedToken): Promise<FoundSession | undefined>;
   logger: Logger;
   displaced(): void;
 }): SlotPlacement {
@@ -49,7 +53,7 @@ export function createSlotPlacement(deps: {
         displace: async (id) => {
           if (id === found.id) return;
           toEnd.add(id);
-          if ((await end(id, true)) !== undefined) {
+          if ((await end(id, true, found.record.token)) !== undefined) {
             logger.info({ clientId: user.clientId, limit: slots.limit }, "session ended: its user signed in past SESSION_MAX_PER_USER");
             deps.displaced();
           }

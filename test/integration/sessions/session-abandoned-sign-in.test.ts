@@ -109,3 +109,41 @@ describe("a session sign-in whose browser left before the answer", () => {
     expect(session.data?.session).toMatchObject({ authenticated: false, awsCredentials: null });
   });
 });
+
+describe("a retry that joined the abandoned sign-in's call, with SESSION_MAX_PER_USER=1", () => {
+  let limited: GatewayProcess;
+  let limitedEmulator: EmulatorApi;
+  beforeAll(async () => {
+    limited = await startGateway({ env: { SESSION_MODE: "cookie", SESSION_EXPOSE: "idToken", SESSION_MAX_PER_USER: "1", RATE_LIMIT_CALLER_PER_SECOND: "0", RATE_LIMIT_CALLER_UPSTREAM_PER_SECOND: "0" } });
+    limitedEmulator = emulatorApi(limited.emulatorUrl!);
+  }, 60_000);
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it("keeps the identity context its page was shown: the abandoned session it displaced held the same tokens", async () => {
+    const { codeVerifier, codeChallenge } = createPkcePair();
+    const code = await limitedEmulator.authorize({ redirectUri: REDIRECT_URI, sub: "joined-retry", codeChallenge, codeChallengeMethod: "S256", scope: SCOPE });
+    const input = { grantType: "AUTHORIZATION_CODE", code, redirectUri: REDIRECT_URI, codeVerifier, scope: SCOPE };
+    const callsBefore = await limitedEmulator.createTokenWithIAMCalls();
+    // The browser gives up while the call is at AWS and retries at once: the retry joins the call, both get its answer.
+    await limitedEmulator.addFault({ operation: "CreateTokenWithIAM", latencyMs: 1_500, count: 1 });
+    const controller = new AbortController();
+    const abandoned = fetch(limited.url, {
+      method: "POST", headers: { "content-type": "application/json", "x-idc-csrf": "1" },
+      body: JSON.stringify({ query: SIGN_IN, variables: { input } }), signal: controller.signal,
+    }).then(() => "answered", () => "aborted");
+    await eventually("the sign-in's call reached AWS", async () => (await limitedEmulator.createTokenWithIAMCalls()) > callsBefore, 5_000);
+    const retry = browser();
+    const joined = retry.post(limited.url, SIGN_IN, { input });
+    controller.abort();
+    expect(await abandoned).toBe("aborted");
+    await limitedEmulator.clearFaults();
+    expect((await joined).body.errors).toBeUndefined();
+    await eventually("the abandoned sign-in answered", () => limited.logLines().filter((line) => line.msg === "graphql request" && line.operationName === "AbandonedSignIn").length === 2, 5_000);
+    expect(await limitedEmulator.createTokenWithIAMCalls()).toBe(callsBefore + 1);
+
+    const { idToken } = (await retry.post(limited.url, SESSION)).body.data!.session as { idToken: string };
+    expect(await credentialsFrom(limited.url, identityContextInIdToken(idToken), retry.cookie)).toBe("ok");
+  });
+});
