@@ -27,10 +27,13 @@ export function findNullAtRequiredPosition(
   schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>,
 ): NullAtRequiredPosition | undefined {
   // A non-null variable given null is refused by coercion with its own message; a nullable one passes it.
-  const nulls = new Set((operation.variableDefinitions ?? [])
-    .filter((definition) => definition.type.kind !== Kind.NON_NULL_TYPE && variables[definition.variable.name.value] === null)
-    .map((definition) => definition.variable.name.value));
-  if (nulls.size === 0) return undefined;
+  // Built only when there is one: every request with variables comes through here, and almost none has a null.
+  let nulls: Set<string> | undefined;
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    if (definition.type.kind !== Kind.NON_NULL_TYPE && variables[name] === null) (nulls ??= new Set()).add(name);
+  }
+  if (nulls === undefined) return undefined;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const pending: Array<OperationDefinitionNode | FragmentDefinitionNode> = [operation];
